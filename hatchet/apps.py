@@ -1,0 +1,11 @@
+"""The Django project's own app: tenants, members, tokens and auth."""
+
+from django.apps import AppConfig
+
+
+class HatchetConfig(AppConfig):
+    name = "hatchet"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from hatchet import celery  # noqa: F401  (binds shared tasks to our app)
