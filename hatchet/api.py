@@ -1,0 +1,77 @@
+"""The REST API's shared pieces: the JSON error shape and pagination."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions, pagination, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from workflows.engine.errors import EngineError
+
+CODES_BY_STATUS = {
+    400: "invalid_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def error_response(
+    status_code: int, code: str, message: str, details: Any = None, headers: Any = None
+) -> Response:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return Response(body, status=status_code, headers=headers)
+
+
+def first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for field, value in detail.items():
+            text = first_message(value)
+            return text if field == "non_field_errors" else f"{field}: {text}"
+    if isinstance(detail, list) and detail:
+        return first_message(detail[0])
+    return str(detail)
+
+
+def json_error_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error leaves as {"error": {"code", "message", "details"}}."""
+    if isinstance(exc, EngineError):
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+    if isinstance(exc, RequestDataTooBig):
+        # Django would answer with a 400 page.
+        return error_response(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            "payload_too_large",
+            f"The request body is larger than {settings.HATCHET_MAX_MESSAGE_BYTES} bytes.",
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    code = CODES_BY_STATUS.get(response.status_code, "error")
+    if isinstance(exc, exceptions.ValidationError):
+        return error_response(
+            status.HTTP_400_BAD_REQUEST, "invalid_request", first_message(exc.detail), exc.detail
+        )
+    if isinstance(exc, exceptions.ParseError):
+        code = "malformed_json"
+    headers = {k: v for k, v in response.items() if k in {"WWW-Authenticate", "Retry-After"}}
+    return error_response(response.status_code, code, first_message(exc.detail), None, headers)
+
+
+class Pagination(pagination.LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500

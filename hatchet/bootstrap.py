@@ -1,0 +1,56 @@
+"""First-run setup: a `default` tenant with an admin user and an API token."""
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from hatchet.models import APIToken, Membership, Role, Tenant
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    tenant: Tenant
+    username: str
+    password: str
+    token: str
+
+
+def read_secret(path: Path) -> str | None:
+    return path.read_text().strip() if path.exists() else None
+
+
+def write_secret(path: Path, value: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+
+
+def ensure_default_tenant(username: str = "admin") -> Bootstrap:
+    """Idempotent: reuses the secrets in the data directory while they still work."""
+    data_dir = Path(settings.DATA_DIR)
+    token_path, password_path = data_dir / "token", data_dir / "admin-password"
+    with transaction.atomic():
+        tenant, _ = Tenant.objects.get_or_create(slug="default", defaults={"name": "Default"})
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=username).first()
+        password = read_secret(password_path)
+        if user is None or password is None or not user.check_password(password):
+            password = secrets.token_urlsafe(12)
+            if user is None:
+                user = user_model.objects.create_superuser(username, "", password)
+            else:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            write_secret(password_path, password)
+        Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": Role.ADMIN})
+        token = read_secret(token_path)
+        known = token and APIToken.authenticate(token)
+        if not known or known.tenant_id != tenant.id:
+            _, token = APIToken.issue(tenant, "dev", created_by=user)
+            write_secret(token_path, token)
+    assert token is not None
+    return Bootstrap(tenant=tenant, username=username, password=password, token=token)
