@@ -1,0 +1,221 @@
+"""Workflow definitions as workers send them: validation and versioned registration."""
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from croniter import croniter
+from django.db import IntegrityError, transaction
+
+from hatchet.models import Tenant
+from hatchet.sdk.durations import parse_duration
+from workflows.engine.dag import topological_order
+from workflows.engine.errors import InvalidDefinition
+from workflows.models import Step, Workflow, WorkflowVersion
+
+NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
+MAX_STEPS = 500
+MAX_RETRIES = 100
+DEFAULT_STEP_TIMEOUT = "60s"
+DEFAULT_SCHEDULE_TIMEOUT = "5m"
+DEFAULT_BACKOFF = {"initial": "1s", "factor": 2, "max": "60s"}
+
+WORKFLOW_FIELDS = {
+    "name",
+    "description",
+    "version",
+    "on_events",
+    "on_crons",
+    "timeout",
+    "schedule_timeout",
+    "steps",
+}
+STEP_FIELDS = {"name", "parents", "timeout", "schedule_timeout", "retries", "backoff"}
+
+
+@dataclass(frozen=True)
+class StepDefinition:
+    name: str
+    parents: list[str]
+    timeout_seconds: float
+    schedule_timeout_seconds: float
+    retries: int
+    backoff_initial_seconds: float
+    backoff_factor: float
+    backoff_max_seconds: float
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    name: str
+    description: str
+    version: str
+    on_events: list[str]
+    on_crons: list[str]
+    timeout_seconds: float | None
+    steps: list[StepDefinition]
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def checksum(self) -> str:
+        canonical = json.dumps(self.as_json(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def require(condition: bool, message: str, **details: Any) -> None:
+    if not condition:
+        raise InvalidDefinition(message, details)
+
+
+def duration(value: Any, where: str) -> float:
+    require(isinstance(value, str), f"{where} must be a duration string such as '30s'.")
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise InvalidDefinition(f"{where}: {exc}", {"value": value}) from None
+    require(seconds > 0, f"{where} must be longer than zero.", value=value)
+    return seconds
+
+
+def string_list(value: Any, where: str) -> list[str]:
+    require(
+        isinstance(value, list) and all(isinstance(item, str) and item for item in value),
+        f"{where} must be a list of non-empty strings.",
+    )
+    return list(value)
+
+
+def unknown_fields(raw: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    require(not unknown, f"{where} has unknown field(s): {', '.join(unknown)}.", fields=unknown)
+
+
+def parse_step(raw: Any, workflow_schedule_timeout: float) -> StepDefinition:
+    require(isinstance(raw, dict), "Each step must be an object.")
+    name = raw.get("name")
+    require(
+        isinstance(name, str) and bool(NAME_PATTERN.match(name)),
+        f"Step name {name!r} is invalid: use letters, digits, '_', '.' or '-', "
+        "starting with a letter or '_'.",
+    )
+    where = f"Step '{name}'"
+    unknown_fields(raw, STEP_FIELDS, where)
+    retries = raw.get("retries", 0)
+    require(
+        isinstance(retries, int) and not isinstance(retries, bool),
+        f"{where}: retries must be an integer.",
+    )
+    require(retries >= 0, f"{where}: retries must not be negative (got {retries}).")
+    require(retries <= MAX_RETRIES, f"{where}: retries must be at most {MAX_RETRIES}.")
+    backoff = {**DEFAULT_BACKOFF, **(raw.get("backoff") or {})}
+    require(
+        set(backoff) <= set(DEFAULT_BACKOFF), f"{where}: backoff takes initial, factor and max."
+    )
+    factor = backoff["factor"]
+    require(
+        isinstance(factor, int | float) and not isinstance(factor, bool) and 1 <= factor <= 10,
+        f"{where}: backoff factor must be a number from 1 to 10.",
+    )
+    schedule_timeout = raw.get("schedule_timeout")
+    return StepDefinition(
+        name=name,
+        parents=string_list(raw.get("parents", []), f"{where}: parents"),
+        timeout_seconds=duration(raw.get("timeout", DEFAULT_STEP_TIMEOUT), f"{where}: timeout"),
+        schedule_timeout_seconds=(
+            workflow_schedule_timeout
+            if schedule_timeout is None
+            else duration(schedule_timeout, f"{where}: schedule_timeout")
+        ),
+        retries=retries,
+        backoff_initial_seconds=duration(backoff["initial"], f"{where}: backoff initial"),
+        backoff_factor=float(factor),
+        backoff_max_seconds=duration(backoff["max"], f"{where}: backoff max"),
+    )
+
+
+def parse_definition(raw: Any) -> WorkflowDefinition:
+    """A validated definition, or InvalidDefinition naming the first problem."""
+    require(isinstance(raw, dict), "A workflow definition must be a JSON object.")
+    unknown_fields(raw, WORKFLOW_FIELDS, "The workflow definition")
+    name = raw.get("name")
+    require(
+        isinstance(name, str) and bool(NAME_PATTERN.match(name)),
+        f"Workflow name {name!r} is invalid: use letters, digits, '_', '.' or '-', "
+        "starting with a letter or '_'.",
+    )
+    timeout = raw.get("timeout")
+    schedule_timeout = duration(
+        raw.get("schedule_timeout", DEFAULT_SCHEDULE_TIMEOUT), "schedule_timeout"
+    )
+    raw_steps = raw.get("steps")
+    require(
+        isinstance(raw_steps, list) and 0 < len(raw_steps) <= MAX_STEPS,
+        f"A workflow needs from 1 to {MAX_STEPS} steps.",
+    )
+    steps = [parse_step(step, schedule_timeout) for step in raw_steps]
+    seen: set[str] = set()
+    for step in steps:
+        require(step.name not in seen, f"Duplicate step '{step.name}'.", step=step.name)
+        seen.add(step.name)
+    topological_order({step.name: step.parents for step in steps})
+    crons = string_list(raw.get("on_crons", []), "on_crons")
+    for expression in crons:
+        require(croniter.is_valid(expression), f"Invalid cron expression '{expression}'.")
+    description = raw.get("description", "")
+    version = raw.get("version", "")
+    require(isinstance(description, str), "description must be a string.")
+    require(isinstance(version, str), "version must be a string.")
+    return WorkflowDefinition(
+        name=name,
+        description=description,
+        version=version,
+        on_events=string_list(raw.get("on_events", []), "on_events"),
+        on_crons=crons,
+        timeout_seconds=None if timeout is None else duration(timeout, "timeout"),
+        steps=steps,
+    )
+
+
+def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:
+    """Store a definition; the same definition again returns its existing version."""
+    definition = parse_definition(raw)
+    checksum = definition.checksum
+    try:
+        with transaction.atomic():
+            workflow, _ = Workflow.objects.get_or_create(tenant=tenant, name=definition.name)
+    except IntegrityError:
+        workflow = Workflow.objects.get(tenant=tenant, name=definition.name)
+    with transaction.atomic():
+        workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
+        existing = workflow.versions.filter(checksum=checksum).first()
+        if existing is not None:
+            return existing, False
+        latest = workflow.latest_version()
+        version = WorkflowVersion.objects.create(
+            workflow=workflow,
+            number=1 if latest is None else latest.number + 1,
+            checksum=checksum,
+            definition=definition.as_json(),
+            timeout_seconds=definition.timeout_seconds,
+        )
+        Step.objects.bulk_create(
+            Step(
+                version=version,
+                name=step.name,
+                action=f"{definition.name}:{step.name}",
+                parents=step.parents,
+                timeout_seconds=step.timeout_seconds,
+                schedule_timeout_seconds=step.schedule_timeout_seconds,
+                retries=step.retries,
+                backoff_initial_seconds=step.backoff_initial_seconds,
+                backoff_factor=step.backoff_factor,
+                backoff_max_seconds=step.backoff_max_seconds,
+                position=position,
+            )
+            for position, step in enumerate(definition.steps)
+        )
+    return version, True

@@ -1,0 +1,54 @@
+"""What a state change must announce once its transaction commits."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.models import StepRun, WorkflowRun
+from workflows.signals import (
+    RunUpdate,
+    StepStop,
+    announce_queued,
+    announce_run_updates,
+    announce_stops,
+)
+
+
+@dataclass
+class Effects:
+    queued_actions: set[str] = field(default_factory=set)
+    stops: list[StepStop] = field(default_factory=list)
+    updates: list[RunUpdate] = field(default_factory=list)
+
+    def queued(self, step_run: StepRun) -> None:
+        self.queued_actions.add(step_run.action)
+
+    def stop(self, step_run: StepRun, reason: str) -> None:
+        if step_run.worker_id is not None:
+            self.stops.append(StepStop(step_run.worker_id, step_run.id, step_run.attempt, reason))
+
+    def step_changed(self, step_run: StepRun) -> None:
+        self.updates.append(
+            RunUpdate(
+                step_run.workflow_run_id,
+                {
+                    "type": "step_run.status",
+                    "step_run_id": str(step_run.id),
+                    "status": step_run.status,
+                    "attempt": step_run.attempt,
+                },
+            )
+        )
+
+    def run_changed(self, run: WorkflowRun) -> None:
+        self.updates.append(
+            RunUpdate(run.id, {"type": "run.status", "run_id": str(run.id), "status": run.status})
+        )
+
+    def line(self, workflow_run_id: Any, message: dict[str, Any]) -> None:
+        self.updates.append(RunUpdate(workflow_run_id, {"type": "step_run.line", **message}))
+
+    def announce(self) -> None:
+        """Called inside the transaction: the signals go out after it commits."""
+        announce_queued(self.queued_actions)
+        announce_stops(self.stops)
+        announce_run_updates(self.updates)

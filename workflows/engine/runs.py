@@ -1,0 +1,122 @@
+"""Starting and cancelling workflow runs."""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from hatchet.models import Tenant
+from workflows.engine.effects import Effects
+from workflows.engine.errors import InvalidRequest, NotFound
+from workflows.engine.transitions import finish_run, queue_step_run, stop_open_step_runs
+from workflows.models import StepRun, WorkflowRun, WorkflowRunStatus, WorkflowVersion
+
+
+def latest_version(tenant: Tenant, workflow_name: str) -> WorkflowVersion:
+    version = (
+        WorkflowVersion.objects.filter(workflow__tenant=tenant, workflow__name=workflow_name)
+        .select_related("workflow")
+        .order_by("-number")
+        .first()
+    )
+    if version is None:
+        raise NotFound(
+            f"Workflow '{workflow_name}' is not registered.", {"workflow": workflow_name}
+        )
+    return version
+
+
+def check_overrides(version: WorkflowVersion, overrides: Any) -> dict[str, dict[str, Any]]:
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+        raise InvalidRequest("overrides must map step names to objects of variable values.")
+    step_names = {step.name for step in version.steps.all()}
+    unknown = sorted(set(overrides) - step_names)
+    if unknown:
+        raise InvalidRequest(
+            f"overrides name unknown step(s) of {version.workflow.name}: {', '.join(unknown)}.",
+            {"steps": unknown},
+        )
+    return overrides
+
+
+def trigger_workflow_run(
+    tenant: Tenant,
+    workflow_name: str,
+    input: Any = None,
+    *,
+    additional_metadata: Any = None,
+    overrides: Any = None,
+    trigger: str = "api",
+) -> WorkflowRun:
+    """Create a run of the workflow's latest version with its root steps queued."""
+    input = {} if input is None else input
+    additional_metadata = {} if additional_metadata is None else additional_metadata
+    if not isinstance(input, dict):
+        raise InvalidRequest("input must be a JSON object.")
+    if not isinstance(additional_metadata, dict):
+        raise InvalidRequest("additional_metadata must be a JSON object.")
+    version = latest_version(tenant, workflow_name)
+    overrides = check_overrides(version, overrides)
+    steps = list(version.steps.all())
+    now = timezone.now()
+    effects = Effects()
+    with transaction.atomic():
+        run = WorkflowRun.objects.create(
+            tenant=tenant,
+            workflow=version.workflow,
+            version=version,
+            input=input,
+            additional_metadata=additional_metadata,
+            overrides=overrides,
+            trigger=trigger,
+            created_at=now,
+            deadline=(
+                None
+                if version.timeout_seconds is None
+                else now + timedelta(seconds=version.timeout_seconds)
+            ),
+        )
+        step_runs = []
+        for step in steps:
+            step_run = StepRun(
+                tenant=tenant, workflow_run=run, step=step, action=step.action, created_at=now
+            )
+            if not step.parents:
+                queue_step_run(step_run, now)
+                effects.queued(step_run)
+            step_runs.append(step_run)
+        StepRun.objects.bulk_create(step_runs)
+        effects.run_changed(run)
+        effects.announce()
+    return run
+
+
+def get_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
+    try:
+        run_id = uuid.UUID(str(run_id))
+    except ValueError:
+        raise NotFound("Workflow run not found.", {"id": str(run_id)}) from None
+    run = WorkflowRun.objects.filter(tenant=tenant, pk=run_id).first()
+    if run is None:
+        raise NotFound("Workflow run not found.", {"id": str(run_id)})
+    return run
+
+
+def cancel_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
+    """Cancel a run: pending and queued steps are cancelled, running ones told to stop.
+    Cancelling a finished run changes nothing."""
+    effects = Effects()
+    with transaction.atomic():
+        run = get_run(tenant, run_id)
+        run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
+        if run.is_terminal:
+            return run
+        now = timezone.now()
+        stop_open_step_runs(run, now, "cancelled", effects)
+        finish_run(run, WorkflowRunStatus.CANCELLED, now, effects, error="Cancelled.")
+        effects.announce()
+    return run

@@ -1,0 +1,254 @@
+"""Workflow definitions and their runs: the durable truth the engine works on."""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from hatchet.models import Tenant
+
+
+class Workflow(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="workflows")
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="workflow_name_per_tenant")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def latest_version(self) -> "WorkflowVersion | None":
+        return self.versions.order_by("-number").first()
+
+
+class WorkflowVersion(models.Model):
+    """One registered shape of a workflow; a changed definition makes a new version."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    checksum = models.CharField(max_length=64)
+    definition = models.JSONField()
+    timeout_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="version_number"),
+            models.UniqueConstraint(fields=["workflow", "checksum"], name="version_checksum"),
+        ]
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"{self.workflow.name} v{self.number}"
+
+
+class Step(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=200)
+    action = models.CharField(max_length=401)
+    parents = models.JSONField(default=list)
+    timeout_seconds = models.FloatField()
+    schedule_timeout_seconds = models.FloatField()
+    retries = models.PositiveIntegerField(default=0)
+    backoff_initial_seconds = models.FloatField()
+    backoff_factor = models.FloatField()
+    backoff_max_seconds = models.FloatField()
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "name"], name="step_name")]
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.action
+
+    def backoff_after(self, failed_attempts: int) -> timedelta:
+        """Delay before the retry that follows the n-th failed attempt (n >= 1)."""
+        seconds = self.backoff_initial_seconds * self.backoff_factor ** (failed_attempts - 1)
+        return timedelta(seconds=min(seconds, self.backoff_max_seconds))
+
+
+class WorkflowRunStatus(models.TextChoices):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+WORKFLOW_RUN_TERMINAL = {
+    WorkflowRunStatus.SUCCEEDED,
+    WorkflowRunStatus.FAILED,
+    WorkflowRunStatus.CANCELLED,
+}
+
+
+class WorkflowRun(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="workflow_runs")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="runs")
+    status = models.CharField(
+        max_length=16, choices=WorkflowRunStatus.choices, default=WorkflowRunStatus.PENDING
+    )
+    input = models.JSONField(default=dict)
+    additional_metadata = models.JSONField(default=dict)
+    # {step name: {variable name: value}}: what context.playground returns instead of
+    # the defaults in code.
+    overrides = models.JSONField(default=dict)
+    trigger = models.CharField(max_length=16, default="api")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="run_tenant_created"),
+            models.Index(fields=["tenant", "status", "-created_at"], name="run_tenant_status"),
+            models.Index(fields=["status", "deadline"], name="run_status_deadline"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.workflow.name} run {self.id}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in WORKFLOW_RUN_TERMINAL
+
+
+class StepRunStatus(models.TextChoices):
+    PENDING = "PENDING"
+    QUEUED = "QUEUED"
+    ASSIGNED = "ASSIGNED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    TIMED_OUT = "TIMED_OUT"
+
+
+STEP_RUN_TERMINAL = {
+    StepRunStatus.SUCCEEDED,
+    StepRunStatus.FAILED,
+    StepRunStatus.CANCELLED,
+    StepRunStatus.TIMED_OUT,
+}
+STEP_RUN_HELD = {StepRunStatus.ASSIGNED, StepRunStatus.RUNNING}
+
+
+class StepRun(models.Model):
+    """One step of one workflow run. `deadline` means, by status: QUEUED, the latest
+    time to be assigned; ASSIGNED, to be started; RUNNING, to finish."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    workflow_run = models.ForeignKey(
+        WorkflowRun, on_delete=models.CASCADE, related_name="step_runs"
+    )
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="runs")
+    action = models.CharField(max_length=401)
+    status = models.CharField(
+        max_length=16, choices=StepRunStatus.choices, default=StepRunStatus.PENDING
+    )
+    attempt = models.PositiveIntegerField(default=0)
+    retry_count = models.PositiveIntegerField(default=0)
+    requeue_count = models.PositiveIntegerField(default=0)
+    worker_id = models.UUIDField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    playground = models.JSONField(default=list)
+    usage = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    available_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "action", "available_at"], name="step_run_queue"),
+            models.Index(fields=["worker_id", "status"], name="step_run_worker"),
+            models.Index(fields=["status", "deadline"], name="step_run_deadline"),
+        ]
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in STEP_RUN_TERMINAL
+
+
+class StepRunAttempt(models.Model):
+    """One assignment of a step run to a worker, with its own outcome."""
+
+    step_run = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=StepRunStatus.choices)
+    worker_id = models.UUIDField(null=True, blank=True)
+    worker_name = models.CharField(max_length=200, blank=True, default="")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    traceback = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step_run", "number"], name="attempt_number")
+        ]
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.step_run_id}"
+
+
+class StepRunLine(models.Model):
+    """A log line or a stream chunk, stored once per (step run, attempt, kind, seq)."""
+
+    class Kind(models.TextChoices):
+        LOG = "log"
+        STREAM = "stream"
+
+    step_run = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="lines")
+    attempt = models.PositiveIntegerField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    seq = models.PositiveIntegerField()
+    level = models.CharField(max_length=16, blank=True, default="")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step_run", "attempt", "kind", "seq"], name="line_once")
+        ]
+        ordering = ["attempt", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.seq} of {self.step_run_id}"
+
+    def as_message(self) -> dict[str, Any]:
+        return {
+            "step_run_id": str(self.step_run_id),
+            "attempt": self.attempt,
+            "kind": self.kind,
+            "seq": self.seq,
+            "level": self.level,
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+        }

@@ -1,0 +1,361 @@
+"""How workflows, runs, step runs and their lines look in the REST API."""
+
+from typing import Any
+
+from django.db.models import QuerySet, TextChoices
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
+
+from workflows.models import (
+    Step,
+    StepRun,
+    StepRunAttempt,
+    StepRunLine,
+    StepRunStatus,
+    Workflow,
+    WorkflowRun,
+    WorkflowRunStatus,
+    WorkflowVersion,
+)
+
+RECENT_RUNS = 10
+
+
+class StatusField(serializers.ChoiceField):
+    """A status documented as one named enum, whichever resource shows it."""
+
+    def __init__(self, choices: type[TextChoices], **kwargs: Any) -> None:
+        self.enum = choices
+        super().__init__(choices=choices.choices, **kwargs)
+
+
+class StatusFieldExtension(OpenApiSerializerFieldExtension):
+    # Without a name of its own, each status enum would be named after the field
+    # ("status") and drf-spectacular would have to guess between the choice sets.
+    target_class = StatusField
+
+    def get_name(self) -> str:
+        return f"{self.target.enum.__name__}Enum"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.target.enum.values)}
+
+
+class BackoffSerializer(serializers.Serializer):
+    initial_seconds = serializers.FloatField(source="backoff_initial_seconds")
+    factor = serializers.FloatField(source="backoff_factor")
+    max_seconds = serializers.FloatField(source="backoff_max_seconds")
+
+
+class StepSerializer(serializers.ModelSerializer):
+    parents = serializers.ListField(child=serializers.CharField())
+    backoff = BackoffSerializer(source="*")
+
+    class Meta:
+        model = Step
+        fields = [
+            "name",
+            "action",
+            "parents",
+            "timeout_seconds",
+            "schedule_timeout_seconds",
+            "retries",
+            "backoff",
+        ]
+
+
+class WorkflowVersionSerializer(serializers.ModelSerializer):
+    definition = serializers.DictField(child=serializers.JSONField())
+
+    class Meta:
+        model = WorkflowVersion
+        fields = ["number", "checksum", "created_at", "definition"]
+
+
+class TriggersSerializer(serializers.Serializer):
+    on_events = serializers.ListField(child=serializers.CharField())
+    on_crons = serializers.ListField(child=serializers.CharField())
+
+
+class RecentRunSerializer(serializers.ModelSerializer):
+    status = StatusField(WorkflowRunStatus)
+
+    class Meta:
+        model = WorkflowRun
+        fields = ["id", "status", "created_at"]
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    """A workflow in a list; expects the annotations of `with_latest_version`."""
+
+    latest_version = serializers.IntegerField(source="latest_version_number", allow_null=True)
+    step_count = serializers.IntegerField(help_text="Steps of the latest version.")
+
+    class Meta:
+        model = Workflow
+        fields = ["name", "id", "latest_version", "created_at", "step_count"]
+
+
+class WorkflowDetailSerializer(serializers.ModelSerializer):
+    """A workflow with its versions (newest first) and its latest version's shape."""
+
+    latest_version = serializers.SerializerMethodField()
+    versions = WorkflowVersionSerializer(many=True)
+    steps = serializers.SerializerMethodField()
+    triggers = serializers.SerializerMethodField()
+    recent_runs = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Workflow
+        fields = [
+            "name",
+            "id",
+            "created_at",
+            "latest_version",
+            "versions",
+            "steps",
+            "triggers",
+            "recent_runs",
+        ]
+
+    def latest(self, workflow: Workflow) -> WorkflowVersion | None:
+        # `versions` is prefetched newest first, so the latest costs no query.
+        versions = list(workflow.versions.all())
+        return versions[0] if versions else None
+
+    def get_latest_version(self, workflow: Workflow) -> int | None:
+        latest = self.latest(workflow)
+        return None if latest is None else latest.number
+
+    @extend_schema_field(StepSerializer(many=True))
+    def get_steps(self, workflow: Workflow) -> ReturnList:
+        latest = self.latest(workflow)
+        steps: QuerySet[Step] = Step.objects.none() if latest is None else latest.steps.all()
+        return serializers.ListSerializer(steps, child=StepSerializer()).data
+
+    @extend_schema_field(TriggersSerializer)
+    def get_triggers(self, workflow: Workflow) -> ReturnDict:
+        latest = self.latest(workflow)
+        definition = {} if latest is None else latest.definition
+        return TriggersSerializer(
+            {
+                "on_events": definition.get("on_events", []),
+                "on_crons": definition.get("on_crons", []),
+            }
+        ).data
+
+    @extend_schema_field(RecentRunSerializer(many=True))
+    def get_recent_runs(self, workflow: Workflow) -> ReturnList:
+        runs = workflow.runs.order_by("-created_at")[:RECENT_RUNS]
+        return serializers.ListSerializer(runs, child=RecentRunSerializer()).data
+
+
+class BackoffDefinitionSerializer(serializers.Serializer):
+    initial = serializers.CharField(required=False, help_text="A duration such as '1s'.")
+    factor = serializers.FloatField(required=False, min_value=1, max_value=10)
+    max = serializers.CharField(required=False, help_text="A duration such as '60s'.")
+
+
+class StepDefinitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    parents = serializers.ListField(child=serializers.CharField(), required=False)
+    timeout = serializers.CharField(required=False, help_text="A duration such as '30s'.")
+    schedule_timeout = serializers.CharField(required=False)
+    retries = serializers.IntegerField(required=False, min_value=0)
+    backoff = BackoffDefinitionSerializer(required=False)
+
+
+class WorkflowDefinitionSerializer(serializers.Serializer):
+    """The definition a worker registers (docs/protocol.md); documents the request body
+    only: the engine validates it and names the first problem."""
+
+    name = serializers.CharField()
+    description = serializers.CharField(required=False)
+    version = serializers.CharField(required=False)
+    on_events = serializers.ListField(child=serializers.CharField(), required=False)
+    on_crons = serializers.ListField(child=serializers.CharField(), required=False)
+    timeout = serializers.CharField(required=False, help_text="A duration such as '10m'.")
+    schedule_timeout = serializers.CharField(required=False)
+    steps = StepDefinitionSerializer(many=True)
+
+
+class RegisteredWorkflowSerializer(serializers.Serializer):
+    """A registered version; `created` comes from the context."""
+
+    workflow = serializers.CharField(source="workflow.name")
+    id = serializers.UUIDField(source="workflow.id", help_text="The workflow's id.")
+    version = serializers.IntegerField(source="number")
+    created = serializers.SerializerMethodField(
+        help_text="False when this definition was already registered."
+    )
+    checksum = serializers.CharField()
+
+    def get_created(self, version: WorkflowVersion) -> bool:
+        return self.context["created"]
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, so a misspelt one is not silently dropped."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown field(s): {', '.join(unknown)}.")
+        return attrs
+
+
+class TriggerRunSerializer(StrictSerializer):
+    input = serializers.DictField(child=serializers.JSONField(), required=False)
+    additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
+    overrides = serializers.DictField(
+        child=serializers.DictField(child=serializers.JSONField()),
+        required=False,
+        help_text="Playground values by step name: {step: {variable: value}}.",
+    )
+
+
+class RunFilterSerializer(serializers.Serializer):
+    status = serializers.CharField(
+        required=False, help_text="One status or several separated by commas."
+    )
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")
+    created_after = serializers.DateTimeField(
+        required=False, help_text="Runs created at or after this ISO 8601 time."
+    )
+    created_before = serializers.DateTimeField(
+        required=False, help_text="Runs created before this ISO 8601 time."
+    )
+
+    def validate_status(self, value: str) -> list[str]:
+        statuses = [part.strip().upper() for part in value.split(",") if part.strip()]
+        unknown = [status for status in statuses if status not in WorkflowRunStatus.values]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown status {', '.join(unknown)}; use {', '.join(WorkflowRunStatus.values)}."
+            )
+        return statuses
+
+    def filter(self, runs: QuerySet[WorkflowRun]) -> QuerySet[WorkflowRun]:
+        filters = self.validated_data
+        if filters.get("status"):
+            runs = runs.filter(status__in=filters["status"])
+        if "workflow" in filters:
+            runs = runs.filter(workflow__name=filters["workflow"])
+        if "created_after" in filters:
+            runs = runs.filter(created_at__gte=filters["created_after"])
+        if "created_before" in filters:
+            runs = runs.filter(created_at__lt=filters["created_before"])
+        return runs
+
+
+class RunSerializer(serializers.ModelSerializer):
+    """A workflow run in a list; expects `workflow` selected with it."""
+
+    workflow = serializers.CharField(source="workflow.name")
+    status = StatusField(WorkflowRunStatus)
+
+    class Meta:
+        model = WorkflowRun
+        fields = ["id", "workflow", "status", "created_at", "started_at", "finished_at", "trigger"]
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    status = StatusField(StepRunStatus)
+
+    class Meta:
+        model = StepRunAttempt
+        fields = [
+            "number",
+            "status",
+            "error",
+            "traceback",
+            "worker_id",
+            "worker_name",
+            "assigned_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class StepRunSerializer(serializers.ModelSerializer):
+    step = serializers.CharField(source="step.name")
+    status = StatusField(StepRunStatus)
+    parents = serializers.ListField(
+        source="step.parents", child=serializers.CharField(), help_text="Parent step names."
+    )
+    playground = serializers.ListField(child=serializers.JSONField())
+    attempts = AttemptSerializer(many=True)
+
+    class Meta:
+        model = StepRun
+        fields = [
+            "id",
+            "step",
+            "action",
+            "status",
+            "attempt",
+            "retry_count",
+            "output",
+            "error",
+            "playground",
+            "usage",
+            "parents",
+            "created_at",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "worker_id",
+            "attempts",
+        ]
+
+
+class RunDetailSerializer(RunSerializer):
+    """A workflow run with its step runs; expects the prefetches of `run_details`."""
+
+    version = serializers.IntegerField(source="version.number")
+    input = serializers.DictField(child=serializers.JSONField())
+    additional_metadata = serializers.DictField(child=serializers.JSONField())
+    overrides = serializers.DictField(child=serializers.DictField(child=serializers.JSONField()))
+    step_runs = StepRunSerializer(many=True)
+
+    class Meta(RunSerializer.Meta):
+        fields = [
+            "id",
+            "workflow",
+            "version",
+            "status",
+            "input",
+            "additional_metadata",
+            "overrides",
+            "trigger",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "step_runs",
+        ]
+
+
+class LineFilterSerializer(serializers.Serializer):
+    attempt = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only this attempt's lines."
+    )
+
+
+class StepRunLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StepRunLine
+        fields = ["attempt", "seq", "level", "text", "created_at"]
+
+
+class StreamPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = StepRunLineSerializer(many=True)
+    text = serializers.CharField(
+        help_text="Every chunk of the requested attempt (default: the latest), joined."
+    )

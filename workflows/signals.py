@@ -1,0 +1,49 @@
+"""What the engine announces after commit; `workers` and the live views subscribe.
+
+`workflows` never imports its subscribers: this module is the whole interface.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.dispatch import Signal
+
+# kwargs: actions (set[str]) whose queues gained claimable step runs.
+step_runs_queued = Signal()
+# kwargs: stops (list[StepStop]): held step runs their workers must abandon.
+step_runs_stopped = Signal()
+# kwargs: updates (list[RunUpdate]) for pages watching these workflow runs.
+runs_updated = Signal()
+
+
+@dataclass(frozen=True)
+class StepStop:
+    worker_id: UUID
+    step_run_id: UUID
+    attempt: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunUpdate:
+    workflow_run_id: UUID
+    message: dict[str, Any]
+
+
+def announce_queued(actions: Iterable[str]) -> None:
+    actions = set(actions)
+    if actions:
+        transaction.on_commit(lambda: step_runs_queued.send(sender=None, actions=actions))
+
+
+def announce_stops(stops: list[StepStop]) -> None:
+    if stops:
+        transaction.on_commit(lambda: step_runs_stopped.send(sender=None, stops=stops))
+
+
+def announce_run_updates(updates: list[RunUpdate]) -> None:
+    if updates:
+        transaction.on_commit(lambda: runs_updated.send(sender=None, updates=updates))
