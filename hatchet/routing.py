@@ -1,0 +1,11 @@
+"""Websocket routes of every app (the wiring sees them all)."""
+
+from django.urls import path, re_path
+
+from workers.consumers import WorkerConsumer
+from workflows.consumers import RunConsumer
+
+websocket_urlpatterns = [
+    path("ws/worker", WorkerConsumer.as_asgi()),
+    re_path(r"^ws/runs/(?P<run_id>[0-9a-fA-F-]{36})$", RunConsumer.as_asgi()),
+]

@@ -1,0 +1,54 @@
+"""The periodic engine work, one pass of it, and the in-process loop that drives it
+in the embedded mode (Celery beat or `manage.py run_engine` drive it elsewhere)."""
+
+import asyncio
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+
+from workers.registry import reap_dead_workers
+from workflows.engine.maintenance import run_deadlines
+
+logger = logging.getLogger(__name__)
+
+
+def tick(*, reap_workers: bool = True) -> dict[str, int]:
+    """Deadlines passed and dead workers; safe on many nodes at once."""
+    close_old_connections()
+    counts = run_deadlines()
+    if reap_workers:
+        counts["dead_worker_step_runs_requeued"] = reap_dead_workers()
+    return counts
+
+
+async def tick_forever(interval: float | None = None) -> None:
+    interval = interval or settings.HATCHET_TICK_INTERVAL
+    loop = asyncio.get_running_loop()
+    # Workers were silent while this server was down, through no fault of theirs:
+    # give them one worker timeout to reconnect before any is declared dead.
+    reap_after = loop.time() + settings.HATCHET_WORKER_TIMEOUT
+    while True:
+        try:
+            counts = await sync_to_async(tick, thread_sensitive=False)(
+                reap_workers=loop.time() >= reap_after
+            )
+            if any(counts.values()):
+                logger.info("engine tick: %s", {k: v for k, v in counts.items() if v})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("engine tick failed")
+        await asyncio.sleep(interval)
+
+
+_started: list[Any] = []
+
+
+def start_in_process_ticker() -> None:
+    """Start the loop once in this process, if the settings ask for it."""
+    if _started or not settings.HATCHET_IN_PROCESS_TICKER:
+        return
+    _started.append(asyncio.get_running_loop().create_task(tick_forever()))

@@ -1,0 +1,232 @@
+"""The worker websocket: translates protocol messages into engine calls."""
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import uuid
+from typing import Any
+from uuid import UUID
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from hatchet.sdk.durations import parse_duration
+from workers import registry
+from workers.dispatch import dispatcher
+from workers.messages import Message, ProtocolError, parse_message
+from workflows.engine import results
+from workflows.engine.errors import NotFound
+from workflows.engine.queue import claim_queued_step_runs
+
+logger = logging.getLogger(__name__)
+
+NODE = f"{socket.gethostname()}:{os.getpid()}"
+MAX_ACTIONS = 1000
+MAX_SLOTS = 10_000
+UNAUTHORIZED = 4401
+
+
+class WorkerConsumer(AsyncWebsocketConsumer):
+    worker_id: UUID
+    draining = False
+
+    async def connect(self) -> None:
+        await self.accept()
+        self.caller = self.scope.get("caller")
+        if self.caller is None:
+            await self.send_message(
+                {
+                    "type": "error",
+                    "code": "unauthorized",
+                    "message": "Invalid or missing API token.",
+                }
+            )
+            await self.close(code=UNAUTHORIZED)
+            return
+        self.connection_id = uuid.uuid4()
+        self.registered = False
+        self.slot_lock = asyncio.Lock()
+        self.last_heartbeat_write = 0.0
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "registered", False):
+            dispatcher.detach(self)
+            await database_sync_to_async(registry.disconnect_worker)(
+                self.worker_id, self.connection_id
+            )
+
+    async def send_message(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if text_data is None:
+                raise ProtocolError("malformed_json", "Send JSON text frames, not binary ones.")
+            message = parse_message(text_data, settings.HATCHET_MAX_MESSAGE_BYTES)
+            if message.type != "register" and not self.registered:
+                raise ProtocolError(
+                    "not_registered", "Send 'register' before anything else.", message.id
+                )
+            await self.handle(message)
+        except ProtocolError as error:
+            await self.send_message(error.as_message())
+        except NotFound as error:
+            await self.send_message(
+                ProtocolError("unknown_step_run", error.message, message.id).as_message()
+            )
+
+    async def handle(self, message: Message) -> None:
+        if message.type == "register":
+            await self.register(message)
+        elif message.type == "heartbeat":
+            await self.heartbeat(message)
+        else:
+            applied = await database_sync_to_async(self.apply_step_message)(message)
+            await self.send_message({"type": "ack", "id": message.id, "applied": applied})
+            if message.type == "step.started" and not applied:
+                # The server has moved on (requeued or cancelled); the worker must not run it.
+                await self.send_message(
+                    {
+                        "type": "step.cancel",
+                        "step_run_id": str(message["step_run_id"]),
+                        "attempt": message["attempt"],
+                        "reason": "stale",
+                    }
+                )
+            if message.type in {"step.completed", "step.failed"}:
+                await self.fill_slots()
+
+    async def register(self, message: Message) -> None:
+        actions = message["actions"]
+        if not (
+            len(actions) <= MAX_ACTIONS
+            and all(isinstance(a, str) and 0 < len(a) <= 401 for a in actions)
+        ):
+            raise ProtocolError(
+                "invalid_field", f"'actions' must be at most {MAX_ACTIONS} non-empty strings."
+            )
+        if not 1 <= message["slots"] <= MAX_SLOTS:
+            raise ProtocolError("invalid_field", f"'slots' must be from 1 to {MAX_SLOTS}.")
+        labels = message.get("labels") or {}
+        if not isinstance(labels, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+        ):
+            raise ProtocolError("invalid_field", "'labels' must map strings to strings.")
+        worker_id = message.get("worker_id")
+        try:
+            resume_id = UUID(worker_id) if worker_id else None
+        except (ValueError, TypeError):
+            raise ProtocolError("invalid_field", "'worker_id' must be a UUID string.") from None
+        worker = await database_sync_to_async(registry.register_worker)(
+            self.caller.tenant,
+            name=str(message["name"])[:200],
+            actions=actions,
+            slots=message["slots"],
+            labels=labels,
+            sdk_version=str(message.get("sdk_version", ""))[:64],
+            connection_id=self.connection_id,
+            node=NODE,
+            worker_id=resume_id,
+        )
+        if self.registered and worker.id != self.worker_id:
+            dispatcher.detach(self)
+        self.worker_id = worker.id
+        self.worker_name = worker.name
+        self.actions = list(actions)
+        self.slots = message["slots"]
+        self.registered = True
+        self.draining = False
+        await self.send_message(
+            {
+                "type": "registered",
+                "worker_id": str(worker.id),
+                "heartbeat_interval": settings.HATCHET_HEARTBEAT_INTERVAL,
+                "max_message_bytes": settings.HATCHET_MAX_MESSAGE_BYTES,
+            }
+        )
+        dispatcher.attach(self)
+
+    async def heartbeat(self, message: Message) -> None:
+        draining = bool(message.get("draining", False))
+        now = timezone.now().timestamp()
+        # Beats arrive often; the row only needs to stay well inside the worker timeout.
+        if draining != self.draining or now - self.last_heartbeat_write >= (
+            settings.HATCHET_HEARTBEAT_INTERVAL / 2
+        ):
+            await database_sync_to_async(registry.record_heartbeat)(
+                self.worker_id, self.connection_id, draining=draining
+            )
+            self.last_heartbeat_write = now
+        self.draining = draining
+
+    def apply_step_message(self, message: Message) -> bool:
+        tenant_id = self.caller.tenant.id
+        step_run_id, attempt = message["step_run_id"], message["attempt"]
+        if message.type == "step.started":
+            return results.record_step_started(tenant_id, step_run_id, attempt, self.worker_id)
+        if message.type == "step.completed":
+            playground = message.get("playground")
+            usage = message.get("usage")
+            return results.record_step_completed(
+                tenant_id,
+                step_run_id,
+                attempt,
+                self.worker_id,
+                message["output"],
+                playground if isinstance(playground, list) else [],
+                usage if isinstance(usage, dict) else None,
+            )
+        if message.type == "step.failed":
+            return results.record_step_failed(
+                tenant_id,
+                step_run_id,
+                attempt,
+                self.worker_id,
+                message["error"],
+                str(message.get("traceback") or ""),
+                retryable=bool(message.get("retryable", True)),
+                handed_back=bool(message.get("handed_back", False)),
+            )
+        if message.type == "step.refresh_timeout":
+            try:
+                seconds = parse_duration(message["increment"])
+            except ValueError as exc:
+                raise ProtocolError("invalid_field", str(exc), message.id) from None
+            return results.refresh_step_timeout(
+                tenant_id, step_run_id, attempt, self.worker_id, seconds
+            )
+        kind, text = (
+            ("log", message["message"])
+            if message.type == "step.log"
+            else (
+                "stream",
+                message["chunk"],
+            )
+        )
+        return results.append_step_run_line(
+            tenant_id,
+            step_run_id,
+            attempt,
+            kind,
+            message["seq"],
+            text,
+            level=str(message.get("level", ""))[:16],
+        )
+
+    async def fill_slots(self) -> None:
+        if not self.registered or self.draining:
+            return
+        async with self.slot_lock:
+            assignments = await database_sync_to_async(claim_queued_step_runs)(
+                tenant_id=self.caller.tenant.id,
+                worker_id=self.worker_id,
+                worker_name=self.worker_name,
+                actions=self.actions,
+                slots=self.slots,
+            )
+            for assignment in assignments:
+                await self.send_message(assignment.as_message())

@@ -1,0 +1,185 @@
+"""Hands queued step runs to connected workers, from the process that holds their
+sockets, and carries stop orders to them.
+
+Each server process has one Dispatcher. The engine announces queued actions and
+stops after commit; the announcement wakes this process's dispatcher directly and,
+with Redis configured, every other process through one pub/sub message per batch.
+A periodic look at the queue covers any wake-up lost on the way.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from typing import Any, Protocol
+from uuid import UUID
+
+from django.conf import settings
+
+from workflows.signals import StepStop, step_runs_queued, step_runs_stopped
+
+logger = logging.getLogger(__name__)
+
+PUBSUB_CHANNEL = "hatchet:dispatch"
+
+
+class WorkerConnection(Protocol):
+    worker_id: UUID
+    draining: bool
+
+    async def fill_slots(self) -> None: ...
+
+    async def send_message(self, message: dict[str, Any]) -> None: ...
+
+
+def stop_message(stop: StepStop) -> dict[str, Any]:
+    return {
+        "type": "step.cancel",
+        "step_run_id": str(stop.step_run_id),
+        "attempt": stop.attempt,
+        "reason": stop.reason,
+    }
+
+
+class Dispatcher:
+    def __init__(self) -> None:
+        self.connections: dict[UUID, WorkerConnection] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.wake_event: asyncio.Event | None = None
+        self.loop_thread: int | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """Start the dispatch loop on the running event loop (once per process)."""
+        if self.loop is not None:
+            return
+        self.loop = asyncio.get_running_loop()
+        self.loop_thread = threading.get_ident()
+        self.wake_event = asyncio.Event()
+        self.tasks.append(self.loop.create_task(self.dispatch_forever()))
+        if settings.REDIS_URL:
+            self.tasks.append(self.loop.create_task(self.listen_forever()))
+
+    def attach(self, connection: WorkerConnection) -> None:
+        self.start()
+        self.connections[connection.worker_id] = connection
+        self.wake()
+
+    def detach(self, connection: WorkerConnection) -> None:
+        if self.connections.get(connection.worker_id) is connection:
+            del self.connections[connection.worker_id]
+
+    def wake(self) -> None:
+        """Safe from any thread; a no-op in a process that serves no sockets."""
+        if self.loop is None or self.wake_event is None:
+            return
+        if self.is_loop_thread():
+            self.wake_event.set()
+        else:
+            self.loop.call_soon_threadsafe(self.wake_event.set)
+
+    def is_loop_thread(self) -> bool:
+        return self.loop_thread == threading.get_ident()
+
+    def deliver_stop(self, stop: StepStop) -> bool:
+        """Send a stop order to the worker if its socket is here; True if it was."""
+        connection = self.connections.get(stop.worker_id)
+        if connection is None or self.loop is None:
+            return False
+        coroutine = connection.send_message(stop_message(stop))
+        if self.is_loop_thread():
+            self.loop.create_task(coroutine)
+        else:
+            asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        return True
+
+    async def dispatch_forever(self) -> None:
+        assert self.wake_event is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.wake_event.wait(), settings.HATCHET_DISPATCH_POLL_INTERVAL
+                )
+            self.wake_event.clear()
+            for connection in list(self.connections.values()):
+                if connection.draining:
+                    continue
+                try:
+                    await connection.fill_slots()
+                except Exception:
+                    logger.exception("dispatch to worker %s failed", connection.worker_id)
+
+    async def listen_forever(self) -> None:
+        import redis.asyncio as redis
+
+        while True:
+            try:
+                client = redis.Redis.from_url(settings.REDIS_URL)
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(PUBSUB_CHANNEL)
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self.on_published(json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("dispatch pub/sub connection lost; reconnecting", exc_info=True)
+                await asyncio.sleep(1)
+
+    def on_published(self, message: dict[str, Any]) -> None:
+        if message["kind"] == "wake":
+            self.wake()
+        elif message["kind"] == "stop":
+            self.deliver_stop(
+                StepStop(
+                    UUID(message["worker_id"]),
+                    UUID(message["step_run_id"]),
+                    message["attempt"],
+                    message["reason"],
+                )
+            )
+
+
+dispatcher = Dispatcher()
+_publisher: Any = None
+
+
+def publish(message: dict[str, Any]) -> None:
+    """Tell every server process; only when Redis joins them."""
+    global _publisher
+    if not settings.REDIS_URL:
+        return
+    if _publisher is None:
+        import redis
+
+        _publisher = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        _publisher.publish(PUBSUB_CHANNEL, json.dumps(message))
+    except Exception:
+        # The periodic look at the queue picks up what a lost wake-up leaves behind.
+        logger.warning("could not publish a dispatch message", exc_info=True)
+
+
+def on_step_runs_queued(sender: Any, actions: set[str], **kwargs: Any) -> None:
+    dispatcher.wake()
+    publish({"kind": "wake", "actions": sorted(actions)})
+
+
+def on_step_runs_stopped(sender: Any, stops: list[StepStop], **kwargs: Any) -> None:
+    for stop in stops:
+        if not dispatcher.deliver_stop(stop):
+            publish(
+                {
+                    "kind": "stop",
+                    "worker_id": str(stop.worker_id),
+                    "step_run_id": str(stop.step_run_id),
+                    "attempt": stop.attempt,
+                    "reason": stop.reason,
+                }
+            )
+
+
+def subscribe_to_engine() -> None:
+    step_runs_queued.connect(on_step_runs_queued, dispatch_uid="workers.dispatch.queued")
+    step_runs_stopped.connect(on_step_runs_stopped, dispatch_uid="workers.dispatch.stopped")

@@ -1,0 +1,46 @@
+"""The registry of workers: who is connected, what they serve, how many slots."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from hatchet.models import Tenant
+
+
+class WorkerStatus(models.TextChoices):
+    ACTIVE = "ACTIVE"
+    DRAINING = "DRAINING"
+    DISCONNECTED = "DISCONNECTED"
+    STOPPED = "STOPPED"
+
+
+WORKER_LIVE = {WorkerStatus.ACTIVE, WorkerStatus.DRAINING, WorkerStatus.DISCONNECTED}
+
+
+class Worker(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="workers")
+    name = models.CharField(max_length=200)
+    actions = models.JSONField(default=list)
+    slots = models.PositiveIntegerField()
+    labels = models.JSONField(default=dict)
+    sdk_version = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=WorkerStatus.choices, default=WorkerStatus.ACTIVE
+    )
+    # Which socket currently speaks for the worker; a stale socket's disconnect must
+    # not mark a reconnected worker as gone.
+    connection_id = models.UUIDField(null=True, blank=True)
+    node = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    connected_at = models.DateTimeField(default=timezone.now)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    last_heartbeat_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "last_heartbeat_at"], name="worker_liveness")]
+        ordering = ["-connected_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
