@@ -1,0 +1,33 @@
+"""Hatchet's Python SDK: declare workflows, run workers, trigger and follow runs."""
+
+from hatchet.sdk.client import Hatchet, WorkflowRun
+from hatchet.sdk.context import CancellationFlag, Context
+from hatchet.sdk.errors import (
+    AuthenticationError,
+    HatchetConnectionError,
+    HatchetError,
+    InvalidRequestError,
+    NotFoundError,
+    ServerError,
+    StepOutputNotFound,
+    WorkflowRunFailed,
+)
+from hatchet.sdk.version import SDK_VERSION
+from hatchet.sdk.worker import Worker
+
+__all__ = [
+    "SDK_VERSION",
+    "AuthenticationError",
+    "CancellationFlag",
+    "Context",
+    "Hatchet",
+    "HatchetConnectionError",
+    "HatchetError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "ServerError",
+    "StepOutputNotFound",
+    "Worker",
+    "WorkflowRun",
+    "WorkflowRunFailed",
+]

@@ -1,0 +1,314 @@
+"""The REST client: `Hatchet`, its `event` and `admin` parts, and workflow run handles."""
+
+import asyncio
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from hatchet.sdk.errors import (
+    AuthenticationError,
+    HatchetConnectionError,
+    HatchetError,
+    InvalidRequestError,
+    NotFoundError,
+    ServerError,
+    WorkflowRunFailed,
+)
+from hatchet.sdk.version import SDK_VERSION
+from hatchet.sdk.worker import Worker
+from hatchet.sdk.workflow import step as _step
+from hatchet.sdk.workflow import workflow as _workflow
+
+logger = logging.getLogger("hatchet.sdk")
+
+DEFAULT_SERVER_URL = "http://127.0.0.1:8080"
+
+_FIRST_POLL_DELAY = 0.02
+_MAX_POLL_DELAY = 0.5
+_FAILED_RUN_STATUSES = ("FAILED", "CANCELLED")
+_FAILED_STEP_STATUSES = ("FAILED", "TIMED_OUT", "CANCELLED")
+
+
+class Hatchet:
+    """Entry point of the SDK: decorators, the REST client and workers.
+
+    `server_url` defaults to HATCHET_SERVER_URL (else http://127.0.0.1:8080) and `token`
+    to HATCHET_TOKEN.
+    """
+
+    workflow = staticmethod(_workflow)
+    step = staticmethod(_step)
+
+    def __init__(
+        self,
+        server_url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+    ) -> None:
+        self.server_url = (
+            server_url or os.environ.get("HATCHET_SERVER_URL") or DEFAULT_SERVER_URL
+        ).rstrip("/")
+        self.token = token if token is not None else os.environ.get("HATCHET_TOKEN") or None
+        headers = {"User-Agent": f"hatchet-sdk-python/{SDK_VERSION}", "Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        self._http = httpx.Client(
+            base_url=self.server_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+        )
+        self.event = EventClient(self)
+        self.admin = AdminClient(self)
+
+    def worker(
+        self,
+        name: str,
+        max_runs: int = 10,
+        *,
+        labels: dict[str, str] | None = None,
+        project_root: str | os.PathLike[str] | None = None,
+        grace: float | None = None,
+    ) -> Worker:
+        """A worker that runs up to `max_runs` steps at once (its slots)."""
+        return Worker(
+            self,
+            name,
+            max_runs=max_runs,
+            labels=labels,
+            project_root=project_root,
+            grace=grace,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Hatchet":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Hatchet(server_url={self.server_url!r})"
+
+    def request(self, method: str, path: str, payload: Any = None) -> Any:
+        """Call the REST API and return the decoded JSON body; raise a HatchetError on failure."""
+        try:
+            response = self._http.request(method, path, json=payload)
+        except httpx.TransportError as exc:
+            raise HatchetConnectionError(
+                f"cannot reach Hatchet at {self.server_url}: {exc or type(exc).__name__}"
+            ) from exc
+        if not response.is_success:
+            raise self._api_error(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise HatchetError(
+                f"{method} {path} answered {response.status_code} with a body that is not JSON",
+                status=response.status_code,
+            ) from exc
+
+    def _api_error(self, response: httpx.Response) -> HatchetError:
+        status = response.status_code
+        code: str | None = None
+        details: Any = None
+        message = f"{response.request.method} {response.request.url.path} failed"
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            error = body["error"]
+            code = error.get("code")
+            message = str(error.get("message") or message)
+            details = error.get("details")
+        elif isinstance(body, dict) and "detail" in body:
+            message = str(body["detail"])
+        error_class: type[HatchetError]
+        if status in (401, 403):
+            error_class = AuthenticationError
+            if not self.token:
+                message += " (no token: set HATCHET_TOKEN or pass token=)"
+        elif status == 404:
+            error_class = NotFoundError
+        elif status >= 500:
+            error_class = ServerError
+        else:
+            error_class = InvalidRequestError
+        return error_class(message, status=status, code=code, details=details)
+
+
+class EventClient:
+    """Pushes events, which trigger the workflows listening for their key."""
+
+    def __init__(self, client: Hatchet) -> None:
+        self._client = client
+
+    def push(
+        self,
+        key: str,
+        payload: Any = None,
+        additional_metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return self._client.request(
+            "POST",
+            "/api/v1/events",
+            {
+                "key": key,
+                "payload": payload if payload is not None else {},
+                "additional_metadata": additional_metadata or {},
+            },
+        )
+
+    def push_many(self, events: list[dict[str, Any]]) -> Any:
+        """Push several events in one request; each is {"key", "payload", "additional_metadata"}."""
+        batch = []
+        for event in events:
+            if not isinstance(event, dict) or "key" not in event:
+                raise ValueError(f"each event needs a 'key', got {event!r}")
+            batch.append(
+                {
+                    "key": event["key"],
+                    "payload": event.get("payload") or {},
+                    "additional_metadata": event.get("additional_metadata") or {},
+                }
+            )
+        return self._client.request("POST", "/api/v1/events", {"events": batch})
+
+
+class AdminClient:
+    """Registers workflows, triggers and schedules runs, and reads them back."""
+
+    def __init__(self, client: Hatchet) -> None:
+        self._client = client
+
+    def register_workflow(self, definition: dict[str, Any]) -> dict[str, Any]:
+        """Register a workflow definition (protocol.md); answers its version and checksum."""
+        return self._client.request("POST", "/api/v1/workflows", definition)
+
+    def run_workflow(
+        self,
+        workflow_name: str,
+        input: Any = None,
+        *,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+    ) -> "WorkflowRun":
+        """Trigger a run; `overrides` maps step names to {playground name: value}."""
+        detail = self._client.request(
+            "POST",
+            f"/api/v1/workflows/{quote(workflow_name, safe='')}/runs",
+            {
+                "input": input if input is not None else {},
+                "additional_metadata": additional_metadata or {},
+                "overrides": overrides or {},
+            },
+        )
+        return WorkflowRun(self._client, str(detail["id"]))
+
+    def schedule_workflow(
+        self, workflow_name: str, at: datetime, input: Any = None
+    ) -> dict[str, Any]:
+        """Run the workflow once at `at` (a naive datetime is taken as local time)."""
+        if not isinstance(at, datetime):
+            raise TypeError(f"at must be a datetime, not {type(at).__name__}")
+        return self._client.request(
+            "POST",
+            "/api/v1/schedules",
+            {
+                "workflow": workflow_name,
+                "trigger_at": at.astimezone(UTC).isoformat(),
+                "input": input if input is not None else {},
+            },
+        )
+
+    def get_run(self, workflow_run_id: str) -> dict[str, Any]:
+        return self._client.request("GET", f"/api/v1/runs/{quote(str(workflow_run_id), safe='')}")
+
+
+class WorkflowRun:
+    """A handle on a triggered workflow run."""
+
+    def __init__(self, client: Hatchet, workflow_run_id: str) -> None:
+        self._client = client
+        self.workflow_run_id = workflow_run_id
+
+    def __repr__(self) -> str:
+        return f"WorkflowRun({self.workflow_run_id!r})"
+
+    def result(self, timeout: float | None = None) -> dict[str, Any]:
+        """Wait for the run to finish and return {step name: output}.
+
+        Raises WorkflowRunFailed if it ends FAILED or CANCELLED, TimeoutError if it has not
+        finished after `timeout` seconds. Connection and server errors while waiting are
+        retried. Blocks the thread: from async code, use `await run.aresult()`.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = _FIRST_POLL_DELAY
+        failures = 0
+        while True:
+            try:
+                run = self._client.admin.get_run(self.workflow_run_id)
+            except (HatchetConnectionError, ServerError) as exc:
+                log = logger.warning if failures == 0 else logger.debug
+                log("waiting for run %s: %s; retrying", self.workflow_run_id, exc)
+                failures += 1
+            else:
+                failures = 0
+                status = run.get("status")
+                if status == "SUCCEEDED":
+                    return {
+                        _step_name(step_run): step_run.get("output") for step_run in _steps(run)
+                    }
+                if status in _FAILED_RUN_STATUSES:
+                    raise _run_failed(run)
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"workflow run {self.workflow_run_id} has not finished after {timeout} s"
+                    )
+                delay = min(delay, remaining)
+            time.sleep(delay)
+            delay = min(delay * 2, _MAX_POLL_DELAY)
+
+    async def aresult(self, timeout: float | None = None) -> dict[str, Any]:
+        """`result()` for async code: waits in a thread so the event loop keeps running."""
+        return await asyncio.to_thread(self.result, timeout)
+
+
+def _steps(run: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(run.get("step_runs") or [])
+
+
+def _step_name(step_run: dict[str, Any]) -> str:
+    step = step_run.get("step")
+    # Tolerate a nested step object as well as a plain name.
+    if isinstance(step, dict):
+        return str(step.get("name"))
+    return str(step)
+
+
+def _run_failed(run: dict[str, Any]) -> WorkflowRunFailed:
+    errors = {
+        _step_name(step_run): str(step_run.get("error") or step_run.get("status"))
+        for step_run in _steps(run)
+        if step_run.get("status") in _FAILED_STEP_STATUSES
+    }
+    status = run.get("status")
+    what = "was cancelled" if status == "CANCELLED" else "failed"
+    message = f"workflow run {run.get('id')} of {run.get('workflow')} {what}"
+    if errors:
+        message += ": " + "; ".join(f"{name}: {error}" for name, error in errors.items())
+    elif run.get("error"):
+        message += f": {run['error']}"
+    return WorkflowRunFailed(message, run=run, errors=errors)

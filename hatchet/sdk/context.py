@@ -1,0 +1,249 @@
+"""`Context`: what a running step sees of its run, and how it talks back to the server."""
+
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from hatchet.sdk.durations import parse_duration
+from hatchet.sdk.errors import StepOutputNotFound
+
+if TYPE_CHECKING:
+    from hatchet.sdk.client import Hatchet, WorkflowRun
+
+T = TypeVar("T")
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class CancellationFlag:
+    """Set once the step is cancelled or timed out; long steps should check it and stop."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._event.wait(timeout)
+
+    def __bool__(self) -> bool:
+        return self._event.is_set()
+
+    def __repr__(self) -> str:
+        return f"<CancellationFlag set={self.is_set()}>"
+
+
+class Context:
+    """The step's whole world: its input, its parents' outputs, logs, streams and playground."""
+
+    def __init__(
+        self,
+        assignment: Mapping[str, Any],
+        *,
+        send: Callable[[dict[str, Any]], object],
+        project_root: str | os.PathLike[str] | None = None,
+        client: "Hatchet | None" = None,
+        on_refresh_timeout: Callable[[float], None] | None = None,
+    ) -> None:
+        self.step_run_id = str(assignment["step_run_id"])
+        self.workflow_run_id = str(assignment["workflow_run_id"])
+        self.attempt = int(assignment["attempt"])
+        self.retry_count = int(assignment.get("retry_count") or 0)
+        self.workflow_name: str = assignment.get("workflow", "")
+        self.step_name: str = assignment.get("step", "")
+        self.cancelled = CancellationFlag()
+        self._input: Any = assignment.get("input") or {}
+        self._parents: dict[str, Any] = dict(assignment.get("parents") or {})
+        self._overrides: dict[str, Any] = dict(assignment.get("overrides") or {})
+        self._metadata: dict[str, Any] = dict(assignment.get("metadata") or {})
+        self._send = send
+        self._project_root = str(Path(project_root if project_root is not None else os.getcwd()))
+        self._client = client
+        self._on_refresh_timeout = on_refresh_timeout
+        self._finished = threading.Event()
+        # Steps may log from threads of their own; seq numbers and records must not race.
+        self._lock = threading.Lock()
+        self._next_seq = 0
+        self._playground: dict[str, dict[str, Any]] = {}
+        self._usage: dict[str, Any] | None = None
+
+    def workflow_input(self) -> Any:
+        return self._input
+
+    def step_output(self, step_name: str) -> Any:
+        if step_name not in self._parents:
+            parents = ", ".join(sorted(self._parents)) or "none"
+            raise StepOutputNotFound(
+                f"step {step_name!r} is not a parent of step {self.step_name!r} "
+                f"(its parents: {parents}); declare it in @step(parents=[...])"
+            )
+        return self._parents[step_name]
+
+    def additional_metadata(self) -> dict[str, Any]:
+        return dict(self._metadata)
+
+    def done(self) -> bool:
+        return self.cancelled.is_set() or self._finished.is_set()
+
+    def log(self, message: object, level: str = "info") -> None:
+        if level not in LOG_LEVELS:
+            raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+        self._send_numbered(
+            {
+                "type": "step.log",
+                "message": str(message),
+                "level": level,
+                "at": datetime.now(UTC).isoformat(),
+            }
+        )
+
+    def put_stream(self, chunk: str) -> None:
+        if not isinstance(chunk, str):
+            raise TypeError(f"put_stream takes a str chunk, not {type(chunk).__name__}")
+        self._send_numbered({"type": "step.stream", "chunk": chunk})
+
+    def refresh_timeout(self, increment: str) -> None:
+        """Give the step `increment` (e.g. "30s") more time before it times out."""
+        seconds = parse_duration(increment)
+        if seconds <= 0:
+            raise ValueError(f"refresh_timeout needs a positive duration, got {increment!r}")
+        self._send(self._message("step.refresh_timeout", increment=increment))
+        if self._on_refresh_timeout is not None:
+            self._on_refresh_timeout(seconds)
+
+    def playground(self, name: str, default: T) -> T:
+        """Return the run's override for `name`, else `default`, and record the call site."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a playground name must be a non-empty string, not {name!r}")
+        json_type = _json_type(default)
+        # A snapshot, so that mutating a list or dict default later does not change the record.
+        default_snapshot = json.loads(json.dumps(default, allow_nan=False))
+        value = self._overrides.get(name, default)
+        frame = sys._getframe(1)
+        with self._lock:
+            if name not in self._playground:
+                self._playground[name] = {
+                    "name": name,
+                    "default": default_snapshot,
+                    "value": json.loads(json.dumps(value, allow_nan=False)),
+                    "type": json_type,
+                    "call_site": {
+                        "path": _relative_path(frame.f_code.co_filename, self._project_root),
+                        "line": frame.f_lineno,
+                        "function": frame.f_code.co_name,
+                    },
+                }
+        return value
+
+    def usage(
+        self,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        model: str | None = None,
+    ) -> None:
+        """Record LLM token usage; repeated calls add up the tokens."""
+        for label, count in (
+            ("prompt_tokens", prompt_tokens),
+            ("completion_tokens", completion_tokens),
+        ):
+            if count is not None and (
+                isinstance(count, bool) or not isinstance(count, int) or count < 0
+            ):
+                raise ValueError(f"{label} must be a non-negative integer, not {count!r}")
+        with self._lock:
+            usage = self._usage or {"prompt_tokens": 0, "completion_tokens": 0, "model": None}
+            usage["prompt_tokens"] += prompt_tokens or 0
+            usage["completion_tokens"] += completion_tokens or 0
+            if model is not None:
+                usage["model"] = str(model)
+            self._usage = usage
+
+    def spawn_workflow(
+        self,
+        workflow_name: str,
+        input: Any = None,
+        *,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+    ) -> "WorkflowRun":
+        """Trigger a child workflow run linked to this step; returns its handle."""
+        if self._client is None:
+            raise RuntimeError("spawn_workflow needs a context created by a worker")
+        metadata = {
+            **(additional_metadata or {}),
+            "parent_workflow_run_id": self.workflow_run_id,
+            "parent_step_run_id": self.step_run_id,
+        }
+        return self._client.admin.run_workflow(
+            workflow_name, input, overrides=overrides, additional_metadata=metadata
+        )
+
+    def _completion_fields(self) -> dict[str, Any]:
+        """The extra fields of this step's `step.completed` message."""
+        with self._lock:
+            fields: dict[str, Any] = {"playground": list(self._playground.values())}
+            if self._usage is not None:
+                fields["usage"] = dict(self._usage)
+        return fields
+
+    def _mark_finished(self) -> None:
+        self._finished.set()
+
+    def _message(self, message_type: str, **fields: Any) -> dict[str, Any]:
+        return {
+            "type": message_type,
+            "step_run_id": self.step_run_id,
+            "attempt": self.attempt,
+            **fields,
+        }
+
+    def _send_numbered(self, fields: dict[str, Any]) -> None:
+        # One counter for logs and streams: seq is then unique per (step run, attempt)
+        # however the server stores the two kinds.
+        with self._lock:
+            seq = self._next_seq
+            self._next_seq += 1
+            message = self._message(fields.pop("type"), seq=seq, **fields)
+            self._send(message)
+
+
+def _json_type(value: object) -> str:
+    # bool before int: True is an int in Python but a boolean in JSON.
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    raise TypeError(
+        "a playground default must be a str, int, float, bool, list or dict, "
+        f"not {type(value).__name__}"
+    )
+
+
+@lru_cache(maxsize=256)
+def _relative_path(filename: str, project_root: str) -> str:
+    """The file's path relative to the project root with forward slashes, if inside it."""
+    if filename.startswith("<"):
+        return filename
+    path = Path(filename).resolve()
+    try:
+        return path.relative_to(Path(project_root).resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,265 @@
+"""The `workflow` and `step` decorators and the definition they build for the server."""
+
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from hatchet.sdk.durations import parse_duration
+
+F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound=type)
+
+STEP_ATTRIBUTE = "__hatchet_step__"
+WORKFLOW_ATTRIBUTE = "__hatchet_workflow__"
+
+_BACKOFF_KEYS = {"initial", "factor", "max"}
+_MIN_BACKOFF_FACTOR = 1
+_MAX_BACKOFF_FACTOR = 10
+# The server's rule for workflow and step names (workflows/engine/definitions.py).
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,199}")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step as declared by `@step`; its name is the method's name."""
+
+    name: str
+    parents: tuple[str, ...]
+    timeout: str | None
+    retries: int
+    backoff: dict[str, Any] | None
+
+    def to_definition(self) -> dict[str, Any]:
+        definition: dict[str, Any] = {
+            "name": self.name,
+            "parents": list(self.parents),
+            "retries": self.retries,
+        }
+        # Unset keys are left out so that the server's defaults apply.
+        if self.timeout is not None:
+            definition["timeout"] = self.timeout
+        if self.backoff is not None:
+            definition["backoff"] = dict(self.backoff)
+        return definition
+
+
+@dataclass(frozen=True)
+class WorkflowSpec:
+    """A workflow as declared by `@workflow`: its triggers, limits and steps in class order."""
+
+    name: str
+    description: str
+    version: str
+    on_events: tuple[str, ...]
+    on_crons: tuple[str, ...]
+    timeout: str | None
+    schedule_timeout: str | None
+    steps: tuple[StepSpec, ...]
+
+    def action(self, step_name: str) -> str:
+        return f"{self.name}:{step_name}"
+
+    def to_definition(self) -> dict[str, Any]:
+        definition: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "version": self.version,
+            "on_events": list(self.on_events),
+            "on_crons": list(self.on_crons),
+        }
+        if self.timeout is not None:
+            definition["timeout"] = self.timeout
+        if self.schedule_timeout is not None:
+            definition["schedule_timeout"] = self.schedule_timeout
+        definition["steps"] = [step.to_definition() for step in self.steps]
+        return definition
+
+
+def workflow_spec_of(obj: object) -> WorkflowSpec:
+    """The spec of a class decorated with `@workflow` (or of an instance of one)."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    spec = getattr(cls, WORKFLOW_ATTRIBUTE, None)
+    if not isinstance(spec, WorkflowSpec):
+        raise TypeError(f"{cls.__name__} is not a workflow: decorate the class with @workflow")
+    return spec
+
+
+def step(
+    *,
+    timeout: str | None = None,
+    retries: int = 0,
+    parents: Iterable[str] | None = None,
+    backoff: dict[str, Any] | None = None,
+) -> Callable[[F], F]:
+    """Mark a method of a workflow class as a step named after the method."""
+    parent_names = _parents(parents)
+    if timeout is not None:
+        _positive_duration(timeout, "step timeout")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be a non-negative integer, not {retries!r}")
+    checked_backoff = _backoff(backoff)
+
+    def decorate(method: F) -> F:
+        if not callable(method):
+            raise TypeError("@step decorates a method")
+        name = method.__name__
+        _check_name(name, "step")
+        if name in parent_names:
+            raise ValueError(f"step {name!r} cannot be its own parent")
+        spec = StepSpec(name, parent_names, timeout, retries, checked_backoff)
+        setattr(method, STEP_ATTRIBUTE, spec)
+        return method
+
+    return decorate
+
+
+def workflow(
+    *,
+    name: str | None = None,
+    on_events: Iterable[str] | None = None,
+    on_crons: Iterable[str] | None = None,
+    timeout: str | None = None,
+    schedule_timeout: str | None = None,
+    description: str | None = None,
+    version: str = "",
+) -> Callable[[C], C]:
+    """Declare a class as a workflow whose `@step` methods form its DAG.
+
+    The name defaults to the class name and the description to the class docstring.
+    """
+    events = _strings(on_events, "on_events")
+    crons = _strings(on_crons, "on_crons")
+    if timeout is not None:
+        _positive_duration(timeout, "workflow timeout")
+    if schedule_timeout is not None:
+        _positive_duration(schedule_timeout, "schedule_timeout")
+    if not isinstance(version, str):
+        raise TypeError("version must be a string")
+
+    def decorate(workflow_cls: C) -> C:
+        if not isinstance(workflow_cls, type):
+            raise TypeError("@workflow decorates a class")
+        workflow_name = name if name is not None else workflow_cls.__name__
+        _check_name(workflow_name, "workflow")
+        steps = _collect_steps(workflow_cls)
+        if not steps:
+            raise ValueError(f"workflow {workflow_name!r} has no steps: mark methods with @step")
+        _check_dag(workflow_name, steps)
+        spec = WorkflowSpec(
+            name=workflow_name,
+            description=description
+            if description is not None
+            else (inspect.getdoc(workflow_cls) or ""),
+            version=version,
+            on_events=events,
+            on_crons=crons,
+            timeout=timeout,
+            schedule_timeout=schedule_timeout,
+            steps=steps,
+        )
+        setattr(workflow_cls, WORKFLOW_ATTRIBUTE, spec)
+        return workflow_cls
+
+    return decorate
+
+
+def _collect_steps(cls: type) -> tuple[StepSpec, ...]:
+    # Base classes first so that a subclass can add steps or redefine one in place.
+    found: dict[str, StepSpec] = {}
+    for klass in reversed(cls.__mro__):
+        for attribute, value in vars(klass).items():
+            spec = getattr(value, STEP_ATTRIBUTE, None)
+            if isinstance(spec, StepSpec):
+                found[attribute] = spec
+            elif attribute in found:
+                del found[attribute]
+    for attribute, spec in found.items():
+        if attribute != spec.name:
+            raise ValueError(
+                f"step {spec.name!r} is bound to the attribute {attribute!r}: "
+                "a step's name is its method's name"
+            )
+    return tuple(found.values())
+
+
+def _check_dag(workflow_name: str, steps: tuple[StepSpec, ...]) -> None:
+    names = {spec.name for spec in steps}
+    for spec in steps:
+        for parent in spec.parents:
+            if parent not in names:
+                raise ValueError(
+                    f"step {spec.name!r} of workflow {workflow_name!r} has an unknown parent "
+                    f"{parent!r} (steps: {', '.join(sorted(names))})"
+                )
+    remaining = {spec.name: set(spec.parents) for spec in steps}
+    while remaining:
+        ready = [name for name, parents in remaining.items() if not parents]
+        if not ready:
+            raise ValueError(
+                f"workflow {workflow_name!r} has a cycle among steps {', '.join(sorted(remaining))}"
+            )
+        for name in ready:
+            del remaining[name]
+        for parents in remaining.values():
+            parents.difference_update(ready)
+
+
+def _parents(parents: Iterable[str] | None) -> tuple[str, ...]:
+    names = _strings(parents, "parents")
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"parents lists {', '.join(duplicates)} more than once")
+    return names
+
+
+def _strings(values: Iterable[str] | None, what: str) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        raise TypeError(f"{what} must be a list of strings, not a string")
+    result = tuple(values)
+    for value in result:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{what} must hold non-empty strings, got {value!r}")
+    return result
+
+
+def _check_name(name: str, what: str) -> None:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid {what} name {name!r}: use letters, digits, '_', '.' or '-', "
+            "starting with a letter or '_'"
+        )
+
+
+def _positive_duration(value: str, what: str) -> None:
+    if parse_duration(value) <= 0:
+        raise ValueError(f"{what} must be longer than zero, got {value!r}")
+
+
+def _backoff(backoff: dict[str, Any] | None) -> dict[str, Any] | None:
+    if backoff is None:
+        return None
+    if not isinstance(backoff, dict):
+        raise TypeError("backoff must be a dict like {'initial': '1s', 'factor': 2, 'max': '60s'}")
+    unknown = set(backoff) - _BACKOFF_KEYS
+    if unknown:
+        raise ValueError(
+            f"unknown backoff keys {', '.join(sorted(unknown))} (allowed: initial, factor, max)"
+        )
+    for key in ("initial", "max"):
+        if key in backoff:
+            _positive_duration(backoff[key], f"backoff {key}")
+    factor = backoff.get("factor", 1)
+    if (
+        isinstance(factor, bool)
+        or not isinstance(factor, int | float)
+        or not _MIN_BACKOFF_FACTOR <= factor <= _MAX_BACKOFF_FACTOR
+    ):
+        raise ValueError(
+            f"backoff factor must be a number from {_MIN_BACKOFF_FACTOR} to "
+            f"{_MAX_BACKOFF_FACTOR}, got {factor!r}"
+        )
+    return dict(backoff)

@@ -1,0 +1,253 @@
+"""The worker runtime driven through its message handler, without a server or a socket."""
+
+import asyncio
+import json
+import threading
+
+import pytest
+
+from hatchet.sdk import Context, Hatchet
+from hatchet.sdk.worker import _websocket_url, project_root_path
+
+hatchet = Hatchet("http://127.0.0.1:1", token="t")
+release = threading.Event()
+
+
+@hatchet.workflow()
+class Demo:
+    @hatchet.step()
+    def ok(self, context: Context):
+        context.playground("prompt", "hi")
+        return {"reply": "done"}
+
+    @hatchet.step()
+    def nothing(self, context: Context):
+        return None
+
+    @hatchet.step()
+    def boom(self, context: Context):
+        raise ValueError("printer on fire")
+
+    @hatchet.step()
+    def unserialisable(self, context: Context):
+        return {"tags": {"a", "b"}}
+
+    @hatchet.step()
+    async def sleepy(self, context: Context):
+        await asyncio.sleep(30)
+
+    @hatchet.step()
+    def stubborn(self, context: Context):
+        context.cancelled.wait(5)
+        release.wait(5)
+        return "late"
+
+
+def assignment(step, step_run_id="sr-1", attempt=1, timeout=30.0):
+    return {
+        "type": "step.assign",
+        "step_run_id": step_run_id,
+        "workflow_run_id": "wr-1",
+        "attempt": attempt,
+        "retry_count": attempt - 1,
+        "action": f"Demo:{step}",
+        "workflow": "Demo",
+        "step": step,
+        "input": {},
+        "parents": {},
+        "overrides": {},
+        "timeout_seconds": timeout,
+        "metadata": {},
+    }
+
+
+def sent(worker):
+    return [json.loads(worker._outbox.get(message_id)) for message_id in worker._outbox.pending()]
+
+
+def run_worker(body, max_runs=5):
+    """Run `body(worker)` on an event loop acting as the worker's loop."""
+    worker = hatchet.worker("test-worker", max_runs=max_runs)
+    worker.register_workflow(Demo)
+
+    async def main():
+        worker._loop = asyncio.get_running_loop()
+        worker._loop_thread_id = threading.get_ident()
+        await body(worker)
+
+    asyncio.run(main())
+    return worker
+
+
+async def until(predicate, timeout=2.0):
+    for _ in range(int(timeout / 0.01)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+def test_a_sync_step_sends_started_then_completed_with_playground():
+    async def body(worker):
+        worker._handle(assignment("ok"))
+        await until(lambda: len(worker._outbox) == 2)
+
+    started, completed = sent(run_worker(body))
+    assert {k: v for k, v in started.items() if k != "id"} == {
+        "type": "step.started",
+        "step_run_id": "sr-1",
+        "attempt": 1,
+    }
+    assert completed["type"] == "step.completed"
+    assert completed["output"] == {"reply": "done"}
+    assert [record["name"] for record in completed["playground"]] == ["prompt"]
+
+
+def test_none_output_is_sent_as_null():
+    async def body(worker):
+        worker._handle(assignment("nothing"))
+        await until(lambda: len(worker._outbox) == 2)
+
+    completed = sent(run_worker(body))[1]
+    assert completed["type"] == "step.completed" and completed["output"] is None
+
+
+def test_a_raising_step_fails_retryably_with_its_traceback():
+    async def body(worker):
+        worker._handle(assignment("boom"))
+        await until(lambda: len(worker._outbox) == 2)
+
+    failed = sent(run_worker(body))[1]
+    assert failed["type"] == "step.failed"
+    assert failed["error"] == "ValueError: printer on fire"
+    assert failed["retryable"] is True
+    assert 'raise ValueError("printer on fire")' in failed["traceback"]
+    assert "handed_back" not in failed
+
+
+def test_an_output_that_is_not_json_fails_without_retry():
+    async def body(worker):
+        worker._handle(assignment("unserialisable"))
+        await until(lambda: len(worker._outbox) == 2)
+
+    failed = sent(run_worker(body))[1]
+    assert failed["type"] == "step.failed"
+    assert failed["error"] == (
+        "TypeError: step output is not JSON-serialisable: Object of type set is not JSON "
+        "serializable"
+    )
+    assert failed["retryable"] is False
+
+
+def test_an_assignment_beyond_the_slots_is_handed_back():
+    async def body(worker):
+        worker._handle(assignment("sleepy", "sr-1"))
+        worker._handle(assignment("sleepy", "sr-2"))
+        assert worker._slots_in_use() == 1
+        worker._runs[("sr-1", 1)].task.cancel()
+
+    started, handed_back = sent(run_worker(body, max_runs=1))
+    assert (started["type"], started["step_run_id"]) == ("step.started", "sr-1")
+    assert {k: v for k, v in handed_back.items() if k != "id"} == {
+        "type": "step.failed",
+        "step_run_id": "sr-2",
+        "attempt": 1,
+        "error": "worker has no free slot",
+        "traceback": "",
+        "retryable": True,
+        "handed_back": True,
+    }
+
+
+def test_the_same_assignment_twice_runs_once():
+    async def body(worker):
+        worker._handle(assignment("sleepy"))
+        worker._handle(assignment("sleepy"))
+        assert worker._slots_in_use() == 1
+        worker._runs[("sr-1", 1)].task.cancel()
+
+    assert [m["type"] for m in sent(run_worker(body))] == ["step.started"]
+
+
+def test_local_timeout_cancels_an_async_step_and_frees_its_slot():
+    async def body(worker):
+        worker._handle(assignment("sleepy", timeout=0.05))
+        context = worker._runs[("sr-1", 1)].context
+        await until(lambda: context.cancelled.is_set())
+        assert worker._slots_in_use() == 0
+        await until(lambda: not worker._runs)
+
+    assert [m["type"] for m in sent(run_worker(body))] == ["step.started"]
+
+
+def test_step_cancel_frees_a_sync_slot_but_its_late_result_is_still_sent():
+    release.clear()
+
+    async def body(worker):
+        worker._handle(assignment("stubborn"))
+        worker._handle({"type": "step.cancel", "step_run_id": "sr-1", "attempt": 1, "reason": "x"})
+        assert worker._slots_in_use() == 0
+        assert worker._runs[("sr-1", 1)].context.cancelled.is_set()
+        release.set()
+        await until(lambda: len(worker._outbox) == 2)
+
+    completed = sent(run_worker(body))[1]
+    assert (completed["type"], completed["output"]) == ("step.completed", "late")
+
+
+def test_refresh_timeout_pushes_the_local_deadline_back():
+    async def body(worker):
+        worker._handle(assignment("sleepy", timeout=0.1))
+        run = worker._runs[("sr-1", 1)]
+        run.context.refresh_timeout("1s")
+        await asyncio.sleep(0.3)
+        assert not run.context.cancelled.is_set()
+        run.task.cancel()
+
+    messages = sent(run_worker(body))
+    assert [m["type"] for m in messages] == ["step.started", "step.refresh_timeout"]
+
+
+def test_acks_and_final_errors_empty_the_outbox_but_transient_errors_do_not():
+    async def body(worker):
+        first = worker._outbox.add({"type": "step.log"})
+        second = worker._outbox.add({"type": "step.log"})
+        third = worker._outbox.add({"type": "step.log"})
+        worker._handle({"type": "ack", "id": first, "applied": False})
+        worker._handle({"type": "error", "code": "invalid_field", "message": "m", "id": second})
+        worker._handle({"type": "error", "code": "not_registered", "message": "m", "id": third})
+        assert worker._outbox.pending() == [third]
+
+    run_worker(body)
+
+
+@pytest.mark.parametrize(
+    ("server_url", "websocket_url"),
+    [
+        ("http://127.0.0.1:8080", "ws://127.0.0.1:8080/ws/worker"),
+        ("https://hatchet.example.com/", "wss://hatchet.example.com/ws/worker"),
+        ("https://example.com/hatchet", "wss://example.com/hatchet/ws/worker"),
+    ],
+)
+def test_websocket_url_is_derived_from_the_server_url(server_url, websocket_url):
+    assert _websocket_url(server_url) == websocket_url
+
+
+def test_worker_arguments_are_checked():
+    with pytest.raises(ValueError, match="max_runs must be an integer >= 1"):
+        hatchet.worker("w", max_runs=0)
+    with pytest.raises(RuntimeError, match="register at least one workflow"):
+        hatchet.worker("w").start()
+    worker = hatchet.worker("w")
+    worker.register_workflow(Demo())
+    with pytest.raises(ValueError, match="workflow 'Demo' is already registered"):
+        worker.register_workflow(Demo())
+
+
+def test_project_root_is_the_argument_else_the_environment_else_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HATCHET_PROJECT_ROOT", raising=False)
+    assert project_root_path(None) == tmp_path.resolve()
+    monkeypatch.setenv("HATCHET_PROJECT_ROOT", str(tmp_path / "env"))
+    assert project_root_path(None) == (tmp_path / "env").resolve()
+    assert project_root_path(tmp_path / "arg") == (tmp_path / "arg").resolve()

@@ -1,0 +1,190 @@
+import pytest
+
+from hatchet.sdk import Context, Hatchet
+from hatchet.sdk.workflow import step, workflow, workflow_spec_of
+
+hatchet = Hatchet("http://127.0.0.1:1", token="t")
+
+
+def test_definition_matches_the_protocol():
+    @hatchet.workflow(
+        on_events=["ticket:created"],
+        on_crons=["*/15 * * * *"],
+        timeout="10m",
+        schedule_timeout="5m",
+    )
+    class SupportReply:
+        """Answers tickets."""
+
+        @hatchet.step(
+            timeout="30s", retries=3, backoff={"initial": "1s", "factor": 2, "max": "60s"}
+        )
+        def draft(self, context: Context) -> dict:
+            return {}
+
+        @hatchet.step(parents=["draft"])
+        async def review(self, context: Context) -> dict:
+            return {}
+
+    spec = workflow_spec_of(SupportReply())
+    assert spec.action("draft") == "SupportReply:draft"
+    assert spec.to_definition() == {
+        "name": "SupportReply",
+        "description": "Answers tickets.",
+        "version": "",
+        "on_events": ["ticket:created"],
+        "on_crons": ["*/15 * * * *"],
+        "timeout": "10m",
+        "schedule_timeout": "5m",
+        "steps": [
+            {
+                "name": "draft",
+                "parents": [],
+                "retries": 3,
+                "timeout": "30s",
+                "backoff": {"initial": "1s", "factor": 2, "max": "60s"},
+            },
+            {"name": "review", "parents": ["draft"], "retries": 0},
+        ],
+    }
+
+
+def test_defaults_leave_unset_keys_to_the_server():
+    @workflow()
+    class Bare:
+        @step()
+        def only(self, context):
+            return None
+
+    assert workflow_spec_of(Bare).to_definition() == {
+        "name": "Bare",
+        "description": "",
+        "version": "",
+        "on_events": [],
+        "on_crons": [],
+        "steps": [{"name": "only", "parents": [], "retries": 0}],
+    }
+
+
+def test_name_overrides_the_class_name_and_methods_stay_callable():
+    @workflow(name="renamed", description="d", version="v2")
+    class Original:
+        @step()
+        def one(self, context):
+            return 1
+
+    spec = workflow_spec_of(Original)
+    assert (spec.name, spec.description, spec.version) == ("renamed", "d", "v2")
+    assert spec.action("one") == "renamed:one"
+    assert Original().one(None) == 1
+
+
+def test_subclass_inherits_and_adds_steps():
+    class Base:
+        @step()
+        def fetch(self, context):
+            return 1
+
+    @workflow()
+    class Child(Base):
+        @step(parents=["fetch"])
+        def use(self, context):
+            return 2
+
+    assert [s.name for s in workflow_spec_of(Child).steps] == ["fetch", "use"]
+
+
+def test_unknown_parent_is_refused():
+    with pytest.raises(ValueError, match="step 'b' of workflow 'W' has an unknown parent 'nope'"):
+
+        @workflow()
+        class W:
+            @step()
+            def a(self, context): ...
+
+            @step(parents=["nope"])
+            def b(self, context): ...
+
+
+def test_cycle_is_refused():
+    with pytest.raises(ValueError, match="cycle among steps a, b"):
+
+        @workflow()
+        class W:
+            @step(parents=["b"])
+            def a(self, context): ...
+
+            @step(parents=["a"])
+            def b(self, context): ...
+
+
+def test_own_parent_and_duplicate_parents_are_refused():
+    with pytest.raises(ValueError, match="cannot be its own parent"):
+
+        @step(parents=["a"])
+        def a(self, context): ...
+
+    with pytest.raises(ValueError, match="lists x more than once"):
+        step(parents=["x", "x"])
+
+
+@pytest.mark.parametrize("retries", [-1, 1.5, True, "3"])
+def test_bad_retries_are_refused(retries):
+    with pytest.raises(ValueError, match="retries must be a non-negative integer"):
+        step(retries=retries)
+
+
+def test_bad_durations_are_refused():
+    with pytest.raises(ValueError, match="invalid duration '30'"):
+        step(timeout="30")
+    with pytest.raises(ValueError, match="step timeout must be longer than zero"):
+        step(timeout="0s")
+    with pytest.raises(ValueError, match="invalid duration '10 minutes'"):
+        workflow(timeout="10 minutes")
+    with pytest.raises(ValueError, match="invalid duration 'soon'"):
+        workflow(schedule_timeout="soon")
+
+
+@pytest.mark.parametrize(
+    ("backoff", "message"),
+    [
+        ({"initial": "1x"}, "invalid duration '1x'"),
+        ({"max": "0s"}, "backoff max must be longer than zero"),
+        ({"factor": 0.5}, "backoff factor must be a number from 1 to 10, got 0.5"),
+        ({"factor": 11}, "backoff factor must be a number from 1 to 10"),
+        ({"factor": "2"}, "backoff factor must be a number from 1 to 10"),
+        ({"jitter": True}, "unknown backoff keys jitter"),
+    ],
+)
+def test_bad_backoff_is_refused(backoff, message):
+    with pytest.raises(ValueError, match=message):
+        step(backoff=backoff)
+
+
+def test_bad_triggers_and_names_are_refused():
+    with pytest.raises(TypeError, match="on_events must be a list of strings"):
+        workflow(on_events="ticket:created")
+    with pytest.raises(ValueError, match="on_crons must hold non-empty strings"):
+        workflow(on_crons=[""])
+    with pytest.raises(ValueError, match="invalid workflow name 'a:b': use letters"):
+
+        @workflow(name="a:b")
+        class W:
+            @step()
+            def s(self, context): ...
+
+
+def test_workflow_without_steps_is_refused():
+    with pytest.raises(ValueError, match="workflow 'Empty' has no steps"):
+
+        @workflow()
+        class Empty:
+            def not_a_step(self, context): ...
+
+
+def test_undecorated_class_is_not_a_workflow():
+    class Plain:
+        pass
+
+    with pytest.raises(TypeError, match="Plain is not a workflow"):
+        workflow_spec_of(Plain())
