@@ -1,0 +1,52 @@
+"""The project's URLs: the API under /api/v1/, its schema and docs, health, admin."""
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from hatchet.views import TokenViewSet, healthz, readyz
+
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router.register("tokens", TokenViewSet, basename="token")
+
+api_v1 = [
+    *router.urls,
+    path("", include("workflows.urls")),
+    path("", include("workers.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "details": {}}}, status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return json_error(404, "not_found", f"No API resource at {request.path}.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        return json_error(500, "server_error", "The server failed; the error was logged.")
+    return defaults.server_error(request)
+
+
+handler404 = not_found
+handler500 = server_error
