@@ -1,0 +1,90 @@
+"""The example worker: a three-step support reply whose first step exposes its prompt.
+
+With OPENAI_API_KEY set (and optionally OPENAI_BASE_URL), `draft` asks the OpenAI
+API; without it, an offline responder writes a canned reply, clearly labelled, so the
+example runs with no key and no network.
+"""
+
+import os
+import time
+from collections.abc import Iterator
+
+from hatchet.sdk import Context, Hatchet
+
+hatchet = Hatchet()
+
+OFFLINE_LABEL = "[offline responder]"
+
+
+def offline_reply(system_prompt: str, ticket: str) -> Iterator[str]:
+    """A deterministic stand-in for a model, streamed word by word like one."""
+    tone = "Briefly" if "brief" in system_prompt.lower() else "Thanks for reaching out"
+    reply = (
+        f"{OFFLINE_LABEL} {tone}: we received your message about "
+        f'"{ticket[:80]}" and a teammate will follow up within one business day.'
+    )
+    for word in reply.split(" "):
+        time.sleep(0.02)
+        yield word + " "
+
+
+def openai_reply(system_prompt: str, ticket: str, temperature: float) -> Iterator[str]:
+    from openai import OpenAI
+
+    client = OpenAI()  # reads OPENAI_API_KEY and OPENAI_BASE_URL
+    stream = client.chat.completions.create(
+        model=os.environ.get("OPENAI_MODEL", "gpt-4o-mini"),
+        temperature=temperature,
+        stream=True,
+        messages=[
+            {"role": "system", "content": system_prompt},
+            {"role": "user", "content": ticket},
+        ],
+    )
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            yield chunk.choices[0].delta.content
+
+
+@hatchet.workflow(on_events=["ticket:created"], timeout="10m")
+class SupportReply:
+    @hatchet.step(timeout="2m", retries=2)
+    def classify(self, context: Context) -> dict:
+        ticket = context.workflow_input().get("ticket", "")
+        urgent = any(word in ticket.lower() for word in ("urgent", "down", "outage"))
+        context.log(f"classified as {'urgent' if urgent else 'normal'}")
+        return {"priority": "urgent" if urgent else "normal"}
+
+    @hatchet.step(parents=["classify"], timeout="2m", retries=1)
+    def draft(self, context: Context) -> dict:
+        system_prompt = context.playground(
+            "system_prompt", "You are a friendly support agent. Answer in two sentences."
+        )
+        temperature = context.playground("temperature", 0.3)
+        ticket = context.workflow_input().get("ticket", "")
+        if os.environ.get("OPENAI_API_KEY"):
+            tokens = openai_reply(system_prompt, ticket, temperature)
+        else:
+            tokens = offline_reply(system_prompt, ticket)
+        parts = []
+        for token in tokens:
+            context.put_stream(token)
+            parts.append(token)
+        context.log("drafted reply")
+        return {"reply": "".join(parts).strip()}
+
+    @hatchet.step(parents=["classify", "draft"])
+    async def review(self, context: Context) -> dict:
+        reply = context.step_output("draft")["reply"]
+        priority = context.step_output("classify")["priority"]
+        return {"ok": bool(reply), "reply": reply, "priority": priority}
+
+
+def main() -> None:
+    worker = hatchet.worker("support-worker", max_runs=10)
+    worker.register_workflow(SupportReply())
+    worker.start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Fixtures shared by the suites: tenants, tokens, API clients, definitions."""
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from hatchet.models import APIToken, Tenant
+
+
+@pytest.fixture
+def tenant(db: Any) -> Tenant:
+    return Tenant.objects.create(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def other_tenant(db: Any) -> Tenant:
+    return Tenant.objects.create(slug="globex", name="Globex")
+
+
+def client_for(tenant: Tenant) -> APIClient:
+    _, secret = APIToken.issue(tenant, "tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+@pytest.fixture
+def api(tenant: Tenant) -> APIClient:
+    return client_for(tenant)
+
+
+@pytest.fixture
+def other_api(other_tenant: Tenant) -> APIClient:
+    return client_for(other_tenant)
+
+
+def definition(name: str = "Chain", steps: Any = None, **fields: Any) -> dict[str, Any]:
+    """A workflow definition as the SDK sends it; a -> b -> c unless told otherwise."""
+    if steps is None:
+        steps = [
+            {"name": "a", "parents": []},
+            {"name": "b", "parents": ["a"]},
+            {"name": "c", "parents": ["b"]},
+        ]
+    return {"name": name, "steps": steps, **fields}

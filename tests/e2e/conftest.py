@@ -1,0 +1,228 @@
+"""A live Daphne server and real SDK worker processes, on whichever backend the
+suite runs with: SQLite + in-memory without DATABASE_URL, PostgreSQL + Redis with it."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import redis
+
+from hatchet.sdk import Hatchet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Short timings so that faults are noticed within seconds.
+E2E_SETTINGS = {
+    "HATCHET_HEARTBEAT_INTERVAL": "1",
+    "HATCHET_WORKER_TIMEOUT": "4",
+    "HATCHET_ASSIGN_START_TIMEOUT": "5",
+    "HATCHET_TICK_INTERVAL": "0.25",
+    "HATCHET_DISPATCH_POLL_INTERVAL": "0.5",
+    "HATCHET_IN_PROCESS_TICKER": "1",
+    "HATCHET_LOG_LEVEL": "WARNING",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fresh_postgres_url(base_url: str) -> str:
+    """A new empty database beside the one DATABASE_URL names."""
+    name = f"hatchet_e2e_{os.getpid()}"
+    admin_url = base_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres(url: str) -> None:
+    admin_url, name = url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class LiveServer:
+    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+        self.env = env
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = open(data_dir / "server.log", "ab")  # noqa: SIM115
+        self.manage("migrate", "--verbosity", "0")
+        self.token = self.manage("create_api_token", "--tenant", "e2e", "--create-tenant").strip()
+
+    @property
+    def backend(self) -> str:
+        return "services" if "DATABASE_URL" in self.env else "embedded"
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.tail_log()
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("server did not start:\n" + self.tail_log())
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def tail_log(self, lines: int = 60) -> str:
+        self.log.flush()
+        text = (self.data_dir / "server.log").read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def client(self) -> Hatchet:
+        return Hatchet(server_url=self.url, token=self.token)
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=f"{self.url}/api/v1",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=10,
+        )
+
+
+@pytest.fixture(scope="session")
+def hatchet_server() -> Iterator[LiveServer]:
+    data_dir = Path(tempfile.mkdtemp(prefix="hatchet-e2e-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(E2E_SETTINGS, HATCHET_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    database_url = os.environ.get("DATABASE_URL")
+    if database_url:
+        env["DATABASE_URL"] = fresh_postgres_url(database_url)
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    else:
+        env.pop("REDIS_URL", None)
+    server = LiveServer(env, data_dir)
+    server.start()
+    yield server
+    server.stop()
+    if database_url:
+        drop_postgres(env["DATABASE_URL"])
+
+
+@pytest.fixture
+def markers(tmp_path: Path) -> Path:
+    directory = tmp_path / "markers"
+    directory.mkdir()
+    return directory
+
+
+WorkerFactory = Callable[..., subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def start_worker(hatchet_server: LiveServer) -> Iterator[WorkerFactory]:
+    """Start SDK worker processes serving tests/e2e/worker_app.py; all stop at the end."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str = "e2e-worker", slots: int = 5, **env: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.worker_app", "--name", name, "--slots", str(slots)],
+            cwd=ROOT,
+            env={
+                **hatchet_server.env,
+                "HATCHET_SERVER_URL": hatchet_server.url,
+                "HATCHET_TOKEN": hatchet_server.token,
+                "HATCHET_WORKER_GRACE": "2",
+                **env,
+            },
+            stdout=hatchet_server.log,
+            stderr=subprocess.STDOUT,
+        )
+        processes.append(process)
+        wait_for(lambda: worker_named(hatchet_server, name, process), timeout=20)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def worker_named(server: LiveServer, name: str, process: subprocess.Popen[bytes]) -> bool:
+    assert process.poll() is None, f"worker {name} exited:\n{server.tail_log()}"
+    with server.api() as api:
+        workers = api.get("/workers", params={"limit": 500}).json()["results"]
+    return any(w["name"] == name and w["status"] == "ACTIVE" for w in workers)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 30, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def run_detail(server: LiveServer, run_id: str) -> dict[str, Any]:
+    with server.api() as api:
+        response = api.get(f"/runs/{run_id}")
+        response.raise_for_status()
+        return dict(response.json())
+
+
+def wait_for_status(
+    server: LiveServer, run_id: str, *statuses: str, timeout: float = 30
+) -> dict[str, Any]:
+    return dict(
+        wait_for(
+            lambda: (run := run_detail(server, run_id))["status"] in statuses and run,
+            timeout=timeout,
+        )
+    )
+
+
+def step_run(run: dict[str, Any], step: str) -> dict[str, Any]:
+    return next(s for s in run["step_runs"] if s["step"] == step)

@@ -1,0 +1,98 @@
+"""Malformed, oversized and unauthorised input on the worker socket: a precise error
+each time, and the server keeps serving."""
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from tests.e2e.conftest import LiveServer, WorkerFactory
+from tests.e2e.test_faults import worker_socket
+
+pytestmark = pytest.mark.e2e
+
+MAX_BYTES = 4 * 1024 * 1024
+
+
+async def reply_to(socket: Any, frame: str | bytes) -> dict[str, Any]:
+    await socket.send(frame)
+    return dict(json.loads(await asyncio.wait_for(socket.recv(), 10)))
+
+
+def test_a_bad_token_is_refused(hatchet_server: LiveServer) -> None:
+    async def scenario() -> int | None:
+        socket = await websockets.connect(
+            hatchet_server.url.replace("http", "ws") + "/ws/worker",
+            additional_headers={"Authorization": "Bearer hct_not-a-real-token"},
+        )
+        error = json.loads(await socket.recv())
+        assert error["code"] == "unauthorized"
+        with pytest.raises(websockets.ConnectionClosed):
+            await socket.recv()
+        return socket.close_code
+
+    assert asyncio.run(scenario()) == 4401
+
+
+def test_messages_before_register_are_refused(hatchet_server: LiveServer) -> None:
+    async def scenario() -> dict[str, Any]:
+        async with websockets.connect(
+            hatchet_server.url.replace("http", "ws") + "/ws/worker",
+            additional_headers={"Authorization": f"Bearer {hatchet_server.token}"},
+        ) as socket:
+            return await reply_to(socket, json.dumps({"type": "heartbeat"}))
+
+    assert asyncio.run(scenario())["code"] == "not_registered"
+
+
+def test_each_malformed_message_gets_its_error_and_the_socket_stays_open(
+    hatchet_server: LiveServer, start_worker: WorkerFactory
+) -> None:
+    step = {"id": "m1", "step_run_id": str(uuid.uuid4()), "attempt": 1}
+    cases: list[tuple[str | bytes, str, str]] = [
+        ("{not json", "malformed_json", "not valid JSON"),
+        (b"\x00\x01", "malformed_json", "text frames"),
+        ("[1, 2]", "not_an_object", "JSON object"),
+        (json.dumps({"id": "x"}), "missing_field", "'type'"),
+        (json.dumps({"type": "step.teleport", "id": "t"}), "unknown_type", "step.teleport"),
+        (json.dumps({"type": "step.started", "id": "m0"}), "missing_field", "'step_run_id'"),
+        (
+            json.dumps({"type": "step.started", "id": "m2", "step_run_id": "nope", "attempt": 1}),
+            "invalid_field",
+            "UUID",
+        ),
+        (
+            json.dumps({**step, "type": "step.started", "attempt": "1"}),
+            "invalid_field",
+            "integer",
+        ),
+        (json.dumps({**step, "type": "step.started"}), "unknown_step_run", "Unknown step run"),
+        (
+            json.dumps({**step, "type": "step.log", "seq": 0, "message": "x" * MAX_BYTES}),
+            "message_too_large",
+            str(MAX_BYTES),
+        ),
+    ]
+
+    async def scenario() -> list[dict[str, Any]]:
+        socket = await worker_socket(hatchet_server, ["Quick:work"])
+        replies = [await reply_to(socket, frame) for frame, _, _ in cases]
+        await socket.send(json.dumps({"type": "heartbeat"}))
+        await socket.close()
+        return replies
+
+    replies = asyncio.run(scenario())
+
+    for reply, (_, code, text) in zip(replies, cases, strict=True):
+        assert reply["type"] == "error"
+        assert reply["code"] == code, reply
+        assert text in reply["message"], reply
+    assert replies[-2]["id"] == "m1"
+    # Still serving: health answers and a real run goes through.
+    assert httpx.get(f"{hatchet_server.url}/healthz").status_code == 200
+    start_worker("after-bad-input", slots=1)
+    assert hatchet_server.client().admin.run_workflow("Quick", {"seconds": 0}).result(timeout=20)

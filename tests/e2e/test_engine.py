@@ -1,0 +1,125 @@
+"""The engine end to end: a live server, real SDK workers, real runs."""
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from hatchet.sdk import WorkflowRunFailed
+from tests.e2e.conftest import (
+    LiveServer,
+    WorkerFactory,
+    step_run,
+    wait_for,
+    wait_for_status,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def seconds_between(earlier: str, later: str) -> float:
+    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
+
+
+def test_fan_out_and_in_passes_parents_outputs(
+    hatchet_server: LiveServer, start_worker: WorkerFactory
+) -> None:
+    start_worker("fan-worker", slots=4)
+    run = hatchet_server.client().admin.run_workflow("FanOut", {"n": 3})
+
+    result = run.result(timeout=30)
+
+    assert result == {
+        "start": {"n": 3},
+        "double": {"value": 6},
+        "square": {"value": 9},
+        "join": {"sum": 15},
+    }
+    detail = wait_for_status(hatchet_server, run.workflow_run_id, "SUCCEEDED")
+    join = step_run(detail, "join")
+    assert join["parents"] == ["double", "square"]
+    assert join["started_at"] >= max(
+        step_run(detail, parent)["finished_at"] for parent in ("double", "square")
+    )
+
+
+def test_step_that_always_raises_fails_after_its_retries_with_backoff(
+    hatchet_server: LiveServer, start_worker: WorkerFactory
+) -> None:
+    start_worker("failing-worker", slots=2)
+    run = hatchet_server.client().admin.run_workflow("AlwaysFails", {})
+
+    with pytest.raises(WorkflowRunFailed, match="boom on retry 2"):
+        run.result(timeout=30)
+
+    detail = wait_for_status(hatchet_server, run.workflow_run_id, "FAILED")
+    explode = step_run(detail, "explode")
+    assert explode["status"] == "FAILED"
+    attempts = explode["attempts"]
+    assert [a["status"] for a in attempts] == ["FAILED", "FAILED", "FAILED"]
+    assert [a["error"] for a in attempts] == [
+        "RuntimeError: boom on retry 0",
+        "RuntimeError: boom on retry 1",
+        "RuntimeError: boom on retry 2",
+    ]
+    assert all("Traceback" in a["traceback"] for a in attempts)
+    # Backoff of 1 s then 2 s between the attempts.
+    assert seconds_between(attempts[0]["finished_at"], attempts[1]["started_at"]) >= 1.0
+    assert seconds_between(attempts[1]["finished_at"], attempts[2]["started_at"]) >= 2.0
+
+
+def test_step_past_its_timeout_is_timed_out_and_frees_the_slot(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    start_worker("sleepy-worker", slots=1)
+    client = hatchet_server.client()
+    run = client.admin.run_workflow("Sleepy", {"seconds": 20, "markers": str(markers)})
+
+    detail = wait_for_status(hatchet_server, run.workflow_run_id, "FAILED", timeout=20)
+
+    nap = step_run(detail, "nap")
+    assert nap["status"] == "TIMED_OUT"
+    assert nap["attempts"][0]["status"] == "TIMED_OUT"
+    assert "timed out after 1s" in nap["error"]
+    wait_for(lambda: list(markers.glob("stopped-*")), timeout=10)
+    # The only slot is free again: a quick run goes through on the same worker.
+    assert client.admin.run_workflow("Sleepy", {"seconds": 0}).result(timeout=20) == {
+        "nap": {"slept": True}
+    }
+
+
+def test_cancelling_a_running_run_stops_its_step(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    start_worker("waiting-worker", slots=1)
+    client = hatchet_server.client()
+    run = client.admin.run_workflow("Waits", {"seconds": 60, "markers": str(markers)})
+    wait_for(lambda: list(markers.glob("started-*")), timeout=20)
+
+    with hatchet_server.api() as api:
+        response = api.post(f"/runs/{run.workflow_run_id}/cancel")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "CANCELLED"
+    wait_for(lambda: list(markers.glob("stopped-*")), timeout=10)
+    assert not list(markers.glob("finished-*"))
+    detail = wait_for_status(hatchet_server, run.workflow_run_id, "CANCELLED")
+    assert step_run(detail, "wait")["status"] == "CANCELLED"
+
+
+def test_two_hundred_runs_on_five_slots_never_run_more_than_five_at_once(
+    hatchet_server: LiveServer, start_worker: WorkerFactory
+) -> None:
+    start_worker("busy-worker", slots=5)
+    client = hatchet_server.client()
+    runs = [client.admin.run_workflow("Quick", {"seconds": 0.02}) for _ in range(200)]
+
+    outputs = [run.result(timeout=120)["work"] for run in runs]
+
+    events = sorted([(o["started"], 1) for o in outputs] + [(o["finished"], -1) for o in outputs])
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    assert len(outputs) == 200
+    assert 1 < peak <= 5

@@ -1,0 +1,97 @@
+"""Faults: workers killed, the server restarted, results sent twice."""
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+
+from tests.e2e.conftest import LiveServer, WorkerFactory, step_run, wait_for, wait_for_status
+
+pytestmark = pytest.mark.e2e
+
+
+def test_worker_killed_mid_step_is_requeued_and_the_run_succeeds_elsewhere(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    doomed = start_worker("doomed-worker", slots=1)
+    run = hatchet_server.client().admin.run_workflow(
+        "SlowOnce", {"seconds": 2, "markers": str(markers)}
+    )
+    wait_for(lambda: list(markers.glob(f"started-*-{doomed.pid}")), timeout=20)
+
+    doomed.send_signal(signal.SIGKILL)
+    survivor = start_worker("survivor-worker", slots=1)
+
+    assert run.result(timeout=40)["work"]["pid"] == survivor.pid
+    work = step_run(wait_for_status(hatchet_server, run.workflow_run_id, "SUCCEEDED"), "work")
+    assert [a["worker_name"] for a in work["attempts"]] == ["doomed-worker", "survivor-worker"]
+    assert [a["status"] for a in work["attempts"]] == ["FAILED", "SUCCEEDED"]
+    assert work["retry_count"] == 0
+
+
+def test_server_restart_while_a_step_runs_loses_nothing_and_applies_the_result_once(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    start_worker("steady-worker", slots=1)
+    run = hatchet_server.client().admin.run_workflow(
+        "SlowOnce", {"seconds": 3, "markers": str(markers)}
+    )
+    wait_for(lambda: list(markers.glob("started-*")), timeout=20)
+
+    hatchet_server.stop(signal.SIGKILL)
+    hatchet_server.start()
+
+    assert run.result(timeout=40)["work"]["attempt"] == 1
+    work = step_run(wait_for_status(hatchet_server, run.workflow_run_id, "SUCCEEDED"), "work")
+    assert len(work["attempts"]) == 1
+    assert len(list(markers.glob("started-*"))) == 1
+    assert len(list(markers.glob("finished-*"))) == 1
+
+
+async def worker_socket(server: LiveServer, actions: list[str]) -> Any:
+    socket = await websockets.connect(
+        server.url.replace("http", "ws") + "/ws/worker",
+        additional_headers={"Authorization": f"Bearer {server.token}"},
+    )
+    await socket.send(
+        json.dumps({"type": "register", "name": "raw-worker", "actions": actions, "slots": 1})
+    )
+    assert json.loads(await socket.recv())["type"] == "registered"
+    return socket
+
+
+async def receive(socket: Any, kind: str) -> dict[str, Any]:
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), 20))
+        if message["type"] == kind:
+            return dict(message)
+
+
+def test_the_same_completion_sent_twice_is_applied_once(hatchet_server: LiveServer) -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        socket = await worker_socket(hatchet_server, ["FanOut:start"])
+        await asyncio.to_thread(hatchet_server.client().admin.run_workflow, "FanOut", {"n": 1})
+        assign = await receive(socket, "step.assign")
+        step = {"step_run_id": assign["step_run_id"], "attempt": assign["attempt"]}
+        await socket.send(json.dumps({"type": "step.started", "id": "s1", **step}))
+        acks = [await receive(socket, "ack")]
+        for message_id in ("c1", "c1", "c2"):
+            await socket.send(
+                json.dumps({"type": "step.completed", "id": message_id, "output": {"n": 1}, **step})
+            )
+            acks.append(await receive(socket, "ack"))
+        await socket.close()
+        return acks
+
+    acks = asyncio.run(scenario())
+
+    assert [(a["id"], a["applied"]) for a in acks] == [
+        ("s1", True),
+        ("c1", True),
+        ("c1", False),
+        ("c2", False),
+    ]

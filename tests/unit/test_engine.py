@@ -1,0 +1,323 @@
+"""The engine's state machine, function by function, on the real database."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from hatchet.models import Tenant
+from tests.conftest import definition
+from workflows.engine import maintenance, results
+from workflows.engine.definitions import register_workflow
+from workflows.engine.errors import InvalidRequest, NotFound
+from workflows.engine.queue import Assignment, claim_queued_step_runs
+from workflows.engine.runs import cancel_workflow_run, trigger_workflow_run
+from workflows.models import StepRun, WorkflowRun
+from workflows.signals import StepStop, step_runs_queued, step_runs_stopped
+
+pytestmark = pytest.mark.django_db
+
+WORKER = uuid.UUID("00000000-0000-4000-8000-000000000001")
+DIAMOND = [
+    {"name": "root"},
+    {"name": "left", "parents": ["root"]},
+    {"name": "right", "parents": ["root"]},
+    {"name": "join", "parents": ["left", "right"]},
+]
+
+
+@pytest.fixture
+def stops() -> Iterator[list[StepStop]]:
+    received: list[StepStop] = []
+
+    def on_stopped(sender: Any, stops: list[StepStop], **kwargs: Any) -> None:
+        received.extend(stops)
+
+    step_runs_stopped.connect(on_stopped, dispatch_uid="test-stops")
+    yield received
+    step_runs_stopped.disconnect(dispatch_uid="test-stops")
+
+
+def claim(
+    tenant: Tenant, actions: list[str], slots: int = 10, worker: uuid.UUID = WORKER
+) -> list[Assignment]:
+    return claim_queued_step_runs(
+        tenant_id=tenant.id, worker_id=worker, worker_name="w", actions=actions, slots=slots
+    )
+
+
+def statuses(run: WorkflowRun) -> dict[str, str]:
+    return {s.step.name: s.status for s in run.step_runs.select_related("step")}
+
+
+def run_step(tenant: Tenant, assignment: Assignment, output: Any = None) -> None:
+    ref = (tenant.id, assignment.step_run_id, assignment.attempt, WORKER)
+    assert results.record_step_started(*ref)
+    assert results.record_step_completed(*ref, output)
+
+
+def test_trigger_queues_only_the_root_steps(
+    tenant: Tenant, django_capture_on_commit_callbacks: Any
+) -> None:
+    register_workflow(tenant, definition("Diamond", DIAMOND))
+    woken: list[set[str]] = []
+    step_runs_queued.connect(
+        lambda sender, actions, **kw: woken.append(actions), weak=False, dispatch_uid="t"
+    )
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = trigger_workflow_run(tenant, "Diamond", {"q": 1}, additional_metadata={"k": "v"})
+    finally:
+        step_runs_queued.disconnect(dispatch_uid="t")
+
+    assert run.status == "PENDING"
+    assert statuses(run) == {
+        "root": "QUEUED",
+        "left": "PENDING",
+        "right": "PENDING",
+        "join": "PENDING",
+    }
+    assert woken == [{"Diamond:root"}]
+
+
+def test_trigger_refuses_unknown_workflows_and_bad_input(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("Diamond", DIAMOND))
+
+    with pytest.raises(NotFound, match=r"Workflow 'Nope' is not registered\."):
+        trigger_workflow_run(tenant, "Nope", {})
+    with pytest.raises(InvalidRequest, match=r"input must be a JSON object\."):
+        trigger_workflow_run(tenant, "Diamond", [1])
+    with pytest.raises(InvalidRequest, match="unknown step"):
+        trigger_workflow_run(tenant, "Diamond", {}, overrides={"ghost": {"x": 1}})
+
+
+def test_children_wait_for_all_parents_and_get_their_outputs(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("Diamond", DIAMOND))
+    run = trigger_workflow_run(tenant, "Diamond", {"q": 1}, overrides={"left": {"prompt": "hi"}})
+    actions = [f"Diamond:{n}" for n in ("root", "left", "right", "join")]
+
+    [root] = claim(tenant, actions)
+    assert (root.step, root.attempt, root.input, root.parents) == ("root", 1, {"q": 1}, {})
+    run_step(tenant, root, {"r": 1})
+    left, right = sorted(claim(tenant, actions), key=lambda a: a.step)
+    assert left.parents == {"root": {"r": 1}}
+    assert left.overrides == {"prompt": "hi"} and right.overrides == {}
+    run_step(tenant, left, "L")
+    assert statuses(run)["join"] == "PENDING"
+    run_step(tenant, right, "R")
+    [join] = claim(tenant, actions)
+    assert join.parents == {"left": "L", "right": "R"}
+    run_step(tenant, join, "done")
+
+    run.refresh_from_db()
+    assert run.status == "SUCCEEDED"
+    assert run.started_at is not None and run.finished_at is not None
+
+
+def test_claims_never_exceed_free_slots(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    for _ in range(5):
+        trigger_workflow_run(tenant, "One", {})
+
+    first = claim(tenant, ["One:only"], slots=2)
+    second = claim(tenant, ["One:only"], slots=2)
+    run_step(tenant, first[0])
+    third = claim(tenant, ["One:only"], slots=2)
+
+    assert (len(first), len(second), len(third)) == (2, 0, 1)
+    assert StepRun.objects.filter(status="QUEUED").count() == 2
+
+
+def test_a_result_is_applied_once_and_only_for_the_current_attempt(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    trigger_workflow_run(tenant, "One", {})
+    [assignment] = claim(tenant, ["One:only"])
+    ref = (tenant.id, assignment.step_run_id)
+
+    assert not results.record_step_started(*ref, 2, WORKER)
+    assert not results.record_step_started(*ref, 1, uuid.uuid4())
+    assert results.record_step_started(*ref, 1, WORKER)
+    assert not results.record_step_started(*ref, 1, WORKER)
+    assert results.record_step_completed(*ref, 1, WORKER, {"v": 1})
+    assert not results.record_step_completed(*ref, 1, WORKER, {"v": 2})
+    assert not results.record_step_failed(*ref, 1, WORKER, "late")
+    assert StepRun.objects.get(pk=assignment.step_run_id).output == {"v": 1}
+
+
+def test_another_tenants_step_run_is_unknown(tenant: Tenant, other_tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    trigger_workflow_run(tenant, "One", {})
+    [assignment] = claim(tenant, ["One:only"])
+
+    with pytest.raises(NotFound):
+        results.record_step_started(other_tenant.id, assignment.step_run_id, 1, WORKER)
+    assert claim(other_tenant, ["One:only"]) == []
+
+
+def test_failures_retry_with_exponential_backoff_then_fail_the_run(tenant: Tenant) -> None:
+    steps = [
+        {"name": "flaky", "retries": 2, "backoff": {"initial": "2s", "factor": 3, "max": "5s"}},
+        {"name": "after", "parents": ["flaky"]},
+    ]
+    register_workflow(tenant, definition("Flaky", steps))
+    run = trigger_workflow_run(tenant, "Flaky", {})
+    delays = []
+    for attempt in (1, 2, 3):
+        StepRun.objects.filter(step__name="flaky").update(available_at=timezone.now())
+        [assignment] = claim(tenant, ["Flaky:flaky"])
+        assert assignment.attempt == attempt and assignment.retry_count == attempt - 1
+        ref = (tenant.id, assignment.step_run_id, attempt, WORKER)
+        results.record_step_started(*ref)
+        before = timezone.now()
+        assert results.record_step_failed(*ref, f"E{attempt}", "Traceback ...")
+        flaky = StepRun.objects.get(pk=assignment.step_run_id)
+        if flaky.status == "QUEUED" and flaky.available_at is not None:
+            delays.append(round((flaky.available_at - before).total_seconds()))
+
+    run.refresh_from_db()
+    assert delays == [2, 5]
+    assert statuses(run) == {"flaky": "FAILED", "after": "CANCELLED"}
+    assert run.status == "FAILED"
+    assert run.error == "Step 'flaky' failed: E3"
+    attempts = list(flaky.attempts.values_list("number", "status", "error", "traceback"))
+    assert attempts == [
+        (1, "FAILED", "E1", "Traceback ..."),
+        (2, "FAILED", "E2", "Traceback ..."),
+        (3, "FAILED", "E3", "Traceback ..."),
+    ]
+
+
+def test_a_non_retryable_failure_does_not_retry(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only", "retries": 5}]))
+    run = trigger_workflow_run(tenant, "One", {})
+    [a] = claim(tenant, ["One:only"])
+
+    results.record_step_failed(tenant.id, a.step_run_id, 1, WORKER, "bad output", retryable=False)
+
+    run.refresh_from_db()
+    assert run.status == "FAILED"
+
+
+def test_running_past_the_deadline_times_out_and_tells_the_worker(
+    tenant: Tenant, stops: list[StepStop], django_capture_on_commit_callbacks: Any
+) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only", "timeout": "1s"}]))
+    run = trigger_workflow_run(tenant, "One", {})
+    [a] = claim(tenant, ["One:only"])
+    results.record_step_started(tenant.id, a.step_run_id, 1, WORKER)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = maintenance.run_deadlines(timezone.now() + timedelta(seconds=2))
+
+    assert counts["running_timed_out"] == 1
+    step_run = StepRun.objects.get(pk=a.step_run_id)
+    assert (step_run.status, step_run.error) == ("TIMED_OUT", "timed out after 1s")
+    assert step_run.attempts.get().status == "TIMED_OUT"
+    assert stops == [StepStop(WORKER, a.step_run_id, 1, "timed_out")]
+    run.refresh_from_db()
+    assert run.status == "FAILED"
+
+
+def test_refreshing_the_timeout_moves_the_deadline(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only", "timeout": "1s"}]))
+    trigger_workflow_run(tenant, "One", {})
+    [a] = claim(tenant, ["One:only"])
+    results.record_step_started(tenant.id, a.step_run_id, 1, WORKER)
+
+    assert results.refresh_step_timeout(tenant.id, a.step_run_id, 1, WORKER, 60)
+    counts = maintenance.run_deadlines(timezone.now() + timedelta(seconds=30))
+
+    assert counts["running_timed_out"] == 0
+    assert StepRun.objects.get(pk=a.step_run_id).status == "RUNNING"
+
+
+def test_queued_too_long_times_out(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}], schedule_timeout="10s"))
+    run = trigger_workflow_run(tenant, "One", {})
+
+    maintenance.run_deadlines(timezone.now() + timedelta(seconds=11))
+
+    step_run = run.step_runs.get()
+    assert step_run.status == "TIMED_OUT"
+    assert "schedule timeout" in step_run.error
+    run.refresh_from_db()
+    assert run.status == "FAILED"
+
+
+def test_assignments_never_started_go_back_to_the_queue(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    trigger_workflow_run(tenant, "One", {})
+    [a] = claim(tenant, ["One:only"])
+
+    counts = maintenance.run_deadlines(timezone.now() + timedelta(minutes=5))
+
+    step_run = StepRun.objects.get(pk=a.step_run_id)
+    assert counts["unstarted_requeued"] == 1
+    assert (step_run.status, step_run.worker_id, step_run.requeue_count) == ("QUEUED", None, 1)
+    StepRun.objects.filter(pk=a.step_run_id).update(available_at=timezone.now())
+    [again] = claim(tenant, ["One:only"])
+    assert again.attempt == 2 and again.retry_count == 0
+
+
+def test_step_runs_of_a_gone_worker_are_requeued_without_spending_retries(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    trigger_workflow_run(tenant, "One", {})
+    [a] = claim(tenant, ["One:only"])
+    results.record_step_started(tenant.id, a.step_run_id, 1, WORKER)
+
+    assert maintenance.requeue_step_runs_of_workers([WORKER], "worker lost") == 1
+
+    step_run = StepRun.objects.get(pk=a.step_run_id)
+    assert (step_run.status, step_run.retry_count) == ("QUEUED", 0)
+    assert step_run.attempts.get().error == "worker lost"
+
+
+def test_cancel_stops_running_steps_and_cancels_the_rest(
+    tenant: Tenant, stops: list[StepStop], django_capture_on_commit_callbacks: Any
+) -> None:
+    register_workflow(tenant, definition("Diamond", DIAMOND))
+    run = trigger_workflow_run(tenant, "Diamond", {})
+    [root] = claim(tenant, ["Diamond:root"])
+    results.record_step_started(tenant.id, root.step_run_id, 1, WORKER)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = cancel_workflow_run(tenant, run.id)
+
+    assert cancelled.status == "CANCELLED"
+    assert set(statuses(run).values()) == {"CANCELLED"}
+    assert stops == [StepStop(WORKER, root.step_run_id, 1, "cancelled")]
+    assert not results.record_step_completed(tenant.id, root.step_run_id, 1, WORKER, "late")
+    assert cancel_workflow_run(tenant, run.id).status == "CANCELLED"
+
+
+def test_log_lines_are_stored_once(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    trigger_workflow_run(tenant, "One", {})
+    [a] = claim(tenant, ["One:only"])
+
+    assert results.append_step_run_line(tenant.id, a.step_run_id, 1, "log", 0, "hello", "info")
+    assert not results.append_step_run_line(tenant.id, a.step_run_id, 1, "log", 0, "hello", "info")
+    assert results.append_step_run_line(tenant.id, a.step_run_id, 1, "stream", 0, "tok")
+
+    lines = StepRun.objects.get(pk=a.step_run_id).lines.values_list("kind", "seq", "text")
+    assert sorted(lines) == [("log", 0, "hello"), ("stream", 0, "tok")]
+
+
+def test_a_result_after_the_deadline_loses_to_the_timeout(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only", "timeout": "1s"}]))
+    run = trigger_workflow_run(tenant, "One", {})
+    [a] = claim(tenant, ["One:only"])
+    results.record_step_started(tenant.id, a.step_run_id, 1, WORKER)
+    StepRun.objects.filter(pk=a.step_run_id).update(
+        deadline=timezone.now() - timedelta(milliseconds=1)
+    )
+
+    assert results.record_step_completed(tenant.id, a.step_run_id, 1, WORKER, "late")
+
+    step_run = StepRun.objects.get(pk=a.step_run_id)
+    assert (step_run.status, step_run.output) == ("TIMED_OUT", None)
+    run.refresh_from_db()
+    assert run.status == "FAILED"

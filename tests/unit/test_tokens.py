@@ -1,0 +1,65 @@
+"""API tokens: random, shown once, stored hashed, revocable; the CLI and bootstrap."""
+
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from hatchet.bootstrap import ensure_default_tenant
+from hatchet.models import APIToken, Membership, Tenant, hash_token
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_token_is_stored_only_as_its_hash(tenant: Tenant) -> None:
+    token, secret = APIToken.issue(tenant, "ci")
+
+    assert secret.startswith("hct_") and len(secret) > 40
+    assert token.token_hash == hash_token(secret) != secret
+    assert secret not in str(APIToken.objects.filter(pk=token.pk).values().get())
+    assert APIToken.authenticate(secret) == token
+
+
+def test_revoked_and_unknown_tokens_do_not_authenticate(tenant: Tenant) -> None:
+    token, secret = APIToken.issue(tenant, "ci")
+    token.revoke()
+
+    assert APIToken.authenticate(secret) is None
+    assert APIToken.authenticate("hct_unknown") is None
+    assert APIToken.authenticate("not-even-our-prefix") is None
+
+
+def test_create_api_token_prints_the_token_alone(tenant: Tenant) -> None:
+    out = StringIO()
+
+    call_command("create_api_token", "--tenant", "acme", "--name", "deploy", stdout=out)
+
+    secret = out.getvalue().strip()
+    assert out.getvalue() == secret + "\n"
+    token = APIToken.authenticate(secret)
+    assert token is not None and (token.tenant, token.name) == (tenant, "deploy")
+
+
+def test_create_api_token_refuses_an_unknown_tenant_unless_asked(db: Any) -> None:
+    with pytest.raises(CommandError, match="Tenant 'nope' does not exist"):
+        call_command("create_api_token", "--tenant", "nope", stdout=StringIO())
+
+    call_command("create_api_token", "--tenant", "nope", "--create-tenant", stdout=StringIO())
+    assert Tenant.objects.filter(slug="nope").exists()
+
+
+def test_bootstrap_is_idempotent_and_writes_the_secrets(
+    db: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+
+    first = ensure_default_tenant()
+    second = ensure_default_tenant()
+
+    assert (second.token, second.password) == (first.token, first.password)
+    assert (tmp_path / "token").read_text().strip() == first.token
+    assert (tmp_path / "token").stat().st_mode & 0o777 == 0o600
+    assert Membership.objects.get(tenant__slug="default").role == "admin"
+    assert APIToken.objects.count() == 1
