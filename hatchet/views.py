@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import weakref
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -124,16 +125,19 @@ def database_is_ready() -> bool:
         return False
 
 
-_ready_channel: list[str] = []
+# One channel per event loop: a Redis layer keeps a subscription per channel and loop.
+_ready_channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, str] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def channel_layer_round_trip() -> bool:
     layer = get_channel_layer()
+    loop = asyncio.get_running_loop()
     async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-        # One channel per process: a Redis layer keeps a subscription per channel.
-        if not _ready_channel:
-            _ready_channel.append(await layer.new_channel("readyz."))
-        channel = _ready_channel[0]
+        if loop not in _ready_channels:
+            _ready_channels[loop] = await layer.new_channel("readyz.")
+        channel = _ready_channels[loop]
         await layer.send(channel, {"type": "readyz.ping"})
         message = await layer.receive(channel)
     return message == {"type": "readyz.ping"}
