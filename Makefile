@@ -38,5 +38,9 @@ test-services: setup
 
 test: lint types test-embedded test-services
 
+# The benchmark (bench/README.md); e.g. `make bench BENCH_ARGS="--backend services --duration 60"`.
+bench: setup
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .hatchet .mypy_cache .ruff_cache

@@ -1,0 +1,149 @@
+"""The order of the phases on each backend, and Celery's, into one results dict."""
+
+import logging
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.cost import per_step_run, snapshot
+from bench.latency import Samples, celery_latency, hatchet_latency
+from bench.processes import ROOT, Processes
+from bench.stack import CeleryWorker, HatchetStack
+from bench.throughput import celery_throughput, hatchet_throughput
+from bench.workflows import CHAIN, FANOUT, FANOUT_WIDTH, NOOP
+
+logger = logging.getLogger("bench")
+
+NO_EVENTS_API = "n/a (no events API)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    backends: tuple[str, ...]
+    duration: float
+    warmup: float
+    rate: float
+    latency_runs: int
+    latency_warmup: int
+    slots: int
+    high_water: int
+    output_dir: Path
+    postgres_url: str
+    redis_url: str
+    quick: bool
+
+
+def run_suite(settings: Settings) -> tuple[dict[str, Any], dict[str, Samples]]:
+    """Every phase on every backend asked for; returns the results and the latency samples."""
+    results: dict[str, Any] = {"meta": meta(settings), "backends": {}}
+    samples: dict[str, Samples] = {}
+    log_path = settings.output_dir / "bench.log"
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    with Processes(log_path) as processes:
+        for backend in settings.backends:
+            logger.info("== %s ==", backend)
+            data, backend_samples = run_hatchet(settings, backend, processes)
+            samples.update({f"Hatchet, {backend}": backend_samples})
+            if backend == "services":
+                data["celery"], samples["Celery 5, Redis"] = run_celery(settings, processes)
+            results["backends"][backend] = data
+    return results, samples
+
+
+def run_hatchet(
+    settings: Settings, backend: str, processes: Processes
+) -> tuple[dict[str, Any], Samples]:
+    stack = HatchetStack(backend, processes, settings.postgres_url, settings.redis_url)
+    data: dict[str, Any] = {"latency_ms": {}, "throughput": {}, "cost": {}}
+    try:
+        stack.start()
+        client, db = stack.client(), stack.db
+        stack.start_worker(settings.slots)
+
+        def throughput(workflow: str, steps_per_run: int) -> dict[str, Any]:
+            high_water = max(2, settings.high_water // steps_per_run)
+            logger.info("throughput %s, %d worker(s)", workflow, len(stack.workers))
+            return hatchet_throughput(
+                client, db, workflow, high_water, settings.warmup, settings.duration
+            )
+
+        data["throughput"]["noop_1_worker"] = throughput(NOOP, 1)
+        stack.start_worker(settings.slots)
+
+        logger.info("latency, %d runs at %g/s", settings.latency_runs, settings.rate)
+        before = snapshot(stack)
+        data["latency_ms"]["noop"], noop_samples = hatchet_latency(
+            client, db, settings.rate, settings.latency_runs, settings.latency_warmup, False
+        )
+        data["cost"]["light_load"] = per_step_run(db, NOOP, before, snapshot(stack))
+
+        if stack.has_events_api():
+            logger.info("event latency")
+            data["latency_ms"]["event"], _ = hatchet_latency(
+                client,
+                db,
+                settings.rate,
+                settings.latency_runs,
+                settings.latency_warmup,
+                event=True,
+            )
+        else:
+            data["latency_ms"]["event"] = NO_EVENTS_API
+
+        before = snapshot(stack)
+        data["throughput"]["noop_2_workers"] = throughput(NOOP, 1)
+        data["cost"]["saturated"] = per_step_run(db, NOOP, before, snapshot(stack))
+        data["throughput"]["chain_2_workers"] = throughput(CHAIN, 3)
+        data["throughput"]["fanout_2_workers"] = throughput(FANOUT, FANOUT_WIDTH + 2)
+        data["peak_rss_mb"] = stack.peak_memory_mb()
+    finally:
+        stack.stop()
+    return data, noop_samples
+
+
+def run_celery(settings: Settings, processes: Processes) -> tuple[dict[str, Any], Samples]:
+    """The same no-op latency and throughput with Celery, 1 then 2 pool processes."""
+    celery = CeleryWorker(processes, settings.redis_url)
+    data: dict[str, Any] = {"latency_ms": {}, "throughput": {}}
+    samples: Samples = []
+    try:
+        for concurrency, name in ((1, "noop_1_process"), (2, "noop_2_processes")):
+            celery.start(concurrency)
+            if concurrency == 2:
+                logger.info("Celery latency")
+                data["latency_ms"]["noop"], samples = celery_latency(
+                    celery.queue, settings.rate, settings.latency_runs, settings.latency_warmup
+                )
+            logger.info("Celery throughput, %d process(es)", concurrency)
+            data["throughput"][name] = celery_throughput(
+                celery.queue,
+                celery.redis,
+                celery.depth,
+                settings.high_water,
+                settings.warmup,
+                settings.duration,
+            )
+            data["peak_rss_mb"] = celery.peak_memory_mb()
+            celery.stop()
+    finally:
+        celery.close()
+    return data, samples
+
+
+def meta(settings: Settings) -> dict[str, Any]:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "quick": settings.quick,
+        "duration_s": settings.duration,
+        "warmup_s": settings.warmup,
+        "latency_rate_per_s": settings.rate,
+        "latency_runs": settings.latency_runs,
+        "worker_slots": settings.slots,
+        "queue_high_water_step_runs": settings.high_water,
+    }

@@ -1,0 +1,111 @@
+"""The workflows the benchmark runs, and the SDK worker process that serves them.
+
+Usage: python -m bench.workflows --name NAME --slots N
+
+Every step is a no-op that records `time.time()` on its first line; the first step of each
+workflow echoes the client's trigger timestamp (`sent`) and the phase tag from the input,
+so latency is read from the step runs' outputs.
+"""
+
+import argparse
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from hatchet.sdk import Context, Hatchet
+
+NOOP = "BenchNoop"
+EVENT = "BenchEvent"
+CHAIN = "BenchChain"
+FANOUT = "BenchFanOut"
+EVENT_KEY = "bench:noop"
+FANOUT_WIDTH = 20
+
+hatchet = Hatchet()
+
+StepFunction = Callable[[Any, Context], Coroutine[Any, Any, dict[str, Any]]]
+
+
+def stamp(context: Context, started: float) -> dict[str, Any]:
+    payload = context.workflow_input()
+    return {"sent": payload.get("sent"), "started": started, "phase": payload.get("phase")}
+
+
+# The steps are async so that a no-op costs the worker no thread start.
+@hatchet.workflow(name=NOOP)
+class BenchNoop:
+    @hatchet.step()
+    async def noop(self, context: Context) -> dict[str, Any]:
+        return stamp(context, time.time())
+
+
+@hatchet.workflow(name=EVENT, on_events=[EVENT_KEY])
+class BenchEvent:
+    @hatchet.step()
+    async def noop(self, context: Context) -> dict[str, Any]:
+        return stamp(context, time.time())
+
+
+@hatchet.workflow(name=CHAIN)
+class BenchChain:
+    @hatchet.step()
+    async def first(self, context: Context) -> dict[str, Any]:
+        return stamp(context, time.time())
+
+    @hatchet.step(parents=["first"])
+    async def second(self, context: Context) -> dict[str, Any]:
+        return {}
+
+    @hatchet.step(parents=["second"])
+    async def third(self, context: Context) -> dict[str, Any]:
+        return {}
+
+
+def branch(name: str) -> StepFunction:
+    async def step(self: Any, context: Context) -> dict[str, Any]:
+        return {}
+
+    step.__name__ = step.__qualname__ = name
+    return hatchet.step(parents=["start"])(step)
+
+
+async def fanout_start(self: Any, context: Context) -> dict[str, Any]:
+    return stamp(context, time.time())
+
+
+async def fanout_join(self: Any, context: Context) -> dict[str, Any]:
+    return {}
+
+
+fanout_start.__name__ = "start"
+fanout_join.__name__ = "join"
+BRANCHES = [f"branch_{index:02d}" for index in range(FANOUT_WIDTH)]
+# 1 -> 20 -> 1: built with type() because twenty hand-written methods would say less.
+BenchFanOut = hatchet.workflow(name=FANOUT)(
+    type(
+        "BenchFanOut",
+        (),
+        {
+            "start": hatchet.step()(fanout_start),
+            **{name: branch(name) for name in BRANCHES},
+            "join": hatchet.step(parents=BRANCHES)(fanout_join),
+        },
+    )
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--slots", type=int, required=True)
+    args = parser.parse_args()
+    worker = hatchet.worker(args.name, max_runs=args.slots)
+    # The event workflow is registered even before the server has an events API: its
+    # definition is valid either way, and the harness only pushes events when it has one.
+    for workflow in (BenchNoop(), BenchEvent(), BenchChain(), BenchFanOut()):
+        worker.register_workflow(workflow)
+    worker.start()
+
+
+if __name__ == "__main__":
+    main()
