@@ -95,13 +95,25 @@ class SlowOnce:
         return {"pid": os.getpid(), "attempt": context.attempt}
 
 
+@hatchet.workflow()
+class Streams:
+    @hatchet.step(timeout="30s")
+    def speak(self, context: Context) -> dict:
+        words = context.workflow_input()["words"]
+        for word in words:
+            context.put_stream(word)
+            context.log(f"said {word}")
+            time.sleep(0.2)
+        return {"said": len(words)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", default="e2e-worker")
     parser.add_argument("--slots", type=int, default=5)
     args = parser.parse_args()
     worker = hatchet.worker(args.name, max_runs=args.slots)
-    for workflow in (FanOut(), AlwaysFails(), Sleepy(), Waits(), Quick(), SlowOnce()):
+    for workflow in (FanOut(), AlwaysFails(), Sleepy(), Waits(), Quick(), SlowOnce(), Streams()):
         worker.register_workflow(workflow)
     worker.start()
 
