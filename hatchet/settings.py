@@ -77,7 +77,15 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # ASGI runs each request in a fresh thread, and Django's connections are per
+        # thread: without a pool every request would open a new connection.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": int(os.environ.get("HATCHET_DB_POOL_MIN", 2)),
+            "max_size": int(os.environ.get("HATCHET_DB_POOL_MAX", 20)),
+            "timeout": 10,
+        }
 else:
     # The embedded database lives in the data directory, which a fresh checkout lacks.
     DATA_DIR.mkdir(parents=True, exist_ok=True)
