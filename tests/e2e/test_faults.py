@@ -95,3 +95,43 @@ def test_the_same_completion_sent_twice_is_applied_once(hatchet_server: LiveServ
         ("c1", False),
         ("c2", False),
     ]
+
+
+def test_sigterm_lets_a_running_step_finish_then_the_worker_exits(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    worker = start_worker("draining-worker", slots=1, HATCHET_WORKER_GRACE="15")
+    run = hatchet_server.client().admin.run_workflow(
+        "SlowOnce", {"seconds": 2, "markers": str(markers)}
+    )
+    wait_for(lambda: list(markers.glob("started-*")), timeout=20)
+
+    worker.send_signal(signal.SIGTERM)
+
+    assert worker.wait(timeout=20) == 0
+    assert run.result(timeout=10)["work"]["pid"] == worker.pid
+    work = step_run(wait_for_status(hatchet_server, run.workflow_run_id, "SUCCEEDED"), "work")
+    assert [a["status"] for a in work["attempts"]] == ["SUCCEEDED"]
+
+
+def test_a_step_still_running_after_the_grace_period_is_handed_back(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    leaving = start_worker("leaving-worker", slots=1, HATCHET_WORKER_GRACE="1")
+    run = hatchet_server.client().admin.run_workflow(
+        "SlowOnce", {"seconds": 4, "markers": str(markers)}
+    )
+    wait_for(lambda: list(markers.glob(f"started-*-{leaving.pid}")), timeout=20)
+
+    leaving.send_signal(signal.SIGTERM)
+    assert leaving.wait(timeout=20) == 0
+    staying = start_worker("staying-worker", slots=1)
+
+    assert run.result(timeout=40)["work"]["pid"] == staying.pid
+    work = step_run(wait_for_status(hatchet_server, run.workflow_run_id, "SUCCEEDED"), "work")
+    assert [(a["worker_name"], a["status"]) for a in work["attempts"]] == [
+        ("leaving-worker", "FAILED"),
+        ("staying-worker", "SUCCEEDED"),
+    ]
+    assert work["attempts"][0]["error"].startswith("handed back")
+    assert work["retry_count"] == 0
