@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results, samples = run_suite(settings)
     except BenchError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
+        print(f"bench failed: {exc}\n(process output: {settings.log_path})", file=sys.stderr)
         return 1
     write_json(results, settings.output_dir / "latest.json")
     plot_latency(samples, settings.output_dir / "latency.png")

@@ -144,7 +144,7 @@ def plot_latency(series: dict[str, Samples], path: Path) -> None:
     axes.set_ylabel("fraction of runs started")
     axes.set_title("Trigger-to-start latency, no-op step, light steady load")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(loc="lower right")
+    axes.legend(loc="center right")
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(figure)

@@ -1,7 +1,9 @@
 """The order of the phases on each backend, and Celery's, into one results dict."""
 
 import logging
+import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,15 +35,16 @@ class Settings:
     postgres_url: str
     redis_url: str
     quick: bool
+    # Output of the server, worker and Celery processes; kept outside the repository.
+    log_path: Path = Path(tempfile.gettempdir()) / f"hatchet-bench-{os.getpid()}.log"
 
 
 def run_suite(settings: Settings) -> tuple[dict[str, Any], dict[str, Samples]]:
     """Every phase on every backend asked for; returns the results and the latency samples."""
     results: dict[str, Any] = {"meta": meta(settings), "backends": {}}
     samples: dict[str, Samples] = {}
-    log_path = settings.output_dir / "bench.log"
     settings.output_dir.mkdir(parents=True, exist_ok=True)
-    with Processes(log_path) as processes:
+    with Processes(settings.log_path) as processes:
         for backend in settings.backends:
             logger.info("== %s ==", backend)
             data, backend_samples = run_hatchet(settings, backend, processes)
