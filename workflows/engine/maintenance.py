@@ -1,133 +1,110 @@
 """Periodic engine work: deadlines passed and step runs whose workers went away.
 
-Each function is safe to run on many nodes at once: rows are claimed with SKIP
-LOCKED and re-checked under lock, so a step run is handled by exactly one of them.
+Each function is safe to run on many nodes at once: candidate runs are locked with
+SKIP LOCKED and every candidate is checked again under the lock, so a step run is
+handled by exactly one of them.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
-from workflows.engine.effects import Effects
+from workflows.engine.locked import LockedRuns
 from workflows.engine.transitions import (
     fail_run,
-    finish_step_run,
     requeue_held_step_run,
+    time_out_queued_step_run,
     time_out_running_step_run,
 )
-from workflows.models import (
-    STEP_RUN_HELD,
-    WORKFLOW_RUN_TERMINAL,
-    StepRun,
-    StepRunStatus,
-    WorkflowRun,
-    WorkflowRunStatus,
-)
+from workflows.models import STEP_RUN_HELD, StepRun, StepRunStatus, WorkflowRun, WorkflowRunStatus
 
 BATCH = 200
 
 
-def for_each_locked(candidates: QuerySet[StepRun], handle: Any) -> int:
-    """Run `handle(run, step_run, effects)` on each candidate in its own transaction,
-    with the run then the step run locked, if the candidate still matches."""
+def handle_locked(
+    candidates: Q,
+    still_matches: Callable[[StepRun], bool],
+    handle: Callable[[LockedRuns, StepRun], None],
+) -> int:
+    """Lock the runs of up to BATCH candidate step runs, and handle each candidate that
+    still matches under the lock; one transaction."""
+    step_run_ids = list(StepRun.objects.filter(candidates).values_list("id", flat=True)[:BATCH])
+    if not step_run_ids:
+        return 0
+    run_ids = StepRun.objects.filter(pk__in=step_run_ids).values_list("workflow_run_id", flat=True)
     handled = 0
-    for step_run_id, run_id in candidates.values_list("id", "workflow_run_id")[:BATCH]:
-        effects = Effects()
-        with transaction.atomic():
-            run = WorkflowRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
-            if run is None:
-                continue
-            step_run = (
-                candidates.select_for_update(skip_locked=True)
-                .select_related("step")
-                .filter(pk=step_run_id)
-                .first()
-            )
-            if step_run is None:
-                continue
-            handle(run, step_run, effects)
-            effects.announce()
-            handled += 1
+    with transaction.atomic():
+        locked = LockedRuns(set(run_ids), skip_locked=True)
+        for step_run_id in step_run_ids:
+            step_run = locked.step_runs.get(step_run_id)
+            if step_run is not None and still_matches(step_run):
+                handle(locked, step_run)
+                handled += 1
+        locked.flush()
     return handled
 
 
 def time_out_running_step_runs(now: datetime) -> int:
     """Running past their deadline: the worker is told to stop; retried if allowed."""
-
-    def time_out(run: WorkflowRun, step_run: StepRun, effects: Effects) -> None:
-        time_out_running_step_run(run, step_run, now, effects)
-
-    return for_each_locked(
-        StepRun.objects.filter(status=StepRunStatus.RUNNING, deadline__lt=now), time_out
+    return handle_locked(
+        Q(status=StepRunStatus.RUNNING, deadline__lt=now),
+        lambda s: s.status == StepRunStatus.RUNNING and s.deadline is not None and s.deadline < now,
+        time_out_running_step_run,
     )
 
 
 def time_out_queued_step_runs(now: datetime) -> int:
     """Queued longer than their schedule timeout: no worker took them in time."""
-
-    def time_out(run: WorkflowRun, step_run: StepRun, effects: Effects) -> None:
-        error = (
-            f"not assigned to a worker within {step_run.step.schedule_timeout_seconds:g}s "
-            "(schedule timeout)"
-        )
-        finish_step_run(step_run, StepRunStatus.TIMED_OUT, now, error=error)
-        step_run.save(update_fields=["status", "finished_at", "deadline", "error"])
-        effects.step_changed(step_run)
-        fail_run(run, now, f"Step '{step_run.step.name}' timed out: {error}", effects)
-
-    return for_each_locked(
-        StepRun.objects.filter(status=StepRunStatus.QUEUED, deadline__lt=now), time_out
+    return handle_locked(
+        Q(status=StepRunStatus.QUEUED, deadline__lt=now),
+        lambda s: s.status == StepRunStatus.QUEUED and s.deadline is not None and s.deadline < now,
+        time_out_queued_step_run,
     )
 
 
 def requeue_unstarted_assignments(now: datetime) -> int:
     """Assigned but never started in time: the worker may never have received it."""
-
-    def requeue(run: WorkflowRun, step_run: StepRun, effects: Effects) -> None:
-        requeue_held_step_run(run, step_run, now, effects, "assignment not started in time")
-
-    return for_each_locked(
-        StepRun.objects.filter(status=StepRunStatus.ASSIGNED, deadline__lt=now), requeue
+    return handle_locked(
+        Q(status=StepRunStatus.ASSIGNED, deadline__lt=now),
+        lambda s: (
+            s.status == StepRunStatus.ASSIGNED and s.deadline is not None and s.deadline < now
+        ),
+        lambda locked, s: requeue_held_step_run(locked, s, "assignment not started in time"),
     )
 
 
 def requeue_step_runs_of_workers(worker_ids: Iterable[UUID], reason: str) -> int:
     """The workers are gone: what they held goes back to the queue."""
-    now = timezone.now()
-
-    def requeue(run: WorkflowRun, step_run: StepRun, effects: Effects) -> None:
-        requeue_held_step_run(run, step_run, now, effects, reason)
-
-    return for_each_locked(
-        StepRun.objects.filter(worker_id__in=list(worker_ids), status__in=STEP_RUN_HELD), requeue
+    worker_ids = set(worker_ids)
+    return handle_locked(
+        Q(worker_id__in=worker_ids, status__in=STEP_RUN_HELD),
+        lambda s: s.worker_id in worker_ids and s.status in STEP_RUN_HELD,
+        lambda locked, s: requeue_held_step_run(locked, s, reason),
     )
 
 
 def time_out_workflow_runs(now: datetime) -> int:
+    open_statuses = [WorkflowRunStatus.PENDING, WorkflowRunStatus.RUNNING]
+    run_ids = list(
+        WorkflowRun.objects.filter(deadline__lt=now, status__in=open_statuses).values_list(
+            "id", flat=True
+        )[:BATCH]
+    )
+    if not run_ids:
+        return 0
     handled = 0
-    for run_id in WorkflowRun.objects.filter(
-        deadline__lt=now, status__in=[WorkflowRunStatus.PENDING, WorkflowRunStatus.RUNNING]
-    ).values_list("id", flat=True)[:BATCH]:
-        effects = Effects()
-        with transaction.atomic():
-            run = (
-                WorkflowRun.objects.select_for_update(skip_locked=True)
-                .select_related("version")
-                .filter(pk=run_id)
-                .exclude(status__in=WORKFLOW_RUN_TERMINAL)
-                .first()
-            )
-            if run is None:
-                continue
-            timeout = run.version.timeout_seconds or 0
-            fail_run(run, now, f"Workflow run timed out after {timeout:g}s.", effects, "timed_out")
-            effects.announce()
-            handled += 1
+    with transaction.atomic():
+        locked = LockedRuns(run_ids, skip_locked=True)
+        for run in locked.runs.values():
+            if run.status in open_statuses and run.deadline is not None and run.deadline < now:
+                timeout = run.version.timeout_seconds or 0
+                fail_run(locked, run, f"Workflow run timed out after {timeout:g}s.", "timed_out")
+                handled += 1
+        locked.flush()
     return handled
 
 

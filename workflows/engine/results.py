@@ -1,86 +1,130 @@
-"""What workers report about the step runs they hold. Each report is applied at most
-once: it names the attempt, and is ignored (returns False) once the step run has
-moved past that attempt or state."""
+"""What workers report about the step runs they hold, applied in batches.
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+A report names its attempt and is applied at most once: once the step run has moved
+past that attempt or state, the report is stale and changes nothing. A batch of
+reports is one transaction, however many runs it touches.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from workflows.engine.effects import Effects
 from workflows.engine.errors import NotFound
+from workflows.engine.locked import LockedRuns
 from workflows.engine.transitions import (
-    close_attempt,
     end_failed_attempt,
-    finish_step_run,
     is_past_deadline,
-    queue_ready_children,
     requeue_held_step_run,
     start_run,
+    start_step_run,
+    succeed_step_run,
     time_out_running_step_run,
 )
-from workflows.models import (
-    STEP_RUN_HELD,
-    StepRun,
-    StepRunAttempt,
-    StepRunLine,
-    StepRunStatus,
-    WorkflowRun,
-)
+from workflows.models import STEP_RUN_HELD, StepRun, StepRunLine, StepRunStatus
+
+STARTED = "started"
+COMPLETED = "completed"
+FAILED = "failed"
+REFRESH_TIMEOUT = "refresh_timeout"
 
 
-@dataclass
-class Held:
-    run: WorkflowRun
-    step_run: StepRun
+@dataclass(frozen=True)
+class Report:
+    kind: str
+    step_run_id: UUID
+    attempt: int
+    output: Any = None
+    playground: list[dict[str, Any]] = field(default_factory=list)
+    usage: dict[str, Any] | None = None
+    error: str = ""
+    traceback: str = ""
+    retryable: bool = True
+    handed_back: bool = False
+    increment_seconds: float = 0.0
 
 
-@contextmanager
-def held_step_run(
-    tenant_id: Any, step_run_id: Any, attempt: int, worker_id: UUID | None, effects: Effects
-) -> Iterator[Held | None]:
-    """Lock the run and the step run (in that order) for a worker's report. Yields None
-    when the report is stale; raises NotFound for ids the tenant does not have."""
-    ids = StepRun.objects.filter(pk=step_run_id, tenant_id=tenant_id).values_list(
-        "workflow_run_id", flat=True
-    )
-    workflow_run_id = ids.first()
-    if workflow_run_id is None:
-        raise NotFound("Unknown step run.", {"step_run_id": str(step_run_id)})
-    with transaction.atomic():
-        run = WorkflowRun.objects.select_for_update().get(pk=workflow_run_id)
-        step_run = StepRun.objects.select_for_update().select_related("step").get(pk=step_run_id)
-        is_current = (
-            step_run.attempt == attempt
-            and step_run.status in STEP_RUN_HELD
-            and (worker_id is None or step_run.worker_id == worker_id)
+def current_step_run(locked: LockedRuns, report: Report, worker_id: UUID) -> StepRun | None:
+    step_run = locked.step_runs.get(report.step_run_id)
+    if (
+        step_run is None
+        or step_run.attempt != report.attempt
+        or step_run.status not in STEP_RUN_HELD
+        or step_run.worker_id != worker_id
+    ):
+        return None
+    return step_run
+
+
+def apply_report(locked: LockedRuns, report: Report, worker_id: UUID) -> bool:
+    step_run = current_step_run(locked, report, worker_id)
+    if step_run is None:
+        return False
+    if report.kind == STARTED:
+        if step_run.status != StepRunStatus.ASSIGNED:
+            return False
+        start_step_run(locked, step_run)
+        return True
+    if report.kind == REFRESH_TIMEOUT:
+        if step_run.status != StepRunStatus.RUNNING:
+            return False
+        step_run.deadline = locked.now + timedelta(seconds=report.increment_seconds)
+        locked.changed(step_run)
+        return True
+    if is_past_deadline(step_run, locked.now):
+        # The deadline, not the tick that notices it, decides: a late result loses.
+        time_out_running_step_run(locked, step_run)
+    elif report.kind == COMPLETED:
+        start_run(locked, locked.run_of(step_run))
+        step_run.output = report.output
+        step_run.playground = report.playground
+        step_run.usage = report.usage
+        succeed_step_run(locked, step_run)
+    elif report.handed_back:
+        requeue_held_step_run(locked, step_run, f"handed back: {report.error}", counts=False)
+    else:
+        end_failed_attempt(
+            locked,
+            step_run,
+            attempt_status=StepRunStatus.FAILED,
+            error=report.error,
+            traceback=report.traceback,
+            retryable=report.retryable,
         )
-        yield Held(run, step_run) if is_current else None
-        effects.announce()
+    return True
+
+
+def apply_reports(tenant_id: Any, worker_id: UUID, reports: Sequence[Report]) -> list[bool | None]:
+    """Apply a worker's reports in order, in one transaction. For each: True if
+    applied, False if stale, None if the tenant has no such step run."""
+    run_ids = dict(
+        StepRun.objects.filter(
+            pk__in={report.step_run_id for report in reports}, tenant_id=tenant_id
+        ).values_list("id", "workflow_run_id")
+    )
+    outcomes: list[bool | None] = []
+    with transaction.atomic():
+        locked = LockedRuns(set(run_ids.values()))
+        for report in reports:
+            known = report.step_run_id in run_ids
+            outcomes.append(apply_report(locked, report, worker_id) if known else None)
+        locked.flush()
+    return outcomes
+
+
+def apply_one(tenant_id: Any, worker_id: UUID, report: Report) -> bool:
+    [outcome] = apply_reports(tenant_id, worker_id, [report])
+    if outcome is None:
+        raise NotFound("Unknown step run.", {"step_run_id": str(report.step_run_id)})
+    return outcome
 
 
 def record_step_started(tenant_id: Any, step_run_id: Any, attempt: int, worker_id: UUID) -> bool:
-    effects = Effects()
-    with held_step_run(tenant_id, step_run_id, attempt, worker_id, effects) as held:
-        if held is None or held.step_run.status != StepRunStatus.ASSIGNED:
-            return False
-        now = timezone.now()
-        step_run = held.step_run
-        step_run.status = StepRunStatus.RUNNING
-        step_run.started_at = step_run.started_at or now
-        step_run.deadline = now + timedelta(seconds=step_run.step.timeout_seconds)
-        step_run.save(update_fields=["status", "started_at", "deadline"])
-        StepRunAttempt.objects.filter(step_run=step_run, number=attempt).update(
-            status=StepRunStatus.RUNNING, started_at=now
-        )
-        start_run(held.run, now, effects)
-        effects.step_changed(step_run)
-    return True
+    return apply_one(tenant_id, worker_id, Report(STARTED, step_run_id, attempt))
 
 
 def record_step_completed(
@@ -92,36 +136,8 @@ def record_step_completed(
     playground: list[dict[str, Any]] | None = None,
     usage: dict[str, Any] | None = None,
 ) -> bool:
-    effects = Effects()
-    with held_step_run(tenant_id, step_run_id, attempt, worker_id, effects) as held:
-        if held is None:
-            return False
-        now = timezone.now()
-        step_run = held.step_run
-        if is_past_deadline(step_run, now):
-            # The deadline, not the tick that notices it, decides: a late result loses.
-            time_out_running_step_run(held.run, step_run, now, effects)
-            return True
-        start_run(held.run, now, effects)
-        close_attempt(step_run, StepRunStatus.SUCCEEDED, now)
-        finish_step_run(step_run, StepRunStatus.SUCCEEDED, now)
-        step_run.output = output
-        step_run.playground = playground or []
-        step_run.usage = usage
-        step_run.save(
-            update_fields=[
-                "status",
-                "finished_at",
-                "deadline",
-                "error",
-                "output",
-                "playground",
-                "usage",
-            ]
-        )
-        effects.step_changed(step_run)
-        queue_ready_children(held.run, step_run, now, effects)
-    return True
+    report = Report(COMPLETED, step_run_id, attempt, output, playground or [], usage)
+    return apply_one(tenant_id, worker_id, report)
 
 
 def record_step_failed(
@@ -135,70 +151,89 @@ def record_step_failed(
     retryable: bool = True,
     handed_back: bool = False,
 ) -> bool:
-    effects = Effects()
-    with held_step_run(tenant_id, step_run_id, attempt, worker_id, effects) as held:
-        if held is None:
-            return False
-        now = timezone.now()
-        if is_past_deadline(held.step_run, now):
-            time_out_running_step_run(held.run, held.step_run, now, effects)
-        elif handed_back:
-            requeue_held_step_run(
-                held.run, held.step_run, now, effects, f"handed back: {error}", counts=False
-            )
-        else:
-            end_failed_attempt(
-                held.run,
-                held.step_run,
-                now,
-                effects,
-                attempt_status=StepRunStatus.FAILED,
-                error=error,
-                traceback=traceback,
-                retryable=retryable,
-            )
-    return True
+    report = Report(
+        FAILED,
+        step_run_id,
+        attempt,
+        error=error,
+        traceback=traceback,
+        retryable=retryable,
+        handed_back=handed_back,
+    )
+    return apply_one(tenant_id, worker_id, report)
 
 
 def refresh_step_timeout(
     tenant_id: Any, step_run_id: Any, attempt: int, worker_id: UUID, increment_seconds: float
 ) -> bool:
     """Push a running step's deadline to `increment_seconds` from now."""
-    effects = Effects()
-    with held_step_run(tenant_id, step_run_id, attempt, worker_id, effects) as held:
-        if held is None or held.step_run.status != StepRunStatus.RUNNING:
-            return False
-        held.step_run.deadline = timezone.now() + timedelta(seconds=increment_seconds)
-        held.step_run.save(update_fields=["deadline"])
-    return True
+    report = Report(REFRESH_TIMEOUT, step_run_id, attempt, increment_seconds=increment_seconds)
+    return apply_one(tenant_id, worker_id, report)
+
+
+@dataclass(frozen=True)
+class Line:
+    step_run_id: UUID
+    attempt: int
+    kind: str
+    seq: int
+    text: str
+    level: str = ""
+
+
+def append_step_run_lines(tenant_id: Any, lines: Sequence[Line]) -> list[bool | None]:
+    """Store log lines and stream chunks once each and announce the new ones. For
+    each: True if new, False if already stored (re-sent), None if the tenant has no
+    such step run."""
+    run_ids = dict(
+        StepRun.objects.filter(
+            pk__in={line.step_run_id for line in lines}, tenant_id=tenant_id
+        ).values_list("id", "workflow_run_id")
+    )
+    stored = set(
+        StepRunLine.objects.filter(
+            step_run_id__in=list(run_ids), seq__in={line.seq for line in lines}
+        ).values_list("step_run_id", "attempt", "kind", "seq")
+    )
+    outcomes: list[bool | None] = []
+    rows = []
+    for line in lines:
+        key = (line.step_run_id, line.attempt, line.kind, line.seq)
+        if line.step_run_id not in run_ids:
+            outcomes.append(None)
+        elif key in stored:
+            outcomes.append(False)
+        else:
+            stored.add(key)
+            outcomes.append(True)
+            rows.append(
+                StepRunLine(
+                    step_run_id=line.step_run_id,
+                    attempt=line.attempt,
+                    kind=line.kind,
+                    seq=line.seq,
+                    text=line.text,
+                    level=line.level,
+                )
+            )
+    if rows:
+        effects = Effects()
+        with transaction.atomic():
+            # A concurrent copy of the same line (a re-send racing its original) is
+            # dropped by the unique key.
+            StepRunLine.objects.bulk_create(rows, ignore_conflicts=True)
+            for row in rows:
+                effects.line(run_ids[row.step_run_id], row.as_message())
+            effects.announce()
+    return outcomes
 
 
 def append_step_run_line(
-    tenant_id: Any,
-    step_run_id: Any,
-    attempt: int,
-    kind: str,
-    seq: int,
-    text: str,
-    level: str = "",
+    tenant_id: Any, step_run_id: Any, attempt: int, kind: str, seq: int, text: str, level: str = ""
 ) -> bool:
-    """Store a log line or stream chunk once; a re-sent one changes nothing."""
-    workflow_run_id = (
-        StepRun.objects.filter(pk=step_run_id, tenant_id=tenant_id)
-        .values_list("workflow_run_id", flat=True)
-        .first()
+    [outcome] = append_step_run_lines(
+        tenant_id, [Line(step_run_id, attempt, kind, seq, text, level)]
     )
-    if workflow_run_id is None:
+    if outcome is None:
         raise NotFound("Unknown step run.", {"step_run_id": str(step_run_id)})
-    line = StepRunLine(
-        step_run_id=step_run_id, attempt=attempt, kind=kind, seq=seq, text=text, level=level
-    )
-    try:
-        with transaction.atomic():
-            line.save(force_insert=True)
-            effects = Effects()
-            effects.line(workflow_run_id, line.as_message())
-            effects.announce()
-    except IntegrityError:
-        return False
-    return True
+    return outcome

@@ -10,8 +10,9 @@ from django.utils import timezone
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
 from workflows.engine.errors import InvalidRequest, NotFound
-from workflows.engine.transitions import finish_run, queue_step_run, stop_open_step_runs
-from workflows.models import StepRun, WorkflowRun, WorkflowRunStatus, WorkflowVersion
+from workflows.engine.locked import LockedRuns
+from workflows.engine.transitions import cancel_run, queue_step_run
+from workflows.models import StepRun, WorkflowRun, WorkflowVersion
 
 
 def latest_version(tenant: Tenant, workflow_name: str) -> WorkflowVersion:
@@ -109,14 +110,9 @@ def get_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
 def cancel_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
     """Cancel a run: pending and queued steps are cancelled, running ones told to stop.
     Cancelling a finished run changes nothing."""
-    effects = Effects()
+    run = get_run(tenant, run_id)
     with transaction.atomic():
-        run = get_run(tenant, run_id)
-        run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
-        if run.is_terminal:
-            return run
-        now = timezone.now()
-        stop_open_step_runs(run, now, "cancelled", effects)
-        finish_run(run, WorkflowRunStatus.CANCELLED, now, effects, error="Cancelled.")
-        effects.announce()
-    return run
+        locked = LockedRuns([run.pk])
+        cancel_run(locked, locked.runs[run.pk])
+        locked.flush()
+    return locked.runs[run.pk]

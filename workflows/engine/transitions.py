@@ -1,7 +1,7 @@
-"""The state machine of step runs and workflow runs, used inside engine transactions.
+"""The state machine of step runs and workflow runs, on runs held by LockedRuns.
 
-Callers lock the workflow run before its step runs (always in that order) and pass
-an Effects that collects what to announce after commit.
+Each function changes the loaded objects, marks them for the flush and records what
+to announce after commit; none of them queries the database.
 """
 
 from datetime import datetime, timedelta
@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from workflows.engine.dag import children_of
-from workflows.engine.effects import Effects
+from workflows.engine.locked import LockedRuns
 from workflows.models import (
     STEP_RUN_HELD,
     STEP_RUN_TERMINAL,
     StepRun,
-    StepRunAttempt,
     StepRunStatus,
     WorkflowRun,
     WorkflowRunStatus,
@@ -22,7 +21,7 @@ from workflows.models import (
 
 
 def queue_step_run(step_run: StepRun, now: datetime, available_at: datetime | None = None) -> None:
-    """Make a step run claimable at `available_at` (now by default); not saved here."""
+    """Make a step run claimable at `available_at` (now by default)."""
     available_at = available_at or now
     step_run.status = StepRunStatus.QUEUED
     step_run.worker_id = None
@@ -32,94 +31,105 @@ def queue_step_run(step_run: StepRun, now: datetime, available_at: datetime | No
 
 
 def close_attempt(
-    step_run: StepRun, status: str, now: datetime, error: str = "", traceback: str = ""
+    locked: LockedRuns, step_run: StepRun, status: str, error: str = "", traceback: str = ""
 ) -> None:
-    StepRunAttempt.objects.filter(step_run=step_run, number=step_run.attempt).update(
-        status=status, finished_at=now, error=error, traceback=traceback
-    )
+    attempt = locked.attempt_of(step_run)
+    if attempt is not None:
+        attempt.status = status
+        attempt.finished_at = locked.now
+        attempt.error = error
+        attempt.traceback = traceback
+        locked.changed(attempt)
 
 
-def finish_step_run(step_run: StepRun, status: str, now: datetime, error: str = "") -> None:
+def finish_step_run(locked: LockedRuns, step_run: StepRun, status: str, error: str = "") -> None:
     step_run.status = status
-    step_run.finished_at = now
+    step_run.finished_at = locked.now
     step_run.deadline = None
     step_run.error = error
+    locked.changed(step_run)
+    locked.effects.step_changed(step_run)
 
 
-def start_run(run: WorkflowRun, now: datetime, effects: Effects) -> None:
+def start_step_run(locked: LockedRuns, step_run: StepRun) -> None:
+    now = locked.now
+    step_run.status = StepRunStatus.RUNNING
+    step_run.started_at = step_run.started_at or now
+    step_run.deadline = now + timedelta(seconds=step_run.step.timeout_seconds)
+    attempt = locked.attempt_of(step_run)
+    if attempt is not None:
+        attempt.status = StepRunStatus.RUNNING
+        attempt.started_at = now
+        locked.changed(attempt)
+    locked.changed(step_run)
+    locked.effects.step_changed(step_run)
+    start_run(locked, locked.run_of(step_run))
+
+
+def start_run(locked: LockedRuns, run: WorkflowRun) -> None:
     if run.status == WorkflowRunStatus.PENDING:
         run.status = WorkflowRunStatus.RUNNING
-        run.started_at = now
-        run.save(update_fields=["status", "started_at"])
-        effects.run_changed(run)
+        run.started_at = locked.now
+        locked.changed(run)
+        locked.effects.run_changed(run)
 
 
-def stop_open_step_runs(
-    run: WorkflowRun, now: datetime, reason: str, effects: Effects, exclude: StepRun | None = None
-) -> None:
+def stop_open_step_runs(locked: LockedRuns, run: WorkflowRun, reason: str) -> None:
     """Cancel every step run of `run` not yet finished; held ones are told to stop."""
-    open_step_runs = run.step_runs.select_for_update().exclude(status__in=STEP_RUN_TERMINAL)
-    if exclude is not None:
-        open_step_runs = open_step_runs.exclude(pk=exclude.pk)
-    for step_run in open_step_runs:
+    for step_run in locked.step_runs_of[run.pk]:
+        if step_run.status in STEP_RUN_TERMINAL:
+            continue
         if step_run.status in STEP_RUN_HELD:
-            close_attempt(step_run, StepRunStatus.CANCELLED, now, error=f"stopped: {reason}")
-            effects.stop(step_run, reason)
-        finish_step_run(step_run, StepRunStatus.CANCELLED, now, error=reason)
-        step_run.save(update_fields=["status", "finished_at", "deadline", "error"])
-        effects.step_changed(step_run)
+            close_attempt(locked, step_run, StepRunStatus.CANCELLED, error=f"stopped: {reason}")
+            locked.effects.stop(step_run, reason)
+        finish_step_run(locked, step_run, StepRunStatus.CANCELLED, error=reason)
 
 
-def finish_run(
-    run: WorkflowRun, status: str, now: datetime, effects: Effects, error: str = ""
-) -> None:
+def finish_run(locked: LockedRuns, run: WorkflowRun, status: str, error: str = "") -> None:
     run.status = status
-    run.finished_at = now
+    run.finished_at = locked.now
     run.error = error
     run.deadline = None
-    run.save(update_fields=["status", "finished_at", "error", "deadline"])
-    effects.run_changed(run)
+    locked.changed(run)
+    locked.effects.run_changed(run)
 
 
-def fail_run(
-    run: WorkflowRun, now: datetime, error: str, effects: Effects, reason: str = "cancelled"
-) -> None:
-    stop_open_step_runs(run, now, reason, effects)
-    finish_run(run, WorkflowRunStatus.FAILED, now, effects, error=error)
+def fail_run(locked: LockedRuns, run: WorkflowRun, error: str, reason: str = "cancelled") -> None:
+    stop_open_step_runs(locked, run, reason)
+    finish_run(locked, run, WorkflowRunStatus.FAILED, error=error)
 
 
-def queue_ready_children(
-    run: WorkflowRun, step_run: StepRun, now: datetime, effects: Effects
-) -> None:
-    """Queue the children of a succeeded step whose parents have all succeeded; finish
-    the run when every step has."""
-    siblings = list(run.step_runs.select_related("step"))
-    status_by_step = {sibling.step.name: sibling.status for sibling in siblings}
-    status_by_step[step_run.step.name] = step_run.status
-    parents = {sibling.step.name: sibling.step.parents for sibling in siblings}
-    ready_names = {
-        child
-        for child in children_of(parents)[step_run.step.name]
-        if all(status_by_step[p] == StepRunStatus.SUCCEEDED for p in parents[child])
-    }
-    for sibling in siblings:
-        if sibling.step.name in ready_names and sibling.status == StepRunStatus.PENDING:
-            queue_step_run(sibling, now)
-            sibling.save(
-                update_fields=["status", "worker_id", "queued_at", "available_at", "deadline"]
-            )
-            effects.queued(sibling)
-            effects.step_changed(sibling)
-            status_by_step[sibling.step.name] = sibling.status
-    if all(status == StepRunStatus.SUCCEEDED for status in status_by_step.values()):
-        finish_run(run, WorkflowRunStatus.SUCCEEDED, now, effects)
+def cancel_run(locked: LockedRuns, run: WorkflowRun) -> None:
+    if not run.is_terminal:
+        stop_open_step_runs(locked, run, "cancelled")
+        finish_run(locked, run, WorkflowRunStatus.CANCELLED, error="Cancelled.")
+
+
+def succeed_step_run(locked: LockedRuns, step_run: StepRun) -> None:
+    """Record success, queue the children whose parents have all succeeded (in this same
+    transaction), and finish the run when every step has succeeded."""
+    close_attempt(locked, step_run, StepRunStatus.SUCCEEDED)
+    finish_step_run(locked, step_run, StepRunStatus.SUCCEEDED)
+    run = locked.run_of(step_run)
+    siblings = locked.step_runs_of[run.pk]
+    by_name = {sibling.step.name: sibling for sibling in siblings}
+    parents = {name: sibling.step.parents for name, sibling in by_name.items()}
+    for child in children_of(parents)[step_run.step.name]:
+        child_run = by_name[child]
+        if child_run.status == StepRunStatus.PENDING and all(
+            by_name[parent].status == StepRunStatus.SUCCEEDED for parent in parents[child]
+        ):
+            queue_step_run(child_run, locked.now)
+            locked.changed(child_run)
+            locked.effects.queued(child_run)
+            locked.effects.step_changed(child_run)
+    if all(sibling.status == StepRunStatus.SUCCEEDED for sibling in siblings):
+        finish_run(locked, run, WorkflowRunStatus.SUCCEEDED)
 
 
 def end_failed_attempt(
-    run: WorkflowRun,
+    locked: LockedRuns,
     step_run: StepRun,
-    now: datetime,
-    effects: Effects,
     *,
     attempt_status: str,
     error: str,
@@ -128,89 +138,63 @@ def end_failed_attempt(
 ) -> None:
     """An attempt failed or timed out: retry after backoff if retries are left, else
     the step run ends with the attempt's status and the run fails."""
-    close_attempt(step_run, attempt_status, now, error=error, traceback=traceback)
+    close_attempt(locked, step_run, attempt_status, error=error, traceback=traceback)
     if retryable and step_run.retry_count < step_run.step.retries:
         step_run.retry_count += 1
-        queue_step_run(
-            step_run, now, available_at=now + step_run.step.backoff_after(step_run.retry_count)
-        )
+        backoff = step_run.step.backoff_after(step_run.retry_count)
+        queue_step_run(step_run, locked.now, available_at=locked.now + backoff)
         step_run.error = error
-        step_run.save(
-            update_fields=[
-                "status",
-                "worker_id",
-                "queued_at",
-                "available_at",
-                "deadline",
-                "retry_count",
-                "error",
-            ]
-        )
-        effects.queued(step_run)
-        effects.step_changed(step_run)
+        locked.changed(step_run)
+        locked.effects.queued(step_run)
+        locked.effects.step_changed(step_run)
         return
-    finish_step_run(step_run, attempt_status, now, error=error)
-    step_run.save(update_fields=["status", "finished_at", "deadline", "error"])
-    effects.step_changed(step_run)
-    fail_run(
-        run,
-        now,
-        f"Step '{step_run.step.name}' {attempt_status.lower().replace('_', ' ')}: {error}",
-        effects,
-    )
+    finish_step_run(locked, step_run, attempt_status, error=error)
+    outcome = attempt_status.lower().replace("_", " ")
+    fail_run(locked, locked.run_of(step_run), f"Step '{step_run.step.name}' {outcome}: {error}")
 
 
 def requeue_held_step_run(
-    run: WorkflowRun,
-    step_run: StepRun,
-    now: datetime,
-    effects: Effects,
-    reason: str,
-    *,
-    counts: bool = True,
+    locked: LockedRuns, step_run: StepRun, reason: str, *, counts: bool = True
 ) -> None:
     """Give a held step run back to the queue because its worker lost it; this spends
     no retry, but a step that loses its worker too often fails."""
-    close_attempt(step_run, StepRunStatus.FAILED, now, error=reason)
-    effects.stop(step_run, reason)
+    close_attempt(locked, step_run, StepRunStatus.FAILED, error=reason)
+    locked.effects.stop(step_run, reason)
     if counts:
         step_run.requeue_count += 1
     if step_run.requeue_count > settings.HATCHET_MAX_REQUEUES:
-        finish_step_run(step_run, StepRunStatus.FAILED, now, error=f"{reason} (requeued too often)")
-        step_run.save(update_fields=["status", "finished_at", "deadline", "error", "requeue_count"])
-        effects.step_changed(step_run)
+        finish_step_run(locked, step_run, StepRunStatus.FAILED, f"{reason} (requeued too often)")
         fail_run(
-            run, now, f"Step '{step_run.step.name}' lost its worker too often: {reason}", effects
+            locked,
+            locked.run_of(step_run),
+            f"Step '{step_run.step.name}' lost its worker too often: {reason}",
         )
         return
-    queue_step_run(step_run, now)
-    step_run.save(
-        update_fields=[
-            "status",
-            "worker_id",
-            "queued_at",
-            "available_at",
-            "deadline",
-            "requeue_count",
-        ]
-    )
-    effects.queued(step_run)
-    effects.step_changed(step_run)
+    queue_step_run(step_run, locked.now)
+    locked.changed(step_run)
+    locked.effects.queued(step_run)
+    locked.effects.step_changed(step_run)
 
 
-def time_out_running_step_run(
-    run: WorkflowRun, step_run: StepRun, now: datetime, effects: Effects
-) -> None:
+def time_out_running_step_run(locked: LockedRuns, step_run: StepRun) -> None:
     """The attempt ran past its deadline: the worker is told to stop; retried if allowed."""
-    effects.stop(step_run, "timed_out")
+    locked.effects.stop(step_run, "timed_out")
     end_failed_attempt(
-        run,
+        locked,
         step_run,
-        now,
-        effects,
         attempt_status=StepRunStatus.TIMED_OUT,
         error=f"timed out after {step_run.step.timeout_seconds:g}s",
     )
+
+
+def time_out_queued_step_run(locked: LockedRuns, step_run: StepRun) -> None:
+    """Queued past its schedule timeout: no worker took it in time."""
+    error = (
+        f"not assigned to a worker within {step_run.step.schedule_timeout_seconds:g}s "
+        "(schedule timeout)"
+    )
+    finish_step_run(locked, step_run, StepRunStatus.TIMED_OUT, error=error)
+    fail_run(locked, locked.run_of(step_run), f"Step '{step_run.step.name}' timed out: {error}")
 
 
 def is_past_deadline(step_run: StepRun, now: datetime) -> bool:
