@@ -19,7 +19,6 @@ from workers import registry
 from workers.dispatch import dispatcher
 from workers.messages import Message, ProtocolError, parse_message
 from workflows.engine import results
-from workflows.engine.errors import NotFound
 from workflows.engine.queue import claim_queued_step_runs
 
 logger = logging.getLogger(__name__)
@@ -28,6 +27,7 @@ NODE = f"{socket.gethostname()}:{os.getpid()}"
 MAX_ACTIONS = 1000
 MAX_SLOTS = 10_000
 UNAUTHORIZED = 4401
+INTERNAL_ERROR = 1011
 
 
 class WorkerConsumer(AsyncWebsocketConsumer):
@@ -50,6 +50,8 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         self.connection_id = uuid.uuid4()
         self.registered = False
         self.slot_lock = asyncio.Lock()
+        self.inbox: list[tuple[Message, results.Report | results.Line]] = []
+        self.inbox_task: asyncio.Task[None] | None = None
         self.last_heartbeat_write = 0.0
 
     async def disconnect(self, code: int) -> None:
@@ -71,34 +73,55 @@ class WorkerConsumer(AsyncWebsocketConsumer):
                 raise ProtocolError(
                     "not_registered", "Send 'register' before anything else.", message.id
                 )
-            await self.handle(message)
+            if message.type == "register":
+                await self.register(message)
+            elif message.type == "heartbeat":
+                await self.heartbeat(message)
+            else:
+                self.enqueue(message)
         except ProtocolError as error:
             await self.send_message(error.as_message())
-        except NotFound as error:
-            await self.send_message(
-                ProtocolError("unknown_step_run", error.message, message.id).as_message()
-            )
 
-    async def handle(self, message: Message) -> None:
-        if message.type == "register":
-            await self.register(message)
-        elif message.type == "heartbeat":
-            await self.heartbeat(message)
-        else:
-            applied = await database_sync_to_async(self.apply_step_message)(message)
-            await self.send_message({"type": "ack", "id": message.id, "applied": applied})
-            if message.type == "step.started" and not applied:
-                # The server has moved on (requeued or cancelled); the worker must not run it.
-                await self.send_message(
-                    {
-                        "type": "step.cancel",
-                        "step_run_id": str(message["step_run_id"]),
-                        "attempt": message["attempt"],
-                        "reason": "stale",
-                    }
+    def enqueue(self, message: Message) -> None:
+        """Step reports wait in an inbox that one task drains in batches: whatever
+        arrives while a batch is in the database goes into the next one."""
+        self.inbox.append((message, report_of(message)))
+        if self.inbox_task is None or self.inbox_task.done():
+            self.inbox_task = asyncio.create_task(self.drain_inbox())
+
+    async def drain_inbox(self) -> None:
+        while self.inbox:
+            batch, self.inbox = self.inbox, []
+            try:
+                outcomes = await database_sync_to_async(apply_batch)(
+                    self.caller.tenant.id, self.worker_id, [item for _, item in batch]
                 )
-            if message.type in {"step.completed", "step.failed"}:
+            except Exception:
+                # Unacked reports are re-sent by the worker after it reconnects.
+                logger.exception("applying reports of worker %s failed", self.worker_id)
+                await self.close(code=INTERNAL_ERROR)
+                return
+            for (message, _), outcome in zip(batch, outcomes, strict=True):
+                await self.reply_to(message, outcome)
+            if any(message.type in {"step.completed", "step.failed"} for message, _ in batch):
                 await self.fill_slots()
+
+    async def reply_to(self, message: Message, outcome: bool | None) -> None:
+        if outcome is None:
+            error = ProtocolError("unknown_step_run", "Unknown step run.", message.id)
+            await self.send_message(error.as_message())
+            return
+        await self.send_message({"type": "ack", "id": message.id, "applied": outcome})
+        if message.type == "step.started" and not outcome:
+            # The server has moved on (requeued or cancelled); the worker must not run it.
+            await self.send_message(
+                {
+                    "type": "step.cancel",
+                    "step_run_id": str(message["step_run_id"]),
+                    "attempt": message["attempt"],
+                    "reason": "stale",
+                }
+            )
 
     async def register(self, message: Message) -> None:
         actions = message["actions"]
@@ -163,60 +186,6 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             self.last_heartbeat_write = now
         self.draining = draining
 
-    def apply_step_message(self, message: Message) -> bool:
-        tenant_id = self.caller.tenant.id
-        step_run_id, attempt = message["step_run_id"], message["attempt"]
-        if message.type == "step.started":
-            return results.record_step_started(tenant_id, step_run_id, attempt, self.worker_id)
-        if message.type == "step.completed":
-            playground = message.get("playground")
-            usage = message.get("usage")
-            return results.record_step_completed(
-                tenant_id,
-                step_run_id,
-                attempt,
-                self.worker_id,
-                message["output"],
-                playground if isinstance(playground, list) else [],
-                usage if isinstance(usage, dict) else None,
-            )
-        if message.type == "step.failed":
-            return results.record_step_failed(
-                tenant_id,
-                step_run_id,
-                attempt,
-                self.worker_id,
-                message["error"],
-                str(message.get("traceback") or ""),
-                retryable=bool(message.get("retryable", True)),
-                handed_back=bool(message.get("handed_back", False)),
-            )
-        if message.type == "step.refresh_timeout":
-            try:
-                seconds = parse_duration(message["increment"])
-            except ValueError as exc:
-                raise ProtocolError("invalid_field", str(exc), message.id) from None
-            return results.refresh_step_timeout(
-                tenant_id, step_run_id, attempt, self.worker_id, seconds
-            )
-        kind, text = (
-            ("log", message["message"])
-            if message.type == "step.log"
-            else (
-                "stream",
-                message["chunk"],
-            )
-        )
-        return results.append_step_run_line(
-            tenant_id,
-            step_run_id,
-            attempt,
-            kind,
-            message["seq"],
-            text,
-            level=str(message.get("level", ""))[:16],
-        )
-
     async def fill_slots(self) -> None:
         if not self.registered or self.draining:
             return
@@ -230,3 +199,59 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             )
             for assignment in assignments:
                 await self.send_message(assignment.as_message())
+
+
+REPORT_KINDS = {
+    "step.started": results.STARTED,
+    "step.completed": results.COMPLETED,
+    "step.failed": results.FAILED,
+    "step.refresh_timeout": results.REFRESH_TIMEOUT,
+}
+
+
+def report_of(message: Message) -> results.Report | results.Line:
+    """The engine's view of a validated step message; raises ProtocolError."""
+    step_run_id, attempt = message["step_run_id"], message["attempt"]
+    if message.type in {"step.log", "step.stream"}:
+        kind, text = (
+            ("log", message["message"])
+            if message.type == "step.log"
+            else ("stream", message["chunk"])
+        )
+        level = str(message.get("level", ""))[:16]
+        return results.Line(step_run_id, attempt, kind, message["seq"], text, level)
+    increment = 0.0
+    if message.type == "step.refresh_timeout":
+        try:
+            increment = parse_duration(message["increment"])
+        except ValueError as exc:
+            raise ProtocolError("invalid_field", str(exc), message.id) from None
+    playground = message.get("playground")
+    usage = message.get("usage")
+    return results.Report(
+        REPORT_KINDS[message.type],
+        step_run_id,
+        attempt,
+        output=message.get("output"),
+        playground=playground if isinstance(playground, list) else [],
+        usage=usage if isinstance(usage, dict) else None,
+        error=str(message.get("error", "")),
+        traceback=str(message.get("traceback") or ""),
+        retryable=bool(message.get("retryable", True)),
+        handed_back=bool(message.get("handed_back", False)),
+        increment_seconds=increment,
+    )
+
+
+def apply_batch(
+    tenant_id: Any, worker_id: UUID, items: list[results.Report | results.Line]
+) -> list[bool | None]:
+    """Reports and lines of one inbox batch, each kind in one go, outcomes in order."""
+    reports = [item for item in items if isinstance(item, results.Report)]
+    lines = [item for item in items if isinstance(item, results.Line)]
+    report_outcomes = iter(results.apply_reports(tenant_id, worker_id, reports) if reports else [])
+    line_outcomes = iter(results.append_step_run_lines(tenant_id, lines) if lines else [])
+    return [
+        next(report_outcomes) if isinstance(item, results.Report) else next(line_outcomes)
+        for item in items
+    ]
