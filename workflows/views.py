@@ -114,7 +114,7 @@ class WorkflowViewSet(JSONAPIView, viewsets.GenericViewSet):
             additional_metadata=body.validated_data.get("additional_metadata"),
             overrides=body.validated_data.get("overrides"),
         )
-        return run_detail_response(tenant, run, status.HTTP_201_CREATED)
+        return Response(RunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
 class RunViewSet(JSONAPIView, viewsets.GenericViewSet):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from hatchet.models import Tenant
@@ -93,7 +94,21 @@ def trigger_workflow_run(
         StepRun.objects.bulk_create(step_runs)
         effects.run_changed(run)
         effects.announce()
+    # Callers answering with the run's detail read it from here, not the database.
+    for step_run in step_runs:
+        mark_prefetched(step_run, "attempts", [])
+    mark_prefetched(run, "step_runs", step_runs)
     return run
+
+
+def mark_prefetched(instance: Model, relation: str, objects: list[Any]) -> None:
+    """Record `objects` as `instance.<relation>` the way prefetch_related does, so that
+    `.all()` needs no query (and any other queryset method still runs one)."""
+    queryset = getattr(instance, relation).all()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[relation] = queryset
 
 
 def get_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
