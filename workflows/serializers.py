@@ -7,6 +7,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from workflows.models import (
@@ -200,11 +201,13 @@ class RegisteredWorkflowSerializer(serializers.Serializer):
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, so a misspelt one is not silently dropped."""
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(f"Unknown field(s): {', '.join(unknown)}.")
-        return attrs
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                message = f"Unknown field(s): {', '.join(unknown)}."
+                raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]})
+        return super().to_internal_value(data)
 
 
 class TriggerRunSerializer(StrictSerializer):
@@ -215,6 +218,25 @@ class TriggerRunSerializer(StrictSerializer):
         required=False,
         help_text="Playground values by step name: {step: {variable: value}}.",
     )
+
+
+MAX_BULK_RUNS = 1000
+
+
+class BulkTriggerSerializer(StrictSerializer):
+    runs = serializers.ListField(
+        child=TriggerRunSerializer(), min_length=1, max_length=MAX_BULK_RUNS
+    )
+
+
+class TriggeredRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkflowRun
+        fields = ["id", "status", "created_at"]
+
+
+class BulkTriggeredSerializer(serializers.Serializer):
+    runs = TriggeredRunSerializer(many=True)
 
 
 class RunFilterSerializer(serializers.Serializer):

@@ -15,9 +15,16 @@ from hatchet.auth import tenant_of
 from hatchet.models import Tenant
 from hatchet.views import JSONAPIView
 from workflows.engine.definitions import register_workflow
-from workflows.engine.runs import cancel_workflow_run, trigger_workflow_run
+from workflows.engine.runs import (
+    RunRequest,
+    cancel_workflow_run,
+    trigger_workflow_run,
+    trigger_workflow_runs,
+)
 from workflows.models import Step, StepRun, StepRunLine, Workflow, WorkflowRun, WorkflowVersion
 from workflows.serializers import (
+    BulkTriggeredSerializer,
+    BulkTriggerSerializer,
     LineFilterSerializer,
     RegisteredWorkflowSerializer,
     RunDetailSerializer,
@@ -115,6 +122,24 @@ class WorkflowViewSet(JSONAPIView, viewsets.GenericViewSet):
             overrides=body.validated_data.get("overrides"),
         )
         return Response(RunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=BulkTriggerSerializer, responses={201: BulkTriggeredSerializer})
+    @action(detail=True, methods=["post"], url_path="runs/bulk")
+    def bulk_runs(self, request: Request, name: str) -> Response:
+        """Trigger many runs of the workflow at once (all or none), in one transaction."""
+        body = BulkTriggerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        runs = trigger_workflow_runs(
+            tenant_of(request),
+            name,
+            [
+                RunRequest(run.get("input"), run.get("additional_metadata"), run.get("overrides"))
+                for run in body.validated_data["runs"]
+            ],
+        )
+        return Response(
+            BulkTriggeredSerializer({"runs": runs}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class RunViewSet(JSONAPIView, viewsets.GenericViewSet):

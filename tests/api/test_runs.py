@@ -282,3 +282,42 @@ def test_a_viewer_cannot_cancel(tenant: Tenant) -> None:
     assert response.status_code == 403
     assert WorkflowRun.objects.get().status == WorkflowRunStatus.PENDING
     assert viewer.get(f"/api/v1/runs/{run.id}").status_code == 200
+
+
+def test_bulk_trigger_starts_every_run_in_one_go(api: APIClient, tenant: Tenant) -> None:
+    register(tenant)
+
+    response = api.post(
+        "/api/v1/workflows/Chain/runs/bulk",
+        {"runs": [{"input": {"n": n}} for n in range(3)] + [{}]},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    created = [run["id"] for run in response.json()["runs"]]
+    assert [run["status"] for run in response.json()["runs"]] == ["PENDING"] * 4
+    runs = {str(run.id): run for run in WorkflowRun.objects.filter(tenant=tenant)}
+    assert sorted(created) == sorted(runs)
+    assert [runs[run_id].input for run_id in created] == [{"n": 0}, {"n": 1}, {"n": 2}, {}]
+    assert StepRun.objects.filter(status="QUEUED").count() == 4
+
+
+def test_bulk_trigger_is_all_or_nothing_and_bounded(api: APIClient, tenant: Tenant) -> None:
+    register(tenant)
+
+    bad_override = api.post(
+        "/api/v1/workflows/Chain/runs/bulk",
+        {"runs": [{"input": {}}, {"overrides": {"ghost": {"x": 1}}}]},
+        format="json",
+    )
+    too_many = api.post("/api/v1/workflows/Chain/runs/bulk", {"runs": [{}] * 1001}, format="json")
+    empty = api.post("/api/v1/workflows/Chain/runs/bulk", {"runs": []}, format="json")
+
+    assert bad_override.status_code == 400
+    assert bad_override.json()["error"]["message"] == (
+        "overrides name unknown step(s) of Chain: ghost."
+    )
+    assert too_many.status_code == 400
+    assert "1000" in too_many.json()["error"]["message"]
+    assert empty.status_code == 400
+    assert not WorkflowRun.objects.exists()

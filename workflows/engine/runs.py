@@ -1,6 +1,9 @@
 """Starting and cancelling workflow runs."""
 
+import functools
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +16,7 @@ from workflows.engine.effects import Effects
 from workflows.engine.errors import InvalidRequest, NotFound
 from workflows.engine.locked import LockedRuns
 from workflows.engine.transitions import cancel_run, queue_step_run
-from workflows.models import StepRun, WorkflowRun, WorkflowVersion
+from workflows.models import Step, StepRun, WorkflowRun, WorkflowVersion
 
 
 def latest_version(tenant: Tenant, workflow_name: str) -> WorkflowVersion:
@@ -30,19 +33,91 @@ def latest_version(tenant: Tenant, workflow_name: str) -> WorkflowVersion:
     return version
 
 
-def check_overrides(version: WorkflowVersion, overrides: Any) -> dict[str, dict[str, Any]]:
+def check_overrides(
+    version: WorkflowVersion, steps: list[Step], overrides: Any
+) -> dict[str, dict[str, Any]]:
     if overrides is None:
         return {}
     if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
         raise InvalidRequest("overrides must map step names to objects of variable values.")
-    step_names = {step.name for step in version.steps.all()}
-    unknown = sorted(set(overrides) - step_names)
+    unknown = sorted(set(overrides) - {step.name for step in steps})
     if unknown:
         raise InvalidRequest(
             f"overrides name unknown step(s) of {version.workflow.name}: {', '.join(unknown)}.",
             {"steps": unknown},
         )
     return overrides
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What one new run is asked for: its input, metadata and overrides."""
+
+    input: Any = None
+    additional_metadata: Any = None
+    overrides: Any = None
+
+
+@functools.lru_cache(maxsize=1024)
+def steps_of(version_id: Any) -> list[Step]:
+    """A version's steps, which never change once registered."""
+    return list(Step.objects.filter(version_id=version_id).order_by("position"))
+
+
+def trigger_workflow_runs(
+    tenant: Tenant, workflow_name: str, requests: Sequence[RunRequest], *, trigger: str = "api"
+) -> list[WorkflowRun]:
+    """Create runs of the workflow's latest version with their root steps queued, all
+    in one transaction: every request is checked before anything is written."""
+    version = latest_version(tenant, workflow_name)
+    steps = steps_of(version.pk)
+    now = timezone.now()
+    deadline = (
+        None
+        if version.timeout_seconds is None
+        else now + timedelta(seconds=version.timeout_seconds)
+    )
+    runs: list[WorkflowRun] = []
+    step_runs: list[StepRun] = []
+    effects = Effects()
+    for request in requests:
+        input = {} if request.input is None else request.input
+        metadata = {} if request.additional_metadata is None else request.additional_metadata
+        if not isinstance(input, dict):
+            raise InvalidRequest("input must be a JSON object.")
+        if not isinstance(metadata, dict):
+            raise InvalidRequest("additional_metadata must be a JSON object.")
+        run = WorkflowRun(
+            tenant=tenant,
+            workflow=version.workflow,
+            version=version,
+            input=input,
+            additional_metadata=metadata,
+            overrides=check_overrides(version, steps, request.overrides),
+            trigger=trigger,
+            created_at=now,
+            deadline=deadline,
+        )
+        run_step_runs = []
+        for step in steps:
+            step_run = StepRun(
+                tenant=tenant, workflow_run=run, step=step, action=step.action, created_at=now
+            )
+            if not step.parents:
+                queue_step_run(step_run, now)
+                effects.queued(step_run)
+            mark_prefetched(step_run, "attempts", [])
+            run_step_runs.append(step_run)
+        # Callers answering with the run's detail read it from here, not the database.
+        mark_prefetched(run, "step_runs", run_step_runs)
+        effects.run_changed(run)
+        runs.append(run)
+        step_runs.extend(run_step_runs)
+    with transaction.atomic():
+        WorkflowRun.objects.bulk_create(runs)
+        StepRun.objects.bulk_create(step_runs)
+        effects.announce()
+    return runs
 
 
 def trigger_workflow_run(
@@ -54,50 +129,9 @@ def trigger_workflow_run(
     overrides: Any = None,
     trigger: str = "api",
 ) -> WorkflowRun:
-    """Create a run of the workflow's latest version with its root steps queued."""
-    input = {} if input is None else input
-    additional_metadata = {} if additional_metadata is None else additional_metadata
-    if not isinstance(input, dict):
-        raise InvalidRequest("input must be a JSON object.")
-    if not isinstance(additional_metadata, dict):
-        raise InvalidRequest("additional_metadata must be a JSON object.")
-    version = latest_version(tenant, workflow_name)
-    overrides = check_overrides(version, overrides)
-    steps = list(version.steps.all())
-    now = timezone.now()
-    effects = Effects()
-    with transaction.atomic():
-        run = WorkflowRun.objects.create(
-            tenant=tenant,
-            workflow=version.workflow,
-            version=version,
-            input=input,
-            additional_metadata=additional_metadata,
-            overrides=overrides,
-            trigger=trigger,
-            created_at=now,
-            deadline=(
-                None
-                if version.timeout_seconds is None
-                else now + timedelta(seconds=version.timeout_seconds)
-            ),
-        )
-        step_runs = []
-        for step in steps:
-            step_run = StepRun(
-                tenant=tenant, workflow_run=run, step=step, action=step.action, created_at=now
-            )
-            if not step.parents:
-                queue_step_run(step_run, now)
-                effects.queued(step_run)
-            step_runs.append(step_run)
-        StepRun.objects.bulk_create(step_runs)
-        effects.run_changed(run)
-        effects.announce()
-    # Callers answering with the run's detail read it from here, not the database.
-    for step_run in step_runs:
-        mark_prefetched(step_run, "attempts", [])
-    mark_prefetched(run, "step_runs", step_runs)
+    """Create one run of the workflow's latest version with its root steps queued."""
+    request = RunRequest(input, additional_metadata, overrides)
+    [run] = trigger_workflow_runs(tenant, workflow_name, [request], trigger=trigger)
     return run
 
 
