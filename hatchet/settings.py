@@ -176,6 +176,8 @@ HATCHET_MAX_REQUEUES = int(os.environ.get("HATCHET_MAX_REQUEUES", 5))
 # Seconds between passes of the periodic engine work (timeouts, dead workers).
 HATCHET_TICK_INTERVAL = env_float("HATCHET_TICK_INTERVAL", 1.0)
 # The in-process ticker runs in the server unless Celery beat drives the engine.
+# Most events one push may carry (POST /api/v1/events with {"events": [...]}).
+HATCHET_MAX_EVENTS_PER_BATCH = int(os.environ.get("HATCHET_MAX_EVENTS_PER_BATCH", 1000))
 HATCHET_IN_PROCESS_TICKER = env_bool("HATCHET_IN_PROCESS_TICKER", not REDIS_URL)
 # Seconds a dispatcher waits for a wake-up before looking at the queue anyway.
 HATCHET_DISPATCH_POLL_INTERVAL = env_float("HATCHET_DISPATCH_POLL_INTERVAL", 1.0)
@@ -194,5 +196,17 @@ LOGGING = {
 }
 
 CELERY_BEAT_SCHEDULE = {
-    "engine-tick": {"task": "hatchet.engine_tick", "schedule": HATCHET_TICK_INTERVAL},
+    "fire-triggers": {
+        "task": "hatchet.fire_triggers",
+        "schedule": HATCHET_TICK_INTERVAL,
+        "options": {"expires": max(5 * HATCHET_TICK_INTERVAL, 2.0)},
+    },
+    "engine-tick": {
+        "task": "hatchet.engine_tick",
+        "schedule": HATCHET_TICK_INTERVAL,
+        "options": {"expires": max(5 * HATCHET_TICK_INTERVAL, 2.0)},
+    },
 }
+# Celery beat drives the periodic engine work in production: crons and schedules due,
+# deadlines passed and dead workers. A tick not taken up within a few intervals
+# expires rather than piling up behind a stopped worker (the next one does its work).

@@ -1,10 +1,17 @@
-"""Celery tasks of the wiring: the engine tick that Celery beat schedules."""
+"""Celery tasks of the wiring: the periodic engine work that Celery beat schedules."""
 
 from celery import shared_task
 
-from hatchet.ticker import tick
+from hatchet.ticker import fire_triggers, tick
+
+
+@shared_task(name="hatchet.fire_triggers", ignore_result=True)
+def fire_triggers_task() -> dict[str, int]:
+    """Crons and schedules due: their own task, so that a slow pass over deadlines
+    never holds back a schedule."""
+    return fire_triggers()
 
 
 @shared_task(name="hatchet.engine_tick", ignore_result=True)
 def engine_tick() -> dict[str, int]:
-    return tick()
+    return tick(triggers=False)

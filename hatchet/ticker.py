@@ -1,5 +1,6 @@
-"""The periodic engine work, one pass of it, and the in-process loop that drives it
-in the embedded mode (Celery beat or `manage.py run_engine` drive it elsewhere)."""
+"""The periodic engine work (crons and schedules due, deadlines, dead workers), one
+pass of it, and the in-process loop that drives it in the embedded mode (Celery beat
+or `manage.py run_engine` drive it elsewhere)."""
 
 import asyncio
 import logging
@@ -10,15 +11,25 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from workers.registry import reap_dead_workers
+from workflows.engine.crons import fire_due_crons
 from workflows.engine.maintenance import run_deadlines
+from workflows.engine.schedules import fire_due_schedules
 
 logger = logging.getLogger(__name__)
 
 
-def tick(*, reap_workers: bool = True) -> dict[str, int]:
-    """Deadlines passed and dead workers; safe on many nodes at once."""
+def fire_triggers() -> dict[str, int]:
+    """Crons and schedules due; safe on many nodes at once."""
     close_old_connections()
-    counts = run_deadlines()
+    return {"schedules_fired": fire_due_schedules(), "crons_fired": fire_due_crons()}
+
+
+def tick(*, triggers: bool = True, reap_workers: bool = True) -> dict[str, int]:
+    """Crons and schedules due, deadlines passed and dead workers; safe on many nodes
+    at once."""
+    counts = fire_triggers() if triggers else {}
+    close_old_connections()
+    counts.update(run_deadlines())
     if reap_workers:
         counts["dead_worker_step_runs_requeued"] = reap_dead_workers()
     return counts

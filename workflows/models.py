@@ -112,6 +112,16 @@ class WorkflowRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
+    # What started the run, when a trigger did (the `trigger` field names its kind).
+    event = models.ForeignKey(
+        "Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    cron = models.ForeignKey(
+        "CronTrigger", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    scheduled_run = models.ForeignKey(
+        "ScheduledRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
 
     class Meta:
         indexes = [
@@ -252,3 +262,121 @@ class StepRunLine(models.Model):
             "text": self.text,
             "created_at": self.created_at.isoformat(),
         }
+
+
+class Event(models.Model):
+    """An event an application pushed: stored before the push returns, kept as a log."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")
+    key = models.CharField(max_length=255)
+    payload = models.JSONField(default=dict)
+    additional_metadata = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="event_tenant_created"),
+            models.Index(fields=["tenant", "key", "-created_at"], name="event_tenant_key"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"event {self.key} {self.id}"
+
+
+class EventTrigger(models.Model):
+    """One `on_events` pattern of a workflow's latest version, kept in step with it on
+    registration so that matching an event is an indexed lookup, not a scan of
+    definitions. A wildcard pattern is compared in Python against the few patterns of
+    the key's segment count."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="event_triggers")
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.CASCADE, related_name="+")
+    pattern = models.CharField(max_length=255)
+    segment_count = models.PositiveIntegerField()
+    is_wildcard = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "pattern"], name="event_trigger_once")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "pattern"], name="event_trigger_exact"),
+            models.Index(
+                fields=["tenant", "is_wildcard", "segment_count"], name="event_trigger_wildcard"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} on {self.pattern}"
+
+
+class CronTrigger(models.Model):
+    """A cron that starts runs of a workflow: declared in its definition (`on_crons`,
+    replaced when a new version is registered) or created through the API.
+
+    `next_fire_at` is the next due time; a tick claims due rows with SKIP LOCKED and,
+    in the transaction that starts the run, moves it to the first time after now."""
+
+    class Source(models.TextChoices):
+        DECLARED = "declared"
+        API = "api"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="crons")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="crons")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    name = models.CharField(max_length=200, blank=True, default="")
+    expression = models.CharField(max_length=200)
+    timezone_name = models.CharField(max_length=64, default="UTC")
+    input = models.JSONField(default=dict)
+    additional_metadata = models.JSONField(default=dict)
+    is_paused = models.BooleanField(default=False)
+    next_fire_at = models.DateTimeField()
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "name"],
+                condition=~models.Q(name=""),
+                name="cron_name_per_workflow",
+            )
+        ]
+        indexes = [models.Index(fields=["is_paused", "next_fire_at"], name="cron_due")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"cron {self.expression} of {self.workflow_id}"
+
+
+class ScheduledRunStatus(models.TextChoices):
+    SCHEDULED = "SCHEDULED"
+    FIRED = "FIRED"
+    CANCELLED = "CANCELLED"
+
+
+class ScheduledRun(models.Model):
+    """A run of a workflow to start once, at `trigger_at`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="scheduled_runs")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="scheduled_runs")
+    trigger_at = models.DateTimeField()
+    input = models.JSONField(default=dict)
+    additional_metadata = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16, choices=ScheduledRunStatus.choices, default=ScheduledRunStatus.SCHEDULED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    fired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "trigger_at"], name="scheduled_run_due")]
+        ordering = ["trigger_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} at {self.trigger_at.isoformat()}"

@@ -1,8 +1,10 @@
 """How workflows, runs, step runs and their lines look in the REST API."""
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet, TextChoices
+from django.db.models.fields.json import KeyTransform
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema_field
@@ -11,6 +13,10 @@ from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from workflows.models import (
+    CronTrigger,
+    Event,
+    ScheduledRun,
+    ScheduledRunStatus,
     Step,
     StepRun,
     StepRunAttempt,
@@ -23,6 +29,7 @@ from workflows.models import (
 )
 
 RECENT_RUNS = 10
+METADATA_PARAM = re.compile(r"^metadata\[(.+)\]$")
 
 
 class StatusField(serializers.ChoiceField):
@@ -381,3 +388,205 @@ class StreamPageSerializer(serializers.Serializer):
     text = serializers.CharField(
         help_text="Every chunk of the requested attempt (default: the latest), joined."
     )
+
+
+class StartedRunSerializer(serializers.ModelSerializer):
+    """A run a trigger started; expects `workflow` selected with it."""
+
+    workflow = serializers.CharField(source="workflow.name")
+    status = StatusField(WorkflowRunStatus)
+
+    class Meta:
+        model = WorkflowRun
+        fields = ["id", "workflow", "status", "created_at"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    payload = serializers.DictField(child=serializers.JSONField())
+    additional_metadata = serializers.DictField(child=serializers.JSONField())
+
+    class Meta:
+        model = Event
+        fields = ["id", "key", "payload", "additional_metadata", "created_at"]
+
+
+class EventDetailSerializer(EventSerializer):
+    """An event with the runs it started (pushed or replayed)."""
+
+    runs = StartedRunSerializer(many=True)
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "runs"]
+
+
+class NewEventSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Segments separated by ':', e.g. 'user:created'.")
+    payload = serializers.DictField(
+        child=serializers.JSONField(), required=False, help_text="The runs' input."
+    )
+    additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
+
+
+class PushEventsSerializer(serializers.Serializer):
+    """One event, or a batch as {"events": [...]} (documents the body: the engine
+    checks it, all or nothing)."""
+
+    key = serializers.CharField(required=False)
+    payload = serializers.DictField(child=serializers.JSONField(), required=False)
+    additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
+    events = NewEventSerializer(many=True, required=False)
+
+
+class PushedEventsSerializer(serializers.Serializer):
+    events = EventDetailSerializer(many=True)
+
+
+class EventFilterSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        required=False, help_text="A key, or a pattern where '*' stands for one segment."
+    )
+    key_prefix = serializers.CharField(required=False, help_text="Keys that start with this.")
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+    metadata = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="'name:value', repeatable (all must match); `metadata[name]=value` too.",
+    )
+
+    def validate_metadata(self, value: list[str]) -> list[tuple[str, str]]:
+        pairs = [item.split(":", 1) for item in value]
+        if any(len(pair) != 2 or not pair[0] for pair in pairs):
+            raise serializers.ValidationError("Use metadata=name:value.")
+        return [(name, text) for name, text in pairs]
+
+    def filter(self, events: QuerySet[Event], query: Any) -> QuerySet[Event]:
+        filters = self.validated_data
+        key = filters.get("key")
+        if key is not None and "*" in key:
+            parts = [r"[^:]+" if part == "*" else re.escape(part) for part in key.split(":")]
+            events = events.filter(key__regex="^" + ":".join(parts) + "$")
+        elif key is not None:
+            events = events.filter(key=key)
+        if "key_prefix" in filters:
+            events = events.filter(key__startswith=filters["key_prefix"])
+        if "created_after" in filters:
+            events = events.filter(created_at__gte=filters["created_after"])
+        if "created_before" in filters:
+            events = events.filter(created_at__lt=filters["created_before"])
+        metadata = list(filters.get("metadata", []))
+        for param, value in query.items():
+            bracketed = METADATA_PARAM.match(param)
+            if bracketed:
+                metadata.append((bracketed.group(1), value))
+        for i, (name, value) in enumerate(metadata):
+            # KeyTransform takes any name, where `additional_metadata__{name}` would read
+            # '__' or a lookup's name ("contains") as part of the query.
+            alias = f"metadata_{i}"
+            events = events.alias(**{alias: KeyTransform(name, "additional_metadata")})
+            events = events.filter(**{alias: value})
+        return events
+
+
+class CronSerializer(serializers.ModelSerializer):
+    workflow = serializers.CharField(source="workflow.name")
+    timezone = serializers.CharField(source="timezone_name")
+    input = serializers.DictField(child=serializers.JSONField())
+    additional_metadata = serializers.DictField(child=serializers.JSONField())
+    next_fire_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it fires next; null while paused."
+    )
+
+    class Meta:
+        model = CronTrigger
+        fields = [
+            "id",
+            "workflow",
+            "name",
+            "expression",
+            "timezone",
+            "source",
+            "is_paused",
+            "input",
+            "additional_metadata",
+            "next_fire_at",
+            "last_fired_at",
+            "created_at",
+        ]
+
+    def to_representation(self, instance: CronTrigger) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if instance.is_paused:
+            data["next_fire_at"] = None
+        return data
+
+
+class CronDetailSerializer(CronSerializer):
+    recent_runs = serializers.SerializerMethodField()
+
+    class Meta(CronSerializer.Meta):
+        fields = [*CronSerializer.Meta.fields, "recent_runs"]
+
+    @extend_schema_field(StartedRunSerializer(many=True))
+    def get_recent_runs(self, cron: CronTrigger) -> ReturnList:
+        runs = cron.runs.select_related("workflow").order_by("-created_at")[:RECENT_RUNS]
+        return serializers.ListSerializer(runs, child=StartedRunSerializer()).data
+
+
+class NewCronSerializer(StrictSerializer):
+    workflow = serializers.CharField()
+    expression = serializers.CharField(
+        help_text="Five fields, six with leading seconds, or an alias such as '@daily'."
+    )
+    name = serializers.CharField(required=False, allow_blank=True)
+    timezone = serializers.CharField(required=False, help_text="IANA name; default UTC.")
+    input = serializers.DictField(child=serializers.JSONField(), required=False)
+    additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
+
+
+class CronFilterSerializer(serializers.Serializer):
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    """A one-off schedule; expects `workflow` selected and `runs` prefetched."""
+
+    workflow = serializers.CharField(source="workflow.name")
+    status = StatusField(ScheduledRunStatus)
+    input = serializers.DictField(child=serializers.JSONField())
+    additional_metadata = serializers.DictField(child=serializers.JSONField())
+    run_id = serializers.SerializerMethodField(help_text="The run it started, once fired.")
+
+    class Meta:
+        model = ScheduledRun
+        fields = [
+            "id",
+            "workflow",
+            "trigger_at",
+            "status",
+            "input",
+            "additional_metadata",
+            "created_at",
+            "fired_at",
+            "run_id",
+        ]
+
+    def get_run_id(self, scheduled: ScheduledRun) -> str | None:
+        runs = list(scheduled.runs.all())
+        return str(runs[0].pk) if runs else None
+
+
+class NewScheduleSerializer(StrictSerializer):
+    workflow = serializers.CharField()
+    trigger_at = serializers.DateTimeField(help_text="ISO 8601 with a zone; not in the past.")
+    input = serializers.DictField(child=serializers.JSONField(), required=False)
+    additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
+
+
+class RescheduleSerializer(StrictSerializer):
+    trigger_at = serializers.DateTimeField()
+
+
+class ScheduleFilterSerializer(serializers.Serializer):
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")
+    status = serializers.ChoiceField(choices=ScheduledRunStatus.choices, required=False)

@@ -1,13 +1,25 @@
-"""Routes of the workflows, runs and step-runs resources (under /api/v1/)."""
+"""Routes of the workflows, runs, step-runs, events, crons and schedules resources
+(under /api/v1/)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from workflows.views import RunViewSet, StepRunLogsView, StepRunStreamView, WorkflowViewSet
+from workflows.views import (
+    CronViewSet,
+    EventViewSet,
+    RunViewSet,
+    ScheduleViewSet,
+    StepRunLogsView,
+    StepRunStreamView,
+    WorkflowViewSet,
+)
 
 router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("runs", RunViewSet, basename="run")
+router.register("events", EventViewSet, basename="event")
+router.register("crons", CronViewSet, basename="cron")
+router.register("schedules", ScheduleViewSet, basename="schedule")
 
 urlpatterns = [
     *router.urls,

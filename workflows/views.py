@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -14,22 +14,50 @@ from rest_framework.response import Response
 from hatchet.auth import tenant_of
 from hatchet.models import Tenant
 from hatchet.views import JSONAPIView
+from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_cron
 from workflows.engine.definitions import register_workflow
+from workflows.engine.errors import InvalidRequest
+from workflows.engine.events import push_event, push_events, replay_event
 from workflows.engine.runs import (
     RunRequest,
     cancel_workflow_run,
     trigger_workflow_run,
     trigger_workflow_runs,
 )
-from workflows.models import Step, StepRun, StepRunLine, Workflow, WorkflowRun, WorkflowVersion
+from workflows.engine.schedules import cancel_scheduled_run, reschedule_run, schedule_run
+from workflows.models import (
+    CronTrigger,
+    Event,
+    ScheduledRun,
+    Step,
+    StepRun,
+    StepRunLine,
+    Workflow,
+    WorkflowRun,
+    WorkflowVersion,
+)
 from workflows.serializers import (
     BulkTriggeredSerializer,
     BulkTriggerSerializer,
+    CronDetailSerializer,
+    CronFilterSerializer,
+    CronSerializer,
+    EventDetailSerializer,
+    EventFilterSerializer,
+    EventSerializer,
     LineFilterSerializer,
+    NewCronSerializer,
+    NewScheduleSerializer,
+    PushedEventsSerializer,
+    PushEventsSerializer,
     RegisteredWorkflowSerializer,
+    RescheduleSerializer,
     RunDetailSerializer,
     RunFilterSerializer,
     RunSerializer,
+    ScheduleFilterSerializer,
+    ScheduleSerializer,
+    StartedRunSerializer,
     StepRunLineSerializer,
     StreamPageSerializer,
     TriggerRunSerializer,
@@ -216,3 +244,172 @@ class StepRunStreamView(StepRunLinesView):
         chunks = self.lines(step_run, attempt or step_run.attempt).values_list("text", flat=True)
         response.data["text"] = "".join(chunks)
         return response
+
+
+class EventViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """The tenant's event log: push, list, detail with the runs started, replay."""
+
+    queryset = Event.objects.all()
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[Event]:
+        events = super().get_queryset().filter(tenant=tenant_of(self.request))
+        if self.action == "retrieve":
+            runs = WorkflowRun.objects.select_related("workflow").order_by("created_at")
+            return events.prefetch_related(Prefetch("runs", queryset=runs))
+        return events.order_by("-created_at", "-id")
+
+    @extend_schema(parameters=[EventFilterSerializer], responses=EventSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        filters = EventFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        events = filters.filter(self.get_queryset(), request.query_params)
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(EventSerializer(page, many=True).data)
+
+    @extend_schema(responses=EventDetailSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(EventDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=PushEventsSerializer,
+        responses={
+            201: PolymorphicProxySerializer(
+                "PushedEvent", [EventDetailSerializer, PushedEventsSerializer], None
+            )
+        },
+        description="Push one event (201 with it and the runs it started), or a batch "
+        'as {"events": [...]} (201 with {"events": [...]}); a batch is stored whole or '
+        "not at all.",
+    )
+    def create(self, request: Request) -> Response:
+        tenant = tenant_of(request)
+        if isinstance(request.data, dict) and "events" in request.data:
+            if set(request.data) != {"events"}:
+                raise InvalidRequest('A batch is {"events": [...]} with nothing beside it.')
+            events = push_events(tenant, request.data["events"])
+            body = PushedEventsSerializer({"events": events}).data
+        else:
+            body = EventDetailSerializer(push_event(tenant, request.data)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: StartedRunSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: Any) -> Response:
+        """Start the event's runs again, for the workflows that listen for it now."""
+        runs = replay_event(tenant_of(request), pk)
+        return Response(StartedRunSerializer(runs, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class CronViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """Crons declared by workflows (on_crons) and created through the API."""
+
+    queryset = CronTrigger.objects.select_related("workflow")
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[CronTrigger]:
+        return super().get_queryset().filter(tenant=tenant_of(self.request))
+
+    @extend_schema(parameters=[CronFilterSerializer], responses=CronSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        filters = CronFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        crons = self.get_queryset().order_by("workflow__name", "created_at", "id")
+        if "workflow" in filters.validated_data:
+            crons = crons.filter(workflow__name=filters.validated_data["workflow"])
+        page = self.paginate_queryset(crons)
+        return self.get_paginated_response(CronSerializer(page, many=True).data)
+
+    @extend_schema(responses=CronDetailSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(CronDetailSerializer(self.get_object()).data)
+
+    @extend_schema(request=NewCronSerializer, responses={201: CronDetailSerializer})
+    def create(self, request: Request) -> Response:
+        body = NewCronSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        cron = create_cron(
+            tenant_of(request),
+            data["workflow"],
+            data["expression"],
+            name=data.get("name", ""),
+            input=data.get("input"),
+            additional_metadata=data.get("additional_metadata"),
+            timezone_name=data.get("timezone", "UTC"),
+        )
+        return Response(CronDetailSerializer(cron).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any) -> Response:
+        """Delete a cron created through the API; a declared one can only be paused."""
+        delete_cron(tenant_of(request), pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=CronDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: Any) -> Response:
+        return Response(CronDetailSerializer(pause_cron(tenant_of(request), pk)).data)
+
+    @extend_schema(request=None, responses=CronDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: Any) -> Response:
+        """Fire again from the next time after now (what was missed is skipped)."""
+        return Response(CronDetailSerializer(resume_cron(tenant_of(request), pk)).data)
+
+
+class ScheduleViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """One-off runs scheduled for later: create, list, reschedule, cancel."""
+
+    queryset = ScheduledRun.objects.select_related("workflow").prefetch_related("runs")
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[ScheduledRun]:
+        return super().get_queryset().filter(tenant=tenant_of(self.request))
+
+    def detail_of(self, scheduled: ScheduledRun, status_code: int = 200) -> Response:
+        scheduled = self.get_queryset().get(pk=scheduled.pk)
+        return Response(ScheduleSerializer(scheduled).data, status=status_code)
+
+    @extend_schema(parameters=[ScheduleFilterSerializer], responses=ScheduleSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        filters = ScheduleFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        schedules = self.get_queryset().order_by("trigger_at", "id")
+        if "workflow" in filters.validated_data:
+            schedules = schedules.filter(workflow__name=filters.validated_data["workflow"])
+        if "status" in filters.validated_data:
+            schedules = schedules.filter(status=filters.validated_data["status"])
+        page = self.paginate_queryset(schedules)
+        return self.get_paginated_response(ScheduleSerializer(page, many=True).data)
+
+    @extend_schema(responses=ScheduleSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(ScheduleSerializer(self.get_object()).data)
+
+    @extend_schema(request=NewScheduleSerializer, responses={201: ScheduleSerializer})
+    def create(self, request: Request) -> Response:
+        body = NewScheduleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        scheduled = schedule_run(
+            tenant_of(request),
+            data["workflow"],
+            data["trigger_at"],
+            input=data.get("input"),
+            additional_metadata=data.get("additional_metadata"),
+        )
+        return self.detail_of(scheduled, status.HTTP_201_CREATED)
+
+    @extend_schema(request=RescheduleSerializer, responses=ScheduleSerializer)
+    def partial_update(self, request: Request, pk: Any) -> Response:
+        """Reschedule: a new trigger_at, while it has not fired."""
+        body = RescheduleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        scheduled = reschedule_run(tenant_of(request), pk, body.validated_data["trigger_at"])
+        return self.detail_of(scheduled)
+
+    @extend_schema(request=None, responses=ScheduleSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: Any) -> Response:
+        return self.detail_of(cancel_scheduled_run(tenant_of(request), pk))

@@ -6,13 +6,14 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from croniter import croniter
 from django.db import IntegrityError, transaction
 
 from hatchet.models import Tenant
 from hatchet.sdk.durations import parse_duration
+from workflows.engine.crons import cron_problem, sync_declared_crons
 from workflows.engine.dag import topological_order
 from workflows.engine.errors import InvalidDefinition
+from workflows.engine.events import check_trigger_pattern, sync_event_triggers
 from workflows.models import Step, Workflow, WorkflowVersion
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
@@ -164,7 +165,11 @@ def parse_definition(raw: Any) -> WorkflowDefinition:
     topological_order({step.name: step.parents for step in steps})
     crons = string_list(raw.get("on_crons", []), "on_crons")
     for expression in crons:
-        require(croniter.is_valid(expression), f"Invalid cron expression '{expression}'.")
+        problem = cron_problem(expression)
+        require(problem is None, str(problem), expression=expression)
+    events = string_list(raw.get("on_events", []), "on_events")
+    for pattern in events:
+        check_trigger_pattern(pattern)
     description = raw.get("description", "")
     version = raw.get("version", "")
     require(isinstance(description, str), "description must be a string.")
@@ -173,7 +178,7 @@ def parse_definition(raw: Any) -> WorkflowDefinition:
         name=name,
         description=description,
         version=version,
-        on_events=string_list(raw.get("on_events", []), "on_events"),
+        on_events=events,
         on_crons=crons,
         timeout_seconds=None if timeout is None else duration(timeout, "timeout"),
         steps=steps,
@@ -218,4 +223,6 @@ def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:
             )
             for position, step in enumerate(definition.steps)
         )
+        sync_event_triggers(version, definition.on_events)
+        sync_declared_crons(version, definition.on_crons)
     return version, True

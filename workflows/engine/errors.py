@@ -29,3 +29,8 @@ class NotFound(EngineError):
 class Conflict(EngineError):
     code = "conflict"
     status = 409
+
+
+class PayloadTooLarge(EngineError):
+    code = "payload_too_large"
+    status = 413

@@ -56,6 +56,8 @@ class RunRequest:
     input: Any = None
     additional_metadata: Any = None
     overrides: Any = None
+    # What started the run, as WorkflowRun fields: event, cron or scheduled_run.
+    links: dict[str, Any] | None = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -97,6 +99,7 @@ def trigger_workflow_runs(
             trigger=trigger,
             created_at=now,
             deadline=deadline,
+            **(request.links or {}),
         )
         run_step_runs = []
         for step in steps:
