@@ -66,6 +66,7 @@ class Hatchet:
         )
         self.event = EventClient(self)
         self.admin = AdminClient(self)
+        self.cron = CronClient(self)
 
     def worker(
         self,
@@ -184,6 +185,68 @@ class EventClient:
                 }
             )
         return self._client.request("POST", "/api/v1/events", {"events": batch})
+
+
+class CronClient:
+    """Crons created at run time (declared ones come from `on_crons`): each starts a run
+    of its workflow whenever its expression is due."""
+
+    def __init__(self, client: Hatchet) -> None:
+        self._client = client
+
+    def create(
+        self,
+        workflow: str,
+        expression: str,
+        input: Any = None,
+        *,
+        name: str = "",
+        timezone: str = "UTC",
+        additional_metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A cron of five fields (six with leading seconds) or an alias like '@daily',
+        evaluated in `timezone` (an IANA name)."""
+        return self._client.request(
+            "POST",
+            "/api/v1/crons",
+            {
+                "workflow": workflow,
+                "expression": expression,
+                "name": name,
+                "timezone": timezone,
+                "input": input if input is not None else {},
+                "additional_metadata": additional_metadata or {},
+            },
+        )
+
+    def list(self, workflow: str | None = None) -> list[dict[str, Any]]:
+        """Every cron of the tenant (or of one workflow), with its next fire time."""
+        crons: list[dict[str, Any]] = []
+        query = f"&workflow={quote(workflow, safe='')}" if workflow else ""
+        path: str | None = f"/api/v1/crons?limit=500{query}"
+        while path:
+            page = self._client.request("GET", path)
+            crons.extend(page["results"])
+            path = page.get("next")
+        return crons
+
+    def get(self, cron_id: str) -> dict[str, Any]:
+        """One cron with its recent runs."""
+        return self._client.request("GET", self._path(cron_id))
+
+    def pause(self, cron_id: str) -> dict[str, Any]:
+        return self._client.request("POST", self._path(cron_id) + "/pause")
+
+    def resume(self, cron_id: str) -> dict[str, Any]:
+        """Fire again from the next due time; what was missed while paused is skipped."""
+        return self._client.request("POST", self._path(cron_id) + "/resume")
+
+    def delete(self, cron_id: str) -> None:
+        self._client.request("DELETE", self._path(cron_id))
+
+    @staticmethod
+    def _path(cron_id: Any) -> str:
+        return f"/api/v1/crons/{quote(str(cron_id), safe='')}"
 
 
 class AdminClient:

@@ -107,13 +107,88 @@ class Streams:
         return {"said": len(words)}
 
 
+@hatchet.workflow()
+class PlaygroundChain:
+    """Three steps exposing playground variables: `outline` leaves a marker each time
+    it runs, `draft` streams its words and reports token usage."""
+
+    @hatchet.step(timeout="30s")
+    def outline(self, context: Context) -> dict:
+        mark(context, "outline")
+        prefix = context.playground("prefix", "Topic")
+        return {"outline": f"{prefix}: {context.workflow_input()['topic']}"}
+
+    @hatchet.step(parents=["outline"], timeout="30s")
+    def draft(self, context: Context) -> dict:
+        tone = context.playground("tone", "plain")
+        count = context.playground("words", 3)
+        outline = context.step_output("outline")["outline"]
+        words = [f"{tone}{i}" for i in range(count)]
+        for word in words:
+            context.put_stream(word + " ")
+            time.sleep(float(context.workflow_input().get("pause", 0)))
+        context.usage(prompt_tokens=len(outline.split()), completion_tokens=count, model="e2e-llm")
+        return {"text": f"{outline} | {' '.join(words)}"}
+
+    @hatchet.step(parents=["draft"], timeout="30s")
+    def polish(self, context: Context) -> dict:
+        text = context.step_output("draft")["text"]
+        return {"final": text.upper() if context.playground("shout", False) else text}
+
+
+def echo(context: Context) -> dict:
+    return {"input": context.workflow_input(), "metadata": context.additional_metadata()}
+
+
+@hatchet.workflow(on_events=["e2e:order:placed"])
+class OrderPlaced:
+    @hatchet.step()
+    def echo(self, context: Context) -> dict:
+        return echo(context)
+
+
+@hatchet.workflow(on_events=["e2e:order:*"])
+class AnyOrder:
+    @hatchet.step()
+    def echo(self, context: Context) -> dict:
+        return echo(context)
+
+
+@hatchet.workflow(on_events=["e2e:user:created"])
+class UserCreated:
+    @hatchet.step()
+    def echo(self, context: Context) -> dict:
+        return echo(context)
+
+
+# Declared yearly, so that it never fires during the tests; they add a cron of their own.
+@hatchet.workflow(on_crons=["0 0 1 1 *"])
+class Ticked:
+    @hatchet.step()
+    def echo(self, context: Context) -> dict:
+        return echo(context)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", default="e2e-worker")
     parser.add_argument("--slots", type=int, default=5)
     args = parser.parse_args()
     worker = hatchet.worker(args.name, max_runs=args.slots)
-    for workflow in (FanOut(), AlwaysFails(), Sleepy(), Waits(), Quick(), SlowOnce(), Streams()):
+    for workflow in (
+        FanOut(),
+        AlwaysFails(),
+        Sleepy(),
+        Waits(),
+        Quick(),
+        SlowOnce(),
+        Streams(),
+        PlaygroundChain(),
+        OrderPlaced(),
+        AnyOrder(),
+        UserCreated(),
+        Ticked(),
+    ):
         worker.register_workflow(workflow)
     worker.start()
 
