@@ -179,6 +179,8 @@ HATCHET_TICK_INTERVAL = env_float("HATCHET_TICK_INTERVAL", 1.0)
 # Most events one push may carry (POST /api/v1/events with {"events": [...]}).
 HATCHET_MAX_EVENTS_PER_BATCH = int(os.environ.get("HATCHET_MAX_EVENTS_PER_BATCH", 1000))
 HATCHET_IN_PROCESS_TICKER = env_bool("HATCHET_IN_PROCESS_TICKER", not REDIS_URL)
+# Threads per server process for the database work of worker sockets and dispatch.
+HATCHET_DB_THREADS = int(os.environ.get("HATCHET_DB_THREADS", 4))
 # Seconds a dispatcher waits for a wake-up before looking at the queue anyway.
 HATCHET_DISPATCH_POLL_INTERVAL = env_float("HATCHET_DISPATCH_POLL_INTERVAL", 1.0)
 

@@ -9,11 +9,11 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
+from hatchet.concurrency import in_db_thread
 from hatchet.sdk.durations import parse_duration
 from workers import registry
 from workers.dispatch import dispatcher
@@ -52,14 +52,14 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         self.slot_lock = asyncio.Lock()
         self.inbox: list[tuple[Message, results.Report | results.Line]] = []
         self.inbox_task: asyncio.Task[None] | None = None
+        self.fill_wanted = False
+        self.fill_task: asyncio.Task[None] | None = None
         self.last_heartbeat_write = 0.0
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "registered", False):
             dispatcher.detach(self)
-            await database_sync_to_async(registry.disconnect_worker)(
-                self.worker_id, self.connection_id
-            )
+            await in_db_thread(registry.disconnect_worker, self.worker_id, self.connection_id)
 
     async def send_message(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message))
@@ -93,8 +93,8 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         while self.inbox:
             batch, self.inbox = self.inbox, []
             try:
-                outcomes = await database_sync_to_async(apply_batch)(
-                    self.caller.tenant.id, self.worker_id, [item for _, item in batch]
+                outcomes = await in_db_thread(
+                    apply_batch, self.caller.tenant.id, self.worker_id, [item for _, item in batch]
                 )
             except Exception:
                 # Unacked reports are re-sent by the worker after it reconnects.
@@ -104,7 +104,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             for (message, _), outcome in zip(batch, outcomes, strict=True):
                 await self.reply_to(message, outcome)
             if any(message.type in {"step.completed", "step.failed"} for message, _ in batch):
-                await self.fill_slots()
+                self.request_fill()
 
     async def reply_to(self, message: Message, outcome: bool | None) -> None:
         if outcome is None:
@@ -144,7 +144,8 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             resume_id = UUID(worker_id) if worker_id else None
         except (ValueError, TypeError):
             raise ProtocolError("invalid_field", "'worker_id' must be a UUID string.") from None
-        worker = await database_sync_to_async(registry.register_worker)(
+        worker = await in_db_thread(
+            registry.register_worker,
             self.caller.tenant,
             name=str(message["name"])[:200],
             actions=actions,
@@ -180,17 +181,33 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         if draining != self.draining or now - self.last_heartbeat_write >= (
             settings.HATCHET_HEARTBEAT_INTERVAL / 2
         ):
-            await database_sync_to_async(registry.record_heartbeat)(
-                self.worker_id, self.connection_id, draining=draining
+            await in_db_thread(
+                registry.record_heartbeat, self.worker_id, self.connection_id, draining=draining
             )
             self.last_heartbeat_write = now
         self.draining = draining
+
+    def request_fill(self) -> None:
+        """Ask for this worker's free slots to be filled; requests that come while a
+        claim runs are served together by the next one."""
+        self.fill_wanted = True
+        if self.fill_task is None or self.fill_task.done():
+            self.fill_task = asyncio.create_task(self.fill_while_wanted())
+
+    async def fill_while_wanted(self) -> None:
+        while self.fill_wanted:
+            self.fill_wanted = False
+            try:
+                await self.fill_slots()
+            except Exception:
+                logger.exception("dispatch to worker %s failed", self.worker_id)
 
     async def fill_slots(self) -> None:
         if not self.registered or self.draining:
             return
         async with self.slot_lock:
-            assignments = await database_sync_to_async(claim_queued_step_runs)(
+            assignments = await in_db_thread(
+                claim_queued_step_runs,
                 tenant_id=self.caller.tenant.id,
                 worker_id=self.worker_id,
                 worker_name=self.worker_name,

@@ -28,7 +28,7 @@ class WorkerConnection(Protocol):
     worker_id: UUID
     draining: bool
 
-    async def fill_slots(self) -> None: ...
+    def request_fill(self) -> None: ...
 
     async def send_message(self, message: dict[str, Any]) -> None: ...
 
@@ -103,12 +103,8 @@ class Dispatcher:
                 )
             self.wake_event.clear()
             for connection in list(self.connections.values()):
-                if connection.draining:
-                    continue
-                try:
-                    await connection.fill_slots()
-                except Exception:
-                    logger.exception("dispatch to worker %s failed", connection.worker_id)
+                if not connection.draining:
+                    connection.request_fill()
 
     async def listen_forever(self) -> None:
         import redis.asyncio as redis

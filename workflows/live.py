@@ -1,11 +1,12 @@
 """Live run updates: the engine's announcements go to the pages watching each run."""
 
+import asyncio
 from collections import defaultdict
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from hatchet.concurrency import submit
 from workflows.signals import RunUpdate, runs_updated
 
 
@@ -20,11 +21,17 @@ def on_runs_updated(sender: Any, updates: list[RunUpdate], **kwargs: Any) -> Non
     by_run: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for update in updates:
         by_run[update.workflow_run_id].append(update.message)
-    for run_id, messages in by_run.items():
+
+    async def send_all() -> None:
         # One message per run per transaction, however many rows it changed.
-        async_to_sync(layer.group_send)(
-            run_group(run_id), {"type": "run.updates", "updates": messages}
+        await asyncio.gather(
+            *(
+                layer.group_send(run_group(run_id), {"type": "run.updates", "updates": messages})
+                for run_id, messages in by_run.items()
+            )
         )
+
+    submit(send_all)
 
 
 def subscribe_to_engine() -> None:
