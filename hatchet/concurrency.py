@@ -11,6 +11,7 @@ starting a loop of its own each time.
 
 import asyncio
 import functools
+import logging
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import close_old_connections
 
+logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -54,9 +56,16 @@ def submit(coroutine_function: Callable[[], Coroutine[Any, Any, None]]) -> None:
     with no server loop (a command, a Celery worker, a test), run it to the end."""
     if _main_loop:
         loop, thread = _main_loop[0]
+        future: Any
         if thread == threading.get_ident():
-            loop.create_task(coroutine_function())
+            future = loop.create_task(coroutine_function())
         else:
-            asyncio.run_coroutine_threadsafe(coroutine_function(), loop)
+            future = asyncio.run_coroutine_threadsafe(coroutine_function(), loop)
+        future.add_done_callback(log_failure)
         return
     async_to_sync(coroutine_function)()
+
+
+def log_failure(future: Any) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("a coroutine given to the server loop failed", exc_info=future.exception())
