@@ -2,10 +2,15 @@
 
 from django.urls import path, re_path
 
+from playground.consumers import ComparisonConsumer
 from workers.consumers import WorkerConsumer
 from workflows.consumers import RunConsumer
 
 websocket_urlpatterns = [
     path("ws/worker", WorkerConsumer.as_asgi()),
     re_path(r"^ws/runs/(?P<run_id>[0-9a-fA-F-]{36})$", RunConsumer.as_asgi()),
+    re_path(
+        r"^ws/playground/compare/(?P<comparison_id>[0-9a-fA-F-]{36})$",
+        ComparisonConsumer.as_asgi(),
+    ),
 ]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "hatchet",
     "workflows",
     "workers",
+    "playground",
 ]
 
 MIDDLEWARE = [

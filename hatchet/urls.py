@@ -16,6 +16,7 @@ api_v1 = [
     *router.urls,
     path("", include("workflows.urls")),
     path("", include("workers.urls")),
+    path("playground/", include("playground.urls")),
 ]
 
 urlpatterns = [

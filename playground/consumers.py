@@ -1,0 +1,171 @@
+"""The comparison websocket: the matrix, then each cell's progress as its run goes.
+
+It listens to the run groups the engine's announcements already reach (one per
+cell's run, see workflows.live), so the hot path does no extra work for it.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+
+from playground.models import Comparison, PlaygroundRun
+from playground.outcomes import comparison_cells, comparison_matrix
+from playground.serializers import CellSerializer, ComparisonSerializer
+from workflows.live import run_group
+from workflows.models import WORKFLOW_RUN_TERMINAL, StepRun, StepRunStatus
+
+UNAUTHORIZED = 4401
+NOT_FOUND = 4404
+
+
+@dataclass(frozen=True)
+class Cell:
+    row: int
+    column: int
+    run_id: str
+
+
+@dataclass(frozen=True)
+class Watched:
+    comparison: Comparison
+    cells: dict[str, Cell]
+    # step run id -> (run id, step name), to place updates that only name a step run
+    step_runs: dict[str, tuple[str, str]]
+
+
+def watched_comparison(tenant_id: Any, comparison_id: str) -> Watched | None:
+    comparison = (
+        Comparison.objects.filter(tenant_id=tenant_id, pk=comparison_id)
+        .select_related("workflow")
+        .first()
+    )
+    if comparison is None:
+        return None
+    cells = {
+        str(run_id): Cell(row or 0, column or 0, str(run_id))
+        for run_id, row, column in PlaygroundRun.objects.filter(comparison=comparison).values_list(
+            "run_id", "row", "column"
+        )
+    }
+    step_runs = {
+        str(step_run_id): (str(run_id), step)
+        for step_run_id, run_id, step in StepRun.objects.filter(
+            workflow_run_id__in=list(cells)
+        ).values_list("id", "workflow_run_id", "step__name")
+    }
+    return Watched(comparison, cells, step_runs)
+
+
+def matrix_message(comparison: Comparison) -> dict[str, Any]:
+    matrix = ComparisonSerializer(comparison_matrix(comparison)).data
+    return {"type": "comparison.snapshot", "comparison": matrix}
+
+
+def cell_message(comparison: Comparison, run_id: str) -> dict[str, Any]:
+    [cell] = comparison_cells(comparison, [UUID(run_id)])
+    return {"type": "cell", "cell": CellSerializer(cell).data}
+
+
+class ComparisonConsumer(AsyncWebsocketConsumer):
+    watched: Watched | None = None
+    finished: set[str]
+
+    async def connect(self) -> None:
+        await self.accept()
+        caller = self.scope.get("caller")
+        if caller is None:
+            await self.close(code=UNAUTHORIZED)
+            return
+        comparison_id = self.scope["url_route"]["kwargs"]["comparison_id"]
+        watched = await database_sync_to_async(watched_comparison)(caller.tenant.id, comparison_id)
+        if watched is None:
+            await self.close(code=NOT_FOUND)
+            return
+        # Join before the snapshot so no update falls between the two.
+        for run_id in watched.cells:
+            await self.channel_layer.group_add(run_group(run_id), self.channel_name)
+        self.watched = watched
+        snapshot = await database_sync_to_async(matrix_message)(watched.comparison)
+        self.finished = {
+            cell["run_id"] for cell in snapshot["comparison"]["cells"] if cell["is_finished"]
+        }
+        await self.send_json(snapshot)
+
+    async def disconnect(self, code: int) -> None:
+        if self.watched is not None:
+            for run_id in self.watched.cells:
+                await self.channel_layer.group_discard(run_group(run_id), self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.send_json(
+            {"type": "error", "code": "read_only", "message": "This socket only sends."}
+        )
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message, cls=DjangoJSONEncoder))
+
+    async def run_updates(self, event: dict[str, Any]) -> None:
+        for update in event["updates"]:
+            await self.forward(update)
+
+    async def forward(self, update: dict[str, Any]) -> None:
+        assert self.watched is not None
+        if update["type"] == "run.status":
+            cell = self.watched.cells.get(update["run_id"])
+            if cell is None:
+                return
+            await self.send_json(
+                {"type": "cell.status", **cell_place(cell), "status": update["status"]}
+            )
+            if update["status"] in WORKFLOW_RUN_TERMINAL:
+                await self.send_cell(cell)
+                self.finished.add(cell.run_id)
+                if len(self.finished) == len(self.watched.cells):
+                    await self.send_json(
+                        {"type": "comparison.finished", "id": str(self.watched.comparison.pk)}
+                    )
+            return
+        placed = self.watched.step_runs.get(update.get("step_run_id", ""))
+        if placed is None:
+            return
+        cell, step = self.watched.cells[placed[0]], placed[1]
+        if update["type"] == "step_run.status":
+            await self.send_json(
+                {
+                    "type": "cell.step",
+                    **cell_place(cell),
+                    "step": step,
+                    "step_run_id": update["step_run_id"],
+                    "status": update["status"],
+                    "attempt": update["attempt"],
+                }
+            )
+            if update["status"] == StepRunStatus.SUCCEEDED:
+                await self.send_cell(cell)
+        elif update["type"] == "step_run.line":
+            await self.send_json(
+                {
+                    "type": "cell.stream" if update["kind"] == "stream" else "cell.log",
+                    **cell_place(cell),
+                    "step": step,
+                    "step_run_id": update["step_run_id"],
+                    "attempt": update["attempt"],
+                    "seq": update["seq"],
+                    "level": update["level"],
+                    "text": update["text"],
+                }
+            )
+
+    async def send_cell(self, cell: Cell) -> None:
+        assert self.watched is not None
+        message = await database_sync_to_async(cell_message)(self.watched.comparison, cell.run_id)
+        await self.send_json(message)
+
+
+def cell_place(cell: Cell) -> dict[str, Any]:
+    return {"row": cell.row, "column": cell.column, "run_id": cell.run_id}

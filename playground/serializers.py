@@ -1,0 +1,345 @@
+"""How the playground's variables, variants, runs and comparisons look in the API."""
+
+from typing import Any
+
+from django.db.models import TextChoices
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from playground.models import (
+    PlaygroundRun,
+    PlaygroundRunKind,
+    Variable,
+    VariableDefault,
+    Variant,
+    VariantRevision,
+)
+from playground.outcomes import replay_outputs
+from workflows.models import WorkflowRunStatus
+from workflows.serializers import RunDetailSerializer, StatusField, StrictSerializer
+
+
+def overrides_field(**kwargs: Any) -> serializers.DictField:
+    kwargs.setdefault("help_text", "Values by step and variable name: {step: {variable: value}}.")
+    return serializers.DictField(
+        child=serializers.DictField(child=serializers.JSONField()), **kwargs
+    )
+
+
+class CallSiteSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="Relative to the worker's project root.")
+    line = serializers.IntegerField()
+    function = serializers.CharField()
+
+
+class VariableDefaultSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="version.number")
+    default = serializers.JSONField()
+    call_site = CallSiteSerializer()
+
+    class Meta:
+        model = VariableDefault
+        fields = ["version", "type", "default", "call_site", "first_seen_at", "last_seen_at"]
+
+
+class VariableSerializer(serializers.ModelSerializer):
+    workflow = serializers.CharField(source="workflow.name")
+    default = serializers.JSONField(help_text="The default in code, as the newest version ran it.")
+    call_site = CallSiteSerializer()
+    version = serializers.IntegerField(
+        source="version_number", help_text="The newest version that recorded it."
+    )
+    history = VariableDefaultSerializer(
+        many=True, help_text="Each distinct default it had, oldest first, with its version."
+    )
+
+    class Meta:
+        model = Variable
+        fields = [
+            "id",
+            "workflow",
+            "step",
+            "name",
+            "type",
+            "default",
+            "call_site",
+            "version",
+            "first_seen_at",
+            "last_seen_at",
+            "history",
+        ]
+
+
+class VariableFilterSerializer(serializers.Serializer):
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")
+    step = serializers.CharField(required=False, help_text="A step name.")
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    workflow = serializers.CharField(source="workflow.name")
+    overrides = overrides_field()
+    created_by = serializers.CharField(source="created_by_name")
+
+    class Meta:
+        model = Variant
+        fields = [
+            "id",
+            "workflow",
+            "name",
+            "notes",
+            "overrides",
+            "revision",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class VariantFilterSerializer(serializers.Serializer):
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")
+
+
+class NewVariantSerializer(StrictSerializer):
+    workflow = serializers.CharField()
+    name = serializers.CharField(max_length=200)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    overrides = overrides_field(required=False, default=dict)
+
+
+class EditVariantSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    overrides = overrides_field(required=False)
+    base_revision = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The revision this edit was made on; 409 if it is no longer the current one.",
+    )
+
+
+class RestoreVariantSerializer(StrictSerializer):
+    revision = serializers.IntegerField(min_value=1)
+
+
+class OverrideChangeKind(TextChoices):
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
+class OverrideChangeSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    name = serializers.CharField()
+    kind = StatusField(OverrideChangeKind)
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class VariantRevisionSerializer(serializers.ModelSerializer):
+    overrides = overrides_field()
+    changes = OverrideChangeSerializer(many=True, help_text="Against the revision before.")
+    author = serializers.CharField(source="author_name")
+
+    class Meta:
+        model = VariantRevision
+        fields = [
+            "number",
+            "name",
+            "notes",
+            "overrides",
+            "changes",
+            "restored_from",
+            "author",
+            "created_at",
+        ]
+
+
+class PlaygroundRunSerializer(serializers.ModelSerializer):
+    """A run the playground started; expects `run__workflow` selected with it."""
+
+    run_id = serializers.UUIDField()
+    kind = StatusField(PlaygroundRunKind)
+    workflow = serializers.CharField(source="run.workflow.name")
+    status = StatusField(WorkflowRunStatus, source="run.status")
+    overrides = overrides_field(help_text="The ad hoc overrides, laid over the variant's.")
+    variant_name = serializers.CharField(help_text="Kept when the variant is deleted.")
+    from_step = serializers.CharField(allow_blank=True)
+    created_by = serializers.CharField(source="created_by_name")
+
+    class Meta:
+        model = PlaygroundRun
+        fields = [
+            "run_id",
+            "kind",
+            "workflow",
+            "status",
+            "variant",
+            "variant_name",
+            "variant_revision",
+            "overrides",
+            "source_run",
+            "from_step",
+            "comparison",
+            "row",
+            "column",
+            "created_by",
+            "created_at",
+        ]
+
+
+class StepOutputDiffSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    reused = serializers.BooleanField(help_text="Its source output was reused, not recomputed.")
+    source_status = serializers.CharField(allow_null=True)
+    status = serializers.CharField(allow_null=True)
+    source_output = serializers.JSONField(allow_null=True, help_text="The source run's output.")
+    replay_output = serializers.JSONField(allow_null=True, help_text="The replay's output.")
+    changed = serializers.BooleanField()
+    changes = serializers.ListField(
+        child=serializers.DictField(child=serializers.JSONField()),
+        help_text="[{path, kind: added|removed|changed, old, new}] where the outputs differ.",
+    )
+    unified = serializers.CharField(help_text="A unified diff of the two outputs as JSON.")
+
+
+class PlaygroundRunDetailSerializer(PlaygroundRunSerializer):
+    """With the run itself and, for a replay, each step's output beside its source's."""
+
+    run = RunDetailSerializer()
+    diff = serializers.SerializerMethodField(
+        help_text="Replays only: each step's output beside the source run's."
+    )
+
+    class Meta(PlaygroundRunSerializer.Meta):
+        fields = [*PlaygroundRunSerializer.Meta.fields, "run", "diff"]
+
+    @extend_schema_field(StepOutputDiffSerializer(many=True, allow_null=True))
+    def get_diff(self, record: PlaygroundRun) -> list[dict[str, Any]] | None:
+        if record.kind != PlaygroundRun.Kind.REPLAY:
+            return None
+        return list(StepOutputDiffSerializer(replay_outputs(record), many=True).data)
+
+
+class PlaygroundRunFilterSerializer(serializers.Serializer):
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")
+    kind = StatusField(PlaygroundRunKind, required=False)
+    variant = serializers.UUIDField(required=False)
+    source_run = serializers.UUIDField(required=False)
+    comparison = serializers.UUIDField(required=False)
+
+
+class OverrideChoiceSerializer(StrictSerializer):
+    variant = serializers.UUIDField(required=False, help_text="A variant of the workflow.")
+    variant_revision = serializers.IntegerField(
+        required=False, min_value=1, help_text="A past revision of the variant; default: current."
+    )
+    overrides = overrides_field(required=False)
+
+
+class NewPlaygroundRunSerializer(OverrideChoiceSerializer):
+    workflow = serializers.CharField()
+    input = serializers.DictField(child=serializers.JSONField(), required=False)
+    additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
+
+
+class ReplaySerializer(OverrideChoiceSerializer):
+    source_run = serializers.UUIDField(help_text="The run to replay.")
+    from_step = serializers.CharField(
+        required=False,
+        help_text="Run from this step; the steps it depends on reuse the source's outputs.",
+    )
+    input = serializers.DictField(
+        child=serializers.JSONField(), required=False, help_text="Whole replays only."
+    )
+
+
+class ColumnRequestSerializer(StrictSerializer):
+    baseline = serializers.BooleanField(required=False, help_text="The defaults in code.")
+    variant = serializers.UUIDField(required=False)
+    revision = serializers.IntegerField(required=False, min_value=1)
+    overrides = overrides_field(required=False)
+    title = serializers.CharField(required=False, max_length=200)
+
+
+class RowRequestSerializer(StrictSerializer):
+    run = serializers.UUIDField(required=False, help_text="A past run: its input is replayed.")
+    input = serializers.DictField(child=serializers.JSONField(), required=False)
+    title = serializers.CharField(required=False, max_length=200)
+
+
+class NewComparisonSerializer(StrictSerializer):
+    workflow = serializers.CharField()
+    columns = ColumnRequestSerializer(
+        many=True, help_text="Each {baseline: true}, {variant, revision?} or {overrides}."
+    )
+    rows = RowRequestSerializer(many=True, help_text="Each {run} (a past run) or {input}.")
+    from_step = serializers.CharField(
+        required=False, help_text="Replay past runs from this step (rows must all be runs)."
+    )
+
+
+class ColumnSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    variant = serializers.UUIDField(allow_null=True)
+    variant_name = serializers.CharField(allow_blank=True)
+    revision = serializers.IntegerField(allow_null=True)
+    overrides = overrides_field(help_text="What the column's runs get.")
+
+
+class RowSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    source_run = serializers.UUIDField(allow_null=True)
+    input = serializers.DictField(child=serializers.JSONField())
+
+
+class UsageSerializer(serializers.Serializer):
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    total_tokens = serializers.IntegerField()
+    model = serializers.CharField(allow_null=True)
+
+
+class CellSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.IntegerField()
+    run_id = serializers.UUIDField()
+    kind = StatusField(PlaygroundRunKind)
+    status = StatusField(WorkflowRunStatus)
+    is_finished = serializers.BooleanField()
+    output_step = serializers.CharField(help_text="The step whose output `output` is.")
+    output = serializers.JSONField(allow_null=True)
+    outputs = serializers.DictField(child=serializers.JSONField(allow_null=True))
+    error = serializers.CharField(allow_blank=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.FloatField(allow_null=True)
+    usage = UsageSerializer(allow_null=True, help_text="Where steps report it.")
+    stream = serializers.CharField(allow_blank=True, help_text="Streamed text so far.")
+
+
+class ComparisonSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    workflow = serializers.CharField(source="workflow.name")
+    from_step = serializers.CharField(allow_blank=True)
+    columns = ColumnSerializer(many=True)
+    rows = RowSerializer(many=True)
+    created_by = serializers.CharField(source="created_by_name")
+    created_at = serializers.DateTimeField()
+
+
+class ComparisonSerializer(serializers.Serializer):
+    """The matrix: one cell per (row, column); live at /ws/playground/compare/{id}."""
+
+    id = serializers.UUIDField()
+    workflow = serializers.CharField()
+    from_step = serializers.CharField(allow_null=True)
+    columns = ColumnSerializer(many=True)
+    rows = RowSerializer(many=True)
+    cells = CellSerializer(many=True)
+    is_finished = serializers.BooleanField()
+    created_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ComparisonFilterSerializer(serializers.Serializer):
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")

@@ -1,0 +1,545 @@
+"""The playground's actions: variants and their revisions, runs with a variant or
+overrides, replays of past runs, and comparisons of variants over inputs. Each
+validates, writes in one transaction and returns what it touched; the engine
+announces the runs it starts."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hatchet.models import Tenant
+from hatchet.sdk.context import _json_type as json_type_name
+from playground.models import Comparison, PlaygroundRun, Variable, Variant, VariantRevision
+from workflows.engine.errors import Conflict, InvalidRequest, NotFound
+from workflows.engine.replays import replay_workflow_run
+from workflows.engine.runs import (
+    RunRequest,
+    get_run,
+    latest_version,
+    steps_of,
+    trigger_workflow_runs,
+)
+from workflows.models import Workflow, WorkflowRun
+
+PLAYGROUND_TRIGGER = "playground"
+MAX_CELLS = 100
+
+Overrides = dict[str, dict[str, Any]]
+
+
+class UnknownVariable(InvalidRequest):
+    code = "unknown_variable"
+
+
+class TypeMismatch(InvalidRequest):
+    code = "type_mismatch"
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who acts: a dashboard user, or None for an API token (named by its label)."""
+
+    user: Any
+    name: str
+
+
+def workflow_named(tenant: Tenant, name: str) -> Workflow:
+    workflow = Workflow.objects.filter(tenant=tenant, name=name).first()
+    if workflow is None:
+        raise NotFound(f"Workflow '{name}' is not registered.", {"workflow": name})
+    return workflow
+
+
+def json_type_of(value: Any) -> str:
+    """The JSON type name the SDK records for a default (docs/protocol.md)."""
+    try:
+        return json_type_name(value)
+    except TypeError:
+        return "null"
+
+
+def matches_type(value: Any, json_type: str) -> bool:
+    actual = json_type_of(value)
+    # Every integer is a JSON number; a float is no integer.
+    return actual == json_type or (json_type == "number" and actual == "integer")
+
+
+def check_overrides(workflow: Workflow, overrides: Any) -> Overrides:
+    """Overrides {step: {name: value}} for variables the catalog knows, each of the
+    variable's type; the first problem is refused with a message that names it."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+        raise InvalidRequest("overrides must map step names to objects of variable values.")
+    step_names = [step.name for step in steps_of(latest_version(workflow.tenant, workflow.name).pk)]
+    unknown_steps = sorted(set(overrides) - set(step_names))
+    if unknown_steps:
+        raise InvalidRequest(
+            f"overrides name unknown step(s) of {workflow.name}: {', '.join(unknown_steps)}.",
+            {"steps": unknown_steps},
+        )
+    variables = {(v.step, v.name): v for v in Variable.objects.filter(workflow=workflow)}
+    for step, values in overrides.items():
+        for name, value in values.items():
+            variable = variables.get((step, name))
+            if variable is None:
+                known = sorted(n for s, n in variables if s == step)
+                raise UnknownVariable(
+                    f"Step '{step}' of {workflow.name} has not exposed a variable '{name}' "
+                    f"(it exposes: {', '.join(known) if known else 'none seen yet'}).",
+                    {"step": step, "name": name, "known": known},
+                )
+            if not matches_type(value, variable.type):
+                shown = json.dumps(value)
+                shown = shown if len(shown) <= 60 else shown[:57] + "..."
+                raise TypeMismatch(
+                    f"{step}.{name} takes a {variable.type} (its default is "
+                    f"{json.dumps(variable.default)[:60]}), not a {json_type_of(value)}: {shown}.",
+                    {
+                        "step": step,
+                        "name": name,
+                        "expected": variable.type,
+                        "got": json_type_of(value),
+                    },
+                )
+    return {step: dict(values) for step, values in overrides.items() if values}
+
+
+def override_changes(old: Overrides, new: Overrides) -> list[dict[str, Any]]:
+    """Each (step, name) whose value was added, removed or changed, in name order."""
+    keys = sorted(
+        {(step, name) for values in (old, new) for step in values for name in values[step]}
+    )
+    changes = []
+    for step, name in keys:
+        had, has = name in old.get(step, {}), name in new.get(step, {})
+        before, after = old.get(step, {}).get(name), new.get(step, {}).get(name)
+        if had and has and before == after:
+            continue
+        kind = "changed" if had and has else "added" if has else "removed"
+        changes.append({"step": step, "name": name, "kind": kind, "old": before, "new": after})
+    return changes
+
+
+def get_variant(tenant: Tenant, variant_id: Any, *, lock: bool = False) -> Variant:
+    variants = Variant.objects.filter(tenant=tenant).select_related("workflow")
+    if lock:
+        variants = variants.select_for_update(of=("self",))
+    variant = variants.filter(pk=variant_id).first()
+    if variant is None:
+        raise NotFound("Variant not found.", {"id": str(variant_id)})
+    return variant
+
+
+def add_revision(
+    variant: Variant, author: Author, changes: list[dict[str, Any]], restored_from: int | None
+) -> VariantRevision:
+    return VariantRevision.objects.create(
+        variant=variant,
+        number=variant.revision,
+        name=variant.name,
+        notes=variant.notes,
+        overrides=variant.overrides,
+        changes=changes,
+        restored_from=restored_from,
+        author=author.user,
+        author_name=author.name,
+        created_at=variant.updated_at,
+    )
+
+
+def save_variant(variant: Variant, *, creating: bool) -> None:
+    try:
+        with transaction.atomic():
+            variant.save(force_insert=creating)
+    except IntegrityError:
+        raise Conflict(
+            f"{variant.workflow.name} already has a variant named '{variant.name}'.",
+            {"name": variant.name},
+        ) from None
+
+
+def create_variant(
+    tenant: Tenant, workflow_name: str, name: str, overrides: Any, author: Author, notes: str = ""
+) -> Variant:
+    workflow = workflow_named(tenant, workflow_name)
+    checked = check_overrides(workflow, overrides)
+    now = timezone.now()
+    variant = Variant(
+        tenant=tenant,
+        workflow=workflow,
+        name=name,
+        notes=notes,
+        overrides=checked,
+        revision=1,
+        created_by=author.user,
+        created_by_name=author.name,
+        created_at=now,
+        updated_at=now,
+    )
+    with transaction.atomic():
+        save_variant(variant, creating=True)
+        add_revision(variant, author, override_changes({}, checked), None)
+    return variant
+
+
+def edit_variant(
+    tenant: Tenant,
+    variant_id: Any,
+    author: Author,
+    *,
+    name: str | None = None,
+    notes: str | None = None,
+    overrides: Any = None,
+    base_revision: int | None = None,
+) -> Variant:
+    """Change a variant's name, notes or overrides; each edit that changes something
+    is a new revision. `base_revision`, when given, must still be the current one."""
+    with transaction.atomic():
+        variant = get_variant(tenant, variant_id, lock=True)
+        if base_revision is not None and base_revision != variant.revision:
+            raise Conflict(
+                f"Variant '{variant.name}' changed since revision {base_revision}: it is at "
+                f"revision {variant.revision}. Reload it and edit again.",
+                {"revision": variant.revision, "base_revision": base_revision},
+            )
+        old = variant.overrides
+        new = old if overrides is None else check_overrides(variant.workflow, overrides)
+        changed = (
+            new != old
+            or (name is not None and name != variant.name)
+            or (notes is not None and notes != variant.notes)
+        )
+        if not changed:
+            return variant
+        variant.name = variant.name if name is None else name
+        variant.notes = variant.notes if notes is None else notes
+        variant.overrides = new
+        variant.revision += 1
+        variant.updated_at = timezone.now()
+        save_variant(variant, creating=False)
+        add_revision(variant, author, override_changes(old, new), None)
+    return variant
+
+
+def get_revision(variant: Variant, number: int) -> VariantRevision:
+    revision = variant.revisions.filter(number=number).first()
+    if revision is None:
+        raise NotFound(
+            f"Variant '{variant.name}' has no revision {number} (it has 1 to {variant.revision}).",
+            {"revision": number},
+        )
+    return revision
+
+
+def restore_variant(tenant: Tenant, variant_id: Any, number: int, author: Author) -> Variant:
+    """Make a past revision's overrides and notes current again, as a new revision."""
+    with transaction.atomic():
+        variant = get_variant(tenant, variant_id, lock=True)
+        revision = get_revision(variant, number)
+        # The catalog may have moved on since: the restored values must still fit.
+        restored = check_overrides(variant.workflow, revision.overrides)
+        old = variant.overrides
+        variant.overrides = restored
+        variant.notes = revision.notes
+        variant.revision += 1
+        variant.updated_at = timezone.now()
+        save_variant(variant, creating=False)
+        add_revision(variant, author, override_changes(old, restored), number)
+    return variant
+
+
+def delete_variant(tenant: Tenant, variant_id: Any) -> None:
+    """Runs that used it keep its name and revision."""
+    get_variant(tenant, variant_id).delete()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The overrides a run gets: a variant's (at a revision) with ad hoc ones on top."""
+
+    variant: Variant | None
+    revision: int | None
+    ad_hoc: Overrides
+    merged: Overrides
+
+
+def choose_overrides(
+    tenant: Tenant,
+    workflow: Workflow,
+    variant_id: Any = None,
+    revision: int | None = None,
+    overrides: Any = None,
+) -> Choice:
+    ad_hoc = check_overrides(workflow, overrides)
+    if variant_id is None:
+        if revision is not None:
+            raise InvalidRequest("variant_revision needs a variant.")
+        return Choice(None, None, ad_hoc, ad_hoc)
+    variant = get_variant(tenant, variant_id)
+    if variant.workflow_id != workflow.pk:
+        raise InvalidRequest(
+            f"Variant '{variant.name}' belongs to {variant.workflow.name}, not {workflow.name}.",
+            {"variant": str(variant.pk)},
+        )
+    base = variant.overrides
+    if revision is not None and revision != variant.revision:
+        base = get_revision(variant, revision).overrides
+    merged = {step: dict(values) for step, values in base.items()}
+    for step, values in ad_hoc.items():
+        merged.setdefault(step, {}).update(values)
+    return Choice(variant, revision or variant.revision, ad_hoc, merged)
+
+
+def playground_run(
+    run: WorkflowRun, kind: str, choice: Choice, author: Author, **fields: Any
+) -> PlaygroundRun:
+    return PlaygroundRun(
+        run=run,
+        tenant_id=run.tenant_id,
+        kind=kind,
+        variant=choice.variant,
+        variant_name="" if choice.variant is None else choice.variant.name,
+        variant_revision=choice.revision,
+        overrides=choice.ad_hoc,
+        created_by=author.user,
+        created_by_name=author.name,
+        created_at=run.created_at,
+        **fields,
+    )
+
+
+def start_playground_run(
+    tenant: Tenant,
+    workflow_name: str,
+    input: Any,
+    author: Author,
+    *,
+    variant_id: Any = None,
+    revision: int | None = None,
+    overrides: Any = None,
+    additional_metadata: Any = None,
+) -> PlaygroundRun:
+    """Run the workflow with a variant and/or ad hoc overrides, recording which."""
+    workflow = workflow_named(tenant, workflow_name)
+    choice = choose_overrides(tenant, workflow, variant_id, revision, overrides)
+    with transaction.atomic():
+        [run] = trigger_workflow_runs(
+            tenant,
+            workflow_name,
+            [RunRequest(input, additional_metadata, choice.merged)],
+            trigger=PLAYGROUND_TRIGGER,
+        )
+        record = playground_run(run, PlaygroundRun.Kind.RUN, choice, author)
+        record.save(force_insert=True)
+    return record
+
+
+def replay(
+    tenant: Tenant,
+    source_run_id: Any,
+    author: Author,
+    *,
+    from_step: str | None = None,
+    input: Any = None,
+    variant_id: Any = None,
+    revision: int | None = None,
+    overrides: Any = None,
+) -> PlaygroundRun:
+    """Replay a past run, whole or from a step, with a variant and/or overrides (with
+    neither, with the source run's own overrides)."""
+    source = get_run(tenant, source_run_id)
+    choice = choose_overrides(tenant, source.workflow, variant_id, revision, overrides)
+    chosen = variant_id is not None or overrides is not None
+    with transaction.atomic():
+        run = replay_workflow_run(
+            tenant,
+            source.pk,
+            from_step=from_step,
+            input=input,
+            overrides=choice.merged if chosen else None,
+        )
+        record = playground_run(
+            run,
+            PlaygroundRun.Kind.REPLAY,
+            choice,
+            author,
+            source_run=source,
+            from_step=from_step or "",
+        )
+        record.save(force_insert=True)
+    return record
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    choice: Choice
+
+
+@dataclass(frozen=True)
+class Row:
+    title: str
+    source: WorkflowRun | None
+    input: dict[str, Any] | None
+
+
+def comparison_columns(
+    tenant: Tenant, workflow: Workflow, columns: Sequence[dict[str, Any]]
+) -> list[Column]:
+    """Each column is {"baseline": true}, {"variant": id, "revision"?} or
+    {"overrides": {...}}, with an optional "title"."""
+    chosen = []
+    for index, column in enumerate(columns):
+        if column.get("baseline"):
+            choice, title = Choice(None, None, {}, {}), "baseline"
+        elif column.get("variant") is not None:
+            choice = choose_overrides(tenant, workflow, column["variant"], column.get("revision"))
+            assert choice.variant is not None
+            title = f"{choice.variant.name} r{choice.revision}"
+        elif column.get("overrides") is not None:
+            choice = choose_overrides(tenant, workflow, overrides=column["overrides"])
+            title = f"overrides {index + 1}"
+        else:
+            raise InvalidRequest(
+                f"columns[{index}] must have baseline, variant or overrides.", {"column": index}
+            )
+        chosen.append(Column(column.get("title") or title, choice))
+    return chosen
+
+
+def comparison_rows(
+    tenant: Tenant, workflow: Workflow, rows: Sequence[dict[str, Any]], from_step: str | None
+) -> list[Row]:
+    """Each row is {"run": id} (a past run of the workflow) or {"input": {...}}, with
+    an optional "title"."""
+    chosen = []
+    for index, row in enumerate(rows):
+        if row.get("run") is not None:
+            source = get_run(tenant, row["run"])
+            if source.workflow_id != workflow.pk:
+                raise InvalidRequest(
+                    f"rows[{index}]: run {source.pk} is a run of {source.workflow.name}, "
+                    f"not {workflow.name}.",
+                    {"row": index},
+                )
+            chosen.append(Row(row.get("title") or f"run {str(source.pk)[:8]}", source, None))
+        elif row.get("input") is not None:
+            if from_step:
+                raise InvalidRequest(
+                    f"rows[{index}]: a custom input has no recorded outputs to start from "
+                    f"'{from_step}'; use past runs, or compare whole runs.",
+                    {"row": index},
+                )
+            if not isinstance(row["input"], dict):
+                raise InvalidRequest(f"rows[{index}]: input must be a JSON object.")
+            chosen.append(Row(row.get("title") or f"input {index + 1}", None, row["input"]))
+        else:
+            raise InvalidRequest(f"rows[{index}] must have run or input.", {"row": index})
+    return chosen
+
+
+def start_comparison(
+    tenant: Tenant,
+    workflow_name: str,
+    columns: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
+    author: Author,
+    *,
+    from_step: str | None = None,
+) -> Comparison:
+    """Start one run per (row, column), all at once in one transaction: past runs are
+    replayed (from `from_step` if given), custom inputs run from the start."""
+    workflow = workflow_named(tenant, workflow_name)
+    if not columns or not rows:
+        raise InvalidRequest("A comparison needs at least one column and one row.")
+    if len(columns) * len(rows) > MAX_CELLS:
+        raise InvalidRequest(
+            f"{len(rows)} rows x {len(columns)} columns is {len(rows) * len(columns)} runs; "
+            f"a comparison has at most {MAX_CELLS}.",
+            {"cells": len(rows) * len(columns), "max": MAX_CELLS},
+        )
+    chosen_columns = comparison_columns(tenant, workflow, columns)
+    chosen_rows = comparison_rows(tenant, workflow, rows, from_step)
+    comparison = Comparison(
+        tenant=tenant,
+        workflow=workflow,
+        columns=[
+            {
+                "title": column.title,
+                "variant": None if column.choice.variant is None else str(column.choice.variant.pk),
+                "variant_name": "" if column.choice.variant is None else column.choice.variant.name,
+                "revision": column.choice.revision,
+                "overrides": column.choice.merged,
+            }
+            for column in chosen_columns
+        ],
+        rows=[
+            {
+                "title": row.title,
+                "source_run": None if row.source is None else str(row.source.pk),
+                "input": row.input if row.source is None else row.source.input,
+            }
+            for row in chosen_rows
+        ],
+        from_step=from_step or "",
+        created_by=author.user,
+        created_by_name=author.name,
+    )
+    cells = []
+    with transaction.atomic():
+        comparison.save(force_insert=True)
+        fresh = [
+            (r, c)
+            for r, row in enumerate(chosen_rows)
+            for c in range(len(chosen_columns))
+            if row.source is None
+        ]
+        if fresh:
+            runs = trigger_workflow_runs(
+                tenant,
+                workflow_name,
+                [
+                    RunRequest(chosen_rows[r].input, None, chosen_columns[c].choice.merged)
+                    for r, c in fresh
+                ],
+                trigger=PLAYGROUND_TRIGGER,
+            )
+            for (r, c), run in zip(fresh, runs, strict=True):
+                cells.append(
+                    playground_run(
+                        run,
+                        PlaygroundRun.Kind.RUN,
+                        chosen_columns[c].choice,
+                        author,
+                        comparison=comparison,
+                        row=r,
+                        column=c,
+                    )
+                )
+        for r, row in enumerate(chosen_rows):
+            if row.source is None:
+                continue
+            for c, column in enumerate(chosen_columns):
+                run = replay_workflow_run(
+                    tenant, row.source.pk, from_step=from_step, overrides=column.choice.merged
+                )
+                cells.append(
+                    playground_run(
+                        run,
+                        PlaygroundRun.Kind.REPLAY,
+                        column.choice,
+                        author,
+                        comparison=comparison,
+                        row=r,
+                        column=c,
+                        source_run=row.source,
+                        from_step=from_step or "",
+                    )
+                )
+        PlaygroundRun.objects.bulk_create(cells)
+    return comparison

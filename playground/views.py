@@ -1,0 +1,307 @@
+"""The playground's REST resources: variables, variants and their revisions, runs,
+replays and comparisons. Reading needs any role; everything else the editor role."""
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hatchet.auth import caller_of, tenant_of
+from hatchet.models import Tenant
+from hatchet.views import JSONAPIView
+from playground import services
+from playground.models import Comparison, PlaygroundRun, Variable, VariableDefault, Variant
+from playground.outcomes import comparison_matrix
+from playground.serializers import (
+    ComparisonFilterSerializer,
+    ComparisonSerializer,
+    ComparisonSummarySerializer,
+    EditVariantSerializer,
+    NewComparisonSerializer,
+    NewPlaygroundRunSerializer,
+    NewVariantSerializer,
+    PlaygroundRunDetailSerializer,
+    PlaygroundRunFilterSerializer,
+    PlaygroundRunSerializer,
+    ReplaySerializer,
+    RestoreVariantSerializer,
+    VariableFilterSerializer,
+    VariableSerializer,
+    VariantFilterSerializer,
+    VariantRevisionSerializer,
+    VariantSerializer,
+)
+from workflows.views import run_details
+
+
+def author_of(request: Request) -> services.Author:
+    caller = caller_of(request)
+    if caller.token is not None:
+        return services.Author(None, f"token:{caller.token.name}")
+    return services.Author(request.user, request.user.get_username())
+
+
+def query(serializer_class: type, request: Request) -> dict[str, Any]:
+    """The validated query parameters, or a 400 naming the first bad one."""
+    params = serializer_class(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    return dict(params.validated_data)
+
+
+class VariableViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """Every variable the tenant's steps have exposed, filled from what runs record."""
+
+    queryset = Variable.objects.all()
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[Variable]:
+        history = VariableDefault.objects.select_related("version").order_by("first_seen_at", "id")
+        return (
+            super()
+            .get_queryset()
+            .filter(tenant=tenant_of(self.request))
+            .select_related("workflow")
+            .prefetch_related(Prefetch("history", queryset=history))
+            .order_by("workflow__name", "step", "name")
+        )
+
+    @extend_schema(parameters=[VariableFilterSerializer], responses=VariableSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        filters = query(VariableFilterSerializer, request)
+        variables = self.get_queryset()
+        if "workflow" in filters:
+            variables = variables.filter(workflow__name=filters["workflow"])
+        if "step" in filters:
+            variables = variables.filter(step=filters["step"])
+        page = self.paginate_queryset(variables)
+        return self.get_paginated_response(VariableSerializer(page, many=True).data)
+
+    @extend_schema(responses=VariableSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(VariableSerializer(self.get_object()).data)
+
+
+class VariantViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """Saved sets of overrides; every edit is a revision, and any can be restored."""
+
+    queryset = Variant.objects.all()
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[Variant]:
+        return (
+            super()
+            .get_queryset()
+            .filter(tenant=tenant_of(self.request))
+            .select_related("workflow")
+            .order_by("-updated_at", "id")
+        )
+
+    @extend_schema(parameters=[VariantFilterSerializer], responses=VariantSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        filters = query(VariantFilterSerializer, request)
+        variants = self.get_queryset()
+        if "workflow" in filters:
+            variants = variants.filter(workflow__name=filters["workflow"])
+        page = self.paginate_queryset(variants)
+        return self.get_paginated_response(VariantSerializer(page, many=True).data)
+
+    @extend_schema(request=NewVariantSerializer, responses={201: VariantSerializer})
+    def create(self, request: Request) -> Response:
+        body = NewVariantSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        variant = services.create_variant(
+            tenant_of(request),
+            data["workflow"],
+            data["name"],
+            data["overrides"],
+            author_of(request),
+            notes=data["notes"],
+        )
+        return Response(VariantSerializer(variant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=VariantSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(VariantSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=EditVariantSerializer,
+        responses=VariantSerializer,
+        description="Change the name, notes or overrides; a change makes a new revision.",
+    )
+    def partial_update(self, request: Request, pk: Any) -> Response:
+        body = EditVariantSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        variant = services.edit_variant(
+            tenant_of(request), pk, author_of(request), **body.validated_data
+        )
+        return Response(VariantSerializer(variant).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any) -> Response:
+        services.delete_variant(tenant_of(request), pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=VariantRevisionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def revisions(self, request: Request, pk: Any) -> Response:
+        """Every revision of the variant, newest first, with what each changed."""
+        variant = self.get_object()
+        page = self.paginate_queryset(variant.revisions.order_by("-number"))
+        return self.get_paginated_response(VariantRevisionSerializer(page, many=True).data)
+
+    @extend_schema(request=RestoreVariantSerializer, responses=VariantSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: Any) -> Response:
+        """Make a past revision current again, as a new revision."""
+        body = RestoreVariantSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        variant = services.restore_variant(
+            tenant_of(request), pk, body.validated_data["revision"], author_of(request)
+        )
+        return Response(VariantSerializer(variant).data)
+
+
+def playground_run_details(tenant: Tenant) -> QuerySet[PlaygroundRun]:
+    return PlaygroundRun.objects.filter(tenant=tenant).prefetch_related(
+        Prefetch("run", queryset=run_details(tenant)), "source_run"
+    )
+
+
+def run_detail_response(tenant: Tenant, record: PlaygroundRun) -> Response:
+    detail = playground_run_details(tenant).get(pk=record.pk)
+    return Response(PlaygroundRunDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
+
+
+class PlaygroundRunViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """Runs started from the playground, with the variant and revision each used."""
+
+    queryset = PlaygroundRun.objects.all()
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[PlaygroundRun]:
+        tenant = tenant_of(self.request)
+        if self.action == "retrieve":
+            return playground_run_details(tenant)
+        return (
+            super()
+            .get_queryset()
+            .filter(tenant=tenant)
+            .select_related("run__workflow")
+            .order_by("-created_at", "-run_id")
+        )
+
+    @extend_schema(
+        parameters=[PlaygroundRunFilterSerializer], responses=PlaygroundRunSerializer(many=True)
+    )
+    def list(self, request: Request) -> Response:
+        filters = query(PlaygroundRunFilterSerializer, request)
+        records = self.get_queryset()
+        if "workflow" in filters:
+            records = records.filter(run__workflow__name=filters.pop("workflow"))
+        records = records.filter(**filters)
+        page = self.paginate_queryset(records)
+        return self.get_paginated_response(PlaygroundRunSerializer(page, many=True).data)
+
+    @extend_schema(responses=PlaygroundRunDetailSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(PlaygroundRunDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=NewPlaygroundRunSerializer, responses={201: PlaygroundRunDetailSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        """Run a workflow with a variant (at its current or a past revision) and/or ad hoc
+        overrides laid over it."""
+        body = NewPlaygroundRunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        tenant = tenant_of(request)
+        record = services.start_playground_run(
+            tenant,
+            data["workflow"],
+            data.get("input"),
+            author_of(request),
+            variant_id=data.get("variant"),
+            revision=data.get("variant_revision"),
+            overrides=data.get("overrides"),
+            additional_metadata=data.get("additional_metadata"),
+        )
+        return run_detail_response(tenant, record)
+
+    @extend_schema(request=ReplaySerializer, responses={201: PlaygroundRunDetailSerializer})
+    @action(detail=False, methods=["post"])
+    def replay(self, request: Request) -> Response:
+        """Replay a past run, whole or from a step, with a variant and/or overrides (with
+        neither: with the source run's own). The answer links the source and, once the
+        replay has run, diffs each step's output against the source's."""
+        body = ReplaySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        tenant = tenant_of(request)
+        record = services.replay(
+            tenant,
+            data["source_run"],
+            author_of(request),
+            from_step=data.get("from_step"),
+            input=data.get("input"),
+            variant_id=data.get("variant"),
+            revision=data.get("variant_revision"),
+            overrides=data.get("overrides"),
+        )
+        return run_detail_response(tenant, record)
+
+
+class ComparisonViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """Variants (or the baseline) side by side over past runs or custom inputs."""
+
+    queryset = Comparison.objects.all()
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[Comparison]:
+        return (
+            super()
+            .get_queryset()
+            .filter(tenant=tenant_of(self.request))
+            .select_related("workflow")
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(
+        parameters=[ComparisonFilterSerializer], responses=ComparisonSummarySerializer(many=True)
+    )
+    def list(self, request: Request) -> Response:
+        filters = query(ComparisonFilterSerializer, request)
+        comparisons = self.get_queryset()
+        if "workflow" in filters:
+            comparisons = comparisons.filter(workflow__name=filters["workflow"])
+        page = self.paginate_queryset(comparisons)
+        return self.get_paginated_response(ComparisonSummarySerializer(page, many=True).data)
+
+    @extend_schema(responses=ComparisonSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(ComparisonSerializer(comparison_matrix(self.get_object())).data)
+
+    @extend_schema(request=NewComparisonSerializer, responses={201: ComparisonSerializer})
+    def create(self, request: Request) -> Response:
+        """Start every (row, column) run at once; the matrix answers at once and fills
+        in as runs finish (watch /ws/playground/compare/{id})."""
+        body = NewComparisonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        comparison = services.start_comparison(
+            tenant_of(request),
+            data["workflow"],
+            data["columns"],
+            data["rows"],
+            author_of(request),
+            from_step=data.get("from_step"),
+        )
+        return Response(
+            ComparisonSerializer(comparison_matrix(comparison)).data,
+            status=status.HTTP_201_CREATED,
+        )

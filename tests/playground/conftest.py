@@ -1,0 +1,104 @@
+"""Helpers of the playground tests: a three-step workflow whose steps expose
+variables, and a fake worker that reports what the SDK would record."""
+
+import uuid
+from typing import Any
+
+import pytest
+
+from hatchet.models import Tenant
+from playground.catalog import record_variables
+from playground.services import json_type_of
+from tests.conftest import definition
+from workflows.engine.definitions import register_workflow
+from workflows.engine.queue import Assignment, claim_queued_step_runs
+from workflows.engine.results import record_step_completed, record_step_started
+from workflows.engine.runs import trigger_workflow_run
+from workflows.models import StepRun, WorkflowRun, WorkflowVersion
+
+WORKFLOW = "Support"
+STEPS = [
+    {"name": "classify", "parents": []},
+    {"name": "draft", "parents": ["classify"]},
+    {"name": "review", "parents": ["draft"]},
+]
+# What each step exposes by default: {step: {name: default}}.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "classify": {"labels": ["billing", "bug"]},
+    "draft": {"system_prompt": "You are kind.", "temperature": 0.3, "max_words": 80},
+    "review": {"strict": False},
+}
+
+
+def register_support(tenant: Tenant, **fields: Any) -> WorkflowVersion:
+    version, _ = register_workflow(tenant, definition(WORKFLOW, STEPS, **fields))
+    return version
+
+
+def records(step: str, overrides: dict[str, Any], defaults: dict[str, Any] | None = None) -> list:
+    """The playground records the SDK sends for `step`."""
+    defaults = DEFAULTS[step] if defaults is None else defaults
+    return [
+        {
+            "name": name,
+            "default": default,
+            "value": overrides.get(name, default),
+            "type": json_type_of(default),
+            "call_site": {"path": "support.py", "line": 10 + index, "function": step},
+        }
+        for index, (name, default) in enumerate(defaults.items())
+    ]
+
+
+@pytest.fixture
+def source(tenant: Tenant) -> WorkflowRun:
+    """A finished customer interaction: Support ran once on a real ticket."""
+    register_support(tenant)
+    run = trigger_workflow_run(tenant, "Support", {"ticket": "Where is my refund?"})
+    PlaygroundWorker(tenant).run_all()
+    return run
+
+
+class PlaygroundWorker:
+    """Claims step runs and completes them with the records the SDK would send."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self.id = uuid.uuid4()
+
+    def claim(self, step: str) -> list[Assignment]:
+        return claim_queued_step_runs(
+            tenant_id=self.tenant.id,
+            worker_id=self.id,
+            worker_name="fake",
+            actions=[f"{WORKFLOW}:{step}"],
+            slots=100,
+        )
+
+    def complete(
+        self,
+        assignment: Assignment,
+        output: Any,
+        *,
+        defaults: dict[str, Any] | None = None,
+        usage: dict[str, Any] | None = None,
+    ) -> StepRun:
+        ref = (self.tenant.id, assignment.step_run_id, assignment.attempt, self.id)
+        assert record_step_started(*ref)
+        playground = records(assignment.step, assignment.overrides, defaults)
+        assert record_step_completed(*ref, output, playground, usage)
+        # The engine announces after commit, which tests inside a transaction never
+        # reach; the catalog's subscriber is called as the announcement would.
+        record_variables([assignment.step_run_id])
+        return StepRun.objects.get(pk=assignment.step_run_id)
+
+    def run_step(self, step: str, **fields: Any) -> list[StepRun]:
+        """Complete every queued run of `step`; each outputs the overrides it got."""
+        return [
+            self.complete(a, {"step": step, "used": a.overrides}, **fields)
+            for a in self.claim(step)
+        ]
+
+    def run_all(self) -> None:
+        for step in ("classify", "draft", "review"):
+            self.run_step(step)
