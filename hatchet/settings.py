@@ -176,9 +176,9 @@ HATCHET_ASSIGN_START_TIMEOUT = env_float("HATCHET_ASSIGN_START_TIMEOUT", 15.0)
 HATCHET_MAX_REQUEUES = int(os.environ.get("HATCHET_MAX_REQUEUES", 5))
 # Seconds between passes of the periodic engine work (timeouts, dead workers).
 HATCHET_TICK_INTERVAL = env_float("HATCHET_TICK_INTERVAL", 1.0)
-# The in-process ticker runs in the server unless Celery beat drives the engine.
 # Most events one push may carry (POST /api/v1/events with {"events": [...]}).
 HATCHET_MAX_EVENTS_PER_BATCH = int(os.environ.get("HATCHET_MAX_EVENTS_PER_BATCH", 1000))
+# The in-process ticker runs in the server unless Celery beat drives the engine.
 HATCHET_IN_PROCESS_TICKER = env_bool("HATCHET_IN_PROCESS_TICKER", not REDIS_URL)
 # Threads per server process for the database work of worker sockets and dispatch.
 HATCHET_DB_THREADS = int(os.environ.get("HATCHET_DB_THREADS", 4))
@@ -198,6 +198,9 @@ LOGGING = {
     },
 }
 
+# Celery beat drives the periodic engine work in production: crons and schedules due,
+# deadlines passed and dead workers. A tick not taken up within a few intervals
+# expires rather than piling up behind a stopped worker (the next one does its work).
 CELERY_BEAT_SCHEDULE = {
     "fire-triggers": {
         "task": "hatchet.fire_triggers",
@@ -210,6 +213,3 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": max(5 * HATCHET_TICK_INTERVAL, 2.0)},
     },
 }
-# Celery beat drives the periodic engine work in production: crons and schedules due,
-# deadlines passed and dead workers. A tick not taken up within a few intervals
-# expires rather than piling up behind a stopped worker (the next one does its work).
