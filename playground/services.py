@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hatchet.models import Tenant
-from hatchet.sdk.context import _json_type as json_type_name
+from hatchet.sdk.context import json_type_name
 from playground.models import Comparison, PlaygroundRun, Variable, Variant, VariantRevision
 from workflows.engine.errors import Conflict, InvalidRequest, NotFound
 from workflows.engine.replays import replay_workflow_run

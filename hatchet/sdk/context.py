@@ -125,7 +125,7 @@ class Context:
         """Return the run's override for `name`, else `default`, and record the call site."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"a playground name must be a non-empty string, not {name!r}")
-        json_type = _json_type(default)
+        json_type = json_type_name(default)
         # A snapshot, so that mutating a list or dict default later does not change the record.
         default_snapshot = json.loads(json.dumps(default, allow_nan=False))
         value = self._overrides.get(name, default)
@@ -217,7 +217,7 @@ class Context:
             self._send(message)
 
 
-def _json_type(value: object) -> str:
+def json_type_name(value: object) -> str:
     # bool before int: True is an int in Python but a boolean in JSON.
     if isinstance(value, bool):
         return "boolean"
