@@ -28,7 +28,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 types: setup
-	$(VENV)/bin/mypy hatchet workflows workers playground examples tests
+	$(VENV)/bin/mypy hatchet workflows workers playground examples tests bench
 
 test-embedded: setup
 	$(EMBEDDED) $(PY) -m pytest -m "not browser" -p no:cacheprovider
