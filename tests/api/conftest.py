@@ -33,8 +33,9 @@ def start_run(tenant: Tenant, name: str = "Chain", **fields: Any) -> WorkflowRun
     return trigger_workflow_run(tenant, name, {"ticket": 1}, **fields)
 
 
-class FakeWorker:
-    """Claims and reports step runs the way the worker consumer does."""
+class ScriptedWorker:
+    """Claims and reports step runs through the real engine functions, in the order the
+    worker socket would; the tests choose when each step starts and ends."""
 
     def __init__(self, tenant: Tenant, name: str = "w1") -> None:
         self.tenant = tenant

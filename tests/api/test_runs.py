@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import FakeWorker, member_client, register, start_run
+from tests.api.conftest import ScriptedWorker, member_client, register, start_run
 from workflows.models import StepRun, WorkflowRun, WorkflowRunStatus
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +143,7 @@ def test_another_tenant_sees_no_runs(tenant: Tenant, other_api: APIClient) -> No
 def test_the_detail_shows_step_runs_with_their_attempts(api: APIClient, tenant: Tenant) -> None:
     register(tenant, steps=[{"name": "a", "retries": 1}, {"name": "b", "parents": ["a"]}])
     run = start_run(tenant, additional_metadata={"user": "u1"})
-    worker = FakeWorker(tenant, name="box-1")
+    worker = ScriptedWorker(tenant, name="box-1")
     worker.fail("Chain:a", "rate limited")
     StepRun.objects.filter(action="Chain:a").update(available_at=NOON)
     a = worker.complete("Chain:a", {"draft": "Hello"})
@@ -200,7 +200,7 @@ def test_the_detail_costs_the_same_queries_for_1_step_or_5(api: APIClient, tenan
     register(tenant, "Five", steps=[{"name": f"s{i}"} for i in range(5)])
     one = start_run(tenant, "One")
     five = start_run(tenant, "Five")
-    worker = FakeWorker(tenant)
+    worker = ScriptedWorker(tenant)
     worker.start("One:a")
     for i in range(5):
         worker.start(f"Five:s{i}")
@@ -237,7 +237,7 @@ def test_cancelling_stops_every_open_step_run(api: APIClient, tenant: Tenant) ->
         ],
     )
     run = start_run(tenant)
-    worker = FakeWorker(tenant)
+    worker = ScriptedWorker(tenant)
     worker.complete("Chain:done", "ok")
     worker.start("Chain:running")
 
@@ -263,7 +263,7 @@ def test_cancelling_stops_every_open_step_run(api: APIClient, tenant: Tenant) ->
 def test_cancelling_a_finished_run_changes_nothing(api: APIClient, tenant: Tenant) -> None:
     register(tenant, steps=[{"name": "a"}])
     run = start_run(tenant)
-    FakeWorker(tenant).complete("Chain:a", 1)
+    ScriptedWorker(tenant).complete("Chain:a", 1)
 
     response = api.post(f"/api/v1/runs/{run.id}/cancel")
 

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import FakeWorker, register, start_run
+from tests.api.conftest import ScriptedWorker, register, start_run
 from workflows.engine.results import append_step_run_line
 from workflows.models import StepRun
 
@@ -15,7 +15,7 @@ def step_run_with_two_attempts(tenant: Tenant) -> StepRun:
     """Attempt 1 logged twice and streamed "Hel" + "lo"; attempt 2 logged and streamed once."""
     register(tenant, steps=[{"name": "a", "retries": 1}])
     start_run(tenant)
-    worker = FakeWorker(tenant)
+    worker = ScriptedWorker(tenant)
     step_run = worker.fail("Chain:a", "boom")
     for seq, text in enumerate(["starting", "calling the model"]):
         append_step_run_line(tenant.id, step_run.id, 1, "log", seq, text, level="INFO")

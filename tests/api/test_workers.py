@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import FakeWorker, register, start_run
+from tests.api.conftest import ScriptedWorker, register, start_run
 from workers.models import Worker
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def make_worker(tenant: Tenant, name: str = "box-1", slots: int = 2) -> Worker:
 
 def hold_step_runs(worker: Worker, count: int) -> None:
     register(worker.tenant, steps=[{"name": "a"}])
-    fake = FakeWorker(worker.tenant, worker.name)
+    fake = ScriptedWorker(worker.tenant, worker.name)
     fake.id = worker.id
     for _ in range(count):
         start_run(worker.tenant)
