@@ -227,6 +227,24 @@ class TriggerRunSerializer(StrictSerializer):
     )
 
 
+class ReplayRunSerializer(StrictSerializer):
+    from_step = serializers.CharField(
+        required=False,
+        help_text="Run from this step; the steps before it reuse the source run's outputs.",
+    )
+    input = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="A new input (whole replays only); the source run's input by default.",
+    )
+    additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
+    overrides = serializers.DictField(
+        child=serializers.DictField(child=serializers.JSONField()),
+        required=False,
+        help_text="Playground values by step name; the source run's overrides by default.",
+    )
+
+
 MAX_BULK_RUNS = 1000
 
 

@@ -18,6 +18,7 @@ from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_
 from workflows.engine.definitions import register_workflow
 from workflows.engine.errors import InvalidRequest
 from workflows.engine.events import push_event, push_events, replay_event
+from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     RunRequest,
     cancel_workflow_run,
@@ -51,6 +52,7 @@ from workflows.serializers import (
     PushedEventsSerializer,
     PushEventsSerializer,
     RegisteredWorkflowSerializer,
+    ReplayRunSerializer,
     RescheduleSerializer,
     RunDetailSerializer,
     RunFilterSerializer,
@@ -200,6 +202,17 @@ class RunViewSet(JSONAPIView, viewsets.GenericViewSet):
         tenant = tenant_of(request)
         run = cancel_workflow_run(tenant, pk)
         return run_detail_response(tenant, run, status.HTTP_200_OK)
+
+    @extend_schema(request=ReplayRunSerializer, responses={201: RunDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: Any) -> Response:
+        """A new run made from this one: whole, or from a step whose ancestors reuse this
+        run's recorded outputs."""
+        body = ReplayRunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tenant = tenant_of(request)
+        run = replay_workflow_run(tenant, pk, **body.validated_data)
+        return run_detail_response(tenant, run, status.HTTP_201_CREATED)
 
 
 class StepRunLinesView(JSONAPIView, generics.GenericAPIView):

@@ -321,3 +321,39 @@ def test_bulk_trigger_is_all_or_nothing_and_bounded(api: APIClient, tenant: Tena
     assert "1000" in too_many.json()["error"]["message"]
     assert empty.status_code == 400
     assert not WorkflowRun.objects.exists()
+
+
+def test_replay_from_a_step_reuses_the_outputs_before_it(api: APIClient, tenant: Tenant) -> None:
+    register(tenant)
+    source = start_run(tenant)
+    worker = ScriptedWorker(tenant)
+    worker.complete("Chain:a", {"drafted": True})
+    worker.complete("Chain:b", "b-out")
+
+    response = api.post(f"/api/v1/runs/{source.id}/replay", {"from_step": "b"}, format="json")
+
+    assert response.status_code == 201
+    replay = response.json()
+    assert replay["id"] != str(source.id)
+    assert replay["input"] == {"ticket": 1}
+    steps = {s["step"]: (s["status"], s["output"]) for s in replay["step_runs"]}
+    assert steps == {
+        "a": ("SUCCEEDED", {"drafted": True}),
+        "b": ("QUEUED", None),
+        "c": ("PENDING", None),
+    }
+
+
+def test_replay_refuses_unknown_steps_and_other_tenants_runs(
+    api: APIClient, other_api: APIClient, tenant: Tenant
+) -> None:
+    register(tenant)
+    source = start_run(tenant)
+
+    unknown = api.post(f"/api/v1/runs/{source.id}/replay", {"from_step": "z"}, format="json")
+    foreign = other_api.post(f"/api/v1/runs/{source.id}/replay", {}, format="json")
+
+    assert unknown.status_code == 400
+    assert "z" in unknown.json()["error"]["message"]
+    assert foreign.status_code == 404
+    assert WorkflowRun.objects.count() == 1
