@@ -12,6 +12,8 @@ import contextlib
 import json
 import logging
 import threading
+import uuid
+from collections.abc import Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -22,11 +24,14 @@ from workflows.signals import StepStop, step_runs_queued, step_runs_stopped
 logger = logging.getLogger(__name__)
 
 PUBSUB_CHANNEL = "hatchet:dispatch"
+# Tells a process its own messages apart from those of other processes.
+SENDER = uuid.uuid4().hex
 
 
 class WorkerConnection(Protocol):
     worker_id: UUID
     draining: bool
+    actions: list[str]
 
     def request_fill(self) -> None: ...
 
@@ -47,6 +52,8 @@ class Dispatcher:
         self.connections: dict[UUID, WorkerConnection] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self.wake_event: asyncio.Event | None = None
+        # Actions whose queues gained work since the last pass; None means all.
+        self.woken_actions: set[str] | None = set()
         self.loop_thread: int | None = None
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -70,14 +77,23 @@ class Dispatcher:
         if self.connections.get(connection.worker_id) is connection:
             del self.connections[connection.worker_id]
 
-    def wake(self) -> None:
-        """Safe from any thread; a no-op in a process that serves no sockets."""
+    def wake(self, actions: Iterable[str] | None = None) -> None:
+        """Have the workers serving `actions` (all, if None) claim; safe from any thread,
+        a no-op in a process that serves no sockets."""
         if self.loop is None or self.wake_event is None:
             return
         if self.is_loop_thread():
-            self.wake_event.set()
+            self.note_wake(actions)
         else:
-            self.loop.call_soon_threadsafe(self.wake_event.set)
+            self.loop.call_soon_threadsafe(self.note_wake, actions)
+
+    def note_wake(self, actions: Iterable[str] | None) -> None:
+        assert self.wake_event is not None
+        if actions is None or self.woken_actions is None:
+            self.woken_actions = None
+        else:
+            self.woken_actions.update(actions)
+        self.wake_event.set()
 
     def is_loop_thread(self) -> bool:
         return self.loop_thread == threading.get_ident()
@@ -101,9 +117,12 @@ class Dispatcher:
                 await asyncio.wait_for(
                     self.wake_event.wait(), settings.HATCHET_DISPATCH_POLL_INTERVAL
                 )
+            # A timeout (no wake-up) looks at every worker's queue.
+            woken = self.woken_actions if self.wake_event.is_set() else None
             self.wake_event.clear()
+            self.woken_actions = set()
             for connection in list(self.connections.values()):
-                if not connection.draining:
+                if not connection.draining and (woken is None or woken & set(connection.actions)):
                     connection.request_fill()
 
     async def listen_forever(self) -> None:
@@ -124,8 +143,10 @@ class Dispatcher:
                 await asyncio.sleep(1)
 
     def on_published(self, message: dict[str, Any]) -> None:
+        if message.get("sender") == SENDER:
+            return  # this process acted on it when it published it
         if message["kind"] == "wake":
-            self.wake()
+            self.wake(message.get("actions"))
         elif message["kind"] == "stop":
             self.deliver_stop(
                 StepStop(
@@ -151,14 +172,14 @@ def publish(message: dict[str, Any]) -> None:
 
         _publisher = redis.Redis.from_url(settings.REDIS_URL)
     try:
-        _publisher.publish(PUBSUB_CHANNEL, json.dumps(message))
+        _publisher.publish(PUBSUB_CHANNEL, json.dumps({**message, "sender": SENDER}))
     except Exception:
         # The periodic look at the queue picks up what a lost wake-up leaves behind.
         logger.warning("could not publish a dispatch message", exc_info=True)
 
 
 def on_step_runs_queued(sender: Any, actions: set[str], **kwargs: Any) -> None:
-    dispatcher.wake()
+    dispatcher.wake(actions)
     publish({"kind": "wake", "actions": sorted(actions)})
 
 
