@@ -256,6 +256,7 @@ def report_of(message: Message) -> results.Report | results.Line:
         traceback=str(message.get("traceback") or ""),
         retryable=bool(message.get("retryable", True)),
         handed_back=bool(message.get("handed_back", False)),
+        timed_out=bool(message.get("timed_out", False)),
         increment_seconds=increment,
     )
 

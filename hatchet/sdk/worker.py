@@ -64,6 +64,7 @@ class _StepRun:
     context: Context
     holds_slot: bool = True
     handed_back: bool = False
+    timed_out: bool = False
     deadline: float | None = None
     timer: asyncio.TimerHandle | None = None
     task: "asyncio.Task[None] | None" = None
@@ -463,9 +464,12 @@ class Worker:
         try:
             output = await function(run.context)
         except asyncio.CancelledError:
-            # Cancelled for a timeout, step.cancel or hand-back: no result is owed.
+            # Cancelled for a timeout, step.cancel or hand-back: only a timeout is
+            # reported, so the server need not wait for its own clock to notice.
             run.context._mark_finished()
             self._release(run)
+            if run.timed_out and not run.handed_back:
+                self._enqueue(_timed_out(run))
             raise
         except Exception as exc:
             self._finish(run, None, exc)
@@ -476,6 +480,10 @@ class Worker:
         run.context._mark_finished()
         self._release(run)
         if run.handed_back:
+            return
+        if run.timed_out:
+            # Whatever a step returns after its deadline, it timed out.
+            self._enqueue(_timed_out(run))
             return
         if error is not None:
             self._enqueue(
@@ -513,6 +521,7 @@ class Worker:
         if remaining > 0:  # refresh_timeout moved the deadline
             run.timer = self._loop.call_later(remaining, self._check_deadline, run)
         else:
+            run.timed_out = True
             self._cancel(run, "timed_out")
 
     def _extend_deadline(self, run: _StepRun, seconds: float) -> None:
@@ -612,6 +621,10 @@ def _failed(run: _StepRun, error: str, trace: str, retryable: bool) -> dict[str,
         "traceback": trace[-_MAX_ERROR_CHARS:],
         "retryable": retryable,
     }
+
+
+def _timed_out(run: _StepRun) -> dict[str, Any]:
+    return {**_failed(run, "timed out", "", True), "timed_out": True}
 
 
 def _hand_back(run: _StepRun, reason: str) -> dict[str, Any]:

@@ -169,7 +169,7 @@ def test_the_same_assignment_twice_runs_once():
     assert [m["type"] for m in sent(run_worker(body))] == ["step.started"]
 
 
-def test_local_timeout_cancels_an_async_step_and_frees_its_slot():
+def test_local_timeout_cancels_an_async_step_frees_its_slot_and_reports_it():
     async def body(worker):
         worker._handle(assignment("sleepy", timeout=0.05))
         context = worker._runs[("sr-1", 1)].context
@@ -177,7 +177,9 @@ def test_local_timeout_cancels_an_async_step_and_frees_its_slot():
         assert worker._slots_in_use() == 0
         await until(lambda: not worker._runs)
 
-    assert [m["type"] for m in sent(run_worker(body))] == ["step.started"]
+    started, failed = sent(run_worker(body))
+    assert started["type"] == "step.started"
+    assert (failed["type"], failed["timed_out"], failed["attempt"]) == ("step.failed", True, 1)
 
 
 def test_step_cancel_frees_a_sync_slot_but_its_late_result_is_still_sent():

@@ -321,3 +321,22 @@ def test_a_result_after_the_deadline_loses_to_the_timeout(tenant: Tenant) -> Non
     assert (step_run.status, step_run.output) == ("TIMED_OUT", None)
     run.refresh_from_db()
     assert run.status == "FAILED"
+
+
+def test_a_worker_reporting_its_own_timeout_times_the_attempt_out(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only", "timeout": "1s"}]))
+    run = trigger_workflow_run(tenant, "One", {})
+    [a] = claim(tenant, ["One:only"])
+    results.record_step_started(tenant.id, a.step_run_id, 1, WORKER)
+
+    [applied] = results.apply_reports(
+        tenant.id,
+        WORKER,
+        [results.Report(results.FAILED, a.step_run_id, 1, error="timed out", timed_out=True)],
+    )
+
+    step_run = StepRun.objects.get(pk=a.step_run_id)
+    assert applied
+    assert (step_run.status, step_run.error) == ("TIMED_OUT", "timed out after 1s")
+    run.refresh_from_db()
+    assert run.status == "FAILED"

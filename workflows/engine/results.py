@@ -45,6 +45,7 @@ class Report:
     traceback: str = ""
     retryable: bool = True
     handed_back: bool = False
+    timed_out: bool = False
     increment_seconds: float = 0.0
 
 
@@ -75,8 +76,11 @@ def apply_report(locked: LockedRuns, report: Report, worker_id: UUID) -> bool:
         step_run.deadline = locked.now + timedelta(seconds=report.increment_seconds)
         locked.changed(step_run)
         return True
-    if is_past_deadline(step_run, locked.now):
-        # The deadline, not the tick that notices it, decides: a late result loses.
+    if is_past_deadline(step_run, locked.now) or (
+        report.timed_out and step_run.status == StepRunStatus.RUNNING
+    ):
+        # The deadline decides, not the tick that notices it: a late result loses, and
+        # a worker whose own clock stopped the step reports the timeout itself.
         time_out_running_step_run(locked, step_run)
     elif report.kind == COMPLETED:
         start_run(locked, locked.run_of(step_run))
