@@ -18,12 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import redis
 
 from bench.celery_app import configure, noop
 from bench.database import Database
 from bench.processes import ROOT, BenchError, Processes, child_pids, peak_rss_mb, wait_until
+from hatchet.livestack import (
+    create_fresh_database,
+    drop_database,
+    free_port,
+    sibling_database_url,
+)
 from hatchet.sdk import Hatchet
 
 SERVER_START_TIMEOUT = 60.0
@@ -34,18 +39,6 @@ SERVER_SETTINGS = {
     "HATCHET_LOG_LEVEL": "WARNING",
     "PYTHONUNBUFFERED": "1",
 }
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def admin_url(url: str) -> str:
-    return url.rsplit("/", 1)[0] + "/postgres"
 
 
 class HatchetStack:
@@ -64,7 +57,7 @@ class HatchetStack:
         self.env.update(SERVER_SETTINGS, HATCHET_DATA_DIR=str(self.data_dir))
         self.database_url: str | None = None
         if backend == "services":
-            self.database_url = f"{postgres_url.rsplit('/', 1)[0]}/hatchet_bench_{os.getpid()}"
+            self.database_url = sibling_database_url(postgres_url, f"hatchet_bench_{os.getpid()}")
             self.env.update(DATABASE_URL=self.database_url, REDIS_URL=redis_url)
         else:
             self.env.pop("DATABASE_URL", None)
@@ -76,7 +69,7 @@ class HatchetStack:
 
     def start(self) -> None:
         if self.database_url is not None:
-            self._create_postgres_database()
+            create_fresh_database(self.database_url)
         self._manage("migrate", "--verbosity", "0")
         self.token = self._manage(
             "create_api_token", "--tenant", "bench", "--create-tenant"
@@ -107,9 +100,7 @@ class HatchetStack:
         if self.database is not None:
             self.database.close()
         if self.database_url is not None:
-            with psycopg.connect(admin_url(self.database_url), autocommit=True) as conn:
-                name = self.database_url.rsplit("/", 1)[1]
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(self.database_url)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     @property
@@ -181,13 +172,6 @@ class HatchetStack:
             return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
-
-    def _create_postgres_database(self) -> None:
-        assert self.database_url is not None
-        name = self.database_url.rsplit("/", 1)[1]
-        with psycopg.connect(admin_url(self.database_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
 
     def _manage(self, *args: str) -> str:
         result = subprocess.run(

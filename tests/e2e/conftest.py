@@ -3,7 +3,6 @@ suite runs with: SQLite + in-memory without DATABASE_URL, PostgreSQL + Redis wit
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,10 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import redis
 
+from hatchet.livestack import (
+    create_fresh_database,
+    drop_database,
+    free_port,
+    sibling_database_url,
+)
 from hatchet.sdk import Hatchet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,26 +37,11 @@ E2E_SETTINGS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def fresh_postgres_url(base_url: str) -> str:
     """A new empty database beside the one DATABASE_URL names."""
-    name = f"hatchet_e2e_{os.getpid()}"
-    admin_url = base_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return base_url.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_postgres(url: str) -> None:
-    admin_url, name = url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = sibling_database_url(base_url, f"hatchet_e2e_{os.getpid()}")
+    create_fresh_database(url)
+    return url
 
 
 class LiveServer:
@@ -140,7 +129,7 @@ def hatchet_server() -> Iterator[LiveServer]:
     yield server
     server.stop()
     if database_url:
-        drop_postgres(env["DATABASE_URL"])
+        drop_database(env["DATABASE_URL"])
 
 
 @pytest.fixture
