@@ -96,3 +96,43 @@ def test_each_malformed_message_gets_its_error_and_the_socket_stays_open(
     assert httpx.get(f"{hatchet_server.url}/healthz").status_code == 200
     start_worker("after-bad-input", slots=1)
     assert hatchet_server.client().admin.run_workflow("Quick", {"seconds": 0}).result(timeout=20)
+
+
+def test_another_tenants_step_run_is_unknown_to_a_worker(hatchet_server: LiveServer) -> None:
+    other_token = hatchet_server.manage(
+        "create_api_token", "--tenant", "e2e-other", "--create-tenant"
+    ).strip()
+
+    async def scenario() -> dict[str, Any]:
+        owner = await worker_socket(hatchet_server, ["FanOut:start"])
+        await asyncio.to_thread(hatchet_server.client().admin.run_workflow, "FanOut", {"n": 1})
+        while (assign := json.loads(await asyncio.wait_for(owner.recv(), 20)))["type"] != (
+            "step.assign"
+        ):
+            pass
+        async with websockets.connect(
+            hatchet_server.url.replace("http", "ws") + "/ws/worker",
+            additional_headers={"Authorization": f"Bearer {other_token}"},
+        ) as intruder:
+            await intruder.send(
+                json.dumps({"type": "register", "name": "intruder", "actions": [], "slots": 1})
+            )
+            await intruder.recv()
+            reply = await reply_to(
+                intruder,
+                json.dumps(
+                    {
+                        "type": "step.completed",
+                        "id": "steal",
+                        "step_run_id": assign["step_run_id"],
+                        "attempt": assign["attempt"],
+                        "output": {"stolen": True},
+                    }
+                ),
+            )
+        await owner.close()
+        return reply
+
+    reply = asyncio.run(scenario())
+
+    assert (reply["type"], reply["code"], reply["id"]) == ("error", "unknown_step_run", "steal")
