@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from playground.consumers import ComparisonConsumer
+from playground.consumers import ComparisonConsumer, PullRequestConsumer
 from workers.consumers import WorkerConsumer
 from workflows.consumers import RunConsumer
 
@@ -12,5 +12,9 @@ websocket_urlpatterns = [
     re_path(
         r"^ws/playground/compare/(?P<comparison_id>[0-9a-fA-F-]{36})$",
         ComparisonConsumer.as_asgi(),
+    ),
+    re_path(
+        r"^ws/playground/pull-requests/(?P<request_id>[0-9a-fA-F-]{36})$",
+        PullRequestConsumer.as_asgi(),
     ),
 ]

@@ -184,6 +184,22 @@ HATCHET_IN_PROCESS_TICKER = env_bool("HATCHET_IN_PROCESS_TICKER", not REDIS_URL)
 HATCHET_DB_THREADS = int(os.environ.get("HATCHET_DB_THREADS", 4))
 # Seconds a dispatcher waits for a wake-up before looking at the queue anyway.
 HATCHET_DISPATCH_POLL_INTERVAL = env_float("HATCHET_DISPATCH_POLL_INTERVAL", 1.0)
+# Where the dashboard and API are reached from outside; pull requests link back to it.
+HATCHET_PUBLIC_URL = os.environ.get("HATCHET_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
+# GitHub, for pull requests from the playground: the API base (GitHub Enterprise:
+# https://host/api/v3), the token used when a tenant's connection stores none, and the
+# key that encrypts stored tokens and webhook secrets (derived from SECRET_KEY unless set).
+GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
+HATCHET_ENCRYPTION_KEY = os.environ.get("HATCHET_ENCRYPTION_KEY", "") or SECRET_KEY
+# Attempts at a pull request when GitHub fails transiently (5xx, rate limits), and the
+# longest wait between two, in seconds.
+HATCHET_GITHUB_MAX_ATTEMPTS = int(os.environ.get("HATCHET_GITHUB_MAX_ATTEMPTS", 5))
+HATCHET_GITHUB_MAX_RETRY_DELAY = env_float("HATCHET_GITHUB_MAX_RETRY_DELAY", 300.0)
+# Seconds between two writes to GitHub, as GitHub asks of integrations.
+HATCHET_GITHUB_WRITE_INTERVAL = env_float("HATCHET_GITHUB_WRITE_INTERVAL", 1.0)
+# Seconds between looks at open pull requests (merged? closed?), beside the webhook.
+HATCHET_GITHUB_REFRESH_INTERVAL = env_float("HATCHET_GITHUB_REFRESH_INTERVAL", 300.0)
 
 LOGGING = {
     "version": 1,
@@ -211,5 +227,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hatchet.engine_tick",
         "schedule": HATCHET_TICK_INTERVAL,
         "options": {"expires": max(5 * HATCHET_TICK_INTERVAL, 2.0)},
+    },
+    # The fallback to GitHub's webhook for the state of opened pull requests.
+    "refresh-pull-requests": {
+        "task": "playground.refresh_pull_requests",
+        "schedule": HATCHET_GITHUB_REFRESH_INTERVAL,
+        "options": {"expires": HATCHET_GITHUB_REFRESH_INTERVAL},
     },
 }

@@ -1,6 +1,7 @@
 """The periodic engine work (crons and schedules due, deadlines, dead workers), one
-pass of it, and the in-process loop that drives it in the embedded mode (Celery beat
-or `manage.py run_engine` drive it elsewhere)."""
+pass of it, and the in-process loops that drive it and the refresh of the
+playground's pull requests in the embedded mode (Celery beat or `manage.py
+run_engine` drive them elsewhere)."""
 
 import asyncio
 import logging
@@ -10,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from playground.github import refresh_pull_request_states
 from workers.registry import reap_dead_workers
 from workflows.engine.crons import fire_due_crons
 from workflows.engine.maintenance import run_deadlines
@@ -55,6 +57,21 @@ async def tick_forever(interval: float | None = None) -> None:
         await asyncio.sleep(interval)
 
 
+async def refresh_pull_requests_forever(interval: float | None = None) -> None:
+    """The fallback to GitHub's webhook: the state of opened pull requests."""
+    interval = interval or settings.HATCHET_GITHUB_REFRESH_INTERVAL
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            updated = await sync_to_async(refresh_pull_request_states, thread_sensitive=False)()
+            if updated:
+                logger.info("pull requests refreshed: %d changed state", updated)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("refreshing pull requests failed")
+
+
 _started: list[Any] = []
 
 
@@ -62,4 +79,6 @@ def start_in_process_ticker() -> None:
     """Start the loop once in this process, if the settings ask for it."""
     if _started or not settings.HATCHET_IN_PROCESS_TICKER:
         return
-    _started.append(asyncio.get_running_loop().create_task(tick_forever()))
+    loop = asyncio.get_running_loop()
+    _started.append(loop.create_task(tick_forever()))
+    _started.append(loop.create_task(refresh_pull_requests_forever()))

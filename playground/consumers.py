@@ -13,9 +13,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
-from playground.models import Comparison, PlaygroundRun
+from playground.github import pull_request_group
+from playground.models import Comparison, PlaygroundRun, PullRequestRequest
 from playground.outcomes import comparison_cells, comparison_matrix
-from playground.serializers import CellSerializer, ComparisonSerializer
+from playground.serializers import CellSerializer, ComparisonSerializer, PullRequestSerializer
 from workflows.live import run_group
 from workflows.models import WORKFLOW_RUN_TERMINAL, StepRun, StepRunStatus
 
@@ -71,7 +72,19 @@ def cell_message(comparison: Comparison, run_id: str) -> dict[str, Any]:
     return {"type": "cell", "cell": CellSerializer(cell).data}
 
 
-class ComparisonConsumer(AsyncWebsocketConsumer):
+class SendingConsumer(AsyncWebsocketConsumer):
+    """A socket that only sends JSON."""
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.send_json(
+            {"type": "error", "code": "read_only", "message": "This socket only sends."}
+        )
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message, cls=DjangoJSONEncoder))
+
+
+class ComparisonConsumer(SendingConsumer):
     watched: Watched | None = None
     finished: set[str]
 
@@ -100,14 +113,6 @@ class ComparisonConsumer(AsyncWebsocketConsumer):
         if self.watched is not None:
             for run_id in self.watched.cells:
                 await self.channel_layer.group_discard(run_group(run_id), self.channel_name)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        await self.send_json(
-            {"type": "error", "code": "read_only", "message": "This socket only sends."}
-        )
-
-    async def send_json(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message, cls=DjangoJSONEncoder))
 
     async def run_updates(self, event: dict[str, Any]) -> None:
         for update in event["updates"]:
@@ -169,3 +174,48 @@ class ComparisonConsumer(AsyncWebsocketConsumer):
 
 def cell_place(cell: Cell) -> dict[str, Any]:
     return {"row": cell.row, "column": cell.column, "run_id": cell.run_id}
+
+
+def pull_request_snapshot(tenant_id: Any, request_id: str) -> dict[str, Any] | None:
+    pull_request = (
+        PullRequestRequest.objects.filter(tenant_id=tenant_id, pk=request_id)
+        .select_related("workflow")
+        .first()
+    )
+    if pull_request is None:
+        return None
+    return {
+        "type": "pull_request.snapshot",
+        "pull_request": PullRequestSerializer(pull_request).data,
+    }
+
+
+class PullRequestConsumer(SendingConsumer):
+    """A pull request: a snapshot, then its state each time it changes (queued,
+    running, opened with its URL or failed with the reason; then open, merged or
+    closed on GitHub)."""
+
+    group: str | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        caller = self.scope.get("caller")
+        if caller is None:
+            await self.close(code=UNAUTHORIZED)
+            return
+        request_id = self.scope["url_route"]["kwargs"]["request_id"]
+        # Join before the snapshot so no change falls between the two.
+        self.group = pull_request_group(request_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        snapshot = await database_sync_to_async(pull_request_snapshot)(caller.tenant.id, request_id)
+        if snapshot is None:
+            await self.close(code=NOT_FOUND)
+            return
+        await self.send_json(snapshot)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def pull_request_changed(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])

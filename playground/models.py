@@ -2,6 +2,7 @@
 overrides) with their revisions, and the runs, replays and comparisons made here."""
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -189,3 +190,100 @@ class PlaygroundRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.run_id}"
+
+
+class GitHubConnection(models.Model):
+    """The repository a tenant's pull requests go to. The token and the webhook secret
+    are stored encrypted (playground.github) and never shown."""
+
+    tenant = models.OneToOneField(
+        Tenant, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    repository = models.CharField(max_length=200)  # owner/name
+    base_branch = models.CharField(max_length=200, default="main")
+    # Call sites are relative to the worker's project root: strip this prefix from
+    # them, then add that one, to get paths in the repository.
+    strip_prefix = models.CharField(max_length=500, blank=True, default="")
+    add_prefix = models.CharField(max_length=500, blank=True, default="")
+    token_ciphertext = models.TextField(blank=True, default="")
+    webhook_secret_ciphertext = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.base_branch}"
+
+
+class PullRequestState(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    OPENED = "opened"
+    FAILED = "failed"
+
+
+class PullState(models.TextChoices):
+    """The pull request's own state on GitHub, once opened."""
+
+    OPEN = "open"
+    MERGED = "merged"
+    CLOSED = "closed"
+
+
+class PullRequestRequest(models.Model):
+    """One "Open pull request" click: a variant at a revision, written into the code
+    on a branch of its own, and the pull request that came of it."""
+
+    State = PullRequestState
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(
+        Variant, null=True, blank=True, on_delete=models.SET_NULL, related_name="pull_requests"
+    )
+    variant_name = models.CharField(max_length=200)
+    revision = models.PositiveIntegerField()
+    # The variant's overrides at that revision, {step: {name: value}}.
+    overrides = models.JSONField(default=dict)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    reason = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    branch = models.CharField(max_length=250, blank=True, default="")
+    commit_sha = models.CharField(max_length=64, blank=True, default="")
+    # [{step, name, path, old, new}] as written into the code.
+    changes = models.JSONField(default=list)
+    pr_number = models.PositiveIntegerField(null=True, blank=True)
+    pr_url = models.CharField(max_length=500, blank=True, default="")
+    pr_state = models.CharField(max_length=8, choices=PullState.choices, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="pull_request_created"),
+            models.Index(fields=["tenant", "pr_number"], name="pull_request_number"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"pull request {self.id} ({self.state})"
+
+    def as_message(self) -> dict[str, Any]:
+        """The request's state as the socket sends it when it changes."""
+        return {
+            "type": "pull_request.state",
+            "id": str(self.id),
+            "state": self.state,
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "branch": self.branch,
+            "commit_sha": self.commit_sha,
+            "pr_number": self.pr_number,
+            "pr_url": self.pr_url,
+            "pr_state": self.pr_state,
+            "updated_at": self.updated_at.isoformat(),
+        }

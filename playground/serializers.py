@@ -2,13 +2,17 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import TextChoices
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from playground.github import token_source
 from playground.models import (
+    GitHubConnection,
     PlaygroundRun,
     PlaygroundRunKind,
+    PullRequestRequest,
     Variable,
     VariableDefault,
     Variant,
@@ -343,3 +347,116 @@ class ComparisonSerializer(serializers.Serializer):
 
 class ComparisonFilterSerializer(serializers.Serializer):
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
+
+
+class PullRequestChangeSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    name = serializers.CharField()
+    path = serializers.CharField(help_text="The file in the repository.")
+    old = serializers.JSONField(help_text="The default in code before.")
+    new = serializers.JSONField()
+
+
+class PullRequestSerializer(serializers.ModelSerializer):
+    workflow = serializers.CharField(source="workflow.name")
+    changes = PullRequestChangeSerializer(many=True)
+    created_by = serializers.CharField(source="created_by_name")
+
+    class Meta:
+        model = PullRequestRequest
+        fields = [
+            "id",
+            "workflow",
+            "variant",
+            "variant_name",
+            "revision",
+            "state",
+            "reason",
+            "attempts",
+            "branch",
+            "commit_sha",
+            "changes",
+            "pr_number",
+            "pr_url",
+            "pr_state",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "opened_at",
+        ]
+
+
+class PullRequestFilterSerializer(serializers.Serializer):
+    variant = serializers.UUIDField(required=False)
+
+
+class NewPullRequestSerializer(StrictSerializer):
+    variant = serializers.UUIDField()
+    revision = serializers.IntegerField(
+        min_value=1, required=False, help_text="A past revision; the current one if absent."
+    )
+
+
+class GitHubConnectionSerializer(serializers.ModelSerializer):
+    has_token = serializers.SerializerMethodField()
+    token_source = serializers.SerializerMethodField(
+        help_text="stored (on the connection), environment (GITHUB_TOKEN) or none."
+    )
+    has_webhook_secret = serializers.SerializerMethodField()
+    api_url = serializers.SerializerMethodField(help_text="GITHUB_API_URL.")
+
+    class Meta:
+        model = GitHubConnection
+        fields = [
+            "repository",
+            "base_branch",
+            "strip_prefix",
+            "add_prefix",
+            "has_token",
+            "token_source",
+            "has_webhook_secret",
+            "api_url",
+            "updated_at",
+        ]
+
+    def get_has_token(self, connection: GitHubConnection) -> bool:
+        return self.get_token_source(connection) != "none"
+
+    def get_token_source(self, connection: GitHubConnection) -> str:
+        return token_source(connection)
+
+    def get_has_webhook_secret(self, connection: GitHubConnection) -> bool:
+        return bool(connection.webhook_secret_ciphertext)
+
+    def get_api_url(self, connection: GitHubConnection) -> str:
+        return str(settings.GITHUB_API_URL)
+
+
+class EditGitHubConnectionSerializer(StrictSerializer):
+    repository = serializers.CharField(max_length=200, help_text="owner/name")
+    base_branch = serializers.CharField(max_length=200, default="main")
+    strip_prefix = serializers.CharField(
+        max_length=500,
+        allow_blank=True,
+        default="",
+        help_text="Removed from the start of the call-site paths the workers report.",
+    )
+    add_prefix = serializers.CharField(
+        max_length=500,
+        allow_blank=True,
+        default="",
+        help_text="Then put in front of them, to make the path in the repository.",
+    )
+    token = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text='Stored encrypted and never shown; absent keeps the stored one, "" removes '
+        "it (GITHUB_TOKEN is used then).",
+    )
+    webhook_secret = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="The secret of the repository's webhook, which signs its deliveries.",
+    )

@@ -1,10 +1,14 @@
 """Routes of the playground resources (under /api/v1/playground/)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from playground.views import (
     ComparisonViewSet,
+    GitHubConnectionView,
+    GitHubWebhookView,
     PlaygroundRunViewSet,
+    PullRequestViewSet,
     VariableViewSet,
     VariantViewSet,
 )
@@ -14,5 +18,10 @@ router.register("variables", VariableViewSet, basename="playground-variable")
 router.register("variants", VariantViewSet, basename="playground-variant")
 router.register("runs", PlaygroundRunViewSet, basename="playground-run")
 router.register("compare", ComparisonViewSet, basename="playground-comparison")
+router.register("pull-requests", PullRequestViewSet, basename="playground-pull-request")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("github-connection", GitHubConnectionView.as_view(), name="playground-github-connection"),
+    path("github/webhook", GitHubWebhookView.as_view(), name="playground-github-webhook"),
+]

@@ -3,30 +3,45 @@ replays and comparisons. Reading needs any role; everything else the editor role
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from hatchet.api import error_response
 from hatchet.auth import caller_of, tenant_of
-from hatchet.models import Tenant
+from hatchet.models import Role, Tenant
 from hatchet.views import JSONAPIView
-from playground import services
-from playground.models import Comparison, PlaygroundRun, Variable, VariableDefault, Variant
+from playground import github, services, tasks
+from playground.models import (
+    Comparison,
+    PlaygroundRun,
+    PullRequestRequest,
+    Variable,
+    VariableDefault,
+    Variant,
+)
 from playground.outcomes import comparison_matrix
 from playground.serializers import (
     ComparisonFilterSerializer,
     ComparisonSerializer,
     ComparisonSummarySerializer,
+    EditGitHubConnectionSerializer,
     EditVariantSerializer,
+    GitHubConnectionSerializer,
     NewComparisonSerializer,
     NewPlaygroundRunSerializer,
+    NewPullRequestSerializer,
     NewVariantSerializer,
     PlaygroundRunDetailSerializer,
     PlaygroundRunFilterSerializer,
     PlaygroundRunSerializer,
+    PullRequestFilterSerializer,
+    PullRequestSerializer,
     ReplaySerializer,
     RestoreVariantSerializer,
     VariableFilterSerializer,
@@ -305,3 +320,101 @@ class ComparisonViewSet(JSONAPIView, viewsets.GenericViewSet):
             ComparisonSerializer(comparison_matrix(comparison)).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class PullRequestViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """Pull requests that write a variant's values into the code. Opening one needs
+    the editor role; the GitHub work runs in the background (watch
+    /ws/playground/pull-requests/{id})."""
+
+    queryset = PullRequestRequest.objects.all()
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[PullRequestRequest]:
+        return (
+            super()
+            .get_queryset()
+            .filter(tenant=tenant_of(self.request))
+            .select_related("workflow")
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(
+        parameters=[PullRequestFilterSerializer], responses=PullRequestSerializer(many=True)
+    )
+    def list(self, request: Request) -> Response:
+        filters = query(PullRequestFilterSerializer, request)
+        pull_requests = self.get_queryset().filter(**filters)
+        page = self.paginate_queryset(pull_requests)
+        return self.get_paginated_response(PullRequestSerializer(page, many=True).data)
+
+    @extend_schema(responses=PullRequestSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(PullRequestSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=NewPullRequestSerializer,
+        responses={201: PullRequestSerializer, 200: PullRequestSerializer},
+        description="Queue a pull request for the variant; while one for the same revision "
+        "is on its way, that one is answered (200).",
+    )
+    def create(self, request: Request) -> Response:
+        body = NewPullRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pull_request, is_new = github.request_pull_request(
+            tenant_of(request),
+            body.validated_data["variant"],
+            author_of(request),
+            body.validated_data.get("revision"),
+        )
+        if is_new:
+            request_id = str(pull_request.pk)
+            transaction.on_commit(lambda: tasks.open_pull_request.delay(request_id))
+            # Eager (embedded) Celery has done the work by now.
+            pull_request.refresh_from_db()
+        return Response(
+            PullRequestSerializer(pull_request).data,
+            status=status.HTTP_201_CREATED if is_new else status.HTTP_200_OK,
+        )
+
+
+class GitHubConnectionView(JSONAPIView):
+    """The repository the tenant's pull requests go to (admins only). The token is
+    stored encrypted and never shown."""
+
+    required_role = Role.ADMIN
+
+    @extend_schema(responses=GitHubConnectionSerializer)
+    def get(self, request: Request) -> Response:
+        connection = github.connection_for(tenant_of(request))
+        return Response(GitHubConnectionSerializer(connection).data)
+
+    @extend_schema(request=EditGitHubConnectionSerializer, responses=GitHubConnectionSerializer)
+    def put(self, request: Request) -> Response:
+        body = EditGitHubConnectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        connection = github.save_connection(tenant_of(request), **body.validated_data)
+        return Response(GitHubConnectionSerializer(connection).data)
+
+
+class GitHubWebhookView(APIView):
+    """GitHub's webhook deliveries; believed only when signed (X-Hub-Signature-256)
+    with the webhook secret of a connection to the repository they name."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("WebhookAnswer", {"updated": serializers.IntegerField()}),
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            updated = github.handle_webhook(
+                request.body,
+                request.headers.get("X-Hub-Signature-256", ""),
+                request.headers.get("X-GitHub-Event", ""),
+            )
+        except github.BadSignature as refused:
+            return error_response(status.HTTP_401_UNAUTHORIZED, "bad_signature", str(refused))
+        return Response({"updated": updated})

@@ -1,15 +1,21 @@
 """Helpers of the playground tests: a three-step workflow whose steps expose
-variables, and a fake worker that reports what the SDK would record."""
+variables, a fake worker that reports what the SDK would record, and a loopback
+GitHub for the pull requests."""
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hatchet.models import Tenant
 from playground.catalog import record_variables
+from playground.github import save_connection
+from playground.models import GitHubConnection
 from playground.services import json_type_of
 from tests.conftest import definition
+from tests.github_server import GitRepository, LoopbackGitHub
 from workflows.engine.definitions import register_workflow
 from workflows.engine.queue import Assignment, claim_queued_step_runs
 from workflows.engine.results import record_step_completed, record_step_started
@@ -102,3 +108,58 @@ class PlaygroundWorker:
     def run_all(self) -> None:
         for step in ("classify", "draft", "review"):
             self.run_step(step)
+
+
+GITHUB_TOKEN = "ghp_loopbackSecretToken1234567890"
+
+
+@pytest.fixture
+def github(tmp_path: Path, settings: Any) -> Iterator[LoopbackGitHub]:
+    """A loopback GitHub with the repository acme/app, that GITHUB_API_URL points at."""
+    server = LoopbackGitHub(tmp_path, token=GITHUB_TOKEN).start()
+    settings.GITHUB_API_URL = server.url
+    settings.GITHUB_TOKEN = ""
+    settings.HATCHET_GITHUB_WRITE_INTERVAL = 0
+    yield server
+    server.stop()
+
+
+# The code the catalog's call sites point into: records() puts draft's variables at
+# lines 10 to 12 of support.py.
+SUPPORT_PY = '''"""Support replies."""
+
+from hatchet.sdk import Context, Hatchet
+
+hatchet = Hatchet()
+
+
+class Support:
+    def draft(self, context: Context) -> dict:
+        system = context.playground("system_prompt", "You are kind.")  # the voice
+        temperature = context.playground("temperature", 0.3)
+        max_words = context.playground("max_words", 80)  # hard limit
+        return {"system": system, "temperature": temperature, "max_words": max_words}
+
+    def classify(self, context: Context) -> dict:
+        # Labels the router knows.
+        labels = context.playground("labels", ["billing", "bug"])
+        return {"labels": labels}
+'''
+WEBHOOK_SECRET = "webhook-secret-for-tests"
+
+
+def connect(tenant: Tenant, github: LoopbackGitHub, **fields: Any) -> GitHubConnection:
+    values = {
+        "repository": github.full_name,
+        "base_branch": "main",
+        "token": GITHUB_TOKEN,
+        "webhook_secret": WEBHOOK_SECRET,
+        **fields,
+    }
+    return save_connection(tenant, **values)
+
+
+@pytest.fixture
+def repo(github: LoopbackGitHub) -> GitRepository:
+    github.repo.commit_files("main", {"support.py": SUPPORT_PY, "README.md": "# app\n"})
+    return github.repo

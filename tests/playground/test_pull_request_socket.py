@@ -1,0 +1,78 @@
+"""The pull request socket: a snapshot, then each state the request goes through."""
+
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from hatchet.asgi import router
+from hatchet.models import APIToken, Tenant
+from playground.github import request_pull_request
+from playground.services import Author
+from tests.api.conftest import member_client
+from tests.github_server import GitRepository, LoopbackGitHub
+from tests.playground.conftest import connect
+from tests.playground.test_pull_requests import BRIEF, create_variant, run_task
+from workflows.models import WorkflowRun
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_socket_shows_the_request_go_from_queued_to_opened(
+    tenant: Tenant, source: WorkflowRun, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    connect(tenant, github)
+    editor = member_client(tenant, "editor", username="eve")
+    variant = create_variant(editor, BRIEF)
+    # Queued without its task (which the API's click would run at once: Celery is
+    # eager here), so that the socket sees it go.
+    request, _ = request_pull_request(tenant, variant, Author(None, "eve"))
+    request_id = str(request.pk)
+    _, secret = APIToken.issue(tenant, "socket")
+    received: list[dict[str, Any]] = []
+
+    async def watch() -> None:
+        socket = WebsocketCommunicator(
+            router,
+            f"/ws/playground/pull-requests/{request_id}",
+            headers=[(b"authorization", f"Bearer {secret}".encode())],
+        )
+        connected, _ = await socket.connect()
+        assert connected
+        received.append(await socket.receive_json_from(timeout=5))
+        await database_sync_to_async(run_task)(request_id)
+        while received[-1].get("state") not in ("opened", "failed"):
+            received.append(await socket.receive_json_from(timeout=5))
+        await socket.disconnect()
+
+    async_to_sync(watch)()
+
+    snapshot, *changes = received
+    assert (snapshot["type"], snapshot["pull_request"]["state"]) == (
+        "pull_request.snapshot",
+        "queued",
+    )
+    assert [(m["type"], m["state"]) for m in changes] == [
+        ("pull_request.state", "running"),
+        ("pull_request.state", "opened"),
+    ]
+    assert changes[-1]["pr_url"] == "https://github.example/acme/app/pull/1"
+    assert changes[-1]["pr_state"] == "open"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_socket_refuses_strangers_and_unknown_requests(tenant: Tenant) -> None:
+    _, secret = APIToken.issue(tenant, "socket")
+
+    async def close_code(path: str, headers: list[tuple[bytes, bytes]]) -> Any:
+        socket = WebsocketCommunicator(router, path, headers=headers)
+        await socket.connect()
+        closed = await socket.receive_output(timeout=5)
+        await socket.disconnect()
+        return closed.get("code")
+
+    path = "/ws/playground/pull-requests/00000000-0000-0000-0000-000000000000"
+    assert async_to_sync(close_code)(path, []) == 4401
+    auth = [(b"authorization", f"Bearer {secret}".encode())]
+    assert async_to_sync(close_code)(path, auth) == 4404

@@ -1,0 +1,569 @@
+"""Pull requests from the playground, against a loopback GitHub backed by a real git
+repository: the branch holds one commit with exactly the expected change, opening
+again updates it, GitHub's failures are retried or reported, and the pull request's
+later state arrives by webhook or refresh."""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from hatchet.models import Tenant
+from playground import github as flow
+from playground.models import GitHubConnection, PullRequestRequest, Variable
+from playground.tasks import open_pull_request
+from tests.api.conftest import member_client
+from tests.github_server import GitRepository, LoopbackGitHub
+from tests.playground.conftest import GITHUB_TOKEN, SUPPORT_PY, WEBHOOK_SECRET, connect
+from workflows.models import WorkflowRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor(tenant: Tenant, source: WorkflowRun, github: LoopbackGitHub, repo: Any) -> APIClient:
+    """An editor of a tenant whose Support workflow ran once, connected to acme/app."""
+    connect(tenant, github)
+    return member_client(tenant, "editor", username="eve")
+
+
+def create_variant(api: APIClient, overrides: dict[str, Any], name: str = "brief") -> str:
+    answer = api.post(
+        "/api/v1/playground/variants",
+        {"workflow": "Support", "name": name, "overrides": overrides},
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+    return str(answer.json()["id"])
+
+
+def click(api: APIClient, variant_id: str) -> Any:
+    return api.post("/api/v1/playground/pull-requests", {"variant": variant_id}, format="json")
+
+
+def run_task(request_id: Any) -> PullRequestRequest:
+    open_pull_request.apply(args=(str(request_id),))
+    return PullRequestRequest.objects.get(pk=request_id)
+
+
+def changed_lines(diff: str) -> list[str]:
+    return [
+        line
+        for line in diff.splitlines()
+        if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+    ]
+
+
+BRIEF = {"draft": {"system_prompt": "Be brief.\nSign as Ada.", "temperature": 0.7}}
+BRIEF_LINES = [
+    '-        system = context.playground("system_prompt", "You are kind.")  # the voice',
+    '-        temperature = context.playground("temperature", 0.3)',
+    '+        system = context.playground("system_prompt", """Be brief.',
+    '+Sign as Ada.""")  # the voice',
+    '+        temperature = context.playground("temperature", 0.7)',
+]
+
+
+def test_a_variant_becomes_one_commit_on_its_own_branch_and_a_pull_request(
+    editor: APIClient, source: WorkflowRun, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    variant = create_variant(editor, BRIEF)
+    tried = editor.post(
+        "/api/v1/playground/runs/replay",
+        {"source_run": str(source.pk), "variant": variant},
+        format="json",
+    ).json()["run_id"]
+    main = repo.head("main")
+
+    answer = click(editor, variant)
+    assert answer.status_code == 201
+    assert (answer.json()["state"], answer.json()["variant_name"]) == ("queued", "brief")
+    request = run_task(answer.json()["id"])
+
+    assert (request.state, request.reason, request.attempts) == ("opened", "", 1)
+    assert request.branch == f"hatchet/playground/brief-{variant.replace('-', '')[:8]}"
+    assert repo.commits_between("main", request.branch) == [request.commit_sha]
+    assert repo.parents_of(request.commit_sha) == [main]
+    assert changed_lines(repo.diff("main", request.branch)) == BRIEF_LINES
+    assert (
+        repo.file_at(request.branch, "support.py")
+        == SUPPORT_PY.replace('"You are kind.")', '"""Be brief.\nSign as Ada.""")')
+        .replace("0.3)", "0.7)")
+        .encode()
+    )
+    assert repo.message_of(request.commit_sha) == (
+        "Playground: variant 'brief' r1\n\n"
+        '- draft.system_prompt: "You are kind." -> "Be brief.\\nSign as Ada."\n'
+        "- draft.temperature: 0.3 -> 0.7"
+    )
+    [pull] = github.pulls.values()
+    assert (pull.number, pull.head, pull.base) == (request.pr_number, request.branch, "main")
+    assert pull.title == "Playground: draft.system_prompt, draft.temperature from variant 'brief'"
+    assert (
+        '| `draft.system_prompt` | `support.py` | "You are kind." | "Be brief.\\nSign as Ada." |'
+        in pull.body
+    )
+    assert "| `draft.temperature` | `support.py` | 0.3 | 0.7 |" in pull.body
+    assert f"(http://127.0.0.1:8080/api/v1/playground/runs/{tried}): " in pull.body
+    assert all(line in pull.body for line in BRIEF_LINES)
+
+    shown = editor.get(f"/api/v1/playground/pull-requests/{request.pk}").json()
+    assert (shown["state"], shown["pr_state"], shown["pr_number"]) == ("opened", "open", 1)
+    assert shown["pr_url"] == "https://github.example/acme/app/pull/1"
+    assert shown["changes"] == [
+        {
+            "step": "draft",
+            "name": "system_prompt",
+            "path": "support.py",
+            "old": "You are kind.",
+            "new": "Be brief.\nSign as Ada.",
+        },
+        {"step": "draft", "name": "temperature", "path": "support.py", "old": 0.3, "new": 0.7},
+    ]
+
+
+def test_opening_again_updates_the_branch_and_the_pull_request(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    variant = create_variant(editor, BRIEF)
+    first = run_task(click(editor, variant).json()["id"])
+    # Meanwhile the code moved on, and so did the variant.
+    main = repo.commit_files("main", {"README.md": "# app\n\nNow with docs.\n"})
+    editor.patch(
+        f"/api/v1/playground/variants/{variant}",
+        {"overrides": {"draft": {"temperature": 0.9, "max_words": 120}}},
+        format="json",
+    )
+
+    second = run_task(click(editor, variant).json()["id"])
+
+    assert second.state == "opened"
+    assert (second.branch, second.pr_number) == (first.branch, first.pr_number)
+    assert repo.commits_between("main", second.branch) == [second.commit_sha]
+    assert repo.parents_of(second.commit_sha) == [main]
+    assert changed_lines(repo.diff("main", second.branch)) == [
+        '-        temperature = context.playground("temperature", 0.3)',
+        '-        max_words = context.playground("max_words", 80)  # hard limit',
+        '+        temperature = context.playground("temperature", 0.9)',
+        '+        max_words = context.playground("max_words", 120)  # hard limit',
+    ]
+    [pull] = github.pulls.values()
+    assert pull.title == "Playground: draft.max_words, draft.temperature from variant 'brief'"
+    assert "| `draft.temperature` | `support.py` | 0.3 | 0.9 |" in pull.body
+    assert github.count("POST", "/repos/acme/app/pulls") == 1
+    assert github.count("PATCH", "/repos/acme/app/pulls/1") == 1
+
+
+def test_duplicate_clicks_give_one_request_and_one_pull_request(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    variant = create_variant(editor, BRIEF)
+    first, second = click(editor, variant), click(editor, variant)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+
+    run_task(first.json()["id"])
+    run_task(first.json()["id"])  # the task delivered twice
+
+    assert PullRequestRequest.objects.count() == 1
+    assert list(github.pulls) == [1]
+    assert github.count("POST", "/repos/acme/app/git/commits") == 1
+    assert repo.branches() == sorted(["main", PullRequestRequest.objects.get().branch])
+
+
+def test_a_request_another_delivery_is_working_on_is_left_alone_until_stale(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    request_id = click(editor, create_variant(editor, BRIEF)).json()["id"]
+    PullRequestRequest.objects.filter(pk=request_id).update(state="running", attempts=1)
+
+    assert flow.work_on_pull_request(request_id, attempt=1) is None
+    assert github.requests == []
+
+    # Its worker died an hour ago: the next delivery takes it back, and a click that
+    # came meanwhile would have made a new request.
+    PullRequestRequest.objects.filter(pk=request_id).update(
+        updated_at=timezone.now() - timedelta(hours=1)
+    )
+    assert flow.work_on_pull_request(request_id, attempt=1) is None
+    assert PullRequestRequest.objects.get(pk=request_id).state == "opened"
+    assert list(github.pulls) == [1]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "how"),
+    [
+        ("POST", "/repos/acme/app/git/commits", "502"),
+        ("GET", "/repos/acme/app/contents/support.py", "rate limit"),
+        ("POST", "/repos/acme/app/pulls", "503"),
+    ],
+)
+def test_transient_failures_are_retried(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, method: str, path: str, how: str
+) -> None:
+    if how == "rate limit":
+        github.rate_limit(method, path, reset_in=30, times=2)
+    else:
+        github.fail(method, path, int(how), times=2)
+    variant = create_variant(editor, BRIEF)
+
+    request = run_task(click(editor, variant).json()["id"])
+
+    assert (request.state, request.attempts) == ("opened", 3)
+    assert github.count(method, path) == 3
+    assert list(github.pulls) == [1]
+    assert repo.commits_between("main", request.branch) == [request.commit_sha]
+    assert changed_lines(repo.diff("main", request.branch)) == BRIEF_LINES
+
+
+def test_a_rate_limit_waits_for_its_reset_time_capped(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, settings: Any
+) -> None:
+    variant = create_variant(editor, BRIEF)
+    request_id = click(editor, variant).json()["id"]
+    github.rate_limit("GET", "/repos/acme/app/contents/support.py", reset_in=40)
+
+    delay = flow.work_on_pull_request(request_id, attempt=1)
+
+    assert delay is not None and 39 <= delay <= 42
+    request = PullRequestRequest.objects.get(pk=request_id)
+    assert request.state == "queued"
+    assert request.reason.startswith(
+        "GitHub's rate limit was reached while reading support.py at main; it resets in "
+    )
+    assert request.reason.endswith(f"trying again in {delay:.0f} s (attempt 1 of 5).")
+
+    settings.HATCHET_GITHUB_MAX_RETRY_DELAY = 60
+    github.rate_limit("GET", "/repos/acme/app/contents/support.py", reset_in=3600)
+    assert flow.work_on_pull_request(request_id, attempt=2) == 60
+    assert flow.work_on_pull_request(request_id, attempt=3) is None
+    assert PullRequestRequest.objects.get(pk=request_id).state == "opened"
+
+
+def test_transient_failures_give_up_after_the_last_attempt_having_written_nothing(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    github.fail("GET", "/repos/acme/app/git/ref/heads/main", 500, times=10)
+    variant = create_variant(editor, BRIEF)
+
+    request = run_task(click(editor, variant).json()["id"])
+
+    assert (request.state, request.attempts) == ("failed", 5)
+    assert request.reason == (
+        "GitHub failed (500 Server Error) while reading the branch main; gave up after 5 attempts."
+    )
+    assert github.count("GET", "/repos/acme/app/git/ref/heads/main") == 5
+    assert repo.branches() == ["main"]
+
+
+@pytest.mark.parametrize(
+    ("case", "method", "path", "reason"),
+    [
+        (
+            "401",
+            "GET",
+            "/repos/acme/app",
+            "GitHub refused the token (401 Bad credentials) while opening the repository "
+            "acme/app: store a valid token on the connection or set GITHUB_TOKEN.",
+        ),
+        (
+            "403",
+            "POST",
+            "/repos/acme/app/git/blobs",
+            "GitHub denied access (403 Resource not accessible by integration) while writing "
+            "the commit for hatchet/playground/brief-",
+        ),
+        (
+            "404",
+            "GET",
+            "/repos/acme/gone",
+            "GitHub found nothing (404) while opening the repository acme/gone: check the "
+            "repository, the branch, the path mapping, and that the token can see the "
+            "repository.",
+        ),
+        (
+            "422",
+            "POST",
+            "/repos/acme/app/pulls",
+            "GitHub rejected the request (422 Validation Failed) while opening the pull "
+            "request from hatchet/playground/brief-",
+        ),
+    ],
+)
+def test_permanent_failures_are_reported_at_once(
+    tenant: Tenant,
+    editor: APIClient,
+    github: LoopbackGitHub,
+    repo: GitRepository,
+    case: str,
+    method: str,
+    path: str,
+    reason: str,
+) -> None:
+    if case == "401":
+        connect(tenant, github, token="ghp_revokedToken000")
+    elif case == "404":
+        connect(tenant, github, repository="acme/gone")
+    else:
+        github.fail(
+            method,
+            path,
+            int(case),
+            5,
+            message={"403": "Resource not accessible by integration", "422": "Validation Failed"}[
+                case
+            ],
+        )
+    variant = create_variant(editor, BRIEF)
+
+    request = run_task(click(editor, variant).json()["id"])
+
+    assert (request.state, request.attempts) == ("failed", 1)
+    assert request.reason.startswith(reason), request.reason
+    assert "ghp_" not in request.reason
+    assert github.count(method, path) == 1
+    assert github.requests[-1] == (method, path)
+
+
+def test_a_refused_rewrite_fails_with_the_variable_and_writes_nothing(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    repo.commit_files(
+        "main",
+        {"support.py": SUPPORT_PY.replace('"You are kind.")', 'f"You are {TONE}.")')},
+    )
+    variant = create_variant(editor, BRIEF)
+
+    request = run_task(click(editor, variant).json()["id"])
+
+    assert (request.state, request.attempts) == ("failed", 1)
+    assert request.reason == (
+        "Cannot rewrite the default of 'system_prompt': its default f\"You are {TONE}.\" is "
+        "an f-string, computed when the step runs; make it a plain string to edit it from "
+        "the playground."
+    )
+    assert github.count("POST", ".*") + github.count("PATCH", ".*") == 0
+    assert repo.branches() == ["main"]
+
+
+def test_call_site_paths_are_mapped_into_the_repository(
+    tenant: Tenant, editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    repo.commit_files("main", {"src/app/support.py": SUPPORT_PY})
+    Variable.objects.filter(step="draft").update(
+        call_site={"path": "services/support.py", "line": 10, "function": "draft"}
+    )
+    connect(tenant, github, strip_prefix="services/", add_prefix="/src/app")
+    variant = create_variant(editor, {"draft": {"system_prompt": "Hi."}})
+
+    request = run_task(click(editor, variant).json()["id"])
+
+    assert request.state == "opened", request.reason
+    assert changed_lines(repo.diff("main", request.branch)) == [
+        '-        system = context.playground("system_prompt", "You are kind.")  # the voice',
+        '+        system = context.playground("system_prompt", "Hi.")  # the voice',
+    ]
+    assert "+++ b/src/app/support.py" in repo.diff("main", request.branch)
+
+
+def test_a_call_site_outside_the_project_root_is_refused(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    Variable.objects.filter(step="draft").update(
+        call_site={"path": "/usr/lib/site.py", "line": 10, "function": "draft"}
+    )
+    variant = create_variant(editor, {"draft": {"system_prompt": "Hi."}})
+
+    request = run_task(click(editor, variant).json()["id"])
+
+    assert request.state == "failed"
+    assert request.reason.startswith(
+        "Cannot rewrite the default of 'system_prompt': its call site '/usr/lib/site.py' is "
+        "outside the worker's project root"
+    )
+
+
+def signed(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver(event: dict[str, Any], signature: str | None, body: bytes | None = None) -> Any:
+    body = json.dumps(event).encode() if body is None else body
+    headers: dict[str, Any] = {"HTTP_X_GITHUB_EVENT": "pull_request"}
+    if signature is not None:
+        headers["HTTP_X_HUB_SIGNATURE_256"] = signature
+    return APIClient().post(
+        "/api/v1/playground/github/webhook", body, content_type="application/json", **headers
+    )
+
+
+def pull_event(number: int, state: str, merged: bool) -> dict[str, Any]:
+    return {
+        "action": "closed",
+        "repository": {"full_name": "acme/app"},
+        "pull_request": {"number": number, "state": state, "merged": merged},
+    }
+
+
+def test_the_webhook_records_a_merge_when_signed_and_refuses_it_otherwise(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, other_tenant: Tenant
+) -> None:
+    request = run_task(click(editor, create_variant(editor, BRIEF)).json()["id"])
+    event = pull_event(request.pr_number or 0, "closed", True)
+    body = json.dumps(event).encode()
+    connect(other_tenant, github, webhook_secret="another-secret")
+
+    for signature in (None, "sha256=" + "0" * 64, signed(body, "wrong"), signed(body + b" ")):
+        refused = deliver(event, signature, body)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "bad_signature"
+    assert PullRequestRequest.objects.get(pk=request.pk).pr_state == "open"
+
+    accepted = deliver(event, signed(body), body)
+    assert (accepted.status_code, accepted.json()) == (200, {"updated": 1})
+    assert PullRequestRequest.objects.get(pk=request.pk).pr_state == "merged"
+
+
+def test_the_periodic_refresh_follows_the_pull_request_on_github(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+) -> None:
+    request = run_task(click(editor, create_variant(editor, BRIEF)).json()["id"])
+    assert flow.refresh_pull_request_states() == 0
+
+    github.pulls[1].state = "closed"
+    assert flow.refresh_pull_request_states() == 1
+    assert PullRequestRequest.objects.get(pk=request.pk).pr_state == "closed"
+    # Closed is final for the refresh: only open pull requests are looked at.
+    assert flow.refresh_pull_request_states() == 0
+
+
+def test_roles_decide_who_opens_and_who_connects(
+    tenant: Tenant, editor: APIClient, other_api: APIClient, github: LoopbackGitHub
+) -> None:
+    viewer = member_client(tenant, "viewer", username="vic")
+    admin = member_client(tenant, "admin", username="ada")
+    variant = create_variant(editor, BRIEF)
+
+    assert click(viewer, variant).status_code == 403
+    opened = click(editor, variant)
+    assert opened.status_code == 201
+    path = f"/api/v1/playground/pull-requests/{opened.json()['id']}"
+    assert viewer.get(path).status_code == 200
+    assert viewer.get("/api/v1/playground/pull-requests").json()["count"] == 1
+    assert other_api.get(path).status_code == 404
+
+    settings_body = {"repository": "acme/app", "base_branch": "main"}
+    for client in (viewer, editor):
+        assert client.get("/api/v1/playground/github-connection").status_code == 403
+        answer = client.put("/api/v1/playground/github-connection", settings_body, format="json")
+        assert answer.status_code == 403
+    assert admin.get("/api/v1/playground/github-connection").status_code == 200
+    assert other_api.get("/api/v1/playground/github-connection").status_code == 404
+    refused = other_api.post(
+        "/api/v1/playground/pull-requests", {"variant": variant}, format="json"
+    )
+    assert refused.status_code == 404
+
+
+def test_the_token_is_never_shown_stored_in_clear_or_logged(
+    tenant: Tenant,
+    source: WorkflowRun,
+    github: LoopbackGitHub,
+    repo: GitRepository,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    admin = member_client(tenant, "admin", username="ada")
+    saved = admin.put(
+        "/api/v1/playground/github-connection",
+        {
+            "repository": "acme/app",
+            "base_branch": "main",
+            "token": GITHUB_TOKEN,
+            "webhook_secret": WEBHOOK_SECRET,
+        },
+        format="json",
+    )
+    assert saved.status_code == 200
+    assert saved.json() == {
+        "repository": "acme/app",
+        "base_branch": "main",
+        "strip_prefix": "",
+        "add_prefix": "",
+        "has_token": True,
+        "token_source": "stored",
+        "has_webhook_secret": True,
+        "api_url": github.url,
+        "updated_at": saved.json()["updated_at"],
+    }
+    stored = GitHubConnection.objects.get()
+    assert GITHUB_TOKEN not in stored.token_ciphertext
+    assert WEBHOOK_SECRET not in stored.webhook_secret_ciphertext
+    assert GITHUB_TOKEN not in admin.get("/api/v1/playground/github-connection").content.decode()
+
+    caplog.set_level(logging.DEBUG)
+    request = run_task(click(admin, create_variant(admin, BRIEF)).json()["id"])
+    assert request.state == "opened"
+    assert "/repos/acme/app/pulls" in caplog.text  # PyGithub logged its requests
+    connect(tenant, github, token="ghp_wrongToken")
+    failed = run_task(click(admin, create_variant(admin, BRIEF, name="again")).json()["id"])
+    assert failed.state == "failed"
+    pages = admin.get("/api/v1/playground/pull-requests").content.decode()
+    for secret in (GITHUB_TOKEN, "ghp_wrongToken"):
+        assert secret not in caplog.text
+        assert secret not in pages
+    # The server did see it: it was sent, only never written down.
+    assert f"token {GITHUB_TOKEN}" in github.authorizations
+
+
+def test_the_token_may_come_from_the_environment(
+    tenant: Tenant, editor: APIClient, github: LoopbackGitHub, repo: GitRepository, settings: Any
+) -> None:
+    connect(tenant, github, token="")
+    settings.GITHUB_TOKEN = GITHUB_TOKEN
+    admin = member_client(tenant, "admin", username="ada")
+    assert admin.get("/api/v1/playground/github-connection").json()["token_source"] == "environment"
+
+    request = run_task(click(editor, create_variant(editor, BRIEF)).json()["id"])
+
+    assert request.state == "opened"
+
+
+def test_a_pull_request_needs_a_connection_and_something_to_change(
+    tenant: Tenant, source: WorkflowRun
+) -> None:
+    editor = member_client(tenant, "editor", username="eve")
+    variant = create_variant(editor, BRIEF)
+    missing = click(editor, variant)
+    assert (missing.status_code, missing.json()["error"]["message"]) == (
+        404,
+        "No GitHub repository is connected; an admin connects one first.",
+    )
+    flow.save_connection(tenant, repository="acme/app", base_branch="main")
+    empty = create_variant(editor, {}, name="empty")
+    answer = click(editor, empty)
+    assert answer.status_code == 400
+    assert "overrides nothing" in answer.json()["error"]["message"]
+
+
+def test_retry_delays_double_then_follow_rate_limits_and_stay_capped(settings: Any) -> None:
+    settings.HATCHET_GITHUB_MAX_RETRY_DELAY = 100
+    transient = flow.GitHubError("x", transient=True)
+    assert [flow.retry_delay(transient, n) for n in (1, 2, 3, 7, 8)] == [2, 4, 8, 100, 100]
+    limited = flow.GitHubError("x", transient=True, retry_after=42.0)
+    assert flow.retry_delay(limited, 1) == 42
+    assert flow.rate_limit_wait({"x-ratelimit-reset": str(int(time.time()) + 10)}, time.time()) in (
+        pytest.approx(11, abs=1.01),
+    )
+    assert flow.rate_limit_wait({"retry-after": "7"}, 0) == 7
+
+
+def test_the_branch_name_is_stable_for_a_variant() -> None:
+    name = flow.branch_name("Brief & Friendly!", "0b4f6a1c-aaaa-bbbb-cccc-000000000000")
+    assert name == "hatchet/playground/brief-friendly-0b4f6a1c"
