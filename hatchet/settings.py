@@ -166,7 +166,8 @@ SPECTACULAR_SETTINGS = {
 # Largest request body or websocket message accepted, in bytes.
 HATCHET_MAX_MESSAGE_BYTES = int(os.environ.get("HATCHET_MAX_MESSAGE_BYTES", 4 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = HATCHET_MAX_MESSAGE_BYTES
-# Seconds between worker heartbeats, and of silence after which a worker is dead.
+# Seconds between worker heartbeats, and of silence after which a worker is dead (keep
+# it above the SDK's longest reconnect backoff, 5 s, so a restart costs no worker).
 HATCHET_HEARTBEAT_INTERVAL = env_float("HATCHET_HEARTBEAT_INTERVAL", 4.0)
 HATCHET_WORKER_TIMEOUT = env_float("HATCHET_WORKER_TIMEOUT", 15.0)
 # Seconds an assignment may wait for its step.started before it is queued again.

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Short timings so that faults are noticed within seconds.
 E2E_SETTINGS = {
     "HATCHET_HEARTBEAT_INTERVAL": "1",
-    "HATCHET_WORKER_TIMEOUT": "4",
+    # Above the SDK's longest reconnect backoff (5 s), as the default (15 s) is.
+    "HATCHET_WORKER_TIMEOUT": "6",
     "HATCHET_ASSIGN_START_TIMEOUT": "5",
     "HATCHET_TICK_INTERVAL": "0.25",
     "HATCHET_DISPATCH_POLL_INTERVAL": "0.5",

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ def test_server_restart_while_a_step_runs_loses_nothing_and_applies_the_result_o
     wait_for(lambda: list(markers.glob("started-*")), timeout=20)
 
     hatchet_server.stop(signal.SIGKILL)
+    # Down for longer than the worker and assignment-start timeouts (6 s, 5 s): the
+    # silence is the server's, and must not cost the worker its step.
+    time.sleep(7)
     hatchet_server.start()
 
     assert run.result(timeout=40)["work"]["attempt"] == 1

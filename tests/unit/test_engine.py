@@ -252,10 +252,10 @@ def test_assignments_never_started_go_back_to_the_queue(tenant: Tenant) -> None:
     trigger_workflow_run(tenant, "One", {})
     [a] = claim(tenant, ["One:only"])
 
-    counts = maintenance.run_deadlines(timezone.now() + timedelta(minutes=5))
+    requeued = maintenance.requeue_unstarted_assignments(timezone.now() + timedelta(minutes=5))
 
     step_run = StepRun.objects.get(pk=a.step_run_id)
-    assert counts["unstarted_requeued"] == 1
+    assert requeued == 1
     assert (step_run.status, step_run.worker_id, step_run.requeue_count) == ("QUEUED", None, 1)
     StepRun.objects.filter(pk=a.step_run_id).update(available_at=timezone.now())
     [again] = claim(tenant, ["One:only"])

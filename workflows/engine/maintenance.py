@@ -109,11 +109,12 @@ def time_out_workflow_runs(now: datetime) -> int:
 
 
 def run_deadlines(now: datetime | None = None) -> dict[str, int]:
-    """One pass over every kind of passed deadline; returns how many of each."""
+    """One pass over the passed deadlines of steps and runs; returns how many of each.
+    Assignments never started are a matter of worker liveness: see
+    requeue_unstarted_assignments."""
     now = now or timezone.now()
     return {
         "running_timed_out": time_out_running_step_runs(now),
         "queued_timed_out": time_out_queued_step_runs(now),
-        "unstarted_requeued": requeue_unstarted_assignments(now),
         "workflow_runs_timed_out": time_out_workflow_runs(now),
     }
