@@ -4,24 +4,19 @@ It listens to the run groups the engine's announcements already reach (one per
 cell's run, see workflows.live), so the hot path does no extra work for it.
 """
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
-from django.core.serializers.json import DjangoJSONEncoder
 
+from hatchet.sockets import NOT_FOUND, UNAUTHORIZED, SendingConsumer, WatchConsumer
 from playground.github import pull_request_group
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest
 from playground.outcomes import comparison_cells, comparison_matrix
 from playground.serializers import CellSerializer, ComparisonSerializer, PullRequestSerializer
 from workflows.live import run_group
 from workflows.models import WORKFLOW_RUN_TERMINAL, StepRun, StepRunStatus
-
-UNAUTHORIZED = 4401
-NOT_FOUND = 4404
 
 
 @dataclass(frozen=True)
@@ -70,18 +65,6 @@ def matrix_message(comparison: Comparison) -> dict[str, Any]:
 def cell_message(comparison: Comparison, run_id: str) -> dict[str, Any]:
     [cell] = comparison_cells(comparison, [UUID(run_id)])
     return {"type": "cell", "cell": CellSerializer(cell).data}
-
-
-class SendingConsumer(AsyncWebsocketConsumer):
-    """A socket that only sends JSON."""
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        await self.send_json(
-            {"type": "error", "code": "read_only", "message": "This socket only sends."}
-        )
-
-    async def send_json(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message, cls=DjangoJSONEncoder))
 
 
 class ComparisonConsumer(SendingConsumer):
@@ -190,32 +173,16 @@ def pull_request_snapshot(tenant_id: Any, request_id: str) -> dict[str, Any] | N
     }
 
 
-class PullRequestConsumer(SendingConsumer):
+class PullRequestConsumer(WatchConsumer):
     """A pull request: a snapshot, then its state each time it changes (queued,
     running, opened with its URL or failed with the reason; then open, merged or
     closed on GitHub)."""
 
-    group: str | None = None
+    def group_name(self, kwargs: dict[str, Any]) -> str:
+        return pull_request_group(kwargs["request_id"])
 
-    async def connect(self) -> None:
-        await self.accept()
-        caller = self.scope.get("caller")
-        if caller is None:
-            await self.close(code=UNAUTHORIZED)
-            return
-        request_id = self.scope["url_route"]["kwargs"]["request_id"]
-        # Join before the snapshot so no change falls between the two.
-        self.group = pull_request_group(request_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        snapshot = await database_sync_to_async(pull_request_snapshot)(caller.tenant.id, request_id)
-        if snapshot is None:
-            await self.close(code=NOT_FOUND)
-            return
-        await self.send_json(snapshot)
-
-    async def disconnect(self, code: int) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+    def snapshot(self, tenant_id: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+        return pull_request_snapshot(tenant_id, kwargs["request_id"])
 
     async def pull_request_changed(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])

@@ -1,0 +1,60 @@
+"""Bases of the dashboard's read-only sockets: they send JSON and refuse what they
+are sent; a watch socket joins one group, sends a snapshot, then what the group gets."""
+
+import json
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+
+UNAUTHORIZED = 4401
+NOT_FOUND = 4404
+
+
+class SendingConsumer(AsyncWebsocketConsumer):
+    """A socket that only sends JSON."""
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.send_json(
+            {"type": "error", "code": "read_only", "message": "This socket only sends."}
+        )
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message, cls=DjangoJSONEncoder))
+
+
+class WatchConsumer(SendingConsumer):
+    """One thing of the caller's tenant: its snapshot, then its changes. Closes with
+    4401 without a caller and 4404 when the tenant has no such thing."""
+
+    group: str | None = None
+
+    def group_name(self, kwargs: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def snapshot(self, tenant_id: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+        """Runs in a database thread; None when the tenant has no such thing."""
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        await self.accept()
+        caller = self.scope.get("caller")
+        if caller is None:
+            await self.close(code=UNAUTHORIZED)
+            return
+        kwargs = self.scope["url_route"]["kwargs"]
+        # Join before the snapshot so no change falls between the two.
+        self.group = self.group_name(kwargs)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        snapshot = await database_sync_to_async(self.snapshot)(caller.tenant.id, kwargs)
+        if snapshot is None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+            await self.close(code=NOT_FOUND)
+            return
+        await self.send_json(snapshot)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
