@@ -10,7 +10,7 @@ from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from workflows.engine.errors import EngineError
+from hatchet.errors import ServiceError
 
 CODES_BY_STATUS = {
     400: "invalid_request",
@@ -45,7 +45,7 @@ def first_message(detail: Any) -> str:
 
 def json_error_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error leaves as {"error": {"code", "message", "details"}}."""
-    if isinstance(exc, EngineError):
+    if isinstance(exc, ServiceError):
         return error_response(exc.status, exc.code, exc.message, exc.details)
     if isinstance(exc, RequestDataTooBig):
         # Django would answer with a 400 page.

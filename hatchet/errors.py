@@ -1,10 +1,11 @@
-"""Errors the engine raises for callers to translate (HTTP, websocket, CLI)."""
+"""Errors the services (engine, members, playground) raise for callers to translate
+(HTTP, websocket, CLI)."""
 
 from typing import Any
 
 
-class EngineError(Exception):
-    code = "engine_error"
+class ServiceError(Exception):
+    code = "service_error"
     status = 400
 
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
@@ -13,24 +14,24 @@ class EngineError(Exception):
         self.details = details or {}
 
 
-class InvalidDefinition(EngineError):
+class InvalidDefinition(ServiceError):
     code = "invalid_definition"
 
 
-class InvalidRequest(EngineError):
+class InvalidRequest(ServiceError):
     code = "invalid_request"
 
 
-class NotFound(EngineError):
+class NotFound(ServiceError):
     code = "not_found"
     status = 404
 
 
-class Conflict(EngineError):
+class Conflict(ServiceError):
     code = "conflict"
     status = 409
 
 
-class PayloadTooLarge(EngineError):
+class PayloadTooLarge(ServiceError):
     code = "payload_too_large"
     status = 413

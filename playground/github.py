@@ -33,6 +33,7 @@ from github import Auth, Github, GithubException, InputGitTreeElement
 from github.Repository import Repository
 
 from hatchet.concurrency import submit
+from hatchet.errors import InvalidRequest, NotFound
 from hatchet.models import Tenant
 from playground.codemod import Change, RewriteRefused, rewrite_defaults
 from playground.models import (
@@ -44,7 +45,6 @@ from playground.models import (
     Variable,
 )
 from playground.services import Author, get_revision, get_variant
-from workflows.engine.errors import InvalidRequest, NotFound
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
 from hatchet.sdk.context import json_type_name
 from playground.models import Comparison, PlaygroundRun, Variable, Variant, VariantRevision
-from workflows.engine.errors import Conflict, InvalidRequest, NotFound
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     RunRequest,

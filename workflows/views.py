@@ -12,16 +12,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hatchet.auth import tenant_of
+from hatchet.errors import InvalidRequest
 from hatchet.models import Tenant
 from hatchet.views import JSONAPIView
 from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_cron
 from workflows.engine.definitions import register_workflow
-from workflows.engine.errors import InvalidRequest
 from workflows.engine.events import push_event, push_events, replay_event
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     RunRequest,
     cancel_workflow_run,
+    retry_workflow_run,
     trigger_workflow_run,
     trigger_workflow_runs,
 )
@@ -201,6 +202,15 @@ class RunViewSet(JSONAPIView, viewsets.GenericViewSet):
         """Cancel the run; a finished run stays as it is."""
         tenant = tenant_of(request)
         run = cancel_workflow_run(tenant, pk)
+        return run_detail_response(tenant, run, status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses=RunDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: Any) -> Response:
+        """Run a failed or cancelled run again, in place, from the steps that did not
+        succeed."""
+        tenant = tenant_of(request)
+        run = retry_workflow_run(tenant, pk)
         return run_detail_response(tenant, run, status.HTTP_200_OK)
 
     @extend_schema(request=ReplayRunSerializer, responses={201: RunDetailSerializer})

@@ -1,4 +1,4 @@
-"""GET /api/v1/runs, GET /api/v1/runs/{id}, POST /api/v1/runs/{id}/cancel."""
+"""GET /api/v1/runs, GET /api/v1/runs/{id}, POST /api/v1/runs/{id}/cancel and /retry."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -282,6 +282,59 @@ def test_a_viewer_cannot_cancel(tenant: Tenant) -> None:
     assert response.status_code == 403
     assert WorkflowRun.objects.get().status == WorkflowRunStatus.PENDING
     assert viewer.get(f"/api/v1/runs/{run.id}").status_code == 200
+
+
+def test_retry_runs_a_failed_run_again_from_the_steps_that_did_not_succeed(
+    api: APIClient, tenant: Tenant
+) -> None:
+    register(
+        tenant,
+        steps=[
+            {"name": "done"},
+            {"name": "broken", "retries": 1},
+            {"name": "after", "parents": ["broken"]},
+        ],
+    )
+    run = start_run(tenant)
+    worker = ScriptedWorker(tenant)
+    worker.complete("Chain:done", "kept")
+    worker.fail("Chain:broken", "first")
+    StepRun.objects.filter(action="Chain:broken").update(available_at=NOON)
+    worker.fail("Chain:broken", "second")
+    assert WorkflowRun.objects.get().status == WorkflowRunStatus.FAILED
+
+    response = api.post(f"/api/v1/runs/{run.id}/retry")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["error"], body["finished_at"]) == ("RUNNING", "", None)
+    steps = {s["step"]: s for s in body["step_runs"]}
+    assert {name: s["status"] for name, s in steps.items()} == {
+        "done": "SUCCEEDED",
+        "broken": "QUEUED",
+        "after": "PENDING",
+    }
+    assert steps["done"]["output"] == "kept"
+    assert (steps["broken"]["retry_count"], steps["broken"]["error"]) == (0, "")
+    assert [x["error"] for x in steps["broken"]["attempts"]] == ["first", "second"]
+
+    third = worker.complete("Chain:broken", "fixed")
+    worker.complete("Chain:after", "done")
+
+    assert third.attempt == 3
+    assert WorkflowRun.objects.get().status == WorkflowRunStatus.SUCCEEDED
+
+
+def test_retry_refuses_a_run_that_has_not_failed(api: APIClient, tenant: Tenant) -> None:
+    register(tenant, steps=[{"name": "a"}])
+    run = start_run(tenant)
+
+    response = api.post(f"/api/v1/runs/{run.id}/retry")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    assert response.json()["error"]["details"] == {"status": "PENDING"}
+    assert member_client(tenant, "viewer").post(f"/api/v1/runs/{run.id}/retry").status_code == 403
 
 
 def test_bulk_trigger_starts_every_run_in_one_go(api: APIClient, tenant: Tenant) -> None:

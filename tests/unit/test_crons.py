@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hatchet.errors import Conflict, InvalidDefinition, InvalidRequest
 from hatchet.models import Tenant
 from tests.conftest import definition
 from workflows.engine.crons import (
@@ -15,7 +16,6 @@ from workflows.engine.crons import (
     resume_cron,
 )
 from workflows.engine.definitions import register_workflow
-from workflows.engine.errors import Conflict, InvalidDefinition, InvalidRequest
 from workflows.models import CronTrigger, WorkflowRun
 
 pytestmark = pytest.mark.django_db

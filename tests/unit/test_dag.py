@@ -2,8 +2,8 @@
 
 import pytest
 
+from hatchet.errors import InvalidDefinition
 from workflows.engine.dag import children_of, topological_order
-from workflows.engine.errors import InvalidDefinition
 
 
 def test_order_puts_every_step_after_its_parents() -> None:

@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 
+from hatchet.errors import InvalidDefinition
 from hatchet.models import Tenant
 from tests.conftest import definition
 from workflows.engine.definitions import register_workflow
-from workflows.engine.errors import InvalidDefinition
 from workflows.models import Step
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from hatchet.errors import InvalidRequest, NotFound
 from hatchet.models import Tenant
 from tests.conftest import definition
 from workflows.engine import maintenance, results
 from workflows.engine.definitions import register_workflow
-from workflows.engine.errors import InvalidRequest, NotFound
 from workflows.engine.queue import Assignment, claim_queued_step_runs
 from workflows.engine.runs import cancel_workflow_run, trigger_workflow_run
 from workflows.models import StepRun, WorkflowRun

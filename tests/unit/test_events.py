@@ -5,10 +5,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from hatchet.errors import InvalidDefinition, InvalidRequest, PayloadTooLarge
 from hatchet.models import Tenant
 from tests.conftest import definition
 from workflows.engine.definitions import register_workflow
-from workflows.engine.errors import InvalidDefinition, InvalidRequest, PayloadTooLarge
 from workflows.engine.events import (
     pattern_matches,
     push_event,

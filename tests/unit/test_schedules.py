@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
 from tests.conftest import definition
 from workflows.engine.definitions import register_workflow
-from workflows.engine.errors import Conflict, InvalidRequest, NotFound
 from workflows.engine.schedules import (
     cancel_scheduled_run,
     fire_due_schedules,

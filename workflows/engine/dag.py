@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 
-from workflows.engine.errors import InvalidDefinition
+from hatchet.errors import InvalidDefinition
 
 
 def topological_order(parents: Mapping[str, Sequence[str]]) -> list[str]:

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from hatchet.errors import InvalidDefinition, InvalidRequest, NotFound, PayloadTooLarge
 from hatchet.models import Tenant
-from workflows.engine.errors import InvalidDefinition, InvalidRequest, NotFound, PayloadTooLarge
 from workflows.engine.runs import RunRequest, mark_prefetched, trigger_workflow_runs
 from workflows.models import Event, EventTrigger, WorkflowRun, WorkflowVersion
 

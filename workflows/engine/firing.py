@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from workflows.engine.errors import EngineError
+from hatchet.errors import ServiceError
 from workflows.engine.runs import RunRequest, trigger_workflow_runs
 from workflows.models import CronTrigger, ScheduledRun
 
@@ -61,7 +61,7 @@ def start_runs(rows: list[Trigger], trigger: str, link: str) -> int:
     try:
         with transaction.atomic():
             runs = trigger_workflow_runs(tenant, workflow.name, requests, trigger=trigger)
-    except EngineError:
+    except ServiceError:
         logger.exception("%s triggers of %s could not start their runs", trigger, workflow.name)
         return 0
     return len(runs)

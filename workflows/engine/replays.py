@@ -8,9 +8,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from hatchet.errors import InvalidRequest
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
-from workflows.engine.errors import InvalidRequest
 from workflows.engine.runs import (
     check_overrides,
     get_run,

@@ -13,8 +13,8 @@ from uuid import UUID
 
 from django.db import transaction
 
+from hatchet.errors import NotFound
 from workflows.engine.effects import Effects
-from workflows.engine.errors import NotFound
 from workflows.engine.locked import LockedRuns
 from workflows.engine.transitions import (
     end_failed_attempt,

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
-from workflows.engine.errors import InvalidRequest, NotFound
 from workflows.engine.locked import LockedRuns
-from workflows.engine.transitions import cancel_run, queue_step_run
-from workflows.models import Step, StepRun, WorkflowRun, WorkflowVersion
+from workflows.engine.transitions import cancel_run, queue_step_run, retry_run
+from workflows.models import Step, StepRun, WorkflowRun, WorkflowRunStatus, WorkflowVersion
 
 
 def latest_version(tenant: Tenant, workflow_name: str) -> WorkflowVersion:
@@ -168,3 +168,20 @@ def cancel_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
         cancel_run(locked, locked.runs[run.pk])
         locked.flush()
     return locked.runs[run.pk]
+
+
+def retry_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
+    """Run a failed or cancelled run again from the steps that did not succeed; the
+    same run goes on, with its history of attempts kept."""
+    run = get_run(tenant, run_id)
+    with transaction.atomic():
+        locked = LockedRuns([run.pk])
+        run = locked.runs[run.pk]
+        if run.status not in (WorkflowRunStatus.FAILED, WorkflowRunStatus.CANCELLED):
+            raise Conflict(
+                f"Only a failed or cancelled run can be retried; this one is {run.status}.",
+                {"status": run.status},
+            )
+        retry_run(locked, run)
+        locked.flush()
+    return run

@@ -8,8 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
-from workflows.engine.errors import Conflict, InvalidRequest, NotFound
 from workflows.engine.firing import fire_due
 from workflows.engine.runs import latest_version
 from workflows.models import ScheduledRun, ScheduledRunStatus

@@ -105,6 +105,34 @@ def cancel_run(locked: LockedRuns, run: WorkflowRun) -> None:
         finish_run(locked, run, WorkflowRunStatus.CANCELLED, error="Cancelled.")
 
 
+def retry_run(locked: LockedRuns, run: WorkflowRun) -> None:
+    """Run a failed or cancelled run again in place: its unfinished steps get a fresh
+    retry budget, those whose parents all succeeded are queued and the rest wait for
+    them; succeeded steps keep their outputs."""
+    step_runs = locked.step_runs_of[run.pk]
+    succeeded = {s.step.name for s in step_runs if s.status == StepRunStatus.SUCCEEDED}
+    for step_run in step_runs:
+        if step_run.status == StepRunStatus.SUCCEEDED:
+            continue
+        step_run.retry_count = step_run.requeue_count = 0
+        step_run.error = ""
+        step_run.output = None
+        step_run.started_at = step_run.finished_at = None
+        if set(step_run.step.parents) <= succeeded:
+            queue_step_run(step_run, locked.now)
+            locked.effects.queued(step_run)
+        else:
+            step_run.status = StepRunStatus.PENDING
+            step_run.deadline = None
+        locked.changed(step_run)
+        locked.effects.step_changed(step_run)
+    run.status = WorkflowRunStatus.RUNNING
+    run.finished_at = None
+    run.error = ""
+    locked.changed(run)
+    locked.effects.run_changed(run)
+
+
 def succeed_step_run(locked: LockedRuns, step_run: StepRun) -> None:
     """Record success, queue the children whose parents have all succeeded (in this same
     transaction), and finish the run when every step has succeeded."""
