@@ -103,13 +103,15 @@ def tenant_of(request: Request) -> Tenant:
 
 
 class IsTenantMember(permissions.BasePermission):
-    """Reading needs any role; writing needs `editor`, or the view's `required_role`."""
+    """Reading needs any role and writing `editor`, unless the view sets `write_role`
+    (for writes) or `required_role` (for everything)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         caller = caller_of(request)
         required = getattr(view, "required_role", None)
         if required is None:
-            required = Role.VIEWER if request.method in permissions.SAFE_METHODS else Role.EDITOR
+            reading = request.method in permissions.SAFE_METHODS
+            required = Role.VIEWER if reading else getattr(view, "write_role", Role.EDITOR)
         if not Membership(role=caller.role).allows(required):
             raise exceptions.PermissionDenied(f"This needs the {required} role.")
         return True

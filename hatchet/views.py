@@ -1,4 +1,5 @@
-"""The API's common view behaviour, the tokens resource and the health checks."""
+"""The API's common view behaviour, the session, tokens and members resources, and the
+health checks."""
 
 import asyncio
 import logging
@@ -7,12 +8,16 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib.auth import authenticate, login, logout
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,8 +25,9 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from hatchet.api import error_response
-from hatchet.auth import caller_of, tenant_of
-from hatchet.models import APIToken, Role
+from hatchet.auth import caller_of, memberships_of, tenant_of
+from hatchet.members import add_member, change_role, members_of, remove_member
+from hatchet.models import APIToken, Membership, Role
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +106,135 @@ class TokenViewSet(
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.get_object().revoke()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.CharField()
+
+
+class SessionTenantSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class SessionMembershipSerializer(serializers.Serializer):
+    tenant = SessionTenantSerializer()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class SessionSerializer(serializers.Serializer):
+    user = UserSerializer(allow_null=True)
+    memberships = SessionMembershipSerializer(many=True)
+
+
+class SignInSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+def session_response(request: Request, status_code: int = status.HTTP_200_OK) -> Response:
+    user = request.user if request.user and request.user.is_authenticated else None
+    memberships = list(memberships_of(user)) if user is not None else []
+    body = SessionSerializer({"user": user, "memberships": memberships}).data
+    return Response(body, status=status_code)
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class SessionView(JSONAPIView):
+    """The dashboard's sign-in: who is signed in and in which tenants, with what role.
+    Reading it also sets the CSRF cookie that every later write must echo."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = []
+
+    @extend_schema(responses=SessionSerializer, auth=[])
+    def get(self, request: Request) -> Response:
+        return session_response(request)
+
+    @extend_schema(request=SignInSerializer, responses=SessionSerializer, auth=[])
+    def post(self, request: Request) -> Response:
+        # DRF checks CSRF only for signed-in sessions; a forged sign-in must fail too.
+        SessionAuthentication().enforce_csrf(request)
+        credentials = SignInSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        user = authenticate(request._request, **credentials.validated_data)
+        if user is None or not user.is_active:
+            return error_response(
+                status.HTTP_400_BAD_REQUEST,
+                "invalid_credentials",
+                "The username or password is not right.",
+            )
+        login(request._request, user)
+        request.user = user
+        return session_response(request)
+
+    @extend_schema(request=None, responses={204: None}, auth=[])
+    def delete(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "created_at"]
+
+
+class NewMemberSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+    email = serializers.EmailField(required=False, default="")
+    password = serializers.CharField(
+        required=False,
+        write_only=True,
+        max_length=4096,
+        trim_whitespace=False,
+        help_text="Only to create a user who does not exist yet.",
+    )
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """The tenant's members and roles; every member sees them, admins change them."""
+
+    serializer_class = MemberSerializer
+    queryset = Membership.objects.none()
+    lookup_value_converter = "int"
+    write_role = Role.ADMIN
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        return members_of(tenant_of(self.request))
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    @extend_schema(request=NewMemberSerializer, responses={201: MemberSerializer})
+    def create(self, request: Request) -> Response:
+        new = NewMemberSerializer(data=request.data)
+        new.is_valid(raise_exception=True)
+        membership = add_member(tenant_of(request), **new.validated_data)
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberRoleSerializer, responses=MemberSerializer)
+    def partial_update(self, request: Request, pk: Any) -> Response:
+        body = MemberRoleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        membership = change_role(tenant_of(request), pk, body.validated_data["role"])
+        return Response(MemberSerializer(membership).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any) -> Response:
+        remove_member(tenant_of(request), pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
