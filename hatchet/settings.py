@@ -134,6 +134,8 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
+# The dashboard's build (npm run build in frontend/).
+HATCHET_FRONTEND_DIR = Path(os.environ.get("HATCHET_FRONTEND_DIR", BASE_DIR / "frontend" / "dist"))
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "build" / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

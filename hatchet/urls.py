@@ -1,18 +1,22 @@
-"""The project's URLs: the API under /api/v1/, its schema and docs, health, admin."""
+"""The project's URLs: the API under /api/v1/, its schema and docs, health, admin, and
+the dashboard at every other path."""
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from hatchet.views import TokenViewSet, healthz, readyz
+from hatchet import dashboard
+from hatchet.views import MemberViewSet, SessionView, TokenViewSet, healthz, readyz
 
 router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("tokens", TokenViewSet, basename="token")
+router.register("members", MemberViewSet, basename="member")
 
 api_v1 = [
+    path("session", SessionView.as_view(), name="session"),
     *router.urls,
     path("", include("workflows.urls")),
     path("", include("workers.urls")),
@@ -26,6 +30,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("assets/<path:path>", dashboard.asset, name="dashboard-asset"),
+    # Every other path is a page of the dashboard, which routes it in the browser.
+    re_path(r"^(?!api/|ws/|admin/|static/|assets/)", dashboard.index, name="dashboard"),
 ]
 
 

@@ -121,7 +121,7 @@ def test_an_unknown_api_path_is_a_json_404(api: APIClient) -> None:
 
 
 def test_an_unknown_page_elsewhere_is_djangos_404(client: Client) -> None:
-    response = client.get("/nothing-here")
+    response = client.get("/static/nothing-here")
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
