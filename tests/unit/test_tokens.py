@@ -50,6 +50,24 @@ def test_create_api_token_refuses_an_unknown_tenant_unless_asked(db: Any) -> Non
     assert Tenant.objects.filter(slug="nope").exists()
 
 
+def test_add_member_creates_the_user_and_gives_the_role(tenant: Tenant) -> None:
+    out = StringIO()
+
+    call_command(
+        "add_member",
+        *("--tenant", "acme", "--username", "pm", "--password", "a long pass 42"),
+        *("--role", "editor"),
+        stdout=out,
+    )
+
+    assert out.getvalue() == "pm is editor in acme\n"
+    membership = Membership.objects.get(user__username="pm")
+    assert (membership.tenant, membership.role) == (tenant, "editor")
+    assert membership.user.check_password("a long pass 42")
+    with pytest.raises(CommandError, match="'pm' is already a member of this tenant"):
+        call_command("add_member", "--tenant", "acme", "--username", "pm", stdout=StringIO())
+
+
 def test_bootstrap_is_idempotent_and_writes_the_secrets(
     db: Any, settings: Any, tmp_path: Path
 ) -> None:
