@@ -1,0 +1,96 @@
+// Friendly names for the API's schema types. Pages import from here, never from
+// schema.d.ts directly, so a renamed schema component is fixed in one place.
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+/** Every list endpoint answers with this LimitOffset page. */
+export interface Paginated<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+// Resources as the API returns them.
+export type Attempt = Schemas["Attempt"];
+export type Backoff = Schemas["Backoff"];
+export type BulkTriggered = Schemas["BulkTriggered"];
+export type CallSite = Schemas["CallSite"];
+export type Cell = Schemas["Cell"];
+export type Column = Schemas["Column"];
+export type Comparison = Schemas["Comparison"];
+export type ComparisonSummary = Schemas["ComparisonSummary"];
+export type Cron = Schemas["Cron"];
+export type CronDetail = Schemas["CronDetail"];
+export type Event = Schemas["Event"];
+export type EventDetail = Schemas["EventDetail"];
+export type GitHubConnection = Schemas["GitHubConnection"];
+export type IssuedToken = Schemas["IssuedToken"];
+export type OverrideChange = Schemas["OverrideChange"];
+export type PlaygroundRun = Schemas["PlaygroundRun"];
+export type PlaygroundRunDetail = Schemas["PlaygroundRunDetail"];
+export type PullRequest = Schemas["PullRequest"];
+export type PullRequestChange = Schemas["PullRequestChange"];
+export type PushedEvent = Schemas["PushedEvent"];
+export type PushedEvents = Schemas["PushedEvents"];
+export type RecentRun = Schemas["RecentRun"];
+export type RegisteredWorkflow = Schemas["RegisteredWorkflow"];
+export type Row = Schemas["Row"];
+export type Run = Schemas["Run"];
+export type RunDetail = Schemas["RunDetail"];
+export type Schedule = Schemas["Schedule"];
+export type StartedRun = Schemas["StartedRun"];
+export type Step = Schemas["Step"];
+export type StepOutputDiff = Schemas["StepOutputDiff"];
+export type StepRun = Schemas["StepRun"];
+export type StepRunLine = Schemas["StepRunLine"];
+export type StreamPage = Schemas["StreamPage"];
+export type Token = Schemas["Token"];
+export type TriggeredRun = Schemas["TriggeredRun"];
+export type Triggers = Schemas["Triggers"];
+export type Usage = Schemas["Usage"];
+export type Variable = Schemas["Variable"];
+export type VariableDefault = Schemas["VariableDefault"];
+export type Variant = Schemas["Variant"];
+export type VariantRevision = Schemas["VariantRevision"];
+export type Worker = Schemas["Worker"];
+export type Workflow = Schemas["Workflow"];
+export type WorkflowDetail = Schemas["WorkflowDetail"];
+export type WorkflowVersion = Schemas["WorkflowVersion"];
+
+// Enumerations.
+export type TriggeredRunStatus = Schemas["StatusEnum"];
+export type RunStatus = Schemas["WorkflowRunStatusEnum"];
+export type StepRunStatus = Schemas["StepRunStatusEnum"];
+export type WorkerStatus = Schemas["WorkerStatusEnum"];
+export type ScheduleStatus = Schemas["ScheduledRunStatusEnum"];
+export type PullRequestState = Schemas["PrStateEnum"];
+export type PullRequestProgress = Schemas["StateEnum"];
+export type CronSource = Schemas["SourceEnum"];
+export type OverrideChangeKind = Schemas["OverrideChangeKindEnum"];
+export type PlaygroundRunKind = Schemas["PlaygroundRunKindEnum"];
+
+// Request bodies.
+export type BackoffDefinitionBody = Schemas["BackoffDefinitionRequest"];
+export type BulkTriggerBody = Schemas["BulkTriggerRequest"];
+export type ColumnRequestBody = Schemas["ColumnRequestRequest"];
+export type EditGitHubConnectionBody = Schemas["EditGitHubConnectionRequest"];
+export type NewComparisonBody = Schemas["NewComparisonRequest"];
+export type NewCronBody = Schemas["NewCronRequest"];
+export type NewEventBody = Schemas["NewEventRequest"];
+export type NewPlaygroundRunBody = Schemas["NewPlaygroundRunRequest"];
+export type NewPullRequestBody = Schemas["NewPullRequestRequest"];
+export type NewScheduleBody = Schemas["NewScheduleRequest"];
+export type NewTokenBody = Schemas["NewTokenRequest"];
+export type NewVariantBody = Schemas["NewVariantRequest"];
+export type PatchedEditVariantBody = Schemas["PatchedEditVariantRequest"];
+export type PatchedRescheduleBody = Schemas["PatchedRescheduleRequest"];
+export type PushEventsBody = Schemas["PushEventsRequest"];
+export type ReplayBody = Schemas["ReplayRequest"];
+export type ReplayRunBody = Schemas["ReplayRunRequest"];
+export type RestoreVariantBody = Schemas["RestoreVariantRequest"];
+export type RowRequestBody = Schemas["RowRequestRequest"];
+export type StepDefinitionBody = Schemas["StepDefinitionRequest"];
+export type TriggerRunBody = Schemas["TriggerRunRequest"];
+export type WorkflowDefinitionBody = Schemas["WorkflowDefinitionRequest"];
