@@ -1,0 +1,51 @@
+// Routes of the dashboard. Signed out, every address shows the sign-in form and
+// keeps its URL, so signing in lands on the page that was asked for.
+import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
+import { Layout } from "./Layout";
+import { SessionProvider, SignInPage, useSession } from "./session";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { RunsPage } from "./pages/runs/RunsPage";
+import { RunPage } from "./pages/runs/RunPage";
+import { WorkflowsPage } from "./pages/workflows/WorkflowsPage";
+import { WorkflowPage } from "./pages/workflows/WorkflowPage";
+import { EventsPage } from "./pages/events/EventsPage";
+import { EventPage } from "./pages/events/EventPage";
+import { TriggersPage } from "./pages/triggers/TriggersPage";
+import { WorkersPage } from "./pages/workers/WorkersPage";
+import { PlaygroundPage } from "./pages/playground/PlaygroundPage";
+import { ComparisonPage } from "./pages/playground/ComparisonPage";
+import { SettingsPage } from "./pages/settings/SettingsPage";
+
+export function AppRoutes() {
+  const { user } = useSession();
+  if (user === null) return <SignInPage />;
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route index element={<Navigate to="/runs" replace />} />
+        <Route path="runs" element={<RunsPage />} />
+        <Route path="runs/:runId" element={<RunPage />} />
+        <Route path="workflows" element={<WorkflowsPage />} />
+        <Route path="workflows/:name" element={<WorkflowPage />} />
+        <Route path="events" element={<EventsPage />} />
+        <Route path="events/:eventId" element={<EventPage />} />
+        <Route path="triggers" element={<TriggersPage />} />
+        <Route path="workers" element={<WorkersPage />} />
+        <Route path="playground" element={<PlaygroundPage />} />
+        <Route path="playground/compare/:comparisonId" element={<ComparisonPage />} />
+        <Route path="settings" element={<SettingsPage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <SessionProvider>
+        <AppRoutes />
+      </SessionProvider>
+    </BrowserRouter>
+  );
+}
