@@ -11,14 +11,15 @@ import {
   type ReactNode,
 } from "react";
 import { ApiError, apiFetch, getTenant, setTenant } from "./api/client";
-import { roleAllows, type Membership, type Role, type Session, type SessionUser } from "./api/session";
+import { roleAllows } from "./api/roles";
+import type { Role, Session, SessionMembership, SessionTenant, SignInBody, User } from "./api/types";
 import { ErrorState, Loading } from "./components/StateViews";
 
 export interface SessionValue {
-  user: SessionUser | null;
-  memberships: Membership[];
-  /** The selected tenant's membership's tenant; null when the user has none. */
-  tenant: Membership["tenant"] | null;
+  user: User | null;
+  memberships: SessionMembership[];
+  /** The tenant being looked at; null when the user belongs to none. */
+  tenant: SessionTenant | null;
   role: Role | null;
   can: (required: Role) => boolean;
   selectTenant: (slug: string) => void;
@@ -36,7 +37,7 @@ export function useSession(): SessionValue {
 }
 
 /** The remembered tenant if the user still belongs to it, else their first one. */
-function chooseMembership(memberships: Membership[], preferredSlug: string | null) {
+function chooseMembership(memberships: SessionMembership[], preferredSlug: string | null) {
   return (
     memberships.find((membership) => membership.tenant.slug === preferredSlug) ??
     memberships[0] ??
@@ -82,7 +83,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         setTenantSlug(slug);
       },
       signIn: async (username, password) => {
-        adopt(await apiFetch<Session>("/session", { method: "POST", body: { username, password } }));
+        const body: SignInBody = { username, password };
+        adopt(await apiFetch<Session>("/session", { method: "POST", body }));
       },
       signOut: async () => {
         await apiFetch<void>("/session", { method: "DELETE" });

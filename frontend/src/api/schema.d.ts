@@ -123,6 +123,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The tenant's members and roles; every member sees them, admins change them. */
+        get: operations["api_v1_members_list"];
+        put?: never;
+        /** @description The tenant's members and roles; every member sees them, admins change them. */
+        post: operations["api_v1_members_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/members/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description The tenant's members and roles; every member sees them, admins change them. */
+        delete: operations["api_v1_members_destroy"];
+        options?: never;
+        head?: never;
+        /** @description The tenant's members and roles; every member sees them, admins change them. */
+        patch: operations["api_v1_members_partial_update"];
+        trace?: never;
+    };
     "/api/v1/playground/compare": {
         parameters: {
             query?: never;
@@ -483,6 +519,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Run a failed or cancelled run again, in place, from the steps that did not
+         *     succeed.
+         */
+        post: operations["api_v1_runs_retry_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schedules": {
         parameters: {
             query?: never;
@@ -531,6 +587,34 @@ export interface paths {
         /** @description One-off runs scheduled for later: create, list, reschedule, cancel. */
         post: operations["api_v1_schedules_cancel_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The dashboard's sign-in: who is signed in and in which tenants, with what role.
+         *     Reading it also sets the CSRF cookie that every later write must echo.
+         */
+        get: operations["api_v1_session_retrieve"];
+        put?: never;
+        /**
+         * @description The dashboard's sign-in: who is signed in and in which tenants, with what role.
+         *     Reading it also sets the CSRF cookie that every later write must echo.
+         */
+        post: operations["api_v1_session_create"];
+        /**
+         * @description The dashboard's sign-in: who is signed in and in which tenants, with what role.
+         *     Reading it also sets the CSRF cookie that every later write must echo.
+         */
+        delete: operations["api_v1_session_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -999,6 +1083,13 @@ export interface components {
             /** @description The secret; it is shown only this once. */
             readonly token: string;
         };
+        Member: {
+            readonly id: number;
+            readonly user: components["schemas"]["User"];
+            role?: components["schemas"]["RoleEnum"];
+            /** Format: date-time */
+            created_at?: string;
+        };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewComparisonRequest: {
             workflow: string;
@@ -1034,6 +1125,17 @@ export interface components {
             additional_metadata?: {
                 [key: string]: unknown;
             };
+        };
+        NewMemberRequest: {
+            username: string;
+            role: components["schemas"]["RoleEnum"];
+            /**
+             * Format: email
+             * @default
+             */
+            email: string;
+            /** @description Only to create a user who does not exist yet. */
+            password?: string;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewPlaygroundRunRequest: {
@@ -1159,6 +1261,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Event"][];
+        };
+        PaginatedMemberList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Member"][];
         };
         PaginatedPlaygroundRunList: {
             /** @example 123 */
@@ -1352,6 +1469,9 @@ export interface components {
             };
             /** @description The revision this edit was made on; 409 if it is no longer the current one. */
             base_revision?: number;
+        };
+        PatchedMemberRoleRequest: {
+            role?: components["schemas"]["RoleEnum"];
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         PatchedRescheduleRequest: {
@@ -1563,6 +1683,13 @@ export interface components {
         RestoreVariantRequest: {
             revision: number;
         };
+        /**
+         * @description * `viewer` - Viewer
+         *     * `editor` - Editor
+         *     * `admin` - Admin
+         * @enum {string}
+         */
+        RoleEnum: "viewer" | "editor" | "admin";
         Row: {
             title: string;
             /** Format: uuid */
@@ -1648,6 +1775,24 @@ export interface components {
         };
         /** @enum {string} */
         ScheduledRunStatusEnum: "SCHEDULED" | "FIRED" | "CANCELLED";
+        Session: {
+            user: components["schemas"]["User"] | null;
+            memberships: components["schemas"]["SessionMembership"][];
+        };
+        SessionMembership: {
+            tenant: components["schemas"]["SessionTenant"];
+            role: components["schemas"]["RoleEnum"];
+        };
+        SessionTenant: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            name: string;
+        };
+        SignInRequest: {
+            username: string;
+            password: string;
+        };
         /**
          * @description * `declared` - Declared
          *     * `api` - Api
@@ -1811,6 +1956,11 @@ export interface components {
             completion_tokens: number;
             total_tokens: number;
             model: string | null;
+        };
+        User: {
+            id: number;
+            username: string;
+            email: string;
         };
         Variable: {
             /** Format: uuid */
@@ -2197,6 +2347,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedStartedRunList"];
+                };
+            };
+        };
+    };
+    api_v1_members_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedMemberList"];
+                };
+            };
+        };
+    };
+    api_v1_members_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewMemberRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+        };
+    };
+    api_v1_members_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    api_v1_members_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedMemberRoleRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
                 };
             };
         };
@@ -2821,6 +3063,27 @@ export interface operations {
             };
         };
     };
+    api_v1_runs_retry_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+        };
+    };
     api_v1_schedules_list: {
         parameters: {
             query?: {
@@ -2940,6 +3203,66 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Schedule"];
                 };
+            };
+        };
+    };
+    api_v1_session_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+        };
+    };
+    api_v1_session_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+        };
+    };
+    api_v1_session_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -1,7 +1,7 @@
 // Hides controls the current role may not use: viewers never see edit buttons.
 // The server enforces roles regardless; this only keeps the page honest.
 import type { ReactNode } from "react";
-import type { Role } from "../api/session";
+import type { Role } from "../api/types";
 import { useSession } from "../session";
 
 export interface RequireRoleProps {

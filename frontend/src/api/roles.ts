@@ -1,0 +1,11 @@
+// Roles and what they allow. The session's shapes come from the schema (types.ts);
+// the ordering of roles is a product rule the schema cannot express.
+import type { Role } from "./types";
+
+/** Roles from least to most powerful; each can do everything the ones before it can. */
+export const roleOrder: readonly Role[] = ["viewer", "editor", "admin"];
+
+export function roleAllows(role: Role | null, required: Role): boolean {
+  if (role === null) return false;
+  return roleOrder.indexOf(role) >= roleOrder.indexOf(required);
+}
