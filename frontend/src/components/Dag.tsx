@@ -30,8 +30,10 @@ export interface DagProps {
   height?: number;
 }
 
-const columnWidth = 220;
-const rowHeight = 80;
+const nodeWidth = 180;
+const nodeHeight = 56;
+const columnWidth = nodeWidth + 60;
+const rowHeight = nodeHeight + 24;
 
 /**
  * Longest-path layering: a step's column is one more than its deepest parent's.
@@ -73,9 +75,10 @@ function StepNodeView({ data }: NodeProps<StepNode>) {
   return (
     <>
       <Handle type="target" position={Position.Left} isConnectable={false} />
+      {/* "nopan nodrag" tell React Flow a press here is a click, not the start of a pan. */}
       <button
         type="button"
-        className={`dag-node tone-${tone}${isSelected ? " selected" : ""}`}
+        className={`dag-node nopan nodrag tone-${tone}${isSelected ? " selected" : ""}`}
         aria-pressed={isSelected}
         onClick={() => onSelect?.(step.id)}
       >
@@ -101,6 +104,12 @@ export function Dag({ steps, selectedId = null, onSelect, height = 320 }: DagPro
         id: step.id,
         type: "step",
         position: { x: layer * columnWidth, y: row * rowHeight },
+        // Fixed sizes let the graph draw and fit at once, without measuring first.
+        width: nodeWidth,
+        height: nodeHeight,
+        // React Flow turns off pointer events on nodes it considers inert; the
+        // button inside must still be clickable.
+        style: { pointerEvents: "all" },
         data: { step, isSelected: step.id === selectedId, onSelect },
         draggable: false,
         connectable: false,
@@ -127,6 +136,7 @@ export function Dag({ steps, selectedId = null, onSelect, height = 320 }: DagPro
         nodesDraggable={false}
         nodesConnectable={false}
         elementsSelectable={false}
+        disableKeyboardA11y
         proOptions={{ hideAttribution: true }}
       >
         <Background />
