@@ -1,0 +1,57 @@
+import { act, renderHook, waitFor } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { useApi } from "./useApi";
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe("useApi", () => {
+  it("loads, then shows the data", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => Response.json({ name: "Support" })));
+    const { result } = renderHook(() => useApi<{ name: string }>("/workflows/Support"));
+
+    expect(result.current.loading).toBe(true);
+    await waitFor(() => expect(result.current.data).toEqual({ name: "Support" }));
+    expect(result.current.loading).toBe(false);
+    expect(result.current.error).toBeNull();
+  });
+
+  it("reports an ApiError and recovers on reload", async () => {
+    const fetchMock = vi
+      .fn()
+      .mockResolvedValueOnce(Response.json({ error: { code: "boom", message: "Down." } }, { status: 500 }))
+      .mockResolvedValueOnce(Response.json([1]));
+    vi.stubGlobal("fetch", fetchMock);
+    const { result } = renderHook(() => useApi<number[]>("/workers"));
+
+    await waitFor(() => expect(result.current.error?.code).toBe("boom"));
+    act(() => result.current.reload());
+    await waitFor(() => expect(result.current.data).toEqual([1]));
+    expect(result.current.error).toBeNull();
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
+  it("fetches nothing for a null path", () => {
+    const fetchMock = vi.fn();
+    vi.stubGlobal("fetch", fetchMock);
+    const { result } = renderHook(() => useApi(null));
+    expect(result.current.loading).toBe(false);
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it("drops the previous resource's data when the path changes", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => Response.json({ url })),
+    );
+    const { result, rerender } = renderHook(({ path }) => useApi<{ url: string }>(path), {
+      initialProps: { path: "/runs/a" },
+    });
+    await waitFor(() => expect(result.current.data).toEqual({ url: "/api/v1/runs/a" }));
+
+    rerender({ path: "/runs/b" });
+    expect(result.current.data).toBeUndefined();
+    await waitFor(() => expect(result.current.data).toEqual({ url: "/api/v1/runs/b" }));
+  });
+});
