@@ -1,12 +1,12 @@
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { MemoryRouter } from "react-router-dom";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AppRoutes } from "./App";
 import { setTenant } from "./api/client";
 import type { Session } from "./api/types";
 import { RequireRole } from "./components/RequireRole";
 import { SessionProvider } from "./session";
+import { renderWithProviders } from "./test-utils";
 
 const alice = { id: 1, username: "alice", email: "alice@example.com" };
 const acme = { id: "6f0c6f5e-0000-4000-8000-000000000001", slug: "acme", name: "Acme" };
@@ -45,12 +45,11 @@ function fakeServer(sessions: Session[]) {
 }
 
 function renderApp(path: string) {
-  return render(
-    <MemoryRouter initialEntries={[path]}>
-      <SessionProvider>
-        <AppRoutes />
-      </SessionProvider>
-    </MemoryRouter>,
+  return renderWithProviders(
+    <SessionProvider>
+      <AppRoutes />
+    </SessionProvider>,
+    { route: path },
   );
 }
 

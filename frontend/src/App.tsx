@@ -1,6 +1,9 @@
 // Routes of the dashboard. Signed out, every address shows the sign-in form and
 // keeps its URL, so signing in lands on the page that was asked for.
+import { QueryClientProvider } from "@tanstack/react-query";
+import { useState } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
+import { createQueryClient } from "./api/useApi";
 import { Layout } from "./Layout";
 import { SessionProvider, SignInPage, useSession } from "./session";
 import { NotFoundPage } from "./pages/NotFoundPage";
@@ -41,11 +44,14 @@ export function AppRoutes() {
 }
 
 export function App() {
+  const [queryClient] = useState(createQueryClient);
   return (
-    <BrowserRouter>
-      <SessionProvider>
-        <AppRoutes />
-      </SessionProvider>
-    </BrowserRouter>
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <SessionProvider>
+          <AppRoutes />
+        </SessionProvider>
+      </BrowserRouter>
+    </QueryClientProvider>
   );
 }

@@ -1,6 +1,9 @@
 import { act, renderHook, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { Providers } from "../test-utils";
 import { useApi } from "./useApi";
+
+const wrapper = Providers;
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -9,7 +12,7 @@ afterEach(() => {
 describe("useApi", () => {
   it("loads, then shows the data", async () => {
     vi.stubGlobal("fetch", vi.fn(async () => Response.json({ name: "Support" })));
-    const { result } = renderHook(() => useApi<{ name: string }>("/workflows/Support"));
+    const { result } = renderHook(() => useApi<{ name: string }>("/workflows/Support"), { wrapper });
 
     expect(result.current.loading).toBe(true);
     await waitFor(() => expect(result.current.data).toEqual({ name: "Support" }));
@@ -23,7 +26,7 @@ describe("useApi", () => {
       .mockResolvedValueOnce(Response.json({ error: { code: "boom", message: "Down." } }, { status: 500 }))
       .mockResolvedValueOnce(Response.json([1]));
     vi.stubGlobal("fetch", fetchMock);
-    const { result } = renderHook(() => useApi<number[]>("/workers"));
+    const { result } = renderHook(() => useApi<number[]>("/workers"), { wrapper });
 
     await waitFor(() => expect(result.current.error?.code).toBe("boom"));
     act(() => result.current.reload());
@@ -35,7 +38,7 @@ describe("useApi", () => {
   it("fetches nothing for a null path", () => {
     const fetchMock = vi.fn();
     vi.stubGlobal("fetch", fetchMock);
-    const { result } = renderHook(() => useApi(null));
+    const { result } = renderHook(() => useApi(null), { wrapper });
     expect(result.current.loading).toBe(false);
     expect(fetchMock).not.toHaveBeenCalled();
   });
@@ -47,6 +50,7 @@ describe("useApi", () => {
     );
     const { result, rerender } = renderHook(({ path }) => useApi<{ url: string }>(path), {
       initialProps: { path: "/runs/a" },
+      wrapper,
     });
     await waitFor(() => expect(result.current.data).toEqual({ url: "/api/v1/runs/a" }));
 

@@ -1,7 +1,29 @@
-// React hooks over the API client: one for JSON resources (with optional polling)
-// and one for a live websocket subscription.
+// React hooks over the API client: TanStack Query for JSON resources (reads, with
+// optional polling) and for writes that refresh what they change, and one hook for a
+// live websocket subscription.
+import {
+  QueryClient,
+  useMutation,
+  useQuery,
+  useQueryClient,
+  type UseMutationResult,
+} from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, apiFetch, socketUrl } from "./client";
+import { ApiError, apiFetch, getTenant, socketUrl, type HttpMethod } from "./client";
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      // The API's answer is the truth: errors are shown, not retried behind the user.
+      queries: { retry: false, refetchOnWindowFocus: false, staleTime: 1_000 },
+      mutations: { retry: false },
+    },
+  });
+}
+
+function asApiError(cause: unknown): ApiError {
+  return cause instanceof ApiError ? cause : new ApiError(0, "client", String(cause));
+}
 
 export interface ApiState<T> {
   data: T | undefined;
@@ -16,49 +38,80 @@ export interface UseApiOptions {
   pollMs?: number;
 }
 
+/** The cache key of a resource: the tenant it belongs to, then its path. */
+export function apiKey(path: string): [string, string | null, string] {
+  return ["api", getTenant(), path];
+}
+
 /**
  * GETs `path` (relative to /api/v1) and re-fetches when it changes. A null path
  * fetches nothing, for resources that depend on something not yet known.
  */
 export function useApi<T>(path: string | null, options: UseApiOptions = {}): ApiState<T> {
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [loading, setLoading] = useState(path !== null);
-  const [generation, setGeneration] = useState(0);
-  const reload = useCallback(() => setGeneration((value) => value + 1), []);
+  const query = useQuery<T, ApiError>({
+    queryKey: apiKey(path ?? ""),
+    queryFn: async ({ signal }) => {
+      try {
+        return await apiFetch<T>(path as string, { signal });
+      } catch (cause) {
+        throw asApiError(cause);
+      }
+    },
+    enabled: path !== null,
+    refetchInterval: options.pollMs ?? false,
+    refetchIntervalInBackground: false,
+  });
+  const { refetch } = query;
+  const reload = useCallback(() => void refetch(), [refetch]);
+  return {
+    data: query.data,
+    error: query.error ?? null,
+    loading: path !== null && query.isPending,
+    reload,
+  };
+}
 
-  // A different resource must not flash the previous resource's data.
-  const [shownPath, setShownPath] = useState(path);
-  if (shownPath !== path) {
-    setShownPath(path);
-    setData(undefined);
-    setError(null);
-    setLoading(path !== null);
-  }
+export interface ApiMutationOptions<R> {
+  /** Resources whose path starts with one of these are fetched again after success. */
+  invalidates?: string[];
+  onSuccess?: (result: R) => void;
+}
 
-  useEffect(() => {
-    if (path === null) return;
-    const controller = new AbortController();
-    setLoading(true);
-    apiFetch<T>(path, { signal: controller.signal })
-      .then((result) => {
-        setData(result);
-        setError(null);
-        setLoading(false);
-      })
-      .catch((cause: unknown) => {
-        if (controller.signal.aborted) return;
-        setError(
-          cause instanceof ApiError ? cause : new ApiError(0, "client", String(cause)),
-        );
-        setLoading(false);
+/**
+ * A write to the API: `mutate(body)` sends `method` to `path` (or to the path a
+ * function makes from the body) and, once it succeeded, refreshes the resources it
+ * changes.
+ */
+export function useApiMutation<B = unknown, R = unknown>(
+  method: Exclude<HttpMethod, "GET">,
+  path: string | ((body: B) => string),
+  options: ApiMutationOptions<R> = {},
+): UseMutationResult<R, ApiError, B> {
+  const client = useQueryClient();
+  return useMutation<R, ApiError, B>({
+    mutationFn: async (body: B) => {
+      const target = typeof path === "function" ? path(body) : path;
+      try {
+        return await apiFetch<R>(target, { method, body: body === undefined ? undefined : body });
+      } catch (cause) {
+        throw asApiError(cause);
+      }
+    },
+    onSuccess: async (result) => {
+      const prefixes = options.invalidates ?? [];
+      await client.invalidateQueries({
+        predicate: (query) => {
+          const key = query.queryKey;
+          return (
+            key[0] === "api" &&
+            typeof key[2] === "string" &&
+            prefixes.some((prefix) => (key[2] as string).startsWith(prefix))
+          );
+        },
       });
-    return () => controller.abort();
-  }, [path, generation]);
-
-  usePoll(reload, path === null ? undefined : options.pollMs);
-
-  return { data, error, loading, reload };
+      options.onSuccess?.(result);
+    },
+  });
 }
 
 /** Calls `tick` every `intervalMs` while the document is visible; undefined disables. */
