@@ -1,5 +1,6 @@
-# Two commands: `make dev` runs everything on embedded defaults; `make test` sets up
-# and runs the whole suite (lint, types, tests on SQLite and on PostgreSQL + Redis).
+# Two commands: `make dev` builds the dashboard and runs everything on embedded
+# defaults; `make test` sets up and runs the whole suite (lint, types, the dashboard's
+# component tests, tests on SQLite and on PostgreSQL + Redis, and the browser tests).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,11 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL
 SERVICES := env DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL)
 
-.PHONY: dev test setup lint types test-embedded test-services bench clean
+NPM_STAMP := frontend/node_modules/.installed
+SCHEMA := build/openapi.json
+
+.PHONY: dev test setup frontend frontend-test chromium lint types test-embedded test-services \
+	test-browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +25,26 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-dev: setup
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	npm --prefix frontend ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+# The dashboard, built into frontend/dist (served by Django at /).
+frontend: $(NPM_STAMP)
+	npm --prefix frontend run build
+
+# Component tests, and the TypeScript API types checked against the server's schema.
+frontend-test: setup $(NPM_STAMP)
+	mkdir -p build
+	$(EMBEDDED) $(PY) manage.py spectacular --format openapi-json --file $(SCHEMA)
+	npm --prefix frontend run api-types -- --check $(CURDIR)/$(SCHEMA)
+	npm --prefix frontend test
+
+# Debian's Chromium for the browser tests (no browser download).
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+dev: setup frontend
 	$(EMBEDDED) $(PY) manage.py dev
 
 lint: setup
@@ -36,11 +60,15 @@ test-embedded: setup
 test-services: setup
 	$(SERVICES) $(PY) -m pytest -m "not browser" -p no:cacheprovider
 
-test: lint types test-embedded test-services
+# Playwright for Python drives Chromium in its own pytest run (it clashes with asyncio).
+test-browser: setup frontend chromium
+	$(EMBEDDED) $(PY) -m pytest -m browser -p no:cacheprovider tests/browser
+
+test: lint types frontend-test test-embedded test-services test-browser
 
 # The benchmark (bench/README.md); e.g. `make bench BENCH_ARGS="--backend services --duration 60"`.
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .hatchet .mypy_cache .ruff_cache
+	rm -rf $(VENV) .hatchet .mypy_cache .ruff_cache build frontend/node_modules frontend/dist

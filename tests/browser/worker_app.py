@@ -1,0 +1,35 @@
+"""The worker of the browser tests: the example support reply (its prompt is what the
+product manager edits) and an import whose second step fails on its first attempt
+(what the developer debugs and retries)."""
+
+import sys
+
+from examples.support_reply import SupportReply, hatchet
+from hatchet.sdk import Context
+
+
+@hatchet.workflow()
+class NightlyImport:
+    @hatchet.step()
+    def fetch(self, context: Context) -> dict:
+        context.log("fetched 3 rows")
+        return {"rows": [1, 2, 3]}
+
+    @hatchet.step(parents=["fetch"])
+    def load(self, context: Context) -> dict:
+        rows = context.step_output("fetch")["rows"]
+        if context.attempt == 1:
+            raise ConnectionError("warehouse refused the connection: too many clients")
+        context.log(f"loaded {len(rows)} rows")
+        return {"loaded": len(rows)}
+
+
+def main() -> None:
+    worker = hatchet.worker(sys.argv[1] if len(sys.argv) > 1 else "browser-worker", max_runs=10)
+    worker.register_workflow(SupportReply())
+    worker.register_workflow(NightlyImport())
+    worker.start()
+
+
+if __name__ == "__main__":
+    main()
