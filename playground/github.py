@@ -469,7 +469,7 @@ def runs_that_tried(request: PullRequestRequest) -> list[str]:
     )
     return [
         f"- [{record.kind} {str(record.run_id)[:8]}]"
-        f"({settings.HATCHET_PUBLIC_URL}/api/v1/playground/runs/{record.run_id}): "
+        f"({settings.HATCHET_PUBLIC_URL}/runs/{record.run_id}): "
         f"{record.run.status}, revision {record.variant_revision}, "
         f"{record.created_at:%Y-%m-%d %H:%M} UTC"
         for record in records

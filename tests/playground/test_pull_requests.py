@@ -111,7 +111,7 @@ def test_a_variant_becomes_one_commit_on_its_own_branch_and_a_pull_request(
         in pull.body
     )
     assert "| `draft.temperature` | `support.py` | 0.3 | 0.7 |" in pull.body
-    assert f"(http://127.0.0.1:8080/api/v1/playground/runs/{tried}): " in pull.body
+    assert f"(http://127.0.0.1:8080/runs/{tried}): " in pull.body
     assert all(line in pull.body for line in BRIEF_LINES)
 
     shown = editor.get(f"/api/v1/playground/pull-requests/{request.pk}").json()

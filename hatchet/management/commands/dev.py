@@ -31,7 +31,7 @@ class Command(BaseCommand):
         token_file = settings.DATA_DIR / "token"
         self.stdout.write(
             self.style.SUCCESS("Hatchet is starting on embedded defaults.\n")
-            + f"  sign in     {url}/admin/ (user '{setup.username}', password '{setup.password}')\n"
+            + f"  dashboard   {url}/ (user '{setup.username}', password '{setup.password}')\n"
             + f"  API docs    {url}/api/docs/\n"
             + f"  API token   {setup.token}\n"
             + f"              (also in {token_file}; export HATCHET_TOKEN=$(cat {token_file}))\n"
