@@ -1,8 +1,37 @@
-// Settings: placeholder until the page is built.
-export function SettingsPage() {
+// Settings: API tokens and the GitHub connection (admins), and the tenant's members.
+import { RequireRole } from "../../components/RequireRole";
+import { useSession } from "../../session";
+import { GitHubConnectionSection } from "./GitHubConnectionSection";
+import { MembersSection } from "./MembersSection";
+import { TokensSection } from "./TokensSection";
+import "./settings.css";
+
+function AdminOnly({ title }: { title: string }) {
   return (
-    <section className="page">
-      <h1>Settings</h1>
+    <section className="card settings-section" aria-label={title}>
+      <h2>{title}</h2>
+      <p className="muted">Only admins can see and change this.</p>
+    </section>
+  );
+}
+
+export function SettingsPage() {
+  const { tenant, role } = useSession();
+  return (
+    <section className="page settings-page">
+      <div className="page-header">
+        <h1>Settings</h1>
+        <span className="muted">
+          {tenant?.name} · your role: <strong>{role}</strong>
+        </span>
+      </div>
+      <RequireRole role="admin" fallback={<AdminOnly title="API tokens" />}>
+        <TokensSection />
+      </RequireRole>
+      <RequireRole role="admin" fallback={<AdminOnly title="GitHub connection" />}>
+        <GitHubConnectionSection />
+      </RequireRole>
+      <MembersSection />
     </section>
   );
 }

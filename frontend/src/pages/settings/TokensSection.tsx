@@ -1,0 +1,160 @@
+// API tokens: list, issue (the secret is shown once, right here), revoke. Admins only.
+import { useId, useState, type FormEvent } from "react";
+import { useApi, useApiMutation } from "../../api/useApi";
+import type { IssuedToken, NewTokenBody, Paginated, Token } from "../../api/types";
+import { ConfirmButton } from "../../components/ConfirmButton";
+import { CopyButton } from "../../components/CopyButton";
+import { RelativeTime } from "../../components/RelativeTime";
+import { AsyncView, Empty } from "../../components/StateViews";
+import { ApiErrorMessage } from "./ApiErrorMessage";
+
+export function TokensSection() {
+  const tokens = useApi<Paginated<Token>>("/tokens?limit=500");
+  const [isFormOpen, setIsFormOpen] = useState(false);
+  const [issued, setIssued] = useState<IssuedToken | null>(null);
+
+  return (
+    <section className="card settings-section" aria-labelledby="tokens-heading">
+      <div className="page-header">
+        <h2 id="tokens-heading">API tokens</h2>
+        {!isFormOpen && (
+          <button type="button" className="button primary" onClick={() => setIsFormOpen(true)}>
+            New token
+          </button>
+        )}
+      </div>
+      <p className="muted">Programs and workers authenticate with these; each acts as an admin.</p>
+      {isFormOpen && (
+        <NewTokenForm
+          onClose={() => setIsFormOpen(false)}
+          onIssued={(token) => {
+            setIssued(token);
+            setIsFormOpen(false);
+          }}
+        />
+      )}
+      {issued && <IssuedTokenNotice token={issued} onDismiss={() => setIssued(null)} />}
+      <AsyncView
+        {...tokens}
+        onRetry={tokens.reload}
+        empty={<Empty message="No API tokens yet." />}
+      >
+        {(page) => <TokensTable tokens={page.results} />}
+      </AsyncView>
+    </section>
+  );
+}
+
+function NewTokenForm({
+  onClose,
+  onIssued,
+}: {
+  onClose: () => void;
+  onIssued: (token: IssuedToken) => void;
+}) {
+  const [name, setName] = useState("");
+  const errorId = useId();
+  const create = useApiMutation<NewTokenBody, IssuedToken>("POST", "/tokens", {
+    invalidates: ["/tokens"],
+    onSuccess: onIssued,
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate({ name: name.trim() });
+  };
+  return (
+    <form className="inline-form" onSubmit={submit} aria-label="New token">
+      <label className="field">
+        <span>Token name</span>
+        <input
+          value={name}
+          onChange={(event) => setName(event.target.value)}
+          required
+          maxLength={200}
+          placeholder="e.g. ci-worker"
+          aria-describedby={create.error ? errorId : undefined}
+          autoFocus
+        />
+      </label>
+      <div className="toolbar">
+        <button type="submit" className="button primary" disabled={create.isPending}>
+          Create token
+        </button>
+        <button type="button" className="button" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      <ApiErrorMessage id={errorId} error={create.error} />
+    </form>
+  );
+}
+
+function IssuedTokenNotice({ token, onDismiss }: { token: IssuedToken; onDismiss: () => void }) {
+  return (
+    <div className="issued-token" role="status" aria-label="New token">
+      <p>
+        <strong>Token “{token.name}” created.</strong> Copy it now: you will not see it again.
+      </p>
+      <div className="toolbar">
+        <code className="code issued-token-secret" data-testid="issued-token">
+          {token.token}
+        </code>
+        <CopyButton text={token.token} label="Copy token" />
+        <button type="button" className="button" onClick={onDismiss}>
+          Done
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function TokensTable({ tokens }: { tokens: Token[] }) {
+  return (
+    <table className="data-table">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Prefix</th>
+          <th scope="col">Created</th>
+          <th scope="col">Created by</th>
+          <th scope="col">Last used</th>
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {tokens.map((token) => (
+          <TokenRow key={token.id} token={token} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function TokenRow({ token }: { token: Token }) {
+  const revoke = useApiMutation<undefined, void>("DELETE", `/tokens/${token.id}`, {
+    invalidates: ["/tokens"],
+  });
+  return (
+    <tr>
+      <td>{token.name}</td>
+      <td>
+        <code>{token.prefix}…</code>
+      </td>
+      <td>
+        <RelativeTime value={token.created_at} />
+      </td>
+      <td>{token.created_by ?? <span className="muted">—</span>}</td>
+      <td>
+        <RelativeTime value={token.last_used_at} />
+      </td>
+      <td>
+        <ConfirmButton onConfirm={() => revoke.mutate(undefined)} disabled={revoke.isPending}>
+          Revoke
+        </ConfirmButton>
+        <ApiErrorMessage error={revoke.error} />
+      </td>
+    </tr>
+  );
+}
