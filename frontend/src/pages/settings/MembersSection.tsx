@@ -120,7 +120,8 @@ function AddMemberForm() {
   const add = useApiMutation<NewMemberBody, Member>("POST", "/members", {
     invalidates: ["/members"],
     onSuccess: (member) => {
-      setAdded(`${member.user.username} is now ${/^[aeiou]/.test(member.role) ? "an" : "a"} ${member.role}.`);
+      const role = member.role ?? "member";
+      setAdded(`${member.user.username} is now ${/^[aeiou]/.test(role) ? "an" : "a"} ${role}.`);
       setUsername("");
       setEmail("");
       setPassword("");
