@@ -1,8 +1,134 @@
-// Workers: placeholder until the page is built.
+// Workers: who is connected, how busy each one is and what it can run; live by polling.
+import { useApi } from "../../api/useApi";
+import type { Paginated, Worker } from "../../api/types";
+import { RelativeTime } from "../../components/RelativeTime";
+import { AsyncView, Empty } from "../../components/StateViews";
+import { StatusBadge } from "../../components/StatusBadge";
+import "./workers.css";
+
+const pollMs = 3_000;
+
 export function WorkersPage() {
+  const workers = useApi<Paginated<Worker>>("/workers?limit=500", { pollMs });
   return (
     <section className="page">
-      <h1>Workers</h1>
+      <div className="page-header">
+        <h1>Workers</h1>
+        <span className="muted">Refreshes every {pollMs / 1000} seconds</span>
+      </div>
+      <AsyncView
+        {...workers}
+        onRetry={workers.reload}
+        // A page without a results list (an unexpected answer) reads as empty, not a crash.
+        isEmpty={(page) => !Array.isArray(page.results) || page.results.length === 0}
+        empty={
+          <Empty
+            message={
+              <>
+                No workers have connected yet. Start one with <code>worker.start()</code> from the
+                SDK.
+              </>
+            }
+          />
+        }
+      >
+        {(page) => <WorkersTable workers={page.results} />}
+      </AsyncView>
     </section>
+  );
+}
+
+function WorkersTable({ workers }: { workers: Worker[] }) {
+  return (
+    <table className="data-table workers-table">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Status</th>
+          <th scope="col">Slots</th>
+          <th scope="col">Actions</th>
+          <th scope="col">Last heartbeat</th>
+          <th scope="col">Connected</th>
+          <th scope="col">SDK / node</th>
+        </tr>
+      </thead>
+      <tbody>
+        {workers.map((worker) => (
+          <tr key={worker.id}>
+            <td>
+              <strong>{worker.name}</strong>
+              <Labels labels={worker.labels} />
+            </td>
+            <td>
+              <StatusBadge status={worker.status ?? "DISCONNECTED"} />
+            </td>
+            <td>
+              <SlotBar used={worker.used_slots} total={worker.slots} />
+            </td>
+            <td>
+              {worker.actions.length === 0 ? (
+                <span className="muted">none</span>
+              ) : (
+                <ul className="worker-actions">
+                  {worker.actions.map((action) => (
+                    <li key={action}>
+                      <code>{action}</code>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </td>
+            <td>
+              <RelativeTime value={worker.last_heartbeat_at} />
+            </td>
+            <td>
+              <RelativeTime value={worker.connected_at} />
+            </td>
+            <td className="muted">
+              {worker.sdk_version || "—"}
+              {worker.node && <div>{worker.node}</div>}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Used and free slots as numbers and a bar; the numbers carry the meaning. */
+export function SlotBar({ used, total }: { used: number; total: number }) {
+  const free = Math.max(total - used, 0);
+  const percent = total > 0 ? Math.min(100, Math.round((used / total) * 100)) : 0;
+  return (
+    <div className="slot-bar">
+      <span>
+        {used} used · {free} free
+      </span>
+      <div
+        className="slot-bar-track"
+        role="meter"
+        aria-label="Slots in use"
+        aria-valuemin={0}
+        aria-valuemax={total}
+        aria-valuenow={used}
+        aria-valuetext={`${used} of ${total} slots in use`}
+      >
+        <div className={`slot-bar-fill${percent >= 100 ? " full" : ""}`} style={{ width: `${percent}%` }} />
+      </div>
+    </div>
+  );
+}
+
+function Labels({ labels }: { labels: Record<string, unknown> }) {
+  const entries = Object.entries(labels ?? {});
+  if (entries.length === 0) return null;
+  return (
+    <div className="worker-labels">
+      {entries.map(([key, value]) => (
+        <span key={key} className="status-badge tone-neutral">
+          {key}={typeof value === "string" ? value : JSON.stringify(value)}
+        </span>
+      ))}
+    </div>
   );
 }
