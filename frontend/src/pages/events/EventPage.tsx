@@ -1,13 +1,150 @@
-// Event: placeholder until the page is built.
-import { useParams } from "react-router-dom";
+// One event: its key, payload and metadata, the runs it started, and Replay
+// (editors), which starts the runs again for the workflows that listen for it now.
+import { Link, useParams } from "react-router-dom";
+import { useApi, useApiMutation } from "../../api/useApi";
+import type { EventDetail, Paginated, StartedRun } from "../../api/types";
+import { JsonViewer } from "../../components/JsonViewer";
+import { RelativeTime } from "../../components/RelativeTime";
+import { RequireRole } from "../../components/RequireRole";
+import { AsyncView, Empty } from "../../components/StateViews";
+import { StatusBadge } from "../../components/StatusBadge";
+import { ApiErrorMessage } from "../settings/ApiErrorMessage";
+import "./events.css";
 
 export function EventPage() {
-  const { eventId } = useParams();
+  const { eventId = "" } = useParams();
+  const event = useApi<EventDetail>(`/events/${eventId}`);
   return (
     <section className="page">
-      <h1>
-        Event <code>{eventId}</code>
-      </h1>
+      <p>
+        <Link to="/events">← Events</Link>
+      </p>
+      <AsyncView {...event} onRetry={event.reload}>
+        {(detail) => <EventView event={detail} />}
+      </AsyncView>
     </section>
+  );
+}
+
+function EventView({ event }: { event: EventDetail }) {
+  return (
+    <>
+      <div className="page-header">
+        <h1>
+          Event <code>{event.key}</code>
+        </h1>
+        <RequireRole role="editor">
+          <ReplayButton eventId={event.id} />
+        </RequireRole>
+      </div>
+      <dl className="card event-facts">
+        <dt>Id</dt>
+        <dd>
+          <code>{event.id}</code>
+        </dd>
+        <dt>Received</dt>
+        <dd>
+          <RelativeTime value={event.created_at} />
+        </dd>
+      </dl>
+      <div className="grid-2">
+        <section className="card" aria-labelledby="payload-heading">
+          <h2 id="payload-heading">Payload</h2>
+          <JsonViewer value={event.payload} label="Payload" expandDepth={3} />
+        </section>
+        <section className="card" aria-labelledby="metadata-heading">
+          <h2 id="metadata-heading">Metadata</h2>
+          <JsonViewer value={event.additional_metadata} label="Metadata" />
+        </section>
+      </div>
+      <section aria-labelledby="runs-heading">
+        <h2 id="runs-heading">Runs started</h2>
+        {event.runs.length === 0 ? (
+          <Empty message="No workflow listened for this key when it arrived." />
+        ) : (
+          <RunsTable runs={event.runs} />
+        )}
+      </section>
+    </>
+  );
+}
+
+function RunsTable({ runs }: { runs: StartedRun[] }) {
+  return (
+    <table className="data-table">
+      <thead>
+        <tr>
+          <th scope="col">Run</th>
+          <th scope="col">Workflow</th>
+          <th scope="col">Status</th>
+          <th scope="col">Started</th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((run) => (
+          <tr key={run.id}>
+            <td>
+              <Link to={`/runs/${run.id}`}>
+                <code>{run.id.slice(0, 8)}</code>
+              </Link>
+            </td>
+            <td>{run.workflow}</td>
+            <td>
+              <StatusBadge status={run.status} />
+            </td>
+            <td>
+              <RelativeTime value={run.created_at} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+// The schema describes the answer as a page; the server sends the list itself.
+type ReplayAnswer = StartedRun[] | Paginated<StartedRun>;
+
+function startedRuns(answer: ReplayAnswer): StartedRun[] {
+  return Array.isArray(answer) ? answer : answer.results;
+}
+
+function ReplayButton({ eventId }: { eventId: string }) {
+  const replay = useApiMutation<undefined, ReplayAnswer>("POST", `/events/${eventId}/replay`, {
+    invalidates: [`/events/${eventId}`, "/runs"],
+  });
+  const runs = replay.data ? startedRuns(replay.data) : null;
+  return (
+    <div className="replay-result">
+      <div className="toolbar">
+        <button
+          type="button"
+          className="button primary"
+          disabled={replay.isPending}
+          onClick={() => replay.mutate(undefined)}
+        >
+          Replay
+        </button>
+      </div>
+      {runs && (
+        <div role="status">
+          {runs.length === 0 ? (
+            "Replayed: no workflow listens for this key now, so no run started."
+          ) : (
+            <>
+              Replayed: started{" "}
+              {runs.map((run, index) => (
+                <span key={run.id}>
+                  {index > 0 && ", "}
+                  <Link to={`/runs/${run.id}`}>{run.workflow}</Link>
+                </span>
+              ))}
+              .
+            </>
+          )}
+        </div>
+      )}
+      <ApiErrorMessage error={replay.error} />
+    </div>
   );
 }
