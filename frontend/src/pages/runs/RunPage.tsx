@@ -1,13 +1,172 @@
-// Run: placeholder until the page is built.
-import { useParams } from "react-router-dom";
+// One run: what started it and with what, its steps as a graph coloured by status,
+// the chosen step's details, a timeline, and (for editors) cancel, retry and replay.
+// It follows the run live over its websocket.
+import { useEffect, useMemo, useState } from "react";
+import { Link, useParams } from "react-router-dom";
+import type { RunDetail } from "../../api/types";
+import { Dag, type DagStep } from "../../components/Dag";
+import { JsonViewer } from "../../components/JsonViewer";
+import { RequireRole } from "../../components/RequireRole";
+import { AsyncView } from "../../components/StateViews";
+import { StatusBadge } from "../../components/StatusBadge";
+import { elapsedMs, formatDuration, formatTime, isFinished } from "./format";
+import { useLiveRun, type LiveLine } from "./live";
+import { RunActions } from "./RunActions";
+import { StepPanel } from "./StepPanel";
+import { Timeline } from "./Timeline";
+import "./runs.css";
 
 export function RunPage() {
-  const { runId } = useParams();
+  const { runId = "" } = useParams();
+  const live = useLiveRun(runId);
   return (
-    <section className="page">
-      <h1>
-        Run <code>{runId}</code>
-      </h1>
+    <section className="page run-page">
+      <AsyncView loading={live.loading} error={live.error} data={live.data} onRetry={live.reload}>
+        {(run) => <RunView key={run.id} run={run} lines={live.lines} socket={live.socket} />}
+      </AsyncView>
     </section>
+  );
+}
+
+/** Milliseconds since the epoch, ticking every second while `ticking`. */
+function useNow(ticking: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!ticking) return;
+    const timer = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(timer);
+  }, [ticking]);
+  return ticking ? now : Date.now();
+}
+
+function defaultStepId(run: RunDetail): string | null {
+  const failed = run.step_runs.find((stepRun) => stepRun.status === "FAILED" || stepRun.status === "TIMED_OUT");
+  return (failed ?? run.step_runs[0])?.id ?? null;
+}
+
+const socketLabel = { open: "Live", connecting: "Connecting…", closed: "Reconnecting…" } as const;
+
+function RunView({ run, lines, socket }: { run: RunDetail; lines: Map<string, LiveLine>; socket: keyof typeof socketLabel }) {
+  const [selectedId, setSelectedId] = useState<string | null>(() => defaultStepId(run));
+  const finished = isFinished(run.status);
+  const now = useNow(!finished);
+  const selected = run.step_runs.find((stepRun) => stepRun.id === selectedId) ?? null;
+
+  const dagSteps = useMemo<DagStep[]>(() => {
+    const idByName = new Map(run.step_runs.map((stepRun) => [stepRun.step, stepRun.id]));
+    return run.step_runs.map((stepRun) => ({
+      id: stepRun.id,
+      label: stepRun.step,
+      status: stepRun.status,
+      parents: stepRun.parents.flatMap((name) => idByName.get(name) ?? []),
+    }));
+  }, [run.step_runs]);
+
+  const hasMetadata = Object.keys(run.additional_metadata).length > 0;
+  const hasOverrides = Object.keys(run.overrides).length > 0;
+
+  return (
+    <>
+      <header className="page-header run-header">
+        <div className="run-title">
+          <h1>
+            <Link to={`/workflows/${encodeURIComponent(run.workflow)}`}>{run.workflow}</Link>{" "}
+            <span className="muted">run</span>
+          </h1>
+          <StatusBadge status={run.status} />
+          <span className={`live-indicator ${socket}`} role="status">
+            {finished ? "" : socketLabel[socket]}
+          </span>
+        </div>
+        <RequireRole role="editor">
+          <RunActions run={run} />
+        </RequireRole>
+      </header>
+
+      <dl className="run-facts card">
+        <div>
+          <dt>Run</dt>
+          <dd>
+            <code>{run.id}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Version</dt>
+          <dd>{run.version}</dd>
+        </div>
+        <div>
+          <dt>Trigger</dt>
+          <dd>{run.trigger ?? "—"}</dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd>{formatTime(run.created_at)}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{formatTime(run.started_at)}</dd>
+        </div>
+        <div>
+          <dt>Finished</dt>
+          <dd>{formatTime(run.finished_at)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(elapsedMs(run.started_at, run.finished_at, now))}</dd>
+        </div>
+      </dl>
+      {run.error && (
+        <p className="form-error run-error">
+          <strong>Error:</strong> {run.error}
+        </p>
+      )}
+
+      <div className="run-layout">
+        <div className="run-main">
+          <section className="card" aria-labelledby="steps-heading">
+            <h2 id="steps-heading">Steps</h2>
+            <Dag steps={dagSteps} selectedId={selectedId} onSelect={setSelectedId} height={220} />
+          </section>
+          <section className="card" aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">Timeline</h2>
+            <Timeline
+              steps={run.step_runs.map((stepRun) => ({
+                id: stepRun.id,
+                label: stepRun.step,
+                status: stepRun.status,
+                startedAt: stepRun.started_at,
+                finishedAt: stepRun.finished_at,
+              }))}
+              runStartedAt={run.started_at}
+              now={now}
+              selectedId={selectedId}
+            />
+          </section>
+          <section className="card" aria-labelledby="input-heading">
+            <h2 id="input-heading">Input</h2>
+            <JsonViewer value={run.input} label="Run input" />
+            {hasMetadata && (
+              <>
+                <h3>Metadata</h3>
+                <JsonViewer value={run.additional_metadata} label="Run metadata" />
+              </>
+            )}
+            {hasOverrides && (
+              <>
+                <h3>Overrides</h3>
+                <JsonViewer value={run.overrides} label="Run overrides" />
+              </>
+            )}
+          </section>
+        </div>
+        <div className="run-side">
+          {selected ? (
+            <StepPanel run={run} stepRun={selected} liveLines={lines} />
+          ) : (
+            <p className="card muted">Choose a step in the graph to see its details.</p>
+          )}
+        </div>
+      </div>
+    </>
   );
 }

@@ -1,0 +1,102 @@
+import { act, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Route, Routes } from "react-router-dom";
+import type { RunDetail } from "../../api/types";
+import { failedRun } from "./fixtures";
+import { RunPage } from "./RunPage";
+import { apiErrorResponse, fakeApi, FakeSocket, page, renderAs, stubSockets } from "./testing";
+
+function renderRunPage(id = "run-1") {
+  return renderAs(
+    <Routes>
+      <Route path="/runs/:runId" element={<RunPage />} />
+    </Routes>,
+    { route: `/runs/${id}` },
+  );
+}
+
+const noLines = { "GET /step-runs/sr-load/logs": page([]), "GET /step-runs/sr-load/stream": { ...page([]), text: "" } };
+
+beforeEach(() => stubSockets());
+afterEach(() => vi.unstubAllGlobals());
+
+describe("RunPage", () => {
+  it("opens on the failed step and shows its error and traceback in a <pre>", async () => {
+    fakeApi("editor", { "GET /runs/run-1": failedRun(), ...noLines });
+    renderRunPage();
+
+    expect(await screen.findByRole("heading", { name: /NightlyImport/ })).toBeInTheDocument();
+    expect(screen.getByRole("heading", { name: "Step load" })).toBeInTheDocument();
+    const traceback = screen.getByText(/Traceback \(most recent call last\)/);
+    expect(traceback.tagName).toBe("PRE");
+    expect(traceback).toHaveTextContent("ConnectionError: warehouse refused the connection: too many clients");
+    expect(screen.getByText(/worker browser-worker/)).toBeInTheDocument();
+    expect(await screen.findByRole("button", { name: /^load/ })).toHaveAttribute("aria-pressed", "true");
+    expect(screen.getByRole("list", { name: "Step timeline" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Retry" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Cancel" })).not.toBeInTheDocument();
+  });
+
+  it("hides cancel, retry and replay from viewers", async () => {
+    fakeApi("viewer", { "GET /runs/run-1": failedRun(), ...noLines });
+    renderRunPage();
+    await screen.findByRole("heading", { name: "Step load" });
+    expect(screen.queryByRole("button", { name: "Retry" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Replay" })).not.toBeInTheDocument();
+  });
+
+  it("retries, shows the server's refusal, and follows the socket's status messages", async () => {
+    const user = userEvent.setup();
+    let run: RunDetail = failedRun();
+    const calls = fakeApi("editor", {
+      "GET /runs/run-1": () => run,
+      "POST /runs/run-1/retry": () => apiErrorResponse(409, "conflict", "The run is not failed or cancelled."),
+      ...noLines,
+      "GET /step-runs/sr-fetch/logs": page([]),
+      "GET /step-runs/sr-fetch/stream": { ...page([]), text: "" },
+    });
+    renderRunPage();
+    await user.click(await screen.findByRole("button", { name: "Retry" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("The run is not failed or cancelled.");
+    expect(calls.some((call) => call.method === "POST" && call.path === "/runs/run-1/retry")).toBe(true);
+
+    // The run runs again: the socket says so before the refetch brings the details.
+    const socket = FakeSocket.last;
+    expect(socket?.url).toMatch(/\/ws\/runs\/run-1/);
+    run = { ...run, status: "SUCCEEDED", error: "" };
+    act(() => {
+      socket?.receive({ type: "step_run.status", step_run_id: "sr-load", status: "RUNNING", attempt: 2 });
+      socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "stream", seq: 1, level: "", text: "chunk one ", created_at: "2026-11-24T10:01:00Z" });
+      socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "stream", seq: 2, level: "", text: "chunk two", created_at: "2026-11-24T10:01:00Z" });
+      socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "log", seq: 1, level: "info", text: "loaded 3 rows", created_at: "2026-11-24T10:01:00Z" });
+    });
+    expect(within(screen.getByRole("button", { name: /^load/ })).getByText("Running")).toBeInTheDocument();
+    expect(screen.getByLabelText("Stream of load")).toHaveTextContent("chunk one chunk two");
+    expect(screen.getByLabelText("Logs of load")).toHaveTextContent("loaded 3 rows");
+    act(() => socket?.receive({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" }));
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Retry" })).not.toBeInTheDocument());
+  });
+
+  it("replays from the chosen step and goes to the new run", async () => {
+    const user = userEvent.setup();
+    const calls = fakeApi("editor", {
+      "GET /runs/run-1": failedRun(),
+      "GET /runs/run-2": { ...failedRun(), id: "run-2", status: "RUNNING", error: "" },
+      "POST /runs/run-1/replay": () => Response.json({ ...failedRun(), id: "run-2" }, { status: 201 }),
+      ...noLines,
+    });
+    renderRunPage();
+    await user.selectOptions(await screen.findByLabelText("Replay from"), "load");
+    await user.click(screen.getByRole("button", { name: "Replay" }));
+    expect(calls.find((call) => call.path === "/runs/run-1/replay")?.body).toEqual({ from_step: "load" });
+    await waitFor(() => expect(calls.some((call) => call.path === "/runs/run-2")).toBe(true));
+    expect(await screen.findByText("run-2")).toBeInTheDocument();
+  });
+
+  it("shows the API's error when the run does not exist", async () => {
+    fakeApi("editor", {});
+    renderRunPage("missing");
+    expect(await screen.findByRole("alert")).toHaveTextContent("No fake for GET /runs/missing");
+  });
+});
