@@ -1,8 +1,16 @@
-// Crons & schedules: placeholder until the page is built.
+// Crons & schedules: the recurring and one-off ways a workflow starts by itself.
+import { CronsSection } from "./CronsSection";
+import { SchedulesSection } from "./SchedulesSection";
+import "./triggers.css";
+
 export function TriggersPage() {
   return (
     <section className="page">
-      <h1>Crons & schedules</h1>
+      <div className="page-header">
+        <h1>Crons &amp; schedules</h1>
+      </div>
+      <CronsSection />
+      <SchedulesSection />
     </section>
   );
 }

@@ -1,0 +1,219 @@
+// Crons: declared by workflows in code or created here; pause, resume, delete (the
+// server refuses deleting a declared one and says why), and a form to create one.
+import { useState, type FormEvent } from "react";
+import { useApi, useApiMutation } from "../../api/useApi";
+import type { Cron, CronDetail, NewCronBody, Paginated } from "../../api/types";
+import { ConfirmButton } from "../../components/ConfirmButton";
+import { JsonEditor } from "../../components/JsonEditor";
+import { RelativeTime } from "../../components/RelativeTime";
+import { RequireRole } from "../../components/RequireRole";
+import { AsyncView, Empty } from "../../components/StateViews";
+import { useSession } from "../../session";
+import { ApiErrorMessage } from "../settings/ApiErrorMessage";
+import { WorkflowNameInput, formatDateTime } from "./WorkflowNameInput";
+
+export function CronsSection() {
+  const crons = useApi<Paginated<Cron>>("/crons?limit=500");
+  const { can } = useSession();
+  const canEdit = can("editor");
+  return (
+    <section className="triggers-section" aria-labelledby="crons-heading">
+      <h2 id="crons-heading">Crons</h2>
+      <AsyncView
+        {...crons}
+        onRetry={crons.reload}
+        isEmpty={(page) => !Array.isArray(page.results) || page.results.length === 0}
+        empty={<Empty message="No crons. Declare one with on_crons=[...] in a workflow, or create one here." />}
+      >
+        {(page) => (
+          <table className="data-table">
+            <thead>
+              <tr>
+                <th scope="col">Workflow</th>
+                <th scope="col">Expression</th>
+                <th scope="col">Timezone</th>
+                <th scope="col">State</th>
+                <th scope="col">Next fire</th>
+                <th scope="col">Last fired</th>
+                {canEdit && (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {page.results.map((cron) => (
+                <CronRow key={cron.id} cron={cron} canEdit={canEdit} />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncView>
+      <RequireRole role="editor">
+        <NewCronForm />
+      </RequireRole>
+    </section>
+  );
+}
+
+function CronRow({ cron, canEdit }: { cron: Cron; canEdit: boolean }) {
+  const options = { invalidates: ["/crons"] };
+  const pause = useApiMutation<undefined, CronDetail>("POST", `/crons/${cron.id}/pause`, options);
+  const resume = useApiMutation<undefined, CronDetail>("POST", `/crons/${cron.id}/resume`, options);
+  const remove = useApiMutation<undefined, void>("DELETE", `/crons/${cron.id}`, options);
+  const isBusy = pause.isPending || resume.isPending || remove.isPending;
+  const error = pause.error ?? resume.error ?? remove.error;
+  const resetAll = () => [pause, resume, remove].forEach((mutation) => mutation.reset());
+  return (
+    <tr>
+      <td>
+        <strong>{cron.workflow}</strong>
+        {cron.name && <div className="muted">{cron.name}</div>}
+        <div className="muted">{cron.source === "declared" ? "declared in code" : "created here"}</div>
+      </td>
+      <td>
+        <code>{cron.expression}</code>
+      </td>
+      <td>{cron.timezone}</td>
+      <td>
+        {cron.is_paused ? (
+          <span className="status-badge tone-muted">Paused</span>
+        ) : (
+          <span className="status-badge tone-success">Active</span>
+        )}
+      </td>
+      <td>
+        {cron.next_fire_at ? (
+          <>
+            <div>{formatDateTime(cron.next_fire_at)}</div>
+            <RelativeTime value={cron.next_fire_at} />
+          </>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      <td>
+        <RelativeTime value={cron.last_fired_at} />
+      </td>
+      {canEdit && (
+        <td>
+          <div className="toolbar">
+            {cron.is_paused ? (
+              <button
+                type="button"
+                className="button"
+                disabled={isBusy}
+                onClick={() => {
+                  resetAll();
+                  resume.mutate(undefined);
+                }}
+              >
+                Resume
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="button"
+                disabled={isBusy}
+                onClick={() => {
+                  resetAll();
+                  pause.mutate(undefined);
+                }}
+              >
+                Pause
+              </button>
+            )}
+            <ConfirmButton
+              disabled={isBusy}
+              onConfirm={() => {
+                resetAll();
+                remove.mutate(undefined);
+              }}
+            >
+              Delete
+            </ConfirmButton>
+          </div>
+          <ApiErrorMessage error={error} />
+        </td>
+      )}
+    </tr>
+  );
+}
+
+function NewCronForm() {
+  const [workflow, setWorkflow] = useState("");
+  const [name, setName] = useState("");
+  const [expression, setExpression] = useState("");
+  const [timezone, setTimezone] = useState("UTC");
+  const [input, setInput] = useState<unknown>({});
+  const [isInputValid, setIsInputValid] = useState(true);
+  const [formKey, setFormKey] = useState(0);
+  const create = useApiMutation<NewCronBody, CronDetail>("POST", "/crons", {
+    invalidates: ["/crons"],
+    onSuccess: () => {
+      setName("");
+      setExpression("");
+      setInput({});
+      setFormKey((key) => key + 1);
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const body: NewCronBody = {
+      workflow: workflow.trim(),
+      expression: expression.trim(),
+      timezone: timezone.trim() || "UTC",
+      input: input as NewCronBody["input"],
+    };
+    if (name.trim()) body.name = name.trim();
+    create.mutate(body);
+  };
+  return (
+    <form className="card triggers-form" onSubmit={submit} aria-labelledby="new-cron-heading">
+      <h3 id="new-cron-heading">New cron</h3>
+      <div className="form-row">
+        <WorkflowNameInput value={workflow} onChange={setWorkflow} />
+        <label className="field">
+          <span>Expression</span>
+          <input
+            value={expression}
+            onChange={(event) => setExpression(event.target.value)}
+            required
+            placeholder="*/15 * * * * or @daily"
+            className="code"
+          />
+        </label>
+        <label className="field">
+          <span>Timezone</span>
+          <input value={timezone} onChange={(event) => setTimezone(event.target.value)} placeholder="UTC" />
+        </label>
+        <label className="field">
+          <span>Name (optional)</span>
+          <input value={name} onChange={(event) => setName(event.target.value)} />
+        </label>
+      </div>
+      <JsonEditor
+        key={formKey}
+        label="Cron input"
+        initialValue={{}}
+        rows={4}
+        onChange={(value, valid) => {
+          setInput(value);
+          setIsInputValid(valid);
+        }}
+      />
+      <div className="toolbar">
+        <button type="submit" className="button primary" disabled={create.isPending || !isInputValid}>
+          Create cron
+        </button>
+        {create.isSuccess && (
+          <span role="status" className="muted">
+            Created; next fire {formatDateTime(create.data.next_fire_at)}.
+          </span>
+        )}
+      </div>
+      <ApiErrorMessage error={create.error} />
+    </form>
+  );
+}

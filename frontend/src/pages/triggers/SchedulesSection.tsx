@@ -1,0 +1,195 @@
+// One-off schedules: when each runs (or ran), its status and run; editors create,
+// reschedule and cancel those that have not fired yet.
+import { useState, type FormEvent } from "react";
+import { Link } from "react-router-dom";
+import { useApi, useApiMutation } from "../../api/useApi";
+import type { NewScheduleBody, Paginated, PatchedRescheduleBody, Schedule } from "../../api/types";
+import { ConfirmButton } from "../../components/ConfirmButton";
+import { JsonEditor } from "../../components/JsonEditor";
+import { RelativeTime } from "../../components/RelativeTime";
+import { RequireRole } from "../../components/RequireRole";
+import { AsyncView, Empty } from "../../components/StateViews";
+import { StatusBadge } from "../../components/StatusBadge";
+import { useSession } from "../../session";
+import { ApiErrorMessage } from "../settings/ApiErrorMessage";
+import { WorkflowNameInput, formatDateTime, localToIso } from "./WorkflowNameInput";
+
+export function SchedulesSection() {
+  const schedules = useApi<Paginated<Schedule>>("/schedules?limit=500");
+  const { can } = useSession();
+  const canEdit = can("editor");
+  return (
+    <section className="triggers-section" aria-labelledby="schedules-heading">
+      <h2 id="schedules-heading">Schedules</h2>
+      <AsyncView
+        {...schedules}
+        onRetry={schedules.reload}
+        isEmpty={(page) => !Array.isArray(page.results) || page.results.length === 0}
+        empty={<Empty message="No one-off runs are scheduled." />}
+      >
+        {(page) => (
+          <table className="data-table">
+            <thead>
+              <tr>
+                <th scope="col">Workflow</th>
+                <th scope="col">Run at</th>
+                <th scope="col">Status</th>
+                <th scope="col">Run</th>
+                {canEdit && (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {page.results.map((schedule) => (
+                <ScheduleRow key={schedule.id} schedule={schedule} canEdit={canEdit} />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncView>
+      <RequireRole role="editor">
+        <NewScheduleForm />
+      </RequireRole>
+    </section>
+  );
+}
+
+function ScheduleRow({ schedule, canEdit }: { schedule: Schedule; canEdit: boolean }) {
+  const [isRescheduling, setIsRescheduling] = useState(false);
+  const [runAt, setRunAt] = useState("");
+  const options = { invalidates: ["/schedules"] };
+  const cancel = useApiMutation<undefined, Schedule>("POST", `/schedules/${schedule.id}/cancel`, options);
+  const reschedule = useApiMutation<PatchedRescheduleBody, Schedule>("PATCH", `/schedules/${schedule.id}`, {
+    ...options,
+    onSuccess: () => setIsRescheduling(false),
+  });
+  const isWaiting = schedule.status === "SCHEDULED";
+  const submitReschedule = (event: FormEvent) => {
+    event.preventDefault();
+    reschedule.mutate({ trigger_at: localToIso(runAt) });
+  };
+  return (
+    <tr>
+      <td>
+        <strong>{schedule.workflow}</strong>
+      </td>
+      <td>
+        <div>{formatDateTime(schedule.trigger_at)}</div>
+        <RelativeTime value={schedule.trigger_at} />
+      </td>
+      <td>
+        <StatusBadge status={schedule.status} />
+      </td>
+      <td>
+        {schedule.run_id ? (
+          <Link to={`/runs/${schedule.run_id}`}>
+            <code>{schedule.run_id.slice(0, 8)}</code>
+          </Link>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      {canEdit && (
+        <td>
+          {isWaiting && !isRescheduling && (
+            <div className="toolbar">
+              <button type="button" className="button" onClick={() => setIsRescheduling(true)}>
+                Reschedule
+              </button>
+              <ConfirmButton disabled={cancel.isPending} onConfirm={() => cancel.mutate(undefined)}>
+                Cancel
+              </ConfirmButton>
+            </div>
+          )}
+          {isWaiting && isRescheduling && (
+            <form className="toolbar" onSubmit={submitReschedule}>
+              <label className="field">
+                <span>New run time</span>
+                <input
+                  type="datetime-local"
+                  value={runAt}
+                  onChange={(event) => setRunAt(event.target.value)}
+                  required
+                />
+              </label>
+              <button type="submit" className="button primary" disabled={reschedule.isPending}>
+                Save time
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={() => {
+                  reschedule.reset();
+                  setIsRescheduling(false);
+                }}
+              >
+                Keep time
+              </button>
+            </form>
+          )}
+          <ApiErrorMessage error={cancel.error ?? reschedule.error} />
+        </td>
+      )}
+    </tr>
+  );
+}
+
+function NewScheduleForm() {
+  const [workflow, setWorkflow] = useState("");
+  const [runAt, setRunAt] = useState("");
+  const [input, setInput] = useState<unknown>({});
+  const [isInputValid, setIsInputValid] = useState(true);
+  const [formKey, setFormKey] = useState(0);
+  const create = useApiMutation<NewScheduleBody, Schedule>("POST", "/schedules", {
+    invalidates: ["/schedules"],
+    onSuccess: () => {
+      setRunAt("");
+      setInput({});
+      setFormKey((key) => key + 1);
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate({
+      workflow: workflow.trim(),
+      trigger_at: localToIso(runAt),
+      input: input as NewScheduleBody["input"],
+    });
+  };
+  return (
+    <form className="card triggers-form" onSubmit={submit} aria-labelledby="new-schedule-heading">
+      <h3 id="new-schedule-heading">New schedule</h3>
+      <div className="form-row">
+        <WorkflowNameInput value={workflow} onChange={setWorkflow} />
+        <label className="field">
+          <span>Run at</span>
+          <input type="datetime-local" value={runAt} onChange={(event) => setRunAt(event.target.value)} required />
+        </label>
+      </div>
+      <JsonEditor
+        key={formKey}
+        label="Schedule input"
+        initialValue={{}}
+        rows={4}
+        onChange={(value, valid) => {
+          setInput(value);
+          setIsInputValid(valid);
+        }}
+      />
+      <div className="toolbar">
+        <button type="submit" className="button primary" disabled={create.isPending || !isInputValid}>
+          Create schedule
+        </button>
+        {create.isSuccess && (
+          <span role="status" className="muted">
+            Scheduled for {formatDateTime(create.data.trigger_at)}.
+          </span>
+        )}
+      </div>
+      <ApiErrorMessage error={create.error} />
+    </form>
+  );
+}
