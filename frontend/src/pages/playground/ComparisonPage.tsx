@@ -1,13 +1,64 @@
-// Comparison: placeholder until the page is built.
-import { useParams } from "react-router-dom";
+// One comparison: the grid loads from the API, then fills in live over
+// /ws/playground/compare/{id} as each cell's run streams and finishes.
+import { useReducer } from "react";
+import { Link, useParams } from "react-router-dom";
+import { useSocket } from "../../api/useApi";
+import type { Comparison } from "../../api/types";
+import { RelativeTime } from "../../components/RelativeTime";
+import { AsyncView } from "../../components/StateViews";
+import { useComparison } from "./api";
+import { ComparisonGrid } from "./ComparisonGrid";
+import { comparisonReducer, type ComparisonMessage } from "./model";
+import "./playground.css";
 
 export function ComparisonPage() {
   const { comparisonId } = useParams();
+  const loaded = useComparison(comparisonId);
   return (
-    <section className="page">
-      <h1>
-        Comparison <code>{comparisonId}</code>
-      </h1>
+    <section className="page comparison-page">
+      <div className="page-header">
+        <div>
+          <h1>Comparison</h1>
+          <p className="muted">
+            <code>{comparisonId}</code>
+          </p>
+        </div>
+        <Link
+          className="button"
+          to={`/playground${loaded.data ? `?workflow=${encodeURIComponent(loaded.data.workflow)}` : ""}`}
+        >
+          Back to the playground
+        </Link>
+      </div>
+      <AsyncView {...loaded} onRetry={loaded.reload}>
+        {(comparison) => <LiveComparison key={comparison.id} initial={comparison} />}
+      </AsyncView>
     </section>
+  );
+}
+
+export function LiveComparison({ initial }: { initial: Comparison }) {
+  const [live, dispatch] = useReducer(comparisonReducer, initial);
+  const comparison = live ?? initial;
+  useSocket<ComparisonMessage>(
+    comparison.is_finished ? null : `/playground/compare/${comparison.id}`,
+    dispatch,
+  );
+  const finished = comparison.cells.filter((cell) => cell.is_finished).length;
+  return (
+    <>
+      <p className="comparison-summary">
+        <strong>{comparison.workflow}</strong>
+        {comparison.from_step ? ` from step ${comparison.from_step}` : ""} ·{" "}
+        {comparison.columns.length} columns × {comparison.rows.length} inputs · by{" "}
+        {comparison.created_by} <RelativeTime value={comparison.created_at} /> ·{" "}
+        <span aria-live="polite">
+          {comparison.is_finished
+            ? "all runs finished"
+            : `${finished} of ${comparison.cells.length} runs finished`}
+        </span>
+      </p>
+      <ComparisonGrid comparison={comparison} />
+    </>
   );
 }

@@ -1,8 +1,320 @@
-// Playground: placeholder until the page is built.
+// The prompt playground: pick a workflow and step, edit the values its code exposes
+// with context.playground(...), try them on past or custom inputs, compare against
+// the code defaults, save them as a variant and turn that into a pull request.
+// State that makes a link (workflow, step, variant) lives in the query string.
+import { useEffect, useMemo, useState } from "react";
+import { useNavigate, useSearchParams } from "react-router-dom";
+import type { ColumnRequestBody, RowRequestBody, Variable, Variant } from "../../api/types";
+import { RequireRole } from "../../components/RequireRole";
+import { AsyncView, Empty } from "../../components/StateViews";
+import { useSession } from "../../session";
+import { usePastRuns, useStartComparison, useStartRun, useVariables, useVariants } from "./api";
+import { InputsPicker, type CustomInput } from "./InputsPicker";
+import {
+  catalogTree,
+  editsFromOverrides,
+  inputSummary,
+  overridesFromEdits,
+  sameOverrides,
+  type Edits,
+} from "./model";
+import { PullRequestPanel } from "./PullRequestPanel";
+import { RunOutputs, type StartedRun } from "./RunOutputs";
+import { VariableEditor } from "./VariableEditor";
+import { VariantsPanel } from "./VariantsPanel";
+import "./playground.css";
+
 export function PlaygroundPage() {
+  const variables = useVariables();
+  const [params, setParams] = useSearchParams();
+  const tree = useMemo(() => catalogTree(variables.data?.results ?? []), [variables.data]);
+
+  const workflow =
+    params.get("workflow") && tree.has(params.get("workflow") as string)
+      ? (params.get("workflow") as string)
+      : ([...tree.keys()][0] ?? null);
+  const steps = workflow ? (tree.get(workflow) ?? []) : [];
+  const step =
+    params.get("step") && steps.includes(params.get("step") as string)
+      ? (params.get("step") as string)
+      : (steps[0] ?? null);
+
+  const choose = (next: { workflow?: string; step?: string }) => {
+    const updated = new URLSearchParams(params);
+    if (next.workflow !== undefined) {
+      updated.set("workflow", next.workflow);
+      updated.delete("step");
+      updated.delete("variant");
+    }
+    if (next.step !== undefined) updated.set("step", next.step);
+    setParams(updated);
+  };
+
   return (
-    <section className="page">
-      <h1>Playground</h1>
+    <section className="page playground-page">
+      <div className="page-header">
+        <div>
+          <h1>Playground</h1>
+          <p className="muted">
+            Edit what a step exposes with <code>context.playground(…)</code>, try it on real inputs,
+            and turn it into a pull request.
+          </p>
+        </div>
+        {workflow && step && (
+          <div className="toolbar playground-pick">
+            <label className="field">
+              <span>Workflow</span>
+              <select value={workflow} onChange={(event) => choose({ workflow: event.target.value })}>
+                {[...tree.keys()].map((name) => (
+                  <option key={name} value={name}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              <span>Step</span>
+              <select value={step} onChange={(event) => choose({ step: event.target.value })}>
+                {steps.map((name) => (
+                  <option key={name} value={name}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+        )}
+      </div>
+      <AsyncView
+        {...variables}
+        onRetry={variables.reload}
+        empty={
+          <Empty
+            message={
+              <>
+                No step exposes a variable yet. Call <code>context.playground("name", default)</code>{" "}
+                in a step and run the workflow once: its variables appear here.
+              </>
+            }
+          />
+        }
+      >
+        {(page) =>
+          workflow && step ? (
+            <Workspace
+              key={workflow}
+              workflow={workflow}
+              step={step}
+              variables={page.results.filter((variable) => variable.workflow === workflow)}
+            />
+          ) : null
+        }
+      </AsyncView>
     </section>
+  );
+}
+
+interface WorkspaceProps {
+  workflow: string;
+  step: string;
+  /** Every variable of the workflow, all steps. */
+  variables: Variable[];
+}
+
+function Workspace({ workflow, step, variables }: WorkspaceProps) {
+  const { can } = useSession();
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const variantId = params.get("variant");
+  const variants = useVariants(workflow);
+  const selected = variants.data?.results.find((variant) => variant.id === variantId);
+
+  const [edits, setEdits] = useState<Edits>({});
+  const [appliedVariant, setAppliedVariant] = useState<string | null>(null);
+  useEffect(() => {
+    if (!selected) return;
+    const key = `${selected.id}/${selected.revision ?? 0}`;
+    if (key === appliedVariant) return;
+    setEdits(editsFromOverrides(selected.overrides));
+    setAppliedVariant(key);
+  }, [selected, appliedVariant]);
+
+  const overrides = useMemo(() => overridesFromEdits(variables, edits), [variables, edits]);
+  const hasEdits = Object.keys(overrides).length > 0;
+  const hasUnsavedEdits =
+    selected !== undefined && !sameOverrides(overrides, overridesFromEdits(variables, selected.overrides));
+
+  const stepVariables = variables.filter((variable) => variable.step === step);
+  const setValue = (name: string, value: unknown) =>
+    setEdits((current) => ({ ...current, [step]: { ...(current[step] ?? {}), [name]: value } }));
+  const resetValue = (name: string) =>
+    setEdits((current) => {
+      const { [name]: _dropped, ...rest } = current[step] ?? {};
+      return { ...current, [step]: rest };
+    });
+
+  const loadVariant = (variant: Variant) => {
+    const updated = new URLSearchParams(params);
+    updated.set("variant", variant.id);
+    setParams(updated);
+    setEdits(editsFromOverrides(variant.overrides));
+    setAppliedVariant(`${variant.id}/${variant.revision ?? 0}`);
+  };
+
+  // Inputs.
+  const past = usePastRuns(workflow);
+  const [chosenRuns, setChosenRuns] = useState<string[]>([]);
+  const [custom, setCustom] = useState<CustomInput>({ enabled: false, value: {}, valid: true });
+  const chosen = past.pastRuns.filter((entry) => chosenRuns.includes(entry.run.id) && entry.detail);
+  const inputCount = chosen.length + (custom.enabled ? 1 : 0);
+  const inputsReady = inputCount > 0 && (!custom.enabled || custom.valid);
+
+  // The variant stands for the edit when nothing was changed since loading it.
+  const useVariant = selected !== undefined && !hasUnsavedEdits;
+
+  const startRun = useStartRun();
+  const [started, setStarted] = useState<StartedRun[]>([]);
+  const [runError, setRunError] = useState<string | null>(null);
+  const run = async () => {
+    setRunError(null);
+    const inputs = [
+      ...chosen.map((entry) => ({ title: inputSummary(entry.detail?.input), input: entry.detail?.input ?? {} })),
+      ...(custom.enabled ? [{ title: `Custom: ${inputSummary(custom.value)}`, input: custom.value as Record<string, unknown> }] : []),
+    ];
+    const results: StartedRun[] = [];
+    for (const item of inputs) {
+      try {
+        const record = await startRun.mutateAsync({
+          workflow,
+          input: item.input,
+          ...(useVariant ? { variant: selected.id } : { overrides }),
+        });
+        results.push({ runId: record.run_id, title: item.title });
+      } catch (cause) {
+        setRunError(cause instanceof Error ? cause.message : String(cause));
+        break;
+      }
+    }
+    setStarted(results);
+  };
+
+  const compare = useStartComparison();
+  const startComparison = () => {
+    const editColumn: ColumnRequestBody = useVariant
+      ? { variant: selected.id }
+      : { overrides, title: "Edited" };
+    const rows: RowRequestBody[] = [
+      ...chosen.map((entry) => ({ run: entry.run.id, title: inputSummary(entry.detail?.input, 60) })),
+      ...(custom.enabled ? [{ input: custom.value as Record<string, unknown>, title: "Custom input" }] : []),
+    ];
+    compare.mutate(
+      { workflow, columns: [{ baseline: true, title: "Baseline (code defaults)" }, editColumn], rows },
+      { onSuccess: (comparison) => navigate(`/playground/compare/${comparison.id}`) },
+    );
+  };
+
+  const canEdit = can("editor");
+
+  return (
+    <div className="playground-layout">
+      <div className="playground-column">
+        <section aria-labelledby="variables-title">
+          <h2 id="variables-title">
+            Variables of <code>{step}</code>
+            {selected && (
+              <span className="muted variant-loaded">
+                {" "}
+                · variant “{selected.name}” rev {selected.revision}
+                {hasUnsavedEdits ? " (edited)" : ""}
+              </span>
+            )}
+          </h2>
+          {!canEdit && <p className="notice">You can look around; editing needs the editor role.</p>}
+          {stepVariables.map((variable) => (
+            <VariableEditor
+              key={`${appliedVariant ?? ""}/${variable.id}`}
+              variable={variable}
+              value={edits[step]?.[variable.name]}
+              onChange={(value) => setValue(variable.name, value)}
+              onReset={() => resetValue(variable.name)}
+              readOnly={!canEdit}
+            />
+          ))}
+        </section>
+        <section className="card" aria-labelledby="variants-title">
+          <h2 id="variants-title">Variants</h2>
+          <VariantsPanel
+            workflow={workflow}
+            overrides={overrides}
+            selected={selected}
+            hasUnsavedEdits={hasUnsavedEdits}
+            onLoad={loadVariant}
+          />
+          {selected && <PullRequestPanel variant={selected} hasUnsavedEdits={hasUnsavedEdits} />}
+        </section>
+      </div>
+      <div className="playground-column">
+        <section className="card" aria-labelledby="inputs-title">
+          <h2 id="inputs-title">Inputs</h2>
+          <InputsPicker
+            pastRuns={past.pastRuns}
+            list={past}
+            selected={chosenRuns}
+            onToggle={(runId, isChosen) =>
+              setChosenRuns((current) =>
+                isChosen ? [...current, runId] : current.filter((id) => id !== runId),
+              )
+            }
+            custom={custom}
+            onCustomChange={setCustom}
+          />
+        </section>
+        <RequireRole role="editor">
+          <div className="toolbar playground-actions">
+            <button
+              type="button"
+              className="button primary"
+              disabled={!inputsReady || startRun.isPending}
+              onClick={() => void run()}
+            >
+              Run
+            </button>
+            <button
+              type="button"
+              className="button"
+              disabled={!inputsReady || !hasEdits || compare.isPending}
+              onClick={startComparison}
+            >
+              Compare with baseline
+            </button>
+            <span className="muted">
+              {inputCount === 0
+                ? "Choose at least one input."
+                : `${inputCount} input${inputCount === 1 ? "" : "s"} chosen${hasEdits ? "" : " · no edits: runs use the code defaults"}.`}
+            </span>
+          </div>
+          {runError && (
+            <p className="form-error" role="alert">
+              {runError}
+            </p>
+          )}
+          {compare.error && (
+            <p className="form-error" role="alert">
+              {compare.error.message}
+            </p>
+          )}
+        </RequireRole>
+        <section aria-labelledby="outputs-title">
+          <h2 id="outputs-title">Outputs</h2>
+          {started.length === 0 ? (
+            <p className="muted">
+              {startRun.isPending ? "Starting runs…" : "Run the edit on the chosen inputs to see its outputs here."}
+            </p>
+          ) : (
+            <RunOutputs runs={started} step={step} />
+          )}
+        </section>
+      </div>
+    </div>
   );
 }

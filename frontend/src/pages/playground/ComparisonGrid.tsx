@@ -1,0 +1,110 @@
+// A comparison as a grid: one row per input, one column per variant (the baseline
+// first), each cell with its run's status and output, and every non-baseline cell
+// with the difference from the baseline cell of its row.
+import { Link } from "react-router-dom";
+import type { Cell, Comparison } from "../../api/types";
+import { StatusBadge } from "../../components/StatusBadge";
+import { TextDiff } from "../../components/TextDiff";
+import { baselineColumn, cellAt, cellText, inputSummary } from "./model";
+
+export function ComparisonGrid({ comparison }: { comparison: Comparison }) {
+  const baseline = baselineColumn(comparison);
+  return (
+    <div className="comparison-scroll">
+      <table className="comparison-grid" aria-label="Comparison">
+        <thead>
+          <tr>
+            <th scope="col" className="comparison-input-head">
+              Input
+            </th>
+            {comparison.columns.map((column, index) => (
+              <th scope="col" key={index}>
+                <span className="comparison-column-title">{column.title}</span>
+                {index === baseline ? (
+                  <span className="muted"> · baseline</span>
+                ) : column.revision ? (
+                  <span className="muted"> · rev {column.revision}</span>
+                ) : null}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {comparison.rows.map((row, rowIndex) => {
+            const baselineCell = cellAt(comparison, rowIndex, baseline);
+            return (
+              <tr key={rowIndex}>
+                <th scope="row" className="comparison-input">
+                  <span className="comparison-row-title">{row.title}</span>
+                  <span className="muted comparison-row-input">{inputSummary(row.input, 140)}</span>
+                </th>
+                {comparison.columns.map((column, columnIndex) => {
+                  const cell = cellAt(comparison, rowIndex, columnIndex);
+                  return (
+                    <td key={columnIndex} aria-label={`${row.title} · ${column.title}`}>
+                      {cell ? (
+                        <ComparisonCell
+                          cell={cell}
+                          baseline={columnIndex === baseline ? undefined : baselineCell}
+                          columnTitle={column.title}
+                        />
+                      ) : (
+                        <span className="muted">No run.</span>
+                      )}
+                    </td>
+                  );
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+interface ComparisonCellProps {
+  cell: Cell;
+  /** The baseline cell of the row; absent for the baseline column itself. */
+  baseline?: Cell;
+  columnTitle: string;
+}
+
+export function ComparisonCell({ cell, baseline, columnTitle }: ComparisonCellProps) {
+  const text = cellText(cell);
+  const canDiff =
+    baseline !== undefined && baseline.is_finished && cell.is_finished && cell.status === "SUCCEEDED";
+  return (
+    <div className="comparison-cell" data-status={cell.status}>
+      <div className="comparison-cell-meta">
+        <StatusBadge status={cell.status} />
+        {cell.duration_ms !== null && (
+          <span className="muted">{(cell.duration_ms / 1000).toFixed(1)} s</span>
+        )}
+        <Link to={`/runs/${cell.run_id}`} className="muted">
+          Run
+        </Link>
+      </div>
+      <pre
+        className={`comparison-output${cell.is_finished ? "" : " streaming"}`}
+        aria-label={`${columnTitle} output`}
+        aria-live={cell.is_finished ? undefined : "polite"}
+      >
+        {text || (cell.is_finished ? "(no output)" : "Waiting for output…")}
+      </pre>
+      {cell.error && <p className="form-error">{cell.error}</p>}
+      {canDiff && (
+        <div className="comparison-diff" role="group" aria-label={`${columnTitle}: diff against the baseline`}>
+          <span className="variable-default-label">Diff against the baseline</span>
+          <TextDiff
+            before={cellText(baseline)}
+            after={text}
+            mode="words"
+            beforeLabel="baseline"
+            afterLabel={columnTitle}
+          />
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+// The outputs of the runs the "Run" button started: each streams in over the run's
+// websocket, then shows the step's final output (or its error).
+import { useReducer } from "react";
+import { Link } from "react-router-dom";
+import { useSocket } from "../../api/useApi";
+import { StatusBadge } from "../../components/StatusBadge";
+import { ErrorState } from "../../components/StateViews";
+import { useRunDetail } from "./api";
+import {
+  emptyLiveRun,
+  isTerminal,
+  liveRunReducer,
+  outputText,
+  streamedText,
+  type RunSocketMessage,
+} from "./model";
+
+export interface StartedRun {
+  runId: string;
+  title: string;
+}
+
+export function RunOutputs({ runs, step }: { runs: StartedRun[]; step: string }) {
+  return (
+    <ol className="run-outputs">
+      {runs.map((run) => (
+        <li key={run.runId}>
+          <RunOutput run={run} step={step} />
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function RunOutput({ run, step }: { run: StartedRun; step: string }) {
+  const [live, dispatch] = useReducer(liveRunReducer, emptyLiveRun);
+  const isDone = isTerminal(live.status);
+  useSocket<RunSocketMessage>(isDone ? null : `/runs/${run.runId}`, dispatch);
+  const detail = useRunDetail(isDone ? run.runId : null);
+  const stepRun = detail.data?.step_runs.find((candidate) => candidate.step === step);
+  const streamed = streamedText(live);
+  const finalText = stepRun && stepRun.status === "SUCCEEDED" ? outputText(stepRun.output) : null;
+
+  return (
+    <article className="card run-output" aria-label={`Output for ${run.title}`}>
+      <header className="run-output-header">
+        <span className="run-output-title" title={run.title}>
+          {run.title}
+        </span>
+        {live.status ? <StatusBadge status={live.status} /> : <span className="muted">Connecting…</span>}
+        <Link to={`/runs/${run.runId}`} className="muted">
+          Open run
+        </Link>
+      </header>
+      {finalText !== null ? (
+        <pre className="run-output-text final" aria-label={`${step} output`}>
+          {finalText}
+        </pre>
+      ) : (
+        <pre className="run-output-text streaming" aria-live="polite" aria-label="Streamed output">
+          {streamed || (isDone ? "" : "Waiting for output…")}
+          {!isDone && <span className="cursor" aria-hidden="true" />}
+        </pre>
+      )}
+      {detail.error && <ErrorState error={detail.error} onRetry={detail.reload} />}
+      {stepRun?.error && <p className="form-error">{stepRun.error}</p>}
+      {detail.data?.error && !stepRun?.error && <p className="form-error">{detail.data.error}</p>}
+    </article>
+  );
+}

@@ -1,0 +1,118 @@
+// The playground's reads and writes, typed, over the shared client and hooks.
+import { useQueries } from "@tanstack/react-query";
+import { ApiError, apiFetch } from "../../api/client";
+import { apiKey, useApi, useApiMutation } from "../../api/useApi";
+import type {
+  Comparison,
+  NewComparisonBody,
+  NewPlaygroundRunBody,
+  NewPullRequestBody,
+  NewVariantBody,
+  Paginated,
+  PatchedEditVariantBody,
+  PlaygroundRunDetail,
+  PullRequest,
+  Run,
+  RunDetail,
+  Variable,
+  Variant,
+  VariantRevision,
+} from "../../api/types";
+
+const q = encodeURIComponent;
+
+export function useVariables() {
+  return useApi<Paginated<Variable>>("/playground/variables?limit=500");
+}
+
+export function useVariants(workflow: string | null) {
+  return useApi<Paginated<Variant>>(
+    workflow ? `/playground/variants?workflow=${q(workflow)}&limit=100` : null,
+  );
+}
+
+export function useRevisions(variantId: string | null) {
+  return useApi<Paginated<VariantRevision>>(
+    variantId ? `/playground/variants/${variantId}/revisions?limit=50` : null,
+  );
+}
+
+export const pastRunsLimit = 25;
+
+export interface PastRun {
+  run: Run;
+  detail: RunDetail | undefined;
+  error: ApiError | null;
+}
+
+/** The newest finished runs of a workflow, each with its input (from its detail). */
+export function usePastRuns(workflow: string | null) {
+  const list = useApi<Paginated<Run>>(
+    workflow
+      ? `/runs?workflow=${q(workflow)}&status=SUCCEEDED&limit=${pastRunsLimit}`
+      : null,
+  );
+  const runs = list.data?.results ?? [];
+  const details = useQueries({
+    queries: runs.map((run) => ({
+      queryKey: apiKey(`/runs/${run.id}`),
+      queryFn: ({ signal }: { signal: AbortSignal }) =>
+        apiFetch<RunDetail>(`/runs/${run.id}`, { signal }),
+      staleTime: 60_000,
+    })),
+  });
+  const pastRuns: PastRun[] = runs.map((run, index) => ({
+    run,
+    detail: details[index]?.data,
+    error: (details[index]?.error as ApiError | null) ?? null,
+  }));
+  return { ...list, pastRuns };
+}
+
+export function useRunDetail(runId: string | null) {
+  return useApi<RunDetail>(runId ? `/runs/${runId}` : null);
+}
+
+export function useComparison(comparisonId: string | undefined) {
+  return useApi<Comparison>(comparisonId ? `/playground/compare/${comparisonId}` : null);
+}
+
+export function useStartRun() {
+  return useApiMutation<NewPlaygroundRunBody, PlaygroundRunDetail>("POST", "/playground/runs", {
+    invalidates: ["/playground/runs"],
+  });
+}
+
+export function useStartComparison() {
+  return useApiMutation<NewComparisonBody, Comparison>("POST", "/playground/compare", {
+    invalidates: ["/playground/compare"],
+  });
+}
+
+export function useSaveVariant() {
+  return useApiMutation<NewVariantBody, Variant>("POST", "/playground/variants", {
+    invalidates: ["/playground/variants"],
+  });
+}
+
+export function useEditVariant(variantId: string) {
+  return useApiMutation<PatchedEditVariantBody, Variant>(
+    "PATCH",
+    `/playground/variants/${variantId}`,
+    { invalidates: ["/playground/variants"] },
+  );
+}
+
+export function useRestoreRevision(variantId: string) {
+  return useApiMutation<{ revision: number }, Variant>(
+    "POST",
+    `/playground/variants/${variantId}/restore`,
+    { invalidates: ["/playground/variants"] },
+  );
+}
+
+export function useOpenPullRequest() {
+  return useApiMutation<NewPullRequestBody, PullRequest>("POST", "/playground/pull-requests", {
+    invalidates: ["/playground/pull-requests"],
+  });
+}
