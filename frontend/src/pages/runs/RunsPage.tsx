@@ -1,8 +1,167 @@
-// Runs: placeholder until the page is built.
+// Every run of the tenant, newest first, filtered by status, workflow and creation
+// time (kept in the address), refreshed every few seconds.
+import { Link, useSearchParams } from "react-router-dom";
+import type { Paginated, Run, RunStatus, Workflow } from "../../api/types";
+import { useApi } from "../../api/useApi";
+import { Pagination } from "../../components/Pagination";
+import { RelativeTime } from "../../components/RelativeTime";
+import { AsyncView, Empty } from "../../components/StateViews";
+import { StatusBadge, statusLabel } from "../../components/StatusBadge";
+import {
+  hasFilters,
+  pageSize,
+  readFilters,
+  runStatuses,
+  runsPath,
+  writeFilters,
+  type RunFilters,
+} from "./filters";
+import { elapsedMs, formatDuration } from "./format";
+import "./runs.css";
+
+const pollMs = 3000;
+
 export function RunsPage() {
+  const [params, setParams] = useSearchParams();
+  const filters = readFilters(params);
+  const runs = useApi<Paginated<Run>>(runsPath(filters), { pollMs });
+
+  // Changing a filter starts again at the first page.
+  const update = (change: Partial<RunFilters>) =>
+    setParams(writeFilters({ ...filters, offset: 0, ...change }));
+
   return (
     <section className="page">
-      <h1>Runs</h1>
+      <header className="page-header">
+        <h1>Runs</h1>
+      </header>
+      <RunFiltersForm filters={filters} onChange={update} />
+      <AsyncView
+        loading={runs.loading}
+        error={runs.error}
+        data={runs.data}
+        onRetry={runs.reload}
+        empty={
+          <Empty
+            message={hasFilters(filters) ? "No run matches these filters." : "No runs yet. Trigger one from a workflow's page."}
+            action={
+              hasFilters(filters) ? (
+                <button type="button" className="button" onClick={() => setParams(new URLSearchParams())}>
+                  Clear filters
+                </button>
+              ) : (
+                <Link to="/workflows">Go to workflows</Link>
+              )
+            }
+          />
+        }
+      >
+        {(page) => (
+          <>
+            <RunsTable runs={page.results} />
+            <Pagination
+              count={page.count}
+              limit={pageSize}
+              offset={filters.offset}
+              onChange={(offset) => setParams(writeFilters({ ...filters, offset }))}
+            />
+          </>
+        )}
+      </AsyncView>
     </section>
+  );
+}
+
+function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: (change: Partial<RunFilters>) => void }) {
+  const workflows = useApi<Paginated<Workflow>>("/workflows?limit=200");
+  const names = workflows.data?.results.map((workflow) => workflow.name) ?? [];
+  // A workflow named in the address stays selectable even before the list arrives.
+  if (filters.workflow && !names.includes(filters.workflow)) names.unshift(filters.workflow);
+
+  const toggle = (status: RunStatus, checked: boolean) =>
+    onChange({
+      statuses: checked
+        ? runStatuses.filter((s) => s === status || filters.statuses.includes(s))
+        : filters.statuses.filter((s) => s !== status),
+    });
+
+  return (
+    <form className="card run-filters" aria-label="Filter runs" onSubmit={(event) => event.preventDefault()}>
+      <fieldset className="status-filter">
+        <legend>Status</legend>
+        {runStatuses.map((status) => (
+          <label key={status}>
+            <input
+              type="checkbox"
+              checked={filters.statuses.includes(status)}
+              onChange={(event) => toggle(status, event.target.checked)}
+            />
+            {statusLabel(status)}
+          </label>
+        ))}
+      </fieldset>
+      <label className="field">
+        <span>Workflow</span>
+        <select value={filters.workflow} onChange={(event) => onChange({ workflow: event.target.value })}>
+          <option value="">All workflows</option>
+          {names.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        <span>Created from</span>
+        <input
+          type="datetime-local"
+          value={filters.from}
+          onChange={(event) => onChange({ from: event.target.value })}
+        />
+      </label>
+      <label className="field">
+        <span>Created before</span>
+        <input type="datetime-local" value={filters.to} onChange={(event) => onChange({ to: event.target.value })} />
+      </label>
+      {workflows.error && <p className="form-error">Could not load the workflows: {workflows.error.message}</p>}
+    </form>
+  );
+}
+
+function RunsTable({ runs }: { runs: Run[] }) {
+  return (
+    <table className="data-table runs-table">
+      <caption className="visually-hidden">Runs, newest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Run</th>
+          <th scope="col">Workflow</th>
+          <th scope="col">Status</th>
+          <th scope="col">Trigger</th>
+          <th scope="col">Created</th>
+          <th scope="col">Duration</th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((run) => (
+          <tr key={run.id}>
+            <td>
+              <Link to={`/runs/${run.id}`} aria-label={`Run ${run.id} of ${run.workflow}`}>
+                <code>{run.id.slice(0, 8)}</code>
+              </Link>
+            </td>
+            <td>{run.workflow}</td>
+            <td>
+              <StatusBadge status={run.status} />
+            </td>
+            <td>{run.trigger ?? "—"}</td>
+            <td>
+              <RelativeTime value={run.created_at} />
+            </td>
+            <td>{formatDuration(elapsedMs(run.started_at, run.finished_at))}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

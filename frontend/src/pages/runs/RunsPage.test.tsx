@@ -1,0 +1,102 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Route, Routes, useLocation } from "react-router-dom";
+import type { Run } from "../../api/types";
+import { readFilters, runsPath, writeFilters } from "./filters";
+import { RunsPage } from "./RunsPage";
+import { apiErrorResponse, fakeApi, page, renderAs } from "./testing";
+
+const failed: Run = {
+  id: "0b7c9f1e-aaaa-4bbb-8ccc-000000000001",
+  workflow: "NightlyImport",
+  status: "FAILED",
+  created_at: "2026-11-24T10:00:00Z",
+  started_at: "2026-11-24T10:00:00Z",
+  finished_at: "2026-11-24T10:00:04Z",
+  trigger: "event",
+};
+const workflows = page([{ id: "w1", name: "NightlyImport", latest_version: 1, step_count: 2, created_at: "2026-11-01T00:00:00Z" }]);
+
+function Address() {
+  const location = useLocation();
+  return <output aria-label="address">{location.pathname + location.search}</output>;
+}
+
+function renderRunsPage(route = "/runs") {
+  return renderAs(
+    <>
+      <Routes>
+        <Route path="/runs" element={<RunsPage />} />
+        <Route path="/runs/:runId" element={<p>run page</p>} />
+      </Routes>
+      <Address />
+    </>,
+    { route },
+  );
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("run filters", () => {
+  it("round-trip through the address and become the API's query", () => {
+    const filters = readFilters(new URLSearchParams("status=failed,RUNNING,bogus&workflow=Nightly&from=2026-11-24T10:00&offset=25"));
+    expect(filters).toEqual({ statuses: ["FAILED", "RUNNING"], workflow: "Nightly", from: "2026-11-24T10:00", to: "", offset: 25 });
+    expect(readFilters(writeFilters(filters))).toEqual(filters);
+    const path = runsPath(filters);
+    const query = new URLSearchParams(path.split("?")[1]);
+    expect(query.get("status")).toBe("FAILED,RUNNING");
+    expect(query.get("workflow")).toBe("Nightly");
+    expect(query.get("created_after")).toBe(new Date("2026-11-24T10:00").toISOString());
+    expect(query.has("created_before")).toBe(false);
+    expect(query.get("limit")).toBe("25");
+    expect(query.get("offset")).toBe("25");
+  });
+});
+
+describe("RunsPage", () => {
+  it("lists runs with links, and keeps filters in the address and the API query", async () => {
+    const user = userEvent.setup();
+    const calls = fakeApi("viewer", { "GET /runs": page([failed]), "GET /workflows": workflows });
+    renderRunsPage();
+
+    const link = await screen.findByRole("link", { name: `Run ${failed.id} of NightlyImport` });
+    expect(link).toHaveAttribute("href", `/runs/${failed.id}`);
+    const row = link.closest("tr") as HTMLElement;
+    expect(within(row).getByText("Failed")).toBeInTheDocument();
+    expect(within(row).getByText("event")).toBeInTheDocument();
+    expect(within(row).getByText("4.0 s")).toBeInTheDocument();
+
+    await user.click(screen.getByRole("checkbox", { name: "Failed" }));
+    await user.click(screen.getByRole("checkbox", { name: "Cancelled" }));
+    await screen.findByRole("option", { name: "NightlyImport" });
+    await user.selectOptions(screen.getByLabelText("Workflow"), "NightlyImport");
+    expect(screen.getByLabelText("address")).toHaveTextContent("/runs?status=FAILED%2CCANCELLED&workflow=NightlyImport");
+    await waitFor(() =>
+      expect(calls.map((call) => call.path)).toContain("/runs?status=FAILED%2CCANCELLED&workflow=NightlyImport&limit=25&offset=0"),
+    );
+
+    await user.click(await screen.findByRole("link", { name: `Run ${failed.id} of NightlyImport` }));
+    expect(screen.getByText("run page")).toBeInTheDocument();
+  });
+
+  it("reads its filters from the address, and says when nothing matches", async () => {
+    const user = userEvent.setup();
+    const calls = fakeApi("viewer", { "GET /runs": page([]), "GET /workflows": workflows });
+    renderRunsPage("/runs?status=RUNNING");
+    expect(await screen.findByText("No run matches these filters.")).toBeInTheDocument();
+    expect(screen.getByRole("checkbox", { name: "Running" })).toBeChecked();
+    expect(calls.find((call) => call.path.startsWith("/runs"))?.path).toBe("/runs?status=RUNNING&limit=25&offset=0");
+    await user.click(screen.getByRole("button", { name: "Clear filters" }));
+    expect(await screen.findByText(/No runs yet/)).toBeInTheDocument();
+  });
+
+  it("shows the API's error", async () => {
+    fakeApi("viewer", {
+      "GET /runs": apiErrorResponse(400, "invalid", "Unknown status."),
+      "GET /workflows": workflows,
+    });
+    renderRunsPage();
+    expect(await screen.findByRole("alert")).toHaveTextContent("Unknown status.");
+  });
+});

@@ -1,0 +1,66 @@
+// The runs list's filters live in the page's query string (so a link or a reload
+// shows the same list); this turns them into the API's query and back.
+import type { RunStatus } from "../../api/types";
+
+export const runStatuses: RunStatus[] = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
+
+export interface RunFilters {
+  statuses: RunStatus[];
+  workflow: string;
+  /** `datetime-local` values (local time, no zone), as the inputs hold them. */
+  from: string;
+  to: string;
+  offset: number;
+}
+
+export const pageSize = 25;
+
+export function readFilters(params: URLSearchParams): RunFilters {
+  const statuses = (params.get("status") ?? "")
+    .split(",")
+    .map((part) => part.trim().toUpperCase())
+    .filter((part): part is RunStatus => (runStatuses as string[]).includes(part));
+  const offset = Number(params.get("offset") ?? "0");
+  return {
+    statuses,
+    workflow: params.get("workflow") ?? "",
+    from: params.get("from") ?? "",
+    to: params.get("to") ?? "",
+    offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
+  };
+}
+
+/** The page's query string for these filters; empty ones are left out. */
+export function writeFilters(filters: RunFilters): URLSearchParams {
+  const params = new URLSearchParams();
+  if (filters.statuses.length) params.set("status", filters.statuses.join(","));
+  if (filters.workflow) params.set("workflow", filters.workflow);
+  if (filters.from) params.set("from", filters.from);
+  if (filters.to) params.set("to", filters.to);
+  if (filters.offset) params.set("offset", String(filters.offset));
+  return params;
+}
+
+function toIso(local: string): string | null {
+  if (!local) return null;
+  const date = new Date(local);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** `/runs?...` for the API: statuses comma-separated, the time range as ISO 8601. */
+export function runsPath(filters: RunFilters, limit = pageSize): string {
+  const params = new URLSearchParams();
+  if (filters.statuses.length) params.set("status", filters.statuses.join(","));
+  if (filters.workflow) params.set("workflow", filters.workflow);
+  const after = toIso(filters.from);
+  const before = toIso(filters.to);
+  if (after) params.set("created_after", after);
+  if (before) params.set("created_before", before);
+  params.set("limit", String(limit));
+  params.set("offset", String(filters.offset));
+  return `/runs?${params.toString()}`;
+}
+
+export function hasFilters(filters: RunFilters): boolean {
+  return Boolean(filters.statuses.length || filters.workflow || filters.from || filters.to);
+}
