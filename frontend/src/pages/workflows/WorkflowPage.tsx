@@ -1,13 +1,187 @@
-// Workflow: placeholder until the page is built.
-import { useParams } from "react-router-dom";
+// One workflow: its latest version's step graph, its versions, what triggers it
+// (events and crons, with the next fire time), its recent runs, and for editors a
+// form to trigger a run.
+import { useMemo } from "react";
+import { Link, useParams } from "react-router-dom";
+import type { Cron, Paginated, WorkflowDetail } from "../../api/types";
+import { useApi } from "../../api/useApi";
+import { Dag, type DagStep } from "../../components/Dag";
+import { RelativeTime } from "../../components/RelativeTime";
+import { RequireRole } from "../../components/RequireRole";
+import { AsyncView } from "../../components/StateViews";
+import { StatusBadge } from "../../components/StatusBadge";
+import { TriggerRunForm } from "./TriggerRunForm";
+import "./workflows.css";
 
 export function WorkflowPage() {
-  const { name } = useParams();
+  const { name = "" } = useParams();
+  const detail = useApi<WorkflowDetail>(`/workflows/${encodeURIComponent(name)}`);
   return (
-    <section className="page">
-      <h1>
-        Workflow <code>{name}</code>
-      </h1>
+    <section className="page workflow-page">
+      <header className="page-header">
+        <h1>
+          <span className="muted">Workflow</span> {name}
+        </h1>
+      </header>
+      <AsyncView loading={detail.loading} error={detail.error} data={detail.data} onRetry={detail.reload}>
+        {(workflow) => <WorkflowView workflow={workflow} />}
+      </AsyncView>
+    </section>
+  );
+}
+
+function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
+  const steps = useMemo<DagStep[]>(
+    () => workflow.steps.map((step) => ({ id: step.name, label: step.name, parents: step.parents })),
+    [workflow.steps],
+  );
+  const versions = [...workflow.versions].sort((a, b) => b.number - a.number);
+
+  return (
+    <div className="workflow-layout">
+      <div className="workflow-main">
+        <section className="card" aria-labelledby="graph-heading">
+          <h2 id="graph-heading">
+            Steps <span className="muted">(version {workflow.latest_version ?? "—"})</span>
+          </h2>
+          {steps.length ? <Dag steps={steps} height={220} /> : <p className="muted">This version has no steps.</p>}
+          <table className="data-table step-table">
+            <caption className="visually-hidden">Step settings</caption>
+            <thead>
+              <tr>
+                <th scope="col">Step</th>
+                <th scope="col">Parents</th>
+                <th scope="col">Timeout</th>
+                <th scope="col">Retries</th>
+              </tr>
+            </thead>
+            <tbody>
+              {workflow.steps.map((step) => (
+                <tr key={step.name}>
+                  <td>
+                    <code>{step.name}</code>
+                  </td>
+                  <td>{step.parents.length ? step.parents.join(", ") : <span className="muted">—</span>}</td>
+                  <td>{step.timeout_seconds} s</td>
+                  <td>{step.retries ?? 0}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+
+        <section className="card" aria-labelledby="runs-heading">
+          <h2 id="runs-heading">Recent runs</h2>
+          {workflow.recent_runs.length === 0 ? (
+            <p className="muted">No runs yet.</p>
+          ) : (
+            <ul className="recent-runs">
+              {workflow.recent_runs.map((run) => (
+                <li key={run.id}>
+                  <Link to={`/runs/${run.id}`} aria-label={`Run ${run.id}`}>
+                    <code>{run.id.slice(0, 8)}</code>
+                  </Link>
+                  <StatusBadge status={run.status} />
+                  <RelativeTime value={run.created_at} />
+                </li>
+              ))}
+            </ul>
+          )}
+          <Link to={`/runs?workflow=${encodeURIComponent(workflow.name)}`}>All runs of {workflow.name}</Link>
+        </section>
+
+        <section className="card" aria-labelledby="versions-heading">
+          <h2 id="versions-heading">Versions</h2>
+          <table className="data-table">
+            <caption className="visually-hidden">Versions, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Version</th>
+                <th scope="col">Checksum</th>
+                <th scope="col">Registered</th>
+              </tr>
+            </thead>
+            <tbody>
+              {versions.map((version) => (
+                <tr key={version.number}>
+                  <td>{version.number}</td>
+                  <td>
+                    <code>{version.checksum.slice(0, 12)}</code>
+                  </td>
+                  <td>
+                    <RelativeTime value={version.created_at} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      </div>
+
+      <div className="workflow-side">
+        <RequireRole role="editor">
+          <section className="card" aria-labelledby="trigger-heading">
+            <h2 id="trigger-heading">Trigger a run</h2>
+            <TriggerRunForm workflow={workflow.name} />
+          </section>
+        </RequireRole>
+        <TriggersCard workflow={workflow} />
+      </div>
+    </div>
+  );
+}
+
+function TriggersCard({ workflow }: { workflow: WorkflowDetail }) {
+  const crons = useApi<Paginated<Cron>>(`/crons?workflow=${encodeURIComponent(workflow.name)}&limit=100`);
+  const events = workflow.triggers.on_events;
+  return (
+    <section className="card" aria-labelledby="triggers-heading">
+      <h2 id="triggers-heading">Triggers</h2>
+      <h3>Events</h3>
+      {events.length === 0 ? (
+        <p className="muted">No event triggers it.</p>
+      ) : (
+        <ul className="event-patterns">
+          {events.map((pattern) => (
+            <li key={pattern}>
+              <code>{pattern}</code>
+            </li>
+          ))}
+        </ul>
+      )}
+      <h3>Crons</h3>
+      <AsyncView
+        loading={crons.loading}
+        error={crons.error}
+        data={crons.data}
+        onRetry={crons.reload}
+        empty={<p className="muted">No cron runs it.</p>}
+      >
+        {(page) => (
+          <table className="data-table">
+            <caption className="visually-hidden">Crons</caption>
+            <thead>
+              <tr>
+                <th scope="col">Schedule</th>
+                <th scope="col">Source</th>
+                <th scope="col">Next run</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.results.map((cron) => (
+                <tr key={cron.id}>
+                  <td>
+                    <code>{cron.expression}</code> <span className="muted">{cron.timezone}</span>
+                    {cron.name && <div className="muted">{cron.name}</div>}
+                  </td>
+                  <td>{cron.source}</td>
+                  <td>{cron.is_paused ? <span className="muted">paused</span> : <RelativeTime value={cron.next_fire_at} />}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </AsyncView>
     </section>
   );
 }

@@ -1,8 +1,71 @@
-// Workflows: placeholder until the page is built.
+// The workflows workers have registered, each linking to its page.
+import { Link, useSearchParams } from "react-router-dom";
+import type { Paginated, Workflow } from "../../api/types";
+import { useApi } from "../../api/useApi";
+import { Pagination } from "../../components/Pagination";
+import { RelativeTime } from "../../components/RelativeTime";
+import { AsyncView, Empty } from "../../components/StateViews";
+import "./workflows.css";
+
+const pageSize = 50;
+
 export function WorkflowsPage() {
+  const [params, setParams] = useSearchParams();
+  const offset = Math.max(0, Number(params.get("offset") ?? "0") || 0);
+  const workflows = useApi<Paginated<Workflow>>(`/workflows?limit=${pageSize}&offset=${offset}`);
+
   return (
     <section className="page">
-      <h1>Workflows</h1>
+      <header className="page-header">
+        <h1>Workflows</h1>
+      </header>
+      <AsyncView
+        loading={workflows.loading}
+        error={workflows.error}
+        data={workflows.data}
+        onRetry={workflows.reload}
+        empty={
+          <Empty message="No workflows yet. Start a worker that registers one (see the README's quick start)." />
+        }
+      >
+        {(page) => (
+          <>
+            <table className="data-table">
+              <caption className="visually-hidden">Workflows</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Latest version</th>
+                  <th scope="col">Steps</th>
+                  <th scope="col">Registered</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.results.map((workflow) => (
+                  <tr key={workflow.id}>
+                    <td>
+                      <Link to={`/workflows/${encodeURIComponent(workflow.name)}`}>{workflow.name}</Link>
+                    </td>
+                    <td>{workflow.latest_version ?? "—"}</td>
+                    <td>{workflow.step_count}</td>
+                    <td>
+                      <RelativeTime value={workflow.created_at} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {page.count > pageSize && (
+              <Pagination
+                count={page.count}
+                limit={pageSize}
+                offset={offset}
+                onChange={(next) => setParams(next ? { offset: String(next) } : {})}
+              />
+            )}
+          </>
+        )}
+      </AsyncView>
     </section>
   );
 }

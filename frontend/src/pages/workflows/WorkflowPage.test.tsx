@@ -1,0 +1,129 @@
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Route, Routes } from "react-router-dom";
+import type { Cron, WorkflowDetail } from "../../api/types";
+import { apiErrorResponse, fakeApi, page, renderAs } from "../runs/testing";
+import { WorkflowPage } from "./WorkflowPage";
+import { WorkflowsPage } from "./WorkflowsPage";
+
+const detail: WorkflowDetail = {
+  id: "w1",
+  name: "NightlyImport",
+  created_at: "2026-11-01T00:00:00Z",
+  latest_version: 2,
+  versions: [
+    { number: 1, checksum: "aaaaaaaaaaaaaaaa", created_at: "2026-11-01T00:00:00Z", definition: {} },
+    { number: 2, checksum: "bbbbbbbbbbbbbbbb", created_at: "2026-11-02T00:00:00Z", definition: {} },
+  ],
+  steps: [
+    { name: "fetch", action: "NightlyImport:fetch", parents: [], timeout_seconds: 60, schedule_timeout_seconds: 300, retries: 0, backoff: { factor: 2, max_seconds: 60 } as never },
+    { name: "load", action: "NightlyImport:load", parents: ["fetch"], timeout_seconds: 60, schedule_timeout_seconds: 300, retries: 2, backoff: { factor: 2, max_seconds: 60 } as never },
+  ],
+  triggers: { on_events: ["import:requested"], on_crons: ["0 3 * * *"] },
+  recent_runs: [{ id: "run-old-0001", status: "FAILED", created_at: "2026-11-23T03:00:00Z" }],
+};
+const cron: Cron = {
+  id: "c1",
+  workflow: "NightlyImport",
+  name: "",
+  expression: "0 3 * * *",
+  timezone: "UTC",
+  source: "code" as Cron["source"],
+  is_paused: false,
+  input: {},
+  additional_metadata: {},
+  next_fire_at: "2099-01-01T03:00:00Z",
+  last_fired_at: null,
+  created_at: "2026-11-01T00:00:00Z",
+};
+
+function renderWorkflowPage() {
+  return renderAs(
+    <Routes>
+      <Route path="/workflows" element={<WorkflowsPage />} />
+      <Route path="/workflows/:name" element={<WorkflowPage />} />
+      <Route path="/runs/:runId" element={<p>run page</p>} />
+    </Routes>,
+    { route: "/workflows/NightlyImport" },
+  );
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("WorkflowPage", () => {
+  it("shows the graph, versions, triggers with the next cron time, and linked recent runs", async () => {
+    fakeApi("viewer", { "GET /workflows/NightlyImport": detail, "GET /crons": page([cron]) });
+    renderWorkflowPage();
+    expect(await screen.findByRole("button", { name: /^load/ })).toBeInTheDocument();
+    expect(screen.getByText("import:requested")).toBeInTheDocument();
+    expect(await screen.findByText("0 3 * * *")).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Run run-old-0001" })).toHaveAttribute("href", "/runs/run-old-0001");
+    const versions = screen.getByRole("table", { name: "Versions, newest first" });
+    expect(within(versions).getAllByRole("row")[1]).toHaveTextContent("2");
+    expect(screen.queryByRole("button", { name: "Trigger run" })).not.toBeInTheDocument();
+  });
+
+  it("refuses invalid JSON and non-objects, then triggers and opens the new run", async () => {
+    const user = userEvent.setup();
+    const calls = fakeApi("editor", {
+      "GET /workflows/NightlyImport": detail,
+      "GET /crons": page([]),
+      "POST /workflows/NightlyImport/runs": () => Response.json({ id: "run-new" }, { status: 201 }),
+    });
+    renderWorkflowPage();
+    const button = await screen.findByRole("button", { name: "Trigger run" });
+    const input = screen.getByRole("textbox", { name: "Run input" });
+
+    fireEvent.change(input, { target: { value: '{"day": ' } });
+    expect(button).toBeDisabled();
+    expect(screen.getByRole("alert")).toHaveTextContent(/Invalid JSON/);
+
+    fireEvent.change(input, { target: { value: "[1, 2]" } });
+    expect(button).toBeDisabled();
+    expect(screen.getByRole("alert")).toHaveTextContent("The input must be a JSON object");
+
+    fireEvent.change(input, { target: { value: '{"day": "2026-11-23"}' } });
+    expect(button).toBeEnabled();
+    fireEvent.change(screen.getByRole("textbox", { name: "Run metadata" }), { target: { value: '{"source": "ui"}' } });
+    await user.click(button);
+    expect(await screen.findByText("run page")).toBeInTheDocument();
+    expect(calls.find((call) => call.method === "POST")?.body).toEqual({
+      input: { day: "2026-11-23" },
+      additional_metadata: { source: "ui" },
+    });
+  });
+
+  it("shows the server's refusal of a trigger", async () => {
+    const user = userEvent.setup();
+    fakeApi("editor", {
+      "GET /workflows/NightlyImport": detail,
+      "GET /crons": page([]),
+      "POST /workflows/NightlyImport/runs": () => apiErrorResponse(400, "invalid", "No worker serves this workflow."),
+    });
+    renderWorkflowPage();
+    await user.click(await screen.findByRole("button", { name: "Trigger run" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("No worker serves this workflow.");
+  });
+
+  it("shows the API's error for an unknown workflow", async () => {
+    fakeApi("viewer", {});
+    renderWorkflowPage();
+    expect(await screen.findByRole("alert")).toHaveTextContent("No fake for GET /workflows/NightlyImport");
+  });
+});
+
+describe("WorkflowsPage", () => {
+  it("lists workflows linking to their pages, and says when there are none", async () => {
+    fakeApi("viewer", {
+      "GET /workflows": page([{ id: "w1", name: "NightlyImport", latest_version: 2, step_count: 2, created_at: "2026-11-01T00:00:00Z" }]),
+    });
+    const { unmount } = renderAs(<WorkflowsPage />, { route: "/workflows" });
+    expect(await screen.findByRole("link", { name: "NightlyImport" })).toHaveAttribute("href", "/workflows/NightlyImport");
+    unmount();
+    vi.unstubAllGlobals();
+    fakeApi("viewer", { "GET /workflows": page([]) });
+    renderAs(<WorkflowsPage />, { route: "/workflows" });
+    await waitFor(() => expect(screen.getByText(/No workflows yet/)).toBeInTheDocument());
+  });
+});
