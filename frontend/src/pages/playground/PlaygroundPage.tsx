@@ -63,8 +63,10 @@ export function PlaygroundPage() {
         {workflow && step && (
           <div className="toolbar playground-pick">
             <label className="field">
-              <span>Workflow</span>
-              <select value={workflow} onChange={(event) => choose({ workflow: event.target.value })}>
+              <span id="playground-workflow-label">Workflow</span>
+              <select
+                aria-labelledby="playground-workflow-label"
+                value={workflow} onChange={(event) => choose({ workflow: event.target.value })}>
                 {[...tree.keys()].map((name) => (
                   <option key={name} value={name}>
                     {name}
@@ -73,8 +75,10 @@ export function PlaygroundPage() {
               </select>
             </label>
             <label className="field">
-              <span>Step</span>
-              <select value={step} onChange={(event) => choose({ step: event.target.value })}>
+              <span id="playground-step-label">Step</span>
+              <select
+                aria-labelledby="playground-step-label"
+                value={step} onChange={(event) => choose({ step: event.target.value })}>
                 {steps.map((name) => (
                   <option key={name} value={name}>
                     {name}
@@ -114,6 +118,36 @@ export function PlaygroundPage() {
   );
 }
 
+interface Remembered {
+  edits: Edits;
+  appliedVariant: string | null;
+  chosenRuns: string[];
+}
+
+const rememberedKey = (workflow: string) => `hatchet.playground.${workflow}`;
+
+function readRemembered(workflow: string): Remembered {
+  try {
+    const text = sessionStorage.getItem(rememberedKey(workflow));
+    const value = text ? (JSON.parse(text) as Partial<Remembered>) : {};
+    return {
+      edits: value.edits ?? {},
+      appliedVariant: value.appliedVariant ?? null,
+      chosenRuns: value.chosenRuns ?? [],
+    };
+  } catch {
+    return { edits: {}, appliedVariant: null, chosenRuns: [] };
+  }
+}
+
+function remember(workflow: string, value: Remembered): void {
+  try {
+    sessionStorage.setItem(rememberedKey(workflow), JSON.stringify(value));
+  } catch {
+    // Storage can be full or disabled; the edits then last as long as the page.
+  }
+}
+
 interface WorkspaceProps {
   workflow: string;
   step: string;
@@ -129,8 +163,15 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
   const variants = useVariants(workflow);
   const selected = variants.data?.results.find((variant) => variant.id === variantId);
 
-  const [edits, setEdits] = useState<Edits>({});
-  const [appliedVariant, setAppliedVariant] = useState<string | null>(null);
+  // Unsaved edits survive a trip to the comparison page and back (this tab only).
+  const [remembered] = useState(() => readRemembered(workflow));
+  const [edits, setEdits] = useState<Edits>(remembered.edits);
+  const [appliedVariant, setAppliedVariant] = useState<string | null>(remembered.appliedVariant);
+  const [chosenRuns, setChosenRuns] = useState<string[]>(remembered.chosenRuns);
+  useEffect(
+    () => remember(workflow, { edits, appliedVariant, chosenRuns }),
+    [workflow, edits, appliedVariant, chosenRuns],
+  );
   useEffect(() => {
     if (!selected) return;
     const key = `${selected.id}/${selected.revision ?? 0}`;
@@ -163,7 +204,6 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
 
   // Inputs.
   const past = usePastRuns(workflow);
-  const [chosenRuns, setChosenRuns] = useState<string[]>([]);
   const [custom, setCustom] = useState<CustomInput>({ enabled: false, value: {}, valid: true });
   const chosen = past.pastRuns.filter((entry) => chosenRuns.includes(entry.run.id) && entry.detail);
   const inputCount = chosen.length + (custom.enabled ? 1 : 0);

@@ -63,8 +63,9 @@ export function VariableEditor({
         <div className="variable-edit">
           {kind === "text" && (
             <label className="field">
-              <span>{variable.name}</span>
+              <span id={`${defaultId}-label`}>{variable.name}</span>
               <textarea
+                aria-labelledby={`${defaultId}-label`}
                 className="prompt-input"
                 rows={6}
                 value={typeof current === "string" ? current : valueText(current)}
@@ -78,6 +79,7 @@ export function VariableEditor({
             <NumberField
               key={resets}
               label={variable.name}
+              labelId={`${defaultId}-label`}
               value={typeof current === "number" ? current : Number(current)}
               integer={kind === "integer"}
               readOnly={readOnly}
@@ -143,6 +145,7 @@ export function VariableEditor({
 
 interface NumberFieldProps {
   label: string;
+  labelId: string;
   value: number;
   integer: boolean;
   readOnly: boolean;
@@ -151,7 +154,7 @@ interface NumberFieldProps {
 }
 
 /** A number input that keeps half-typed text ("0.", "-") without reporting it. */
-function NumberField({ label, value, integer, readOnly, describedBy, onChange }: NumberFieldProps) {
+function NumberField({ label, labelId, value, integer, readOnly, describedBy, onChange }: NumberFieldProps) {
   const [text, setText] = useState(String(value));
   const [error, setError] = useState<string | null>(null);
   const errorId = useId();
@@ -175,8 +178,9 @@ function NumberField({ label, value, integer, readOnly, describedBy, onChange }:
 
   return (
     <label className="field">
-      <span>{label}</span>
+      <span id={labelId}>{label}</span>
       <input
+        aria-labelledby={labelId}
         type="number"
         step={integer ? 1 : "any"}
         value={text}
