@@ -71,12 +71,13 @@ function RunView({ run, lines, socket }: { run: RunDetail; lines: Map<string, Li
         <div className="run-title">
           <h1>
             <Link to={`/workflows/${encodeURIComponent(run.workflow)}`}>{run.workflow}</Link>{" "}
-            <span className="muted">run</span>
+            <span className="muted">run</span> <StatusBadge status={run.status} />
           </h1>
-          <StatusBadge status={run.status} />
-          <span className={`live-indicator ${socket}`} role="status">
-            {finished ? "" : socketLabel[socket]}
-          </span>
+          {!finished && (
+            <span className={`live-indicator ${socket}`} role="status">
+              {socketLabel[socket]}
+            </span>
+          )}
         </div>
         <RequireRole role="editor">
           <RunActions run={run} />

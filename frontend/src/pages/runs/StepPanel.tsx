@@ -130,7 +130,7 @@ function AttemptView({ attempt }: { attempt: Attempt }) {
       {attempt.traceback && (
         <details open={attempt.status !== "SUCCEEDED"}>
           <summary>Traceback</summary>
-          <pre className="traceback">{attempt.traceback}</pre>
+          <pre className="traceback" aria-label={`Traceback of attempt ${attempt.number}`}>{attempt.traceback}</pre>
         </details>
       )}
     </li>

@@ -17,6 +17,12 @@ describe("layoutBars", () => {
     expect(bars.get("c")).toBeNull();
   });
 
+  it("begins at a step that started before the run's (re)start", () => {
+    const bars = layoutBars(steps, "2026-01-01T00:00:04Z", now);
+    expect(bars.get("a")).toMatchObject({ left: 0, width: 25 });
+    expect(bars.get("b")).toMatchObject({ left: 25, width: 75 });
+  });
+
   it("measures from the earliest step when the run's start is unknown, and keeps tiny steps visible", () => {
     const bars = layoutBars(
       [

@@ -14,7 +14,7 @@ export interface TimelineStep {
 
 export interface TimelineProps {
   steps: TimelineStep[];
-  /** The run's start; the earliest step start when absent. */
+  /** The run's start; the scale begins there or at the earliest step start, if earlier. */
   runStartedAt?: string | null;
   /** Milliseconds since the epoch, for bars still growing. */
   now?: number;
@@ -28,14 +28,17 @@ export interface Bar {
   durationMs: number | null;
 }
 
-/** Places each started step on a scale from the run's start to the last finish (or now). */
+/** Places each started step on a scale from the first start to the last finish (or now). */
 export function layoutBars(
   steps: TimelineStep[],
   runStartedAt: string | null | undefined,
   now: number,
 ): Map<string, Bar | null> {
   const starts = steps.flatMap((step) => (step.startedAt ? [Date.parse(step.startedAt)] : []));
-  const origin = runStartedAt ? Date.parse(runStartedAt) : Math.min(...starts);
+  // A retried run starts again, after the steps that had already succeeded: the scale
+  // begins at whichever came first.
+  const runStart = runStartedAt ? Date.parse(runStartedAt) : Number.NaN;
+  const origin = Math.min(...(Number.isNaN(runStart) ? starts : [runStart, ...starts]));
   const ends = steps.flatMap((step) =>
     step.startedAt ? [step.finishedAt ? Date.parse(step.finishedAt) : now] : [],
   );
