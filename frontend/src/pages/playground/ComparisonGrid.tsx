@@ -35,8 +35,7 @@ export function ComparisonGrid({ comparison }: { comparison: Comparison }) {
             return (
               <tr key={rowIndex}>
                 <th scope="row" className="comparison-input">
-                  <span className="comparison-row-title">{row.title}</span>
-                  <span className="muted comparison-row-input">{inputSummary(row.input, 140)}</span>
+                  <RowTitle title={row.title} input={row.input} />
                 </th>
                 {comparison.columns.map((column, columnIndex) => {
                   const cell = cellAt(comparison, rowIndex, columnIndex);
@@ -60,6 +59,20 @@ export function ComparisonGrid({ comparison }: { comparison: Comparison }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The row's title, and its input unless the title already is (the start of) it. */
+function RowTitle({ title, input }: { title: string; input: unknown }) {
+  const summary = inputSummary(input, 200);
+  if (summary.startsWith(title.replace(/…$/, ""))) {
+    return <span className="comparison-row-title">{summary}</span>;
+  }
+  return (
+    <>
+      <span className="comparison-row-title">{title}</span>
+      <span className="muted comparison-row-input">{summary}</span>
+    </>
   );
 }
 

@@ -38,6 +38,8 @@ export function useRevisions(variantId: string | null) {
 }
 
 export const pastRunsLimit = 25;
+const pastRunsFetched = 100;
+const playgroundTrigger = "playground";
 
 export interface PastRun {
   run: Run;
@@ -48,11 +50,13 @@ export interface PastRun {
 /** The newest finished runs of a workflow, each with its input (from its detail). */
 export function usePastRuns(workflow: string | null) {
   const list = useApi<Paginated<Run>>(
-    workflow
-      ? `/runs?workflow=${q(workflow)}&status=SUCCEEDED&limit=${pastRunsLimit}`
-      : null,
+    workflow ? `/runs?workflow=${q(workflow)}&status=SUCCEEDED&limit=${pastRunsFetched}` : null,
   );
-  const runs = list.data?.results ?? [];
+  // Real traffic only: the playground's own runs (trigger "playground") are experiments,
+  // not inputs. The runs API has no trigger filter, so they are left out here.
+  const runs = (list.data?.results ?? [])
+    .filter((run) => run.trigger !== playgroundTrigger)
+    .slice(0, pastRunsLimit);
   const details = useQueries({
     queries: runs.map((run) => ({
       queryKey: apiKey(`/runs/${run.id}`),

@@ -1,0 +1,84 @@
+import { act, render, screen } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { PullRequest } from "../../api/types";
+import { PullRequestLive } from "./PullRequestPanel";
+
+class FakeSocket {
+  static instances: FakeSocket[] = [];
+  url: string;
+  onopen: (() => void) | null = null;
+  onmessage: ((event: { data: string }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  closed = false;
+  constructor(url: string) {
+    this.url = url;
+    FakeSocket.instances.push(this);
+  }
+  close() {
+    this.closed = true;
+  }
+  deliver(message: unknown) {
+    act(() => this.onmessage?.({ data: JSON.stringify(message) }));
+  }
+}
+
+const queued: PullRequest = {
+  id: "pr-1",
+  workflow: "SupportReply",
+  variant: "v",
+  variant_name: "brief",
+  revision: 1,
+  state: "queued",
+  changes: [
+    { step: "draft", name: "system_prompt", path: "examples/support_reply.py", old: "Be kind.", new: "Be brief." },
+  ],
+  created_by: "pat",
+};
+
+const state = (fields: Record<string, unknown>) => ({
+  type: "pull_request.state",
+  id: "pr-1",
+  reason: "",
+  attempts: 1,
+  branch: "hatchet/playground/brief",
+  commit_sha: "",
+  pr_number: null,
+  pr_url: "",
+  pr_state: "",
+  updated_at: "2026-01-01T00:00:00Z",
+  ...fields,
+});
+
+beforeEach(() => {
+  FakeSocket.instances = [];
+  vi.stubGlobal("WebSocket", FakeSocket);
+});
+afterEach(() => vi.unstubAllGlobals());
+
+describe("PullRequestLive", () => {
+  it("follows the request from queued to opened and then links the pull request", () => {
+    render(<PullRequestLive initial={queued} />);
+    const socket = FakeSocket.instances[0]!;
+    expect(socket.url).toMatch(/\/ws\/playground\/pull-requests\/pr-1/);
+    expect(screen.getByText("Queued", { selector: "li" })).toHaveAttribute("aria-current", "step");
+    expect(screen.getByText("examples/support_reply.py")).toBeInTheDocument();
+
+    socket.deliver(state({ state: "running" }));
+    expect(screen.getByText("Running", { selector: "li" })).toHaveAttribute("aria-current", "step");
+    expect(screen.queryByRole("link")).not.toBeInTheDocument();
+
+    socket.deliver(state({ state: "opened", pr_number: 12, pr_url: "https://github.example/acme/app/pull/12", pr_state: "open" }));
+    const link = screen.getByRole("link", { name: "Pull request #12" });
+    expect(link).toHaveAttribute("href", "https://github.example/acme/app/pull/12");
+    expect(socket.closed).toBe(true);
+  });
+
+  it("shows the reason when the request failed", () => {
+    render(<PullRequestLive initial={queued} />);
+    FakeSocket.instances[0]!.deliver(
+      state({ state: "failed", reason: "The default of system_prompt is not a literal." }),
+    );
+    expect(screen.getByRole("alert")).toHaveTextContent("The default of system_prompt is not a literal.");
+    expect(screen.getByText("Failed", { selector: "li" })).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import type { PullRequest, Variable } from "../../api/types";
+import {
+  catalogTree,
+  emptyLiveRun,
+  liveRunReducer,
+  outputText,
+  overridesFromEdits,
+  pullRequestReducer,
+  sameOverrides,
+  streamedText,
+} from "./model";
+
+function variable(workflow: string, step: string, name: string, value: unknown): Variable {
+  return {
+    id: `${workflow}/${step}/${name}`,
+    workflow,
+    step,
+    name,
+    type: typeof value === "string" ? "string" : "number",
+    default: value,
+    call_site: { path: "app.py", line: 1, function: step },
+    version: 1,
+    first_seen_at: "",
+    last_seen_at: "",
+    history: [],
+  };
+}
+
+describe("catalogTree", () => {
+  it("lists workflows with variables and their steps, sorted", () => {
+    const tree = catalogTree([
+      variable("SupportReply", "draft", "b", 1),
+      variable("Import", "load", "a", 1),
+      variable("SupportReply", "classify", "a", 1),
+      variable("SupportReply", "draft", "a", 1),
+    ]);
+    expect([...tree.entries()]).toEqual([
+      ["Import", ["load"]],
+      ["SupportReply", ["classify", "draft"]],
+    ]);
+  });
+});
+
+describe("overridesFromEdits", () => {
+  const variables = [variable("W", "draft", "prompt", "Hi"), variable("W", "draft", "temperature", 0.3)];
+
+  it("sends only the values that differ from their code default", () => {
+    expect(overridesFromEdits(variables, { draft: { prompt: "Hi", temperature: 0.7 } })).toEqual({
+      draft: { temperature: 0.7 },
+    });
+    expect(overridesFromEdits(variables, { draft: { prompt: "Hi" } })).toEqual({});
+  });
+
+  it("keeps values for variables the catalog does not know", () => {
+    expect(overridesFromEdits(variables, { polish: { shout: true } })).toEqual({ polish: { shout: true } });
+  });
+
+  it("compares overrides regardless of key order", () => {
+    expect(sameOverrides({ a: { x: 1, y: 2 } }, { a: { y: 2, x: 1 } })).toBe(true);
+    expect(sameOverrides({ a: { x: 1 } }, { a: { x: 1, y: 2 } })).toBe(false);
+  });
+});
+
+describe("outputText", () => {
+  it("reads strings as they are and objects as key: value lines", () => {
+    expect(outputText("hello")).toBe("hello");
+    expect(outputText({ reply: "Hi there", ok: true })).toBe("reply: Hi there\nok: true");
+    expect(outputText(null)).toBe("");
+  });
+});
+
+describe("liveRunReducer", () => {
+  const line = (seq: number, text: string, kind = "stream") => ({
+    type: "step_run.line" as const,
+    step_run_id: "s1",
+    attempt: 1,
+    kind,
+    seq,
+    text,
+  });
+
+  it("joins stream chunks in order, once each, and ignores log lines", () => {
+    let state = liveRunReducer(emptyLiveRun, {
+      type: "run.snapshot",
+      run_id: "r",
+      status: "RUNNING",
+      step_runs: [],
+      lines: [line(1, "Briefly: ")],
+    });
+    state = liveRunReducer(state, line(3, "received."));
+    state = liveRunReducer(state, line(2, "we "));
+    state = liveRunReducer(state, line(1, "Briefly: "));
+    state = liveRunReducer(state, line(4, "drafted reply", "log"));
+    expect(streamedText(state)).toBe("Briefly: we received.");
+    state = liveRunReducer(state, { type: "run.status", run_id: "r", status: "SUCCEEDED" });
+    expect(state.status).toBe("SUCCEEDED");
+  });
+});
+
+describe("pullRequestReducer", () => {
+  const queued: PullRequest = {
+    id: "pr-1",
+    workflow: "SupportReply",
+    variant: "v",
+    variant_name: "brief",
+    revision: 1,
+    state: "queued",
+    changes: [],
+    created_by: "pat",
+  };
+
+  it("applies state messages for its own request only", () => {
+    const base = { reason: "", attempts: 1, branch: "b", commit_sha: "c", pr_state: "" as const, updated_at: "" };
+    const opened = pullRequestReducer(queued, {
+      type: "pull_request.state",
+      id: "pr-1",
+      state: "opened",
+      pr_number: 7,
+      pr_url: "https://github.example/acme/app/pull/7",
+      ...base,
+    });
+    expect(opened?.state).toBe("opened");
+    expect(opened?.pr_url).toBe("https://github.example/acme/app/pull/7");
+    const other = pullRequestReducer(queued, {
+      type: "pull_request.state",
+      id: "pr-2",
+      state: "failed",
+      pr_number: null,
+      pr_url: "",
+      ...base,
+    });
+    expect(other).toBe(queued);
+  });
+});
