@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot, sign_in
+from tests.e2e.conftest import LiveServer, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +53,42 @@ def test_a_developer_triggers_a_failing_run_reads_the_traceback_and_retries_it(
     expect(page.get_by_label("Traceback of attempt 1")).to_be_attached()
     page.get_by_role("heading", level=1).scroll_into_view_if_needed()
     screenshot(page, "run-page", full_page=True)
+
+
+def test_the_runs_list_filters_by_status_in_the_address_and_a_viewer_cannot_act(
+    page: Page, hatchet_server: LiveServer, worker: object
+) -> None:
+    with hatchet_server.api() as api:
+        response = api.post("/workflows/NightlyImport/runs", json={"input": {"day": "viewer"}})
+        response.raise_for_status()
+        run_id = response.json()["id"]
+        wait_for(lambda: api.get(f"/runs/{run_id}").json()["status"] == "FAILED", timeout=20)
+
+    sign_in(page, "vic")
+    page.goto("/runs")
+    page.get_by_role("checkbox", name="Failed").check()
+    expect(page).to_have_url(re.compile(r"/runs\?status=FAILED$"))
+    link = page.get_by_role("link", name=f"Run {run_id} of NightlyImport")
+    expect(link).to_be_visible()
+    screenshot(page, "runs-list")
+    page.get_by_role("checkbox", name="Succeeded").check()
+    page.get_by_role("checkbox", name="Failed").uncheck()
+    expect(page).to_have_url(re.compile(r"/runs\?status=SUCCEEDED$"))
+    expect(link).to_have_count(0)
+
+    # The address alone restores the filter; the row's link works from the keyboard.
+    page.goto("/runs?status=FAILED")
+    expect(page.get_by_role("checkbox", name="Failed")).to_be_checked()
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(f"/runs/{run_id}$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Failed")
+    expect(page.get_by_label("Traceback of attempt 1")).to_contain_text("ConnectionError")
+    for name in ("Cancel", "Retry", "Replay"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
+
+    page.get_by_role("link", name="NightlyImport", exact=True).click()
+    expect(page.get_by_role("heading", name="Recent runs")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Run {run_id}", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Trigger run")).to_have_count(0)
+    screenshot(page, "workflow-page", full_page=True)

@@ -1,5 +1,6 @@
 // Every run of the tenant, newest first, filtered by status, workflow and creation
 // time (kept in the address), refreshed every few seconds.
+import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import type { Paginated, Run, RunStatus, Workflow } from "../../api/types";
 import { useApi } from "../../api/useApi";
@@ -23,12 +24,20 @@ const pollMs = 3000;
 
 export function RunsPage() {
   const [params, setParams] = useSearchParams();
-  const filters = readFilters(params);
+  // The router applies address changes in a transition; the form shows a change at
+  // once (a controlled checkbox or a date being typed must not snap back meanwhile),
+  // and follows the address when it changes otherwise (back, a link).
+  const address = params.toString();
+  const [filters, setFilters] = useState(() => readFilters(params));
+  useEffect(() => setFilters(readFilters(new URLSearchParams(address))), [address]);
   const runs = useApi<Paginated<Run>>(runsPath(filters), { pollMs });
 
+  const show = (next: RunFilters) => {
+    setFilters(next);
+    setParams(writeFilters(next));
+  };
   // Changing a filter starts again at the first page.
-  const update = (change: Partial<RunFilters>) =>
-    setParams(writeFilters({ ...filters, offset: 0, ...change }));
+  const update = (change: Partial<RunFilters>) => show({ ...filters, offset: 0, ...change });
 
   return (
     <section className="page">
@@ -46,7 +55,7 @@ export function RunsPage() {
             message={hasFilters(filters) ? "No run matches these filters." : "No runs yet. Trigger one from a workflow's page."}
             action={
               hasFilters(filters) ? (
-                <button type="button" className="button" onClick={() => setParams(new URLSearchParams())}>
+                <button type="button" className="button" onClick={() => show(readFilters(new URLSearchParams()))}>
                   Clear filters
                 </button>
               ) : (
@@ -63,7 +72,7 @@ export function RunsPage() {
               count={page.count}
               limit={pageSize}
               offset={filters.offset}
-              onChange={(offset) => setParams(writeFilters({ ...filters, offset }))}
+              onChange={(offset) => show({ ...filters, offset })}
             />
           </>
         )}
