@@ -130,7 +130,10 @@ function AddMemberForm() {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setAdded(null);
-    const body: NewMemberBody = { username: username.trim(), role, email: email.trim() };
+    // The schema marks email as defaulting to "", yet the server refuses a blank one:
+    // leave it out unless given.
+    const body = { username: username.trim(), role } as NewMemberBody;
+    if (email.trim()) body.email = email.trim();
     if (password) body.password = password;
     add.mutate(body);
   };
@@ -144,7 +147,8 @@ function AddMemberForm() {
         </label>
         <label className="field">
           <span>Role</span>
-          <select value={role} onChange={(event) => setRole(event.target.value as Role)}>
+          {/* Named outright: a wrapping label would add the chosen option to the name. */}
+          <select aria-label="Role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
             {roleOrder.map((option) => (
               <option key={option} value={option}>
                 {option}

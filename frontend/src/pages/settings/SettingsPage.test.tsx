@@ -172,7 +172,6 @@ describe("members", () => {
     expect(calls.find((call) => call.method === "POST")?.body).toEqual({
       username: "eve",
       role: "editor",
-      email: "",
       password: "pw-123456789",
     });
   });
