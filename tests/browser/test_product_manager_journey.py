@@ -124,3 +124,18 @@ def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request
     assert DEFAULT_PROMPT not in changed.decode()
     original = github.repo.file_at("main", "examples/support_reply.py")
     assert original is not None and DEFAULT_PROMPT in original.decode()
+
+
+def test_a_viewer_sees_the_playground_read_only(
+    page: Page, hatchet_server: LiveServer, worker: subprocess.Popen[bytes]
+) -> None:
+    past_runs(hatchet_server)
+    sign_in(page, "vic")
+
+    page.goto(f"/playground?workflow={WORKFLOW}&step=draft")
+
+    expect(page.get_by_role("textbox", name="system_prompt")).to_have_value(DEFAULT_PROMPT)
+    expect(page.get_by_role("textbox", name="system_prompt")).not_to_be_editable()
+    expect(page.get_by_text("editing needs the editor role")).to_be_visible()
+    for name in ("Run", "Compare with baseline", "Save variant", "Open pull request"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
