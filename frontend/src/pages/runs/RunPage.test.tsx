@@ -94,6 +94,24 @@ describe("RunPage", () => {
     expect(await screen.findByText("run-2")).toBeInTheDocument();
   });
 
+  it("cancels an unfinished run after a confirming click", async () => {
+    const user = userEvent.setup();
+    const running: RunDetail = { ...failedRun(), status: "RUNNING", error: "", finished_at: null };
+    const calls = fakeApi("editor", {
+      "GET /runs/run-1": running,
+      "POST /runs/run-1/cancel": () => ({ ...running, status: "CANCELLED" }),
+      ...noLines,
+    });
+    renderRunPage();
+    const cancel = await screen.findByRole("button", { name: "Cancel" });
+    expect(screen.getByRole("status")).toHaveTextContent(/Connecting|Reconnecting|Live/);
+    expect(screen.queryByRole("button", { name: "Retry" })).not.toBeInTheDocument();
+    await user.click(cancel);
+    expect(calls.some((call) => call.method === "POST")).toBe(false);
+    await user.click(screen.getByRole("button", { name: "Confirm cancel" }));
+    await waitFor(() => expect(calls.some((call) => call.method === "POST" && call.path === "/runs/run-1/cancel")).toBe(true));
+  });
+
   it("shows the API's error when the run does not exist", async () => {
     fakeApi("editor", {});
     renderRunPage("missing");

@@ -75,6 +75,13 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
         </details>
       </div>
 
+      {stepRun.playground.length > 0 && (
+        <details>
+          <summary>Playground values ({stepRun.playground.length})</summary>
+          <JsonViewer value={stepRun.playground} label={`Playground values of ${stepRun.step}`} expandDepth={2} />
+        </details>
+      )}
+
       <h3>Attempts</h3>
       {attempts.length === 0 ? (
         <p className="muted">No attempt yet: the step is waiting for {stepRun.parents.length ? "its parents or " : ""}a worker.</p>
