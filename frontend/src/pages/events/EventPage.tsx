@@ -48,11 +48,11 @@ function EventView({ event }: { event: EventDetail }) {
         </dd>
       </dl>
       <div className="grid-2">
-        <section className="card" aria-labelledby="payload-heading">
+        <section className="card event-card" aria-labelledby="payload-heading">
           <h2 id="payload-heading">Payload</h2>
           <JsonViewer value={event.payload} label="Payload" expandDepth={3} />
         </section>
-        <section className="card" aria-labelledby="metadata-heading">
+        <section className="card event-card" aria-labelledby="metadata-heading">
           <h2 id="metadata-heading">Metadata</h2>
           <JsonViewer value={event.additional_metadata} label="Metadata" />
         </section>
