@@ -19,6 +19,7 @@ import {
   type Edits,
 } from "./model";
 import { PullRequestPanel } from "./PullRequestPanel";
+import { RecentComparisons } from "./RecentComparisons";
 import { RunOutputs, type StartedRun } from "./RunOutputs";
 import { VariableEditor } from "./VariableEditor";
 import { VariantsPanel } from "./VariantsPanel";
@@ -353,6 +354,10 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
           ) : (
             <RunOutputs runs={started} step={step} />
           )}
+        </section>
+        <section aria-labelledby="comparisons-title">
+          <h2 id="comparisons-title">Recent comparisons</h2>
+          <RecentComparisons workflow={workflow} />
         </section>
       </div>
     </div>

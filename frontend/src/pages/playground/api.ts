@@ -4,6 +4,7 @@ import { ApiError, apiFetch } from "../../api/client";
 import { apiKey, useApi, useApiMutation } from "../../api/useApi";
 import type {
   Comparison,
+  ComparisonSummary,
   NewComparisonBody,
   NewPlaygroundRunBody,
   NewPullRequestBody,
@@ -119,4 +120,10 @@ export function useOpenPullRequest() {
   return useApiMutation<NewPullRequestBody, PullRequest>("POST", "/playground/pull-requests", {
     invalidates: ["/playground/pull-requests"],
   });
+}
+
+export function useRecentComparisons(workflow: string) {
+  return useApi<Paginated<ComparisonSummary>>(
+    `/playground/compare?workflow=${q(workflow)}&limit=5`,
+  );
 }
