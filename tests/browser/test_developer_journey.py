@@ -45,6 +45,11 @@ def test_a_developer_triggers_a_failing_run_reads_the_traceback_and_retries_it(
     expect(page.get_by_role("button", name="Retry")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile(r"^load"))).to_contain_text("Succeeded")
     expect(page.get_by_label("Logs of load")).to_contain_text("loaded 3 rows")
+    # The status arrives first; the refetched detail brings the output and timings.
+    expect(page.get_by_role("group", name="Output of load")).to_contain_text("loaded")
+    attempts = page.get_by_role("list", name="Attempts of load").get_by_role("listitem")
+    expect(attempts.first).to_contain_text("Attempt 2")
+    expect(attempts.first).to_contain_text("Succeeded")
     timeline = page.get_by_role("list", name="Step timeline")
     expect(timeline.get_by_role("listitem")).to_have_count(2)
     expect(timeline).not_to_contain_text("Not started")

@@ -86,7 +86,7 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
       {attempts.length === 0 ? (
         <p className="muted">No attempt yet: the step is waiting for {stepRun.parents.length ? "its parents or " : ""}a worker.</p>
       ) : (
-        <ol className="attempts" reversed>
+        <ol className="attempts" reversed aria-label={`Attempts of ${stepRun.step}`}>
           {attempts.map((attempt) => (
             <AttemptView key={attempt.number} attempt={attempt} />
           ))}
