@@ -22,6 +22,16 @@ TICKETS = [
     "I cannot reset my password: the email never arrives.",
 ]
 
+WATCH_STREAMS = """() => {
+  window.streamedTexts = [];
+  new MutationObserver(() => {
+    for (const output of document.querySelectorAll(".run-output-text.streaming")) {
+      const text = output.textContent || "";
+      if (text.includes("[offline responder]")) window.streamedTexts.push(text);
+    }
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+}"""
+
 
 def past_runs(server: LiveServer) -> list[str]:
     """Two finished runs of SupportReply, and its variables in the catalog."""
@@ -79,6 +89,8 @@ def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request
     search.fill("")
     expect(page.get_by_text("2 inputs chosen")).to_be_visible()
 
+    # Record every text the outputs show while they stream, to see them grow word by word.
+    page.evaluate(WATCH_STREAMS)
     page.get_by_role("button", name="Run", exact=True).click()
     outputs = page.locator(".run-output")
     expect(outputs).to_have_count(2)
@@ -86,6 +98,9 @@ def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request
         expect(output).to_contain_text("[offline responder] Briefly", timeout=30_000)
         expect(output.get_by_label("draft output")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Succeeded")).to_have_count(2)
+    streamed: list[str] = page.evaluate("window.streamedTexts")
+    partial = [text for text in streamed if "business day" not in text]
+    assert partial, f"no partial output was shown while streaming: {streamed}"
     screenshot(page, "playground", full_page=True)
 
     page.get_by_role("button", name="Compare with baseline").click()
