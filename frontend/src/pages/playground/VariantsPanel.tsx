@@ -134,7 +134,7 @@ function UpdateVariant({
         className="button"
         disabled={edit.isPending}
         onClick={() =>
-          edit.mutate({ overrides, base_revision: variant.revision }, { onSuccess: onSaved })
+          edit.mutate({ overrides, base_revision: variant.revision }, { onSuccess: (saved) => onSaved(saved) })
         }
       >
         Save as revision {(variant.revision ?? 0) + 1} of “{variant.name}”
@@ -191,7 +191,7 @@ function Revisions({ variant, onRestored }: { variant: Variant; onRestored: (var
                       type="button"
                       className="button small"
                       disabled={restore.isPending}
-                      onClick={() => restore.mutate({ revision: revision.number }, { onSuccess: onRestored })}
+                      onClick={() => restore.mutate({ revision: revision.number }, { onSuccess: (restored) => onRestored(restored) })}
                     >
                       Restore revision {revision.number}
                     </button>
