@@ -222,7 +222,7 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
       ...chosen.map((entry) => ({ title: inputSummary(entry.detail?.input), input: entry.detail?.input ?? {} })),
       ...(custom.enabled ? [{ title: `Custom: ${inputSummary(custom.value)}`, input: custom.value as Record<string, unknown> }] : []),
     ];
-    const results: StartedRun[] = [];
+    setStarted([]);
     for (const item of inputs) {
       try {
         const record = await startRun.mutateAsync({
@@ -230,13 +230,13 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
           input: item.input,
           ...(useVariant ? { variant: selected.id } : { overrides }),
         });
-        results.push({ runId: record.run_id, title: item.title });
+        // Each output shows as soon as its run exists, not after all have started.
+        setStarted((shown) => [...shown, { runId: record.run_id, title: item.title }]);
       } catch (cause) {
         setRunError(cause instanceof Error ? cause.message : String(cause));
         break;
       }
     }
-    setStarted(results);
   };
 
   const compare = useStartComparison();
