@@ -189,7 +189,7 @@ class MemberSerializer(serializers.ModelSerializer):
 class NewMemberSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
-    email = serializers.EmailField(required=False, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
     password = serializers.CharField(
         required=False,
         write_only=True,

@@ -1,9 +1,9 @@
 """How workflows, runs, step runs and their lines look in the REST API."""
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet, TextChoices
+from django.db.models import Model, QuerySet, TextChoices
 from django.db.models.fields.json import KeyTransform
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
@@ -264,7 +264,40 @@ class BulkTriggeredSerializer(serializers.Serializer):
     runs = TriggeredRunSerializer(many=True)
 
 
-class RunFilterSerializer(serializers.Serializer):
+M = TypeVar("M", bound=Model)
+
+
+class MetadataFilterSerializer(serializers.Serializer):
+    """Filters rows by their `additional_metadata`."""
+
+    metadata = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="'name:value', repeatable (all must match); `metadata[name]=value` too.",
+    )
+
+    def validate_metadata(self, value: list[str]) -> list[tuple[str, str]]:
+        pairs = [item.split(":", 1) for item in value]
+        if any(len(pair) != 2 or not pair[0] for pair in pairs):
+            raise serializers.ValidationError("Use metadata=name:value.")
+        return [(name, text) for name, text in pairs]
+
+    def filter_metadata(self, rows: QuerySet[M], query: Any) -> QuerySet[M]:
+        metadata = list(self.validated_data.get("metadata", []))
+        for param, value in query.items():
+            bracketed = METADATA_PARAM.match(param)
+            if bracketed:
+                metadata.append((bracketed.group(1), value))
+        for i, (name, value) in enumerate(metadata):
+            # KeyTransform takes any name, where `additional_metadata__{name}` would read
+            # '__' or a lookup's name ("contains") as part of the query.
+            alias = f"metadata_{i}"
+            rows = rows.alias(**{alias: KeyTransform(name, "additional_metadata")})
+            rows = rows.filter(**{alias: value})
+        return rows
+
+
+class RunFilterSerializer(MetadataFilterSerializer):
     status = serializers.CharField(
         required=False, help_text="One status or several separated by commas."
     )
@@ -275,6 +308,7 @@ class RunFilterSerializer(serializers.Serializer):
     created_before = serializers.DateTimeField(
         required=False, help_text="Runs created before this ISO 8601 time."
     )
+    event = serializers.UUIDField(required=False, help_text="Runs this event started.")
 
     def validate_status(self, value: str) -> list[str]:
         statuses = [part.strip().upper() for part in value.split(",") if part.strip()]
@@ -285,7 +319,7 @@ class RunFilterSerializer(serializers.Serializer):
             )
         return statuses
 
-    def filter(self, runs: QuerySet[WorkflowRun]) -> QuerySet[WorkflowRun]:
+    def filter(self, runs: QuerySet[WorkflowRun], query: Any) -> QuerySet[WorkflowRun]:
         filters = self.validated_data
         if filters.get("status"):
             runs = runs.filter(status__in=filters["status"])
@@ -295,7 +329,9 @@ class RunFilterSerializer(serializers.Serializer):
             runs = runs.filter(created_at__gte=filters["created_after"])
         if "created_before" in filters:
             runs = runs.filter(created_at__lt=filters["created_before"])
-        return runs
+        if "event" in filters:
+            runs = runs.filter(event_id=filters["event"])
+        return self.filter_metadata(runs, query)
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -303,10 +339,21 @@ class RunSerializer(serializers.ModelSerializer):
 
     workflow = serializers.CharField(source="workflow.name")
     status = StatusField(WorkflowRunStatus)
+    additional_metadata = serializers.DictField(child=serializers.JSONField())
 
     class Meta:
         model = WorkflowRun
-        fields = ["id", "workflow", "status", "created_at", "started_at", "finished_at", "trigger"]
+        fields = [
+            "id",
+            "workflow",
+            "status",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "trigger",
+            "event",
+            "additional_metadata",
+        ]
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -364,7 +411,6 @@ class RunDetailSerializer(RunSerializer):
 
     version = serializers.IntegerField(source="version.number")
     input = serializers.DictField(child=serializers.JSONField())
-    additional_metadata = serializers.DictField(child=serializers.JSONField())
     overrides = serializers.DictField(child=serializers.DictField(child=serializers.JSONField()))
     step_runs = StepRunSerializer(many=True)
 
@@ -378,6 +424,9 @@ class RunDetailSerializer(RunSerializer):
             "additional_metadata",
             "overrides",
             "trigger",
+            "event",
+            "cron",
+            "scheduled_run",
             "error",
             "created_at",
             "started_at",
@@ -459,24 +508,13 @@ class PushedEventsSerializer(serializers.Serializer):
     events = EventDetailSerializer(many=True)
 
 
-class EventFilterSerializer(serializers.Serializer):
+class EventFilterSerializer(MetadataFilterSerializer):
     key = serializers.CharField(
         required=False, help_text="A key, or a pattern where '*' stands for one segment."
     )
     key_prefix = serializers.CharField(required=False, help_text="Keys that start with this.")
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
-    metadata = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        help_text="'name:value', repeatable (all must match); `metadata[name]=value` too.",
-    )
-
-    def validate_metadata(self, value: list[str]) -> list[tuple[str, str]]:
-        pairs = [item.split(":", 1) for item in value]
-        if any(len(pair) != 2 or not pair[0] for pair in pairs):
-            raise serializers.ValidationError("Use metadata=name:value.")
-        return [(name, text) for name, text in pairs]
 
     def filter(self, events: QuerySet[Event], query: Any) -> QuerySet[Event]:
         filters = self.validated_data
@@ -492,18 +530,7 @@ class EventFilterSerializer(serializers.Serializer):
             events = events.filter(created_at__gte=filters["created_after"])
         if "created_before" in filters:
             events = events.filter(created_at__lt=filters["created_before"])
-        metadata = list(filters.get("metadata", []))
-        for param, value in query.items():
-            bracketed = METADATA_PARAM.match(param)
-            if bracketed:
-                metadata.append((bracketed.group(1), value))
-        for i, (name, value) in enumerate(metadata):
-            # KeyTransform takes any name, where `additional_metadata__{name}` would read
-            # '__' or a lookup's name ("contains") as part of the query.
-            alias = f"metadata_{i}"
-            events = events.alias(**{alias: KeyTransform(name, "additional_metadata")})
-            events = events.filter(**{alias: value})
-        return events
+        return self.filter_metadata(events, query)
 
 
 class CronSerializer(serializers.ModelSerializer):

@@ -189,7 +189,7 @@ class RunViewSet(JSONAPIView, viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         filters = RunFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        page = self.paginate_queryset(filters.filter(self.get_queryset()))
+        page = self.paginate_queryset(filters.filter(self.get_queryset(), request.query_params))
         return self.get_paginated_response(RunSerializer(page, many=True).data)
 
     @extend_schema(responses=RunDetailSerializer)
@@ -317,7 +317,7 @@ class EventViewSet(JSONAPIView, viewsets.GenericViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: StartedRunSerializer(many=True)})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)
     def replay(self, request: Request, pk: Any) -> Response:
         """Start the event's runs again, for the workflows that listen for it now."""
         runs = replay_event(tenant_of(request), pk)

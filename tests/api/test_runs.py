@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
 from tests.api.conftest import ScriptedWorker, member_client, register, start_run
+from workflows.engine.events import push_event
 from workflows.models import StepRun, WorkflowRun, WorkflowRunStatus
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,8 @@ def test_the_list_shows_runs_newest_first(api: APIClient, tenant: Tenant) -> Non
             "started_at": None,
             "finished_at": None,
             "trigger": "api",
+            "event": None,
+            "additional_metadata": {},
         },
         {
             "id": older,
@@ -53,6 +56,8 @@ def test_the_list_shows_runs_newest_first(api: APIClient, tenant: Tenant) -> Non
             "started_at": None,
             "finished_at": None,
             "trigger": "api",
+            "event": None,
+            "additional_metadata": {},
         },
     ]
 
@@ -76,6 +81,29 @@ def test_the_list_filters_by_statuses_workflow_and_creation_time(
         )
     ) == [running]
     assert ids(api.get("/api/v1/runs?workflow=Nope")) == []
+
+
+def test_the_list_filters_by_event_and_metadata(api: APIClient, tenant: Tenant) -> None:
+    register(tenant, on_events=["ticket:created"])
+    event = push_event(
+        tenant, {"key": "ticket:created", "additional_metadata": {"source": "web", "team": "b"}}
+    )
+    (from_event,) = event.runs.all()
+    other = start_run(tenant, additional_metadata={"source": "api"})
+
+    by_event = api.get(f"/api/v1/runs?event={event.id}")
+    by_metadata = api.get("/api/v1/runs?metadata=source:web&metadata=team:b")
+    bracketed = api.get("/api/v1/runs?metadata[source]=api")
+
+    assert ids(by_event) == [str(from_event.id)]
+    assert by_event.json()["results"][0]["event"] == str(event.id)
+    assert by_event.json()["results"][0]["additional_metadata"] == {"source": "web", "team": "b"}
+    assert ids(by_metadata) == [str(from_event.id)]
+    assert ids(bracketed) == [str(other.id)]
+    assert api.get("/api/v1/runs?metadata=nocolon").json()["error"]["message"] == (
+        "metadata: Use metadata=name:value."
+    )
+    assert api.get(f"/api/v1/runs/{from_event.id}").json()["event"] == str(event.id)
 
 
 def test_a_bad_datetime_filter_is_400(api: APIClient) -> None:
