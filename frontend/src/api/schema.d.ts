@@ -1129,11 +1129,7 @@ export interface components {
         NewMemberRequest: {
             username: string;
             role: components["schemas"]["RoleEnum"];
-            /**
-             * Format: email
-             * @default
-             */
-            email: string;
+            email?: string;
             /** @description Only to create a user who does not exist yet. */
             password?: string;
         };
@@ -1336,21 +1332,6 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Schedule"][];
-        };
-        PaginatedStartedRunList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?offset=400&limit=100
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?offset=200&limit=100
-             */
-            previous?: string | null;
-            results: components["schemas"]["StartedRun"][];
         };
         PaginatedStepRunLineList: {
             /** @example 123 */
@@ -1723,6 +1704,11 @@ export interface components {
             /** Format: date-time */
             finished_at?: string | null;
             trigger?: string;
+            /** Format: uuid */
+            event?: string | null;
+            additional_metadata: {
+                [key: string]: unknown;
+            };
         };
         /** @description A workflow run with its step runs; expects the prefetches of `run_details`. */
         RunDetail: {
@@ -1743,6 +1729,12 @@ export interface components {
                 };
             };
             trigger?: string;
+            /** Format: uuid */
+            event?: string | null;
+            /** Format: uuid */
+            cron?: string | null;
+            /** Format: uuid */
+            scheduled_run?: string | null;
             error?: string;
             /** Format: date-time */
             created_at?: string;
@@ -2327,12 +2319,7 @@ export interface operations {
     };
     api_v1_events_replay_create: {
         parameters: {
-            query?: {
-                /** @description Number of results to return per page. */
-                limit?: number;
-                /** @description The initial index from which to return the results. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 id: string;
@@ -2346,7 +2333,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedStartedRunList"];
+                    "application/json": components["schemas"]["StartedRun"][];
                 };
             };
         };
@@ -2971,8 +2958,12 @@ export interface operations {
                 created_after?: string;
                 /** @description Runs created before this ISO 8601 time. */
                 created_before?: string;
+                /** @description Runs this event started. */
+                event?: string;
                 /** @description Number of results to return per page. */
                 limit?: number;
+                /** @description 'name:value', repeatable (all must match); `metadata[name]=value` too. */
+                metadata?: string[];
                 /** @description The initial index from which to return the results. */
                 offset?: number;
                 /** @description One status or several separated by commas. */
