@@ -20,7 +20,12 @@ interface RecordedCall {
   body: unknown;
 }
 
-/** Answers /api/v1/session from `sessions` in order and records every call. */
+const emptyPage = { count: 0, next: null, previous: null, results: [] };
+
+/**
+ * Answers /api/v1/session from `sessions` in order, any other address with an empty
+ * page (what the pages behind the session list), and records every call.
+ */
 function fakeServer(sessions: Session[]) {
   const calls: RecordedCall[] = [];
   const fetchMock = vi.fn(async (url: string, init: RequestInit) => {
@@ -38,6 +43,7 @@ function fakeServer(sessions: Session[]) {
         { status: 400 },
       );
     }
+    if (!url.startsWith("/api/v1/session")) return Response.json(emptyPage);
     return Response.json(sessions.shift() ?? signedOut);
   });
   vi.stubGlobal("fetch", fetchMock);

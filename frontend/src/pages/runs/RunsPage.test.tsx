@@ -15,6 +15,8 @@ const failed: Run = {
   started_at: "2026-11-24T10:00:00Z",
   finished_at: "2026-11-24T10:00:04Z",
   trigger: "event",
+  event: null,
+  additional_metadata: {},
 };
 const workflows = page([{ id: "w1", name: "NightlyImport", latest_version: 1, step_count: 2, created_at: "2026-11-01T00:00:00Z" }]);
 
