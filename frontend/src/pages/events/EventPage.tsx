@@ -58,7 +58,10 @@ function EventView({ event }: { event: EventDetail }) {
         </section>
       </div>
       <section aria-labelledby="runs-heading">
-        <h2 id="runs-heading">Runs started</h2>
+        <div className="page-header">
+          <h2 id="runs-heading">Runs started</h2>
+          <Link to={`/runs?event=${encodeURIComponent(event.id)}`}>All runs of this event</Link>
+        </div>
         {event.runs.length === 0 ? (
           <Empty message="No workflow listened for this key when it arrived." />
         ) : (

@@ -94,6 +94,7 @@ describe("EventPage", () => {
     const payload = await screen.findByRole("group", { name: "Payload" });
     expect(payload).toHaveTextContent('ticket: "My order never arrived"');
     expect(screen.getByRole("link", { name: "r-1" })).toHaveAttribute("href", "/runs/r-1");
+    expect(screen.getByRole("link", { name: "All runs of this event" })).toHaveAttribute("href", "/runs?event=e-1");
     expect(screen.queryByRole("button", { name: "Replay" })).not.toBeInTheDocument();
   });
 

@@ -6,13 +6,13 @@ import { useApi } from "../../api/useApi";
 import type { Event, EventDetail, Paginated } from "../../api/types";
 import { Pagination } from "../../components/Pagination";
 import { RelativeTime } from "../../components/RelativeTime";
+import { MetadataField, metadataText, parseMetadataText } from "../../components/MetadataField";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import {
   eventsPath,
   filtersFromSearch,
   pageSize,
-  parseMetadataText,
   previewJson,
   searchFromFilters,
   type EventFilters,
@@ -66,7 +66,7 @@ function FilterForm({ filters, onApply }: { filters: EventFilters; onApply: (nex
   const [keyPrefix, setKeyPrefix] = useState(filters.keyPrefix);
   const [createdAfter, setCreatedAfter] = useState(filters.createdAfter);
   const [createdBefore, setCreatedBefore] = useState(filters.createdBefore);
-  const [metadata, setMetadata] = useState(filters.metadata.join(", "));
+  const [metadata, setMetadata] = useState(metadataText(filters.metadata));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -100,10 +100,7 @@ function FilterForm({ filters, onApply }: { filters: EventFilters; onApply: (nex
         <span>Created before</span>
         <input type="datetime-local" value={createdBefore} onChange={(event) => setCreatedBefore(event.target.value)} />
       </label>
-      <label className="field">
-        <span>Metadata</span>
-        <input value={metadata} onChange={(event) => setMetadata(event.target.value)} placeholder="name:value, name:value" />
-      </label>
+      <MetadataField value={metadata} onChange={setMetadata} />
       <div className="toolbar filter-actions">
         <button type="submit" className="button primary">
           Apply filters

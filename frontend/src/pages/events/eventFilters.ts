@@ -57,14 +57,6 @@ export function eventsPath(filters: EventFilters): string {
   return `/events?${query.toString()}`;
 }
 
-/** "region:eu, plan:pro" as typed into the form, to its pairs. */
-export function parseMetadataText(text: string): string[] {
-  return text
-    .split(",")
-    .map((pair) => pair.trim())
-    .filter(Boolean);
-}
-
 /** A one-line preview of a payload, cut at `max` characters. */
 export function previewJson(value: unknown, max = 120): string {
   const text = JSON.stringify(value) ?? "";

@@ -42,13 +42,27 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("run filters", () => {
   it("round-trip through the address and become the API's query", () => {
-    const filters = readFilters(new URLSearchParams("status=failed,RUNNING,bogus&workflow=Nightly&from=2026-11-24T10:00&offset=25"));
-    expect(filters).toEqual({ statuses: ["FAILED", "RUNNING"], workflow: "Nightly", from: "2026-11-24T10:00", to: "", offset: 25 });
+    const filters = readFilters(
+      new URLSearchParams(
+        "status=failed,RUNNING,bogus&workflow=Nightly&event=e-1&metadata=region:eu&metadata=plan:pro&from=2026-11-24T10:00&offset=25",
+      ),
+    );
+    expect(filters).toEqual({
+      statuses: ["FAILED", "RUNNING"],
+      workflow: "Nightly",
+      event: "e-1",
+      metadata: ["region:eu", "plan:pro"],
+      from: "2026-11-24T10:00",
+      to: "",
+      offset: 25,
+    });
     expect(readFilters(writeFilters(filters))).toEqual(filters);
     const path = runsPath(filters);
     const query = new URLSearchParams(path.split("?")[1]);
     expect(query.get("status")).toBe("FAILED,RUNNING");
     expect(query.get("workflow")).toBe("Nightly");
+    expect(query.get("event")).toBe("e-1");
+    expect(query.getAll("metadata")).toEqual(["region:eu", "plan:pro"]);
     expect(query.get("created_after")).toBe(new Date("2026-11-24T10:00").toISOString());
     expect(query.has("created_before")).toBe(false);
     expect(query.get("limit")).toBe("25");
@@ -91,6 +105,40 @@ describe("RunsPage", () => {
     expect(calls.find((call) => call.path.startsWith("/runs"))?.path).toBe("/runs?status=RUNNING&limit=25&offset=0");
     await user.click(screen.getByRole("button", { name: "Clear filters" }));
     expect(await screen.findByText(/No runs yet/)).toBeInTheDocument();
+  });
+
+  it("filters by event and metadata pairs, and links a run's event", async () => {
+    const user = userEvent.setup();
+    const fromEvent: Run = { ...failed, event: "e-1", additional_metadata: { region: "eu" } };
+    const calls = fakeApi("viewer", { "GET /runs": page([fromEvent]), "GET /workflows": workflows });
+    renderRunsPage();
+
+    expect(await screen.findByRole("link", { name: "Event e-1" })).toHaveAttribute("href", "/events/e-1");
+    await user.type(screen.getByLabelText("Event"), " e-1 ");
+    await user.type(screen.getByLabelText("Metadata"), "region:eu, plan:pro{Enter}tier:gold");
+    await user.click(screen.getByRole("button", { name: "Apply" }));
+
+    expect(screen.getByLabelText("address")).toHaveTextContent(
+      "/runs?event=e-1&metadata=region%3Aeu&metadata=plan%3Apro&metadata=tier%3Agold",
+    );
+    await waitFor(() =>
+      expect(calls.at(-1)?.path).toBe(
+        "/runs?event=e-1&metadata=region%3Aeu&metadata=plan%3Apro&metadata=tier%3Agold&limit=25&offset=0",
+      ),
+    );
+    expect(screen.getByLabelText("Metadata")).toHaveValue("region:eu\nplan:pro\ntier:gold");
+  });
+
+  it("reads the event and metadata from the address, and shows the API's message for a bad pair", async () => {
+    const calls = fakeApi("viewer", {
+      "GET /runs": apiErrorResponse(400, "invalid", "Metadata filters are name:value pairs; got 'region'."),
+      "GET /workflows": workflows,
+    });
+    renderRunsPage("/runs?event=e-1&metadata=region");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Metadata filters are name:value pairs; got 'region'.");
+    expect(screen.getByLabelText("Event")).toHaveValue("e-1");
+    expect(screen.getByLabelText("Metadata")).toHaveValue("region");
+    expect(calls.find((call) => call.path.startsWith("/runs"))?.path).toBe("/runs?event=e-1&metadata=region&limit=25&offset=0");
   });
 
   it("shows the API's error", async () => {

@@ -1,9 +1,10 @@
-// Every run of the tenant, newest first, filtered by status, workflow and creation
-// time (kept in the address), refreshed every few seconds.
-import { useEffect, useState } from "react";
+// Every run of the tenant, newest first, filtered by status, workflow, event,
+// metadata and creation time (kept in the address), refreshed every few seconds.
+import { useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import type { Paginated, Run, RunStatus, Workflow } from "../../api/types";
 import { useApi } from "../../api/useApi";
+import { MetadataField, metadataText, parseMetadataText } from "../../components/MetadataField";
 import { Pagination } from "../../components/Pagination";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
@@ -87,6 +88,18 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
   // A workflow named in the address stays selectable even before the list arrives.
   if (filters.workflow && !names.includes(filters.workflow)) names.unshift(filters.workflow);
 
+  // Typed filters apply on submit, not per keystroke: a half-typed pair is not a
+  // query. They follow the address when it changes otherwise (Clear filters, back).
+  const appliedMetadata = metadataText(filters.metadata);
+  const [eventId, setEventId] = useState(filters.event);
+  const [metadata, setMetadata] = useState(appliedMetadata);
+  useEffect(() => setEventId(filters.event), [filters.event]);
+  useEffect(() => setMetadata(appliedMetadata), [appliedMetadata]);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onChange({ event: eventId.trim(), metadata: parseMetadataText(metadata) });
+  };
+
   const toggle = (status: RunStatus, checked: boolean) =>
     onChange({
       statuses: checked
@@ -95,7 +108,7 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
     });
 
   return (
-    <form className="card run-filters" aria-label="Filter runs" onSubmit={(event) => event.preventDefault()}>
+    <form className="card run-filters" aria-label="Filter runs" onSubmit={submit}>
       <fieldset className="status-filter">
         <legend>Status</legend>
         {runStatuses.map((status) => (
@@ -132,6 +145,14 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
         <span>Created before</span>
         <input type="datetime-local" value={filters.to} onChange={(event) => onChange({ to: event.target.value })} />
       </label>
+      <label className="field">
+        <span>Event</span>
+        <input value={eventId} onChange={(event) => setEventId(event.target.value)} placeholder="event id" />
+      </label>
+      <MetadataField value={metadata} onChange={setMetadata} />
+      <button type="submit" className="button">
+        Apply
+      </button>
       {workflows.error && <p className="form-error">Could not load the workflows: {workflows.error.message}</p>}
     </form>
   );
@@ -163,7 +184,15 @@ function RunsTable({ runs }: { runs: Run[] }) {
             <td>
               <StatusBadge status={run.status} />
             </td>
-            <td>{run.trigger ?? "—"}</td>
+            <td>
+              {run.event ? (
+                <Link to={`/events/${run.event}`} aria-label={`Event ${run.event}`}>
+                  {run.trigger ?? "event"}
+                </Link>
+              ) : (
+                (run.trigger ?? "—")
+              )}
+            </td>
             <td>
               <RelativeTime value={run.created_at} />
             </td>

@@ -7,6 +7,10 @@ export const runStatuses: RunStatus[] = ["PENDING", "RUNNING", "SUCCEEDED", "FAI
 export interface RunFilters {
   statuses: RunStatus[];
   workflow: string;
+  /** The id of the event that started the runs. */
+  event: string;
+  /** "name:value" pairs; all must match. */
+  metadata: string[];
   /** `datetime-local` values (local time, no zone), as the inputs hold them. */
   from: string;
   to: string;
@@ -24,6 +28,8 @@ export function readFilters(params: URLSearchParams): RunFilters {
   return {
     statuses,
     workflow: params.get("workflow") ?? "",
+    event: params.get("event") ?? "",
+    metadata: params.getAll("metadata").filter(Boolean),
     from: params.get("from") ?? "",
     to: params.get("to") ?? "",
     offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
@@ -35,6 +41,8 @@ export function writeFilters(filters: RunFilters): URLSearchParams {
   const params = new URLSearchParams();
   if (filters.statuses.length) params.set("status", filters.statuses.join(","));
   if (filters.workflow) params.set("workflow", filters.workflow);
+  if (filters.event) params.set("event", filters.event);
+  for (const pair of filters.metadata) params.append("metadata", pair);
   if (filters.from) params.set("from", filters.from);
   if (filters.to) params.set("to", filters.to);
   if (filters.offset) params.set("offset", String(filters.offset));
@@ -47,20 +55,27 @@ function toIso(local: string): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
-/** `/runs?...` for the API: statuses comma-separated, the time range as ISO 8601. */
-export function runsPath(filters: RunFilters, limit = pageSize): string {
+/**
+ * `/runs?...` for the API: statuses comma-separated, metadata pairs repeated, the time
+ * range as ISO 8601.
+ */
+export function runsPath(filters: RunFilters): string {
   const params = new URLSearchParams();
   if (filters.statuses.length) params.set("status", filters.statuses.join(","));
   if (filters.workflow) params.set("workflow", filters.workflow);
+  if (filters.event) params.set("event", filters.event);
+  for (const pair of filters.metadata) params.append("metadata", pair);
   const after = toIso(filters.from);
   const before = toIso(filters.to);
   if (after) params.set("created_after", after);
   if (before) params.set("created_before", before);
-  params.set("limit", String(limit));
+  params.set("limit", String(pageSize));
   params.set("offset", String(filters.offset));
   return `/runs?${params.toString()}`;
 }
 
 export function hasFilters(filters: RunFilters): boolean {
-  return Boolean(filters.statuses.length || filters.workflow || filters.from || filters.to);
+  return Boolean(
+    filters.statuses.length || filters.workflow || filters.event || filters.metadata.length || filters.from || filters.to,
+  );
 }
