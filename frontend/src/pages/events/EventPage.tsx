@@ -2,7 +2,7 @@
 // (editors), which starts the runs again for the workflows that listen for it now.
 import { Link, useParams } from "react-router-dom";
 import { useApi, useApiMutation } from "../../api/useApi";
-import type { EventDetail, Paginated, StartedRun } from "../../api/types";
+import type { EventDetail, StartedRun } from "../../api/types";
 import { JsonViewer } from "../../components/JsonViewer";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
@@ -105,18 +105,10 @@ function RunsTable({ runs }: { runs: StartedRun[] }) {
   );
 }
 
-// The schema describes the answer as a page; the server sends the list itself.
-type ReplayAnswer = StartedRun[] | Paginated<StartedRun>;
-
-function startedRuns(answer: ReplayAnswer): StartedRun[] {
-  return Array.isArray(answer) ? answer : answer.results;
-}
-
 function ReplayButton({ eventId }: { eventId: string }) {
-  const replay = useApiMutation<undefined, ReplayAnswer>("POST", `/events/${eventId}/replay`, {
+  const replay = useApiMutation<undefined, StartedRun[]>("POST", `/events/${eventId}/replay`, {
     invalidates: [`/events/${eventId}`, "/runs"],
   });
-  const runs = replay.data ? startedRuns(replay.data) : null;
   return (
     <div className="replay-result">
       <div className="toolbar">
@@ -129,14 +121,14 @@ function ReplayButton({ eventId }: { eventId: string }) {
           Replay
         </button>
       </div>
-      {runs && (
+      {replay.data && (
         <div role="status">
-          {runs.length === 0 ? (
+          {replay.data.length === 0 ? (
             "Replayed: no workflow listens for this key now, so no run started."
           ) : (
             <>
               Replayed: started{" "}
-              {runs.map((run, index) => (
+              {replay.data.map((run, index) => (
                 <span key={run.id}>
                   {index > 0 && ", "}
                   <Link to={`/runs/${run.id}`}>{run.workflow}</Link>

@@ -36,7 +36,6 @@ export function EventsPage() {
       <AsyncView
         {...events}
         onRetry={events.reload}
-        isEmpty={(page) => !Array.isArray(page.results) || page.results.length === 0}
         empty={
           <Empty
             message={
