@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { Route, Routes, useLocation } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Event, EventDetail } from "../../api/types";
-import { fakeApi, page, renderAs } from "../settings/fakeApi";
+import { fakeApi, page, renderAs } from "../../test-utils";
 import { EventPage } from "./EventPage";
 import { EventsPage } from "./EventsPage";
 import { eventsPath, filtersFromSearch } from "./eventFilters";

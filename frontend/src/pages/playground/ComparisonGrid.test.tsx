@@ -1,7 +1,7 @@
-import { act, screen, within } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { screen, within } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Cell, Comparison } from "../../api/types";
-import { renderWithProviders } from "../../test-utils";
+import { FakeSocket, renderWithProviders, stubSockets } from "../../test-utils";
 import { ComparisonGrid } from "./ComparisonGrid";
 import { LiveComparison } from "./ComparisonPage";
 import { comparisonReducer } from "./model";
@@ -136,35 +136,9 @@ describe("comparisonReducer", () => {
   });
 });
 
-// A WebSocket stand-in the test drives: it records sockets and delivers messages.
-class FakeSocket {
-  static instances: FakeSocket[] = [];
-  url: string;
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
-  closed = false;
-  constructor(url: string) {
-    this.url = url;
-    FakeSocket.instances.push(this);
-  }
-  close() {
-    this.closed = true;
-  }
-  deliver(message: unknown) {
-    act(() => this.onmessage?.({ data: JSON.stringify(message) }));
-  }
-}
-
 describe("LiveComparison", () => {
-  const original = globalThis.WebSocket;
-  beforeEach(() => {
-    FakeSocket.instances = [];
-    globalThis.WebSocket = FakeSocket as unknown as typeof WebSocket;
-  });
-  afterEach(() => {
-    globalThis.WebSocket = original;
-  });
+  beforeEach(stubSockets);
+  afterEach(() => vi.unstubAllGlobals());
 
   it("subscribes to the comparison and fills cells in as messages arrive", () => {
     const initial = comparison(
@@ -179,16 +153,16 @@ describe("LiveComparison", () => {
     expect(socket.url).toMatch(/\/ws\/playground\/compare\/cmp-1/);
     expect(screen.getByText("1 of 2 runs finished")).toBeInTheDocument();
 
-    socket.deliver({
+    socket.receive({
       type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "s", attempt: 1, seq: 1, text: "Briefly: ",
     });
     expect(screen.getByLabelText("brief output")).toHaveTextContent("Briefly:");
 
-    socket.deliver({ type: "cell", cell: cell(0, 1, { output: { reply: "Briefly: on it." } }) });
-    socket.deliver({ type: "comparison.finished", id: "cmp-1" });
+    socket.receive({ type: "cell", cell: cell(0, 1, { output: { reply: "Briefly: on it." } }) });
+    socket.receive({ type: "comparison.finished", id: "cmp-1" });
     expect(screen.getByLabelText("brief output")).toHaveTextContent("reply: Briefly: on it.");
     expect(screen.getByRole("group", { name: "brief: diff against the baseline" })).toBeInTheDocument();
     expect(screen.getByText("all runs finished")).toBeInTheDocument();
-    expect(socket.closed).toBe(true);
+    expect(socket.isClosed).toBe(true);
   });
 });

@@ -1,13 +1,10 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { setTenant } from "../../api/client";
 import type { Role, Variable } from "../../api/types";
-import { SessionProvider } from "../../session";
-import { renderWithProviders } from "../../test-utils";
+import { fakeApi, page, renderAs, stubSockets } from "../../test-utils";
 import { PlaygroundPage } from "./PlaygroundPage";
 
-const tenant = { id: "6f0c6f5e-0000-4000-8000-000000000001", slug: "acme", name: "Acme" };
 const prompt = "You are a friendly support agent. Answer in two sentences.";
 
 function variable(name: string, type: string, value: unknown): Variable {
@@ -26,85 +23,34 @@ function variable(name: string, type: string, value: unknown): Variable {
   };
 }
 
-const page = <T,>(results: T[]) => ({ count: results.length, next: null, previous: null, results });
-
-interface Call {
-  method: string;
-  url: string;
-  body: unknown;
-}
-
-/** A fake API: the session with `role`, the catalog, one past run and its detail. */
+/** The catalog, one past run (and a playground run the picker leaves out) and its detail. */
 function fakeServer(role: Role) {
-  const calls: Call[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init: RequestInit) => {
-      const method = init.method ?? "GET";
-      const body = init.body ? JSON.parse(init.body as string) : undefined;
-      calls.push({ method, url, body });
-      const path = url.replace("/api/v1", "");
-      if (path === "/session") {
-        return Response.json({
-          user: { id: 1, username: "pat", email: "pat@example.com" },
-          memberships: [{ tenant, role }],
-        });
-      }
-      if (path.startsWith("/playground/variables")) {
-        return Response.json(
-          page([variable("system_prompt", "string", prompt), variable("temperature", "number", 0.3)]),
-        );
-      }
-      if (path.startsWith("/playground/variants")) return Response.json(page([]));
-      if (path.startsWith("/runs?")) {
-        return Response.json(
-          page([
-            { id: "past-1", workflow: "SupportReply", status: "SUCCEEDED", created_at: "2026-01-01T00:00:00Z", trigger: "event" },
-            { id: "play-1", workflow: "SupportReply", status: "SUCCEEDED", created_at: "2026-01-01T00:00:00Z", trigger: "playground" },
-          ]),
-        );
-      }
-      if (path === "/runs/past-1") {
-        return Response.json({
-          id: "past-1",
-          workflow: "SupportReply",
-          version: 1,
-          status: "SUCCEEDED",
-          input: { ticket: "Refund please" },
-          additional_metadata: {},
-          overrides: {},
-          step_runs: [],
-        });
-      }
-      if (path === "/playground/runs" && method === "POST") {
-        return Response.json({ run_id: "new-run", run: { id: "new-run" } }, { status: 201 });
-      }
-      return Response.json({ error: { code: "not_found", message: `No ${path}` } }, { status: 404 });
-    }),
-  );
-  return calls;
+  return fakeApi(role, {
+    "GET /playground/variables": page([variable("system_prompt", "string", prompt), variable("temperature", "number", 0.3)]),
+    "GET /playground/variants": page([]),
+    "GET /runs": page([
+      { id: "past-1", workflow: "SupportReply", status: "SUCCEEDED", created_at: "2026-01-01T00:00:00Z", trigger: "event" },
+      { id: "play-1", workflow: "SupportReply", status: "SUCCEEDED", created_at: "2026-01-01T00:00:00Z", trigger: "playground" },
+    ]),
+    "GET /runs/past-1": {
+      id: "past-1",
+      workflow: "SupportReply",
+      version: 1,
+      status: "SUCCEEDED",
+      input: { ticket: "Refund please" },
+      additional_metadata: {},
+      overrides: {},
+      step_runs: [],
+    },
+    "POST /playground/runs": () => Response.json({ run_id: "new-run", run: { id: "new-run" } }, { status: 201 }),
+  });
 }
 
-class SilentSocket {
-  onopen = null;
-  onmessage = null;
-  onclose = null;
-  close() {}
-}
-
-function renderPage() {
-  return renderWithProviders(
-    <SessionProvider>
-      <PlaygroundPage />
-    </SessionProvider>,
-    { route: "/playground" },
-  );
-}
+const renderPage = () => renderAs(<PlaygroundPage />, { route: "/playground" });
 
 beforeEach(() => {
-  setTenant(null);
   sessionStorage.clear();
-  vi.stubGlobal("WebSocket", SilentSocket);
+  stubSockets();
 });
 
 afterEach(() => {
@@ -143,8 +89,8 @@ describe("PlaygroundPage", () => {
     await user.clear(screen.getByRole("searchbox", { name: "Search past runs" }));
 
     await user.click(run);
-    await waitFor(() => expect(calls.some((call) => call.url === "/api/v1/playground/runs")).toBe(true));
-    const post = calls.find((call) => call.url === "/api/v1/playground/runs");
+    await waitFor(() => expect(calls.some((call) => call.path === "/playground/runs")).toBe(true));
+    const post = calls.find((call) => call.path === "/playground/runs");
     expect(post?.body).toEqual({
       workflow: "SupportReply",
       input: { ticket: "Refund please" },

@@ -1,26 +1,8 @@
-import { act, render, screen } from "@testing-library/react";
+import { render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PullRequest } from "../../api/types";
+import { FakeSocket, stubSockets } from "../../test-utils";
 import { PullRequestLive } from "./PullRequestPanel";
-
-class FakeSocket {
-  static instances: FakeSocket[] = [];
-  url: string;
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
-  closed = false;
-  constructor(url: string) {
-    this.url = url;
-    FakeSocket.instances.push(this);
-  }
-  close() {
-    this.closed = true;
-  }
-  deliver(message: unknown) {
-    act(() => this.onmessage?.({ data: JSON.stringify(message) }));
-  }
-}
 
 const queued: PullRequest = {
   id: "pr-1",
@@ -49,10 +31,7 @@ const state = (fields: Record<string, unknown>) => ({
   ...fields,
 });
 
-beforeEach(() => {
-  FakeSocket.instances = [];
-  vi.stubGlobal("WebSocket", FakeSocket);
-});
+beforeEach(stubSockets);
 afterEach(() => vi.unstubAllGlobals());
 
 describe("PullRequestLive", () => {
@@ -63,19 +42,19 @@ describe("PullRequestLive", () => {
     expect(screen.getByText("Queued", { selector: "li" })).toHaveAttribute("aria-current", "step");
     expect(screen.getByText("examples/support_reply.py")).toBeInTheDocument();
 
-    socket.deliver(state({ state: "running" }));
+    socket.receive(state({ state: "running" }));
     expect(screen.getByText("Running", { selector: "li" })).toHaveAttribute("aria-current", "step");
     expect(screen.queryByRole("link")).not.toBeInTheDocument();
 
-    socket.deliver(state({ state: "opened", pr_number: 12, pr_url: "https://github.example/acme/app/pull/12", pr_state: "open" }));
+    socket.receive(state({ state: "opened", pr_number: 12, pr_url: "https://github.example/acme/app/pull/12", pr_state: "open" }));
     const link = screen.getByRole("link", { name: "Pull request #12" });
     expect(link).toHaveAttribute("href", "https://github.example/acme/app/pull/12");
-    expect(socket.closed).toBe(true);
+    expect(socket.isClosed).toBe(true);
   });
 
   it("shows the reason when the request failed", () => {
     render(<PullRequestLive initial={queued} />);
-    FakeSocket.instances[0]!.deliver(
+    FakeSocket.instances[0]!.receive(
       state({ state: "failed", reason: "The default of system_prompt is not a literal." }),
     );
     expect(screen.getByRole("alert")).toHaveTextContent("The default of system_prompt is not a literal.");

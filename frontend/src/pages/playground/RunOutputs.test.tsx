@@ -1,26 +1,7 @@
-import { act, screen } from "@testing-library/react";
+import { screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { renderWithProviders } from "../../test-utils";
+import { fakeApi, FakeSocket, renderWithProviders, stubSockets } from "../../test-utils";
 import { RunOutputs } from "./RunOutputs";
-
-class FakeSocket {
-  static instances: FakeSocket[] = [];
-  url: string;
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
-  closed = false;
-  constructor(url: string) {
-    this.url = url;
-    FakeSocket.instances.push(this);
-  }
-  close() {
-    this.closed = true;
-  }
-  deliver(message: unknown) {
-    act(() => this.onmessage?.({ data: JSON.stringify(message) }));
-  }
-}
 
 const chunk = (seq: number, text: string) => ({
   type: "step_run.line",
@@ -34,25 +15,21 @@ const chunk = (seq: number, text: string) => ({
 });
 
 beforeEach(() => {
-  FakeSocket.instances = [];
-  vi.stubGlobal("WebSocket", FakeSocket);
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async () =>
-      Response.json({
-        id: "run-1",
-        workflow: "SupportReply",
-        version: 1,
-        status: "SUCCEEDED",
-        input: {},
-        additional_metadata: {},
-        overrides: {},
-        step_runs: [
-          { id: "draft-1", step: "draft", action: "a", status: "SUCCEEDED", output: { reply: "Briefly: on it." }, error: "", playground: [], parents: [], attempts: [] },
-        ],
-      }),
-    ),
-  );
+  stubSockets();
+  fakeApi("viewer", {
+    "GET /runs/run-1": {
+      id: "run-1",
+      workflow: "SupportReply",
+      version: 1,
+      status: "SUCCEEDED",
+      input: {},
+      additional_metadata: {},
+      overrides: {},
+      step_runs: [
+        { id: "draft-1", step: "draft", action: "a", status: "SUCCEEDED", output: { reply: "Briefly: on it." }, error: "", playground: [], parents: [], attempts: [] },
+      ],
+    },
+  });
 });
 afterEach(() => vi.unstubAllGlobals());
 
@@ -63,20 +40,20 @@ describe("RunOutputs", () => {
     expect(socket.url).toMatch(/\/ws\/runs\/run-1/);
     expect(screen.getByLabelText("Streamed output")).toHaveTextContent("Waiting for output…");
 
-    socket.deliver({
+    socket.receive({
       type: "run.snapshot",
       run_id: "run-1",
       status: "RUNNING",
       step_runs: [{ step_run_id: "draft-1", step: "draft", status: "RUNNING", attempt: 1 }],
       lines: [chunk(1, "Briefly: ")],
     });
-    socket.deliver(chunk(2, "on "));
+    socket.receive(chunk(2, "on "));
     expect(screen.getByLabelText("Streamed output")).toHaveTextContent("Briefly: on");
     expect(screen.getByText("Running")).toBeInTheDocument();
 
-    socket.deliver({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" });
+    socket.receive({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" });
     expect(await screen.findByLabelText("draft output")).toHaveTextContent("reply: Briefly: on it.");
     expect(screen.getByText("Succeeded")).toBeInTheDocument();
-    expect(socket.closed).toBe(true);
+    expect(socket.isClosed).toBe(true);
   });
 });

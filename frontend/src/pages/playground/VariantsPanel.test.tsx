@@ -1,13 +1,10 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { setTenant } from "../../api/client";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Variant, VariantRevision } from "../../api/types";
-import { SessionProvider } from "../../session";
-import { renderWithProviders } from "../../test-utils";
+import { fakeApi, page, renderAs, type FakeCall } from "../../test-utils";
 import { VariantsPanel } from "./VariantsPanel";
 
-const tenant = { id: "6f0c6f5e-0000-4000-8000-000000000001", slug: "acme", name: "Acme" };
 const brief: Variant = {
   id: "var-1",
   workflow: "SupportReply",
@@ -41,52 +38,28 @@ const revisions: VariantRevision[] = [
     created_at: "2026-01-01T00:00:00Z",
   },
 ];
-const page = <T,>(results: T[]) => ({ count: results.length, next: null, previous: null, results });
-
 function fakeServer() {
-  const calls: { method: string; url: string; body: unknown }[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init: RequestInit) => {
-      const method = init.method ?? "GET";
-      const body = init.body ? JSON.parse(init.body as string) : undefined;
-      calls.push({ method, url, body });
-      const path = url.replace("/api/v1", "");
-      if (path === "/session") {
-        return Response.json({
-          user: { id: 1, username: "pat", email: "pat@example.com" },
-          memberships: [{ tenant, role: "editor" }],
-        });
-      }
-      if (path.startsWith("/playground/variants/var-1/revisions")) return Response.json(page(revisions));
-      if (path === "/playground/variants/var-1/restore") {
-        return Response.json({ ...brief, revision: 3, overrides: revisions[1]!.overrides });
-      }
-      if (path.startsWith("/playground/variants") && method === "POST") {
-        return Response.json({ ...brief, id: "var-2", name: body.name, revision: 1 }, { status: 201 });
-      }
-      if (path.startsWith("/playground/variants")) return Response.json(page([brief]));
-      return Response.json({ error: { code: "not_found", message: path } }, { status: 404 });
-    }),
-  );
-  return calls;
+  return fakeApi("editor", {
+    "GET /playground/variants/var-1/revisions": page(revisions),
+    "POST /playground/variants/var-1/restore": { ...brief, revision: 3, overrides: revisions[1]!.overrides },
+    "POST /playground/variants": (call: FakeCall) =>
+      Response.json({ ...brief, id: "var-2", name: (call.body as { name: string }).name, revision: 1 }, { status: 201 }),
+    "GET /playground/variants": page([brief]),
+  });
 }
 
 function renderPanel(props: { selected?: Variant; onLoad: (variant: Variant) => void }) {
-  return renderWithProviders(
-    <SessionProvider>
-      <VariantsPanel
-        workflow="SupportReply"
-        overrides={{ draft: { system_prompt: "Be crisp." } }}
-        selected={props.selected}
-        hasUnsavedEdits={false}
-        onLoad={props.onLoad}
-      />
-    </SessionProvider>,
+  return renderAs(
+    <VariantsPanel
+      workflow="SupportReply"
+      overrides={{ draft: { system_prompt: "Be crisp." } }}
+      selected={props.selected}
+      hasUnsavedEdits={false}
+      onLoad={props.onLoad}
+    />,
   );
 }
 
-beforeEach(() => setTenant(null));
 afterEach(() => vi.unstubAllGlobals());
 
 describe("VariantsPanel", () => {
@@ -125,7 +98,7 @@ describe("VariantsPanel", () => {
     expect(within(first).getByText("Be short.")).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Restore revision 1" }));
     await waitFor(() => expect(onLoad).toHaveBeenLastCalledWith(expect.objectContaining({ revision: 3 })));
-    const restore = calls.find((call) => call.url === "/api/v1/playground/variants/var-1/restore");
+    const restore = calls.find((call) => call.path === "/playground/variants/var-1/restore");
     expect(restore?.body).toEqual({ revision: 1 });
   });
 });

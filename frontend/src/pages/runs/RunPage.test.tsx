@@ -1,11 +1,11 @@
-import { act, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Route, Routes } from "react-router-dom";
 import type { RunDetail } from "../../api/types";
 import { failedRun } from "./fixtures";
 import { RunPage } from "./RunPage";
-import { apiErrorResponse, fakeApi, FakeSocket, page, renderAs, stubSockets } from "./testing";
+import { apiErrorResponse, fakeApi, FakeSocket, page, renderAs, stubSockets } from "../../test-utils";
 
 function renderRunPage(id = "run-1") {
   return renderAs(
@@ -65,16 +65,14 @@ describe("RunPage", () => {
     const socket = FakeSocket.last;
     expect(socket?.url).toMatch(/\/ws\/runs\/run-1/);
     run = { ...run, status: "SUCCEEDED", error: "" };
-    act(() => {
-      socket?.receive({ type: "step_run.status", step_run_id: "sr-load", status: "RUNNING", attempt: 2 });
-      socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "stream", seq: 1, level: "", text: "chunk one ", created_at: "2026-11-24T10:01:00Z" });
-      socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "stream", seq: 2, level: "", text: "chunk two", created_at: "2026-11-24T10:01:00Z" });
-      socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "log", seq: 1, level: "info", text: "loaded 3 rows", created_at: "2026-11-24T10:01:00Z" });
-    });
+    socket?.receive({ type: "step_run.status", step_run_id: "sr-load", status: "RUNNING", attempt: 2 });
+    socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "stream", seq: 1, level: "", text: "chunk one ", created_at: "2026-11-24T10:01:00Z" });
+    socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "stream", seq: 2, level: "", text: "chunk two", created_at: "2026-11-24T10:01:00Z" });
+    socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "log", seq: 1, level: "info", text: "loaded 3 rows", created_at: "2026-11-24T10:01:00Z" });
     expect(within(screen.getByRole("button", { name: /^load/ })).getByText("Running")).toBeInTheDocument();
     expect(screen.getByLabelText("Stream of load")).toHaveTextContent("chunk one chunk two");
     expect(screen.getByLabelText("Logs of load")).toHaveTextContent("loaded 3 rows");
-    act(() => socket?.receive({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" }));
+    socket?.receive({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" });
     await waitFor(() => expect(screen.queryByRole("button", { name: "Retry" })).not.toBeInTheDocument());
   });
 

@@ -5,7 +5,7 @@ import { Route, Routes, useLocation } from "react-router-dom";
 import type { Run } from "../../api/types";
 import { readFilters, runsPath, writeFilters } from "./filters";
 import { RunsPage } from "./RunsPage";
-import { apiErrorResponse, fakeApi, page, renderAs } from "./testing";
+import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
 
 const failed: Run = {
   id: "0b7c9f1e-aaaa-4bbb-8ccc-000000000001",

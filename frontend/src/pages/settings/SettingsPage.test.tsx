@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it } from "vitest";
 import { vi } from "vitest";
 import type { GitHubConnection, Member, Token } from "../../api/types";
-import { apiErrorResponse, fakeApi, page, renderAs } from "./fakeApi";
+import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
 import { SettingsPage } from "./SettingsPage";
 
 const ada: Member = {

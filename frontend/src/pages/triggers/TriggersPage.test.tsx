@@ -2,7 +2,7 @@ import { fireEvent, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Cron, Schedule } from "../../api/types";
-import { apiErrorResponse, fakeApi, page, renderAs } from "../settings/fakeApi";
+import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
 import { TriggersPage } from "./TriggersPage";
 
 const nightly: Cron = {

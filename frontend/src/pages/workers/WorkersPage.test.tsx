@@ -1,7 +1,7 @@
 import { screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Worker } from "../../api/types";
-import { apiErrorResponse, fakeApi, page, renderAs } from "../settings/fakeApi";
+import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
 import { WorkersPage } from "./WorkersPage";
 
 const busy: Worker = {

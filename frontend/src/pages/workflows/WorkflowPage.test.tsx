@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Route, Routes } from "react-router-dom";
 import type { Cron, WorkflowDetail } from "../../api/types";
-import { apiErrorResponse, fakeApi, page, renderAs } from "../runs/testing";
+import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
 import { WorkflowPage } from "./WorkflowPage";
 import { WorkflowsPage } from "./WorkflowsPage";
 
