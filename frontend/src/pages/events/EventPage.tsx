@@ -8,7 +8,7 @@ import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
-import { ApiErrorMessage } from "../settings/ApiErrorMessage";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import "./events.css";
 
 export function EventPage() {

@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate, useSearchParams } from "react-router-dom";
 import type { ColumnRequestBody, RowRequestBody, Variable, Variant } from "../../api/types";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { useSession } from "../../session";
@@ -339,11 +340,7 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
               {runError}
             </p>
           )}
-          {compare.error && (
-            <p className="form-error" role="alert">
-              {compare.error.message}
-            </p>
-          )}
+          <ApiErrorMessage error={compare.error} />
         </RequireRole>
         <section aria-labelledby="outputs-title">
           <h2 id="outputs-title">Outputs</h2>

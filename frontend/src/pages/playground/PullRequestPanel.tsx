@@ -3,6 +3,7 @@
 import { useReducer } from "react";
 import { useApi, useSocket } from "../../api/useApi";
 import type { Paginated, PullRequest, Variant } from "../../api/types";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { RequireRole } from "../../components/RequireRole";
 import { StatusBadge } from "../../components/StatusBadge";
 import { ErrorState } from "../../components/StateViews";
@@ -35,11 +36,7 @@ export function PullRequestPanel({ variant, hasUnsavedEdits }: { variant: Varian
           {open.isPending ? "Opening pull request…" : "Open pull request"}
         </button>
       </RequireRole>
-      {open.error && (
-        <p className="form-error" role="alert">
-          {open.error.message}
-        </p>
-      )}
+      <ApiErrorMessage error={open.error} />
       {existing.error && !open.data && <ErrorState error={existing.error} onRetry={existing.reload} />}
       {latest && <PullRequestLive key={`${latest.id}/${latest.updated_at ?? ""}`} initial={latest} />}
     </section>

@@ -2,6 +2,7 @@
 // edit as a new revision, and restore a past revision.
 import { useState, type FormEvent } from "react";
 import type { Variant } from "../../api/types";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
@@ -108,11 +109,7 @@ function SaveVariantForm({
       >
         Save variant
       </button>
-      {save.error && (
-        <p className="form-error" role="alert">
-          {save.error.message}
-        </p>
-      )}
+      <ApiErrorMessage error={save.error} />
     </form>
   );
 }
@@ -139,11 +136,7 @@ function UpdateVariant({
       >
         Save as revision {(variant.revision ?? 0) + 1} of “{variant.name}”
       </button>
-      {edit.error && (
-        <p className="form-error" role="alert">
-          {edit.error.message}
-        </p>
-      )}
+      <ApiErrorMessage error={edit.error} />
     </div>
   );
 }
@@ -202,11 +195,7 @@ function Revisions({ variant, onRestored }: { variant: Variant; onRestored: (var
           </ol>
         )}
       </AsyncView>
-      {restore.error && (
-        <p className="form-error" role="alert">
-          {restore.error.message}
-        </p>
-      )}
+      <ApiErrorMessage error={restore.error} />
     </details>
   );
 }

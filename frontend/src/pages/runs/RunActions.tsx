@@ -6,6 +6,7 @@ import { useNavigate } from "react-router-dom";
 import type { ApiError } from "../../api/client";
 import type { ReplayRunBody, RunDetail } from "../../api/types";
 import { useApiMutation } from "../../api/useApi";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { isFinished } from "./format";
 
@@ -82,11 +83,7 @@ export function RunActions({ run }: { run: RunDetail }) {
           Replay
         </button>
       </div>
-      {error && (
-        <p className="form-error" role="alert">
-          {error.message}
-        </p>
-      )}
+      <ApiErrorMessage error={error} />
     </div>
   );
 }

@@ -5,7 +5,7 @@ import { useApi, useApiMutation } from "../../api/useApi";
 import type { EditGitHubConnectionBody, GitHubConnection } from "../../api/types";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView } from "../../components/StateViews";
-import { ApiErrorMessage } from "./ApiErrorMessage";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 
 export function GitHubConnectionSection() {
   const connection = useApi<GitHubConnection>("/playground/github-connection");

@@ -9,7 +9,7 @@ import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { useSession } from "../../session";
-import { ApiErrorMessage } from "./ApiErrorMessage";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 
 export function MembersSection() {
   const members = useApi<Paginated<Member>>("/members?limit=500");

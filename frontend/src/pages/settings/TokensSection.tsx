@@ -6,7 +6,7 @@ import { ConfirmButton } from "../../components/ConfirmButton";
 import { CopyButton } from "../../components/CopyButton";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
-import { ApiErrorMessage } from "./ApiErrorMessage";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 
 export function TokensSection() {
   const tokens = useApi<Paginated<Token>>("/tokens?limit=500");

@@ -9,7 +9,7 @@ import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { useSession } from "../../session";
-import { ApiErrorMessage } from "../settings/ApiErrorMessage";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { WorkflowNameInput, formatDateTime } from "./WorkflowNameInput";
 
 export function CronsSection() {

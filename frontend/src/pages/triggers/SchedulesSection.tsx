@@ -11,7 +11,7 @@ import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../session";
-import { ApiErrorMessage } from "../settings/ApiErrorMessage";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { WorkflowNameInput, formatDateTime, localToIso } from "./WorkflowNameInput";
 
 export function SchedulesSection() {

@@ -5,6 +5,7 @@ import { useId, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router-dom";
 import type { RunDetail, TriggerRunBody } from "../../api/types";
 import { useApiMutation } from "../../api/useApi";
+import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { JsonEditor } from "../../components/JsonEditor";
 
 interface JsonField {
@@ -79,11 +80,7 @@ export function TriggerRunForm({ workflow }: { workflow: string }) {
           ))}
         </div>
       )}
-      {trigger.error && (
-        <p className="form-error" role="alert">
-          {trigger.error.message}
-        </p>
-      )}
+      <ApiErrorMessage error={trigger.error} />
       <div className="toolbar">
         <button
           type="submit"

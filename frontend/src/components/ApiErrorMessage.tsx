@@ -1,7 +1,7 @@
 // How a refused write reads next to the form that sent it: the server's message,
 // then each field the server named. A 403 says which role is missing rather than
 // leaving the user with a bare "forbidden".
-import type { ApiError } from "../../api/client";
+import type { ApiError } from "../api/client";
 
 /** `{field: ["message", ...]}` from a validation error, flattened to "field: message". */
 export function fieldMessages(details: unknown): string[] {
