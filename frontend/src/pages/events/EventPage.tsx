@@ -6,9 +6,11 @@ import type { EventDetail, StartedRun } from "../../api/types";
 import { JsonViewer } from "../../components/JsonViewer";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
+import { RunLink } from "../../components/RunLink";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
+import { TableHead } from "../../components/TableHead";
 import "./events.css";
 
 export function EventPage() {
@@ -75,21 +77,12 @@ function EventView({ event }: { event: EventDetail }) {
 function RunsTable({ runs }: { runs: StartedRun[] }) {
   return (
     <table className="data-table">
-      <thead>
-        <tr>
-          <th scope="col">Run</th>
-          <th scope="col">Workflow</th>
-          <th scope="col">Status</th>
-          <th scope="col">Started</th>
-        </tr>
-      </thead>
+      <TableHead columns={["Run", "Workflow", "Status", "Started"]} />
       <tbody>
         {runs.map((run) => (
           <tr key={run.id}>
             <td>
-              <Link to={`/runs/${run.id}`}>
-                <code>{run.id.slice(0, 8)}</code>
-              </Link>
+              <RunLink runId={run.id} />
             </td>
             <td>{run.workflow}</td>
             <td>

@@ -9,6 +9,7 @@ import { RelativeTime } from "../../components/RelativeTime";
 import { MetadataField, metadataText, parseMetadataText } from "../../components/MetadataField";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
+import { TableHead } from "../../components/TableHead";
 import {
   eventsPath,
   filtersFromSearch,
@@ -115,15 +116,7 @@ function FilterForm({ filters, onApply }: { filters: EventFilters; onApply: (nex
 function EventsTable({ events }: { events: Event[] }) {
   return (
     <table className="data-table events-table">
-      <thead>
-        <tr>
-          <th scope="col">Key</th>
-          <th scope="col">Payload</th>
-          <th scope="col">Metadata</th>
-          <th scope="col">Received</th>
-          <th scope="col">Runs started</th>
-        </tr>
-      </thead>
+      <TableHead columns={["Key", "Payload", "Metadata", "Received", "Runs started"]} />
       <tbody>
         {events.map((event) => (
           <EventRow key={event.id} event={event} />

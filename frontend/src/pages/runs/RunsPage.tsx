@@ -7,8 +7,10 @@ import { useApi } from "../../api/useApi";
 import { MetadataField, metadataText, parseMetadataText } from "../../components/MetadataField";
 import { Pagination } from "../../components/Pagination";
 import { RelativeTime } from "../../components/RelativeTime";
+import { RunLink } from "../../components/RunLink";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge, statusLabel } from "../../components/StatusBadge";
+import { TableHead } from "../../components/TableHead";
 import {
   hasFilters,
   pageSize,
@@ -162,23 +164,12 @@ function RunsTable({ runs }: { runs: Run[] }) {
   return (
     <table className="data-table runs-table">
       <caption className="visually-hidden">Runs, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Run</th>
-          <th scope="col">Workflow</th>
-          <th scope="col">Status</th>
-          <th scope="col">Trigger</th>
-          <th scope="col">Created</th>
-          <th scope="col">Duration</th>
-        </tr>
-      </thead>
+      <TableHead columns={["Run", "Workflow", "Status", "Trigger", "Created", "Duration"]} />
       <tbody>
         {runs.map((run) => (
           <tr key={run.id}>
             <td>
-              <Link to={`/runs/${run.id}`} aria-label={`Run ${run.id} of ${run.workflow}`}>
-                <code>{run.id.slice(0, 8)}</code>
-              </Link>
+              <RunLink runId={run.id} label={`Run ${run.id} of ${run.workflow}`} />
             </td>
             <td>{run.workflow}</td>
             <td>

@@ -10,6 +10,7 @@ import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
+import { TableHead } from "../../components/TableHead";
 
 export function MembersSection() {
   const members = useApi<Paginated<Member>>("/members?limit=500");
@@ -25,19 +26,7 @@ export function MembersSection() {
       <AsyncView {...members} onRetry={members.reload} empty={<Empty message="No members." />}>
         {(page) => (
           <table className="data-table">
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Member since</th>
-                {canEdit && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
+            <TableHead columns={["User", "Email", "Role", "Member since"]} hasActions={canEdit} />
             <tbody>
               {page.results.map((member) => (
                 <MemberRow key={member.id} member={member} canEdit={canEdit} />

@@ -7,6 +7,7 @@ import { CopyButton } from "../../components/CopyButton";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
+import { TableHead } from "../../components/TableHead";
 
 export function TokensSection() {
   const tokens = useApi<Paginated<Token>>("/tokens?limit=500");
@@ -111,18 +112,7 @@ function IssuedTokenNotice({ token, onDismiss }: { token: IssuedToken; onDismiss
 function TokensTable({ tokens }: { tokens: Token[] }) {
   return (
     <table className="data-table">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Prefix</th>
-          <th scope="col">Created</th>
-          <th scope="col">Created by</th>
-          <th scope="col">Last used</th>
-          <th scope="col">
-            <span className="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
+      <TableHead columns={["Name", "Prefix", "Created", "Created by", "Last used"]} hasActions />
       <tbody>
         {tokens.map((token) => (
           <TokenRow key={token.id} token={token} />

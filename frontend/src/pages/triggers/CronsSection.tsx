@@ -10,6 +10,7 @@ import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
+import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime } from "./WorkflowNameInput";
 
 export function CronsSection() {
@@ -22,26 +23,14 @@ export function CronsSection() {
       <AsyncView
         {...crons}
         onRetry={crons.reload}
-        isEmpty={(page) => !Array.isArray(page.results) || page.results.length === 0}
         empty={<Empty message="No crons. Declare one with on_crons=[...] in a workflow, or create one here." />}
       >
         {(page) => (
           <table className="data-table">
-            <thead>
-              <tr>
-                <th scope="col">Workflow</th>
-                <th scope="col">Expression</th>
-                <th scope="col">Timezone</th>
-                <th scope="col">State</th>
-                <th scope="col">Next fire</th>
-                <th scope="col">Last fired</th>
-                {canEdit && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
+            <TableHead
+              columns={["Workflow", "Expression", "Timezone", "State", "Next fire", "Last fired"]}
+              hasActions={canEdit}
+            />
             <tbody>
               {page.results.map((cron) => (
                 <CronRow key={cron.id} cron={cron} canEdit={canEdit} />

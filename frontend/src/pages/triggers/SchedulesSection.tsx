@@ -1,17 +1,18 @@
 // One-off schedules: when each runs (or ran), its status and run; editors create,
 // reschedule and cancel those that have not fired yet.
 import { useState, type FormEvent } from "react";
-import { Link } from "react-router-dom";
 import { useApi, useApiMutation } from "../../api/useApi";
 import type { NewScheduleBody, Paginated, PatchedRescheduleBody, Schedule } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
+import { RunLink } from "../../components/RunLink";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
+import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime, localToIso } from "./WorkflowNameInput";
 
 export function SchedulesSection() {
@@ -24,24 +25,11 @@ export function SchedulesSection() {
       <AsyncView
         {...schedules}
         onRetry={schedules.reload}
-        isEmpty={(page) => !Array.isArray(page.results) || page.results.length === 0}
         empty={<Empty message="No one-off runs are scheduled." />}
       >
         {(page) => (
           <table className="data-table">
-            <thead>
-              <tr>
-                <th scope="col">Workflow</th>
-                <th scope="col">Run at</th>
-                <th scope="col">Status</th>
-                <th scope="col">Run</th>
-                {canEdit && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
+            <TableHead columns={["Workflow", "Run at", "Status", "Run"]} hasActions={canEdit} />
             <tbody>
               {page.results.map((schedule) => (
                 <ScheduleRow key={schedule.id} schedule={schedule} canEdit={canEdit} />
@@ -85,9 +73,7 @@ function ScheduleRow({ schedule, canEdit }: { schedule: Schedule; canEdit: boole
       </td>
       <td>
         {schedule.run_id ? (
-          <Link to={`/runs/${schedule.run_id}`}>
-            <code>{schedule.run_id.slice(0, 8)}</code>
-          </Link>
+          <RunLink runId={schedule.run_id} />
         ) : (
           <span className="muted">—</span>
         )}

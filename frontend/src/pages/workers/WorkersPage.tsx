@@ -4,6 +4,7 @@ import type { Paginated, Worker } from "../../api/types";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
+import { TableHead } from "../../components/TableHead";
 import "./workers.css";
 
 const pollMs = 3_000;
@@ -20,7 +21,6 @@ export function WorkersPage() {
         {...workers}
         onRetry={workers.reload}
         // A page without a results list (an unexpected answer) reads as empty, not a crash.
-        isEmpty={(page) => !Array.isArray(page.results) || page.results.length === 0}
         empty={
           <Empty
             message={
@@ -41,17 +41,7 @@ export function WorkersPage() {
 function WorkersTable({ workers }: { workers: Worker[] }) {
   return (
     <table className="data-table workers-table">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Status</th>
-          <th scope="col">Slots</th>
-          <th scope="col">Actions</th>
-          <th scope="col">Last heartbeat</th>
-          <th scope="col">Connected</th>
-          <th scope="col">SDK / node</th>
-        </tr>
-      </thead>
+      <TableHead columns={["Name", "Status", "Slots", "Actions", "Last heartbeat", "Connected", "SDK / node"]} />
       <tbody>
         {workers.map((worker) => (
           <tr key={worker.id}>

@@ -8,8 +8,10 @@ import { useApi } from "../../api/useApi";
 import { Dag, type DagStep } from "../../components/Dag";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
+import { RunLink } from "../../components/RunLink";
 import { AsyncView } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
+import { TableHead } from "../../components/TableHead";
 import { TriggerRunForm } from "./TriggerRunForm";
 import "./workflows.css";
 
@@ -47,14 +49,7 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
           {steps.length ? <Dag steps={steps} height={220} /> : <p className="muted">This version has no steps.</p>}
           <table className="data-table step-table">
             <caption className="visually-hidden">Step settings</caption>
-            <thead>
-              <tr>
-                <th scope="col">Step</th>
-                <th scope="col">Parents</th>
-                <th scope="col">Timeout</th>
-                <th scope="col">Retries</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Step", "Parents", "Timeout", "Retries"]} />
             <tbody>
               {workflow.steps.map((step) => (
                 <tr key={step.name}>
@@ -78,9 +73,7 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
             <ul className="recent-runs">
               {workflow.recent_runs.map((run) => (
                 <li key={run.id}>
-                  <Link to={`/runs/${run.id}`} aria-label={`Run ${run.id}`}>
-                    <code>{run.id.slice(0, 8)}</code>
-                  </Link>
+                  <RunLink runId={run.id} label={`Run ${run.id}`} />
                   <StatusBadge status={run.status} />
                   <RelativeTime value={run.created_at} />
                 </li>
@@ -94,13 +87,7 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
           <h2 id="versions-heading">Versions</h2>
           <table className="data-table">
             <caption className="visually-hidden">Versions, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Checksum</th>
-                <th scope="col">Registered</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Version", "Checksum", "Registered"]} />
             <tbody>
               {versions.map((version) => (
                 <tr key={version.number}>
@@ -160,13 +147,7 @@ function TriggersCard({ workflow }: { workflow: WorkflowDetail }) {
         {(page) => (
           <table className="data-table">
             <caption className="visually-hidden">Crons</caption>
-            <thead>
-              <tr>
-                <th scope="col">Schedule</th>
-                <th scope="col">Source</th>
-                <th scope="col">Next run</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Schedule", "Source", "Next run"]} />
             <tbody>
               {page.results.map((cron) => (
                 <tr key={cron.id}>

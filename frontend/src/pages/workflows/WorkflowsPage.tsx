@@ -5,6 +5,7 @@ import { useApi } from "../../api/useApi";
 import { Pagination } from "../../components/Pagination";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
+import { TableHead } from "../../components/TableHead";
 import "./workflows.css";
 
 const pageSize = 50;
@@ -32,14 +33,7 @@ export function WorkflowsPage() {
           <>
             <table className="data-table">
               <caption className="visually-hidden">Workflows</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Latest version</th>
-                  <th scope="col">Steps</th>
-                  <th scope="col">Registered</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Name", "Latest version", "Steps", "Registered"]} />
               <tbody>
                 {page.results.map((workflow) => (
                   <tr key={workflow.id}>
