@@ -12,6 +12,7 @@ import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime } from "./WorkflowNameInput";
+import { useRunInput } from "./useRunInput";
 
 export function CronsSection() {
   const crons = useApi<Paginated<Cron>>("/crons?limit=500");
@@ -88,31 +89,17 @@ function CronRow({ cron, canEdit }: { cron: Cron; canEdit: boolean }) {
       {canEdit && (
         <td>
           <div className="toolbar">
-            {cron.is_paused ? (
-              <button
-                type="button"
-                className="button"
-                disabled={isBusy}
-                onClick={() => {
-                  resetAll();
-                  resume.mutate(undefined);
-                }}
-              >
-                Resume
-              </button>
-            ) : (
-              <button
-                type="button"
-                className="button"
-                disabled={isBusy}
-                onClick={() => {
-                  resetAll();
-                  pause.mutate(undefined);
-                }}
-              >
-                Pause
-              </button>
-            )}
+            <button
+              type="button"
+              className="button"
+              disabled={isBusy}
+              onClick={() => {
+                resetAll();
+                (cron.is_paused ? resume : pause).mutate(undefined);
+              }}
+            >
+              {cron.is_paused ? "Resume" : "Pause"}
+            </button>
             <ConfirmButton
               disabled={isBusy}
               onConfirm={() => {
@@ -135,16 +122,13 @@ function NewCronForm() {
   const [name, setName] = useState("");
   const [expression, setExpression] = useState("");
   const [timezone, setTimezone] = useState("UTC");
-  const [input, setInput] = useState<unknown>({});
-  const [isInputValid, setIsInputValid] = useState(true);
-  const [formKey, setFormKey] = useState(0);
+  const input = useRunInput();
   const create = useApiMutation<NewCronBody, CronDetail>("POST", "/crons", {
     invalidates: ["/crons"],
     onSuccess: () => {
       setName("");
       setExpression("");
-      setInput({});
-      setFormKey((key) => key + 1);
+      input.reset();
     },
   });
   const submit = (event: FormEvent) => {
@@ -153,7 +137,7 @@ function NewCronForm() {
       workflow: workflow.trim(),
       expression: expression.trim(),
       timezone: timezone.trim() || "UTC",
-      input: input as NewCronBody["input"],
+      input: input.value as NewCronBody["input"],
     };
     if (name.trim()) body.name = name.trim();
     create.mutate(body);
@@ -182,18 +166,9 @@ function NewCronForm() {
           <input value={name} onChange={(event) => setName(event.target.value)} />
         </label>
       </div>
-      <JsonEditor
-        key={formKey}
-        label="Cron input"
-        initialValue={{}}
-        rows={4}
-        onChange={(value, valid) => {
-          setInput(value);
-          setIsInputValid(valid);
-        }}
-      />
+      <JsonEditor key={input.editorKey} label="Cron input" initialValue={{}} rows={4} onChange={input.onChange} />
       <div className="toolbar">
-        <button type="submit" className="button primary" disabled={create.isPending || !isInputValid}>
+        <button type="submit" className="button primary" disabled={create.isPending || !input.isValid}>
           Create cron
         </button>
         {create.isSuccess && (

@@ -14,6 +14,7 @@ import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime, localToIso } from "./WorkflowNameInput";
+import { useRunInput } from "./useRunInput";
 
 export function SchedulesSection() {
   const schedules = useApi<Paginated<Schedule>>("/schedules?limit=500");
@@ -126,15 +127,12 @@ function ScheduleRow({ schedule, canEdit }: { schedule: Schedule; canEdit: boole
 function NewScheduleForm() {
   const [workflow, setWorkflow] = useState("");
   const [runAt, setRunAt] = useState("");
-  const [input, setInput] = useState<unknown>({});
-  const [isInputValid, setIsInputValid] = useState(true);
-  const [formKey, setFormKey] = useState(0);
+  const input = useRunInput();
   const create = useApiMutation<NewScheduleBody, Schedule>("POST", "/schedules", {
     invalidates: ["/schedules"],
     onSuccess: () => {
       setRunAt("");
-      setInput({});
-      setFormKey((key) => key + 1);
+      input.reset();
     },
   });
   const submit = (event: FormEvent) => {
@@ -142,7 +140,7 @@ function NewScheduleForm() {
     create.mutate({
       workflow: workflow.trim(),
       trigger_at: localToIso(runAt),
-      input: input as NewScheduleBody["input"],
+      input: input.value as NewScheduleBody["input"],
     });
   };
   return (
@@ -155,18 +153,9 @@ function NewScheduleForm() {
           <input type="datetime-local" value={runAt} onChange={(event) => setRunAt(event.target.value)} required />
         </label>
       </div>
-      <JsonEditor
-        key={formKey}
-        label="Schedule input"
-        initialValue={{}}
-        rows={4}
-        onChange={(value, valid) => {
-          setInput(value);
-          setIsInputValid(valid);
-        }}
-      />
+      <JsonEditor key={input.editorKey} label="Schedule input" initialValue={{}} rows={4} onChange={input.onChange} />
       <div className="toolbar">
-        <button type="submit" className="button primary" disabled={create.isPending || !isInputValid}>
+        <button type="submit" className="button primary" disabled={create.isPending || !input.isValid}>
           Create schedule
         </button>
         {create.isSuccess && (

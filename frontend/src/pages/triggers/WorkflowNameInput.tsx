@@ -7,7 +7,7 @@ import type { Paginated, Workflow } from "../../api/types";
 export function WorkflowNameInput({ value, onChange }: { value: string; onChange: (name: string) => void }) {
   const workflows = useApi<Paginated<Workflow>>("/workflows?limit=500");
   const listId = useId();
-  const names = Array.isArray(workflows.data?.results) ? workflows.data.results.map((w) => w.name) : [];
+  const names = workflows.data?.results.map((workflow) => workflow.name) ?? [];
   return (
     <label className="field">
       <span>Workflow</span>
