@@ -36,13 +36,18 @@ export function readFilters(params: URLSearchParams): RunFilters {
   };
 }
 
-/** The page's query string for these filters; empty ones are left out. */
-export function writeFilters(filters: RunFilters): URLSearchParams {
-  const params = new URLSearchParams();
+/** The filters the address and the API spell alike; empty ones are left out. */
+function setMatchParams(params: URLSearchParams, filters: RunFilters) {
   if (filters.statuses.length) params.set("status", filters.statuses.join(","));
   if (filters.workflow) params.set("workflow", filters.workflow);
   if (filters.event) params.set("event", filters.event);
   for (const pair of filters.metadata) params.append("metadata", pair);
+}
+
+/** The page's query string for these filters; empty ones are left out. */
+export function writeFilters(filters: RunFilters): URLSearchParams {
+  const params = new URLSearchParams();
+  setMatchParams(params, filters);
   if (filters.from) params.set("from", filters.from);
   if (filters.to) params.set("to", filters.to);
   if (filters.offset) params.set("offset", String(filters.offset));
@@ -61,10 +66,7 @@ function toIso(local: string): string | null {
  */
 export function runsPath(filters: RunFilters): string {
   const params = new URLSearchParams();
-  if (filters.statuses.length) params.set("status", filters.statuses.join(","));
-  if (filters.workflow) params.set("workflow", filters.workflow);
-  if (filters.event) params.set("event", filters.event);
-  for (const pair of filters.metadata) params.append("metadata", pair);
+  setMatchParams(params, filters);
   const after = toIso(filters.from);
   const before = toIso(filters.to);
   if (after) params.set("created_after", after);
