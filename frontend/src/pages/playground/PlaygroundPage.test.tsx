@@ -1,27 +1,13 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Role, Variable } from "../../api/types";
+import type { Role } from "../../api/types";
 import { fakeApi, page, renderAs, stubSockets } from "../../test-utils";
+import { variable } from "./fixtures";
 import { PlaygroundPage } from "./PlaygroundPage";
 
 const prompt = "You are a friendly support agent. Answer in two sentences.";
 
-function variable(name: string, type: string, value: unknown): Variable {
-  return {
-    id: `id-${name}`,
-    workflow: "SupportReply",
-    step: "draft",
-    name,
-    type,
-    default: value,
-    call_site: { path: "examples/support_reply.py", line: 60, function: "draft" },
-    version: 1,
-    first_seen_at: "2026-01-01T00:00:00Z",
-    last_seen_at: "2026-01-01T00:00:00Z",
-    history: [],
-  };
-}
 
 /** The catalog, one past run (and a playground run the picker leaves out) and its detail. */
 function fakeServer(role: Role) {

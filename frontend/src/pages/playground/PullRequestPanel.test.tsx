@@ -1,21 +1,12 @@
 import { render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { PullRequest } from "../../api/types";
 import { FakeSocket, stubSockets } from "../../test-utils";
+import { queuedPullRequest } from "./fixtures";
 import { PullRequestLive } from "./PullRequestPanel";
 
-const queued: PullRequest = {
-  id: "pr-1",
-  workflow: "SupportReply",
-  variant: "v",
-  variant_name: "brief",
-  revision: 1,
-  state: "queued",
-  changes: [
-    { step: "draft", name: "system_prompt", path: "examples/support_reply.py", old: "Be kind.", new: "Be brief." },
-  ],
-  created_by: "pat",
-};
+const queued = queuedPullRequest([
+  { step: "draft", name: "system_prompt", path: "examples/support_reply.py", old: "Be kind.", new: "Be brief." },
+]);
 
 const state = (fields: Record<string, unknown>) => ({
   type: "pull_request.state",

@@ -3,23 +3,8 @@ import userEvent from "@testing-library/user-event";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import type { Variable } from "../../api/types";
+import { variable } from "./fixtures";
 import { VariableEditor } from "./VariableEditor";
-
-function variable(name: string, type: string, value: unknown): Variable {
-  return {
-    id: `id-${name}`,
-    workflow: "SupportReply",
-    step: "draft",
-    name,
-    type,
-    default: value,
-    call_site: { path: "examples/support_reply.py", line: 61, function: "draft" },
-    version: 1,
-    first_seen_at: "2026-01-01T00:00:00Z",
-    last_seen_at: "2026-01-01T00:00:00Z",
-    history: [],
-  };
-}
 
 /** Holds the edited value the way the page does: undefined until edited. */
 function Harness({ v, readOnly = false, onChange = () => {} }: { v: Variable; readOnly?: boolean; onChange?: (value: unknown) => void }) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PullRequest, Variable } from "../../api/types";
+import type { Variable } from "../../api/types";
 import {
   catalogTree,
   emptyLiveRun,
@@ -10,30 +10,24 @@ import {
   sameOverrides,
   streamedText,
 } from "./model";
+import { queuedPullRequest, variable } from "./fixtures";
 
-function variable(workflow: string, step: string, name: string, value: unknown): Variable {
-  return {
+/** A variable of `workflow`'s `step`, typed by its default. */
+function variableOf(workflow: string, step: string, name: string, value: unknown): Variable {
+  return variable(name, typeof value === "string" ? "string" : "number", value, {
     id: `${workflow}/${step}/${name}`,
     workflow,
     step,
-    name,
-    type: typeof value === "string" ? "string" : "number",
-    default: value,
-    call_site: { path: "app.py", line: 1, function: step },
-    version: 1,
-    first_seen_at: "",
-    last_seen_at: "",
-    history: [],
-  };
+  });
 }
 
 describe("catalogTree", () => {
   it("lists workflows with variables and their steps, sorted", () => {
     const tree = catalogTree([
-      variable("SupportReply", "draft", "b", 1),
-      variable("Import", "load", "a", 1),
-      variable("SupportReply", "classify", "a", 1),
-      variable("SupportReply", "draft", "a", 1),
+      variableOf("SupportReply", "draft", "b", 1),
+      variableOf("Import", "load", "a", 1),
+      variableOf("SupportReply", "classify", "a", 1),
+      variableOf("SupportReply", "draft", "a", 1),
     ]);
     expect([...tree.entries()]).toEqual([
       ["Import", ["load"]],
@@ -43,7 +37,7 @@ describe("catalogTree", () => {
 });
 
 describe("overridesFromEdits", () => {
-  const variables = [variable("W", "draft", "prompt", "Hi"), variable("W", "draft", "temperature", 0.3)];
+  const variables = [variableOf("W", "draft", "prompt", "Hi"), variableOf("W", "draft", "temperature", 0.3)];
 
   it("sends only the values that differ from their code default", () => {
     expect(overridesFromEdits(variables, { draft: { prompt: "Hi", temperature: 0.7 } })).toEqual({
@@ -99,16 +93,7 @@ describe("liveRunReducer", () => {
 });
 
 describe("pullRequestReducer", () => {
-  const queued: PullRequest = {
-    id: "pr-1",
-    workflow: "SupportReply",
-    variant: "v",
-    variant_name: "brief",
-    revision: 1,
-    state: "queued",
-    changes: [],
-    created_by: "pat",
-  };
+  const queued = queuedPullRequest();
 
   it("applies state messages for its own request only", () => {
     const base = { reason: "", attempts: 1, branch: "b", commit_sha: "c", pr_state: "" as const, updated_at: "" };
