@@ -122,8 +122,8 @@ function RunView({ run, lines, socket }: { run: RunDetail; lines: Map<string, Li
         </p>
       )}
 
-      <div className="run-layout">
-        <div className="run-main">
+      <div className="split-layout run-layout">
+        <div className="split-column">
           <section className="card" aria-labelledby="steps-heading">
             <h2 id="steps-heading">Steps</h2>
             <Dag steps={dagSteps} selectedId={selectedId} onSelect={setSelectedId} height={220} />
@@ -160,7 +160,7 @@ function RunView({ run, lines, socket }: { run: RunDetail; lines: Map<string, Li
             )}
           </section>
         </div>
-        <div className="run-side">
+        <div className="split-column">
           {selected ? (
             <StepPanel run={run} stepRun={selected} liveLines={lines} />
           ) : (

@@ -40,8 +40,8 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
   const versions = [...workflow.versions].sort((a, b) => b.number - a.number);
 
   return (
-    <div className="workflow-layout">
-      <div className="workflow-main">
+    <div className="split-layout workflow-layout">
+      <div className="split-column">
         <section className="card" aria-labelledby="graph-heading">
           <h2 id="graph-heading">
             Steps <span className="muted">(version {workflow.latest_version ?? "—"})</span>
@@ -105,7 +105,7 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
         </section>
       </div>
 
-      <div className="workflow-side">
+      <div className="split-column">
         <RequireRole role="editor">
           <section className="card" aria-labelledby="trigger-heading">
             <h2 id="trigger-heading">Trigger a run</h2>
