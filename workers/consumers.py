@@ -14,10 +14,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from hatchet.concurrency import in_db_thread
+from hatchet.messages import Message, ProtocolError, parse_message
 from hatchet.sdk.durations import parse_duration
 from workers import registry
 from workers.dispatch import dispatcher
-from workers.messages import Message, ProtocolError, parse_message
+from workers.messages import WORKER_MESSAGES
 from workflows.engine import results
 from workflows.engine.queue import claim_queued_step_runs
 
@@ -68,7 +69,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         try:
             if text_data is None:
                 raise ProtocolError("malformed_json", "Send JSON text frames, not binary ones.")
-            message = parse_message(text_data, settings.HATCHET_MAX_MESSAGE_BYTES)
+            message = parse_message(text_data, settings.HATCHET_MAX_MESSAGE_BYTES, WORKER_MESSAGES)
             if message.type != "register" and not self.registered:
                 raise ProtocolError(
                     "not_registered", "Send 'register' before anything else.", message.id

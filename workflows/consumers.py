@@ -1,8 +1,23 @@
-"""The run websocket: a snapshot of the run, then its updates as they happen."""
+"""The run websocket (a snapshot of the run, then its updates as they happen) and the
+client websocket (triggers and events without an HTTP request each)."""
 
+import asyncio
+import json
+import logging
 from typing import Any
 
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from rest_framework import exceptions
+
+from hatchet.api import error_response, json_error_handler
+from hatchet.auth import Caller
+from hatchet.concurrency import in_db_thread
+from hatchet.messages import ANY, Message, ProtocolError, parse_message
+from hatchet.models import Membership, Role
 from hatchet.sockets import WatchConsumer
+from workflows import commands
 from workflows.live import run_group
 from workflows.models import StepRunLine, WorkflowRun
 
@@ -40,3 +55,79 @@ class RunConsumer(WatchConsumer):
     async def run_updates(self, event: dict[str, Any]) -> None:
         for update in event["updates"]:
             await self.send_json(update)
+
+
+logger = logging.getLogger(__name__)
+
+# Each request carries the body its REST twin takes, beside "type" and "id".
+CLIENT_MESSAGES: dict[str, dict[str, Any]] = {
+    "run.trigger": {"id": str, "workflow": str},
+    "runs.trigger": {"id": str, "workflow": str, "runs": ANY},
+    "event.push": {"id": str},
+}
+# Requests of one socket answered at once; beyond it the socket stops reading.
+MAX_IN_FLIGHT = 32
+
+
+def answer(caller: Caller, message: Message) -> dict[str, Any]:
+    """Serve one request in a database thread; the reply carries what REST would
+    answer: the body, or the error with its HTTP status."""
+    body = {k: v for k, v in message.fields.items() if k not in ("type", "id", "workflow")}
+    try:
+        if not Membership(role=caller.role).allows(Role.EDITOR):
+            raise exceptions.PermissionDenied(f"This needs the {Role.EDITOR} role.")
+        if message.type == "run.trigger":
+            result = commands.trigger_run(caller.tenant, message["workflow"], body)
+        elif message.type == "runs.trigger":
+            result = commands.trigger_runs(caller.tenant, message["workflow"], body)
+        else:
+            result = commands.push(caller.tenant, body)
+    except Exception as error:
+        response = json_error_handler(error, {})
+        if response is None:
+            logger.exception("client request %s failed", message.type)
+            response = error_response(
+                500, "server_error", "The server failed; the error was logged."
+            )
+        return {"type": "error", "id": message.id, "status": response.status_code, **response.data}
+    return {"type": "result", "id": message.id, "body": result}
+
+
+class ClientConsumer(AsyncWebsocketConsumer):
+    """A program's lasting socket for what it does often: trigger runs and push
+    events. Each request is {"type", "id", ...the REST body} and is answered, in any
+    order, by {"type": "result", "id", "body"} or {"type": "error", "id", "status",
+    "error"}; a socket without a valid token is refused at the handshake (403)."""
+
+    async def connect(self) -> None:
+        self.caller: Caller | None = self.scope.get("caller")
+        if self.caller is None:
+            await self.close()
+            return
+        self.in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self.tasks: set[asyncio.Task[None]] = set()
+        await self.accept()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if text_data is None:
+                raise ProtocolError("malformed_json", "Send JSON text frames, not binary ones.")
+            message = parse_message(text_data, settings.HATCHET_MAX_MESSAGE_BYTES, CLIENT_MESSAGES)
+        except ProtocolError as error:
+            await self.send_json(error.as_message())
+            return
+        await self.in_flight.acquire()
+        task = asyncio.create_task(self.serve(message))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def serve(self, message: Message) -> None:
+        assert self.caller is not None
+        try:
+            reply = await in_db_thread(answer, self.caller, message)
+        finally:
+            self.in_flight.release()
+        await self.send_json(reply)
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message, cls=DjangoJSONEncoder))

@@ -12,19 +12,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hatchet.auth import tenant_of
-from hatchet.errors import InvalidRequest
 from hatchet.models import Tenant
 from hatchet.views import JSONAPIView
+from workflows.commands import push, trigger_run, trigger_runs
 from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_cron
 from workflows.engine.definitions import register_workflow
-from workflows.engine.events import push_event, push_events, replay_event
+from workflows.engine.events import replay_event
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
-    RunRequest,
     cancel_workflow_run,
     retry_workflow_run,
-    trigger_workflow_run,
-    trigger_workflow_runs,
 )
 from workflows.engine.schedules import cancel_scheduled_run, reschedule_run, schedule_run
 from workflows.models import (
@@ -142,35 +139,15 @@ class WorkflowViewSet(JSONAPIView, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def runs(self, request: Request, name: str) -> Response:
         """Trigger a run of the workflow's latest version."""
-        body = TriggerRunSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        tenant = tenant_of(request)
-        run = trigger_workflow_run(
-            tenant,
-            name,
-            body.validated_data.get("input"),
-            additional_metadata=body.validated_data.get("additional_metadata"),
-            overrides=body.validated_data.get("overrides"),
-        )
-        return Response(RunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
+        body = trigger_run(tenant_of(request), name, request.data)
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=BulkTriggerSerializer, responses={201: BulkTriggeredSerializer})
     @action(detail=True, methods=["post"], url_path="runs/bulk")
     def bulk_runs(self, request: Request, name: str) -> Response:
         """Trigger many runs of the workflow at once (all or none), in one transaction."""
-        body = BulkTriggerSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        runs = trigger_workflow_runs(
-            tenant_of(request),
-            name,
-            [
-                RunRequest(run.get("input"), run.get("additional_metadata"), run.get("overrides"))
-                for run in body.validated_data["runs"]
-            ],
-        )
-        return Response(
-            BulkTriggeredSerializer({"runs": runs}).data, status=status.HTTP_201_CREATED
-        )
+        body = trigger_runs(tenant_of(request), name, request.data)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class RunViewSet(JSONAPIView, viewsets.GenericViewSet):
@@ -306,15 +283,7 @@ class EventViewSet(JSONAPIView, viewsets.GenericViewSet):
         "not at all.",
     )
     def create(self, request: Request) -> Response:
-        tenant = tenant_of(request)
-        if isinstance(request.data, dict) and "events" in request.data:
-            if set(request.data) != {"events"}:
-                raise InvalidRequest('A batch is {"events": [...]} with nothing beside it.')
-            events = push_events(tenant, request.data["events"])
-            body = PushedEventsSerializer({"events": events}).data
-        else:
-            body = EventDetailSerializer(push_event(tenant, request.data)).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(push(tenant_of(request), request.data), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: StartedRunSerializer(many=True)})
     @action(detail=True, methods=["post"], pagination_class=None)

@@ -1,6 +1,8 @@
-"""The REST client: `Hatchet`, its `event` and `admin` parts, and workflow run handles."""
+"""The client: `Hatchet`, its `event` and `admin` parts, and workflow run handles; REST,
+and the client socket for triggers and events."""
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -11,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
+from hatchet.sdk.client_socket import ClientSocket, SocketUnavailable
 from hatchet.sdk.errors import (
     AuthenticationError,
     HatchetConnectionError,
@@ -64,6 +67,14 @@ class Hatchet:
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=5.0),
         )
+        self._socket = ClientSocket(
+            self.server_url,
+            self.token,
+            timeout,
+            lambda status, body: api_error(
+                status, body, "the client socket was refused", has_token=bool(self.token)
+            ),
+        )
         self.event = EventClient(self)
         self.admin = AdminClient(self)
         self.cron = CronClient(self)
@@ -88,6 +99,7 @@ class Hatchet:
         )
 
     def close(self) -> None:
+        self._socket.close()
         self._http.close()
 
     def __enter__(self) -> "Hatchet":
@@ -120,33 +132,47 @@ class Hatchet:
             ) from exc
 
     def _api_error(self, response: httpx.Response) -> HatchetError:
-        status = response.status_code
-        code: str | None = None
-        details: Any = None
-        message = f"{response.request.method} {response.request.url.path} failed"
         try:
             body = response.json()
         except ValueError:
             body = None
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            error = body["error"]
-            code = error.get("code")
-            message = str(error.get("message") or message)
-            details = error.get("details")
-        elif isinstance(body, dict) and "detail" in body:
-            message = str(body["detail"])
-        error_class: type[HatchetError]
-        if status in (401, 403):
-            error_class = AuthenticationError
-            if not self.token:
-                message += " (no token: set HATCHET_TOKEN or pass token=)"
-        elif status == 404:
-            error_class = NotFoundError
-        elif status >= 500:
-            error_class = ServerError
-        else:
-            error_class = InvalidRequestError
-        return error_class(message, status=status, code=code, details=details)
+        fallback = f"{response.request.method} {response.request.url.path} failed"
+        return api_error(response.status_code, body, fallback, has_token=bool(self.token))
+
+    def command(self, request: dict[str, Any], rest_method: str, rest_path: str) -> Any:
+        """Send `request` over the client socket (one lasting connection), or as the
+        REST call it stands for to a server that has no such socket."""
+        if self._socket.available:
+            with contextlib.suppress(SocketUnavailable):
+                return self._socket.call(request)
+        body = {k: v for k, v in request.items() if k not in ("type", "workflow")}
+        return self.request(rest_method, rest_path, body)
+
+
+def api_error(status: int, body: Any, fallback: str, *, has_token: bool) -> HatchetError:
+    """The SDK's error for an API answer with a 4xx/5xx `status` and its JSON `body`."""
+    code: str | None = None
+    details: Any = None
+    message = fallback
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]
+        code = error.get("code")
+        message = str(error.get("message") or message)
+        details = error.get("details")
+    elif isinstance(body, dict) and "detail" in body:
+        message = str(body["detail"])
+    error_class: type[HatchetError]
+    if status in (401, 403):
+        error_class = AuthenticationError
+        if not has_token:
+            message += " (no token: set HATCHET_TOKEN or pass token=)"
+    elif status == 404:
+        error_class = NotFoundError
+    elif status >= 500:
+        error_class = ServerError
+    else:
+        error_class = InvalidRequestError
+    return error_class(message, status=status, code=code, details=details)
 
 
 class EventClient:
@@ -161,14 +187,15 @@ class EventClient:
         payload: Any = None,
         additional_metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return self._client.request(
-            "POST",
-            "/api/v1/events",
+        return self._client.command(
             {
+                "type": "event.push",
                 "key": key,
                 "payload": payload if payload is not None else {},
                 "additional_metadata": additional_metadata or {},
             },
+            "POST",
+            "/api/v1/events",
         )
 
     def push_many(self, events: list[dict[str, Any]]) -> Any:
@@ -184,7 +211,9 @@ class EventClient:
                     "additional_metadata": event.get("additional_metadata") or {},
                 }
             )
-        return self._client.request("POST", "/api/v1/events", {"events": batch})
+        return self._client.command(
+            {"type": "event.push", "events": batch}, "POST", "/api/v1/events"
+        )
 
 
 class CronClient:
@@ -268,14 +297,16 @@ class AdminClient:
         additional_metadata: dict[str, Any] | None = None,
     ) -> "WorkflowRun":
         """Trigger a run; `overrides` maps step names to {playground name: value}."""
-        detail = self._client.request(
-            "POST",
-            f"/api/v1/workflows/{quote(workflow_name, safe='')}/runs",
+        detail = self._client.command(
             {
+                "type": "run.trigger",
+                "workflow": workflow_name,
                 "input": input if input is not None else {},
                 "additional_metadata": additional_metadata or {},
                 "overrides": overrides or {},
             },
+            "POST",
+            f"/api/v1/workflows/{quote(workflow_name, safe='')}/runs",
         )
         return WorkflowRun(self._client, str(detail["id"]))
 
@@ -284,10 +315,10 @@ class AdminClient:
     ) -> list["WorkflowRun"]:
         """Trigger many runs in one request, all or none (at most 1,000); each item may
         have `input`, `additional_metadata` and `overrides`, as run_workflow takes."""
-        body = self._client.request(
+        body = self._client.command(
+            {"type": "runs.trigger", "workflow": workflow_name, "runs": list(runs)},
             "POST",
             f"/api/v1/workflows/{quote(workflow_name, safe='')}/runs/bulk",
-            {"runs": list(runs)},
         )
         return [WorkflowRun(self._client, str(run["id"])) for run in body["runs"]]
 

@@ -1,4 +1,4 @@
-"""The REST client against an in-process httpx transport."""
+"""The client's REST calls against an in-process httpx transport."""
 
 import json
 import re
@@ -34,6 +34,8 @@ def client_answering(*answers):
         headers=hatchet._http.headers,
         transport=httpx.MockTransport(handle),
     )
+    # These tests are of the REST calls; the client socket has its own (test_sdk_socket).
+    hatchet._socket.available = False
     return hatchet, requests
 
 
@@ -150,6 +152,7 @@ def test_unreachable_server_is_a_connection_error():
 
     hatchet = Hatchet("http://hatchet.test", token="secret")
     hatchet._http = httpx.Client(base_url=hatchet.server_url, transport=httpx.MockTransport(refuse))
+    hatchet._socket.available = False
     with pytest.raises(
         HatchetConnectionError, match=re.escape("cannot reach Hatchet at http://hatchet.test")
     ):

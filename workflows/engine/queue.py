@@ -1,8 +1,9 @@
 """Claiming queued step runs for a worker with free slots: the dispatch hot path."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -60,6 +61,40 @@ def count_held_step_runs(worker_id: UUID) -> int:
     return StepRun.objects.filter(worker_id=worker_id, status__in=STEP_RUN_HELD).count()
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A step run just assigned, with what its assignment message needs."""
+
+    step_run_id: UUID
+    workflow_run_id: UUID
+    attempt: int
+    retry_count: int
+    action: str
+    workflow: str
+    step: str
+    parents: list[str]
+    timeout_seconds: float
+    input: Any
+    overrides: dict[str, Any]
+    metadata: dict[str, Any]
+
+    def assignment(self, outputs: dict[tuple[UUID, str], Any]) -> Assignment:
+        return Assignment(
+            step_run_id=self.step_run_id,
+            workflow_run_id=self.workflow_run_id,
+            attempt=self.attempt,
+            retry_count=self.retry_count,
+            action=self.action,
+            workflow=self.workflow,
+            step=self.step,
+            input=self.input,
+            parents={name: outputs.get((self.workflow_run_id, name)) for name in self.parents},
+            overrides=self.overrides.get(self.step, {}),
+            timeout_seconds=self.timeout_seconds,
+            metadata=self.metadata,
+        )
+
+
 def claim_queued_step_runs(
     *,
     tenant_id: Any,
@@ -78,48 +113,64 @@ def claim_queued_step_runs(
         free = slots - count_held_step_runs(worker_id)
         if free <= 0:
             return []
-        now = timezone.now()
-        ids = list(
-            StepRun.objects.select_for_update(skip_locked=True)
-            .filter(
-                tenant_id=tenant_id,
-                status=StepRunStatus.QUEUED,
-                action__in=list(actions),
-                available_at__lte=now,
-            )
-            .order_by("available_at")
-            .values_list("id", flat=True)[:free]
-        )
-        if not ids:
+        claim = claim_in_one_statement if connection.vendor == "postgresql" else claim_with_orm
+        claimed = claim(tenant_id, worker_id, worker_name, list(actions), free, timezone.now())
+        if not claimed:
             return []
-        StepRun.objects.filter(pk__in=ids).update(
+        outputs = parent_outputs(claimed)
+        for row in claimed:
+            effects.step_changed(
+                StepRun(
+                    id=row.step_run_id,
+                    workflow_run_id=row.workflow_run_id,
+                    status=StepRunStatus.ASSIGNED,
+                    attempt=row.attempt,
+                )
+            )
+        effects.announce()
+    return [row.assignment(outputs) for row in claimed]
+
+
+def claim_with_orm(
+    tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], free: int, now: datetime
+) -> list[Claimed]:
+    ids = list(
+        StepRun.objects.select_for_update(skip_locked=True)
+        .filter(
+            tenant_id=tenant_id,
+            status=StepRunStatus.QUEUED,
+            action__in=actions,
+            available_at__lte=now,
+        )
+        .order_by("available_at")
+        .values_list("id", flat=True)[:free]
+    )
+    if not ids:
+        return []
+    StepRun.objects.filter(pk__in=ids).update(
+        status=StepRunStatus.ASSIGNED,
+        worker_id=worker_id,
+        attempt=F("attempt") + 1,
+        deadline=now + timedelta(seconds=settings.HATCHET_ASSIGN_START_TIMEOUT),
+    )
+    step_runs = list(
+        StepRun.objects.filter(pk__in=ids)
+        .select_related("step", "workflow_run", "workflow_run__workflow")
+        .order_by("available_at")
+    )
+    StepRunAttempt.objects.bulk_create(
+        StepRunAttempt(
+            step_run=step_run,
+            number=step_run.attempt,
             status=StepRunStatus.ASSIGNED,
             worker_id=worker_id,
-            attempt=F("attempt") + 1,
-            deadline=now + timedelta(seconds=settings.HATCHET_ASSIGN_START_TIMEOUT),
+            worker_name=worker_name,
+            assigned_at=now,
         )
-        step_runs = list(
-            StepRun.objects.filter(pk__in=ids)
-            .select_related("step", "workflow_run", "workflow_run__workflow")
-            .order_by("available_at")
-        )
-        StepRunAttempt.objects.bulk_create(
-            StepRunAttempt(
-                step_run=step_run,
-                number=step_run.attempt,
-                status=StepRunStatus.ASSIGNED,
-                worker_id=worker_id,
-                worker_name=worker_name,
-                assigned_at=now,
-            )
-            for step_run in step_runs
-        )
-        outputs = parent_outputs(step_runs)
-        for step_run in step_runs:
-            effects.step_changed(step_run)
-        effects.announce()
+        for step_run in step_runs
+    )
     return [
-        Assignment(
+        Claimed(
             step_run_id=step_run.id,
             workflow_run_id=step_run.workflow_run_id,
             attempt=step_run.attempt,
@@ -127,21 +178,90 @@ def claim_queued_step_runs(
             action=step_run.action,
             workflow=step_run.workflow_run.workflow.name,
             step=step_run.step.name,
-            input=step_run.workflow_run.input,
-            parents={
-                name: outputs.get((step_run.workflow_run_id, name))
-                for name in step_run.step.parents
-            },
-            overrides=step_run.workflow_run.overrides.get(step_run.step.name, {}),
+            parents=step_run.step.parents,
             timeout_seconds=step_run.step.timeout_seconds,
+            input=step_run.workflow_run.input,
+            overrides=step_run.workflow_run.overrides,
             metadata=step_run.workflow_run.additional_metadata,
         )
         for step_run in step_runs
     ]
 
 
-def parent_outputs(step_runs: list[StepRun]) -> dict[tuple[UUID, str], Any]:
-    wanted_runs = {s.workflow_run_id for s in step_runs if s.step.parents}
+# PostgreSQL picks, assigns, records the attempts and reads what the messages need in
+# one round trip: the same steps as claim_with_orm, as data-modifying CTEs.
+CLAIM_SQL = """
+WITH picked AS (
+    SELECT id FROM workflows_steprun
+    WHERE tenant_id = %(tenant)s AND status = 'QUEUED' AND action = ANY(%(actions)s)
+      AND available_at <= %(now)s
+    ORDER BY available_at
+    LIMIT %(free)s
+    FOR UPDATE SKIP LOCKED
+), assigned AS (
+    UPDATE workflows_steprun AS s
+    SET status = 'ASSIGNED', worker_id = %(worker)s, attempt = s.attempt + 1,
+        deadline = %(deadline)s
+    FROM picked WHERE s.id = picked.id
+    RETURNING s.id, s.workflow_run_id, s.step_id, s.attempt, s.retry_count, s.action,
+        s.available_at
+), attempts AS (
+    INSERT INTO workflows_steprunattempt
+        (step_run_id, number, status, worker_id, worker_name, assigned_at, error, traceback)
+    SELECT id, attempt, 'ASSIGNED', %(worker)s, %(worker_name)s, %(now)s, '', ''
+    FROM assigned
+)
+SELECT a.id, a.workflow_run_id, a.attempt, a.retry_count, a.action, w.name, st.name,
+    st.parents, st.timeout_seconds, r.input, r.overrides, r.additional_metadata
+FROM assigned AS a
+JOIN workflows_step AS st ON st.id = a.step_id
+JOIN workflows_workflowrun AS r ON r.id = a.workflow_run_id
+JOIN workflows_workflow AS w ON w.id = r.workflow_id
+ORDER BY a.available_at
+"""
+
+
+def from_json(value: Any) -> Any:
+    # Django has psycopg hand jsonb over as text, for JSONField to decode.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def claim_in_one_statement(
+    tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], free: int, now: datetime
+) -> list[Claimed]:
+    params = {
+        "tenant": tenant_id,
+        "actions": actions,
+        "now": now,
+        "free": free,
+        "worker": worker_id,
+        "worker_name": worker_name,
+        "deadline": now + timedelta(seconds=settings.HATCHET_ASSIGN_START_TIMEOUT),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, params)
+        rows = cursor.fetchall()
+    return [
+        Claimed(
+            step_run_id=row[0],
+            workflow_run_id=row[1],
+            attempt=row[2],
+            retry_count=row[3],
+            action=row[4],
+            workflow=row[5],
+            step=row[6],
+            parents=from_json(row[7]),
+            timeout_seconds=row[8],
+            input=from_json(row[9]),
+            overrides=from_json(row[10]),
+            metadata=from_json(row[11]),
+        )
+        for row in rows
+    ]
+
+
+def parent_outputs(claimed: list[Claimed]) -> dict[tuple[UUID, str], Any]:
+    wanted_runs = {c.workflow_run_id for c in claimed if c.parents}
     if not wanted_runs:
         return {}
     rows = StepRun.objects.filter(

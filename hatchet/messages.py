@@ -1,0 +1,83 @@
+"""Validation of the JSON messages the sockets take from programs (the worker's and
+the client's, docs/protocol.md): each socket names the fields each type needs."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str, message_id: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.message_id = message_id
+
+    def as_message(self) -> dict[str, Any]:
+        reply: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if isinstance(self.message_id, str):
+            reply["id"] = self.message_id
+        return reply
+
+
+ANY = object()
+
+
+@dataclass(frozen=True)
+class Message:
+    type: str
+    fields: dict[str, Any]
+
+    @property
+    def id(self) -> str | None:
+        return self.fields.get("id")
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+
+def check_field(name: str, value: Any, expected: Any, message_id: Any) -> Any:
+    if expected is ANY:
+        return value
+    if expected is UUID:
+        try:
+            return UUID(str(value))
+        except ValueError:
+            raise ProtocolError(
+                "invalid_field", f"'{name}' must be a UUID string.", message_id
+            ) from None
+    if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ProtocolError("invalid_field", f"'{name}' must be an integer.", message_id)
+    if not isinstance(value, expected):
+        raise ProtocolError(
+            "invalid_field", f"'{name}' must be of type {expected.__name__}.", message_id
+        )
+    return value
+
+
+def parse_message(text: str, max_bytes: int, required_fields: dict[str, dict[str, Any]]) -> Message:
+    """A validated message, or ProtocolError with the code the reply must carry."""
+    if len(text) > max_bytes or len(text.encode()) > max_bytes:
+        raise ProtocolError("message_too_large", f"Messages may be at most {max_bytes} bytes.")
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError("malformed_json", f"Message is not valid JSON: {exc}.") from None
+    if not isinstance(raw, dict):
+        raise ProtocolError("not_an_object", "A message must be a JSON object.")
+    message_id = raw.get("id")
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("missing_field", "A message needs a string 'type'.", message_id)
+    if kind not in required_fields:
+        raise ProtocolError("unknown_type", f"Unknown message type '{kind}'.", message_id)
+    fields = dict(raw)
+    for name, expected in required_fields[kind].items():
+        if name not in raw:
+            raise ProtocolError("missing_field", f"'{kind}' needs the field '{name}'.", message_id)
+        fields[name] = check_field(name, raw[name], expected, message_id)
+    return Message(kind, fields)
