@@ -129,8 +129,7 @@ def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request
     link = page.get_by_role("link", name=re.compile(r"Pull request #\d+"))
     expect(link).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Opened", exact=True).first).to_be_visible()
-    link.scroll_into_view_if_needed()
-    screenshot(page, "pull-request")
+    screenshot(page, "pull-request", full_page=True)
 
     [pull] = github.pulls.values()
     assert link.get_attribute("href") == f"https://github.example/acme/app/pull/{pull.number}"

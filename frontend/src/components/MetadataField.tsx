@@ -23,7 +23,8 @@ export function MetadataField({ value, onChange }: { value: string; onChange: (t
         rows={Math.max(1, value.split("\n").length)}
         value={value}
         onChange={(event) => onChange(event.target.value)}
-        placeholder="name:value, one per line or comma-separated"
+        placeholder="name:value, …"
+        title="name:value pairs, one per line or separated by commas"
       />
     </label>
   );

@@ -149,7 +149,13 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
       </label>
       <label className="field">
         <span>Event</span>
-        <input value={eventId} onChange={(event) => setEventId(event.target.value)} placeholder="event id" />
+        <input
+          value={eventId}
+          onChange={(event) => setEventId(event.target.value)}
+          placeholder="event id"
+          size={36}
+          className="code"
+        />
       </label>
       <MetadataField value={metadata} onChange={setMetadata} />
       <button type="submit" className="button">
