@@ -37,6 +37,12 @@ describe("RunPage", () => {
     expect(screen.getByRole("button", { name: "Retry" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Cancel" })).not.toBeInTheDocument();
   });
+  it("links the event that started the run", async () => {
+    fakeApi("viewer", { "GET /runs/run-1": { ...failedRun(), trigger: "event", event: "e-1" }, ...noLines });
+    renderRunPage();
+    expect(await screen.findByRole("link", { name: "Event e-1" })).toHaveAttribute("href", "/events/e-1");
+  });
+
 
   it("hides cancel, retry and replay from viewers", async () => {
     fakeApi("viewer", { "GET /runs/run-1": failedRun(), ...noLines });

@@ -12,6 +12,7 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { elapsedMs, formatDuration, formatTime, isFinished } from "./format";
 import { useLiveRun, type LiveLine } from "./live";
 import { RunActions } from "./RunActions";
+import { RunTrigger } from "./RunTrigger";
 import { StepPanel } from "./StepPanel";
 import { Timeline } from "./Timeline";
 import "./runs.css";
@@ -97,7 +98,9 @@ function RunView({ run, lines, socket }: { run: RunDetail; lines: Map<string, Li
         </div>
         <div>
           <dt>Trigger</dt>
-          <dd>{run.trigger ?? "—"}</dd>
+          <dd>
+            <RunTrigger run={run} />
+          </dd>
         </div>
         <div>
           <dt>Created</dt>

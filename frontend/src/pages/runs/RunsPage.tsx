@@ -21,6 +21,7 @@ import {
   type RunFilters,
 } from "./filters";
 import { elapsedMs, formatDuration } from "./format";
+import { RunTrigger } from "./RunTrigger";
 import "./runs.css";
 
 const pollMs = 3000;
@@ -182,13 +183,7 @@ function RunsTable({ runs }: { runs: Run[] }) {
               <StatusBadge status={run.status} />
             </td>
             <td>
-              {run.event ? (
-                <Link to={`/events/${run.event}`} aria-label={`Event ${run.event}`}>
-                  {run.trigger ?? "event"}
-                </Link>
-              ) : (
-                (run.trigger ?? "—")
-              )}
+              <RunTrigger run={run} />
             </td>
             <td>
               <RelativeTime value={run.created_at} />
