@@ -362,6 +362,7 @@ def replay(
             from_step=from_step,
             input=input,
             overrides=choice.merged if chosen else None,
+            trigger=PLAYGROUND_TRIGGER,
         )
         record = playground_run(
             run,
@@ -526,7 +527,11 @@ def start_comparison(
                 continue
             for c, column in enumerate(chosen_columns):
                 run = replay_workflow_run(
-                    tenant, row.source.pk, from_step=from_step, overrides=column.choice.merged
+                    tenant,
+                    row.source.pk,
+                    from_step=from_step,
+                    overrides=column.choice.merged,
+                    trigger=PLAYGROUND_TRIGGER,
                 )
                 cells.append(
                     playground_run(

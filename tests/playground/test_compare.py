@@ -54,6 +54,9 @@ def test_a_comparison_starts_one_run_per_cell_and_fills_its_matrix(
         (1, 0, "run", "PENDING"),
         (1, 1, "run", "PENDING"),
     ]
+    assert set(WorkflowRun.objects.exclude(pk=source.pk).values_list("trigger", flat=True)) == {
+        "playground"
+    }
     assert matrix["is_finished"] is False
 
     worker = PlaygroundWorker(tenant)
