@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from workers import registry
 from workers.dispatch import dispatcher
 from workers.messages import WORKER_MESSAGES
 from workflows.engine import results
-from workflows.engine.queue import claim_queued_step_runs
+from workflows.engine.queue import Assignment, claim_queued_step_runs
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
             )
             await self.close(code=UNAUTHORIZED)
             return
+        self.tenant_id = self.caller.tenant.id
         self.connection_id = uuid.uuid4()
         self.registered = False
         self.slot_lock = asyncio.Lock()
@@ -207,16 +209,20 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         if not self.registered or self.draining:
             return
         async with self.slot_lock:
-            assignments = await in_db_thread(
-                claim_queued_step_runs,
-                tenant_id=self.caller.tenant.id,
-                worker_id=self.worker_id,
-                worker_name=self.worker_name,
-                actions=self.actions,
-                slots=self.slots,
-            )
+            assignments = await in_db_thread(self.claim_for_me, self.actions)
             for assignment in assignments:
                 await self.send_message(assignment.as_message())
+
+    def claim_for_me(self, actions: Iterable[str]) -> list[Assignment]:
+        """Claim queued step runs of `actions` for this worker's free slots (in the
+        caller's transaction, if there is one)."""
+        return claim_queued_step_runs(
+            tenant_id=self.tenant_id,
+            worker_id=self.worker_id,
+            worker_name=self.worker_name,
+            actions=list(actions),
+            slots=self.slots,
+        )
 
 
 REPORT_KINDS = {

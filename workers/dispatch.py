@@ -9,6 +9,7 @@ A periodic look at the queue covers any wake-up lost on the way.
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import threading
@@ -18,8 +19,10 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from django.conf import settings
+from django.db import transaction
 
-from workflows.signals import StepStop, step_runs_queued, step_runs_stopped
+from workflows.engine.queue import Assignment
+from workflows.signals import StepStop, step_runs_queued, step_runs_queueing, step_runs_stopped
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +33,13 @@ SENDER = uuid.uuid4().hex
 
 class WorkerConnection(Protocol):
     worker_id: UUID
+    tenant_id: Any
     draining: bool
     actions: list[str]
 
     def request_fill(self) -> None: ...
+
+    def claim_for_me(self, actions: set[str]) -> list[Assignment]: ...
 
     async def send_message(self, message: dict[str, Any]) -> None: ...
 
@@ -97,6 +103,19 @@ class Dispatcher:
 
     def is_loop_thread(self) -> bool:
         return self.loop_thread == threading.get_ident()
+
+    def deliver(self, connection: WorkerConnection, assignments: list[Assignment]) -> None:
+        """Send assignments made outside the loop (after their transaction committed)."""
+        assert self.loop is not None
+
+        async def send_all() -> None:
+            for assignment in assignments:
+                await connection.send_message(assignment.as_message())
+
+        if self.is_loop_thread():
+            self.loop.create_task(send_all())
+        else:
+            asyncio.run_coroutine_threadsafe(send_all(), self.loop)
 
     def deliver_stop(self, stop: StepStop) -> bool:
         """Send a stop order to the worker if its socket is here; True if it was."""
@@ -183,6 +202,23 @@ def on_step_runs_queued(sender: Any, actions: set[str], **kwargs: Any) -> None:
     publish({"kind": "wake", "actions": sorted(actions)})
 
 
+def on_step_runs_queueing(
+    sender: Any, actions_by_tenant: dict[Any, set[str]], **kwargs: Any
+) -> None:
+    """Assign what a transaction queues to this process's workers with free slots, in
+    that transaction: the assignment leaves as the transaction commits, without a
+    wake-up and a claim of its own (the trigger-to-start path)."""
+    if dispatcher.loop is None:
+        return
+    for connection in list(dispatcher.connections.values()):
+        actions = actions_by_tenant.get(connection.tenant_id, set()) & set(connection.actions)
+        if connection.draining or not actions:
+            continue
+        assignments = connection.claim_for_me(actions)
+        if assignments:
+            transaction.on_commit(functools.partial(dispatcher.deliver, connection, assignments))
+
+
 def on_step_runs_stopped(sender: Any, stops: list[StepStop], **kwargs: Any) -> None:
     for stop in stops:
         if not dispatcher.deliver_stop(stop):
@@ -199,4 +235,5 @@ def on_step_runs_stopped(sender: Any, stops: list[StepStop], **kwargs: Any) -> N
 
 def subscribe_to_engine() -> None:
     step_runs_queued.connect(on_step_runs_queued, dispatch_uid="workers.dispatch.queued")
+    step_runs_queueing.connect(on_step_runs_queueing, dispatch_uid="workers.dispatch.queueing")
     step_runs_stopped.connect(on_step_runs_stopped, dispatch_uid="workers.dispatch.stopped")

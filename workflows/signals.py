@@ -3,7 +3,6 @@
 `workflows` never imports its subscribers: this module is the whole interface.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -13,6 +12,9 @@ from django.dispatch import Signal
 
 # kwargs: actions (set[str]) whose queues gained claimable step runs.
 step_runs_queued = Signal()
+# kwargs: actions_by_tenant (dict[tenant id, set[str]]); sent INSIDE the transaction
+# that queues the step runs, so that a receiver may assign them in it.
+step_runs_queueing = Signal()
 # kwargs: stops (list[StepStop]): held step runs their workers must abandon.
 step_runs_stopped = Signal()
 # kwargs: updates (list[RunUpdate]) for pages watching these workflow runs.
@@ -33,10 +35,12 @@ class RunUpdate:
     message: dict[str, Any]
 
 
-def announce_queued(actions: Iterable[str]) -> None:
-    actions = set(actions)
-    if actions:
-        transaction.on_commit(lambda: step_runs_queued.send(sender=None, actions=actions))
+def announce_queued(actions_by_tenant: dict[Any, set[str]]) -> None:
+    if not actions_by_tenant:
+        return
+    step_runs_queueing.send(sender=None, actions_by_tenant=actions_by_tenant)
+    actions = set().union(*actions_by_tenant.values())
+    transaction.on_commit(lambda: step_runs_queued.send(sender=None, actions=actions))
 
 
 def announce_stops(stops: list[StepStop]) -> None:

@@ -1,5 +1,6 @@
 """What a state change must announce once its transaction commits."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,12 +16,12 @@ from workflows.signals import (
 
 @dataclass
 class Effects:
-    queued_actions: set[str] = field(default_factory=set)
+    queued_actions: dict[Any, set[str]] = field(default_factory=lambda: defaultdict(set))
     stops: list[StepStop] = field(default_factory=list)
     updates: list[RunUpdate] = field(default_factory=list)
 
     def queued(self, step_run: StepRun) -> None:
-        self.queued_actions.add(step_run.action)
+        self.queued_actions[step_run.tenant_id].add(step_run.action)
 
     def stop(self, step_run: StepRun, reason: str) -> None:
         if step_run.worker_id is not None:

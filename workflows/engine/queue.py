@@ -108,13 +108,12 @@ def claim_queued_step_runs(
     if not actions:
         return []
     effects = Effects()
-    with transaction.atomic():
+    # No savepoint when a trigger or a report claims inside its own transaction: a
+    # failed claim fails that transaction, as any other part of it would.
+    with transaction.atomic(savepoint=False):
         lock_worker_slots(worker_id)
-        free = slots - count_held_step_runs(worker_id)
-        if free <= 0:
-            return []
         claim = claim_in_one_statement if connection.vendor == "postgresql" else claim_with_orm
-        claimed = claim(tenant_id, worker_id, worker_name, list(actions), free, timezone.now())
+        claimed = claim(tenant_id, worker_id, worker_name, list(actions), slots, timezone.now())
         if not claimed:
             return []
         outputs = parent_outputs(claimed)
@@ -132,8 +131,11 @@ def claim_queued_step_runs(
 
 
 def claim_with_orm(
-    tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], free: int, now: datetime
+    tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], slots: int, now: datetime
 ) -> list[Claimed]:
+    free = slots - count_held_step_runs(worker_id)
+    if free <= 0:
+        return []
     ids = list(
         StepRun.objects.select_for_update(skip_locked=True)
         .filter(
@@ -188,15 +190,21 @@ def claim_with_orm(
     ]
 
 
-# PostgreSQL picks, assigns, records the attempts and reads what the messages need in
-# one round trip: the same steps as claim_with_orm, as data-modifying CTEs.
+# PostgreSQL counts the free slots, picks, assigns, records the attempts and reads what
+# the messages need in one round trip: the same steps as claim_with_orm, as
+# data-modifying CTEs.
 CLAIM_SQL = """
 WITH picked AS (
     SELECT id FROM workflows_steprun
     WHERE tenant_id = %(tenant)s AND status = 'QUEUED' AND action = ANY(%(actions)s)
       AND available_at <= %(now)s
     ORDER BY available_at
-    LIMIT %(free)s
+    -- The worker's free slots, counted after lock_worker_slots (a statement of its own
+    -- takes its own snapshot).
+    LIMIT GREATEST(%(slots)s - (
+        SELECT count(*) FROM workflows_steprun
+        WHERE worker_id = %(worker)s AND status IN ('ASSIGNED', 'RUNNING')
+    ), 0)
     FOR UPDATE SKIP LOCKED
 ), assigned AS (
     UPDATE workflows_steprun AS s
@@ -227,13 +235,13 @@ def from_json(value: Any) -> Any:
 
 
 def claim_in_one_statement(
-    tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], free: int, now: datetime
+    tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], slots: int, now: datetime
 ) -> list[Claimed]:
     params = {
         "tenant": tenant_id,
         "actions": actions,
         "now": now,
-        "free": free,
+        "slots": slots,
         "worker": worker_id,
         "worker_name": worker_name,
         "deadline": now + timedelta(seconds=settings.HATCHET_ASSIGN_START_TIMEOUT),

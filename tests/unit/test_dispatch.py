@@ -1,0 +1,87 @@
+"""What a transaction queues is assigned, in that transaction, to a worker of this
+process with a free slot; the assignment leaves when it commits."""
+
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+
+from hatchet.models import Tenant
+from tests.conftest import definition
+from workers.dispatch import dispatcher
+from workflows.engine.definitions import register_workflow
+from workflows.engine.queue import Assignment, claim_queued_step_runs
+from workflows.engine.runs import trigger_workflow_run
+from workflows.models import StepRun, StepRunAttempt
+
+pytestmark = pytest.mark.django_db
+
+
+class LocalWorker:
+    """A worker socket of this process, as the dispatcher sees one."""
+
+    def __init__(self, tenant: Tenant, actions: list[str], slots: int) -> None:
+        self.worker_id = uuid.uuid4()
+        self.tenant_id = tenant.id
+        self.actions = actions
+        self.slots = slots
+        self.draining = False
+
+    def request_fill(self) -> None:
+        pass
+
+    def claim_for_me(self, actions: Iterable[str]) -> list[Assignment]:
+        return claim_queued_step_runs(
+            tenant_id=self.tenant_id,
+            worker_id=self.worker_id,
+            worker_name="local",
+            actions=list(actions),
+            slots=self.slots,
+        )
+
+    async def send_message(self, message: dict[str, Any]) -> None:
+        raise AssertionError("the test replaces delivery")
+
+
+@pytest.fixture
+def delivered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, list[Assignment]]]:
+    sent: list[tuple[Any, list[Assignment]]] = []
+    monkeypatch.setattr(dispatcher, "loop", object())
+    monkeypatch.setattr(dispatcher, "connections", {})
+    monkeypatch.setattr(dispatcher, "deliver", lambda conn, batch: sent.append((conn, batch)))
+    return sent
+
+
+def test_a_trigger_assigns_to_a_local_worker_with_a_free_slot(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    delivered: list[tuple[Any, list[Assignment]]],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    register_workflow(tenant, definition("Chain", steps=[{"name": "a"}]))
+    local = LocalWorker(tenant, ["Chain:a"], slots=1)
+    elsewhere = LocalWorker(other_tenant, ["Chain:a"], slots=5)
+    draining = LocalWorker(tenant, ["Chain:a"], slots=5)
+    draining.draining = True
+    for worker in (local, elsewhere, draining):
+        dispatcher.connections[worker.worker_id] = worker
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = trigger_workflow_run(tenant, "Chain", {"n": 1})
+        second = trigger_workflow_run(tenant, "Chain", {"n": 2})
+    assert delivered == []  # nothing leaves before the commit
+    for callback in callbacks:
+        callback()
+
+    step_run = StepRun.objects.get(workflow_run=first)
+    assert (step_run.status, step_run.worker_id, step_run.attempt) == (
+        "ASSIGNED",
+        local.worker_id,
+        1,
+    )
+    assert StepRunAttempt.objects.get(step_run=step_run).worker_name == "local"
+    [(connection, [assignment])] = delivered
+    assert (connection, assignment.step_run_id, assignment.input) == (local, step_run.id, {"n": 1})
+    # The one slot is taken: the second run waits in the queue for the dispatcher.
+    assert StepRun.objects.get(workflow_run=second).status == "QUEUED"
