@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -61,40 +61,6 @@ def count_held_step_runs(worker_id: UUID) -> int:
     return StepRun.objects.filter(worker_id=worker_id, status__in=STEP_RUN_HELD).count()
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """A step run just assigned, with what its assignment message needs."""
-
-    step_run_id: UUID
-    workflow_run_id: UUID
-    attempt: int
-    retry_count: int
-    action: str
-    workflow: str
-    step: str
-    parents: list[str]
-    timeout_seconds: float
-    input: Any
-    overrides: dict[str, Any]
-    metadata: dict[str, Any]
-
-    def assignment(self, outputs: dict[tuple[UUID, str], Any]) -> Assignment:
-        return Assignment(
-            step_run_id=self.step_run_id,
-            workflow_run_id=self.workflow_run_id,
-            attempt=self.attempt,
-            retry_count=self.retry_count,
-            action=self.action,
-            workflow=self.workflow,
-            step=self.step,
-            input=self.input,
-            parents={name: outputs.get((self.workflow_run_id, name)) for name in self.parents},
-            overrides=self.overrides.get(self.step, {}),
-            timeout_seconds=self.timeout_seconds,
-            metadata=self.metadata,
-        )
-
-
 def claim_queued_step_runs(
     *,
     tenant_id: Any,
@@ -116,7 +82,7 @@ def claim_queued_step_runs(
         claimed = claim(tenant_id, worker_id, worker_name, list(actions), slots, timezone.now())
         if not claimed:
             return []
-        outputs = parent_outputs(claimed)
+        assignments = with_parent_outputs(claimed)
         for row in claimed:
             effects.step_changed(
                 StepRun(
@@ -127,12 +93,12 @@ def claim_queued_step_runs(
                 )
             )
         effects.announce()
-    return [row.assignment(outputs) for row in claimed]
+    return assignments
 
 
 def claim_with_orm(
     tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], slots: int, now: datetime
-) -> list[Claimed]:
+) -> list[Assignment]:
     free = slots - count_held_step_runs(worker_id)
     if free <= 0:
         return []
@@ -172,7 +138,7 @@ def claim_with_orm(
         for step_run in step_runs
     )
     return [
-        Claimed(
+        Assignment(
             step_run_id=step_run.id,
             workflow_run_id=step_run.workflow_run_id,
             attempt=step_run.attempt,
@@ -180,10 +146,10 @@ def claim_with_orm(
             action=step_run.action,
             workflow=step_run.workflow_run.workflow.name,
             step=step_run.step.name,
-            parents=step_run.step.parents,
-            timeout_seconds=step_run.step.timeout_seconds,
             input=step_run.workflow_run.input,
-            overrides=step_run.workflow_run.overrides,
+            parents=dict.fromkeys(step_run.step.parents),
+            overrides=step_run.workflow_run.overrides.get(step_run.step.name, {}),
+            timeout_seconds=step_run.step.timeout_seconds,
             metadata=step_run.workflow_run.additional_metadata,
         )
         for step_run in step_runs
@@ -236,7 +202,7 @@ def from_json(value: Any) -> Any:
 
 def claim_in_one_statement(
     tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], slots: int, now: datetime
-) -> list[Claimed]:
+) -> list[Assignment]:
     params = {
         "tenant": tenant_id,
         "actions": actions,
@@ -250,7 +216,7 @@ def claim_in_one_statement(
         cursor.execute(CLAIM_SQL, params)
         rows = cursor.fetchall()
     return [
-        Claimed(
+        Assignment(
             step_run_id=row[0],
             workflow_run_id=row[1],
             attempt=row[2],
@@ -258,21 +224,26 @@ def claim_in_one_statement(
             action=row[4],
             workflow=row[5],
             step=row[6],
-            parents=from_json(row[7]),
-            timeout_seconds=row[8],
             input=from_json(row[9]),
-            overrides=from_json(row[10]),
+            parents=dict.fromkeys(from_json(row[7])),
+            overrides=from_json(row[10]).get(row[6], {}),
+            timeout_seconds=row[8],
             metadata=from_json(row[11]),
         )
         for row in rows
     ]
 
 
-def parent_outputs(claimed: list[Claimed]) -> dict[tuple[UUID, str], Any]:
-    wanted_runs = {c.workflow_run_id for c in claimed if c.parents}
+def with_parent_outputs(assignments: list[Assignment]) -> list[Assignment]:
+    """The assignments with their parents' recorded outputs filled in."""
+    wanted_runs = {a.workflow_run_id for a in assignments if a.parents}
     if not wanted_runs:
-        return {}
+        return assignments
     rows = StepRun.objects.filter(
         workflow_run_id__in=wanted_runs, status=StepRunStatus.SUCCEEDED
     ).values_list("workflow_run_id", "step__name", "output")
-    return {(run_id, name): output for run_id, name, output in rows}
+    outputs = {(run_id, name): output for run_id, name, output in rows}
+    return [
+        replace(a, parents={name: outputs.get((a.workflow_run_id, name)) for name in a.parents})
+        for a in assignments
+    ]
