@@ -271,13 +271,12 @@ class PlaygroundRunViewSet(JSONAPIView, viewsets.GenericViewSet):
         return run_detail_response(tenant, record)
 
 
-class ComparisonViewSet(JSONAPIView, viewsets.GenericViewSet):
-    """Variants (or the baseline) side by side over past runs or custom inputs."""
+class TenantResourceViewSet(JSONAPIView, viewsets.GenericViewSet):
+    """A playground resource of the caller's tenant, newest first, with its workflow."""
 
-    queryset = Comparison.objects.all()
     lookup_value_converter = "uuid"
 
-    def get_queryset(self) -> QuerySet[Comparison]:
+    def get_queryset(self) -> QuerySet[Any]:
         return (
             super()
             .get_queryset()
@@ -285,6 +284,12 @@ class ComparisonViewSet(JSONAPIView, viewsets.GenericViewSet):
             .select_related("workflow")
             .order_by("-created_at", "-id")
         )
+
+
+class ComparisonViewSet(TenantResourceViewSet):
+    """Variants (or the baseline) side by side over past runs or custom inputs."""
+
+    queryset = Comparison.objects.all()
 
     @extend_schema(
         parameters=[ComparisonFilterSerializer], responses=ComparisonSummarySerializer(many=True)
@@ -322,22 +327,12 @@ class ComparisonViewSet(JSONAPIView, viewsets.GenericViewSet):
         )
 
 
-class PullRequestViewSet(JSONAPIView, viewsets.GenericViewSet):
+class PullRequestViewSet(TenantResourceViewSet):
     """Pull requests that write a variant's values into the code. Opening one needs
     the editor role; the GitHub work runs in the background (watch
     /ws/playground/pull-requests/{id})."""
 
     queryset = PullRequestRequest.objects.all()
-    lookup_value_converter = "uuid"
-
-    def get_queryset(self) -> QuerySet[PullRequestRequest]:
-        return (
-            super()
-            .get_queryset()
-            .filter(tenant=tenant_of(self.request))
-            .select_related("workflow")
-            .order_by("-created_at", "-id")
-        )
 
     @extend_schema(
         parameters=[PullRequestFilterSerializer], responses=PullRequestSerializer(many=True)
