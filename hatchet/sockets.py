@@ -8,6 +8,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
+from hatchet.auth import Caller
+
 UNAUTHORIZED = 4401
 NOT_FOUND = 4404
 
@@ -22,6 +24,14 @@ class SendingConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message, cls=DjangoJSONEncoder))
+
+    async def accept_caller(self) -> Caller | None:
+        """Accept the socket and return its caller; without one, close with 4401."""
+        await self.accept()
+        caller: Caller | None = self.scope.get("caller")
+        if caller is None:
+            await self.close(code=UNAUTHORIZED)
+        return caller
 
 
 class WatchConsumer(SendingConsumer):
@@ -38,10 +48,8 @@ class WatchConsumer(SendingConsumer):
         raise NotImplementedError
 
     async def connect(self) -> None:
-        await self.accept()
-        caller = self.scope.get("caller")
+        caller = await self.accept_caller()
         if caller is None:
-            await self.close(code=UNAUTHORIZED)
             return
         kwargs = self.scope["url_route"]["kwargs"]
         # Join before the snapshot so no change falls between the two.

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from channels.db import database_sync_to_async
 
-from hatchet.sockets import NOT_FOUND, UNAUTHORIZED, SendingConsumer, WatchConsumer
+from hatchet.sockets import NOT_FOUND, SendingConsumer, WatchConsumer
 from playground.github import pull_request_group
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest
 from playground.outcomes import comparison_cells, comparison_matrix
@@ -72,10 +72,8 @@ class ComparisonConsumer(SendingConsumer):
     finished: set[str]
 
     async def connect(self) -> None:
-        await self.accept()
-        caller = self.scope.get("caller")
+        caller = await self.accept_caller()
         if caller is None:
-            await self.close(code=UNAUTHORIZED)
             return
         comparison_id = self.scope["url_route"]["kwargs"]["comparison_id"]
         watched = await database_sync_to_async(watched_comparison)(caller.tenant.id, comparison_id)
