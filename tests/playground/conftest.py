@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from channels.testing import WebsocketCommunicator
 
+from hatchet.asgi import router
 from hatchet.models import Tenant
 from playground.catalog import record_variables
 from playground.github import save_connection
@@ -163,3 +165,12 @@ def connect(tenant: Tenant, github: LoopbackGitHub, **fields: Any) -> GitHubConn
 def repo(github: LoopbackGitHub) -> GitRepository:
     github.repo.commit_files("main", {"support.py": SUPPORT_PY, "README.md": "# app\n"})
     return github.repo
+
+
+async def socket_close_code(path: str, headers: list[tuple[bytes, bytes]]) -> Any:
+    """The code a playground socket at `path` closes with, right after connecting."""
+    socket = WebsocketCommunicator(router, path, headers=headers)
+    await socket.connect()
+    closed = await socket.receive_output(timeout=5)
+    await socket.disconnect()
+    return closed.get("code")

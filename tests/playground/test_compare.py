@@ -3,11 +3,12 @@
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from rest_framework.test import APIClient
 
-from hatchet.models import Tenant
+from hatchet.models import APIToken, Tenant
 from tests.api.conftest import register
-from tests.playground.conftest import PlaygroundWorker
+from tests.playground.conftest import PlaygroundWorker, socket_close_code
 from workflows.models import WorkflowRun
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +149,13 @@ def test_a_variant_of_another_workflow_is_refused(
     response = compare(api, columns=[{"variant": other}], rows=[{"input": {}}])
 
     assert response.json()["error"]["message"] == "Variant 'x' belongs to Other, not Support."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_comparison_socket_refuses_strangers_and_unknown_comparisons(tenant: Tenant) -> None:
+    _, secret = APIToken.issue(tenant, "socket")
+
+    path = "/ws/playground/compare/00000000-0000-0000-0000-000000000000"
+    auth = [(b"authorization", f"Bearer {secret}".encode())]
+    assert async_to_sync(socket_close_code)(path, []) == 4401
+    assert async_to_sync(socket_close_code)(path, auth) == 4404

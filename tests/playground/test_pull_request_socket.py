@@ -13,7 +13,7 @@ from playground.github import request_pull_request
 from playground.services import Author
 from tests.api.conftest import member_client
 from tests.github_server import GitRepository, LoopbackGitHub
-from tests.playground.conftest import connect
+from tests.playground.conftest import connect, socket_close_code
 from tests.playground.test_pull_requests import BRIEF, create_variant, run_task
 from workflows.models import WorkflowRun
 
@@ -65,14 +65,7 @@ def test_the_socket_shows_the_request_go_from_queued_to_opened(
 def test_the_socket_refuses_strangers_and_unknown_requests(tenant: Tenant) -> None:
     _, secret = APIToken.issue(tenant, "socket")
 
-    async def close_code(path: str, headers: list[tuple[bytes, bytes]]) -> Any:
-        socket = WebsocketCommunicator(router, path, headers=headers)
-        await socket.connect()
-        closed = await socket.receive_output(timeout=5)
-        await socket.disconnect()
-        return closed.get("code")
-
     path = "/ws/playground/pull-requests/00000000-0000-0000-0000-000000000000"
-    assert async_to_sync(close_code)(path, []) == 4401
+    assert async_to_sync(socket_close_code)(path, []) == 4401
     auth = [(b"authorization", f"Bearer {secret}".encode())]
-    assert async_to_sync(close_code)(path, auth) == 4404
+    assert async_to_sync(socket_close_code)(path, auth) == 4404
