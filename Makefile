@@ -42,7 +42,7 @@ frontend-test: setup $(NPM_STAMP)
 
 # Debian's Chromium for the browser tests (no browser download).
 chromium:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 dev: setup frontend
 	$(EMBEDDED) $(PY) manage.py dev
