@@ -46,6 +46,9 @@ _MAX_RETRY_DELAY = 5.0
 _OUTBOX_DRAIN_TIMEOUT = 5.0
 _CLOSE_TIMEOUT = 3.0
 _POLL_INTERVAL = 0.02
+# A step that finishes sooner than this sends no step.started: its result records the
+# start too (protocol.md), which halves what the server applies for short steps.
+_STARTED_DELAY = 0.05
 # Keeps a failure report well under any sane message limit, whatever the exception holds.
 _MAX_ERROR_CHARS = 64 * 1024
 _AUTH_CLOSE_CODE = 4401
@@ -67,6 +70,7 @@ class _StepRun:
     timed_out: bool = False
     deadline: float | None = None
     timer: asyncio.TimerHandle | None = None
+    started_timer: asyncio.TimerHandle | None = None
     task: "asyncio.Task[None] | None" = None
 
     @property
@@ -429,7 +433,7 @@ class Worker:
             )
             return
         self._runs[run.key] = run
-        self._enqueue(context._message("step.started"))
+        run.started_timer = self._loop.call_later(_STARTED_DELAY, self._report_started, run)
         timeout = assignment.get("timeout_seconds")
         if isinstance(timeout, int | float) and timeout > 0:
             run.deadline = self._loop.time() + timeout
@@ -443,6 +447,12 @@ class Worker:
                 name=f"hatchet-step-{run.action}",
                 daemon=True,  # a step that ignores cancellation must not block process exit
             ).start()
+
+    def _report_started(self, run: _StepRun) -> None:
+        if run.started_timer is not None:
+            run.started_timer.cancel()
+            run.started_timer = None
+            self._enqueue(run.context._message("step.started"))
 
     def _on_cancel(self, message: dict[str, Any]) -> None:
         step_run_id = str(message.get("step_run_id"))
@@ -539,18 +549,12 @@ class Worker:
             return
         logger.info("step run %s (attempt %d) %s", run.step_run_id, run.attempt, reason)
         run.context.cancelled.set()
-        run.holds_slot = False
-        if run.timer is not None:
-            run.timer.cancel()
-            run.timer = None
+        _free_slot(run)
         if run.task is not None:
             run.task.cancel()
 
     def _release(self, run: _StepRun) -> None:
-        run.holds_slot = False
-        if run.timer is not None:
-            run.timer.cancel()
-            run.timer = None
+        _free_slot(run)
         if self._runs.get(run.key) is run:
             del self._runs[run.key]
 
@@ -567,6 +571,8 @@ class Worker:
     def _accept_step_message(self, run: _StepRun, message: dict[str, Any]) -> None:
         if run.handed_back:
             return
+        # A log line or a refresh needs the step run to be RUNNING on the server first.
+        self._report_started(run)
         try:
             self._enqueue(message)
         except (TypeError, ValueError) as exc:
@@ -605,6 +611,16 @@ class Worker:
             await self._ws.close(1000, "worker stopped")
         connection.cancel()
         await asyncio.gather(connection, return_exceptions=True)
+
+
+def _free_slot(run: _StepRun) -> None:
+    """The run no longer counts against the slots; its timers stop. A step.started not
+    sent yet never is: the result (or the cancellation) stands for it."""
+    run.holds_slot = False
+    for timer in (run.timer, run.started_timer):
+        if timer is not None:
+            timer.cancel()
+    run.timer = run.started_timer = None
 
 
 def project_root_path(setting: str | os.PathLike[str] | None) -> Path:

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from hatchet.sdk import Context, Hatchet
+from hatchet.sdk.worker import _STARTED_DELAY as STARTED_DELAY
 from hatchet.sdk.worker import _websocket_url, project_root_path
 
 hatchet = Hatchet("http://127.0.0.1:1", token="t")
@@ -87,37 +88,47 @@ async def until(predicate, timeout=2.0):
     raise AssertionError("condition not reached")
 
 
-def test_a_sync_step_sends_started_then_completed_with_playground():
+def test_a_fast_step_sends_its_result_alone_with_playground():
     async def body(worker):
         worker._handle(assignment("ok"))
-        await until(lambda: len(worker._outbox) == 2)
+        await until(lambda: len(worker._outbox) == 1)
+        await asyncio.sleep(STARTED_DELAY * 2)
 
-    started, completed = sent(run_worker(body))
-    assert {k: v for k, v in started.items() if k != "id"} == {
-        "type": "step.started",
-        "step_run_id": "sr-1",
-        "attempt": 1,
-    }
+    [completed] = sent(run_worker(body))
     assert completed["type"] == "step.completed"
     assert completed["output"] == {"reply": "done"}
     assert [record["name"] for record in completed["playground"]] == ["prompt"]
 
 
+def test_a_step_running_longer_than_a_moment_reports_its_start():
+    async def body(worker):
+        worker._handle(assignment("sleepy"))
+        await until(lambda: len(worker._outbox) == 1)
+        worker._runs[("sr-1", 1)].task.cancel()
+
+    [started] = sent(run_worker(body))
+    assert {k: v for k, v in started.items() if k != "id"} == {
+        "type": "step.started",
+        "step_run_id": "sr-1",
+        "attempt": 1,
+    }
+
+
 def test_none_output_is_sent_as_null():
     async def body(worker):
         worker._handle(assignment("nothing"))
-        await until(lambda: len(worker._outbox) == 2)
+        await until(lambda: len(worker._outbox) == 1)
 
-    completed = sent(run_worker(body))[1]
+    [completed] = sent(run_worker(body))
     assert completed["type"] == "step.completed" and completed["output"] is None
 
 
 def test_a_raising_step_fails_retryably_with_its_traceback():
     async def body(worker):
         worker._handle(assignment("boom"))
-        await until(lambda: len(worker._outbox) == 2)
+        await until(lambda: len(worker._outbox) == 1)
 
-    failed = sent(run_worker(body))[1]
+    [failed] = sent(run_worker(body))
     assert failed["type"] == "step.failed"
     assert failed["error"] == "ValueError: printer on fire"
     assert failed["retryable"] is True
@@ -128,9 +139,9 @@ def test_a_raising_step_fails_retryably_with_its_traceback():
 def test_an_output_that_is_not_json_fails_without_retry():
     async def body(worker):
         worker._handle(assignment("unserialisable"))
-        await until(lambda: len(worker._outbox) == 2)
+        await until(lambda: len(worker._outbox) == 1)
 
-    failed = sent(run_worker(body))[1]
+    [failed] = sent(run_worker(body))
     assert failed["type"] == "step.failed"
     assert failed["error"] == (
         "TypeError: step output is not JSON-serialisable: Object of type set is not JSON "
@@ -144,9 +155,10 @@ def test_an_assignment_beyond_the_slots_is_handed_back():
         worker._handle(assignment("sleepy", "sr-1"))
         worker._handle(assignment("sleepy", "sr-2"))
         assert worker._slots_in_use() == 1
+        await until(lambda: len(worker._outbox) == 2)
         worker._runs[("sr-1", 1)].task.cancel()
 
-    started, handed_back = sent(run_worker(body, max_runs=1))
+    handed_back, started = sent(run_worker(body, max_runs=1))
     assert (started["type"], started["step_run_id"]) == ("step.started", "sr-1")
     assert {k: v for k, v in handed_back.items() if k != "id"} == {
         "type": "step.failed",
@@ -164,6 +176,7 @@ def test_the_same_assignment_twice_runs_once():
         worker._handle(assignment("sleepy"))
         worker._handle(assignment("sleepy"))
         assert worker._slots_in_use() == 1
+        await until(lambda: len(worker._outbox) == 1)
         worker._runs[("sr-1", 1)].task.cancel()
 
     assert [m["type"] for m in sent(run_worker(body))] == ["step.started"]
@@ -171,7 +184,7 @@ def test_the_same_assignment_twice_runs_once():
 
 def test_local_timeout_cancels_an_async_step_frees_its_slot_and_reports_it():
     async def body(worker):
-        worker._handle(assignment("sleepy", timeout=0.05))
+        worker._handle(assignment("sleepy", timeout=STARTED_DELAY * 4))
         context = worker._runs[("sr-1", 1)].context
         await until(lambda: context.cancelled.is_set())
         assert worker._slots_in_use() == 0
@@ -191,9 +204,9 @@ def test_step_cancel_frees_a_sync_slot_but_its_late_result_is_still_sent():
         assert worker._slots_in_use() == 0
         assert worker._runs[("sr-1", 1)].context.cancelled.is_set()
         release.set()
-        await until(lambda: len(worker._outbox) == 2)
+        await until(lambda: len(worker._outbox) == 1)
 
-    completed = sent(run_worker(body))[1]
+    [completed] = sent(run_worker(body))
     assert (completed["type"], completed["output"]) == ("step.completed", "late")
 
 

@@ -147,6 +147,21 @@ def test_a_result_is_applied_once_and_only_for_the_current_attempt(tenant: Tenan
     assert StepRun.objects.get(pk=assignment.step_run_id).output == {"v": 1}
 
 
+def test_a_result_without_step_started_records_the_start_too(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    run = trigger_workflow_run(tenant, "One", {})
+    [assignment] = claim(tenant, ["One:only"])
+
+    assert results.record_step_completed(tenant.id, assignment.step_run_id, 1, WORKER, {"v": 1})
+
+    step_run = StepRun.objects.get(pk=assignment.step_run_id)
+    [attempt] = step_run.attempts.all()
+    assert (step_run.status, attempt.status) == ("SUCCEEDED", "SUCCEEDED")
+    assert step_run.started_at is not None and attempt.started_at is not None
+    run.refresh_from_db()
+    assert (run.status, run.started_at is not None) == ("SUCCEEDED", True)
+
+
 def test_another_tenants_step_run_is_unknown(tenant: Tenant, other_tenant: Tenant) -> None:
     register_workflow(tenant, definition("One", [{"name": "only"}]))
     trigger_workflow_run(tenant, "One", {})

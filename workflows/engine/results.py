@@ -76,6 +76,9 @@ def apply_report(locked: LockedRuns, report: Report, worker_id: UUID) -> bool:
         step_run.deadline = locked.now + timedelta(seconds=report.increment_seconds)
         locked.changed(step_run)
         return True
+    if step_run.status == StepRunStatus.ASSIGNED and not report.handed_back:
+        # A worker may send a short step's result without step.started before it.
+        start_step_run(locked, step_run)
     if is_past_deadline(step_run, locked.now) or (
         report.timed_out and step_run.status == StepRunStatus.RUNNING
     ):
