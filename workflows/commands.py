@@ -43,6 +43,7 @@ def trigger_runs(tenant: Tenant, workflow: str, data: Any) -> dict[str, Any]:
             RunRequest(run.get("input"), run.get("additional_metadata"), run.get("overrides"))
             for run in body.validated_data["runs"]
         ],
+        details=False,
     )
     return dict(BulkTriggeredSerializer({"runs": runs}).data)
 

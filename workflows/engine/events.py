@@ -160,7 +160,9 @@ def start_runs_for(tenant: Tenant, events: list[Event]) -> dict[uuid.UUID, list[
             RunRequest(event.payload, event.additional_metadata, links={"event": event})
             for event in its_events
         ]
-        runs = trigger_workflow_runs(tenant, workflow_name, requests, trigger="event")
+        runs = trigger_workflow_runs(
+            tenant, workflow_name, requests, trigger="event", details=False
+        )
         for event, run in zip(its_events, runs, strict=True):
             started[event.id].append(run)
     return started

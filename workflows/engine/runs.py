@@ -67,10 +67,17 @@ def steps_of(version_id: Any) -> list[Step]:
 
 
 def trigger_workflow_runs(
-    tenant: Tenant, workflow_name: str, requests: Sequence[RunRequest], *, trigger: str = "api"
+    tenant: Tenant,
+    workflow_name: str,
+    requests: Sequence[RunRequest],
+    *,
+    trigger: str = "api",
+    details: bool = True,
 ) -> list[WorkflowRun]:
     """Create runs of the workflow's latest version with their root steps queued, all
-    in one transaction: every request is checked before anything is written."""
+    in one transaction: every request is checked before anything is written. With
+    `details`, each run's step runs are attached for an answer with its detail (a cost
+    worth skipping for many runs answered with less)."""
     version = latest_version(tenant, workflow_name)
     steps = steps_of(version.pk)
     now = timezone.now()
@@ -109,10 +116,12 @@ def trigger_workflow_runs(
             if not step.parents:
                 queue_step_run(step_run, now)
                 effects.queued(step_run)
-            mark_prefetched(step_run, "attempts", [])
             run_step_runs.append(step_run)
-        # Callers answering with the run's detail read it from here, not the database.
-        mark_prefetched(run, "step_runs", run_step_runs)
+        if details:
+            # Callers answering with the run's detail read it from here, not the database.
+            mark_prefetched(run, "step_runs", run_step_runs)
+            for step_run in run_step_runs:
+                mark_prefetched(step_run, "attempts", [])
         effects.run_changed(run)
         runs.append(run)
         step_runs.extend(run_step_runs)
