@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from playground.models import JSON_TYPES, Variable, VariableDefault
 from workflows.models import StepRun, StepRunStatus
-from workflows.signals import RunUpdate, runs_updated
+from workflows.signals import playground_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -182,23 +182,15 @@ def record_defaults(variables: dict[Any, Variable], sightings: list[Sighting]) -
         ).update(last_seen_at=s.seen_at, call_site=s.call_site)
 
 
-def on_runs_updated(sender: Any, updates: list[RunUpdate], **kwargs: Any) -> None:
-    succeeded = [
-        update.message["step_run_id"]
-        for update in updates
-        if update.message.get("type") == "step_run.status"
-        and update.message.get("status") == StepRunStatus.SUCCEEDED
-    ]
-    if not succeeded:
-        return
+def on_playground_recorded(sender: Any, step_run_ids: list[Any], **kwargs: Any) -> None:
     try:
-        record_variables(succeeded)
+        record_variables(step_run_ids)
     except Exception:
         # The catalog is a by-product: the engine's announcement must go on regardless.
         logger.exception(
-            "playground: recording the variables of %d step runs failed", len(succeeded)
+            "playground: recording the variables of %d step runs failed", len(step_run_ids)
         )
 
 
 def subscribe_to_engine() -> None:
-    runs_updated.connect(on_runs_updated, dispatch_uid="playground.catalog")
+    playground_recorded.connect(on_playground_recorded, dispatch_uid="playground.catalog")

@@ -19,6 +19,8 @@ step_runs_queueing = Signal()
 step_runs_stopped = Signal()
 # kwargs: updates (list[RunUpdate]) for pages watching these workflow runs.
 runs_updated = Signal()
+# kwargs: step_run_ids (list[UUID]) of step runs that succeeded with playground records.
+playground_recorded = Signal()
 
 
 @dataclass(frozen=True)
@@ -51,3 +53,10 @@ def announce_stops(stops: list[StepStop]) -> None:
 def announce_run_updates(updates: list[RunUpdate]) -> None:
     if updates:
         transaction.on_commit(lambda: runs_updated.send(sender=None, updates=updates))
+
+
+def announce_playground_recorded(step_run_ids: list[UUID]) -> None:
+    if step_run_ids:
+        transaction.on_commit(
+            lambda: playground_recorded.send(sender=None, step_run_ids=step_run_ids)
+        )

@@ -8,6 +8,7 @@ from workflows.models import StepRun, WorkflowRun
 from workflows.signals import (
     RunUpdate,
     StepStop,
+    announce_playground_recorded,
     announce_queued,
     announce_run_updates,
     announce_stops,
@@ -19,6 +20,7 @@ class Effects:
     queued_actions: dict[Any, set[str]] = field(default_factory=lambda: defaultdict(set))
     stops: list[StepStop] = field(default_factory=list)
     updates: list[RunUpdate] = field(default_factory=list)
+    recorded_playground: list[Any] = field(default_factory=list)
 
     def queued(self, step_run: StepRun) -> None:
         self.queued_actions[step_run.tenant_id].add(step_run.action)
@@ -40,6 +42,10 @@ class Effects:
             )
         )
 
+    def succeeded(self, step_run: StepRun) -> None:
+        if step_run.playground:
+            self.recorded_playground.append(step_run.id)
+
     def run_changed(self, run: WorkflowRun) -> None:
         self.updates.append(
             RunUpdate(run.id, {"type": "run.status", "run_id": str(run.id), "status": run.status})
@@ -53,3 +59,4 @@ class Effects:
         announce_queued(self.queued_actions)
         announce_stops(self.stops)
         announce_run_updates(self.updates)
+        announce_playground_recorded(self.recorded_playground)

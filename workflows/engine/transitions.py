@@ -138,6 +138,7 @@ def succeed_step_run(locked: LockedRuns, step_run: StepRun) -> None:
     transaction), and finish the run when every step has succeeded."""
     close_attempt(locked, step_run, StepRunStatus.SUCCEEDED)
     finish_step_run(locked, step_run, StepRunStatus.SUCCEEDED)
+    locked.effects.succeeded(step_run)
     run = locked.run_of(step_run)
     siblings = locked.step_runs_of[run.pk]
     by_name = {sibling.step.name: sibling for sibling in siblings}
