@@ -47,6 +47,13 @@ class WatchConsumer(SendingConsumer):
         """Runs in a database thread; None when the tenant has no such thing."""
         raise NotImplementedError
 
+    async def start_watching(self, kwargs: dict[str, Any]) -> None:
+        """Tell the senders of the group's changes that it has a member; called
+        after joining, before the snapshot."""
+
+    async def stop_watching(self) -> None:
+        """Undo start_watching."""
+
     async def connect(self) -> None:
         caller = await self.accept_caller()
         if caller is None:
@@ -55,14 +62,19 @@ class WatchConsumer(SendingConsumer):
         # Join before the snapshot so no change falls between the two.
         self.group = self.group_name(kwargs)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.start_watching(kwargs)
         snapshot = await database_sync_to_async(self.snapshot)(caller.tenant.id, kwargs)
         if snapshot is None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = None
+            await self.leave_group()
             await self.close(code=NOT_FOUND)
             return
         await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_group()
+
+    async def leave_group(self) -> None:
         if self.group is not None:
+            await self.stop_watching()
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None

@@ -15,7 +15,7 @@ from playground.github import pull_request_group
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest
 from playground.outcomes import comparison_cells, comparison_matrix
 from playground.serializers import CellSerializer, ComparisonSerializer, PullRequestSerializer
-from workflows.live import run_group
+from workflows.live import RunWatch, run_group
 from workflows.models import WORKFLOW_RUN_TERMINAL, StepRun, StepRunStatus
 
 
@@ -69,6 +69,7 @@ def cell_message(comparison: Comparison, run_id: str) -> dict[str, Any]:
 
 class ComparisonConsumer(SendingConsumer):
     watched: Watched | None = None
+    watch: RunWatch
     finished: set[str]
 
     async def connect(self) -> None:
@@ -84,6 +85,8 @@ class ComparisonConsumer(SendingConsumer):
         for run_id in watched.cells:
             await self.channel_layer.group_add(run_group(run_id), self.channel_name)
         self.watched = watched
+        self.watch = RunWatch(watched.cells)
+        await self.watch.start()
         snapshot = await database_sync_to_async(matrix_message)(watched.comparison)
         self.finished = {
             cell["run_id"] for cell in snapshot["comparison"]["cells"] if cell["is_finished"]
@@ -92,6 +95,7 @@ class ComparisonConsumer(SendingConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.watched is not None:
+            await self.watch.stop()
             for run_id in self.watched.cells:
                 await self.channel_layer.group_discard(run_group(run_id), self.channel_name)
 

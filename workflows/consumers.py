@@ -18,7 +18,7 @@ from hatchet.messages import ANY, Message, ProtocolError, parse_message
 from hatchet.models import Membership, Role
 from hatchet.sockets import WatchConsumer
 from workflows import commands
-from workflows.live import run_group
+from workflows.live import RunWatch, run_group
 from workflows.models import StepRunLine, WorkflowRun
 
 
@@ -46,8 +46,18 @@ def run_snapshot(tenant_id: Any, run_id: str) -> dict[str, Any] | None:
 
 
 class RunConsumer(WatchConsumer):
+    watch: RunWatch | None = None
+
     def group_name(self, kwargs: dict[str, Any]) -> str:
         return run_group(kwargs["run_id"])
+
+    async def start_watching(self, kwargs: dict[str, Any]) -> None:
+        self.watch = RunWatch([kwargs["run_id"]])
+        await self.watch.start()
+
+    async def stop_watching(self) -> None:
+        if self.watch is not None:
+            await self.watch.stop()
 
     def snapshot(self, tenant_id: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
         return run_snapshot(tenant_id, kwargs["run_id"])

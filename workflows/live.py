@@ -1,33 +1,128 @@
-"""Live run updates: the engine's announcements go to the pages watching each run."""
+"""Live run updates: the engine's announcements go to the sockets watching each run.
+
+Under load nearly no run has a watcher, so sockets mark the runs they watch and only
+the updates of marked runs are sent. With Redis, the marks live there (a sorted set
+scored by expiry, renewed while the socket stays open) so that every server process
+sees every other process's watchers; without it, the one process counts its own.
+"""
 
 import asyncio
-from collections import defaultdict
+import contextlib
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from hatchet.concurrency import submit
 from workflows.signals import RunUpdate, runs_updated
+
+logger = logging.getLogger(__name__)
+
+WATCHED_RUNS_KEY = "hatchet:watched-runs"
+# A mark outlives a server that died without removing it by at most this long.
+MARK_SECONDS = 60.0
+
+_local_watchers: Counter[str] = Counter()
+_redis: Any = None
 
 
 def run_group(workflow_run_id: Any) -> str:
     return f"run.{workflow_run_id}"
 
 
+def redis_client() -> Any:
+    global _redis
+    if _redis is None:
+        import redis
+
+        _redis = redis.Redis.from_url(settings.REDIS_URL)
+    return _redis
+
+
+def mark_watched(run_ids: list[str]) -> None:
+    if settings.REDIS_URL:
+        now = time.time()
+        pipeline = redis_client().pipeline(transaction=False)
+        pipeline.zadd(WATCHED_RUNS_KEY, dict.fromkeys(run_ids, now + MARK_SECONDS))
+        pipeline.zremrangebyscore(WATCHED_RUNS_KEY, "-inf", now)
+        pipeline.execute()
+
+
+def watched_among(run_ids: list[str]) -> list[str]:
+    """The runs among these that some socket watches (all of them if that cannot be
+    told: a lost update costs a watcher more than a needless one costs the server)."""
+    if not settings.REDIS_URL:
+        return [run_id for run_id in run_ids if _local_watchers[run_id] > 0]
+    try:
+        expiries = redis_client().zmscore(WATCHED_RUNS_KEY, run_ids)
+    except Exception:
+        logger.warning("could not read which runs are watched", exc_info=True)
+        return run_ids
+    now = time.time()
+    return [
+        run_id
+        for run_id, expires in zip(run_ids, expiries, strict=True)
+        if expires is not None and expires > now
+    ]
+
+
+class RunWatch:
+    """The runs one socket watches, marked from start() (call it before reading the
+    snapshot, so that no update falls between the two) until stop()."""
+
+    def __init__(self, run_ids: Iterable[Any]) -> None:
+        self.run_ids = [str(run_id) for run_id in run_ids]
+        self.renewal: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        _local_watchers.update(self.run_ids)
+        await sync_to_async(mark_watched, thread_sensitive=False)(self.run_ids)
+        if settings.REDIS_URL:
+            self.renewal = asyncio.create_task(self.renew_forever())
+
+    async def renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(MARK_SECONDS / 3)
+            try:
+                await sync_to_async(mark_watched, thread_sensitive=False)(self.run_ids)
+            except Exception:
+                logger.warning("could not renew the marks of watched runs", exc_info=True)
+
+    async def stop(self) -> None:
+        if self.renewal is not None:
+            self.renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.renewal
+        _local_watchers.subtract(self.run_ids)
+        for run_id in self.run_ids:
+            if _local_watchers[run_id] <= 0:
+                del _local_watchers[run_id]
+
+
 def on_runs_updated(sender: Any, updates: list[RunUpdate], **kwargs: Any) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    by_run: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for update in updates:
-        by_run[update.workflow_run_id].append(update.message)
+        by_run[str(update.workflow_run_id)].append(update.message)
+    watched = watched_among(list(by_run))
+    if not watched:
+        return
 
     async def send_all() -> None:
         # One message per run per transaction, however many rows it changed.
         await asyncio.gather(
             *(
-                layer.group_send(run_group(run_id), {"type": "run.updates", "updates": messages})
-                for run_id, messages in by_run.items()
+                layer.group_send(
+                    run_group(run_id), {"type": "run.updates", "updates": by_run[run_id]}
+                )
+                for run_id in watched
             )
         )
 
