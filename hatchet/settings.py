@@ -82,11 +82,17 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # ASGI runs each request in a fresh thread, and Django's connections are per
         # thread: without a pool every request would open a new connection.
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["pool"] = {
             "min_size": int(os.environ.get("HATCHET_DB_POOL_MIN", 2)),
             "max_size": int(os.environ.get("HATCHET_DB_POOL_MAX", 20)),
             "timeout": 10,
         }
+        # Parameters bound by the server, not quoted into the text by the client: the
+        # hot path's statements are then prepared once per connection and not parsed
+        # and planned on every execution.
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = int(os.environ.get("HATCHET_DB_PREPARE_THRESHOLD", 2))
 else:
     # The embedded database lives in the data directory, which a fresh checkout lacks.
     DATA_DIR.mkdir(parents=True, exist_ok=True)
