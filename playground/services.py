@@ -20,9 +20,9 @@ from workflows.engine.runs import (
     RunRequest,
     get_run,
     latest_version,
-    steps_of,
     trigger_workflow_runs,
 )
+from workflows.engine.steps import steps_of
 from workflows.models import Workflow, WorkflowRun
 
 PLAYGROUND_TRIGGER = "playground"

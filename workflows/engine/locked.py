@@ -13,10 +13,11 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connections, router, transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from workflows.engine.effects import Effects
+from workflows.engine.steps import steps_of
 from workflows.models import StepRun, StepRunAttempt, WorkflowRun
 
 RUN_FIELDS = ["status", "started_at", "finished_at", "error", "deadline"]
@@ -39,27 +40,35 @@ ATTEMPT_FIELDS = ["status", "started_at", "finished_at", "error", "traceback"]
 
 
 class LockedRuns:
-    def __init__(self, run_ids: Iterable[Any], *, skip_locked: bool = False) -> None:
+    def __init__(
+        self, run_ids: Iterable[Any] | QuerySet[Any], *, skip_locked: bool = False
+    ) -> None:
         """Lock the runs (skipping those another transaction holds, if asked) and load
-        them with their step runs and attempts. Call inside transaction.atomic()."""
+        them with their step runs and attempts. `run_ids` may be a subquery, so that
+        finding the runs costs no round trip of its own. Call inside transaction.atomic()."""
         assert transaction.get_connection().in_atomic_block, "LockedRuns needs a transaction"
         self.now: datetime = timezone.now()
         self.effects = Effects()
         self.runs: dict[UUID, WorkflowRun] = {
             run.pk: run
             for run in WorkflowRun.objects.select_for_update(skip_locked=skip_locked)
-            .filter(pk__in=list(run_ids))
+            .filter(pk__in=run_ids if isinstance(run_ids, QuerySet) else list(run_ids))
             .order_by("pk")
         }
         self.step_runs: dict[UUID, StepRun] = {}
         self.step_runs_of: dict[UUID, list[StepRun]] = defaultdict(list)
         if self.runs:
+            steps = {
+                step.pk: step
+                for version_id in {run.version_id for run in self.runs.values()}
+                for step in steps_of(version_id)
+            }
             for step_run in (
-                StepRun.objects.select_for_update(of=("self",))
+                StepRun.objects.select_for_update()
                 .filter(workflow_run_id__in=list(self.runs))
-                .select_related("step")
                 .order_by("pk")
             ):
+                step_run.step = steps[step_run.step_id]
                 self.step_runs[step_run.pk] = step_run
                 self.step_runs_of[step_run.workflow_run_id].append(step_run)
         self.attempts: dict[tuple[UUID, int], StepRunAttempt] = {

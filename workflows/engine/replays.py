@@ -16,8 +16,8 @@ from workflows.engine.runs import (
     get_run,
     latest_version,
     mark_prefetched,
-    steps_of,
 )
+from workflows.engine.steps import steps_of
 from workflows.engine.transitions import queue_step_run
 from workflows.models import (
     StepRun,

@@ -31,6 +31,8 @@ STARTED = "started"
 COMPLETED = "completed"
 FAILED = "failed"
 REFRESH_TIMEOUT = "refresh_timeout"
+# Reports that end the attempt and free the worker's slot.
+ENDING = {COMPLETED, FAILED}
 
 
 @dataclass(frozen=True)
@@ -108,16 +110,16 @@ def apply_report(locked: LockedRuns, report: Report, worker_id: UUID) -> bool:
 def apply_reports(tenant_id: Any, worker_id: UUID, reports: Sequence[Report]) -> list[bool | None]:
     """Apply a worker's reports in order, in one transaction. For each: True if
     applied, False if stale, None if the tenant has no such step run."""
-    run_ids = dict(
-        StepRun.objects.filter(
-            pk__in={report.step_run_id for report in reports}, tenant_id=tenant_id
-        ).values_list("id", "workflow_run_id")
-    )
+    step_run_ids = {report.step_run_id for report in reports}
     outcomes: list[bool | None] = []
-    with transaction.atomic():
-        locked = LockedRuns(set(run_ids.values()))
+    with transaction.atomic(savepoint=False):
+        locked = LockedRuns(
+            StepRun.objects.filter(pk__in=step_run_ids, tenant_id=tenant_id).values(
+                "workflow_run_id"
+            )
+        )
         for report in reports:
-            known = report.step_run_id in run_ids
+            known = report.step_run_id in locked.step_runs
             outcomes.append(apply_report(locked, report, worker_id) if known else None)
         locked.flush()
     return outcomes

@@ -1,6 +1,5 @@
 """Starting and cancelling workflow runs."""
 
-import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
 from workflows.engine.locked import LockedRuns
+from workflows.engine.steps import steps_of
 from workflows.engine.transitions import cancel_run, queue_step_run, retry_run
 from workflows.models import Step, StepRun, WorkflowRun, WorkflowRunStatus, WorkflowVersion
 
@@ -58,12 +58,6 @@ class RunRequest:
     overrides: Any = None
     # What started the run, as WorkflowRun fields: event, cron or scheduled_run.
     links: dict[str, Any] | None = None
-
-
-@functools.lru_cache(maxsize=1024)
-def steps_of(version_id: Any) -> list[Step]:
-    """A version's steps, which never change once registered."""
-    return list(Step.objects.filter(version_id=version_id).order_by("position"))
 
 
 def trigger_workflow_runs(
