@@ -12,6 +12,7 @@ from uuid import UUID
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from hatchet.concurrency import in_db_thread
@@ -96,18 +97,31 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         while self.inbox:
             batch, self.inbox = self.inbox, []
             try:
-                outcomes = await in_db_thread(
-                    apply_batch, self.caller.tenant.id, self.worker_id, [item for _, item in batch]
+                outcomes, assignments = await in_db_thread(
+                    self.apply_and_refill, [item for _, item in batch]
                 )
             except Exception:
                 # Unacked reports are re-sent by the worker after it reconnects.
                 logger.exception("applying reports of worker %s failed", self.worker_id)
                 await self.close(code=INTERNAL_ERROR)
                 return
+            for assignment in assignments:
+                await self.send_message(assignment.as_message())
             for (message, _), outcome in zip(batch, outcomes, strict=True):
                 await self.reply_to(message, outcome)
-            if any(message.type in {"step.completed", "step.failed"} for message, _ in batch):
-                self.request_fill()
+
+    def apply_and_refill(
+        self, items: list[results.Report | results.Line]
+    ) -> tuple[list[bool | None], list[Assignment]]:
+        """Apply a batch and, when it ended steps, fill the slots they held in the same
+        transaction: no wake-up, claim and commit of its own per batch."""
+        ends_steps = any(
+            isinstance(item, results.Report) and item.kind in results.ENDING for item in items
+        )
+        with transaction.atomic():
+            outcomes = apply_batch(self.tenant_id, self.worker_id, items)
+            refill = ends_steps and not self.draining
+            return outcomes, self.claim_for_me(self.actions) if refill else []
 
     async def reply_to(self, message: Message, outcome: bool | None) -> None:
         if outcome is None:
