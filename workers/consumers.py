@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hatchet.concurrency import in_db_thread
+from hatchet.db import pipelined
 from hatchet.messages import Message, ProtocolError, parse_message
 from hatchet.sdk.durations import parse_duration
 from workers import registry
@@ -118,7 +119,7 @@ class WorkerConsumer(AsyncWebsocketConsumer):
         ends_steps = any(
             isinstance(item, results.Report) and item.kind in results.ENDING for item in items
         )
-        with transaction.atomic():
+        with transaction.atomic(), pipelined():
             outcomes = apply_batch(self.tenant_id, self.worker_id, items)
             refill = ends_steps and not self.draining
             return outcomes, self.claim_for_me(self.actions) if refill else []
