@@ -9,11 +9,11 @@ all that changed in one statement per table, however many runs a batch touched.
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db import connections, router, transaction
-from django.db.models import Model, QuerySet
+from django.db import connection, connections, router, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from workflows.engine.effects import Effects
@@ -36,24 +36,38 @@ STEP_RUN_FIELDS = [
     "finished_at",
     "deadline",
 ]
+M = TypeVar("M", bound=Model)
 ATTEMPT_FIELDS = ["status", "started_at", "finished_at", "error", "traceback"]
 
 
 class LockedRuns:
     def __init__(
-        self, run_ids: Iterable[Any] | QuerySet[Any], *, skip_locked: bool = False
+        self,
+        run_ids: Iterable[Any] = (),
+        *,
+        skip_locked: bool = False,
+        of_step_runs: tuple[Any, Iterable[Any]] | None = None,
     ) -> None:
         """Lock the runs (skipping those another transaction holds, if asked) and load
-        them with their step runs and attempts. `run_ids` may be a subquery, so that
-        finding the runs costs no round trip of its own. Call inside transaction.atomic()."""
+        them with their step runs and attempts. `of_step_runs=(tenant_id, step_run_ids)`
+        names the runs by their step runs instead, found by the locking query itself.
+        Call inside transaction.atomic()."""
         assert transaction.get_connection().in_atomic_block, "LockedRuns needs a transaction"
         self.now: datetime = timezone.now()
         self.effects = Effects()
+        if of_step_runs is None:
+            where, params = id_in("id", run_ids)
+        else:
+            tenant_id, step_run_ids = of_step_runs
+            ids, params = id_in("id", step_run_ids)
+            where = (
+                f"id IN (SELECT workflow_run_id FROM {StepRun._meta.db_table} "
+                f"WHERE {ids} AND tenant_id = %s)"
+            )
+            params.append(db_value(tenant_id))
         self.runs: dict[UUID, WorkflowRun] = {
             run.pk: run
-            for run in WorkflowRun.objects.select_for_update(skip_locked=skip_locked)
-            .filter(pk__in=run_ids if isinstance(run_ids, QuerySet) else list(run_ids))
-            .order_by("pk")
+            for run in rows(WorkflowRun, where, params, lock=True, skip_locked=skip_locked)
         }
         self.step_runs: dict[UUID, StepRun] = {}
         self.step_runs_of: dict[UUID, list[StepRun]] = defaultdict(list)
@@ -63,17 +77,13 @@ class LockedRuns:
                 for version_id in {run.version_id for run in self.runs.values()}
                 for step in steps_of(version_id)
             }
-            for step_run in (
-                StepRun.objects.select_for_update()
-                .filter(workflow_run_id__in=list(self.runs))
-                .order_by("pk")
-            ):
+            for step_run in rows(StepRun, *id_in("workflow_run_id", self.runs), lock=True):
                 step_run.step = steps[step_run.step_id]
                 self.step_runs[step_run.pk] = step_run
                 self.step_runs_of[step_run.workflow_run_id].append(step_run)
         self.attempts: dict[tuple[UUID, int], StepRunAttempt] = {
             (attempt.step_run_id, attempt.number): attempt
-            for attempt in StepRunAttempt.objects.filter(step_run_id__in=list(self.step_runs))
+            for attempt in rows(StepRunAttempt, *id_in("step_run_id", self.step_runs))
         }
         self.dirty: set[Any] = set()
 
@@ -121,3 +131,52 @@ def write_rows(model: type[Model], fields: list[str], rows: list[Any]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def db_value(id: Any) -> Any:
+    """A UUID as the database takes it (SQLite keeps them as hex text)."""
+    return WorkflowRun._meta.pk.get_db_prep_value(id, connection)
+
+
+def id_in(column: str, ids: Iterable[Any]) -> tuple[str, list[Any]]:
+    """`column IN (...)` for these UUIDs, with its parameters."""
+    values = [db_value(id) for id in ids]
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
+def rows(
+    model: type[M], where: str, params: list[Any], *, lock: bool = False, skip_locked: bool = False
+) -> list[M]:
+    """The model's rows matching `where`, in id order, locked if asked (where the
+    database locks rows). Raw SQL, because the hot path loads the same shapes all the
+    time and the ORM would compile each query anew; the values are converted and the
+    instances built as the ORM does. (Not RawQuerySet: it reads the cursor's
+    description before fetching, which a pipelined cursor does not have yet.)"""
+    table = model._meta.db_table
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    lock_sql = ""
+    if lock and connection.features.has_select_for_update:
+        lock_sql = " " + connection.ops.for_update_sql(skip_locked=skip_locked)
+    columns = ", ".join(quote(field.column) for field in fields)
+    sql = f"SELECT {columns} FROM {quote(table)} WHERE {where} ORDER BY id{lock_sql}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    converters = []
+    for position, field in enumerate(fields):
+        column = field.get_col(table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((position, found, column))
+    names = [field.attname for field in fields]
+    instances = []
+    for row in fetched:
+        values = list(row)
+        for position, functions, column in converters:
+            for convert in functions:
+                values[position] = convert(values[position], column, connection)
+        instances.append(model.from_db(connection.alias, names, values))
+    return instances

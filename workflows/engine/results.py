@@ -113,11 +113,7 @@ def apply_reports(tenant_id: Any, worker_id: UUID, reports: Sequence[Report]) ->
     step_run_ids = {report.step_run_id for report in reports}
     outcomes: list[bool | None] = []
     with transaction.atomic(savepoint=False):
-        locked = LockedRuns(
-            StepRun.objects.filter(pk__in=step_run_ids, tenant_id=tenant_id).values(
-                "workflow_run_id"
-            )
-        )
+        locked = LockedRuns(of_step_runs=(tenant_id, step_run_ids))
         for report in reports:
             known = report.step_run_id in locked.step_runs
             outcomes.append(apply_report(locked, report, worker_id) if known else None)
