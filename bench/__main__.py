@@ -17,6 +17,13 @@ DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/hatchet"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def parse_settings(argv: list[str]) -> Settings:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--backend", choices=["services", "embedded", "both"], default="both")
@@ -28,6 +35,14 @@ def parse_settings(argv: list[str]) -> Settings:
     parser.add_argument("--slots", type=int, default=10, help="slots of each Hatchet worker")
     parser.add_argument(
         "--high-water", type=int, default=400, help="queued step runs the load keeps up"
+    )
+    parser.add_argument(
+        "--server-processes",
+        type=positive_int,
+        default=2,
+        help="Hatchet server processes on the services backend, sharing PostgreSQL and "
+        "Redis; the embedded backend always runs 1 (its in-memory channel layer cannot "
+        "span processes)",
     )
     parser.add_argument("--output-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
@@ -51,6 +66,7 @@ def parse_settings(argv: list[str]) -> Settings:
             latency_warmup=2,
             slots=args.slots,
             high_water=50,
+            server_processes=args.server_processes,
             output_dir=args.output_dir,
             postgres_url=args.postgres_url,
             redis_url=args.redis_url,
@@ -65,6 +81,7 @@ def parse_settings(argv: list[str]) -> Settings:
         latency_warmup=max(10, int(args.rate)),
         slots=args.slots,
         high_water=args.high_water,
+        server_processes=args.server_processes,
         output_dir=args.output_dir,
         postgres_url=args.postgres_url,
         redis_url=args.redis_url,

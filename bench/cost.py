@@ -2,14 +2,14 @@
 
 Two counts, both taken before and after the phase and divided by the step runs that
 succeeded between the two snapshots:
-- `statements`: SQL statements the server process sent through Django's cursors (every
+- `statements`: SQL statements the server processes sent through Django's cursors (every
   SELECT, INSERT, UPDATE, DELETE, SAVEPOINT ...; BEGIN/COMMIT are not cursor statements),
   counted exactly by bench/counting_server.py. Works on PostgreSQL and SQLite.
 - PostgreSQL only, from `pg_stat_database` for the run's own database: committed
   transactions (the harness's own read-only statements are subtracted) and rows inserted,
   updated and deleted. PostgreSQL backends flush these counters about once a second, so
   they are exact over a long phase and approximate over a short one.
-Both include everything the server does meanwhile: the trigger requests, heartbeats,
+Both include everything the servers do meanwhile: the trigger requests, heartbeats,
 the ticker and the dispatcher's polls.
 """
 

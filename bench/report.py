@@ -112,7 +112,10 @@ def format_table(results: dict[str, Any]) -> str:
     for backend, data in results["backends"].items():
         rows = [header, *table_rows(data)]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines.append(f"\n== {backend} ==")
+        servers = results["meta"]["server_processes"][backend]
+        lines.append(
+            f"\n== {backend}, {servers} Hatchet server process{'es' if servers != 1 else ''} =="
+        )
         for index, cells in enumerate(rows):
             lines.append(
                 "  ".join(

@@ -2,8 +2,10 @@
 
 `HatchetStack` makes a fresh database (a new PostgreSQL database on `services`, a SQLite
 file in a temporary directory on `embedded`), migrates it, creates a tenant and a token,
-and serves it with `bench.counting_server` (that is `manage.py serve` plus a statement
-count). `CeleryWorker` runs `celery worker` for bench/celery_app.py on the same Redis.
+and serves it with `bench.counting_server` processes (each is `manage.py serve` plus a
+statement count): several on `services`, as server nodes sharing PostgreSQL and Redis,
+one on `embedded`. `CeleryWorker` runs `celery worker` for bench/celery_app.py on the
+same Redis.
 """
 
 import json
@@ -14,6 +16,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,26 +39,40 @@ from hatchet.sdk import Hatchet
 
 SERVER_START_TIMEOUT = 60.0
 WORKER_START_TIMEOUT = 30.0
-SERVER_SETTINGS = {
-    # The bench runs no Celery beat: the ticker (timeouts, dead workers) runs in the server.
-    "HATCHET_IN_PROCESS_TICKER": "1",
-    "HATCHET_LOG_LEVEL": "WARNING",
-    "PYTHONUNBUFFERED": "1",
-}
+SERVER_SETTINGS = {"HATCHET_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+
+
+def server_process_count(backend: str, requested: int) -> int:
+    """Server processes run on `backend`: an in-memory channel layer (embedded) cannot
+    span processes, so there the servers could not wake each other."""
+    return requested if backend == "services" else 1
+
+
+@dataclass
+class ServerProcess:
+    """One `bench.counting_server` of the stack and where it writes its statement counts."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    counts_path: Path
 
 
 class HatchetStack:
-    """A live Hatchet server on one backend, with the worker processes added to it."""
+    """A live Hatchet deployment on one backend: its server processes, the worker
+    processes added to it, and a client of each server."""
 
     def __init__(
-        self, backend: str, processes: Processes, postgres_url: str, redis_url: str
+        self,
+        backend: str,
+        processes: Processes,
+        postgres_url: str,
+        redis_url: str,
+        server_processes: int,
     ) -> None:
         self.backend = backend
         self.processes = processes
+        self.server_count = server_process_count(backend, server_processes)
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"hatchet-bench-{backend}-"))
-        self.counts_path = self.data_dir / "statement-counts.json"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         self.env.update(SERVER_SETTINGS, HATCHET_DATA_DIR=str(self.data_dir))
         self.database_url: str | None = None
@@ -62,8 +82,9 @@ class HatchetStack:
         else:
             self.env.pop("DATABASE_URL", None)
             self.env.pop("REDIS_URL", None)
-        self.server: subprocess.Popen[bytes] | None = None
+        self.servers: list[ServerProcess] = []
         self.workers: list[subprocess.Popen[bytes]] = []
+        self._clients: list[Hatchet] = []
         self.token = ""
         self.database: Database | None = None
 
@@ -74,29 +95,27 @@ class HatchetStack:
         self.token = self._manage(
             "create_api_token", "--tenant", "bench", "--create-tenant"
         ).strip()
-        self.server = self.processes.start(
-            [
-                sys.executable,
-                "-m",
-                "bench.counting_server",
-                "--port",
-                str(self.port),
-                "--counts",
-                str(self.counts_path),
-            ],
-            self.env,
-        )
-        wait_until(self._is_healthy, SERVER_START_TIMEOUT, f"the {self.backend} server")
+        for index, port in enumerate(distinct_free_ports(self.server_count)):
+            self.servers.append(self._start_server(index, port))
+        for server in self.servers:
+            wait_until(
+                partial(self._is_healthy, server),
+                SERVER_START_TIMEOUT,
+                f"the {self.backend} server at {server.url}",
+            )
+        self._clients = [Hatchet(server_url=s.url, token=self.token) for s in self.servers]
         self.database = Database(
             self.database_url, None if self.database_url else str(self.data_dir / "db.sqlite3")
         )
 
     def stop(self) -> None:
-        """Stop the workers and the server, and drop what the run created."""
+        """Stop the workers and the servers, and drop what the run created."""
+        for client in self._clients:
+            client.close()
         for worker in self.workers:
             self.processes.stop(worker)
-        if self.server is not None:
-            self.processes.stop(self.server)
+        for server in self.servers:
+            self.processes.stop(server.process)
         if self.database is not None:
             self.database.close()
         if self.database_url is not None:
@@ -108,17 +127,30 @@ class HatchetStack:
         assert self.database is not None, "start() first"
         return self.database
 
+    @property
+    def url(self) -> str:
+        """The first server's address: the harness's own API calls go there."""
+        return self.servers[0].url
+
     def client(self) -> Hatchet:
-        return Hatchet(server_url=self.url, token=self.token)
+        """A client of the first server."""
+        return self._clients[0]
+
+    def clients(self) -> list[Hatchet]:
+        """A client of each server, in the servers' order."""
+        return list(self._clients)
 
     def start_worker(self, slots: int) -> None:
-        """Start one more SDK worker process and wait until the server lists it ACTIVE."""
+        """Start one more SDK worker process and wait until the server lists it ACTIVE.
+
+        Worker i connects to server i mod N, as behind a load balancer."""
+        server = self.servers[len(self.workers) % len(self.servers)]
         name = f"bench-worker-{len(self.workers) + 1}"
         worker = self.processes.start(
             [sys.executable, "-m", "bench.workflows", "--name", name, "--slots", str(slots)],
             {
                 **self.env,
-                "HATCHET_SERVER_URL": self.url,
+                "HATCHET_SERVER_URL": server.url,
                 "HATCHET_TOKEN": self.token,
                 "HATCHET_WORKER_GRACE": "2",
             },
@@ -137,20 +169,51 @@ class HatchetStack:
         return response.status_code != 404
 
     def statement_counts(self) -> dict[str, int]:
-        """The server's cumulative SQL statements by leading keyword, freshly flushed."""
+        """The servers' cumulative SQL statements by leading keyword, summed over the
+        server processes, freshly flushed."""
         from bench.counting_server import COUNT_FLUSH_INTERVAL
 
         time.sleep(3 * COUNT_FLUSH_INTERVAL)
-        try:
-            return {k: int(v) for k, v in json.loads(self.counts_path.read_text()).items()}
-        except (OSError, ValueError):
-            return {}
+        total: Counter[str] = Counter()
+        for server in self.servers:
+            try:
+                counts = json.loads(server.counts_path.read_text())
+            except (OSError, ValueError):
+                continue
+            total.update({kind: int(count) for kind, count in counts.items()})
+        return dict(total)
 
     def peak_memory_mb(self) -> dict[str, float | None]:
-        assert self.server is not None
-        worker_peaks = [peak_rss_mb(worker.pid) for worker in self.workers]
-        known = [peak for peak in worker_peaks if peak is not None]
-        return {"server": peak_rss_mb(self.server.pid), "worker": max(known) if known else None}
+        """`server` is the largest server process, `servers_total` their sum, beside
+        `server_processes` (how many ran); `worker` is the largest worker process."""
+        server_peaks = known_peaks(server.process.pid for server in self.servers)
+        worker_peaks = known_peaks(worker.pid for worker in self.workers)
+        return {
+            "server": max(server_peaks, default=None),
+            "servers_total": round(sum(server_peaks), 1) if server_peaks else None,
+            "server_processes": len(self.servers),
+            "worker": max(worker_peaks, default=None),
+        }
+
+    def _start_server(self, index: int, port: int) -> ServerProcess:
+        counts_path = self.data_dir / f"statement-counts-{index}.json"
+        # The bench runs no Celery beat, so the ticker (timeouts, dead workers) runs in a
+        # server: in the first only, as one beat drives a deployment of several nodes, so
+        # that its sweeps' statements do not grow with the number of servers.
+        ticker = "1" if index == 0 else "0"
+        process = self.processes.start(
+            [
+                sys.executable,
+                "-m",
+                "bench.counting_server",
+                "--port",
+                str(port),
+                "--counts",
+                str(counts_path),
+            ],
+            {**self.env, "HATCHET_IN_PROCESS_TICKER": ticker},
+        )
+        return ServerProcess(process, f"http://127.0.0.1:{port}", counts_path)
 
     def _api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.request(
@@ -165,11 +228,10 @@ class HatchetStack:
         workers = self._api("GET", "/workers", params={"limit": 500}).json()["results"]
         return {w["name"] for w in workers if w["status"] == "ACTIVE"}
 
-    def _is_healthy(self) -> bool:
-        assert self.server is not None
-        self.processes.check_alive(self.server, f"the {self.backend} server")
+    def _is_healthy(self, server: ServerProcess) -> bool:
+        self.processes.check_alive(server.process, f"the {self.backend} server at {server.url}")
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            return httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -185,6 +247,19 @@ class HatchetStack:
         if result.returncode != 0:
             raise BenchError(f"manage.py {args[0]} failed:\n{result.stderr[-3000:]}")
         return result.stdout
+
+
+def distinct_free_ports(count: int) -> list[int]:
+    """`count` different free ports (two calls of free_port may hand out the same one)."""
+    ports: set[int] = set()
+    while len(ports) < count:
+        ports.add(free_port())
+    return sorted(ports)
+
+
+def known_peaks(pids: Iterable[int]) -> list[float]:
+    """Peak RSS (MiB) of those of the processes that are still there to ask."""
+    return [peak for peak in map(peak_rss_mb, pids) if peak is not None]
 
 
 class CeleryWorker:
@@ -254,11 +329,9 @@ class CeleryWorker:
 
     def peak_memory_mb(self) -> dict[str, float | None]:
         assert self.process is not None
-        children = [peak_rss_mb(pid) for pid in child_pids(self.process.pid)]
-        known = [peak for peak in children if peak is not None]
         return {
             "main": peak_rss_mb(self.process.pid),
-            "pool_process": max(known) if known else None,
+            "pool_process": max(known_peaks(child_pids(self.process.pid)), default=None),
         }
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from bench.cost import per_step_run, snapshot
 from bench.latency import Samples, celery_latency, hatchet_latency
 from bench.processes import ROOT, Processes
-from bench.stack import CeleryWorker, HatchetStack
+from bench.stack import CeleryWorker, HatchetStack, server_process_count
 from bench.throughput import celery_throughput, hatchet_throughput
 from bench.workflows import CHAIN, FANOUT, FANOUT_WIDTH, NOOP
 
@@ -31,6 +31,8 @@ class Settings:
     latency_warmup: int
     slots: int
     high_water: int
+    # On `services`; `embedded` always runs one (see server_process_count).
+    server_processes: int
     output_dir: Path
     postgres_url: str
     redis_url: str
@@ -58,18 +60,20 @@ def run_suite(settings: Settings) -> tuple[dict[str, Any], dict[str, Samples]]:
 def run_hatchet(
     settings: Settings, backend: str, processes: Processes
 ) -> tuple[dict[str, Any], Samples]:
-    stack = HatchetStack(backend, processes, settings.postgres_url, settings.redis_url)
+    stack = HatchetStack(
+        backend, processes, settings.postgres_url, settings.redis_url, settings.server_processes
+    )
     data: dict[str, Any] = {"latency_ms": {}, "throughput": {}, "cost": {}}
     try:
         stack.start()
-        client, db = stack.client(), stack.db
+        client, clients, db = stack.client(), stack.clients(), stack.db
         stack.start_worker(settings.slots)
 
         def throughput(workflow: str, steps_per_run: int) -> dict[str, Any]:
             high_water = max(2, settings.high_water // steps_per_run)
             logger.info("throughput %s, %d worker(s)", workflow, len(stack.workers))
             return hatchet_throughput(
-                client, db, workflow, high_water, settings.warmup, settings.duration
+                clients, db, workflow, high_water, settings.warmup, settings.duration
             )
 
         data["throughput"]["noop_1_worker"] = throughput(NOOP, 1)
@@ -149,4 +153,8 @@ def meta(settings: Settings) -> dict[str, Any]:
         "latency_runs": settings.latency_runs,
         "worker_slots": settings.slots,
         "queue_high_water_step_runs": settings.high_water,
+        "server_processes": {
+            backend: server_process_count(backend, settings.server_processes)
+            for backend in settings.backends
+        },
     }

@@ -2,7 +2,8 @@
 
 A few client threads trigger whenever the queue holds fewer than a high-water mark of
 runs, so the workers never wait for work (the lowest depth seen during the window is
-reported to show it). Completions are counted by the system that recorded them: step
+reported to show it); Hatchet's threads share out the server processes as a load
+balancer would. Completions are counted by the system that recorded them: step
 runs and workflow runs SUCCEEDED with `finished_at` inside the window (Hatchet's
 database), tasks whose result has `date_done` inside the window (Celery's backend).
 """
@@ -10,9 +11,10 @@ database), tasks whose result has `date_done` inside the window (Celery's backen
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import redis
@@ -46,15 +48,16 @@ class Window:
 
 
 def sustain(
-    trigger: Callable[[], list[Any]],
+    triggers: Sequence[Callable[[], list[Any]]],
     depth: Callable[[], int],
     high_water: int,
     warmup: float,
     duration: float,
 ) -> Window:
-    """Trigger from several threads, keeping the queue near `high_water`, for warmup+duration.
+    """Trigger from a thread per trigger, keeping the queue near `high_water`, for
+    warmup+duration.
 
-    `trigger` starts one or more runs and returns what it started. The window measured
+    Each trigger starts one or more runs and returns what it started. The window measured
     is the last `duration` seconds: the warm-up lets the queue fill.
     """
     started = time.time()
@@ -64,7 +67,7 @@ def sustain(
     # Depth as last sampled, plus what was triggered since, so threads do not overshoot.
     state = {"depth": depth(), "since_sample": 0}
 
-    def produce() -> None:
+    def produce(trigger: Callable[[], list[Any]]) -> None:
         while not stop.is_set():
             with lock:
                 room = state["depth"] + state["since_sample"] < high_water
@@ -84,7 +87,9 @@ def sustain(
                 state["since_sample"] += len(results) - 1
                 window.results.extend(results)
 
-    threads = [threading.Thread(target=produce, daemon=True) for _ in range(TRIGGER_THREADS)]
+    threads = [
+        threading.Thread(target=produce, args=(trigger,), daemon=True) for trigger in triggers
+    ]
     for thread in threads:
         thread.start()
     try:
@@ -118,7 +123,7 @@ def summary(window: Window, step_runs: int, runs: int) -> dict[str, Any]:
 
 
 def hatchet_throughput(
-    client: Hatchet,
+    clients: list[Hatchet],
     db: Database,
     workflow: str,
     high_water: int,
@@ -128,14 +133,17 @@ def hatchet_throughput(
     """Step runs and workflow runs of `workflow` completed per second under a full queue.
 
     Runs are triggered in bulk, as a producer with much work would, so that the figure
-    measures the engine rather than one HTTP request per run."""
+    measures the engine rather than one HTTP request per run. Trigger thread t uses
+    `clients[t % len(clients)]`: one client per server process shares out the trigger
+    work as a load balancer would."""
 
-    def trigger() -> list[Any]:
+    def trigger(client: Hatchet) -> list[Any]:
         batch = max(1, min(BULK_TRIGGER, high_water // TRIGGER_THREADS))
         run = {"input": {"sent": time.time(), "phase": "throughput"}}
         return client.admin.run_workflows(workflow, [run] * batch)
 
-    window = sustain(trigger, lambda: db.open_runs(workflow), high_water, warmup, duration)
+    triggers = [partial(trigger, clients[t % len(clients)]) for t in range(TRIGGER_THREADS)]
+    window = sustain(triggers, lambda: db.open_runs(workflow), high_water, warmup, duration)
     # Count after the window has closed on the server too, then let the queue drain so the
     # next phase starts empty.
     time.sleep(0.5)
@@ -162,7 +170,7 @@ def celery_throughput(
         return [str(noop.apply_async(args=(time.time(), "throughput"), queue=queue).id)]
 
     window = sustain(
-        trigger,
+        [trigger] * TRIGGER_THREADS,
         lambda: int(broker.llen(queue)),
         high_water,
         warmup,

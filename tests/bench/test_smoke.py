@@ -21,7 +21,8 @@ LATENCY_KEYS = {"p50", "p95", "p99", "mean", "min", "max", "n", "lost"}
 THROUGHPUT_KEYS = {"step_runs_per_s", "runs_per_s", "window_s", "step_runs", "triggered"}
 
 
-def run_quick_bench(output_dir: Path) -> dict[str, Any]:
+def run_quick_bench(output_dir: Path) -> tuple[dict[str, Any], str]:
+    """The JSON the run wrote and the table it printed."""
     services = bool(os.environ.get("DATABASE_URL"))
     command = [
         sys.executable,
@@ -39,7 +40,7 @@ def run_quick_bench(output_dir: Path) -> dict[str, Any]:
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "trigger-to-start p50 (ms)" in result.stdout
-    return dict(json.loads((output_dir / "latest.json").read_text()))
+    return dict(json.loads((output_dir / "latest.json").read_text())), result.stdout
 
 
 def assert_numbers(figures: dict[str, Any], keys: set[str]) -> None:
@@ -49,7 +50,7 @@ def assert_numbers(figures: dict[str, Any], keys: set[str]) -> None:
 
 
 def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
-    results = run_quick_bench(tmp_path)
+    results, stdout = run_quick_bench(tmp_path)
 
     [(backend, data)] = results["backends"].items()
     assert backend == ("services" if os.environ.get("DATABASE_URL") else "embedded")
@@ -71,7 +72,11 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
         assert figures["step_runs"] > 0
     for load in ("light_load", "saturated"):
         assert_numbers(data["cost"][load], {"step_runs", "statements"})
-    assert_numbers(data["peak_rss_mb"], {"server", "worker"})
+    servers = results["meta"]["server_processes"][backend]
+    assert servers == (2 if backend == "services" else 1)
+    assert_numbers(data["peak_rss_mb"], {"server", "servers_total", "server_processes", "worker"})
+    assert data["peak_rss_mb"]["server_processes"] == servers
+    assert f"== {backend}, {servers} Hatchet server process" in stdout
     assert (tmp_path / "latency.png").stat().st_size > 0
 
     if backend == "services":
