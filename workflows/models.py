@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from hatchet.models import Tenant
@@ -95,7 +96,11 @@ WORKFLOW_RUN_TERMINAL = {
 
 class WorkflowRun(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="workflow_runs")
+    # No index of its own: the (tenant, ...) indexes below start with it, and every
+    # index is written again on each status change, the hot path's main cost in PostgreSQL.
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="workflow_runs", db_index=False
+    )
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
     version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="runs")
     status = models.CharField(
@@ -113,14 +118,30 @@ class WorkflowRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
     # What started the run, when a trigger did (the `trigger` field names its kind).
+    # What started the run, indexed only where set (Meta): most runs have none of them.
     event = models.ForeignKey(
-        "Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+        "Event",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        db_index=False,
     )
     cron = models.ForeignKey(
-        "CronTrigger", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+        "CronTrigger",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        db_index=False,
     )
     scheduled_run = models.ForeignKey(
-        "ScheduledRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+        "ScheduledRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        db_index=False,
     )
 
     class Meta:
@@ -128,6 +149,12 @@ class WorkflowRun(models.Model):
             models.Index(fields=["tenant", "-created_at"], name="run_tenant_created"),
             models.Index(fields=["tenant", "status", "-created_at"], name="run_tenant_status"),
             models.Index(fields=["status", "deadline"], name="run_status_deadline"),
+            *(
+                models.Index(
+                    fields=[link], condition=Q(**{f"{link}__isnull": False}), name=f"run_{link}"
+                )
+                for link in ("event", "cron", "scheduled_run")
+            ),
         ]
         ordering = ["-created_at"]
 
@@ -164,11 +191,14 @@ class StepRun(models.Model):
     time to be assigned; ASSIGNED, to be started; RUNNING, to finish."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    # Neither the tenant nor the step is indexed alone: no query looks step runs up by
+    # either (the claim's queue index and the run serve them), and each index is
+    # written again on every status change.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     workflow_run = models.ForeignKey(
         WorkflowRun, on_delete=models.CASCADE, related_name="step_runs"
     )
-    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="runs")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="runs", db_index=False)
     action = models.CharField(max_length=401)
     status = models.CharField(
         max_length=16, choices=StepRunStatus.choices, default=StepRunStatus.PENDING
@@ -207,7 +237,10 @@ class StepRun(models.Model):
 class StepRunAttempt(models.Model):
     """One assignment of a step run to a worker, with its own outcome."""
 
-    step_run = models.ForeignKey(StepRun, on_delete=models.CASCADE, related_name="attempts")
+    # Indexed by the unique (step_run, number) constraint, which starts with it.
+    step_run = models.ForeignKey(
+        StepRun, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=StepRunStatus.choices)
     worker_id = models.UUIDField(null=True, blank=True)
