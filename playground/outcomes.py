@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from playground.models import Comparison, PlaygroundRun
-from workflows.engine.steps import steps_of
+from workflows.engine.versions import steps_of
 from workflows.models import (
     WORKFLOW_RUN_TERMINAL,
     StepRun,

@@ -19,10 +19,9 @@ from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     RunRequest,
     get_run,
-    latest_version,
     trigger_workflow_runs,
 )
-from workflows.engine.steps import steps_of
+from workflows.engine.versions import latest_version, steps_of
 from workflows.models import Workflow, WorkflowRun
 
 PLAYGROUND_TRIGGER = "playground"

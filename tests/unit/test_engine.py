@@ -355,3 +355,16 @@ def test_a_worker_reporting_its_own_timeout_times_the_attempt_out(tenant: Tenant
     assert (step_run.status, step_run.error) == ("TIMED_OUT", "timed out after 1s")
     run.refresh_from_db()
     assert run.status == "FAILED"
+
+
+def test_a_trigger_right_after_a_new_version_registers_starts_that_version(
+    tenant: Tenant,
+) -> None:
+    register_workflow(tenant, definition("Grows", [{"name": "first"}]))
+    assert trigger_workflow_run(tenant, "Grows", {}).version.number == 1
+
+    register_workflow(tenant, definition("Grows", [{"name": "first"}, {"name": "second"}]))
+    run = trigger_workflow_run(tenant, "Grows", {})
+
+    assert run.version.number == 2
+    assert statuses(run) == {"first": "QUEUED", "second": "QUEUED"}

@@ -18,7 +18,7 @@ from django.utils import timezone
 from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
 from workflows.engine.firing import fire_due
-from workflows.engine.runs import latest_version
+from workflows.engine.versions import latest_version
 from workflows.models import CronTrigger, WorkflowVersion
 
 ALIASES = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}

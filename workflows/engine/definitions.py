@@ -1,5 +1,6 @@
 """Workflow definitions as workers send them: validation and versioned registration."""
 
+import functools
 import hashlib
 import json
 import re
@@ -14,6 +15,7 @@ from hatchet.sdk.durations import parse_duration
 from workflows.engine.crons import cron_problem, sync_declared_crons
 from workflows.engine.dag import topological_order
 from workflows.engine.events import check_trigger_pattern, sync_event_triggers
+from workflows.engine.versions import forget_latest_version
 from workflows.models import Step, Workflow, WorkflowVersion
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
@@ -225,4 +227,7 @@ def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:
         )
         sync_event_triggers(version, definition.on_events)
         sync_declared_crons(version, definition.on_crons)
+        # Now for this transaction's own triggers, and again once others can see it.
+        forget_latest_version(tenant.pk, definition.name)
+        transaction.on_commit(functools.partial(forget_latest_version, tenant.pk, definition.name))
     return version, True

@@ -14,11 +14,10 @@ from workflows.engine.effects import Effects
 from workflows.engine.runs import (
     check_overrides,
     get_run,
-    latest_version,
     mark_prefetched,
 )
-from workflows.engine.steps import steps_of
 from workflows.engine.transitions import queue_step_run
+from workflows.engine.versions import latest_version, steps_of
 from workflows.models import (
     StepRun,
     StepRunStatus,

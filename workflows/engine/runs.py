@@ -10,27 +10,14 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from hatchet.db import pipelined
 from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
-from workflows.engine.locked import LockedRuns
-from workflows.engine.steps import steps_of
+from workflows.engine.locked import LockedRuns, insert_rows
 from workflows.engine.transitions import cancel_run, queue_step_run, retry_run
+from workflows.engine.versions import latest_version, steps_of
 from workflows.models import Step, StepRun, WorkflowRun, WorkflowRunStatus, WorkflowVersion
-
-
-def latest_version(tenant: Tenant, workflow_name: str) -> WorkflowVersion:
-    version = (
-        WorkflowVersion.objects.filter(workflow__tenant=tenant, workflow__name=workflow_name)
-        .select_related("workflow")
-        .order_by("-number")
-        .first()
-    )
-    if version is None:
-        raise NotFound(
-            f"Workflow '{workflow_name}' is not registered.", {"workflow": workflow_name}
-        )
-    return version
 
 
 def check_overrides(
@@ -81,7 +68,7 @@ def trigger_workflow_runs(
         else now + timedelta(seconds=version.timeout_seconds)
     )
     runs: list[WorkflowRun] = []
-    step_runs: list[StepRun] = []
+    step_runs_by_run: list[list[StepRun]] = []
     effects = Effects()
     for request in requests:
         input = {} if request.input is None else request.input
@@ -111,18 +98,24 @@ def trigger_workflow_runs(
                 queue_step_run(step_run, now)
                 effects.queued(step_run)
             run_step_runs.append(step_run)
-        if details:
-            # Callers answering with the run's detail read it from here, not the database.
-            mark_prefetched(run, "step_runs", run_step_runs)
-            for step_run in run_step_runs:
-                mark_prefetched(step_run, "attempts", [])
         effects.run_changed(run)
         runs.append(run)
-        step_runs.extend(run_step_runs)
-    with transaction.atomic():
-        WorkflowRun.objects.bulk_create(runs)
-        StepRun.objects.bulk_create(step_runs)
+        step_runs_by_run.append(run_step_runs)
+    # Pipelined: the inserts and the assignment of the queued steps (in the queueing
+    # signal) reach PostgreSQL together.
+    with transaction.atomic(), pipelined():
+        insert_rows(WorkflowRun, runs)
+        insert_rows(
+            StepRun, [step_run for run_step_runs in step_runs_by_run for step_run in run_step_runs]
+        )
         effects.announce()
+    if details:
+        # Callers answering with a run's detail read it from here, not the database;
+        # attached after the writes, so that a trigger of its own commits sooner.
+        for run, its_step_runs in zip(runs, step_runs_by_run, strict=True):
+            mark_prefetched(run, "step_runs", its_step_runs)
+            for step_run in its_step_runs:
+                mark_prefetched(step_run, "attempts", [])
     return runs
 
 
