@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from django.utils import timezone
 
@@ -64,7 +65,7 @@ class LockedRuns:
                 f"id IN (SELECT workflow_run_id FROM {StepRun._meta.db_table} "
                 f"WHERE {ids} AND tenant_id = %s)"
             )
-            params.append(db_value(tenant_id))
+            params.append(db_value(tenant_id, transaction.get_connection()))
         self.runs: dict[UUID, WorkflowRun] = {
             run.pk: run
             for run in rows(WorkflowRun, where, params, lock=True, skip_locked=skip_locked)
@@ -113,46 +114,51 @@ class LockedRuns:
 def write_rows(model: type[Model], fields: list[str], rows: list[Any]) -> None:
     """UPDATE each row's fields by primary key, as one executemany (pipelined by
     psycopg): Django's bulk_update builds CASE expressions that cost far more CPU."""
+    db = transaction.get_connection()
     meta = model._meta
     pk = meta.pk
     assert pk is not None
     columns = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)  # type: ignore[union-attr,arg-type]
+    quote = db.ops.quote_name
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)  # type: ignore[union-attr]
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"
     targets = [*columns, pk]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [db_values(targets, row) for row in rows])
+    with db.cursor() as cursor:
+        cursor.executemany(sql, [db_values(targets, row, db) for row in rows])
 
 
 def insert_rows(model: type[Model], rows: list[Any]) -> None:
     """INSERT new rows (their primary keys set), as one executemany: the ORM's
     bulk_create compiles its statement anew each time, a third of a trigger's CPU."""
+    db = transaction.get_connection()
     meta = model._meta
     columns = list(meta.concrete_fields)
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     names = ", ".join(quote(column.column) for column in columns)
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders})"
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [db_values(columns, row) for row in rows])
+    with db.cursor() as cursor:
+        cursor.executemany(sql, [db_values(columns, row, db) for row in rows])
     for row in rows:
         row._state.adding = False
-        row._state.db = connection.alias
+        row._state.db = db.alias
 
 
-def db_values(columns: list[Any], row: Any) -> list[Any]:
-    return [column.get_db_prep_save(getattr(row, column.attname), connection) for column in columns]
+def db_values(columns: list[Any], row: Any, db: BaseDatabaseWrapper) -> list[Any]:
+    # `db` is the thread's connection itself: the `connection` proxy would look it up
+    # again for every value.
+    return [column.get_db_prep_save(getattr(row, column.attname), db) for column in columns]
 
 
-def db_value(id: Any) -> Any:
+def db_value(id: Any, db: BaseDatabaseWrapper) -> Any:
     """A UUID as the database takes it (SQLite keeps them as hex text)."""
-    return WorkflowRun._meta.pk.get_db_prep_value(id, connection)
+    return WorkflowRun._meta.pk.get_db_prep_value(id, db)
 
 
 def id_in(column: str, ids: Iterable[Any]) -> tuple[str, list[Any]]:
     """`column IN (...)` for these UUIDs, with its parameters."""
-    values = [db_value(id) for id in ids]
+    db = transaction.get_connection()
+    values = [db_value(id, db) for id in ids]
     if not values:
         return "1 = 0", []
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
@@ -166,21 +172,22 @@ def rows(
     time and the ORM would compile each query anew; the values are converted and the
     instances built as the ORM does. (Not RawQuerySet: it reads the cursor's
     description before fetching, which a pipelined cursor does not have yet.)"""
+    db = transaction.get_connection()
     table = model._meta.db_table
     fields = model._meta.concrete_fields
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     lock_sql = ""
-    if lock and connection.features.has_select_for_update:
-        lock_sql = " " + connection.ops.for_update_sql(skip_locked=skip_locked)
+    if lock and db.features.has_select_for_update:
+        lock_sql = " " + db.ops.for_update_sql(skip_locked=skip_locked)
     columns = ", ".join(quote(field.column) for field in fields)
     sql = f"SELECT {columns} FROM {quote(table)} WHERE {where} ORDER BY id{lock_sql}"
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     converters = []
     for position, field in enumerate(fields):
         column = field.get_col(table)
-        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        found = db.ops.get_db_converters(column) + column.get_db_converters(db)
         if found:
             converters.append((position, found, column))
     names = [field.attname for field in fields]
@@ -189,6 +196,6 @@ def rows(
         values = list(row)
         for position, functions, column in converters:
             for convert in functions:
-                values[position] = convert(values[position], column, connection)
-        instances.append(model.from_db(connection.alias, names, values))
+                values[position] = convert(values[position], column, db)
+        instances.append(model.from_db(db.alias, names, values))
     return instances
