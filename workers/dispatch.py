@@ -204,12 +204,14 @@ def on_step_runs_queued(sender: Any, actions: set[str], **kwargs: Any) -> None:
 
 def on_step_runs_queueing(
     sender: Any, actions_by_tenant: dict[Any, set[str]], **kwargs: Any
-) -> None:
+) -> set[UUID]:
     """Assign what a transaction queues to this process's workers with free slots, in
     that transaction: the assignment leaves as the transaction commits, without a
-    wake-up and a claim of its own (the trigger-to-start path)."""
+    wake-up and a claim of its own (the trigger-to-start path). Returns the ids of
+    the step runs assigned."""
+    assigned: set[UUID] = set()
     if dispatcher.loop is None:
-        return
+        return assigned
     for connection in list(dispatcher.connections.values()):
         actions = actions_by_tenant.get(connection.tenant_id, set()) & set(connection.actions)
         if connection.draining or not actions:
@@ -217,6 +219,8 @@ def on_step_runs_queueing(
         assignments = connection.claim_for_me(actions)
         if assignments:
             transaction.on_commit(functools.partial(dispatcher.deliver, connection, assignments))
+            assigned.update(assignment.step_run_id for assignment in assignments)
+    return assigned
 
 
 def on_step_runs_stopped(sender: Any, stops: list[StepStop], **kwargs: Any) -> None:

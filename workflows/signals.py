@@ -13,7 +13,8 @@ from django.dispatch import Signal
 # kwargs: actions (set[str]) whose queues gained claimable step runs.
 step_runs_queued = Signal()
 # kwargs: actions_by_tenant (dict[tenant id, set[str]]); sent INSIDE the transaction
-# that queues the step runs, so that a receiver may assign them in it.
+# that queues the step runs, so that a receiver may assign them in it. A receiver
+# returns the ids of the step runs it assigned.
 step_runs_queueing = Signal()
 # kwargs: stops (list[StepStop]): held step runs their workers must abandon.
 step_runs_stopped = Signal()
@@ -37,10 +38,13 @@ class RunUpdate:
     message: dict[str, Any]
 
 
-def announce_queued(actions_by_tenant: dict[Any, set[str]]) -> None:
+def announce_queued(actions_by_tenant: dict[Any, set[str]], step_run_ids: set[Any]) -> None:
     if not actions_by_tenant:
         return
-    step_runs_queueing.send(sender=None, actions_by_tenant=actions_by_tenant)
+    responses = step_runs_queueing.send(sender=None, actions_by_tenant=actions_by_tenant)
+    assigned: set[Any] = set().union(*(response or () for _, response in responses))
+    if step_run_ids <= assigned:
+        return  # every one leaves with the commit: waking the dispatchers finds nothing
     actions = set().union(*actions_by_tenant.values())
     transaction.on_commit(lambda: step_runs_queued.send(sender=None, actions=actions))
 

@@ -14,6 +14,7 @@ from workflows.engine.definitions import register_workflow
 from workflows.engine.queue import Assignment, claim_queued_step_runs
 from workflows.engine.runs import trigger_workflow_run
 from workflows.models import StepRun, StepRunAttempt
+from workflows.signals import step_runs_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +86,28 @@ def test_a_trigger_assigns_to_a_local_worker_with_a_free_slot(
     assert (connection, assignment.step_run_id, assignment.input) == (local, step_run.id, {"n": 1})
     # The one slot is taken: the second run waits in the queue for the dispatcher.
     assert StepRun.objects.get(workflow_run=second).status == "QUEUED"
+
+
+def test_the_dispatchers_are_woken_only_for_what_the_transaction_left_queued(
+    tenant: Tenant,
+    delivered: list[tuple[Any, list[Assignment]]],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    register_workflow(tenant, definition("Chain", steps=[{"name": "a"}]))
+    local = LocalWorker(tenant, ["Chain:a"], slots=1)
+    dispatcher.connections[local.worker_id] = local
+    woken: list[set[str]] = []
+
+    def on_queued(sender: Any, actions: set[str], **kwargs: Any) -> None:
+        woken.append(actions)
+
+    step_runs_queued.connect(on_queued, dispatch_uid="test-woken")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            trigger_workflow_run(tenant, "Chain", {"n": 1})
+        assert woken == []  # assigned in its transaction: nothing is left to claim
+        with django_capture_on_commit_callbacks(execute=True):
+            trigger_workflow_run(tenant, "Chain", {"n": 2})
+        assert woken == [{"Chain:a"}]  # no free slot here: another process may have one
+    finally:
+        step_runs_queued.disconnect(dispatch_uid="test-woken")

@@ -18,12 +18,14 @@ from workflows.signals import (
 @dataclass
 class Effects:
     queued_actions: dict[Any, set[str]] = field(default_factory=lambda: defaultdict(set))
+    queued_ids: set[Any] = field(default_factory=set)
     stops: list[StepStop] = field(default_factory=list)
     updates: list[RunUpdate] = field(default_factory=list)
     recorded_playground: list[Any] = field(default_factory=list)
 
     def queued(self, step_run: StepRun) -> None:
         self.queued_actions[step_run.tenant_id].add(step_run.action)
+        self.queued_ids.add(step_run.id)
 
     def stop(self, step_run: StepRun, reason: str) -> None:
         if step_run.worker_id is not None:
@@ -56,7 +58,7 @@ class Effects:
 
     def announce(self) -> None:
         """Called inside the transaction: the signals go out after it commits."""
-        announce_queued(self.queued_actions)
+        announce_queued(self.queued_actions, self.queued_ids)
         announce_stops(self.stops)
         announce_run_updates(self.updates)
         announce_playground_recorded(self.recorded_playground)
