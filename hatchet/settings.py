@@ -92,7 +92,9 @@ if DATABASE_URL:
         # hot path's statements are then prepared once per connection and not parsed
         # and planned on every execution.
         options["server_side_binding"] = True
-        options["prepare_threshold"] = int(os.environ.get("HATCHET_DB_PREPARE_THRESHOLD", 2))
+        # "off" behind a pooler in transaction mode, whose connections change under us.
+        threshold = os.environ.get("HATCHET_DB_PREPARE_THRESHOLD", "2")
+        options["prepare_threshold"] = None if threshold == "off" else int(threshold)
 else:
     # The embedded database lives in the data directory, which a fresh checkout lacks.
     DATA_DIR.mkdir(parents=True, exist_ok=True)
