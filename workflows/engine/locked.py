@@ -9,7 +9,7 @@ all that changed in one statement per table, however many runs a batch touched.
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from django.db import transaction
@@ -57,34 +57,49 @@ class LockedRuns:
         self.now: datetime = timezone.now()
         self.effects = Effects()
         if of_step_runs is None:
-            where, params = id_in("id", run_ids)
+            members, params = in_list(run_ids)
         else:
             tenant_id, step_run_ids = of_step_runs
-            ids, params = id_in("id", step_run_ids)
-            where = (
-                f"id IN (SELECT workflow_run_id FROM {StepRun._meta.db_table} "
-                f"WHERE {ids} AND tenant_id = %s)"
+            ids, params = in_list(step_run_ids)
+            members = (
+                f"IN (SELECT workflow_run_id FROM {StepRun._meta.db_table} "
+                f"WHERE id {ids} AND tenant_id = %s)"
             )
             params.append(db_value(tenant_id, transaction.get_connection()))
-        self.runs: dict[UUID, WorkflowRun] = {
-            run.pk: run
-            for run in rows(WorkflowRun, where, params, lock=True, skip_locked=skip_locked)
+        runs = SelectedRows(
+            WorkflowRun, f"id {members}", params, lock=True, skip_locked=skip_locked
+        )
+        self.runs: dict[UUID, WorkflowRun]
+        if skip_locked:
+            # Only the runs locked here are known once they are fetched: the step runs
+            # of the others are another transaction's, and locking them would wait.
+            self.runs = {run.pk: run for run in runs.fetch()}
+            members, params = in_list(self.runs)
+        # Otherwise every named run is locked by the first statement, so the three go
+        # to the database together (one round trip when pipelined) and the later two
+        # see what the lock protects.
+        step_runs = SelectedRows(StepRun, f"workflow_run_id {members}", params, lock=True)
+        attempts = SelectedRows(
+            StepRunAttempt,
+            f"step_run_id IN (SELECT id FROM {StepRun._meta.db_table} "
+            f"WHERE workflow_run_id {members})",
+            params,
+        )
+        if not skip_locked:
+            self.runs = {run.pk: run for run in runs.fetch()}
+        steps = {
+            step.pk: step
+            for version_id in {run.version_id for run in self.runs.values()}
+            for step in steps_of(version_id)
         }
         self.step_runs: dict[UUID, StepRun] = {}
         self.step_runs_of: dict[UUID, list[StepRun]] = defaultdict(list)
-        if self.runs:
-            steps = {
-                step.pk: step
-                for version_id in {run.version_id for run in self.runs.values()}
-                for step in steps_of(version_id)
-            }
-            for step_run in rows(StepRun, *id_in("workflow_run_id", self.runs), lock=True):
-                step_run.step = steps[step_run.step_id]
-                self.step_runs[step_run.pk] = step_run
-                self.step_runs_of[step_run.workflow_run_id].append(step_run)
+        for step_run in step_runs.fetch():
+            step_run.step = steps[step_run.step_id]
+            self.step_runs[step_run.pk] = step_run
+            self.step_runs_of[step_run.workflow_run_id].append(step_run)
         self.attempts: dict[tuple[UUID, int], StepRunAttempt] = {
-            (attempt.step_run_id, attempt.number): attempt
-            for attempt in rows(StepRunAttempt, *id_in("step_run_id", self.step_runs))
+            (attempt.step_run_id, attempt.number): attempt for attempt in attempts.fetch()
         }
         self.dirty: set[Any] = set()
 
@@ -155,47 +170,66 @@ def db_value(id: Any, db: BaseDatabaseWrapper) -> Any:
     return WorkflowRun._meta.pk.get_db_prep_value(id, db)
 
 
-def id_in(column: str, ids: Iterable[Any]) -> tuple[str, list[Any]]:
-    """`column IN (...)` for these UUIDs, with its parameters."""
+def in_list(ids: Iterable[Any]) -> tuple[str, list[Any]]:
+    """`IN (...)` for these UUIDs, with its parameters; never empty SQL."""
     db = transaction.get_connection()
     values = [db_value(id, db) for id in ids]
     if not values:
-        return "1 = 0", []
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+        return "IN (NULL)", []
+    return f"IN ({', '.join(['%s'] * len(values))})", values
 
 
-def rows(
-    model: type[M], where: str, params: list[Any], *, lock: bool = False, skip_locked: bool = False
-) -> list[M]:
+class SelectedRows(Generic[M]):
     """The model's rows matching `where`, in id order, locked if asked (where the
-    database locks rows). Raw SQL, because the hot path loads the same shapes all the
-    time and the ORM would compile each query anew; the values are converted and the
-    instances built as the ORM does. (Not RawQuerySet: it reads the cursor's
-    description before fetching, which a pipelined cursor does not have yet.)"""
-    db = transaction.get_connection()
-    table = model._meta.db_table
-    fields = model._meta.concrete_fields
-    quote = db.ops.quote_name
-    lock_sql = ""
-    if lock and db.features.has_select_for_update:
-        lock_sql = " " + db.ops.for_update_sql(skip_locked=skip_locked)
-    columns = ", ".join(quote(field.column) for field in fields)
-    sql = f"SELECT {columns} FROM {quote(table)} WHERE {where} ORDER BY id{lock_sql}"
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    converters = []
-    for position, field in enumerate(fields):
-        column = field.get_col(table)
-        found = db.ops.get_db_converters(column) + column.get_db_converters(db)
-        if found:
-            converters.append((position, found, column))
-    names = [field.attname for field in fields]
-    instances = []
-    for row in fetched:
-        values = list(row)
-        for position, functions, column in converters:
-            for convert in functions:
-                values[position] = convert(values[position], column, db)
-        instances.append(model.from_db(db.alias, names, values))
-    return instances
+    database locks rows): the query is sent when this is made and read by fetch(), so
+    that several can travel together in a pipeline. Raw SQL, because the hot path
+    loads the same shapes all the time and the ORM would compile each query anew; the
+    values are converted and the instances built as the ORM does. (Not RawQuerySet: it
+    reads the cursor's description before fetching, which a pipelined cursor does not
+    have yet.)"""
+
+    def __init__(
+        self,
+        model: type[M],
+        where: str,
+        params: list[Any],
+        *,
+        lock: bool = False,
+        skip_locked: bool = False,
+    ) -> None:
+        self.model = model
+        self.db = transaction.get_connection()
+        quote = self.db.ops.quote_name
+        lock_sql = ""
+        if lock and self.db.features.has_select_for_update:
+            lock_sql = " " + self.db.ops.for_update_sql(skip_locked=skip_locked)
+        columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+        table = quote(model._meta.db_table)
+        self.cursor = self.db.cursor()
+        self.cursor.execute(
+            f"SELECT {columns} FROM {table} WHERE {where} ORDER BY id{lock_sql}", params
+        )
+
+    def fetch(self) -> list[M]:
+        db, model = self.db, self.model
+        try:
+            fetched = self.cursor.fetchall()
+        finally:
+            self.cursor.close()
+        table = model._meta.db_table
+        fields = model._meta.concrete_fields
+        converters = []
+        for position, field in enumerate(fields):
+            column = field.get_col(table)
+            found = db.ops.get_db_converters(column) + column.get_db_converters(db)
+            if found:
+                converters.append((position, found, column))
+        names = [field.attname for field in fields]
+        instances = []
+        for row in fetched:
+            values = list(row)
+            for position, functions, column in converters:
+                for convert in functions:
+                    values[position] = convert(values[position], column, db)
+            instances.append(model.from_db(db.alias, names, values))
+        return instances
