@@ -148,7 +148,14 @@ class WorkflowRun(models.Model):
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="run_tenant_created"),
             models.Index(fields=["tenant", "status", "-created_at"], name="run_tenant_status"),
-            models.Index(fields=["status", "deadline"], name="run_status_deadline"),
+            # Partial: a run leaves the index when it finishes, so finished history
+            # costs its status changes no index writes and the deadline scan no dead
+            # entries.
+            models.Index(
+                fields=["deadline"],
+                condition=Q(status__in=["PENDING", "RUNNING"], deadline__isnull=False),
+                name="run_open_deadline",
+            ),
             *(
                 models.Index(
                     fields=[link], condition=Q(**{f"{link}__isnull": False}), name=f"run_{link}"
@@ -219,10 +226,26 @@ class StepRun(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # Partial, each over the statuses its queries ask for: a step run's later
+        # status changes write no entries in them, and the claim and the count of a
+        # worker's held slots do not wade through the entries of finished history
+        # (trigger-to-start p50 went from ~5 to ~7 ms after 15,000 runs without this).
         indexes = [
-            models.Index(fields=["status", "action", "available_at"], name="step_run_queue"),
-            models.Index(fields=["worker_id", "status"], name="step_run_worker"),
-            models.Index(fields=["status", "deadline"], name="step_run_deadline"),
+            models.Index(
+                fields=["action", "available_at"],
+                condition=Q(status="QUEUED"),
+                name="step_run_queued",
+            ),
+            models.Index(
+                fields=["worker_id"],
+                condition=Q(status__in=["ASSIGNED", "RUNNING"]),
+                name="step_run_held",
+            ),
+            models.Index(
+                fields=["status", "deadline"],
+                condition=Q(status__in=["QUEUED", "ASSIGNED", "RUNNING"]),
+                name="step_run_open_deadline",
+            ),
         ]
         ordering = ["created_at"]
 
