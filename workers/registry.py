@@ -13,7 +13,7 @@ from django.utils import timezone
 from hatchet.models import Tenant
 from workers.models import WORKER_LIVE, Worker, WorkerStatus
 from workflows.engine.maintenance import requeue_step_runs_of_workers
-from workflows.models import STEP_RUN_HELD, StepRun
+from workflows.models import HELD_STEP_RUNS, StepRun
 
 
 def register_worker(
@@ -101,7 +101,7 @@ def reap_dead_workers() -> int:
         )
     orphaned = {
         worker_id
-        for worker_id in StepRun.objects.filter(status__in=STEP_RUN_HELD)
+        for worker_id in StepRun.objects.filter(HELD_STEP_RUNS)
         .exclude(worker_id__in=Worker.objects.filter(status__in=WORKER_LIVE).values("id"))
         .values_list("worker_id", flat=True)
         if worker_id is not None
@@ -114,7 +114,7 @@ def reap_dead_workers() -> int:
 def workers_with_slots(tenant: Tenant) -> QuerySet[Worker]:
     """Workers of the tenant annotated with `used_slots`: the step runs they hold."""
     held = (
-        StepRun.objects.filter(worker_id=OuterRef("pk"), status__in=STEP_RUN_HELD)
+        StepRun.objects.filter(HELD_STEP_RUNS, worker_id=OuterRef("pk"))
         .order_by()
         .values("worker_id")
         .annotate(n=Count("id"))

@@ -368,3 +368,44 @@ def test_a_trigger_right_after_a_new_version_registers_starts_that_version(
 
     assert run.version.number == 2
     assert statuses(run) == {"first": "QUEUED", "second": "QUEUED"}
+
+
+def assert_deadline_exactly_while_open() -> None:
+    """The partial indexes and the held-slot count (HELD_STEP_RUNS) rely on it."""
+    for status, deadline in StepRun.objects.values_list("status", "deadline"):
+        assert (deadline is not None) == (status in {"QUEUED", "ASSIGNED", "RUNNING"}), status
+
+
+def test_a_step_run_has_a_deadline_exactly_while_it_is_open(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("Diamond", DIAMOND))
+    register_workflow(tenant, definition("Flaky", [{"name": "flaky", "retries": 1}]))
+    done = trigger_workflow_run(tenant, "Diamond", {})
+    flaky = trigger_workflow_run(tenant, "Flaky", {})
+    cancelled = trigger_workflow_run(tenant, "Diamond", {})
+    assert_deadline_exactly_while_open()
+
+    [root] = [a for a in claim(tenant, ["Diamond:root"]) if a.workflow_run_id == done.id]
+    assert_deadline_exactly_while_open()
+    ref = (tenant.id, root.step_run_id, root.attempt, WORKER)
+    assert results.record_step_started(*ref)
+    assert_deadline_exactly_while_open()
+    assert results.record_step_completed(*ref, None)
+    assert_deadline_exactly_while_open()
+
+    [attempt] = claim(tenant, ["Flaky:flaky"])
+    ref = (tenant.id, attempt.step_run_id, attempt.attempt, WORKER)
+    assert results.record_step_failed(*ref, "E1", "")
+    assert_deadline_exactly_while_open()
+
+    cancel_workflow_run(tenant, cancelled.id)
+    assert_deadline_exactly_while_open()
+    for assignment in claim(tenant, ["Diamond:left", "Diamond:right"]):
+        run_step(tenant, assignment)
+    [join] = claim(tenant, ["Diamond:join"])
+    run_step(tenant, join)
+    assert_deadline_exactly_while_open()
+
+    done.refresh_from_db()
+    flaky.refresh_from_db()
+    assert done.status == "SUCCEEDED" and done.deadline is None
+    assert StepRun.objects.get(pk=attempt.step_run_id).status == "QUEUED"

@@ -20,7 +20,14 @@ from workflows.engine.transitions import (
     time_out_queued_step_run,
     time_out_running_step_run,
 )
-from workflows.models import STEP_RUN_HELD, StepRun, StepRunStatus, WorkflowRun, WorkflowRunStatus
+from workflows.models import (
+    HELD_STEP_RUNS,
+    STEP_RUN_HELD,
+    StepRun,
+    StepRunStatus,
+    WorkflowRun,
+    WorkflowRunStatus,
+)
 
 BATCH = 200
 
@@ -81,7 +88,7 @@ def requeue_step_runs_of_workers(worker_ids: Iterable[UUID], reason: str) -> int
     """The workers are gone: what they held goes back to the queue."""
     worker_ids = set(worker_ids)
     return handle_locked(
-        Q(worker_id__in=worker_ids, status__in=STEP_RUN_HELD),
+        HELD_STEP_RUNS & Q(worker_id__in=worker_ids),
         lambda s: s.worker_id in worker_ids and s.status in STEP_RUN_HELD,
         lambda locked, s: requeue_held_step_run(locked, s, reason),
     )

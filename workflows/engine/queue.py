@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from workflows.engine.effects import Effects
-from workflows.models import STEP_RUN_HELD, StepRun, StepRunAttempt, StepRunStatus
+from workflows.models import HELD_STEP_RUNS, StepRun, StepRunAttempt, StepRunStatus
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def lock_worker_slots(worker_id: UUID) -> None:
 
 
 def count_held_step_runs(worker_id: UUID) -> int:
-    return StepRun.objects.filter(worker_id=worker_id, status__in=STEP_RUN_HELD).count()
+    return StepRun.objects.filter(HELD_STEP_RUNS, worker_id=worker_id).count()
 
 
 def claim_queued_step_runs(
@@ -170,6 +170,7 @@ WITH picked AS (
     LIMIT GREATEST(%(slots)s - (
         SELECT count(*) FROM workflows_steprun
         WHERE worker_id = %(worker)s AND status IN ('ASSIGNED', 'RUNNING')
+          AND deadline IS NOT NULL
     ), 0)
     FOR UPDATE SKIP LOCKED
 ), assigned AS (
