@@ -94,6 +94,18 @@ WORKFLOW_RUN_TERMINAL = {
 }
 
 
+def trigger_link(model: str) -> "models.ForeignKey[Any, Any]":
+    """A run's link to the trigger that started it; None for the other kinds."""
+    return models.ForeignKey(
+        model,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        db_index=False,
+    )
+
+
 class WorkflowRun(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No index of its own: the (tenant, ...) indexes below start with it, and every
@@ -117,32 +129,11 @@ class WorkflowRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
-    # What started the run, when a trigger did (the `trigger` field names its kind).
-    # What started the run, indexed only where set (Meta): most runs have none of them.
-    event = models.ForeignKey(
-        "Event",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="runs",
-        db_index=False,
-    )
-    cron = models.ForeignKey(
-        "CronTrigger",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="runs",
-        db_index=False,
-    )
-    scheduled_run = models.ForeignKey(
-        "ScheduledRun",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="runs",
-        db_index=False,
-    )
+    # What started the run, when a trigger did (the `trigger` field names its kind);
+    # indexed only where set (Meta): most runs have none of them.
+    event = trigger_link("Event")
+    cron = trigger_link("CronTrigger")
+    scheduled_run = trigger_link("ScheduledRun")
 
     class Meta:
         indexes = [

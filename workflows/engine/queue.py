@@ -166,7 +166,8 @@ WITH picked AS (
       AND available_at <= %(now)s
     ORDER BY available_at
     -- The worker's free slots, counted after lock_worker_slots (a statement of its own
-    -- takes its own snapshot).
+    -- takes its own snapshot); held step runs as HELD_STEP_RUNS says, so that the
+    -- partial index of open step runs serves the count.
     LIMIT GREATEST(%(slots)s - (
         SELECT count(*) FROM workflows_steprun
         WHERE worker_id = %(worker)s AND status IN ('ASSIGNED', 'RUNNING')
