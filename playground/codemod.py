@@ -419,7 +419,8 @@ def python_literal(
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, int):
-        return repr(float(value)) if as_float else repr(value)
+        # A float default keeps its style, as long as the float holds the number exactly.
+        return repr(float(value)) if as_float and abs(value) <= 2**53 else repr(value)
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):
