@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +18,7 @@ from hatchet.concurrency import in_db_thread
 from hatchet.db import pipelined
 from hatchet.messages import Message, ProtocolError, parse_message
 from hatchet.sdk.durations import parse_duration
+from hatchet.sockets import Socket
 from workers import registry
 from workers.dispatch import dispatcher
 from workers.messages import WORKER_MESSAGES
@@ -34,7 +34,7 @@ UNAUTHORIZED = 4401
 INTERNAL_ERROR = 1011
 
 
-class WorkerConsumer(AsyncWebsocketConsumer):
+class WorkerConsumer(Socket):
     worker_id: UUID
     draining = False
 

@@ -6,7 +6,6 @@ import json
 import logging
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import exceptions
@@ -16,7 +15,7 @@ from hatchet.auth import Caller
 from hatchet.concurrency import in_db_thread
 from hatchet.messages import ANY, Message, ProtocolError, parse_message
 from hatchet.models import Membership, Role
-from hatchet.sockets import WatchConsumer
+from hatchet.sockets import Socket, WatchConsumer
 from workflows import commands
 from workflows.live import RunWatch, run_group
 from workflows.models import StepRunLine, WorkflowRun
@@ -103,7 +102,7 @@ def answer(caller: Caller, message: Message) -> dict[str, Any]:
     return {"type": "result", "id": message.id, "body": result}
 
 
-class ClientConsumer(AsyncWebsocketConsumer):
+class ClientConsumer(Socket):
     """A program's lasting socket for what it does often: trigger runs and push
     events. Each request is {"type", "id", ...the REST body} and is answered, in any
     order, by {"type": "result", "id", "body"} or {"type": "error", "id", "status",
