@@ -32,14 +32,20 @@ class Effects:
             self.stops.append(StepStop(step_run.worker_id, step_run.id, step_run.attempt, reason))
 
     def step_changed(self, step_run: StepRun) -> None:
+        self.step_status(step_run.workflow_run_id, step_run.id, step_run.status, step_run.attempt)
+
+    def step_status(
+        self, workflow_run_id: Any, step_run_id: Any, status: str, attempt: int
+    ) -> None:
+        """A step run's new status, for callers that hold its fields but not the row."""
         self.updates.append(
             RunUpdate(
-                step_run.workflow_run_id,
+                workflow_run_id,
                 {
                     "type": "step_run.status",
-                    "step_run_id": str(step_run.id),
-                    "status": step_run.status,
-                    "attempt": step_run.attempt,
+                    "step_run_id": str(step_run_id),
+                    "status": status,
+                    "attempt": attempt,
                 },
             )
         )

@@ -84,13 +84,8 @@ def claim_queued_step_runs(
             return []
         assignments = with_parent_outputs(claimed)
         for row in claimed:
-            effects.step_changed(
-                StepRun(
-                    id=row.step_run_id,
-                    workflow_run_id=row.workflow_run_id,
-                    status=StepRunStatus.ASSIGNED,
-                    attempt=row.attempt,
-                )
+            effects.step_status(
+                row.workflow_run_id, row.step_run_id, StepRunStatus.ASSIGNED, row.attempt
             )
         effects.announce()
     return assignments
