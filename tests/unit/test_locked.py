@@ -39,7 +39,7 @@ def test_loaded_rows_are_what_the_orm_loads(run: WorkflowRun) -> None:
         locked = LockedRuns([run.pk])
     loaded = [locked.runs[run.pk], *locked.step_runs_of[run.pk]]
     for instance in loaded:
-        fetched = type(instance).objects.get(pk=instance.pk)
+        fetched = type(instance)._default_manager.get(pk=instance.pk)
         for field in type(instance)._meta.concrete_fields:
             assert getattr(instance, field.attname) == getattr(fetched, field.attname)
         assert (instance._state.adding, instance._state.db) == (False, "default")
@@ -85,11 +85,8 @@ def test_a_field_set_back_after_a_flush_is_written_again(run: WorkflowRun) -> No
     assert StepRun.objects.get(workflow_run=run).retry_count == 0
 
 
-def test_a_bulk_trigger_larger_than_one_insert_statement_stores_every_run(
-    tenant: Tenant,
-) -> None:
+def test_a_bulk_trigger_stores_every_run_with_its_step_run(tenant: Tenant) -> None:
     register_workflow(tenant, definition("One", steps=[{"name": "a"}]))
-    # More runs than SQLite takes in one statement (999 parameters: 49 step runs).
     runs = trigger_workflow_runs(tenant, "One", [RunRequest(input={"i": i}) for i in range(120)])
 
     stored = WorkflowRun.objects.filter(pk__in=[r.pk for r in runs])
