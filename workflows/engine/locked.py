@@ -291,7 +291,7 @@ def loading_plan(model: type[Model], db: BaseDatabaseWrapper) -> tuple[list[str]
 
 def loaded_instance(model: type[M], alias: str, names: list[str], values: list[Any]) -> M:
     """What model.from_db returns for a whole row, without Model.__init__ setting each
-    field through its descriptor (a fifth of a report batch's CPU), and keeping the
+    field through its descriptor (about a tenth of a report batch's CPU), and keeping the
     loaded values for write_rows. The models loaded here have no pre_init or post_init
     receivers, and no field is deferred."""
     instance = model.__new__(model)
