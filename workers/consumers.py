@@ -20,7 +20,7 @@ from hatchet.messages import Message, ProtocolError, parse_message
 from hatchet.sdk.durations import parse_duration
 from hatchet.sockets import Socket
 from workers import registry
-from workers.dispatch import dispatcher
+from workers.dispatch import deliver_on_commit, dispatcher
 from workers.messages import WORKER_MESSAGES
 from workflows.engine import results
 from workflows.engine.queue import Assignment, claim_queued_step_runs
@@ -98,31 +98,28 @@ class WorkerConsumer(Socket):
         while self.inbox:
             batch, self.inbox = self.inbox, []
             try:
-                outcomes, assignments = await in_db_thread(
-                    self.apply_and_refill, [item for _, item in batch]
-                )
+                outcomes = await in_db_thread(self.apply_and_refill, [item for _, item in batch])
             except Exception:
                 # Unacked reports are re-sent by the worker after it reconnects.
                 logger.exception("applying reports of worker %s failed", self.worker_id)
                 await self.close(code=INTERNAL_ERROR)
                 return
-            for assignment in assignments:
-                await self.send_message(assignment.as_message())
             for (message, _), outcome in zip(batch, outcomes, strict=True):
                 await self.reply_to(message, outcome)
 
-    def apply_and_refill(
-        self, items: list[results.Report | results.Line]
-    ) -> tuple[list[bool | None], list[Assignment]]:
+    def apply_and_refill(self, items: list[results.Report | results.Line]) -> list[bool | None]:
         """Apply a batch and, when it ended steps, fill the slots they held in the same
-        transaction: no wake-up, claim and commit of its own per batch."""
+        transaction: no wake-up, claim and commit of its own per batch. The new
+        assignments leave as it commits, ahead of the acks."""
         ends_steps = any(
             isinstance(item, results.Report) and item.kind in results.ENDING for item in items
         )
         with transaction.atomic(), pipelined():
+            refill = deliver_on_commit(self)
             outcomes = apply_batch(self.tenant_id, self.worker_id, items)
-            refill = ends_steps and not self.draining
-            return outcomes, self.claim_for_me(self.actions) if refill else []
+            if ends_steps and not self.draining:
+                refill.extend(self.claim_for_me(self.actions))
+            return outcomes
 
     async def reply_to(self, message: Message, outcome: bool | None) -> None:
         if outcome is None:

@@ -107,6 +107,8 @@ class Dispatcher:
     def deliver(self, connection: WorkerConnection, assignments: list[Assignment]) -> None:
         """Send assignments made outside the loop (after their transaction committed)."""
         assert self.loop is not None
+        if not assignments:
+            return
 
         async def send_all() -> None:
             for assignment in assignments:
@@ -216,11 +218,19 @@ def on_step_runs_queueing(
         actions = actions_by_tenant.get(connection.tenant_id, set()) & set(connection.actions)
         if connection.draining or not actions:
             continue
-        assignments = connection.claim_for_me(actions)
-        if assignments:
-            transaction.on_commit(functools.partial(dispatcher.deliver, connection, assignments))
-            assigned.update(assignment.step_run_id for assignment in assignments)
+        assignments = deliver_on_commit(connection)
+        assignments.extend(connection.claim_for_me(actions))
+        assigned.update(assignment.step_run_id for assignment in assignments)
     return assigned
+
+
+def deliver_on_commit(connection: WorkerConnection) -> list[Assignment]:
+    """A list whose assignments go to the worker once the transaction commits. Take it
+    before claiming: its hook then runs ahead of those the claim registers (live
+    updates, which ask Redis which runs are watched), so the work leaves first."""
+    assignments: list[Assignment] = []
+    transaction.on_commit(functools.partial(dispatcher.deliver, connection, assignments))
+    return assignments
 
 
 def on_step_runs_stopped(sender: Any, stops: list[StepStop], **kwargs: Any) -> None:

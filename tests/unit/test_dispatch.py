@@ -50,7 +50,12 @@ def delivered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, list[Assignmen
     sent: list[tuple[Any, list[Assignment]]] = []
     monkeypatch.setattr(dispatcher, "loop", object())
     monkeypatch.setattr(dispatcher, "connections", {})
-    monkeypatch.setattr(dispatcher, "deliver", lambda conn, batch: sent.append((conn, batch)))
+
+    def deliver(connection: Any, assignments: list[Assignment]) -> None:
+        if assignments:  # as the dispatcher's own: a claim that got nothing sends nothing
+            sent.append((connection, assignments))
+
+    monkeypatch.setattr(dispatcher, "deliver", deliver)
     return sent
 
 
@@ -86,6 +91,25 @@ def test_a_trigger_assigns_to_a_local_worker_with_a_free_slot(
     assert (connection, assignment.step_run_id, assignment.input) == (local, step_run.id, {"n": 1})
     # The one slot is taken: the second run waits in the queue for the dispatcher.
     assert StepRun.objects.get(workflow_run=second).status == "QUEUED"
+
+
+def test_the_assignment_leaves_ahead_of_the_commits_other_hooks(
+    tenant: Tenant,
+    delivered: list[tuple[Any, list[Assignment]]],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """The claim's and the trigger's live updates ask Redis which runs are watched;
+    the step must not wait for those answers to start."""
+    register_workflow(tenant, definition("Chain", steps=[{"name": "a"}]))
+    local = LocalWorker(tenant, ["Chain:a"], slots=1)
+    dispatcher.connections[local.worker_id] = local
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = trigger_workflow_run(tenant, "Chain", {"n": 1})
+    assert len(callbacks) == 3  # the delivery, the claim's updates, the trigger's
+    callbacks[0]()
+    [(connection, [assignment])] = delivered
+    assert (connection, assignment.workflow_run_id) == (local, run.id)
 
 
 def test_the_dispatchers_are_woken_only_for_what_the_transaction_left_queued(
