@@ -54,7 +54,6 @@ class WorkerConsumer(Socket):
         self.tenant_id = self.caller.tenant.id
         self.connection_id = uuid.uuid4()
         self.registered = False
-        self.slot_lock = asyncio.Lock()
         self.inbox: list[tuple[Message, results.Report | results.Line]] = []
         self.inbox_task: asyncio.Task[None] | None = None
         self.fill_wanted = False
@@ -220,10 +219,13 @@ class WorkerConsumer(Socket):
     async def fill_slots(self) -> None:
         if not self.registered or self.draining:
             return
-        async with self.slot_lock:
-            assignments = await in_db_thread(self.claim_for_me, self.actions)
-            for assignment in assignments:
-                await self.send_message(assignment.as_message())
+        await in_db_thread(self.claim_and_deliver)
+
+    def claim_and_deliver(self) -> None:
+        """Fill this worker's free slots in a transaction of its own; the assignments
+        leave as it commits."""
+        with transaction.atomic():
+            deliver_on_commit(self).extend(self.claim_for_me(self.actions))
 
     def claim_for_me(self, actions: Iterable[str]) -> list[Assignment]:
         """Claim queued step runs of `actions` for this worker's free slots (in the
