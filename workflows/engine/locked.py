@@ -7,7 +7,7 @@ all that changed in one statement per table, however many runs a batch touched.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -302,4 +302,33 @@ def loaded_instance(model: type[M], alias: str, names: list[str], values: list[A
     instance._state = ModelState()
     instance._state.adding = False
     instance._state.db = alias
+    return instance
+
+
+_fields: dict[type[Model], list[tuple[str, str, Callable[[], Any]]]] = {}
+_relations: dict[type[Model], dict[str, str]] = {}
+
+
+def new_instance(model: type[M], **values: Any) -> M:
+    """What model(**values) makes, without Model.__init__ (a third of a trigger's CPU):
+    the values given, by field or attribute name, a related object as its id with the
+    object cached as the descriptor caches it, and every other field's default. The
+    models made here have no pre_init or post_init receivers."""
+    if model not in _fields:
+        fields = model._meta.concrete_fields
+        _fields[model] = [(field.name, field.attname, field.get_default) for field in fields]
+        _relations[model] = {field.name: field.attname for field in fields if field.is_relation}
+    instance = model.__new__(model)
+    instance._state = ModelState()
+    attributes = instance.__dict__
+    for name, attname, default in _fields[model]:
+        if name not in values and attname not in values:
+            attributes[attname] = default()
+    relations = _relations[model]
+    for name, value in values.items():
+        if name in relations:
+            attributes[relations[name]] = None if value is None else value.pk
+            instance._state.fields_cache[name] = value
+        else:
+            attributes[name] = value
     return instance

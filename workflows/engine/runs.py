@@ -14,7 +14,7 @@ from hatchet.db import pipelined
 from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
-from workflows.engine.locked import LockedRuns, insert_rows
+from workflows.engine.locked import LockedRuns, insert_rows, new_instance
 from workflows.engine.transitions import cancel_run, queue_step_run, retry_run
 from workflows.engine.versions import latest_version, steps_of
 from workflows.models import Step, StepRun, WorkflowRun, WorkflowRunStatus, WorkflowVersion
@@ -77,7 +77,8 @@ def trigger_workflow_runs(
             raise InvalidRequest("input must be a JSON object.")
         if not isinstance(metadata, dict):
             raise InvalidRequest("additional_metadata must be a JSON object.")
-        run = WorkflowRun(
+        run = new_instance(
+            WorkflowRun,
             tenant=tenant,
             workflow=version.workflow,
             version=version,
@@ -91,8 +92,13 @@ def trigger_workflow_runs(
         )
         run_step_runs = []
         for step in steps:
-            step_run = StepRun(
-                tenant=tenant, workflow_run=run, step=step, action=step.action, created_at=now
+            step_run = new_instance(
+                StepRun,
+                tenant=tenant,
+                workflow_run=run,
+                step=step,
+                action=step.action,
+                created_at=now,
             )
             if not step.parents:
                 queue_step_run(step_run, now)
