@@ -69,7 +69,10 @@ class Database:
         """Workflow runs of `workflow` not finished yet: the queue depth the load keeps up."""
         return int(
             self.scalar(
-                f"SELECT count(*) FROM {WORKFLOW_RUNS} r JOIN {WORKFLOWS} w ON w.id = r.workflow_id"
+                # With the tenant, the runs' (tenant, status) index finds the open ones
+                # without reading finished history (which cost PostgreSQL ~8 ms a call).
+                f"SELECT count(*) FROM {WORKFLOW_RUNS} r JOIN {WORKFLOWS} w"
+                " ON w.id = r.workflow_id AND w.tenant_id = r.tenant_id"
                 " WHERE w.name = %s AND r.status IN ('PENDING', 'RUNNING')",
                 (workflow,),
             )
