@@ -9,9 +9,11 @@ import pytest
 
 from hatchet.models import Tenant
 from tests.conftest import definition
+from workers.consumers import WorkerConsumer
 from workers.dispatch import dispatcher
 from workflows.engine.definitions import register_workflow
 from workflows.engine.queue import Assignment, claim_queued_step_runs
+from workflows.engine.results import COMPLETED, Report
 from workflows.engine.runs import trigger_workflow_run
 from workflows.models import StepRun, StepRunAttempt
 from workflows.signals import step_runs_queued
@@ -110,6 +112,34 @@ def test_the_assignment_leaves_ahead_of_the_commits_other_hooks(
     callbacks[0]()
     [(connection, [assignment])] = delivered
     assert (connection, assignment.workflow_run_id) == (local, run.id)
+
+
+def test_a_fill_and_a_batchs_refill_leave_ahead_of_their_other_hooks(
+    tenant: Tenant,
+    delivered: list[tuple[Any, list[Assignment]]],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    register_workflow(tenant, definition("Chain", steps=[{"name": "a"}]))
+    first = trigger_workflow_run(tenant, "Chain", {"n": 1})
+    second = trigger_workflow_run(tenant, "Chain", {"n": 2})
+    socket = WorkerConsumer()
+    socket.tenant_id, socket.worker_id, socket.worker_name = tenant.id, uuid.uuid4(), "w"
+    socket.actions, socket.slots = ["Chain:a"], 1
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        socket.claim_and_deliver()
+    assert len(callbacks) == 2  # the delivery, then the claim's live updates
+    callbacks[0]()
+    [(_, [filled])] = delivered
+    assert filled.workflow_run_id == first.id
+
+    done = Report(COMPLETED, filled.step_run_id, filled.attempt, output={})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert socket.apply_and_refill([done]) == [True]
+    assert len(callbacks) == 3  # the delivery, the batch's updates, the refill's
+    callbacks[0]()
+    [_, (_, [refilled])] = delivered
+    assert refilled.workflow_run_id == second.id
 
 
 def test_the_dispatchers_are_woken_only_for_what_the_transaction_left_queued(

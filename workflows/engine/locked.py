@@ -305,8 +305,8 @@ def loaded_instance(model: type[M], alias: str, names: list[str], values: list[A
     return instance
 
 
-_fields: dict[type[Model], list[tuple[str, str, Callable[[], Any]]]] = {}
-_relations: dict[type[Model], dict[str, str]] = {}
+Defaults = list[tuple[str, str, Callable[[], Any]]]
+_making_plans: dict[type[Model], tuple[Defaults, dict[str, str]]] = {}
 
 
 def new_instance(model: type[M], **values: Any) -> M:
@@ -314,17 +314,19 @@ def new_instance(model: type[M], **values: Any) -> M:
     the values given, by field or attribute name, a related object as its id with the
     object cached as the descriptor caches it, and every other field's default. The
     models made here have no pre_init or post_init receivers."""
-    if model not in _fields:
+    if model not in _making_plans:
         fields = model._meta.concrete_fields
-        _fields[model] = [(field.name, field.attname, field.get_default) for field in fields]
-        _relations[model] = {field.name: field.attname for field in fields if field.is_relation}
+        _making_plans[model] = (
+            [(field.name, field.attname, field.get_default) for field in fields],
+            {field.name: field.attname for field in fields if field.is_relation},
+        )
+    defaults, relations = _making_plans[model]
     instance = model.__new__(model)
     instance._state = ModelState()
     attributes = instance.__dict__
-    for name, attname, default in _fields[model]:
+    for name, attname, default in defaults:
         if name not in values and attname not in values:
             attributes[attname] = default()
-    relations = _relations[model]
     for name, value in values.items():
         if name in relations:
             attributes[relations[name]] = None if value is None else value.pk
