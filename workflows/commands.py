@@ -4,6 +4,7 @@ API documents."""
 
 from typing import Any
 
+from hatchet.api import represent, validated
 from hatchet.errors import InvalidRequest
 from hatchet.models import Tenant
 from workflows.engine.events import push_event, push_events
@@ -20,32 +21,30 @@ from workflows.serializers import (
 
 def trigger_run(tenant: Tenant, workflow: str, data: Any) -> dict[str, Any]:
     """One run of the workflow's latest version; answers its detail."""
-    body = TriggerRunSerializer(data=data)
-    body.is_valid(raise_exception=True)
+    body = validated(TriggerRunSerializer, data)
     run = trigger_workflow_run(
         tenant,
         workflow,
-        body.validated_data.get("input"),
-        additional_metadata=body.validated_data.get("additional_metadata"),
-        overrides=body.validated_data.get("overrides"),
+        body.get("input"),
+        additional_metadata=body.get("additional_metadata"),
+        overrides=body.get("overrides"),
     )
-    return dict(RunDetailSerializer(run).data)
+    return dict(represent(RunDetailSerializer, run))
 
 
 def trigger_runs(tenant: Tenant, workflow: str, data: Any) -> dict[str, Any]:
     """Many runs at once, all or none, in one transaction."""
-    body = BulkTriggerSerializer(data=data)
-    body.is_valid(raise_exception=True)
+    body = validated(BulkTriggerSerializer, data)
     runs = trigger_workflow_runs(
         tenant,
         workflow,
         [
             RunRequest(run.get("input"), run.get("additional_metadata"), run.get("overrides"))
-            for run in body.validated_data["runs"]
+            for run in body["runs"]
         ],
         details=False,
     )
-    return dict(BulkTriggeredSerializer({"runs": runs}).data)
+    return dict(represent(BulkTriggeredSerializer, {"runs": runs}))
 
 
 def push(tenant: Tenant, data: Any) -> dict[str, Any]:
@@ -53,5 +52,7 @@ def push(tenant: Tenant, data: Any) -> dict[str, Any]:
     if isinstance(data, dict) and "events" in data:
         if set(data) != {"events"}:
             raise InvalidRequest('A batch is {"events": [...]} with nothing beside it.')
-        return dict(PushedEventsSerializer({"events": push_events(tenant, data["events"])}).data)
-    return dict(EventDetailSerializer(push_event(tenant, data)).data)
+        return dict(
+            represent(PushedEventsSerializer, {"events": push_events(tenant, data["events"])})
+        )
+    return dict(represent(EventDetailSerializer, push_event(tenant, data)))
