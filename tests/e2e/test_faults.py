@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import websockets
 
+from hatchet.sdk.workflow import workflow_spec_of
+from tests.e2e import worker_app
 from tests.e2e.conftest import LiveServer, WorkerFactory, step_run, wait_for, wait_for_status
 
 pytestmark = pytest.mark.e2e
@@ -57,6 +59,11 @@ def test_server_restart_while_a_step_runs_loses_nothing_and_applies_the_result_o
 
 
 async def worker_socket(server: LiveServer, actions: list[str]) -> Any:
+    """A raw worker socket serving `actions` of the workflows in worker_app.py, which it
+    registers first: a test that uses it does not rely on an SDK worker started before."""
+    for workflow in sorted({action.split(":")[0] for action in actions}):
+        definition = workflow_spec_of(getattr(worker_app, workflow)).to_definition()
+        await asyncio.to_thread(server.client().admin.register_workflow, definition)
     socket = await websockets.connect(
         server.url.replace("http", "ws") + "/ws/worker",
         additional_headers={"Authorization": f"Bearer {server.token}"},
