@@ -6,8 +6,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hatchet.concurrency import in_db_thread
-from hatchet.db import pipelined
+from hatchet.db import described, is_transient, pipelined
 from hatchet.messages import Message, ProtocolError, parse_message
 from hatchet.sdk.durations import parse_duration
 from hatchet.sockets import Socket
@@ -24,6 +24,7 @@ from workers.dispatch import deliver_on_commit, dispatcher
 from workers.messages import WORKER_MESSAGES
 from workflows.engine import results
 from workflows.engine.queue import Assignment, claim_queued_step_runs
+from workflows.engine.results import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +32,20 @@ NODE = f"{socket.gethostname()}:{os.getpid()}"
 MAX_ACTIONS = 1000
 MAX_SLOTS = 10_000
 UNAUTHORIZED = 4401
-INTERNAL_ERROR = 1011
+# Pauses between tries of a report batch while the database is unavailable.
+FIRST_PAUSE = 0.05
+MAX_PAUSE = 2.0
+R = TypeVar("R")
+
+
+class SocketClosed(Exception):
+    """The worker went away while its reports waited for the database."""
 
 
 class WorkerConsumer(Socket):
     worker_id: UUID
     draining = False
+    closed = False
 
     async def connect(self) -> None:
         await self.accept()
@@ -61,6 +70,7 @@ class WorkerConsumer(Socket):
         self.last_heartbeat_write = 0.0
 
     async def disconnect(self, code: int) -> None:
+        self.closed = True
         if getattr(self, "registered", False):
             dispatcher.detach(self)
             await in_db_thread(registry.disconnect_worker, self.worker_id, self.connection_id)
@@ -94,19 +104,53 @@ class WorkerConsumer(Socket):
             self.inbox_task = asyncio.create_task(self.drain_inbox())
 
     async def drain_inbox(self) -> None:
-        while self.inbox:
+        while self.inbox and not self.closed:
             batch, self.inbox = self.inbox, []
             try:
-                outcomes = await in_db_thread(self.apply_and_refill, [item for _, item in batch])
-            except Exception:
-                # Unacked reports are re-sent by the worker after it reconnects.
-                logger.exception("applying reports of worker %s failed", self.worker_id)
-                await self.close(code=INTERNAL_ERROR)
-                return
+                outcomes = await self.apply_each([item for _, item in batch])
+            except SocketClosed:
+                return  # unacked, so the worker sends the batch again when it is back
             for (message, _), outcome in zip(batch, outcomes, strict=True):
                 await self.reply_to(message, outcome)
 
-    def apply_and_refill(self, items: list[results.Report | results.Line]) -> list[bool | None]:
+    async def apply_each(self, items: list[results.Report | results.Line]) -> list[Outcome]:
+        """Apply a batch in one transaction; when the database refuses it, apply its items
+        one at a time, so that what it cannot store is refused alone and fails only its
+        own step run."""
+        try:
+            return await self.in_db_until_done(self.apply_and_refill, items)
+        except SocketClosed:
+            raise
+        except Exception as error:
+            if len(items) > 1:
+                return [outcome for item in items for outcome in await self.apply_each([item])]
+            logger.warning("worker %s: the database refused a report: %s", self.worker_id, error)
+            return [
+                await self.in_db_until_done(
+                    results.refuse, self.tenant_id, self.worker_id, items[0], described(error)
+                )
+            ]
+
+    async def in_db_until_done(self, function: Callable[..., R], *args: Any) -> R:
+        """Run `function` in a database thread, waiting out database faults (lost
+        connections, SQLite's lock) with a growing pause while the socket is open: the
+        worker keeps every report until it is acked, so giving up loses nothing either."""
+        pause = FIRST_PAUSE
+        while True:
+            try:
+                return await in_db_thread(function, *args)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                if self.closed:
+                    raise SocketClosed from error
+                logger.warning(
+                    "worker %s: database unavailable (%s); retrying", self.worker_id, error
+                )
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, MAX_PAUSE)
+
+    def apply_and_refill(self, items: list[results.Report | results.Line]) -> list[Outcome]:
         """Apply a batch and, when it ended steps, fill the slots they held in the same
         transaction: no wake-up, claim and commit of its own per batch. The new
         assignments leave as it commits, ahead of the acks."""
@@ -115,14 +159,18 @@ class WorkerConsumer(Socket):
         )
         with transaction.atomic(), pipelined():
             refill = deliver_on_commit(self)
-            outcomes = apply_batch(self.tenant_id, self.worker_id, items)
+            outcomes = results.apply_reports_and_lines(self.tenant_id, self.worker_id, items)
             if ends_steps and not self.draining:
                 refill.extend(self.claim_for_me(self.actions))
             return outcomes
 
-    async def reply_to(self, message: Message, outcome: bool | None) -> None:
+    async def reply_to(self, message: Message, outcome: Outcome) -> None:
         if outcome is None:
             error = ProtocolError("unknown_step_run", "Unknown step run.", message.id)
+            await self.send_message(error.as_message())
+            return
+        if isinstance(outcome, results.Refused):
+            error = ProtocolError("cannot_store", outcome.reason, message.id)
             await self.send_message(error.as_message())
             return
         await self.send_message({"type": "ack", "id": message.id, "applied": outcome})
@@ -280,17 +328,3 @@ def report_of(message: Message) -> results.Report | results.Line:
         timed_out=bool(message.get("timed_out", False)),
         increment_seconds=increment,
     )
-
-
-def apply_batch(
-    tenant_id: Any, worker_id: UUID, items: list[results.Report | results.Line]
-) -> list[bool | None]:
-    """Reports and lines of one inbox batch, each kind in one go, outcomes in order."""
-    reports = [item for item in items if isinstance(item, results.Report)]
-    lines = [item for item in items if isinstance(item, results.Line)]
-    report_outcomes = iter(results.apply_reports(tenant_id, worker_id, reports) if reports else [])
-    line_outcomes = iter(results.append_step_run_lines(tenant_id, lines) if lines else [])
-    return [
-        next(report_outcomes) if isinstance(item, results.Report) else next(line_outcomes)
-        for item in items
-    ]

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.conftest import LiveServer, WorkerFactory
-from tests.e2e.test_faults import worker_socket
+from tests.e2e.conftest import LiveServer, WorkerFactory, run_detail, step_run
+from tests.e2e.test_faults import receive, worker_socket
 
 pytestmark = pytest.mark.e2e
 
@@ -136,3 +136,60 @@ def test_another_tenants_step_run_is_unknown_to_a_worker(hatchet_server: LiveSer
     reply = asyncio.run(scenario())
 
     assert (reply["type"], reply["code"], reply["id"]) == ("error", "unknown_step_run", "steal")
+
+
+def test_a_result_the_database_refuses_fails_its_own_step_and_the_rest_of_its_batch_is_applied(
+    hatchet_server: LiveServer,
+) -> None:
+    if hatchet_server.backend == "embedded":
+        pytest.skip("SQLite stores U+0000; PostgreSQL refuses it in JSON and text")
+    count, poisoned = 8, 3
+
+    async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+        socket = await worker_socket(hatchet_server, ["Quick:work"], slots=count)
+        for _ in range(count):
+            await asyncio.to_thread(hatchet_server.client().admin.run_workflow, "Quick", {})
+        assigns = [await receive(socket, "step.assign") for _ in range(count)]
+        # Sent back to back, so that the server applies them in batches.
+        for index, assign in enumerate(assigns):
+            output: dict[str, Any] = {"n": index}
+            if index == poisoned:
+                output = {"text": "nul \u0000 here"}
+            await socket.send(
+                json.dumps(
+                    {"type": "step.completed", "id": f"c{index}", "output": output, **ids(assign)}
+                )
+            )
+        replies: dict[str, dict[str, Any]] = {}
+        while len(replies) < count:
+            reply = json.loads(await asyncio.wait_for(socket.recv(), 20))
+            if reply["type"] in ("ack", "error"):
+                replies[reply["id"]] = reply
+        # The socket still serves this worker.
+        late = json.dumps({"type": "step.started", "id": "late", **ids(assigns[0])})
+        after = await reply_to(socket, late)
+        await socket.close()
+        return assigns, [replies[f"c{i}"] for i in range(count)], after
+
+    assigns, replies, after = asyncio.run(scenario())
+
+    refusal = replies.pop(poisoned)
+    assert (refusal["type"], refusal["code"]) == ("error", "cannot_store")
+    assert refusal["message"].startswith("The server could not store the step's output: ")
+    assert "\\u0000" in refusal["message"]
+    assert [(r["type"], r["applied"]) for r in replies] == [("ack", True)] * (count - 1)
+    assert after == {"type": "ack", "id": "late", "applied": False}
+    runs = [run_detail(hatchet_server, assign["workflow_run_id"]) for assign in assigns]
+    failed = runs.pop(poisoned)
+    assert failed["status"] == "FAILED"
+    work = step_run(failed, "work")
+    assert (work["status"], work["error"], work["retry_count"]) == (
+        "FAILED",
+        refusal["message"],
+        0,
+    )
+    assert [run["status"] for run in runs] == ["SUCCEEDED"] * (count - 1)
+
+
+def ids(assign: dict[str, Any]) -> dict[str, Any]:
+    return {"step_run_id": assign["step_run_id"], "attempt": assign["attempt"]}

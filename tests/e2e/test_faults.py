@@ -4,9 +4,11 @@ import asyncio
 import json
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import websockets
 
@@ -58,7 +60,7 @@ def test_server_restart_while_a_step_runs_loses_nothing_and_applies_the_result_o
     assert len(list(markers.glob("finished-*"))) == 1
 
 
-async def worker_socket(server: LiveServer, actions: list[str]) -> Any:
+async def worker_socket(server: LiveServer, actions: list[str], slots: int = 1) -> Any:
     """A raw worker socket serving `actions` of the workflows in worker_app.py, which it
     registers first: a test that uses it does not rely on an SDK worker started before."""
     for workflow in sorted({action.split(":")[0] for action in actions}):
@@ -69,7 +71,7 @@ async def worker_socket(server: LiveServer, actions: list[str]) -> Any:
         additional_headers={"Authorization": f"Bearer {server.token}"},
     )
     await socket.send(
-        json.dumps({"type": "register", "name": "raw-worker", "actions": actions, "slots": 1})
+        json.dumps({"type": "register", "name": "raw-worker", "actions": actions, "slots": slots})
     )
     assert json.loads(await socket.recv())["type"] == "registered"
     return socket
@@ -146,3 +148,23 @@ def test_a_step_still_running_after_the_grace_period_is_handed_back(
     ]
     assert work["attempts"][0]["error"].startswith("handed back")
     assert work["retry_count"] == 0
+
+
+def test_requests_after_the_servers_database_connections_are_terminated_all_succeed(
+    hatchet_server: LiveServer,
+) -> None:
+    if hatchet_server.backend == "embedded":
+        pytest.skip("SQLite has no server connections to terminate")
+    with hatchet_server.api() as api:
+        # Enough at once that the pool holds several connections.
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(lambda _: api.get("/runs").status_code, range(40))) == {200}
+        with psycopg.connect(hatchet_server.env["DATABASE_URL"], autocommit=True) as admin:
+            terminated = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+        assert terminated is not None and terminated[0] > 0
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda _: api.get("/runs").status_code, range(40)))
+    assert statuses == [200] * 40

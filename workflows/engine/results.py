@@ -121,6 +121,44 @@ def apply_reports(tenant_id: Any, worker_id: UUID, reports: Sequence[Report]) ->
     return outcomes
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A report or line the database would not store (PostgreSQL refuses U+0000 in
+    text and JSON, for one): a refused result fails its step run with `reason`."""
+
+    reason: str
+
+
+Outcome = bool | None | Refused
+
+
+def apply_reports_and_lines(
+    tenant_id: Any, worker_id: UUID, items: Sequence["Report | Line"]
+) -> list[Outcome]:
+    """Reports and lines of one batch, each kind in one go, outcomes in the batch's
+    order. Call inside a transaction: it holds or fails as a whole."""
+    reports = [item for item in items if isinstance(item, Report)]
+    lines = [item for item in items if isinstance(item, Line)]
+    report_outcomes = iter(apply_reports(tenant_id, worker_id, reports) if reports else [])
+    line_outcomes = iter(append_step_run_lines(tenant_id, lines) if lines else [])
+    return [
+        next(report_outcomes) if isinstance(item, Report) else next(line_outcomes) for item in items
+    ]
+
+
+def refuse(tenant_id: Any, worker_id: UUID, item: "Report | Line", problem: str) -> Refused:
+    """The database would not store `item`: a result's step run fails for good with the
+    reason (the same output would be refused again); a refused line is only answered."""
+    if isinstance(item, Line):
+        return Refused(f"The server could not store this {item.kind} line: {problem}")
+    what = "output" if item.kind == COMPLETED else f"'{item.kind}' report"
+    reason = f"The server could not store the step's {what}: {problem}"
+    if item.kind in ENDING:
+        failure = Report(FAILED, item.step_run_id, item.attempt, error=reason, retryable=False)
+        apply_reports(tenant_id, worker_id, [failure])
+    return Refused(reason)
+
+
 def apply_one(tenant_id: Any, worker_id: UUID, report: Report) -> bool:
     [outcome] = apply_reports(tenant_id, worker_id, [report])
     if outcome is None:
