@@ -23,7 +23,7 @@ from workers import registry
 from workers.dispatch import deliver_on_commit, dispatcher
 from workers.messages import WORKER_MESSAGES
 from workflows.engine import results
-from workflows.engine.queue import Assignment, claim_queued_step_runs
+from workflows.engine.queue import Assignment, claim_queued_step_runs, lock_worker_slots
 from workflows.engine.results import Outcome
 
 logger = logging.getLogger(__name__)
@@ -157,10 +157,13 @@ class WorkerConsumer(Socket):
         ends_steps = any(
             isinstance(item, results.Report) and item.kind in results.ENDING for item in items
         )
+        refills = ends_steps and not self.draining
         with transaction.atomic(), pipelined():
+            if refills:
+                lock_worker_slots(self.worker_id)
             refill = deliver_on_commit(self)
             outcomes = results.apply_reports_and_lines(self.tenant_id, self.worker_id, items)
-            if ends_steps and not self.draining:
+            if refills:
                 refill.extend(self.claim_for_me(self.actions))
             return outcomes
 
@@ -273,6 +276,7 @@ class WorkerConsumer(Socket):
         """Fill this worker's free slots in a transaction of its own; the assignments
         leave as it commits."""
         with transaction.atomic():
+            lock_worker_slots(self.worker_id)
             deliver_on_commit(self).extend(self.claim_for_me(self.actions))
 
     def claim_for_me(self, actions: Iterable[str]) -> list[Assignment]:

@@ -1,17 +1,27 @@
 """Claims racing from many threads at once (PostgreSQL: SKIP LOCKED and slot locks)."""
 
 import threading
+import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from hatchet.models import Tenant
 from tests.conftest import definition
+from tests.unit.test_dispatch import LocalWorker
+from workers.dispatch import dispatcher
 from workflows.engine.definitions import register_workflow
-from workflows.engine.queue import Assignment, claim_queued_step_runs
+from workflows.engine.queue import (
+    Assignment,
+    claim_queued_step_runs,
+    lock_worker_slots,
+)
 from workflows.engine.runs import trigger_workflow_run
+from workflows.models import StepRun
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -28,14 +38,17 @@ def race(
     def claim(worker: uuid.UUID) -> None:
         barrier.wait()
         try:
-            for assignment in claim_queued_step_runs(
-                tenant_id=tenant.id,
-                worker_id=worker,
-                worker_name="w",
-                actions=["One:only"],
-                slots=slots,
-            ):
-                claimed.append((worker, assignment))
+            # As a worker's own fill does.
+            with transaction.atomic():
+                lock_worker_slots(worker)
+                for assignment in claim_queued_step_runs(
+                    tenant_id=tenant.id,
+                    worker_id=worker,
+                    worker_name="w",
+                    actions=["One:only"],
+                    slots=slots,
+                ):
+                    claimed.append((worker, assignment))
         finally:
             connection.close()
 
@@ -69,3 +82,52 @@ def test_racing_workers_never_get_the_same_step_run(tenant: Tenant) -> None:
     assert len(claimed) == 24
     assert len({a.step_run_id for _, a in claimed}) == 24
     assert set(Counter(w for w, _ in claimed).values()) == {3}
+
+
+def test_a_trigger_never_waits_for_a_slot_lock_another_transaction_holds(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slot locks taken in different orders by two transactions deadlocked a trigger
+    with a worker's refill; only a worker's own fill or refill waits for its lock, as
+    the first lock of its transaction, and the claim a trigger makes for a worker whose
+    lock is busy takes nothing (the dispatchers are woken instead)."""
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    busy = CountingWorker(tenant, ["One:only"], slots=5)
+    monkeypatch.setattr(dispatcher, "loop", object())
+    monkeypatch.setattr(dispatcher, "connections", {busy.worker_id: busy})
+    delivered: list[Any] = []
+    monkeypatch.setattr(dispatcher, "deliver", lambda *sent: delivered.extend(sent[1]))
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        try:
+            with transaction.atomic():
+                lock_worker_slots(busy.worker_id)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        run = trigger_workflow_run(tenant, "One", {})
+        took = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join()
+
+    assert took < 2
+    assert StepRun.objects.get(workflow_run=run).status == "QUEUED"
+    assert busy.claims == 1
+    assert delivered == []
+
+
+class CountingWorker(LocalWorker):
+    claims = 0
+
+    def claim_for_me(self, actions: Iterable[str]) -> list[Assignment]:
+        self.claims += 1
+        return super().claim_for_me(actions)

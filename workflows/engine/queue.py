@@ -49,12 +49,21 @@ class Assignment:
         }
 
 
+def slot_lock_key(worker_id: UUID) -> int:
+    """The advisory lock that serialises claims for one worker's slots."""
+    return worker_id.int >> 65
+
+
 def lock_worker_slots(worker_id: UUID) -> None:
-    """Serialise claims for one worker so two claimers never both fill its last slot.
-    SQLite needs nothing: its IMMEDIATE transactions already run one at a time."""
+    """Wait for the worker's slot lock, so that no claim for it runs beside this
+    transaction's. Only the worker's own fill and refill wait for it, and as the first
+    lock of their transaction: a transaction waiting for a slot lock then holds no other
+    lock, so no two transactions can wait for each other through these locks. Every
+    other claim only tries the lock (see CLAIM_SQL). SQLite needs nothing: its
+    IMMEDIATE transactions already run one at a time."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [worker_id.int >> 65])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [slot_lock_key(worker_id)])
 
 
 def count_held_step_runs(worker_id: UUID) -> int:
@@ -70,14 +79,15 @@ def claim_queued_step_runs(
     slots: int,
 ) -> list[Assignment]:
     """Assign to the worker as many claimable step runs of its actions as it has free
-    slots, oldest first; other claimers skip the rows this one has locked."""
+    slots, oldest first; other claimers skip the rows this one has locked. Claims
+    nothing while another transaction holds the worker's slot lock (it is claiming for
+    the worker), unless this one took it first with lock_worker_slots."""
     if not actions:
         return []
     effects = Effects()
     # No savepoint when a trigger or a report claims inside its own transaction: a
     # failed claim fails that transaction, as any other part of it would.
     with transaction.atomic(savepoint=False):
-        lock_worker_slots(worker_id)
         claim = claim_in_one_statement if connection.vendor == "postgresql" else claim_with_orm
         claimed = claim(tenant_id, worker_id, worker_name, list(actions), slots, timezone.now())
         if not claimed:
@@ -160,14 +170,15 @@ WITH picked AS (
     WHERE tenant_id = %(tenant)s AND status = 'QUEUED' AND action = ANY(%(actions)s)
       AND available_at <= %(now)s
     ORDER BY available_at
-    -- The worker's free slots, counted after lock_worker_slots (a statement of its own
-    -- takes its own snapshot); held step runs as HELD_STEP_RUNS says, so that the
-    -- partial index of open step runs serves the count.
-    LIMIT GREATEST(%(slots)s - (
+    -- The worker's free slots, if its slot lock is free or already this transaction's
+    -- (lock_worker_slots): a claim never waits for the lock. Held step runs are counted
+    -- as HELD_STEP_RUNS says, so that the partial index of open step runs serves the
+    -- count.
+    LIMIT CASE WHEN pg_try_advisory_xact_lock(%(slot_lock)s) THEN GREATEST(%(slots)s - (
         SELECT count(*) FROM workflows_steprun
         WHERE worker_id = %(worker)s AND status IN ('ASSIGNED', 'RUNNING')
           AND deadline IS NOT NULL
-    ), 0)
+    ), 0) ELSE 0 END
     FOR UPDATE SKIP LOCKED
 ), assigned AS (
     UPDATE workflows_steprun AS s
@@ -206,6 +217,7 @@ def claim_in_one_statement(
         "now": now,
         "slots": slots,
         "worker": worker_id,
+        "slot_lock": slot_lock_key(worker_id),
         "worker_name": worker_name,
         "deadline": now + timedelta(seconds=settings.HATCHET_ASSIGN_START_TIMEOUT),
     }
