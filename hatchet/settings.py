@@ -80,6 +80,10 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # A pooled connection is checked as it is handed out: after a database restart
+        # or pg_terminate_backend the pool holds dead connections, and a request given
+        # one would fail.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         # ASGI runs each request in a fresh thread, and Django's connections are per
         # thread: without a pool every request would open a new connection.
         options = DATABASES["default"].setdefault("OPTIONS", {})
