@@ -1,7 +1,7 @@
 """Workflow definitions and their runs: the durable truth the engine works on."""
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models
@@ -50,6 +50,12 @@ class WorkflowVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow.name} v{self.number}"
+
+    def run_deadline(self, started: datetime) -> datetime | None:
+        """When a run of this version begun (or retried) at `started` times out."""
+        if self.timeout_seconds is None:
+            return None
+        return started + timedelta(seconds=self.timeout_seconds)
 
 
 class Step(models.Model):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
@@ -317,6 +318,7 @@ def test_retry_runs_a_failed_run_again_from_the_steps_that_did_not_succeed(
 ) -> None:
     register(
         tenant,
+        timeout="10m",
         steps=[
             {"name": "done"},
             {"name": "broken", "retries": 1},
@@ -331,11 +333,16 @@ def test_retry_runs_a_failed_run_again_from_the_steps_that_did_not_succeed(
     worker.fail("Chain:broken", "second")
     assert WorkflowRun.objects.get().status == WorkflowRunStatus.FAILED
 
+    before = timezone.now()
     response = api.post(f"/api/v1/runs/{run.id}/retry")
 
     assert response.status_code == 200
     body = response.json()
     assert (body["status"], body["error"], body["finished_at"]) == ("RUNNING", "", None)
+    # The workflow's timeout applies to the retried run anew.
+    deadline = WorkflowRun.objects.get().deadline
+    assert deadline is not None
+    assert before + timedelta(minutes=10) <= deadline <= timezone.now() + timedelta(minutes=10)
     steps = {s["step"]: s for s in body["step_runs"]}
     assert {name: s["status"] for name, s in steps.items()} == {
         "done": "SUCCEEDED",

@@ -2,7 +2,6 @@
 the steps before it are not executed again and their recorded outputs are reused."""
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -115,11 +114,7 @@ def replay_workflow_run(
         # A run that starts with reused steps has already begun.
         status=WorkflowRunStatus.RUNNING if reused else WorkflowRunStatus.PENDING,
         started_at=now if reused else None,
-        deadline=(
-            None
-            if version.timeout_seconds is None
-            else now + timedelta(seconds=version.timeout_seconds)
-        ),
+        deadline=version.run_deadline(now),
     )
     effects = Effects()
     step_runs = []

@@ -3,7 +3,6 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -62,11 +61,7 @@ def trigger_workflow_runs(
     version = latest_version(tenant, workflow_name)
     steps = steps_of(version.pk)
     now = timezone.now()
-    deadline = (
-        None
-        if version.timeout_seconds is None
-        else now + timedelta(seconds=version.timeout_seconds)
-    )
+    deadline = version.run_deadline(now)
     runs: list[WorkflowRun] = []
     step_runs_by_run: list[list[StepRun]] = []
     effects = Effects()

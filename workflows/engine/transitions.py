@@ -129,6 +129,7 @@ def retry_run(locked: LockedRuns, run: WorkflowRun) -> None:
     run.status = WorkflowRunStatus.RUNNING
     run.finished_at = None
     run.error = ""
+    run.deadline = run.version.run_deadline(locked.now)
     locked.changed(run)
     locked.effects.run_changed(run)
 
