@@ -104,7 +104,8 @@ else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with a process's writers taking turns on one lock.
+            "ENGINE": "hatchet.sqlite",
             "NAME": os.environ.get("HATCHET_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the
