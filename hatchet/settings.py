@@ -185,6 +185,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = HATCHET_MAX_MESSAGE_BYTES
 # it above the SDK's longest reconnect backoff, 5 s, so a restart costs no worker).
 HATCHET_HEARTBEAT_INTERVAL = env_float("HATCHET_HEARTBEAT_INTERVAL", 4.0)
 HATCHET_WORKER_TIMEOUT = env_float("HATCHET_WORKER_TIMEOUT", 15.0)
+# Seconds a worker whose socket closed without a drain has to reconnect before what it
+# held goes back to the queue (the SDK's first reconnect comes within 0.1 s).
+HATCHET_RECONNECT_GRACE = env_float("HATCHET_RECONNECT_GRACE", 0.75)
 # Seconds an assignment may wait for its step.started before it is queued again.
 HATCHET_ASSIGN_START_TIMEOUT = env_float("HATCHET_ASSIGN_START_TIMEOUT", 15.0)
 # Times a step run may be queued again because its worker vanished (a poison step

@@ -10,12 +10,11 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
-from django.utils import timezone
 
 from playground.github import refresh_pull_request_states
-from workers.registry import reap_dead_workers
+from workers.registry import check_workers
 from workflows.engine.crons import fire_due_crons
-from workflows.engine.maintenance import requeue_unstarted_assignments, run_deadlines
+from workflows.engine.maintenance import run_deadlines
 from workflows.engine.schedules import fire_due_schedules
 
 logger = logging.getLogger(__name__)
@@ -27,30 +26,21 @@ def fire_triggers() -> dict[str, int]:
     return {"schedules_fired": fire_due_schedules(), "crons_fired": fire_due_crons()}
 
 
-def tick(*, triggers: bool = True, check_workers: bool = True) -> dict[str, int]:
+def tick(*, triggers: bool = True) -> dict[str, int]:
     """Crons and schedules due, deadlines passed, and workers that went silent or
     never started what they were given; safe on many nodes at once."""
     counts = fire_triggers() if triggers else {}
     close_old_connections()
     counts.update(run_deadlines())
-    if check_workers:
-        counts["unstarted_requeued"] = requeue_unstarted_assignments(timezone.now())
-        counts["dead_worker_step_runs_requeued"] = reap_dead_workers()
+    counts.update(check_workers())
     return counts
 
 
 async def tick_forever(interval: float | None = None) -> None:
     interval = interval or settings.HATCHET_TICK_INTERVAL
-    loop = asyncio.get_running_loop()
-    # Workers were silent while this server was down, through no fault of theirs: give
-    # them one worker timeout to reconnect and re-send what they started before any is
-    # declared dead or any assignment is taken back.
-    check_workers_after = loop.time() + settings.HATCHET_WORKER_TIMEOUT
     while True:
         try:
-            counts = await sync_to_async(tick, thread_sensitive=False)(
-                check_workers=loop.time() >= check_workers_after
-            )
+            counts = await sync_to_async(tick, thread_sensitive=False)()
             if any(counts.values()):
                 logger.info("engine tick: %s", {k: v for k, v in counts.items() if v})
         except asyncio.CancelledError:

@@ -3,8 +3,6 @@
 import asyncio
 import json
 import logging
-import os
-import socket
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -20,7 +18,7 @@ from hatchet.messages import Message, ProtocolError, parse_message
 from hatchet.sdk.durations import parse_duration
 from hatchet.sockets import Socket
 from workers import registry
-from workers.dispatch import deliver_on_commit, dispatcher
+from workers.dispatch import NODE, deliver_on_commit, dispatcher
 from workers.messages import WORKER_MESSAGES
 from workflows.engine import results
 from workflows.engine.queue import Assignment, claim_queued_step_runs, lock_worker_slots
@@ -28,10 +26,11 @@ from workflows.engine.results import Outcome
 
 logger = logging.getLogger(__name__)
 
-NODE = f"{socket.gethostname()}:{os.getpid()}"
 MAX_ACTIONS = 1000
 MAX_SLOTS = 10_000
 UNAUTHORIZED = 4401
+# The worker was declared dead while its socket stayed open (it hung).
+WORKER_STOPPED = 4410
 # Pauses between tries of a report batch while the database is unavailable.
 FIRST_PAUSE = 0.05
 MAX_PAUSE = 2.0
@@ -71,9 +70,32 @@ class WorkerConsumer(Socket):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
-        if getattr(self, "registered", False):
-            dispatcher.detach(self)
-            await in_db_thread(registry.disconnect_worker, self.worker_id, self.connection_id)
+        if not getattr(self, "registered", False):
+            return
+        dispatcher.detach(self)
+        went_at = await in_db_thread(registry.disconnect_worker, self.worker_id, self.connection_id)
+        if went_at is not None:
+            # Closed without a drain: a worker that is alive reconnects within the
+            # grace; one that was killed has its steps queued again right after it.
+            await asyncio.sleep(settings.HATCHET_RECONNECT_GRACE)
+            await in_db_thread(registry.release_unless_back, self.worker_id, went_at)
+
+    async def close_stopped(self) -> None:
+        """The worker was declared dead (its step runs went back to the queue) while this
+        socket stayed open: it gets no more work, and registers anew when it wakes."""
+        if self.closed:
+            return
+        self.closed = True
+        dispatcher.detach(self)
+        await self.send_message(
+            {
+                "type": "error",
+                "code": "worker_stopped",
+                "message": "This worker was silent past the timeout and is stopped; "
+                "its step runs went back to the queue. Register again.",
+            }
+        )
+        await self.close(code=WORKER_STOPPED)
 
     async def send_message(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message))
@@ -246,9 +268,18 @@ class WorkerConsumer(Socket):
         if draining != self.draining or now - self.last_heartbeat_write >= (
             settings.HATCHET_HEARTBEAT_INTERVAL / 2
         ):
-            await in_db_thread(
-                registry.record_heartbeat, self.worker_id, self.connection_id, draining=draining
-            )
+            try:
+                live = await in_db_thread(
+                    registry.record_heartbeat, self.worker_id, self.connection_id, draining=draining
+                )
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                logger.warning("worker %s: heartbeat not recorded: %s", self.worker_id, error)
+                return  # the next beat records it
+            if not live:
+                await self.close_stopped()
+                return
             self.last_heartbeat_write = now
         self.draining = draining
 
@@ -268,7 +299,7 @@ class WorkerConsumer(Socket):
                 logger.exception("dispatch to worker %s failed", self.worker_id)
 
     async def fill_slots(self) -> None:
-        if not self.registered or self.draining:
+        if not self.registered or self.draining or self.closed:
             return
         await in_db_thread(self.claim_and_deliver)
 
@@ -332,3 +363,4 @@ def report_of(message: Message) -> results.Report | results.Line:
         timed_out=bool(message.get("timed_out", False)),
         increment_seconds=increment,
     )
+

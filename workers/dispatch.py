@@ -12,15 +12,21 @@ import contextlib
 import functools
 import json
 import logging
+import os
+import socket
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from hatchet.concurrency import in_db_thread
+from workers.models import ServerNode
 from workflows.engine.queue import Assignment
 from workflows.signals import StepStop, step_runs_queued, step_runs_queueing, step_runs_stopped
 
@@ -29,6 +35,8 @@ logger = logging.getLogger(__name__)
 PUBSUB_CHANNEL = "hatchet:dispatch"
 # Tells a process its own messages apart from those of other processes.
 SENDER = uuid.uuid4().hex
+# This process as a server node: the worker sockets it holds name it on their workers.
+NODE = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class WorkerConnection(Protocol):
@@ -38,6 +46,8 @@ class WorkerConnection(Protocol):
     actions: list[str]
 
     def request_fill(self) -> None: ...
+
+    async def close_stopped(self) -> None: ...
 
     def claim_for_me(self, actions: set[str]) -> list[Assignment]: ...
 
@@ -71,6 +81,7 @@ class Dispatcher:
         self.loop_thread = threading.get_ident()
         self.wake_event = asyncio.Event()
         self.tasks.append(self.loop.create_task(self.dispatch_forever()))
+        self.tasks.append(self.loop.create_task(self.beat_forever()))
         if settings.REDIS_URL:
             self.tasks.append(self.loop.create_task(self.listen_forever()))
 
@@ -114,21 +125,14 @@ class Dispatcher:
             for assignment in assignments:
                 await connection.send_message(assignment.as_message())
 
-        if self.is_loop_thread():
-            self.loop.create_task(send_all())
-        else:
-            asyncio.run_coroutine_threadsafe(send_all(), self.loop)
+        self.submit(send_all())
 
     def deliver_stop(self, stop: StepStop) -> bool:
         """Send a stop order to the worker if its socket is here; True if it was."""
         connection = self.connections.get(stop.worker_id)
         if connection is None or self.loop is None:
             return False
-        coroutine = connection.send_message(stop_message(stop))
-        if self.is_loop_thread():
-            self.loop.create_task(coroutine)
-        else:
-            asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        self.submit(connection.send_message(stop_message(stop)))
         return True
 
     async def dispatch_forever(self) -> None:
@@ -145,6 +149,34 @@ class Dispatcher:
             for connection in list(self.connections.values()):
                 if not connection.draining and (woken is None or woken & set(connection.actions)):
                     connection.request_fill()
+
+    async def beat_forever(self) -> None:
+        """Record that this node is up, so that the silence of its workers is theirs."""
+        started_at = timezone.now()
+        while True:
+            try:
+                await in_db_thread(record_node_beat, NODE, started_at)
+            except Exception:
+                logger.warning("could not record this server node's beat", exc_info=True)
+            await asyncio.sleep(settings.HATCHET_HEARTBEAT_INTERVAL)
+
+    def close_stopped(self, worker_ids: Iterable[UUID]) -> set[UUID]:
+        """Close the sockets here of workers declared dead; the ids of the others."""
+        elsewhere = set()
+        for worker_id in worker_ids:
+            connection = self.connections.get(worker_id)
+            if connection is None or self.loop is None:
+                elsewhere.add(worker_id)
+            else:
+                self.submit(connection.close_stopped())
+        return elsewhere
+
+    def submit(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        assert self.loop is not None
+        if self.is_loop_thread():
+            self.loop.create_task(coroutine)
+        else:
+            asyncio.run_coroutine_threadsafe(coroutine, self.loop)
 
     async def listen_forever(self) -> None:
         import redis.asyncio as redis
@@ -168,6 +200,8 @@ class Dispatcher:
             return  # this process acted on it when it published it
         if message["kind"] == "wake":
             self.wake(message.get("actions"))
+        elif message["kind"] == "stopped":
+            self.close_stopped(UUID(worker_id) for worker_id in message["worker_ids"])
         elif message["kind"] == "stop":
             self.deliver_stop(
                 StepStop(
@@ -197,6 +231,26 @@ def publish(message: dict[str, Any]) -> None:
     except Exception:
         # The periodic look at the queue picks up what a lost wake-up leaves behind.
         logger.warning("could not publish a dispatch message", exc_info=True)
+
+
+def record_node_beat(name: str, started_at: datetime) -> None:
+    now = timezone.now()
+    updated = ServerNode.objects.filter(name=name).update(seen_at=now)
+    if not updated:
+        ServerNode.objects.bulk_create(
+            [ServerNode(name=name, started_at=started_at, seen_at=now)],
+            update_conflicts=True,
+            unique_fields=["name"],
+            update_fields=["seen_at"],
+        )
+
+
+def close_sockets_of(worker_ids: list[UUID]) -> None:
+    """Workers declared dead lose their sockets, wherever they are: a hung worker must
+    not be sent more work, and when it wakes it registers anew."""
+    elsewhere = dispatcher.close_stopped(worker_ids)
+    if elsewhere:
+        publish({"kind": "stopped", "worker_ids": sorted(str(w) for w in elsewhere)})
 
 
 def on_step_runs_queued(sender: Any, actions: set[str], **kwargs: Any) -> None:

@@ -44,3 +44,15 @@ class Worker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+
+class ServerNode(models.Model):
+    """A server process that holds worker sockets, and when it was last up. A worker
+    that could not reach its server is not to blame for its silence."""
+
+    name = models.CharField(max_length=200, unique=True)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,6 +1,7 @@
-"""Workers joining, beating, draining and going away."""
+"""Workers joining, beating, draining and going away, and the server nodes that hear
+them."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -11,9 +12,19 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hatchet.models import Tenant
-from workers.models import WORKER_LIVE, Worker, WorkerStatus
-from workflows.engine.maintenance import requeue_step_runs_of_workers
+from workers.dispatch import close_sockets_of
+from workers.models import WORKER_LIVE, ServerNode, Worker, WorkerStatus
+from workflows.engine.maintenance import (
+    requeue_step_runs_of_workers,
+    requeue_unstarted_assignments,
+)
 from workflows.models import HELD_STEP_RUNS, StepRun
+
+# A node is up while it was seen within this share of the worker timeout (it beats
+# every heartbeat interval).
+NODE_SILENCE = 0.5
+# A worker silent for this many worker timeouts is dead, whatever became of its server.
+NODE_LOSS = 4
 
 
 def register_worker(
@@ -59,16 +70,23 @@ def register_worker(
         return worker
 
 
-def record_heartbeat(worker_id: UUID, connection_id: UUID, *, draining: bool) -> None:
+def record_heartbeat(worker_id: UUID, connection_id: UUID, *, draining: bool) -> bool:
+    """False if the socket no longer speaks for the worker: it was declared dead (its
+    step runs went back to the queue) or another socket took it over."""
     changes: dict[str, Any] = {"last_heartbeat_at": timezone.now()}
     if draining:
         changes["status"] = WorkerStatus.DRAINING
-    Worker.objects.filter(pk=worker_id, connection_id=connection_id).update(**changes)
+    return (
+        Worker.objects.filter(
+            pk=worker_id, connection_id=connection_id, status__in=WORKER_LIVE
+        ).update(**changes)
+        == 1
+    )
 
 
-def disconnect_worker(worker_id: UUID, connection_id: UUID) -> None:
+def disconnect_worker(worker_id: UUID, connection_id: UUID) -> datetime | None:
     """The socket closed. A draining worker is gone and what it held is queued again at
-    once; any other may come back, until its heartbeats are overdue."""
+    once. Any other may come back: returns when it went, for release_unless_back."""
     with transaction.atomic():
         worker = (
             Worker.objects.select_for_update()
@@ -76,7 +94,7 @@ def disconnect_worker(worker_id: UUID, connection_id: UUID) -> None:
             .first()
         )
         if worker is None:
-            return
+            return None
         worker.disconnected_at = timezone.now()
         worker.connection_id = None
         was_draining = worker.status == WorkerStatus.DRAINING
@@ -84,21 +102,77 @@ def disconnect_worker(worker_id: UUID, connection_id: UUID) -> None:
         worker.save(update_fields=["disconnected_at", "connection_id", "status"])
     if was_draining:
         requeue_step_runs_of_workers([worker_id], "worker stopped")
+        return None
+    return worker.disconnected_at
 
 
-def reap_dead_workers() -> int:
-    """Workers silent past the timeout are stopped and their step runs queued again;
-    so are step runs still held by workers already stopped."""
-    cutoff = timezone.now() - timedelta(seconds=settings.HATCHET_WORKER_TIMEOUT)
-    dead = list(
+def release_unless_back(worker_id: UUID, disconnected_at: datetime) -> int:
+    """The worker whose socket closed at `disconnected_at` (not after a drain) has not
+    come back: it is stopped and what it held goes back to the queue. A killed worker's
+    steps are queued again in about a second, not after the heartbeat timeout."""
+    stopped = Worker.objects.filter(
+        pk=worker_id, status=WorkerStatus.DISCONNECTED, disconnected_at=disconnected_at
+    ).update(status=WorkerStatus.STOPPED)
+    if not stopped:
+        return 0  # it came back (or the reaper was first)
+    return requeue_step_runs_of_workers([worker_id], "worker's connection closed")
+
+
+def silent_workers(now: datetime) -> list[UUID]:
+    """Live workers silent past the worker timeout through no fault of a server's:
+    - the server node that held the worker's socket is up, and heard nothing; or
+    - a node that started since the worker's last heartbeat has been up for the whole
+      timeout (a restarted server, which a live worker would have reached); or
+    - a node that was up before the worker fell silent is still up, and the silence has
+      lasted NODE_LOSS timeouts: the worker's own server is gone for good.
+    A worker whose server went down is never declared dead for that silence alone."""
+    timeout = timedelta(seconds=settings.HATCHET_WORKER_TIMEOUT)
+    cutoff = now - timeout
+    candidates = list(
         Worker.objects.filter(status__in=WORKER_LIVE, last_heartbeat_at__lt=cutoff).values_list(
-            "id", flat=True
+            "id", "node", "last_heartbeat_at"
         )
     )
-    if dead:
-        Worker.objects.filter(pk__in=dead, last_heartbeat_at__lt=cutoff).update(
-            status=WorkerStatus.STOPPED, connection_id=None
+    if not candidates:
+        return []
+    nodes_up = list(
+        ServerNode.objects.filter(seen_at__gte=now - NODE_SILENCE * timeout).values_list(
+            "name", "started_at"
         )
+    )
+    up = {name for name, _ in nodes_up}
+    # The nodes up for the whole timeout: the first and the last of them to start.
+    long_up = [started for _, started in nodes_up if started <= cutoff]
+    first, last = (min(long_up), max(long_up)) if long_up else (None, None)
+    gone_for_good = now - NODE_LOSS * timeout
+    return [
+        worker_id
+        for worker_id, node, heard in candidates
+        if node in up
+        or (last is not None and last > heard)
+        or (first is not None and first < heard and heard < gone_for_good)
+    ]
+
+
+def reap_dead_workers(now: datetime | None = None) -> int:
+    """Workers silent past the timeout (as silent_workers tells) are stopped, their
+    sockets closed wherever they are, and their step runs queued again; so are step runs
+    still held by workers already stopped."""
+    now = now or timezone.now()
+    dead = silent_workers(now)
+    cutoff = now - timedelta(seconds=settings.HATCHET_WORKER_TIMEOUT)
+    if dead:
+        with transaction.atomic():
+            # Still silent under the lock: a beat that came meanwhile saves its worker.
+            stopped = list(
+                Worker.objects.select_for_update()
+                .filter(pk__in=dead, status__in=WORKER_LIVE, last_heartbeat_at__lt=cutoff)
+                .values_list("id", flat=True)
+            )
+            Worker.objects.filter(pk__in=stopped).update(
+                status=WorkerStatus.STOPPED, connection_id=None
+            )
+        close_sockets_of(stopped)
     orphaned = {
         worker_id
         for worker_id in StepRun.objects.filter(HELD_STEP_RUNS)
@@ -109,6 +183,19 @@ def reap_dead_workers() -> int:
     if not orphaned:
         return 0
     return requeue_step_runs_of_workers(orphaned, "worker stopped sending heartbeats")
+
+
+def check_workers(now: datetime | None = None) -> dict[str, int]:
+    """Assignments that a worker heard from since never started, and workers silent past
+    the timeout; safe on many nodes at once."""
+    now = now or timezone.now()
+    heard_at = dict(
+        Worker.objects.filter(status__in=WORKER_LIVE).values_list("id", "last_heartbeat_at")
+    )
+    return {
+        "unstarted_requeued": requeue_unstarted_assignments(now, heard_at),
+        "dead_worker_step_runs_requeued": reap_dead_workers(now),
+    }
 
 
 def workers_with_slots(tenant: Tenant) -> QuerySet[Worker]:

@@ -3,6 +3,8 @@
 import asyncio
 import json
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +16,15 @@ import websockets
 
 from hatchet.sdk.workflow import workflow_spec_of
 from tests.e2e import worker_app
-from tests.e2e.conftest import LiveServer, WorkerFactory, step_run, wait_for, wait_for_status
+from tests.e2e.conftest import (
+    ROOT,
+    LiveServer,
+    WorkerFactory,
+    run_detail,
+    step_run,
+    wait_for,
+    wait_for_status,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -168,3 +178,124 @@ def test_requests_after_the_servers_database_connections_are_terminated_all_succ
         with ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(lambda _: api.get("/runs").status_code, range(40)))
     assert statuses == [200] * 40
+
+
+def test_a_killed_workers_step_is_queued_again_at_once(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    """Its socket closed without a drain and it did not come back: no waiting for the
+    heartbeat timeout (6 s here)."""
+    doomed = start_worker("killed-worker", slots=1)
+    run = hatchet_server.client().admin.run_workflow(
+        "SlowOnce", {"seconds": 30, "markers": str(markers)}
+    )
+    wait_for(lambda: list(markers.glob(f"started-*-{doomed.pid}")), timeout=20)
+
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    killed = time.monotonic()
+    work = wait_for(
+        lambda: (
+            (s := step_run(run_detail(hatchet_server, run.workflow_run_id), "work"))["status"]
+            == "QUEUED"
+            and s
+        ),
+        timeout=15,
+        interval=0.05,
+    )
+    took = time.monotonic() - killed
+
+    assert took < 3, took
+    assert [(a["status"], a["error"]) for a in work["attempts"]] == [
+        ("FAILED", "worker's connection closed")
+    ]
+    with hatchet_server.api() as api:
+        api.post(f"/runs/{run.workflow_run_id}/cancel").raise_for_status()
+
+
+def test_a_worker_that_reconnects_at_once_keeps_its_step(hatchet_server: LiveServer) -> None:
+    url = hatchet_server.url.replace("http", "ws") + "/ws/worker"
+    headers = {"Authorization": f"Bearer {hatchet_server.token}"}
+    register = {"type": "register", "name": "reconnecting", "actions": ["Quick:work"], "slots": 1}
+
+    async def scenario() -> dict[str, Any]:
+        await asyncio.to_thread(
+            hatchet_server.client().admin.register_workflow,
+            workflow_spec_of(worker_app.Quick).to_definition(),
+        )
+        first = await websockets.connect(url, additional_headers=headers)
+        await first.send(json.dumps(register))
+        worker_id = (await receive(first, "registered"))["worker_id"]
+        await asyncio.to_thread(hatchet_server.client().admin.run_workflow, "Quick", {})
+        assign = await receive(first, "step.assign")
+        step = {"step_run_id": assign["step_run_id"], "attempt": assign["attempt"]}
+        await first.send(json.dumps({"type": "step.started", "id": "s1", **step}))
+        await receive(first, "ack")
+        await first.close()
+        again = await websockets.connect(url, additional_headers=headers)
+        await again.send(json.dumps({**register, "worker_id": worker_id}))
+        assert (await receive(again, "registered"))["worker_id"] == worker_id
+        await asyncio.sleep(2)  # past the reconnect grace
+        await again.send(json.dumps({"type": "step.completed", "id": "c1", "output": {}, **step}))
+        ack = await receive(again, "ack")
+        await again.close()
+        return ack
+
+    assert asyncio.run(scenario()) == {"type": "ack", "id": "c1", "applied": True}
+
+
+def test_a_hung_worker_declared_dead_loses_its_socket_and_gets_no_more_work(
+    hatchet_server: LiveServer,
+) -> None:
+    """It beats no more but its socket stays open (a blocking call in an async step)."""
+
+    async def scenario() -> tuple[list[str], int | None, str]:
+        hung = await worker_socket(hatchet_server, ["Quick:work"])
+        seen: list[str] = []
+        try:
+            while True:  # until the server declares it dead, after 6 s of silence
+                message = json.loads(await asyncio.wait_for(hung.recv(), 20))
+                seen.append(message.get("code", message["type"]))
+        except websockets.ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else None
+        run = await asyncio.to_thread(hatchet_server.client().admin.run_workflow, "Quick", {})
+        return seen, code, run.workflow_run_id
+
+    seen, code, run_id = asyncio.run(scenario())
+
+    assert (seen, code) == (["worker_stopped"], 4410)
+    time.sleep(1)
+    assert step_run(run_detail(hatchet_server, run_id), "work")["attempts"] == []
+    with hatchet_server.api() as api:
+        api.post(f"/runs/{run_id}/cancel").raise_for_status()
+
+
+def test_a_tick_elsewhere_does_not_reap_the_workers_of_a_server_that_is_down(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    """run_engine beside the server: while the server is down its workers cannot beat,
+    and must not lose their steps for it."""
+    start_worker("patient-worker", slots=1)
+    tick = subprocess.Popen(
+        [sys.executable, "manage.py", "run_engine"],
+        cwd=ROOT,
+        env=hatchet_server.env,
+        stdout=hatchet_server.log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        run = hatchet_server.client().admin.run_workflow(
+            "SlowOnce", {"seconds": 4, "markers": str(markers)}
+        )
+        wait_for(lambda: list(markers.glob("started-*")), timeout=20)
+        hatchet_server.stop(signal.SIGKILL)
+        time.sleep(9)  # longer than the worker timeout (6 s) and the start deadline (5 s)
+        hatchet_server.start()
+
+        assert run.result(timeout=40)["work"]["attempt"] == 1
+    finally:
+        tick.terminate()
+        tick.wait(10)
+    work = step_run(wait_for_status(hatchet_server, run.workflow_run_id, "SUCCEEDED"), "work")
+    assert len(work["attempts"]) == 1
+    assert len(list(markers.glob("started-*"))) == 1

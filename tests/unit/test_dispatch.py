@@ -46,6 +46,9 @@ class LocalWorker:
     async def send_message(self, message: dict[str, Any]) -> None:
         raise AssertionError("the test replaces delivery")
 
+    async def close_stopped(self) -> None:
+        raise AssertionError("no worker is stopped here")
+
 
 @pytest.fixture
 def delivered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, list[Assignment]]]:

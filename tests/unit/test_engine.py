@@ -266,8 +266,16 @@ def test_assignments_never_started_go_back_to_the_queue(tenant: Tenant) -> None:
     register_workflow(tenant, definition("One", [{"name": "only"}]))
     trigger_workflow_run(tenant, "One", {})
     [a] = claim(tenant, ["One:only"])
+    later = timezone.now() + timedelta(minutes=5)
+    deadline = StepRun.objects.get(pk=a.step_run_id).deadline
+    assert deadline is not None
 
-    requeued = maintenance.requeue_unstarted_assignments(timezone.now() + timedelta(minutes=5))
+    # A worker not heard from since the deadline may have started it, unable to say so.
+    silent = {WORKER: deadline - timedelta(seconds=1)}
+    assert maintenance.requeue_unstarted_assignments(later, silent) == 0
+    assert maintenance.requeue_unstarted_assignments(later, {}) == 0
+    heard = {WORKER: deadline + timedelta(seconds=1)}
+    requeued = maintenance.requeue_unstarted_assignments(later, heard)
 
     step_run = StepRun.objects.get(pk=a.step_run_id)
     assert requeued == 1

@@ -5,7 +5,7 @@ SKIP LOCKED and every candidate is checked again under the lock, so a step run i
 handled by exactly one of them.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -73,13 +73,25 @@ def time_out_queued_step_runs(now: datetime) -> int:
     )
 
 
-def requeue_unstarted_assignments(now: datetime) -> int:
-    """Assigned but never started in time: the worker may never have received it."""
+def requeue_unstarted_assignments(now: datetime, heard_at: Mapping[UUID, datetime]) -> int:
+    """Assigned but never started in time by a worker heard from since (`heard_at`: when
+    each live worker was last heard): it never received the assignment. A worker not
+    heard from may have started it and be unable to say so (its server is down); its
+    liveness decides, not this deadline."""
+
+    def unstarted(step_run: StepRun) -> bool:
+        heard = heard_at.get(step_run.worker_id) if step_run.worker_id else None
+        return (
+            step_run.status == StepRunStatus.ASSIGNED
+            and step_run.deadline is not None
+            and step_run.deadline < now
+            and heard is not None
+            and heard > step_run.deadline
+        )
+
     return handle_locked(
-        Q(status=StepRunStatus.ASSIGNED, deadline__lt=now),
-        lambda s: (
-            s.status == StepRunStatus.ASSIGNED and s.deadline is not None and s.deadline < now
-        ),
+        Q(status=StepRunStatus.ASSIGNED, deadline__lt=now, worker_id__in=list(heard_at)),
+        unstarted,
         lambda locked, s: requeue_held_step_run(locked, s, "assignment not started in time"),
     )
 
