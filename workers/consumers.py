@@ -5,6 +5,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -45,6 +46,7 @@ class WorkerConsumer(Socket):
     worker_id: UUID
     draining = False
     closed = False
+    lingering = 0
 
     async def connect(self) -> None:
         await self.accept()
@@ -263,6 +265,12 @@ class WorkerConsumer(Socket):
 
     async def heartbeat(self, message: Message) -> None:
         draining = bool(message.get("draining", False))
+        lingering = message.get("lingering", 0)
+        if isinstance(lingering, int) and not isinstance(lingering, bool):
+            freed = 0 <= lingering < self.lingering
+            self.lingering = min(max(lingering, 0), self.slots)
+            if freed:
+                self.request_fill()
         now = timezone.now().timestamp()
         # Beats arrive often; the row only needs to stay well inside the worker timeout.
         if draining != self.draining or now - self.last_heartbeat_write >= (
@@ -318,7 +326,8 @@ class WorkerConsumer(Socket):
             worker_id=self.worker_id,
             worker_name=self.worker_name,
             actions=list(actions),
-            slots=self.slots,
+            # Slots still busy with steps that ended here but run on there are not free.
+            slots=self.slots - self.lingering,
         )
 
 
@@ -362,5 +371,15 @@ def report_of(message: Message) -> results.Report | results.Line:
         handed_back=bool(message.get("handed_back", False)),
         timed_out=bool(message.get("timed_out", False)),
         increment_seconds=increment,
+        started_at=worker_time(message.get("started_at")),
     )
 
+
+def worker_time(value: Any) -> datetime | None:
+    """A time the worker sends (seconds since the epoch); None if it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,7 +66,14 @@ class _StepRun:
 
     action: str
     context: Context
+    # The wall-clock time the step's code began, sent with its reports.
+    started_at: float = 0.0
+    # Counts against max_runs until the step's code returns, even once stopped: a sync
+    # step's thread cannot be interrupted.
     holds_slot: bool = True
+    # The attempt is over for the server (cancelled, timed out, handed or taken back).
+    stopped: bool = False
+    # The server has the step run back: nothing more is sent about this attempt.
     handed_back: bool = False
     timed_out: bool = False
     deadline: float | None = None
@@ -318,6 +326,8 @@ class Worker:
         if not isinstance(registered.get("worker_id"), str):
             raise ValueError("the server's registered message has no worker_id")
         resumed = self.worker_id is not None
+        if resumed and registered["worker_id"] != self.worker_id:
+            self._taken_back()
         self.worker_id = registered["worker_id"]
         heartbeat_interval = float(registered.get("heartbeat_interval") or 5.0)
         if registered.get("max_message_bytes"):
@@ -329,7 +339,7 @@ class Worker:
             "reconnected" if resumed else "connected",
             self.worker_id,
         )
-        if self._draining:
+        if self._draining or self._lingering():
             await self._send_heartbeat(ws)
         # No await between the snapshot and publishing the queue: nothing added in between
         # can be missed, and the re-sent messages keep their original order.
@@ -380,7 +390,24 @@ class Worker:
             await self._send_heartbeat(ws)
 
     async def _send_heartbeat(self, ws: ClientConnection) -> None:
-        await ws.send(json.dumps({"type": "heartbeat", "draining": self._draining}))
+        beat = {"type": "heartbeat", "draining": self._draining, "lingering": self._lingering()}
+        await ws.send(json.dumps(beat))
+
+    def _beat_soon(self) -> None:
+        """Tell the server now, not at the next beat, how many slots are taken by steps
+        it considers ended."""
+        assert self._loop is not None
+        if self._ws is not None:
+            self._loop.create_task(self._send_heartbeat_quietly(self._ws))
+
+    async def _send_heartbeat_quietly(self, ws: ClientConnection) -> None:
+        # The connection may be gone: the next registration sends the count again.
+        with contextlib.suppress(ConnectionClosed):
+            await self._send_heartbeat(ws)
+
+    def _lingering(self) -> int:
+        """Slots held by steps the server considers ended, whose code still runs."""
+        return sum(1 for run in self._runs.values() if run.holds_slot and run.stopped)
 
     def _handle(self, message: dict[str, Any]) -> None:
         message_type = message.get("type")
@@ -433,6 +460,7 @@ class Worker:
             )
             return
         self._runs[run.key] = run
+        run.started_at = time.time()
         run.started_timer = self._loop.call_later(_STARTED_DELAY, self._report_started, run)
         timeout = assignment.get("timeout_seconds")
         if isinstance(timeout, int | float) and timeout > 0:
@@ -452,7 +480,7 @@ class Worker:
         if run.started_timer is not None:
             run.started_timer.cancel()
             run.started_timer = None
-            self._enqueue(run.context._message("step.started"))
+            self._enqueue(run.context._message("step.started", started_at=run.started_at))
 
     def _on_cancel(self, message: dict[str, Any]) -> None:
         step_run_id = str(message.get("step_run_id"))
@@ -506,7 +534,10 @@ class Worker:
             )
             return
         completed = run.context._message(
-            "step.completed", output=output, **run.context._completion_fields()
+            "step.completed",
+            output=output,
+            started_at=run.started_at,
+            **run.context._completion_fields(),
         )
         try:
             self._enqueue(completed)
@@ -536,27 +567,40 @@ class Worker:
 
     def _extend_deadline(self, run: _StepRun, seconds: float) -> None:
         assert self._loop is not None
-        if run.deadline is not None and run.holds_slot:
+        if run.deadline is not None and not run.stopped:
             run.deadline = max(run.deadline, self._loop.time()) + seconds
 
     def _cancel(self, run: _StepRun, reason: str) -> None:
-        """Flag the step cancelled and free its slot; an async step's task is cancelled too.
-
-        A sync step cannot be interrupted: its thread runs on and its late result is still
-        sent (the server ignores it as stale).
-        """
-        if not run.holds_slot:
+        """Flag the step cancelled and stop its timers; an async step's task is cancelled
+        too. A sync step cannot be interrupted: its thread runs on, keeping its slot until
+        it returns (the server is told, so that it assigns that slot nothing), and its
+        late result is still sent (the server ignores it as stale)."""
+        if run.stopped:
             return
         logger.info("step run %s (attempt %d) %s", run.step_run_id, run.attempt, reason)
+        run.stopped = True
         run.context.cancelled.set()
-        _free_slot(run)
+        _stop_timers(run)
         if run.task is not None:
             run.task.cancel()
+        else:
+            self._beat_soon()
+
+    def _taken_back(self) -> None:
+        """The server registered this worker anew: it declared the old identity dead and
+        queued its step runs again, so what still runs here is another's work now."""
+        for run in list(self._runs.values()):
+            self._cancel(run, "taken back by the server")
+            run.handed_back = True
 
     def _release(self, run: _StepRun) -> None:
-        _free_slot(run)
+        lingered = run.holds_slot and run.stopped and run.task is None
+        run.holds_slot = False
+        _stop_timers(run)
         if self._runs.get(run.key) is run:
             del self._runs[run.key]
+        if lingered:
+            self._beat_soon()
 
     def _slots_in_use(self) -> int:
         return sum(1 for run in self._runs.values() if run.holds_slot)
@@ -598,8 +642,8 @@ class Worker:
             # If the connection is gone, the next registration sends it again.
             with contextlib.suppress(ConnectionClosed):
                 await self._send_heartbeat(self._ws)
-        await _wait_until(lambda: self._slots_in_use() == 0, self.grace)
-        for run in [run for run in self._runs.values() if run.holds_slot]:
+        await _wait_until(lambda: self._slots_in_use() == self._lingering(), self.grace)
+        for run in [run for run in self._runs.values() if not run.stopped]:
             self._cancel(run, "handed back")
             run.handed_back = True
             self._enqueue(_hand_back(run, "worker shutting down"))
@@ -613,10 +657,9 @@ class Worker:
         await asyncio.gather(connection, return_exceptions=True)
 
 
-def _free_slot(run: _StepRun) -> None:
-    """The run no longer counts against the slots; its timers stop. A step.started not
-    sent yet never is: the result (or the cancellation) stands for it."""
-    run.holds_slot = False
+def _stop_timers(run: _StepRun) -> None:
+    """A step.started not sent yet never is: the result (or the cancellation) stands for
+    it."""
     for timer in (run.timer, run.started_timer):
         if timer is not None:
             timer.cancel()
@@ -629,7 +672,7 @@ def project_root_path(setting: str | os.PathLike[str] | None) -> Path:
 
 
 def _failed(run: _StepRun, error: str, trace: str, retryable: bool) -> dict[str, Any]:
-    return {
+    failed = {
         "type": "step.failed",
         "step_run_id": run.step_run_id,
         "attempt": run.attempt,
@@ -637,6 +680,9 @@ def _failed(run: _StepRun, error: str, trace: str, retryable: bool) -> dict[str,
         "traceback": trace[-_MAX_ERROR_CHARS:],
         "retryable": retryable,
     }
+    if run.started_at:
+        failed["started_at"] = run.started_at
+    return failed
 
 
 def _timed_out(run: _StepRun) -> dict[str, Any]:

@@ -299,3 +299,26 @@ def test_a_tick_elsewhere_does_not_reap_the_workers_of_a_server_that_is_down(
     work = step_run(wait_for_status(hatchet_server, run.workflow_run_id, "SUCCEEDED"), "work")
     assert len(work["attempts"]) == 1
     assert len(list(markers.glob("started-*"))) == 1
+
+
+def test_a_sync_step_past_its_timeout_keeps_its_slot_until_its_thread_returns(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    start_worker("one-slot-worker", slots=1)
+    client = hatchet_server.client()
+    runs = [
+        client.admin.run_workflow("Overrun", {"seconds": 3, "markers": str(markers)})
+        for _ in range(2)
+    ]
+    for run in runs:
+        wait_for_status(hatchet_server, run.workflow_run_id, "FAILED", timeout=40)
+    wait_for(lambda: len(list(markers.glob("finished-*"))) == 2, timeout=20)
+
+    spans = sorted(
+        (float(started.read_text()), float(finished.read_text()))
+        for started in markers.glob("started-*")
+        for finished in [markers / started.name.replace("started-", "finished-", 1)]
+    )
+    assert len(spans) == 2
+    (_, first_end), (second_start, _) = spans
+    assert second_start >= first_end  # never two threads in the one slot

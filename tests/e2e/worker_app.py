@@ -96,6 +96,18 @@ class SlowOnce:
 
 
 @hatchet.workflow()
+class Overrun:
+    """A sync step that ignores its timeout: its thread runs on after the attempt ended."""
+
+    @hatchet.step(timeout="1s")
+    def work(self, context: Context) -> dict:
+        mark(context, "started")
+        time.sleep(float(context.workflow_input().get("seconds", 3)))
+        mark(context, "finished")
+        return {"pid": os.getpid()}
+
+
+@hatchet.workflow()
 class Streams:
     @hatchet.step(timeout="30s")
     def speak(self, context: Context) -> dict:
@@ -182,6 +194,7 @@ def main() -> None:
         Waits(),
         Quick(),
         SlowOnce(),
+        Overrun(),
         Streams(),
         PlaygroundChain(),
         OrderPlaced(),

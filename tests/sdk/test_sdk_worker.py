@@ -3,6 +3,7 @@
 import asyncio
 import json
 import threading
+import time
 
 import pytest
 
@@ -106,12 +107,15 @@ def test_a_step_running_longer_than_a_moment_reports_its_start():
         await until(lambda: len(worker._outbox) == 1)
         worker._runs[("sr-1", 1)].task.cancel()
 
+    before = time.time()
     [started] = sent(run_worker(body))
-    assert {k: v for k, v in started.items() if k != "id"} == {
+    assert {k: v for k, v in started.items() if k not in ("id", "started_at")} == {
         "type": "step.started",
         "step_run_id": "sr-1",
         "attempt": 1,
     }
+    # When the step began, by the worker's clock.
+    assert before <= started["started_at"] <= before + STARTED_DELAY
 
 
 def test_none_output_is_sent_as_null():
@@ -195,19 +199,59 @@ def test_local_timeout_cancels_an_async_step_frees_its_slot_and_reports_it():
     assert (failed["type"], failed["timed_out"], failed["attempt"]) == ("step.failed", True, 1)
 
 
-def test_step_cancel_frees_a_sync_slot_but_its_late_result_is_still_sent():
+def test_a_cancelled_sync_step_keeps_its_slot_until_its_thread_returns():
+    """Python cannot stop the thread: the slot stays taken (and the server is told how
+    many such slots there are) until the step returns; its late result is still sent."""
     release.clear()
 
     async def body(worker):
         worker._handle(assignment("stubborn"))
         worker._handle({"type": "step.cancel", "step_run_id": "sr-1", "attempt": 1, "reason": "x"})
-        assert worker._slots_in_use() == 0
+        assert worker._runs[("sr-1", 1)].context.cancelled.is_set()
+        assert (worker._slots_in_use(), worker._lingering()) == (1, 1)
+        worker._handle(assignment("ok", "sr-2"))
+        release.set()
+        await until(lambda: len(worker._outbox) == 2)
+        assert (worker._slots_in_use(), worker._lingering()) == (0, 0)
+
+    handed_back, completed = sent(run_worker(body, max_runs=1))
+    assert (handed_back["step_run_id"], handed_back["handed_back"]) == ("sr-2", True)
+    assert handed_back["error"] == "worker has no free slot"
+    assert (completed["type"], completed["output"]) == ("step.completed", "late")
+
+
+def test_a_heartbeat_says_how_many_slots_ended_steps_still_hold():
+    release.clear()
+    beats: list[dict] = []
+
+    class Socket:
+        async def send(self, text):
+            beats.append(json.loads(text))
+
+    async def body(worker):
+        worker._handle(assignment("stubborn"))
+        await worker._send_heartbeat(Socket())
+        worker._handle({"type": "step.cancel", "step_run_id": "sr-1", "attempt": 1, "reason": "x"})
+        await worker._send_heartbeat(Socket())
+        release.set()
+        await until(lambda: not worker._runs)
+        await worker._send_heartbeat(Socket())
+
+    run_worker(body)
+    assert [beat["lingering"] for beat in beats] == [0, 1, 0]
+
+
+def test_steps_taken_back_by_the_server_send_nothing_more():
+    release.clear()
+
+    async def body(worker):
+        worker._handle(assignment("stubborn"))
+        worker._taken_back()
         assert worker._runs[("sr-1", 1)].context.cancelled.is_set()
         release.set()
-        await until(lambda: len(worker._outbox) == 1)
+        await until(lambda: not worker._runs)
 
-    [completed] = sent(run_worker(body))
-    assert (completed["type"], completed["output"]) == ("step.completed", "late")
+    assert sent(run_worker(body)) == []
 
 
 def test_refresh_timeout_pushes_the_local_deadline_back():

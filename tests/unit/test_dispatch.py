@@ -168,3 +168,24 @@ def test_the_dispatchers_are_woken_only_for_what_the_transaction_left_queued(
         assert woken == [{"Chain:a"}]  # no free slot here: another process may have one
     finally:
         step_runs_queued.disconnect(dispatch_uid="test-woken")
+
+
+def test_slots_that_ended_steps_still_hold_on_the_worker_are_not_filled(
+    tenant: Tenant,
+    delivered: list[tuple[Any, list[Assignment]]],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    """A sync step that timed out runs on in its thread, in its slot, and the worker says
+    so in its heartbeats: that slot is not free."""
+    register_workflow(tenant, definition("Chain", steps=[{"name": "a"}]))
+    for n in range(3):
+        trigger_workflow_run(tenant, "Chain", {"n": n})
+    socket = WorkerConsumer()
+    socket.tenant_id, socket.worker_id, socket.worker_name = tenant.id, uuid.uuid4(), "w"
+    socket.actions, socket.slots, socket.lingering = ["Chain:a"], 3, 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        socket.claim_and_deliver()
+
+    [(_, filled)] = delivered
+    assert len(filled) == 1

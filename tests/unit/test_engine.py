@@ -162,6 +162,30 @@ def test_a_result_without_step_started_records_the_start_too(tenant: Tenant) -> 
     assert (run.status, run.started_at is not None) == ("SUCCEEDED", True)
 
 
+def test_a_short_steps_start_is_the_workers_own_start_time(tenant: Tenant) -> None:
+    """A step that sends its result alone records its start with it: by the worker's
+    clock, held within the time it was assigned and now."""
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    trigger_workflow_run(tenant, "One", {})
+    trigger_workflow_run(tenant, "One", {})
+    short, skewed = claim(tenant, ["One:only"])
+    assigned = StepRun.objects.get(pk=short.step_run_id).attempts.get().assigned_at
+    began = assigned + timedelta(milliseconds=3)
+
+    for assignment, worker_clock in ((short, began), (skewed, assigned - timedelta(hours=1))):
+        report = results.Report(
+            results.COMPLETED, assignment.step_run_id, 1, output={}, started_at=worker_clock
+        )
+        assert results.apply_reports(tenant.id, WORKER, [report]) == [True]
+
+    step_run = StepRun.objects.get(pk=short.step_run_id)
+    attempt = step_run.attempts.get()
+    assert step_run.started_at == attempt.started_at == began
+    assert step_run.finished_at is not None and step_run.finished_at > began
+    skewed_run = StepRun.objects.get(pk=skewed.step_run_id)
+    assert skewed_run.started_at == skewed_run.attempts.get().assigned_at
+
+
 def test_another_tenants_step_run_is_unknown(tenant: Tenant, other_tenant: Tenant) -> None:
     register_workflow(tenant, definition("One", [{"name": "only"}]))
     trigger_workflow_run(tenant, "One", {})

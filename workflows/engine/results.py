@@ -7,7 +7,7 @@ reports is one transaction, however many runs it touches.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -49,6 +49,9 @@ class Report:
     handed_back: bool = False
     timed_out: bool = False
     increment_seconds: float = 0.0
+    # When the worker began the step, by its clock: a step that reports its start with
+    # its result (a short one) would otherwise seem to take no time.
+    started_at: datetime | None = None
 
 
 def current_step_run(locked: LockedRuns, report: Report, worker_id: UUID) -> StepRun | None:
@@ -70,7 +73,7 @@ def apply_report(locked: LockedRuns, report: Report, worker_id: UUID) -> bool:
     if report.kind == STARTED:
         if step_run.status != StepRunStatus.ASSIGNED:
             return False
-        start_step_run(locked, step_run)
+        start_step_run(locked, step_run, report.started_at)
         return True
     if report.kind == REFRESH_TIMEOUT:
         if step_run.status != StepRunStatus.RUNNING:
@@ -80,7 +83,7 @@ def apply_report(locked: LockedRuns, report: Report, worker_id: UUID) -> bool:
         return True
     if step_run.status == StepRunStatus.ASSIGNED and not report.handed_back:
         # A worker may send a short step's result without step.started before it.
-        start_step_run(locked, step_run)
+        start_step_run(locked, step_run, report.started_at)
     if is_past_deadline(step_run, locked.now) or (
         report.timed_out and step_run.status == StepRunStatus.RUNNING
     ):

@@ -51,15 +51,20 @@ def finish_step_run(locked: LockedRuns, step_run: StepRun, status: str, error: s
     locked.effects.step_changed(step_run)
 
 
-def start_step_run(locked: LockedRuns, step_run: StepRun) -> None:
+def start_step_run(locked: LockedRuns, step_run: StepRun, at: datetime | None = None) -> None:
+    """The worker began the attempt, `at` by its clock (taken within the time the attempt
+    was assigned and now, whatever the worker's clock says), else now."""
     now = locked.now
-    step_run.status = StepRunStatus.RUNNING
-    step_run.started_at = step_run.started_at or now
-    step_run.deadline = now + timedelta(seconds=step_run.step.timeout_seconds)
     attempt = locked.attempt_of(step_run)
+    began = now
+    if at is not None and attempt is not None:
+        began = min(max(at, attempt.assigned_at), now)
+    step_run.status = StepRunStatus.RUNNING
+    step_run.started_at = step_run.started_at or began
+    step_run.deadline = now + timedelta(seconds=step_run.step.timeout_seconds)
     if attempt is not None:
         attempt.status = StepRunStatus.RUNNING
-        attempt.started_at = now
+        attempt.started_at = began
         locked.changed(attempt)
     locked.changed(step_run)
     locked.effects.step_changed(step_run)
