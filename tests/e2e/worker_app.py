@@ -85,14 +85,18 @@ class Quick:
         return {"started": started, "finished": time.time(), "pid": os.getpid()}
 
 
+def sleep_between_marks(context: Context) -> dict:
+    mark(context, "started")
+    time.sleep(float(context.workflow_input().get("seconds", 3)))
+    mark(context, "finished")
+    return {"pid": os.getpid(), "attempt": context.attempt}
+
+
 @hatchet.workflow()
 class SlowOnce:
     @hatchet.step(timeout="60s")
     def work(self, context: Context) -> dict:
-        mark(context, "started")
-        time.sleep(float(context.workflow_input().get("seconds", 3)))
-        mark(context, "finished")
-        return {"pid": os.getpid(), "attempt": context.attempt}
+        return sleep_between_marks(context)
 
 
 @hatchet.workflow()
@@ -101,10 +105,7 @@ class Overrun:
 
     @hatchet.step(timeout="1s")
     def work(self, context: Context) -> dict:
-        mark(context, "started")
-        time.sleep(float(context.workflow_input().get("seconds", 3)))
-        mark(context, "finished")
-        return {"pid": os.getpid()}
+        return sleep_between_marks(context)
 
 
 @hatchet.workflow()
