@@ -8,18 +8,22 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
 from playground import github as flow
 from playground.models import GitHubConnection, PullRequestRequest, Variable
+from playground.services import Author
 from playground.tasks import open_pull_request
 from tests.api.conftest import member_client
+from tests.e2e.conftest import wait_for
 from tests.github_server import GitRepository, LoopbackGitHub
 from tests.playground.conftest import GITHUB_TOKEN, SUPPORT_PY, WEBHOOK_SECRET, connect
 from workflows.models import WorkflowRun
@@ -442,6 +446,35 @@ def test_the_periodic_refresh_follows_the_pull_request_on_github(
     assert PullRequestRequest.objects.get(pk=request.pk).pr_state == "closed"
     # Closed is final for the refresh: only open pull requests are looked at.
     assert flow.refresh_pull_request_states() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_terminate_backend")
+def test_the_in_process_refresh_goes_on_after_its_connections_were_terminated(
+    tenant: Tenant,
+    editor: APIClient,
+    github: LoopbackGitHub,
+    repo: GitRepository,
+    in_process_ticker: Callable[[], None],
+    settings: Any,
+) -> None:
+    variant = create_variant(editor, BRIEF)
+    request, _ = flow.request_pull_request(tenant, variant, Author(None, "eve"))
+    assert run_task(request.pk).state == "opened"
+    # The tick, which would drop its threads' broken connections, stays out of the way.
+    settings.HATCHET_TICK_INTERVAL = 60
+    settings.HATCHET_GITHUB_REFRESH_INTERVAL = 0.2
+    in_process_ticker()
+    time.sleep(1)  # the refresh has looked at the pull request with its connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    github.pulls[1].state = "closed"
+
+    wait_for(lambda: PullRequestRequest.objects.get(pk=request.pk).pr_state == "closed", 10)
 
 
 def test_roles_decide_who_opens_and_who_connects(
