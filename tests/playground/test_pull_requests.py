@@ -57,6 +57,22 @@ def run_task(request_id: Any) -> PullRequestRequest:
     return PullRequestRequest.objects.get(pk=request_id)
 
 
+def run_attempts(request_id: Any) -> PullRequestRequest:
+    """The attempts at the request one after another, as the task makes them, but
+    without the waits between them (the tests of the waits go through the task)."""
+    attempt = 1
+    while flow.work_on_pull_request(request_id, attempt=attempt) is not None:
+        attempt += 1
+    return PullRequestRequest.objects.get(pk=request_id)
+
+
+def request_when(request_id: Any, condition: Callable[[PullRequestRequest], bool]) -> Any:
+    """The request once `condition` holds for it (it changes in the background)."""
+    return wait_for(
+        lambda: condition(request := PullRequestRequest.objects.get(pk=request_id)) and request
+    )
+
+
 def changed_lines(diff: str) -> list[str]:
     return [
         line
@@ -218,13 +234,55 @@ def test_transient_failures_are_retried(
         github.fail(method, path, int(how), times=2)
     variant = create_variant(editor, BRIEF)
 
-    request = run_task(click(editor, variant).json()["id"])
+    request = run_attempts(click(editor, variant).json()["id"])
 
     assert (request.state, request.attempts) == ("opened", 3)
     assert github.count(method, path) == 3
     assert list(github.pulls) == [1]
     assert repo.commits_between("main", request.branch) == [request.commit_sha]
     assert changed_lines(repo.diff("main", request.branch)) == BRIEF_LINES
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_click_is_answered_at_once_and_github_is_worked_on_in_the_background(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, task_runner: None
+) -> None:
+    release = github.hold("POST", "/repos/acme/app/pulls")
+    variant = create_variant(editor, BRIEF)
+    try:
+        answer = click(editor, variant)
+
+        assert (answer.status_code, answer.json()["state"]) == (201, "queued")
+        request_id = answer.json()["id"]
+        # The work goes on without the request: it reached the last call, which waits.
+        wait_for(lambda: github.count("POST", "/repos/acme/app/pulls") == 1)
+        assert PullRequestRequest.objects.get(pk=request_id).state == "running"
+        assert github.pulls == {}
+    finally:
+        release.set()
+
+    opened = request_when(request_id, lambda request: request.state == "opened")
+    assert (opened.attempts, opened.pr_number) == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_waits_as_long_as_github_asked(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, task_runner: None
+) -> None:
+    github.fail("POST", "/repos/acme/app/pulls", 429, headers={"Retry-After": "2"})
+    variant = create_variant(editor, BRIEF)
+
+    request_id = click(editor, variant).json()["id"]
+
+    waiting = request_when(request_id, lambda request: request.reason != "")
+    refused_at = time.monotonic()
+    assert (waiting.state, waiting.attempts) == ("queued", 1)
+    assert waiting.reason.endswith("; trying again in 2 s (attempt 1 of 5).")
+    assert github.count("POST", "/repos/acme/app/pulls") == 1
+    wait_for(lambda: github.count("POST", "/repos/acme/app/pulls") == 2)
+    assert 1.8 <= time.monotonic() - refused_at < 5
+    opened = request_when(request_id, lambda request: request.state == "opened")
+    assert (opened.attempts, list(github.pulls)) == (2, [1])
 
 
 def test_a_rate_limit_waits_for_its_reset_time_capped(
@@ -257,7 +315,7 @@ def test_transient_failures_give_up_after_the_last_attempt_having_written_nothin
     github.fail("GET", "/repos/acme/app/git/ref/heads/main", 500, times=10)
     variant = create_variant(editor, BRIEF)
 
-    request = run_task(click(editor, variant).json()["id"])
+    request = run_attempts(click(editor, variant).json()["id"])
 
     assert (request.state, request.attempts) == ("failed", 5)
     assert request.reason == (
