@@ -54,11 +54,14 @@ def server() -> Iterator[LiveServer]:
         HATCHET_IN_PROCESS_TICKER="0",
     )
     server = LiveServer(env, data_dir)
-    server.start()
-    server.client().admin.register_workflow(workflow_spec_of(worker_app.Ticked).to_definition())
-    yield server
-    server.stop()
-    drop_database(env["DATABASE_URL"])
+    try:
+        server.start()
+        ticked = workflow_spec_of(worker_app.Ticked).to_definition()
+        server.client().admin.register_workflow(ticked)
+        yield server
+    finally:
+        server.stop()
+        drop_database(env["DATABASE_URL"])
 
 
 @pytest.fixture
