@@ -1,11 +1,39 @@
-"""The Celery app: eager in the embedded mode, on Redis in production."""
+"""The Celery app: eager in the embedded mode, on Redis in production, and the one way
+to hand it a task."""
 
+import logging
 import os
+import threading
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hatchet.settings")
 
 app = Celery("hatchet")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task: Task[Any, Any], *args: Any, countdown: float = 0.0) -> None:
+    """Run the task in the background, `countdown` seconds from now: on Celery's
+    workers in production; in the embedded mode, whose eager Celery would run it in
+    the caller (an HTTP request, at once), in a thread of its own after the delay."""
+    if not app.conf.task_always_eager:
+        task.apply_async(args, countdown=countdown)
+        return
+    timer = threading.Timer(countdown, run_in_this_thread, (task, args))
+    timer.daemon = True
+    timer.start()
+
+
+def run_in_this_thread(task: Task[Any, Any], args: tuple[Any, ...]) -> None:
+    try:
+        task.apply(args)
+    except Exception:
+        logger.exception("task %s%r failed", task.name, args)
+    finally:
+        connections.close_all()

@@ -53,7 +53,9 @@ def remember_main_loop() -> None:
 
 def submit(coroutine_function: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run the coroutine on the server's loop without waiting for it; in a process
-    with no server loop (a command, a Celery worker, a test), run it to the end."""
+    with no server loop (a command, a Celery worker, a test), run it to the end.
+    Either way its failure is logged, not raised: the callers announce work already
+    committed, which Redis being down must not undo or stop (run_engine's tick)."""
     if _main_loop:
         loop, thread = _main_loop[0]
         future: Any
@@ -63,9 +65,16 @@ def submit(coroutine_function: Callable[[], Coroutine[Any, Any, None]]) -> None:
             future = asyncio.run_coroutine_threadsafe(coroutine_function(), loop)
         future.add_done_callback(log_failure)
         return
-    async_to_sync(coroutine_function)()
+    try:
+        async_to_sync(coroutine_function)()
+    except Exception as exception:
+        log_exception(exception)
 
 
 def log_failure(future: Any) -> None:
     if not future.cancelled() and future.exception() is not None:
-        logger.error("a coroutine given to the server loop failed", exc_info=future.exception())
+        log_exception(future.exception())
+
+
+def log_exception(exception: BaseException) -> None:
+    logger.error("a submitted coroutine failed", exc_info=exception)

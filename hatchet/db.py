@@ -1,9 +1,15 @@
-"""Database helpers the hot paths share."""
+"""Database helpers the hot paths and the periodic loops share."""
 
 import contextlib
 from collections.abc import Iterator
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    connections,
+)
 
 
 @contextlib.contextmanager
@@ -33,3 +39,15 @@ def described(error: BaseException) -> str:
             break
         lines.append(" ".join(line.split()))
     return " ".join(lines)[:500] or type(error).__name__
+
+
+def drop_broken_connections() -> None:
+    """After a failure: close this thread's connections that broke and, on PostgreSQL,
+    test the idle ones of the pool (a restart or pg_terminate_backend broke them all
+    at once), so that the next attempt connects afresh instead of failing on each
+    dead connection in turn."""
+    close_old_connections()
+    for each in connections.all(initialized_only=True):
+        pool = getattr(each, "pool", None)
+        if pool is not None:
+            pool.check()

@@ -1,9 +1,16 @@
 """Pieces for running a live Hatchet on this machine from outside it: a free loopback
-port and a fresh PostgreSQL database. Used by the end-to-end tests and the benchmarks."""
+port, a fresh PostgreSQL database, and the faults of the services (connections
+terminated or refused, a Redis of one's own to stop). Used by the end-to-end tests
+and the benchmarks."""
 
 import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
+import redis
 
 
 def free_port() -> int:
@@ -29,3 +36,67 @@ def drop_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(sibling_database_url(url, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def terminate_connections(url: str, application_name: str | None = None) -> int:
+    """Terminate the connections to the database that `url` names (only those of
+    `application_name`, when given), as a database restart or an operator would;
+    returns how many."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(sibling_database_url(url, "postgres"), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()"
+            " AND (%s::text IS NULL OR application_name = %s)",
+            (name, application_name, application_name),
+        ).fetchall()
+    return len(rows)
+
+
+@contextmanager
+def connections_refused(url: str, application_name: str | None = None) -> Iterator[None]:
+    """While inside, the database that `url` names refuses new connections, and those
+    of `application_name` (all, if None) are terminated, as if it restarted."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(sibling_database_url(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        try:
+            terminate_connections(url, application_name)
+            yield
+        finally:
+            conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+
+class RedisServer:
+    """A redis-server of one's own on a free port, to stop and start again (on the
+    same port, empty) while the processes that use it keep running."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "RedisServer":
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with redis.Redis.from_url(self.url) as client:
+                    client.ping()
+                return self
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -137,6 +137,9 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker that lost Redis tries again forever: Celery's default gives up after 100
+# tries (about 45 minutes of an outage) and the worker exits.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

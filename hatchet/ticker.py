@@ -1,16 +1,16 @@
 """The periodic engine work (crons and schedules due, deadlines, dead workers), one
-pass of it, and the in-process loops that drive it and the refresh of the
-playground's pull requests in the embedded mode (Celery beat or `manage.py
-run_engine` drive them elsewhere)."""
+pass of it, and the loops that drive it and the refresh of the playground's pull
+requests: in the server in the embedded mode, or in `manage.py run_engine` (Celery
+beat drives them elsewhere)."""
 
 import asyncio
 import logging
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from hatchet.periodic import PeriodicWork, run_periodically
 from playground.github import refresh_pull_request_states
 from workers.registry import check_workers
 from workflows.engine.crons import fire_due_crons
@@ -36,33 +36,31 @@ def tick(*, triggers: bool = True) -> dict[str, int]:
     return counts
 
 
-async def tick_forever(interval: float | None = None) -> None:
-    interval = interval or settings.HATCHET_TICK_INTERVAL
-    while True:
-        try:
-            counts = await sync_to_async(tick, thread_sensitive=False)()
-            if any(counts.values()):
-                logger.info("engine tick: %s", {k: v for k, v in counts.items() if v})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("engine tick failed")
-        await asyncio.sleep(interval)
+def engine_work(*, tick_interval: float | None = None) -> list[PeriodicWork]:
+    """The tick, every `tick_interval` seconds (HATCHET_TICK_INTERVAL), and the fallback
+    to GitHub's webhook for the state of opened pull requests; as run_engine and the
+    in-process ticker run them."""
 
+    def engine_tick() -> None:
+        counts = tick()
+        if any(counts.values()):
+            logger.info("engine tick: %s", {k: v for k, v in counts.items() if v})
 
-async def refresh_pull_requests_forever(interval: float | None = None) -> None:
-    """The fallback to GitHub's webhook: the state of opened pull requests."""
-    interval = interval or settings.HATCHET_GITHUB_REFRESH_INTERVAL
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            updated = await sync_to_async(refresh_pull_request_states, thread_sensitive=False)()
-            if updated:
-                logger.info("pull requests refreshed: %d changed state", updated)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("refreshing pull requests failed")
+    def refresh_pull_requests() -> None:
+        updated = refresh_pull_request_states()
+        if updated:
+            logger.info("pull requests refreshed: %d changed state", updated)
+
+    refresh_interval = settings.HATCHET_GITHUB_REFRESH_INTERVAL
+    return [
+        PeriodicWork("engine tick", engine_tick, tick_interval or settings.HATCHET_TICK_INTERVAL),
+        PeriodicWork(
+            "pull request refresh",
+            refresh_pull_requests,
+            refresh_interval,
+            first_after=refresh_interval,
+        ),
+    ]
 
 
 _started: list[Any] = []
@@ -72,6 +70,4 @@ def start_in_process_ticker() -> None:
     """Start the loop once in this process, if the settings ask for it."""
     if _started or not settings.HATCHET_IN_PROCESS_TICKER:
         return
-    loop = asyncio.get_running_loop()
-    _started.append(loop.create_task(tick_forever()))
-    _started.append(loop.create_task(refresh_pull_requests_forever()))
+    _started.append(asyncio.get_running_loop().create_task(run_periodically(engine_work())))

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from hatchet.api import error_response
 from hatchet.auth import caller_of, tenant_of
+from hatchet.celery import enqueue
 from hatchet.models import Role, Tenant
 from hatchet.views import JSONAPIView
 from playground import github, services, tasks
@@ -364,9 +365,7 @@ class PullRequestViewSet(TenantResourceViewSet):
         )
         if is_new:
             request_id = str(pull_request.pk)
-            transaction.on_commit(lambda: tasks.open_pull_request.delay(request_id))
-            # Eager (embedded) Celery has done the work by now.
-            pull_request.refresh_from_db()
+            transaction.on_commit(lambda: enqueue(tasks.open_pull_request, request_id))
         return Response(
             PullRequestSerializer(pull_request).data,
             status=status.HTTP_201_CREATED if is_new else status.HTTP_200_OK,

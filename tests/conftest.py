@@ -1,10 +1,14 @@
 """Fixtures shared by the suites: tenants, tokens, API clients, definitions."""
 
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
+from hatchet import ticker
 from hatchet.models import APIToken, Tenant
 
 
@@ -16,6 +20,32 @@ def tenant(db: Any) -> Tenant:
 @pytest.fixture
 def other_tenant(db: Any) -> Tenant:
     return Tenant.objects.create(slug="globex", name="Globex")
+
+
+@pytest.fixture
+def in_process_ticker(settings: Any) -> Iterator[Callable[[], None]]:
+    """Starts the server's in-process ticker on an event loop of its own (once the
+    test has set its intervals); it stops at the end."""
+    settings.HATCHET_IN_PROCESS_TICKER = True
+    loop = asyncio.new_event_loop()
+    stopped = threading.Event()
+
+    async def serve() -> None:
+        ticker.start_in_process_ticker()
+        while not stopped.is_set():
+            await asyncio.sleep(0.05)
+        for task in ticker._started:
+            task.cancel()
+        await asyncio.gather(*ticker._started, return_exceptions=True)
+        ticker._started.clear()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
+    yield thread.start
+    stopped.set()
+    if thread.is_alive():
+        thread.join()
+    loop.run_until_complete(loop.shutdown_default_executor())
+    loop.close()
 
 
 def client_for(tenant: Tenant) -> APIClient:

@@ -1,6 +1,6 @@
 """A loopback GitHub: the part of the REST API that the pull request flow uses
 (through PyGithub), backed by a real bare git repository on disk, with switches that
-make given requests fail the way GitHub fails."""
+make given requests fail the way GitHub fails or wait until released."""
 
 import base64
 import json
@@ -171,6 +171,7 @@ class LoopbackGitHub:
         self.repo = GitRepository(root / f"{name}.git")
         self.pulls: dict[int, Pull] = {}
         self.faults: list[Fault] = []
+        self.holds: list[tuple[str, str, threading.Event]] = []
         self.requests: list[tuple[str, str]] = []
         self.authorizations: list[str] = []
         self.lock = threading.Lock()
@@ -191,6 +192,8 @@ class LoopbackGitHub:
         return self
 
     def stop(self) -> None:
+        for _, _, release in self.holds:
+            release.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -211,6 +214,20 @@ class LoopbackGitHub:
                 "X-RateLimit-Reset": str(int(time.time()) + reset_in),
             },
         )
+
+    def hold(self, method: str, path: str) -> threading.Event:
+        """Keep requests matching `method` and `path` (a regex) waiting, for at most
+        10 s, until the event returned is set."""
+        release = threading.Event()
+        with self.lock:
+            self.holds.append((method, path, release))
+        return release
+
+    def wait_if_held(self, method: str, path: str) -> None:
+        with self.lock:
+            releases = [r for m, p, r in self.holds if m == method and re.fullmatch(p, path)]
+        for release in releases:
+            release.wait(timeout=10)
 
     def fault_for(self, method: str, path: str) -> Fault | None:
         with self.lock:
@@ -427,6 +444,7 @@ def handler_for(github: LoopbackGitHub) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             path = url.path.removeprefix(API_PREFIX)
             github.requests.append((method, path))
+            github.wait_if_held(method, path)
             authorization = self.headers.get("Authorization", "")
             github.authorizations.append(authorization)
             scheme, _, secret = authorization.partition(" ")

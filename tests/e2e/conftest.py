@@ -38,11 +38,21 @@ E2E_SETTINGS = {
 }
 
 
-def fresh_postgres_url(base_url: str) -> str:
+def fresh_postgres_url(base_url: str, name: str = "hatchet_e2e") -> str:
     """A new empty database beside the one DATABASE_URL names."""
-    url = sibling_database_url(base_url, f"hatchet_e2e_{os.getpid()}")
+    url = sibling_database_url(base_url, f"{name}_{os.getpid()}")
     create_fresh_database(url)
     return url
+
+
+def stop_process(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class LiveServer:
@@ -71,14 +81,19 @@ class LiveServer:
         )
         return result.stdout
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--port", str(self.port)],
+    def spawn(self, *args: str, **env: str) -> subprocess.Popen[bytes]:
+        """A Python process (`python *args`) beside the server, on its settings unless
+        `env` says otherwise, logging into its log."""
+        return subprocess.Popen(
+            [sys.executable, *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+
+    def start(self) -> None:
+        self.process = self.spawn("manage.py", "serve", "--port", str(self.port))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.tail_log()
@@ -90,13 +105,8 @@ class LiveServer:
         raise AssertionError("server did not start:\n" + self.tail_log())
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, sig)
 
     def tail_log(self, lines: int = 60) -> str:
         self.log.flush()
@@ -114,11 +124,17 @@ class LiveServer:
         )
 
 
+def server_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a live server's processes: this one's, with E2E_SETTINGS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(E2E_SETTINGS, HATCHET_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    return env
+
+
 @pytest.fixture(scope="session")
 def hatchet_server() -> Iterator[LiveServer]:
     data_dir = Path(tempfile.mkdtemp(prefix="hatchet-e2e-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update(E2E_SETTINGS, HATCHET_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    env = server_env(data_dir)
     database_url = os.environ.get("DATABASE_URL")
     if database_url:
         env["DATABASE_URL"] = fresh_postgres_url(database_url)
@@ -140,6 +156,13 @@ def markers(tmp_path: Path) -> Path:
     return directory
 
 
+def start_celery(server: LiveServer, *args: str, **env: str) -> subprocess.Popen[bytes]:
+    """A Celery worker or beat (`args`) on the server's settings unless `env` says otherwise."""
+    return server.spawn(
+        "-m", "celery", "-A", "hatchet.celery", *args, "--loglevel", "WARNING", **env
+    )
+
+
 WorkerFactory = Callable[..., subprocess.Popen[bytes]]
 
 
@@ -149,18 +172,14 @@ def start_worker(hatchet_server: LiveServer) -> Iterator[WorkerFactory]:
     processes: list[subprocess.Popen[bytes]] = []
 
     def start(name: str = "e2e-worker", slots: int = 5, **env: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.worker_app", "--name", name, "--slots", str(slots)],
-            cwd=ROOT,
-            env={
-                **hatchet_server.env,
+        process = hatchet_server.spawn(
+            *("-m", "tests.e2e.worker_app", "--name", name, "--slots", str(slots)),
+            **{
                 "HATCHET_SERVER_URL": hatchet_server.url,
                 "HATCHET_TOKEN": hatchet_server.token,
                 "HATCHET_WORKER_GRACE": "2",
                 **env,
             },
-            stdout=hatchet_server.log,
-            stderr=subprocess.STDOUT,
         )
         processes.append(process)
         wait_for(lambda: worker_named(hatchet_server, name, process), timeout=20)

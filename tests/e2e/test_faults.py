@@ -3,8 +3,6 @@
 import asyncio
 import json
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,11 +15,11 @@ import websockets
 from hatchet.sdk.workflow import workflow_spec_of
 from tests.e2e import worker_app
 from tests.e2e.conftest import (
-    ROOT,
     LiveServer,
     WorkerFactory,
     run_detail,
     step_run,
+    stop_process,
     wait_for,
     wait_for_status,
 )
@@ -276,13 +274,7 @@ def test_a_tick_elsewhere_does_not_reap_the_workers_of_a_server_that_is_down(
     """run_engine beside the server: while the server is down its workers cannot beat,
     and must not lose their steps for it."""
     start_worker("patient-worker", slots=1)
-    tick = subprocess.Popen(
-        [sys.executable, "manage.py", "run_engine"],
-        cwd=ROOT,
-        env=hatchet_server.env,
-        stdout=hatchet_server.log,
-        stderr=subprocess.STDOUT,
-    )
+    tick = hatchet_server.spawn("manage.py", "run_engine")
     try:
         run = hatchet_server.client().admin.run_workflow(
             "SlowOnce", {"seconds": 4, "markers": str(markers)}
@@ -294,8 +286,7 @@ def test_a_tick_elsewhere_does_not_reap_the_workers_of_a_server_that_is_down(
 
         assert run.result(timeout=40)["work"]["attempt"] == 1
     finally:
-        tick.terminate()
-        tick.wait(10)
+        stop_process(tick)
     work = step_run(wait_for_status(hatchet_server, run.workflow_run_id, "SUCCEEDED"), "work")
     assert len(work["attempts"]) == 1
     assert len(list(markers.glob("started-*"))) == 1

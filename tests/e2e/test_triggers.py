@@ -6,8 +6,6 @@ beat do it over Redis, as in production.
 """
 
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,19 +16,16 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, LiveServer, WorkerFactory, wait_for, wait_for_status
+from tests.e2e.conftest import (
+    LiveServer,
+    WorkerFactory,
+    start_celery,
+    stop_process,
+    wait_for,
+    wait_for_status,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-def start_celery(server: LiveServer, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "hatchet.celery", *args, "--loglevel", "WARNING"],
-        cwd=ROOT,
-        env=server.env,
-        stdout=server.log,
-        stderr=subprocess.STDOUT,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +52,7 @@ def ticker(hatchet_server: LiveServer) -> Iterator[str]:
     yield "celery"
     for process in celery:
         assert process.poll() is None, f"celery exited:\n{hatchet_server.tail_log()}"
-        process.send_signal(signal.SIGTERM)
-    for process in celery:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
     hatchet_server.stop()
     hatchet_server.env["HATCHET_IN_PROCESS_TICKER"] = "1"
     hatchet_server.start()

@@ -2,6 +2,9 @@
 variables, a fake worker that reports what the SDK would record, and a loopback
 GitHub for the pull requests."""
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,14 +12,17 @@ from typing import Any
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 
 from hatchet.asgi import router
+from hatchet.livestack import sibling_database_url
 from hatchet.models import Tenant
 from playground.catalog import record_variables
 from playground.github import save_connection
 from playground.models import GitHubConnection
 from playground.services import json_type_of
 from tests.conftest import definition
+from tests.e2e.conftest import ROOT, stop_process
 from tests.github_server import GitRepository, LoopbackGitHub
 from workflows.engine.definitions import register_workflow
 from workflows.engine.queue import Assignment, claim_queued_step_runs
@@ -124,6 +130,43 @@ def github(tmp_path: Path, settings: Any) -> Iterator[LoopbackGitHub]:
     settings.HATCHET_GITHUB_WRITE_INTERVAL = 0
     yield server
     server.stop()
+
+
+@pytest.fixture
+def task_runner(github: LoopbackGitHub, tmp_path: Path, settings: Any) -> Iterator[None]:
+    """Who runs the tasks that the API queues: in the embedded mode, threads of this
+    process; with Redis, as in production, a Celery worker on this test database and
+    the loopback GitHub."""
+    if not settings.REDIS_URL:
+        yield
+        return
+    database = connection.settings_dict["NAME"]
+    with open(tmp_path / "celery.log", "wb") as log:
+        worker = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "hatchet.celery", "worker"),
+                *(
+                    "--pool",
+                    "solo",
+                    "--without-mingle",
+                    "--without-gossip",
+                    "--loglevel",
+                    "WARNING",
+                ),
+            ],
+            cwd=ROOT,
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+                "DATABASE_URL": sibling_database_url(os.environ["DATABASE_URL"], database),
+                "GITHUB_API_URL": github.url,
+                "GITHUB_TOKEN": "",
+                "HATCHET_GITHUB_WRITE_INTERVAL": "0",
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    yield
+    stop_process(worker)
 
 
 # The code the catalog's call sites point into: records() puts draft's variables at

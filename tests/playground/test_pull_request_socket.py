@@ -25,8 +25,8 @@ def test_the_socket_shows_the_request_go_from_queued_to_opened(
     connect(tenant, github)
     editor = member_client(tenant, "editor", username="eve")
     variant = create_variant(editor, BRIEF)
-    # Queued without its task (which the API's click would run at once: Celery is
-    # eager here), so that the socket sees it go.
+    # Queued without the task that the API's click would start, which the test runs
+    # once the socket watches.
     request, _ = request_pull_request(tenant, variant, Author(None, "eve"))
     request_id = str(request.pk)
     _, secret = APIToken.issue(tenant, "socket")

@@ -8,18 +8,22 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
 from playground import github as flow
 from playground.models import GitHubConnection, PullRequestRequest, Variable
+from playground.services import Author
 from playground.tasks import open_pull_request
 from tests.api.conftest import member_client
+from tests.e2e.conftest import wait_for
 from tests.github_server import GitRepository, LoopbackGitHub
 from tests.playground.conftest import GITHUB_TOKEN, SUPPORT_PY, WEBHOOK_SECRET, connect
 from workflows.models import WorkflowRun
@@ -51,6 +55,22 @@ def click(api: APIClient, variant_id: str) -> Any:
 def run_task(request_id: Any) -> PullRequestRequest:
     open_pull_request.apply(args=(str(request_id),))
     return PullRequestRequest.objects.get(pk=request_id)
+
+
+def run_attempts(request_id: Any) -> PullRequestRequest:
+    """The attempts at the request one after another, as the task makes them, but
+    without the waits between them (the tests of the waits go through the task)."""
+    attempt = 1
+    while flow.work_on_pull_request(request_id, attempt=attempt) is not None:
+        attempt += 1
+    return PullRequestRequest.objects.get(pk=request_id)
+
+
+def request_when(request_id: Any, condition: Callable[[PullRequestRequest], bool]) -> Any:
+    """The request once `condition` holds for it (it changes in the background)."""
+    return wait_for(
+        lambda: condition(request := PullRequestRequest.objects.get(pk=request_id)) and request
+    )
 
 
 def changed_lines(diff: str) -> list[str]:
@@ -214,13 +234,55 @@ def test_transient_failures_are_retried(
         github.fail(method, path, int(how), times=2)
     variant = create_variant(editor, BRIEF)
 
-    request = run_task(click(editor, variant).json()["id"])
+    request = run_attempts(click(editor, variant).json()["id"])
 
     assert (request.state, request.attempts) == ("opened", 3)
     assert github.count(method, path) == 3
     assert list(github.pulls) == [1]
     assert repo.commits_between("main", request.branch) == [request.commit_sha]
     assert changed_lines(repo.diff("main", request.branch)) == BRIEF_LINES
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_click_is_answered_at_once_and_github_is_worked_on_in_the_background(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, task_runner: None
+) -> None:
+    release = github.hold("POST", "/repos/acme/app/pulls")
+    variant = create_variant(editor, BRIEF)
+    try:
+        answer = click(editor, variant)
+
+        assert (answer.status_code, answer.json()["state"]) == (201, "queued")
+        request_id = answer.json()["id"]
+        # The work goes on without the request: it reached the last call, which waits.
+        wait_for(lambda: github.count("POST", "/repos/acme/app/pulls") == 1)
+        assert PullRequestRequest.objects.get(pk=request_id).state == "running"
+        assert github.pulls == {}
+    finally:
+        release.set()
+
+    opened = request_when(request_id, lambda request: request.state == "opened")
+    assert (opened.attempts, opened.pr_number) == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_waits_as_long_as_github_asked(
+    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, task_runner: None
+) -> None:
+    github.fail("POST", "/repos/acme/app/pulls", 429, headers={"Retry-After": "2"})
+    variant = create_variant(editor, BRIEF)
+
+    request_id = click(editor, variant).json()["id"]
+
+    waiting = request_when(request_id, lambda request: request.reason != "")
+    refused_at = time.monotonic()
+    assert (waiting.state, waiting.attempts) == ("queued", 1)
+    assert waiting.reason.endswith("; trying again in 2 s (attempt 1 of 5).")
+    assert github.count("POST", "/repos/acme/app/pulls") == 1
+    wait_for(lambda: github.count("POST", "/repos/acme/app/pulls") == 2)
+    assert 1.8 <= time.monotonic() - refused_at < 5
+    opened = request_when(request_id, lambda request: request.state == "opened")
+    assert (opened.attempts, list(github.pulls)) == (2, [1])
 
 
 def test_a_rate_limit_waits_for_its_reset_time_capped(
@@ -253,7 +315,7 @@ def test_transient_failures_give_up_after_the_last_attempt_having_written_nothin
     github.fail("GET", "/repos/acme/app/git/ref/heads/main", 500, times=10)
     variant = create_variant(editor, BRIEF)
 
-    request = run_task(click(editor, variant).json()["id"])
+    request = run_attempts(click(editor, variant).json()["id"])
 
     assert (request.state, request.attempts) == ("failed", 5)
     assert request.reason == (
@@ -442,6 +504,35 @@ def test_the_periodic_refresh_follows_the_pull_request_on_github(
     assert PullRequestRequest.objects.get(pk=request.pk).pr_state == "closed"
     # Closed is final for the refresh: only open pull requests are looked at.
     assert flow.refresh_pull_request_states() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_terminate_backend")
+def test_the_in_process_refresh_goes_on_after_its_connections_were_terminated(
+    tenant: Tenant,
+    editor: APIClient,
+    github: LoopbackGitHub,
+    repo: GitRepository,
+    in_process_ticker: Callable[[], None],
+    settings: Any,
+) -> None:
+    variant = create_variant(editor, BRIEF)
+    request, _ = flow.request_pull_request(tenant, variant, Author(None, "eve"))
+    assert run_task(request.pk).state == "opened"
+    # The tick, which would drop its threads' broken connections, stays out of the way.
+    settings.HATCHET_TICK_INTERVAL = 60
+    settings.HATCHET_GITHUB_REFRESH_INTERVAL = 0.2
+    in_process_ticker()
+    time.sleep(1)  # the refresh has looked at the pull request with its connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    github.pulls[1].state = "closed"
+
+    wait_for(lambda: PullRequestRequest.objects.get(pk=request.pk).pr_state == "closed", 10)
 
 
 def test_roles_decide_who_opens_and_who_connects(
