@@ -4,6 +4,7 @@ It listens to the run groups the engine's announcements already reach (one per
 cell's run, see workflows.live), so the hot path does no extra work for it.
 """
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -15,7 +16,7 @@ from playground.github import pull_request_group
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest
 from playground.outcomes import comparison_cells, comparison_matrix
 from playground.serializers import CellSerializer, ComparisonSerializer, PullRequestSerializer
-from workflows.live import RunWatch, run_group
+from workflows.live import RunWatch, SentLines, run_group
 from workflows.models import WORKFLOW_RUN_TERMINAL, StepRun, StepRunStatus
 
 
@@ -67,10 +68,16 @@ def cell_message(comparison: Comparison, run_id: str) -> dict[str, Any]:
     return {"type": "cell", "cell": CellSerializer(cell).data}
 
 
+def stream_lines(cells: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The cells' stream chunks as the lines they are."""
+    return ({**chunk, "kind": "stream"} for cell in cells for chunk in cell["stream_chunks"])
+
+
 class ComparisonConsumer(SendingConsumer):
     watched: Watched | None = None
     watch: RunWatch
     finished: set[str]
+    sent_lines: SentLines
 
     async def connect(self) -> None:
         caller = await self.accept_caller()
@@ -88,9 +95,9 @@ class ComparisonConsumer(SendingConsumer):
         self.watch = RunWatch(watched.cells)
         await self.watch.start()
         snapshot = await database_sync_to_async(matrix_message)(watched.comparison)
-        self.finished = {
-            cell["run_id"] for cell in snapshot["comparison"]["cells"] if cell["is_finished"]
-        }
+        cells = snapshot["comparison"]["cells"]
+        self.finished = {cell["run_id"] for cell in cells if cell["is_finished"]}
+        self.sent_lines = SentLines(stream_lines(cells))
         await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:
@@ -137,7 +144,7 @@ class ComparisonConsumer(SendingConsumer):
             )
             if update["status"] == StepRunStatus.SUCCEEDED:
                 await self.send_cell(cell)
-        elif update["type"] == "step_run.line":
+        elif update["type"] == "step_run.line" and self.sent_lines.is_new(update):
             await self.send_json(
                 {
                     "type": "cell.stream" if update["kind"] == "stream" else "cell.log",
@@ -154,6 +161,7 @@ class ComparisonConsumer(SendingConsumer):
     async def send_cell(self, cell: Cell) -> None:
         assert self.watched is not None
         message = await database_sync_to_async(cell_message)(self.watched.comparison, cell.run_id)
+        self.sent_lines.add(stream_lines([message["cell"]]))
         await self.send_json(message)
 
 

@@ -108,30 +108,34 @@ def output_step(version: WorkflowVersion) -> str:
     return [step.name for step in steps if step.name not in waited_for][-1]
 
 
-def stream_texts(run_ids: list[UUID]) -> dict[UUID, str]:
-    """Each run's stream: its steps in order, each step's latest attempt only."""
+def stream_chunks(run_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
+    """Each run's stream chunks: its steps in order, each step's latest attempt only,
+    each chunk with its step run, attempt and seq (what a live viewer merges by)."""
     rows = (
         StepRunLine.objects.filter(
             step_run__workflow_run_id__in=run_ids, kind=StepRunLine.Kind.STREAM
         )
         .order_by("step_run__step__position", "attempt", "seq")
-        .values_list("step_run__workflow_run_id", "step_run_id", "attempt", "text")
+        .values_list("step_run__workflow_run_id", "step_run_id", "attempt", "seq", "text")
     )
     latest: dict[UUID, int] = {}
-    chunks: dict[UUID, list[tuple[UUID, int, str]]] = defaultdict(list)
-    for run_id, step_run_id, attempt, text in rows:
+    chunks: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
+    for run_id, step_run_id, attempt, seq, text in rows:
         latest[step_run_id] = max(latest.get(step_run_id, 0), attempt)
-        chunks[run_id].append((step_run_id, attempt, text))
-    return {
-        run_id: "".join(
-            text for step_run_id, attempt, text in parts if attempt == latest[step_run_id]
+        chunks[run_id].append(
+            {"step_run_id": step_run_id, "attempt": attempt, "seq": seq, "text": text}
         )
-        for run_id, parts in chunks.items()
+    return {
+        run_id: [chunk for chunk in run_chunks if chunk["attempt"] == latest[chunk["step_run_id"]]]
+        for run_id, run_chunks in chunks.items()
     }
 
 
 def cell_of(
-    record: PlaygroundRun, step_runs: list[StepRun], stream: str, shown_step: str
+    record: PlaygroundRun,
+    step_runs: list[StepRun],
+    stream: list[dict[str, Any]],
+    shown_step: str,
 ) -> dict[str, Any]:
     run = record.run
     outputs = {s.step.name: s.output for s in step_runs}
@@ -155,7 +159,8 @@ def cell_of(
         "finished_at": run.finished_at,
         "duration_ms": duration,
         "usage": usage_of(step_runs),
-        "stream": stream,
+        "stream": "".join(chunk["text"] for chunk in stream),
+        "stream_chunks": stream,
     }
 
 
@@ -173,7 +178,7 @@ def comparison_cells(comparison: Comparison, run_ids: list[UUID] | None = None) 
         .order_by("step__position")
     ):
         step_runs[step_run.workflow_run_id].append(step_run)
-    streams = stream_texts(ids)
+    streams = stream_chunks(ids)
     shown = {
         version.pk: output_step(version)
         for version in WorkflowVersion.objects.filter(
@@ -184,7 +189,7 @@ def comparison_cells(comparison: Comparison, run_ids: list[UUID] | None = None) 
         cell_of(
             record,
             step_runs[record.run_id],
-            streams.get(record.run_id, ""),
+            streams.get(record.run_id, []),
             shown[record.run.version_id],
         )
         for record in records_list

@@ -303,6 +303,13 @@ class UsageSerializer(serializers.Serializer):
     model = serializers.CharField(allow_null=True)
 
 
+class StreamChunkSerializer(serializers.Serializer):
+    step_run_id = serializers.UUIDField()
+    attempt = serializers.IntegerField()
+    seq = serializers.IntegerField(help_text="The chunk's place among its attempt's lines.")
+    text = serializers.CharField(allow_blank=True)
+
+
 class CellSerializer(serializers.Serializer):
     row = serializers.IntegerField()
     column = serializers.IntegerField()
@@ -319,6 +326,9 @@ class CellSerializer(serializers.Serializer):
     duration_ms = serializers.FloatField(allow_null=True)
     usage = UsageSerializer(allow_null=True, help_text="Where steps report it.")
     stream = serializers.CharField(allow_blank=True, help_text="Streamed text so far.")
+    stream_chunks = StreamChunkSerializer(
+        many=True, help_text="The chunks of `stream`, to merge live chunks with by seq."
+    )
 
 
 class ComparisonSummarySerializer(serializers.Serializer):

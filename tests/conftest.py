@@ -6,9 +6,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
 from hatchet import ticker
+from hatchet.asgi import router
 from hatchet.models import APIToken, Tenant
 
 
@@ -74,3 +77,14 @@ def definition(name: str = "Chain", steps: Any = None, **fields: Any) -> dict[st
             {"name": "c", "parents": ["b"]},
         ]
     return {"name": name, "steps": steps, **fields}
+
+
+async def open_socket(tenant: Tenant, path: str) -> WebsocketCommunicator:
+    """A dashboard socket at `path`, connected with a new token of `tenant`."""
+    _, secret = await database_sync_to_async(APIToken.issue)(tenant, "socket")
+    socket = WebsocketCommunicator(
+        router, path, headers=[(b"authorization", f"Bearer {secret}".encode())]
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    return socket

@@ -17,7 +17,7 @@ from hatchet.messages import ANY, Message, ProtocolError, parse_message
 from hatchet.models import Membership, Role
 from hatchet.sockets import Socket, WatchConsumer
 from workflows import commands
-from workflows.live import RunWatch, run_group
+from workflows.live import RunWatch, SentLines, run_group
 from workflows.models import StepRunLine, WorkflowRun
 
 
@@ -46,6 +46,7 @@ def run_snapshot(tenant_id: Any, run_id: str) -> dict[str, Any] | None:
 
 class RunConsumer(WatchConsumer):
     watch: RunWatch | None = None
+    sent_lines: SentLines
 
     def group_name(self, kwargs: dict[str, Any]) -> str:
         return run_group(kwargs["run_id"])
@@ -59,11 +60,14 @@ class RunConsumer(WatchConsumer):
             await self.watch.stop()
 
     def snapshot(self, tenant_id: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
-        return run_snapshot(tenant_id, kwargs["run_id"])
+        snapshot = run_snapshot(tenant_id, kwargs["run_id"])
+        self.sent_lines = SentLines(snapshot["lines"] if snapshot else ())
+        return snapshot
 
     async def run_updates(self, event: dict[str, Any]) -> None:
         for update in event["updates"]:
-            await self.send_json(update)
+            if update["type"] != "step_run.line" or self.sent_lines.is_new(update):
+                await self.send_json(update)
 
 
 logger = logging.getLogger(__name__)

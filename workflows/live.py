@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -102,6 +102,29 @@ class RunWatch:
         for run_id in self.run_ids:
             if _local_watchers[run_id] <= 0:
                 del _local_watchers[run_id]
+
+
+class SentLines:
+    """The log lines and stream chunks one socket has sent. A socket joins its groups
+    before it reads its snapshot, so the updates of lines stored in between reach it
+    after a snapshot that already holds them (as do those of lines a re-read brings);
+    a socket asks before it sends a line, and so sends each one once."""
+
+    def __init__(self, lines: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.seqs: defaultdict[tuple[str, int, str], set[int]] = defaultdict(set)
+        self.add(lines)
+
+    def add(self, lines: Iterable[Mapping[str, Any]]) -> None:
+        for line in lines:
+            self.seqs[(str(line["step_run_id"]), line["attempt"], line["kind"])].add(line["seq"])
+
+    def is_new(self, line: Mapping[str, Any]) -> bool:
+        """Whether the line was not sent yet; from now on it counts as sent."""
+        seqs = self.seqs[(str(line["step_run_id"]), line["attempt"], line["kind"])]
+        if line["seq"] in seqs:
+            return False
+        seqs.add(line["seq"])
+        return True
 
 
 def on_runs_updated(sender: Any, updates: list[RunUpdate], **kwargs: Any) -> None:

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot, sign_in
-from tests.e2e.conftest import LiveServer, wait_for, wait_for_status
+from tests.e2e.conftest import LiveServer, run_detail, step_run, wait_for, wait_for_status
 from tests.github_server import LoopbackGitHub
 
 pytestmark = pytest.mark.browser
@@ -22,12 +22,19 @@ TICKETS = [
     "I cannot reset my password: the email never arrives.",
 ]
 
+# Every text an output or a comparison cell shows while it streams, with its run.
 WATCH_STREAMS = """() => {
   window.streamedTexts = [];
   new MutationObserver(() => {
-    for (const output of document.querySelectorAll(".run-output-text.streaming")) {
+    for (const output of document.querySelectorAll(
+      ".run-output-text.streaming, .comparison-output.streaming"
+    )) {
       const text = output.textContent || "";
-      if (text.includes("[offline responder]")) window.streamedTexts.push(text);
+      const box = output.closest(".run-output, .comparison-cell");
+      const run = box.querySelector('a[href^="/runs/"]').getAttribute("href").slice(6);
+      if (text.includes("[offline responder]")) {
+        window.streamedTexts.push([run, text]);
+      }
     }
   }).observe(document.body, { subtree: true, childList: true, characterData: true });
 }"""
@@ -55,6 +62,18 @@ def past_runs(server: LiveServer) -> list[str]:
             )
         )
     return ids
+
+
+def garbled(server: LiveServer, shown: list[list[str]]) -> list[str]:
+    """The texts shown that are not the start of what their run's draft step stored:
+    a word twice, missing or out of place."""
+    stored: dict[str, str] = {}
+    with server.api() as api:
+        for run_id, _ in shown:
+            if run_id not in stored:
+                draft = step_run(run_detail(server, run_id), "draft")
+                stored[run_id] = api.get(f"/step-runs/{draft['id']}/stream").json()["text"]
+    return [text for run_id, text in shown if not stored[run_id].startswith(text)]
 
 
 def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request(
@@ -100,8 +119,8 @@ def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request
         expect(output).to_contain_text("[offline responder] Briefly", timeout=30_000)
         expect(output.get_by_label("draft output")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Succeeded")).to_have_count(2)
-    streamed: list[str] = page.evaluate("window.streamedTexts")
-    partial = [text for text in streamed if "business day" not in text]
+    streamed: list[list[str]] = page.evaluate("window.streamedTexts")
+    partial = [text for _, text in streamed if "business day" not in text]
     assert partial, f"no partial output was shown while streaming: {streamed}"
     screenshot(page, "playground", full_page=True)
 
@@ -116,6 +135,9 @@ def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request
     expect(diffs.first.locator("del", has_text="Thanks for reaching out")).to_be_visible()
     expect(diffs.first.locator("ins", has_text="Briefly")).to_be_visible()
     screenshot(page, "compare", full_page=True)
+    # What the outputs and the cells showed while they streamed was, at every moment,
+    # the start of the stream their runs stored.
+    assert garbled(hatchet_server, page.evaluate("window.streamedTexts")) == []
 
     # Back in the playground the edit is still there; save it and open the pull request.
     page.get_by_role("link", name="Back to the playground").click()

@@ -4,12 +4,17 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from rest_framework.test import APIClient
 
 from hatchet.models import APIToken, Tenant
+from playground import consumers
+from playground.models import Comparison
 from tests.api.conftest import register
-from tests.playground.conftest import PlaygroundWorker, socket_close_code
-from workflows.models import WorkflowRun
+from tests.conftest import open_socket
+from tests.playground.conftest import PlaygroundWorker, register_support, socket_close_code
+from workflows.engine.results import append_step_run_line
+from workflows.models import StepRun, WorkflowRun
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +164,68 @@ def test_the_comparison_socket_refuses_strangers_and_unknown_comparisons(tenant:
     auth = [(b"authorization", f"Bearer {secret}".encode())]
     assert async_to_sync(socket_close_code)(path, []) == 4401
     assert async_to_sync(socket_close_code)(path, auth) == 4404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_viewer_joining_mid_stream_sees_each_chunk_of_a_cell_once(
+    api: APIClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_support(tenant)
+    matrix = compare(api, columns=[{"baseline": True}], rows=[{"input": {"ticket": "Hi"}}]).json()
+    [cell] = matrix["cells"]
+    draft = StepRun.objects.get(workflow_run_id=cell["run_id"], step__name="draft")
+
+    def stream(seq: int, text: str) -> None:
+        append_step_run_line(tenant.id, draft.id, 1, "stream", seq, text)
+
+    stream(0, "Thanks ")
+    stream(1, "for ")
+    read_matrix, read_cell = consumers.matrix_message, consumers.cell_message
+
+    def matrix_while_streaming(comparison: Comparison) -> dict[str, Any]:
+        # Stored after the viewer joined the cells' groups, before the matrix is read.
+        stream(2, "writing ")
+        return read_matrix(comparison)
+
+    def cell_while_streaming(comparison: Comparison, run_id: str) -> dict[str, Any]:
+        # Stored after classify's success was announced, before the cell is read again.
+        stream(3, "in, ")
+        return read_cell(comparison, run_id)
+
+    monkeypatch.setattr(consumers, "matrix_message", matrix_while_streaming)
+    monkeypatch.setattr(consumers, "cell_message", cell_while_streaming)
+    received: list[dict[str, Any]] = []
+
+    async def watch() -> None:
+        socket = await open_socket(tenant, f"/ws/playground/compare/{matrix['id']}")
+        received.append(await socket.receive_json_from(timeout=5))
+        await database_sync_to_async(PlaygroundWorker(tenant).run_step)("classify")
+        await database_sync_to_async(stream)(4, "we are on it.")
+        while received[-1].get("seq") != 4:
+            received.append(await socket.receive_json_from(timeout=5))
+        assert await socket.receive_nothing(timeout=0.3)
+        await socket.disconnect()
+
+    async_to_sync(watch)()
+
+    # What a viewer shows: the cell's stream from the matrix or the latest cell message,
+    # and the chunks streamed after it; at every step, the start of the stored stream.
+    [shown] = [c["stream"] for c in received[0]["comparison"]["cells"]]
+    texts = [shown]
+    for message in received[1:]:
+        if message["type"] == "cell":
+            shown = message["cell"]["stream"]
+        elif message["type"] == "cell.stream":
+            shown += message["text"]
+        texts.append(shown)
+    stored = "Thanks for writing in, we are on it."
+    assert [text for text in texts if not stored.startswith(text)] == []
+    assert shown == stored
+    assert [m["type"] for m in received if m["type"] in ("cell", "cell.stream")] == [
+        "cell",
+        "cell.stream",
+    ]
+    [cell_read] = [m["cell"] for m in received if m["type"] == "cell"]
+    assert [(c["step_run_id"], c["attempt"], c["seq"]) for c in cell_read["stream_chunks"]] == [
+        (str(draft.id), 1, seq) for seq in range(4)
+    ]

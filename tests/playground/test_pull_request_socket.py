@@ -5,13 +5,12 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
-from hatchet.asgi import router
 from hatchet.models import APIToken, Tenant
 from playground.github import request_pull_request
 from playground.services import Author
 from tests.api.conftest import member_client
+from tests.conftest import open_socket
 from tests.github_server import GitRepository, LoopbackGitHub
 from tests.playground.conftest import connect, socket_close_code
 from tests.playground.test_pull_requests import BRIEF, create_variant, run_task
@@ -29,17 +28,10 @@ def test_the_socket_shows_the_request_go_from_queued_to_opened(
     # once the socket watches.
     request, _ = request_pull_request(tenant, variant, Author(None, "eve"))
     request_id = str(request.pk)
-    _, secret = APIToken.issue(tenant, "socket")
     received: list[dict[str, Any]] = []
 
     async def watch() -> None:
-        socket = WebsocketCommunicator(
-            router,
-            f"/ws/playground/pull-requests/{request_id}",
-            headers=[(b"authorization", f"Bearer {secret}".encode())],
-        )
-        connected, _ = await socket.connect()
-        assert connected
+        socket = await open_socket(tenant, f"/ws/playground/pull-requests/{request_id}")
         received.append(await socket.receive_json_from(timeout=5))
         await database_sync_to_async(run_task)(request_id)
         while received[-1].get("state") not in ("opened", "failed"):

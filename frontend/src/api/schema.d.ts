@@ -902,6 +902,8 @@ export interface components {
             usage: components["schemas"]["Usage"] | null;
             /** @description Streamed text so far. */
             stream: string;
+            /** @description The chunks of `stream`, to merge live chunks with by seq. */
+            stream_chunks: components["schemas"]["StreamChunk"][];
         };
         Column: {
             title: string;
@@ -1896,6 +1898,14 @@ export interface components {
         };
         /** @enum {string} */
         StepRunStatusEnum: "PENDING" | "QUEUED" | "ASSIGNED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
+        StreamChunk: {
+            /** Format: uuid */
+            step_run_id: string;
+            attempt: number;
+            /** @description The chunk's place among its attempt's lines. */
+            seq: number;
+            text: string;
+        };
         StreamPage: {
             count: number;
             /** Format: uri */

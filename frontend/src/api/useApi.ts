@@ -1,6 +1,7 @@
 // React hooks over the API client: TanStack Query for JSON resources (reads, with
-// optional polling) and for writes that refresh what they change, and one hook for a
-// live websocket subscription.
+// optional polling) and for writes that refresh what they change, one hook for a
+// live websocket subscription, and one that fills the gaps of live lines from the
+// stored ones.
 import {
   QueryClient,
   useMutation,
@@ -10,6 +11,8 @@ import {
 } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, apiFetch, getTenant, socketUrl, type HttpMethod } from "./client";
+import { gapsOf, type Fill, type Gap, type LineBook, type LiveLine } from "./lines";
+import type { Paginated, StepRunLine } from "./types";
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -190,4 +193,57 @@ export function useSocket<M = unknown>(
   }, [path]);
 
   return status;
+}
+
+const fillPageSize = 500;
+
+/** The stored lines of one kind of a gap's attempt, up to the gap's end. */
+async function storedLines(client: QueryClient, gap: Gap, kind: LiveLine["kind"]): Promise<LiveLine[]> {
+  const endpoint = kind === "log" ? "logs" : "stream";
+  const lines: LiveLine[] = [];
+  for (let offset = 0; ; offset += fillPageSize) {
+    const path = `/step-runs/${gap.step_run_id}/${endpoint}?attempt=${gap.attempt}&limit=${fillPageSize}&offset=${offset}`;
+    const page = await client.fetchQuery({
+      queryKey: apiKey(path),
+      queryFn: ({ signal }) => apiFetch<Paginated<StepRunLine>>(path, { signal }),
+      staleTime: 0,
+    });
+    lines.push(...page.results.map((line) => ({ ...line, step_run_id: gap.step_run_id, kind })));
+    const lastSeq = page.results.at(-1)?.seq;
+    if (page.next === null || lastSeq === undefined || lastSeq >= gap.through) return lines;
+  }
+}
+
+/**
+ * Fills each gap of `book` (a line missing below one that arrived) with the stored
+ * lines of the `kinds` a view shows, read through the query cache, and hands them to
+ * `onFill`; one read at a time per attempt. A store that cannot be read still ends
+ * the wait, with no lines: the view then shows what arrived, hole and all.
+ */
+export function useLineFill(
+  book: LineBook,
+  kinds: readonly LiveLine["kind"][],
+  onFill: (fill: Fill) => void,
+): void {
+  const client = useQueryClient();
+  const filling = useRef(new Set<string>());
+  const latestOnFill = useRef(onFill);
+  latestOnFill.current = onFill;
+
+  useEffect(() => {
+    for (const gap of gapsOf(book)) {
+      const key = `${gap.step_run_id}/${gap.attempt}`;
+      if (filling.current.has(key)) continue;
+      filling.current.add(key);
+      void Promise.all(kinds.map((kind) => storedLines(client, gap, kind)))
+        .then(
+          (groups) => groups.flat(),
+          () => [],
+        )
+        .then((lines) => {
+          filling.current.delete(key);
+          latestOnFill.current({ ...gap, lines });
+        });
+    }
+  }, [book, client, kinds]);
 }

@@ -1,10 +1,10 @@
-import { screen, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Cell, Comparison } from "../../api/types";
-import { FakeSocket, renderWithProviders, stubSockets } from "../../test-utils";
+import { fakeApi, FakeSocket, page, renderWithProviders, stubSockets, type FakeCall } from "../../test-utils";
 import { ComparisonGrid } from "./ComparisonGrid";
 import { LiveComparison } from "./ComparisonPage";
-import { comparisonReducer } from "./model";
+import { comparisonReducer, comparisonState } from "./model";
 
 function cell(row: number, column: number, fields: Partial<Cell> = {}): Cell {
   return {
@@ -23,6 +23,7 @@ function cell(row: number, column: number, fields: Partial<Cell> = {}): Cell {
     duration_ms: 1200,
     usage: null,
     stream: "",
+    stream_chunks: [],
     ...fields,
   };
 }
@@ -108,31 +109,44 @@ describe("ComparisonGrid", () => {
 });
 
 describe("comparisonReducer", () => {
-  const running = comparison(
-    [cell(0, 0, { output: "a" }), cell(0, 1, { status: "PENDING", is_finished: false, duration_ms: null })],
-    false,
+  const running = comparisonState(
+    comparison(
+      [cell(0, 0, { output: "a" }), cell(0, 1, { status: "PENDING", is_finished: false, duration_ms: null })],
+      false,
+    ),
   );
+  const chunk = (seq: number, text: string) =>
+    ({ type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "s", attempt: 1, seq, text }) as const;
 
-  it("moves a cell's status, appends its stream, then replaces it when it finishes", () => {
+  it("moves a cell's status, merges its stream, then replaces it when it finishes", () => {
     let state = comparisonReducer(running, { type: "cell.status", row: 0, column: 1, run_id: "run-0-1", status: "RUNNING" });
-    expect(state?.cells[1]?.status).toBe("RUNNING");
-    state = comparisonReducer(state, {
-      type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "s", attempt: 1, seq: 1, text: "Briefly ",
-    });
-    state = comparisonReducer(state, {
-      type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "s", attempt: 1, seq: 2, text: "done",
-    });
-    expect(state?.cells[1]?.stream).toBe("Briefly done");
+    expect(state.comparison.cells[1]?.status).toBe("RUNNING");
+    state = comparisonReducer(state, chunk(0, "Briefly "));
+    state = comparisonReducer(state, chunk(1, "done"));
+    expect(state.comparison.cells[1]?.stream).toBe("Briefly done");
     state = comparisonReducer(state, { type: "cell", cell: cell(0, 1, { output: "Briefly done." }) });
-    expect(state?.cells[1]?.is_finished).toBe(true);
-    expect(state?.is_finished).toBe(true);
-    expect(state?.cells[0]).toBe(running.cells[0]);
+    expect(state.comparison.cells[1]?.is_finished).toBe(true);
+    expect(state.comparison.is_finished).toBe(true);
+    expect(state.comparison.cells[0]).toBe(running.comparison.cells[0]);
   });
 
-  it("takes a snapshot whole and ignores cells it does not have", () => {
-    expect(comparisonReducer(null, { type: "comparison.snapshot", comparison: finished })).toBe(finished);
+  it("keeps each chunk once and in seq order, and holds those past a gap until it is filled", () => {
+    let state = comparisonReducer(running, chunk(0, "Briefly: "));
+    state = comparisonReducer(state, chunk(2, "it."));
+    state = comparisonReducer(state, chunk(0, "Briefly: "));
+    expect(state.comparison.cells[1]?.stream).toBe("Briefly: ");
+    state = comparisonReducer(state, {
+      type: "lines.filled",
+      fill: { step_run_id: "s", attempt: 1, through: 2, lines: [{ step_run_id: "s", attempt: 1, kind: "stream", seq: 1, text: "on " }] },
+    });
+    expect(state.comparison.cells[1]?.stream).toBe("Briefly: on it.");
+    expect(state.comparison.cells[1]?.stream_chunks.map((c) => c.seq)).toEqual([0, 1, 2]);
+  });
+
+  it("takes a snapshot whole, with the chunks it already holds, and ignores cells it does not have", () => {
+    expect(comparisonReducer(running, { type: "comparison.snapshot", comparison: finished }).comparison).toEqual(finished);
     const state = comparisonReducer(running, { type: "cell.status", row: 5, column: 5, run_id: "x", status: "FAILED" });
-    expect(state).toBe(running);
+    expect(state).toEqual(running);
   });
 });
 
@@ -154,7 +168,7 @@ describe("LiveComparison", () => {
     expect(screen.getByText("1 of 2 runs finished")).toBeInTheDocument();
 
     socket.receive({
-      type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "s", attempt: 1, seq: 1, text: "Briefly: ",
+      type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "s", attempt: 1, seq: 0, text: "Briefly: ",
     });
     expect(screen.getByLabelText("brief output")).toHaveTextContent("Briefly:");
 
@@ -164,5 +178,82 @@ describe("LiveComparison", () => {
     expect(screen.getByRole("group", { name: "brief: diff against the baseline" })).toBeInTheDocument();
     expect(screen.getByText("all runs finished")).toBeInTheDocument();
     expect(socket.isClosed).toBe(true);
+  });
+});
+
+describe("LiveComparison shows each chunk of a cell once, in the order it streamed", () => {
+  const words = ["Thanks ", "for ", "writing ", "in, ", "we ", "are ", "on ", "it."];
+  const stored = (through: number) =>
+    words.slice(0, through + 1).map((text, seq) => ({ step_run_id: "draft-1", attempt: 1, seq, text }));
+  const running = (through: number) =>
+    comparison(
+      [
+        cell(0, 0, { output: "ok" }),
+        cell(0, 1, {
+          status: "RUNNING",
+          is_finished: false,
+          duration_ms: null,
+          stream: words.slice(0, through + 1).join(""),
+          stream_chunks: stored(through),
+        }),
+      ],
+      false,
+    );
+  const chunk = (seq: number) => ({
+    type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "draft-1", attempt: 1, seq, text: words[seq],
+  });
+  const shown = () => screen.getByLabelText("brief output").textContent;
+  let calls: FakeCall[] = [];
+
+  beforeEach(() => {
+    stubSockets();
+    calls = fakeApi("viewer", {
+      "GET /step-runs/draft-1/stream": {
+        ...page(stored(4).map(({ attempt, seq, text }) => ({ attempt, seq, text, level: "", created_at: "2026-01-01T00:00:00Z" }))),
+        text: words.slice(0, 5).join(""),
+      },
+    });
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("drops the chunks its snapshot already holds", () => {
+    renderWithProviders(<LiveComparison initial={running(1)} />);
+    const socket = FakeSocket.last!;
+    socket.receive({ type: "comparison.snapshot", comparison: running(2) });
+    socket.receive(chunk(1));
+    socket.receive(chunk(2));
+    socket.receive(chunk(3));
+    expect(shown()).toBe("Thanks for writing in, ");
+  });
+
+  it("puts chunks that arrive out of order in their place", () => {
+    renderWithProviders(<LiveComparison initial={running(1)} />);
+    const socket = FakeSocket.last!;
+    socket.receive(chunk(3));
+    socket.receive(chunk(2));
+    expect(shown()).toBe("Thanks for writing in, ");
+  });
+
+  it("fills a gap from the stored stream", async () => {
+    renderWithProviders(<LiveComparison initial={running(1)} />);
+    const socket = FakeSocket.last!;
+    socket.receive(chunk(2));
+    socket.receive(chunk(4));
+    await waitFor(() => expect(shown()).toBe("Thanks for writing in, we "));
+    expect(calls.map((call) => call.path)).toEqual(["/step-runs/draft-1/stream?attempt=1&limit=500&offset=0"]);
+  });
+
+  it("catches up after a reconnect from the new socket's snapshot", async () => {
+    renderWithProviders(<LiveComparison initial={running(1)} />);
+    const first = FakeSocket.last!;
+    first.receive(chunk(2));
+    act(() => first.onclose?.());
+    await waitFor(() => expect(FakeSocket.instances).toHaveLength(2), { timeout: 3000 });
+    const second = FakeSocket.last!;
+    second.receive({ type: "comparison.snapshot", comparison: running(5) });
+    second.receive(chunk(5));
+    second.receive(chunk(6));
+    expect(shown()).toBe("Thanks for writing in, we are on ");
+    expect(calls).toEqual([]);
   });
 });

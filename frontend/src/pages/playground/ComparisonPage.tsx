@@ -1,14 +1,15 @@
 // One comparison: the grid loads from the API, then fills in live over
 // /ws/playground/compare/{id} as each cell's run streams and finishes.
-import { useReducer } from "react";
+import { useCallback, useReducer } from "react";
 import { Link, useParams } from "react-router-dom";
-import { useSocket } from "../../api/useApi";
+import type { Fill } from "../../api/lines";
+import { useLineFill, useSocket } from "../../api/useApi";
 import type { Comparison } from "../../api/types";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView } from "../../components/StateViews";
 import { useComparison } from "./api";
 import { ComparisonGrid } from "./ComparisonGrid";
-import { comparisonReducer, type ComparisonMessage } from "./model";
+import { comparisonReducer, comparisonState, type ComparisonMessage } from "./model";
 import "./playground.css";
 
 export function ComparisonPage() {
@@ -37,12 +38,20 @@ export function ComparisonPage() {
   );
 }
 
+// A cell shows its stream, so a gap is filled with stream chunks.
+const shownKinds = ["stream"] as const;
+
 export function LiveComparison({ initial }: { initial: Comparison }) {
-  const [live, dispatch] = useReducer(comparisonReducer, initial);
-  const comparison = live ?? initial;
+  const [live, dispatch] = useReducer(comparisonReducer, initial, comparisonState);
+  const { comparison } = live;
   useSocket<ComparisonMessage>(
     comparison.is_finished ? null : `/playground/compare/${comparison.id}`,
     dispatch,
+  );
+  useLineFill(
+    live.lines,
+    shownKinds,
+    useCallback((fill: Fill) => dispatch({ type: "lines.filled", fill }), []),
   );
   const finished = comparison.cells.filter((cell) => cell.is_finished).length;
   return (

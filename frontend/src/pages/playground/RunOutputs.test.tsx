@@ -1,12 +1,12 @@
-import { screen } from "@testing-library/react";
+import { act, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { fakeApi, FakeSocket, renderWithProviders, stubSockets } from "../../test-utils";
+import { fakeApi, FakeSocket, page, renderWithProviders, stubSockets, type FakeCall } from "../../test-utils";
 import { RunOutputs } from "./RunOutputs";
 
-const chunk = (seq: number, text: string) => ({
+const chunk = (seq: number, text: string, attempt = 1) => ({
   type: "step_run.line",
   step_run_id: "draft-1",
-  attempt: 1,
+  attempt,
   kind: "stream",
   seq,
   level: "info",
@@ -14,9 +14,27 @@ const chunk = (seq: number, text: string) => ({
   created_at: "2026-01-01T00:00:00Z",
 });
 
+const words = ["Thanks ", "for ", "writing ", "in, ", "we ", "are ", "on ", "it."];
+const storedPage = (through: number) => ({
+  ...page(words.slice(0, through + 1).map((text, seq) => ({ attempt: 1, seq, text, level: "", created_at: "2026-01-01T00:00:00Z" }))),
+  text: words.slice(0, through + 1).join(""),
+});
+const snapshot = (status: string, lines: unknown[]) => ({
+  type: "run.snapshot",
+  run_id: "run-1",
+  status,
+  step_runs: [
+    { step_run_id: "classify-1", step: "classify", status: "SUCCEEDED", attempt: 1 },
+    { step_run_id: "draft-1", step: "draft", status: "RUNNING", attempt: 1 },
+  ],
+  lines,
+});
+let calls: FakeCall[] = [];
+
 beforeEach(() => {
   stubSockets();
-  fakeApi("viewer", {
+  calls = fakeApi("viewer", {
+    "GET /step-runs/draft-1/stream": storedPage(4),
     "GET /runs/run-1": {
       id: "run-1",
       workflow: "SupportReply",
@@ -45,9 +63,9 @@ describe("RunOutputs", () => {
       run_id: "run-1",
       status: "RUNNING",
       step_runs: [{ step_run_id: "draft-1", step: "draft", status: "RUNNING", attempt: 1 }],
-      lines: [chunk(1, "Briefly: ")],
+      lines: [chunk(0, "Briefly: ")],
     });
-    socket.receive(chunk(2, "on "));
+    socket.receive(chunk(1, "on "));
     expect(screen.getByLabelText("Streamed output")).toHaveTextContent("Briefly: on");
     expect(screen.getByText("Running")).toBeInTheDocument();
 
@@ -55,5 +73,68 @@ describe("RunOutputs", () => {
     expect(await screen.findByLabelText("draft output")).toHaveTextContent("reply: Briefly: on it.");
     expect(screen.getByText("Succeeded")).toBeInTheDocument();
     expect(socket.isClosed).toBe(true);
+  });
+
+  const shown = () => screen.getByLabelText("Streamed output").textContent;
+  const render = () => {
+    renderWithProviders(<RunOutputs runs={[{ runId: "run-1", title: "Refund please" }]} step="draft" />);
+    return FakeSocket.last!;
+  };
+
+  it("keeps each chunk once and in order, across a reconnect", async () => {
+    const first = render();
+    first.receive(snapshot("RUNNING", [chunk(0, words[0]!), chunk(1, words[1]!)]));
+    first.receive(chunk(1, words[1]!));
+    first.receive(chunk(3, words[3]!));
+    first.receive(chunk(2, words[2]!));
+    expect(shown()).toBe("Thanks for writing in, ");
+    act(() => first.onclose?.());
+    await waitFor(() => expect(FakeSocket.instances).toHaveLength(2), { timeout: 3000 });
+    const second = FakeSocket.last!;
+    second.receive(snapshot("RUNNING", words.slice(0, 6).map((text, seq) => chunk(seq, text))));
+    second.receive(chunk(5, words[5]!));
+    second.receive(chunk(6, words[6]!));
+    expect(shown()).toBe("Thanks for writing in, we are on ");
+  });
+
+  it("fills a gap from the stored stream", async () => {
+    const socket = render();
+    socket.receive(snapshot("RUNNING", [chunk(0, words[0]!), chunk(1, words[1]!)]));
+    socket.receive(chunk(2, words[2]!));
+    socket.receive(chunk(4, words[4]!));
+    await waitFor(() => expect(shown()).toBe("Thanks for writing in, we "));
+    expect(calls.map((call) => call.path)).toEqual(["/step-runs/draft-1/stream?attempt=1&limit=500&offset=0"]);
+  });
+
+  it("shows the step's latest attempt only", () => {
+    const socket = render();
+    socket.receive(snapshot("RUNNING", [chunk(0, "Thanks "), chunk(1, "for "), chunk(0, "Briefly: ", 2)]));
+    socket.receive(chunk(1, "on it.", 2));
+    expect(shown()).toBe("Briefly: on it.");
+  });
+
+  it("shows the stored stream of a run that ended without the step's output", async () => {
+    calls = fakeApi("viewer", {
+      "GET /runs/run-1": {
+        id: "run-1",
+        workflow: "SupportReply",
+        version: 1,
+        status: "FAILED",
+        error: "draft failed",
+        input: {},
+        additional_metadata: {},
+        overrides: {},
+        step_runs: [
+          { id: "draft-1", step: "draft", action: "a", status: "FAILED", output: null, error: "model went away", playground: [], parents: [], attempts: [] },
+        ],
+      },
+      "GET /step-runs/draft-1/stream": storedPage(4),
+    });
+    const socket = render();
+    socket.receive(snapshot("RUNNING", [chunk(0, words[0]!)]));
+    // The run's end arrives before its last chunks, and closes the socket.
+    socket.receive({ type: "run.status", run_id: "run-1", status: "FAILED" });
+    expect(await screen.findByText("model went away")).toBeInTheDocument();
+    await waitFor(() => expect(shown()).toBe("Thanks for writing in, we "));
   });
 });

@@ -1,19 +1,25 @@
 // The outputs of the runs the "Run" button started: each streams in over the run's
-// websocket, then shows the step's final output (or its error).
-import { useReducer } from "react";
+// websocket, then shows the step's final output, or what it stored of its stream
+// (with its error).
+import { useCallback, useReducer } from "react";
 import { Link } from "react-router-dom";
-import { useSocket } from "../../api/useApi";
+import type { Fill } from "../../api/lines";
+import { useLineFill, useSocket } from "../../api/useApi";
 import { StatusBadge } from "../../components/StatusBadge";
 import { ErrorState } from "../../components/StateViews";
-import { useRunDetail } from "./api";
+import { useRunDetail, useStoredStream } from "./api";
 import {
   emptyLiveRun,
   isTerminal,
   liveRunReducer,
   outputText,
+  stepRunOf,
   streamedText,
   type RunSocketMessage,
 } from "./model";
+
+// An output shows the stream, so a gap is filled with stream chunks.
+const shownKinds = ["stream"] as const;
 
 export interface StartedRun {
   runId: string;
@@ -36,10 +42,17 @@ function RunOutput({ run, step }: { run: StartedRun; step: string }) {
   const [live, dispatch] = useReducer(liveRunReducer, emptyLiveRun);
   const isDone = isTerminal(live.status);
   useSocket<RunSocketMessage>(isDone ? null : `/runs/${run.runId}`, dispatch);
+  useLineFill(
+    live.lines,
+    shownKinds,
+    useCallback((fill: Fill) => dispatch({ type: "lines.filled", fill }), []),
+  );
   const detail = useRunDetail(isDone ? run.runId : null);
   const stepRun = detail.data?.step_runs.find((candidate) => candidate.step === step);
-  const streamed = streamedText(live);
   const finalText = stepRun && stepRun.status === "SUCCEEDED" ? outputText(stepRun.output) : null;
+  // Once the run is over its socket is closed: the stream shown is the stored one.
+  const stored = useStoredStream(isDone && finalText === null ? (stepRunOf(live, step) ?? null) : null);
+  const streamed = stored.data?.text ?? streamedText(live, step);
 
   return (
     <article className="card run-output" aria-label={`Output for ${run.title}`}>

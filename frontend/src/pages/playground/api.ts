@@ -15,6 +15,7 @@ import type {
   PullRequest,
   Run,
   RunDetail,
+  StreamPage,
   Variable,
   Variant,
   VariantRevision,
@@ -126,4 +127,9 @@ export function useRecentComparisons(workflow: string) {
   return useApi<Paginated<ComparisonSummary>>(
     `/playground/compare?workflow=${q(workflow)}&limit=5`,
   );
+}
+
+/** What a step run streamed, as stored (its latest attempt). */
+export function useStoredStream(stepRunId: string | null) {
+  return useApi<StreamPage>(stepRunId ? `/step-runs/${stepRunId}/stream?limit=1` : null);
 }

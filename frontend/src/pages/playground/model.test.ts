@@ -65,7 +65,7 @@ describe("outputText", () => {
 });
 
 describe("liveRunReducer", () => {
-  const line = (seq: number, text: string, kind = "stream") => ({
+  const line = (seq: number, text: string, kind: "log" | "stream" = "stream") => ({
     type: "step_run.line" as const,
     step_run_id: "s1",
     attempt: 1,
@@ -74,19 +74,21 @@ describe("liveRunReducer", () => {
     text,
   });
 
-  it("joins stream chunks in order, once each, and ignores log lines", () => {
+  it("joins the step's stream chunks in order, once each, past its log lines", () => {
     let state = liveRunReducer(emptyLiveRun, {
       type: "run.snapshot",
       run_id: "r",
       status: "RUNNING",
-      step_runs: [],
-      lines: [line(1, "Briefly: ")],
+      step_runs: [{ step_run_id: "s1", step: "draft", status: "RUNNING", attempt: 1 }],
+      lines: [line(0, "Briefly: ")],
     });
     state = liveRunReducer(state, line(3, "received."));
     state = liveRunReducer(state, line(2, "we "));
-    state = liveRunReducer(state, line(1, "Briefly: "));
-    state = liveRunReducer(state, line(4, "drafted reply", "log"));
-    expect(streamedText(state)).toBe("Briefly: we received.");
+    state = liveRunReducer(state, line(0, "Briefly: "));
+    expect(streamedText(state, "draft")).toBe("Briefly: ");
+    state = liveRunReducer(state, line(1, "drafting", "log"));
+    expect(streamedText(state, "draft")).toBe("Briefly: we received.");
+    expect(streamedText(state, "review")).toBe("");
     state = liveRunReducer(state, { type: "run.status", run_id: "r", status: "SUCCEEDED" });
     expect(state.status).toBe("SUCCEEDED");
   });

@@ -1,6 +1,17 @@
 // The playground's pure logic: turning the catalog into choices, edited values into
 // the overrides the API takes, outputs into text, and socket messages into state.
 // Components render what these return; nothing here touches the network.
+import {
+  emptyBook,
+  streamChunks,
+  streamText,
+  withFill,
+  withLines,
+  withStored,
+  type Fill,
+  type LineBook,
+  type LiveLine,
+} from "../../api/lines";
 import type {
   Cell,
   Comparison,
@@ -128,74 +139,58 @@ export function matchesSearch(input: unknown, search: string): boolean {
 // ---------------------------------------------------------------------------
 // A playground run followed over the run websocket (/ws/runs/{id}).
 
-export interface RunLineMessage {
-  step_run_id: string;
-  attempt: number;
-  kind: string;
-  seq: number;
-  level?: string;
-  text: string;
-}
-
 export type RunSocketMessage =
   | {
       type: "run.snapshot";
       run_id: string;
       status: RunStatus;
       step_runs: { step_run_id: string; step: string; status: string; attempt: number }[];
-      lines: RunLineMessage[];
+      lines: LiveLine[];
     }
   | { type: "run.status"; run_id: string; status: RunStatus }
   | { type: "step_run.status"; step_run_id: string; status: string; attempt: number }
-  | ({ type: "step_run.line" } & RunLineMessage);
+  | ({ type: "step_run.line" } & LiveLine)
+  | { type: "lines.filled"; fill: Fill };
 
 export interface LiveRun {
   status: RunStatus | null;
-  /** Stream chunks by "stepRun/attempt/seq", so a chunk seen twice counts once. */
-  chunks: Record<string, { order: number; text: string }>;
-  received: number;
+  /** Step run ids by step name, from the snapshot. */
+  stepRuns: Record<string, string>;
+  lines: LineBook;
 }
 
-export const emptyLiveRun: LiveRun = { status: null, chunks: {}, received: 0 };
-
-function withChunk(state: LiveRun, line: RunLineMessage): LiveRun {
-  if (line.kind !== "stream") return state;
-  const key = `${line.step_run_id}/${line.attempt}/${line.seq}`;
-  if (key in state.chunks) return state;
-  return {
-    ...state,
-    chunks: { ...state.chunks, [key]: { order: state.received, text: line.text } },
-    received: state.received + 1,
-  };
-}
+export const emptyLiveRun: LiveRun = { status: null, stepRuns: {}, lines: emptyBook };
 
 export function liveRunReducer(state: LiveRun, message: RunSocketMessage): LiveRun {
   switch (message.type) {
-    case "run.snapshot": {
-      let next: LiveRun = { ...state, status: message.status };
-      for (const line of message.lines) next = withChunk(next, line);
-      return next;
-    }
+    case "run.snapshot":
+      return {
+        status: message.status,
+        stepRuns: Object.fromEntries(message.step_runs.map((stepRun) => [stepRun.step, stepRun.step_run_id])),
+        lines: withStored(state.lines, message.lines),
+      };
     case "run.status":
       return { ...state, status: message.status };
-    case "step_run.line":
-      return withChunk(state, message);
+    case "step_run.line": {
+      const lines = withLines(state.lines, [message]);
+      return lines === state.lines ? state : { ...state, lines };
+    }
+    case "lines.filled":
+      return { ...state, lines: withFill(state.lines, message.fill) };
     default:
       return state;
   }
 }
 
-/** The streamed text so far, chunks in the order a step run sent them. */
-export function streamedText(state: LiveRun): string {
-  return Object.entries(state.chunks)
-    .sort(([keyA, a], [keyB, b]) => {
-      const [runA, attemptA, seqA] = keyA.split("/");
-      const [runB, attemptB, seqB] = keyB.split("/");
-      if (runA !== runB || attemptA !== attemptB) return a.order - b.order;
-      return Number(seqA) - Number(seqB);
-    })
-    .map(([, chunk]) => chunk.text)
-    .join("");
+/** The step run of `step`, once the snapshot named it. */
+export function stepRunOf(state: LiveRun, step: string): string | undefined {
+  return state.stepRuns[step];
+}
+
+/** What `step` streamed so far: its latest attempt's chunks in order, up to a gap. */
+export function streamedText(state: LiveRun, step: string): string {
+  const stepRunId = stepRunOf(state, step);
+  return stepRunId === undefined ? "" : streamText(state.lines, stepRunId);
 }
 
 const terminalRunStatuses: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
@@ -219,42 +214,112 @@ export type ComparisonMessage =
   | ({ type: "cell.step"; step: string; step_run_id: string; status: string; attempt: number } & CellPlace)
   | ({ type: "cell.stream" | "cell.log"; step: string; step_run_id: string; attempt: number; seq: number; text: string } & CellPlace)
   | { type: "cell"; cell: Cell }
-  | { type: "comparison.finished"; id: string };
+  | { type: "comparison.finished"; id: string }
+  | { type: "lines.filled"; fill: Fill };
+
+/** A comparison as it fills in: the matrix, and the lines its cells' runs sent. */
+export interface ComparisonState {
+  comparison: Comparison;
+  lines: LineBook;
+  /** The run of each step run that sent a line, to place the lines of a fill. */
+  runOf: Readonly<Record<string, string>>;
+}
+
+function chunkLines(cell: Cell): LiveLine[] {
+  return cell.stream_chunks.map((chunk) => ({ ...chunk, kind: "stream" }));
+}
+
+/**
+ * The cell with its stream as the book has it: each step run's latest attempt, in
+ * order up to a gap, the step runs in the order they streamed (`stepRunId` last if
+ * it has not streamed before).
+ */
+function withStream(cell: Cell, lines: LineBook, stepRunId?: string): Cell {
+  const stepRuns = new Set(cell.stream_chunks.map((chunk) => chunk.step_run_id));
+  if (stepRunId !== undefined) stepRuns.add(stepRunId);
+  const stream_chunks = [...stepRuns].flatMap((id) =>
+    streamChunks(lines, id).map(({ step_run_id, attempt, seq, text }) => ({ step_run_id, attempt, seq, text })),
+  );
+  return { ...cell, stream_chunks, stream: stream_chunks.map((chunk) => chunk.text).join("") };
+}
+
+function withRuns(runOf: ComparisonState["runOf"], cells: Cell[]): ComparisonState["runOf"] {
+  const next = { ...runOf };
+  for (const cell of cells) for (const chunk of cell.stream_chunks) next[chunk.step_run_id] = cell.run_id;
+  return next;
+}
+
+/** The comparison as the API gave it, its cells' streams held as lines. */
+export function comparisonState(comparison: Comparison, lines: LineBook = emptyBook): ComparisonState {
+  const stored = withStored(lines, comparison.cells.flatMap(chunkLines));
+  return {
+    comparison: { ...comparison, cells: comparison.cells.map((cell) => withStream(cell, stored)) },
+    lines: stored,
+    runOf: withRuns({}, comparison.cells),
+  };
+}
 
 function updateCell(
   comparison: Comparison,
-  place: { row: number; column: number },
+  isCell: (cell: Cell) => boolean,
   change: (cell: Cell) => Cell,
 ): Comparison {
   let found = false;
   const cells = comparison.cells.map((cell) => {
-    if (cell.row !== place.row || cell.column !== place.column) return cell;
+    if (!isCell(cell)) return cell;
     found = true;
     return change(cell);
   });
   return found ? { ...comparison, cells } : comparison;
 }
 
-/** The comparison after one socket message; null until the first snapshot or load. */
-export function comparisonReducer(
-  state: Comparison | null,
-  message: ComparisonMessage,
-): Comparison | null {
-  if (message.type === "comparison.snapshot") return message.comparison;
-  if (state === null) return state;
+const at = (place: { row: number; column: number }) => (cell: Cell) =>
+  cell.row === place.row && cell.column === place.column;
+
+/** The comparison after one socket message (or a fill of its lines). */
+export function comparisonReducer(state: ComparisonState, message: ComparisonMessage): ComparisonState {
+  const { comparison } = state;
   switch (message.type) {
+    case "comparison.snapshot":
+      return comparisonState(message.comparison, state.lines);
     case "cell.status":
-      return updateCell(state, message, (cell) => ({ ...cell, status: message.status }));
+      return { ...state, comparison: updateCell(comparison, at(message), (cell) => ({ ...cell, status: message.status })) };
     case "cell.stream":
-      return updateCell(state, message, (cell) =>
-        cell.is_finished ? cell : { ...cell, stream: cell.stream + message.text },
-      );
+    case "cell.log": {
+      const { step_run_id, attempt, seq, text } = message;
+      const kind = message.type === "cell.stream" ? "stream" : "log";
+      const lines = withLines(state.lines, [{ step_run_id, attempt, kind, seq, text }]);
+      if (lines === state.lines) return state;
+      return {
+        comparison: updateCell(comparison, at(message), (cell) => withStream(cell, lines, step_run_id)),
+        lines,
+        runOf: { ...state.runOf, [step_run_id]: message.run_id },
+      };
+    }
     case "cell": {
-      const next = updateCell(state, message.cell, () => message.cell);
-      return { ...next, is_finished: next.cells.every((cell) => cell.is_finished) };
+      const lines = withStored(state.lines, chunkLines(message.cell));
+      const next = updateCell(comparison, at(message.cell), () => withStream(message.cell, lines));
+      return {
+        comparison: { ...next, is_finished: next.cells.every((cell) => cell.is_finished) },
+        lines,
+        runOf: withRuns(state.runOf, [message.cell]),
+      };
+    }
+    case "lines.filled": {
+      const lines = withFill(state.lines, message.fill);
+      const runId = state.runOf[message.fill.step_run_id];
+      return {
+        ...state,
+        comparison: updateCell(
+          comparison,
+          (cell) => cell.run_id === runId,
+          (cell) => withStream(cell, lines, message.fill.step_run_id),
+        ),
+        lines,
+      };
     }
     case "comparison.finished":
-      return { ...state, is_finished: true };
+      return { ...state, comparison: { ...comparison, is_finished: true } };
     default:
       return state;
   }

@@ -18,6 +18,18 @@ function renderRunPage(id = "run-1") {
 
 const noLines = { "GET /step-runs/sr-load/logs": page([]), "GET /step-runs/sr-load/stream": { ...page([]), text: "" } };
 
+const line = (kind: "log" | "stream", seq: number, text: string) => ({
+  type: "step_run.line",
+  step_run_id: "sr-load",
+  attempt: 2,
+  kind,
+  seq,
+  level: kind === "log" ? "info" : "",
+  text,
+  created_at: "2026-11-24T10:01:00Z",
+});
+const stored = (seq: number, text: string, level = "") => ({ attempt: 2, seq, level, text, created_at: "2026-11-24T10:01:00Z" });
+
 beforeEach(() => stubSockets());
 afterEach(() => vi.unstubAllGlobals());
 
@@ -72,14 +84,38 @@ describe("RunPage", () => {
     expect(socket?.url).toMatch(/\/ws\/runs\/run-1/);
     run = { ...run, status: "SUCCEEDED", error: "" };
     socket?.receive({ type: "step_run.status", step_run_id: "sr-load", status: "RUNNING", attempt: 2 });
-    socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "stream", seq: 1, level: "", text: "chunk one ", created_at: "2026-11-24T10:01:00Z" });
-    socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "stream", seq: 2, level: "", text: "chunk two", created_at: "2026-11-24T10:01:00Z" });
-    socket?.receive({ type: "step_run.line", step_run_id: "sr-load", attempt: 2, kind: "log", seq: 1, level: "info", text: "loaded 3 rows", created_at: "2026-11-24T10:01:00Z" });
+    socket?.receive(line("stream", 0, "chunk one "));
+    socket?.receive(line("stream", 2, "chunk two"));
+    socket?.receive(line("log", 1, "loaded 3 rows"));
     expect(within(screen.getByRole("button", { name: /^load/ })).getByText("Running")).toBeInTheDocument();
     expect(screen.getByLabelText("Stream of load")).toHaveTextContent("chunk one chunk two");
     expect(screen.getByLabelText("Logs of load")).toHaveTextContent("loaded 3 rows");
     socket?.receive({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" });
     await waitFor(() => expect(screen.queryByRole("button", { name: "Retry" })).not.toBeInTheDocument());
+  });
+
+  it("fills a gap in the lines from the stored logs and stream", async () => {
+    const calls = fakeApi("viewer", {
+      "GET /runs/run-1": failedRun(),
+      ...noLines,
+      "GET /step-runs/sr-load/logs?attempt=2&limit=500&offset=0": page([stored(1, "loaded 3 rows", "info")]),
+      "GET /step-runs/sr-load/stream?attempt=2&limit=500&offset=0": {
+        ...page([stored(0, "chunk one "), stored(2, "chunk two ")]),
+        text: "chunk one chunk two ",
+      },
+    });
+    renderRunPage();
+    await screen.findByRole("heading", { name: "Step load" });
+    const socket = FakeSocket.last;
+    socket?.receive(line("stream", 0, "chunk one "));
+    // seq 1 (a log line) and 2 (a chunk) were lost on the way.
+    socket?.receive(line("stream", 3, "chunk three"));
+    await waitFor(() => expect(screen.getByLabelText("Stream of load")).toHaveTextContent("chunk one chunk two chunk three"));
+    expect(screen.getByLabelText("Logs of load")).toHaveTextContent("loaded 3 rows");
+    expect(calls.filter((call) => call.path.includes("attempt=")).map((call) => call.path).sort()).toEqual([
+      "/step-runs/sr-load/logs?attempt=2&limit=500&offset=0",
+      "/step-runs/sr-load/stream?attempt=2&limit=500&offset=0",
+    ]);
   });
 
   it("replays from the chosen step and goes to the new run", async () => {

@@ -10,7 +10,8 @@ import { RequireRole } from "../../components/RequireRole";
 import { AsyncView } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { elapsedMs, formatDuration, formatTime, isFinished } from "./format";
-import { useLiveRun, type LiveLine } from "./live";
+import type { LineBook } from "../../api/lines";
+import { useLiveRun } from "./live";
 import { RunActions } from "./RunActions";
 import { RunTrigger } from "./RunTrigger";
 import { StepPanel } from "./StepPanel";
@@ -47,7 +48,7 @@ function defaultStepId(run: RunDetail): string | null {
 
 const socketLabel = { open: "Live", connecting: "Connecting…", closed: "Reconnecting…" } as const;
 
-function RunView({ run, lines, socket }: { run: RunDetail; lines: Map<string, LiveLine>; socket: keyof typeof socketLabel }) {
+function RunView({ run, lines, socket }: { run: RunDetail; lines: LineBook; socket: keyof typeof socketLabel }) {
   const [selectedId, setSelectedId] = useState<string | null>(() => defaultStepId(run));
   const finished = isFinished(run.status);
   const now = useNow(!finished);

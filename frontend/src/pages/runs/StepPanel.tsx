@@ -6,13 +6,13 @@ import { useApi } from "../../api/useApi";
 import { JsonViewer } from "../../components/JsonViewer";
 import { StatusBadge } from "../../components/StatusBadge";
 import { elapsedMs, formatDuration, formatTime, isFinished } from "./format";
-import { linesOf, mergeLines, type LiveLine } from "./live";
+import { shownLines, streamText, withStored, type LineBook, type LiveLine } from "../../api/lines";
 
 export interface StepPanelProps {
   run: RunDetail;
   stepRun: StepRun;
   /** Lines that arrived over the run's socket. */
-  liveLines: Map<string, LiveLine>;
+  liveLines: LineBook;
 }
 
 function asLive(stepRunId: string, kind: LiveLine["kind"], lines: StepRunLine[]): LiveLine[] {
@@ -23,21 +23,15 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
   const logs = useApi<Paginated<StepRunLine>>(`/step-runs/${stepRun.id}/logs?limit=500`);
   const stream = useApi<StreamPage>(`/step-runs/${stepRun.id}/stream`);
 
-  const { logLines, streamText } = useMemo(() => {
-    const all = mergeLines(
-      mergeLines(liveLines, asLive(stepRun.id, "log", logs.data?.results ?? [])),
+  const { logLines, streamed } = useMemo(() => {
+    // The endpoints' pages are stored lines too: a page opened without its socket
+    // still shows them.
+    const all = withStored(
+      withStored(liveLines, asLive(stepRun.id, "log", logs.data?.results ?? [])),
       asLive(stepRun.id, "stream", stream.data?.results ?? []),
     );
-    const chunks = linesOf(all.values(), stepRun.id, "stream");
     // The stream shows the latest attempt's output, as the stream endpoint does.
-    const latest = Math.max(0, ...chunks.map((chunk) => chunk.attempt));
-    return {
-      logLines: linesOf(all.values(), stepRun.id, "log"),
-      streamText: chunks
-        .filter((chunk) => chunk.attempt === latest)
-        .map((chunk) => chunk.text)
-        .join(""),
-    };
+    return { logLines: shownLines(all, stepRun.id, "log"), streamed: streamText(all, stepRun.id) };
   }, [liveLines, logs.data, stream.data, stepRun.id]);
 
   const parents = Object.fromEntries(
@@ -110,9 +104,9 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
 
       <h3>Stream</h3>
       {stream.error && <p className="form-error">Could not load the stream: {stream.error.message}</p>}
-      {streamText ? (
+      {streamed ? (
         <pre className="stream-output" aria-label={`Stream of ${stepRun.step}`} aria-live="polite">
-          {streamText}
+          {streamed}
         </pre>
       ) : (
         <p className="muted">{stream.loading ? "Loading stream…" : "No streamed output."}</p>

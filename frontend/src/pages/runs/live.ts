@@ -1,22 +1,13 @@
 // A run as it happens: the detail from the API, kept current by the run's websocket
 // (`/ws/runs/<id>`, see workflows/consumers.py). Status messages patch the cached
 // detail at once and then fetch it again (attempts, outputs and timings come with it);
-// log lines and stream chunks are collected as they arrive.
+// log lines and stream chunks go into a line book, each once, gaps filled from the
+// stored lines.
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { emptyBook, withFill, withLines, withStored, type Fill, type LineBook, type LiveLine } from "../../api/lines";
 import type { RunDetail, RunStatus, StepRunStatus } from "../../api/types";
-import { apiKey, useApi, useSocket, type ApiState, type SocketStatus } from "../../api/useApi";
-
-/** A log line or stream chunk as the socket (and the logs/stream endpoints) give it. */
-export interface LiveLine {
-  step_run_id: string;
-  attempt: number;
-  kind: "log" | "stream";
-  seq: number;
-  level?: string;
-  text: string;
-  created_at?: string;
-}
+import { apiKey, useApi, useLineFill, useSocket, type ApiState, type SocketStatus } from "../../api/useApi";
 
 export type RunMessage =
   | {
@@ -29,24 +20,6 @@ export type RunMessage =
   | { type: "run.status"; run_id: string; status: RunStatus }
   | { type: "step_run.status"; step_run_id: string; status: StepRunStatus; attempt: number }
   | ({ type: "step_run.line" } & LiveLine);
-
-export function lineKey(line: LiveLine): string {
-  return `${line.step_run_id}/${line.attempt}/${line.kind}/${line.seq}`;
-}
-
-/** Adds lines to a collection keyed by (step run, attempt, kind, seq): re-sent lines are kept once. */
-export function mergeLines(into: Map<string, LiveLine>, lines: LiveLine[]): Map<string, LiveLine> {
-  const next = new Map(into);
-  for (const line of lines) next.set(lineKey(line), line);
-  return next;
-}
-
-/** Lines of one step run, by attempt then sequence. */
-export function linesOf(lines: Iterable<LiveLine>, stepRunId: string, kind: LiveLine["kind"]): LiveLine[] {
-  return [...lines]
-    .filter((line) => line.step_run_id === stepRunId && line.kind === kind)
-    .sort((a, b) => a.attempt - b.attempt || a.seq - b.seq);
-}
 
 /** The detail with a status message applied; the same object when nothing changed. */
 export function applyStatus(run: RunDetail, message: RunMessage): RunDetail {
@@ -78,17 +51,19 @@ export function applyStatus(run: RunDetail, message: RunMessage): RunDetail {
 }
 
 export interface LiveRun extends ApiState<RunDetail> {
-  lines: Map<string, LiveLine>;
+  lines: LineBook;
   socket: SocketStatus;
 }
 
 const refetchDelayMs = 250;
+// The run page shows both kinds, so a gap is filled with both.
+const shownKinds = ["log", "stream"] as const;
 
 export function useLiveRun(runId: string): LiveRun {
   const path = `/runs/${runId}`;
   const detail = useApi<RunDetail>(path);
   const client = useQueryClient();
-  const [lines, setLines] = useState<Map<string, LiveLine>>(() => new Map());
+  const [lines, setLines] = useState<LineBook>(emptyBook);
   const timer = useRef<number | undefined>(undefined);
   const { reload } = detail;
 
@@ -98,7 +73,7 @@ export function useLiveRun(runId: string): LiveRun {
     timer.current = window.setTimeout(reload, refetchDelayMs);
   }, [reload]);
   useEffect(() => () => window.clearTimeout(timer.current), []);
-  useEffect(() => setLines(new Map()), [runId]);
+  useEffect(() => setLines(emptyBook), [runId]);
 
   const onMessage = useCallback(
     (message: RunMessage) => {
@@ -112,15 +87,20 @@ export function useLiveRun(runId: string): LiveRun {
           text: message.text,
           created_at: message.created_at,
         };
-        setLines((current) => mergeLines(current, [line]));
+        setLines((current) => withLines(current, [line]));
         return;
       }
-      if (message.type === "run.snapshot") setLines((current) => mergeLines(current, message.lines));
+      if (message.type === "run.snapshot") setLines((current) => withStored(current, message.lines));
       client.setQueryData<RunDetail>(apiKey(path), (run) => (run ? applyStatus(run, message) : run));
       refetchSoon();
     },
     [client, path, refetchSoon],
   );
   const socket = useSocket<RunMessage>(path, onMessage);
+  useLineFill(
+    lines,
+    shownKinds,
+    useCallback((fill: Fill) => setLines((current) => withFill(current, fill)), []),
+  );
   return { ...detail, lines, socket };
 }
