@@ -11,6 +11,7 @@ from types import FrameType
 from bench.processes import ROOT, BenchError
 from bench.report import format_table, plot_latency, write_json
 from bench.suite import Settings, run_suite
+from hatchet.livestack import ManageCommandFailed
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/hatchet"
 # Its own Redis database, so that the test suite's (15) is never touched.
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = parse_settings(sys.argv[1:] if argv is None else argv)
     try:
         results, samples = run_suite(settings)
-    except BenchError as exc:
+    except (BenchError, ManageCommandFailed) as exc:
         print(f"bench failed: {exc}\n(process output: {settings.log_path})", file=sys.stderr)
         return 1
     write_json(results, settings.output_dir / "latest.json")
