@@ -1,0 +1,122 @@
+"""The faults, on a schedule during the load: which, when, and what each did."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tests.chaos.load import Triggers, tagged
+from tests.chaos.stack import ChaosStack
+from tests.chaos.worker_app import LONG
+
+logger = logging.getLogger("chaos")
+
+WORKER_KILL = "worker SIGKILL"
+SERVER_KILL = "server SIGKILL"
+REDIS_RESTART = "Redis restart"
+DATABASE_TERMINATE = "DB connections terminated"
+KINDS = (WORKER_KILL, SERVER_KILL, REDIS_RESTART, DATABASE_TERMINATE)
+# Before each fault, runs of a step of a few seconds are started, this long ahead, so
+# that the fault finds steps in flight on every worker (the mix's steps take
+# milliseconds and are rarely caught running).
+HOLD_RUNS = 6
+HOLD_LEAD = 1.0
+
+
+@dataclass
+class Fault:
+    kind: str
+    target: str
+    injected_at: float
+    restored_at: float | None = None
+    detail: str = ""
+
+
+@dataclass
+class PlannedFault:
+    kind: str
+    target: int  # a worker slot or a server index; unused for Redis and the database
+
+
+def fault_cycle(stack: ChaosStack) -> list[PlannedFault]:
+    """One of each kind the backend has, every server killed once per cycle."""
+    if stack.backend == "embedded":
+        return [PlannedFault(SERVER_KILL, 0), PlannedFault(WORKER_KILL, 0)]
+    cycle = [
+        PlannedFault(WORKER_KILL, 0),
+        PlannedFault(SERVER_KILL, 0),
+        PlannedFault(REDIS_RESTART, 0),
+        PlannedFault(DATABASE_TERMINATE, 0),
+    ]
+    cycle += [PlannedFault(SERVER_KILL, index) for index in range(1, stack.server_count)]
+    return cycle
+
+
+def fault_plan(
+    stack: ChaosStack, first: float, interval: float, until: float
+) -> list[tuple[float, PlannedFault]]:
+    """(seconds after the load starts, fault): cycles repeated from `first`, every
+    `interval`, while before `until`; the worker killed moves on each cycle."""
+    plan: list[tuple[float, PlannedFault]] = []
+    at, cycle_number = first, 0
+    while at < until:
+        for planned in fault_cycle(stack):
+            if at >= until:
+                break
+            target = planned.target
+            if planned.kind == WORKER_KILL:
+                target = cycle_number % stack.worker_count
+            plan.append((at, PlannedFault(planned.kind, target)))
+            at += interval
+        cycle_number += 1
+    return plan
+
+
+class FaultInjector:
+    """Injects the planned faults in a thread of its own and records each."""
+
+    def __init__(
+        self, stack: ChaosStack, triggers: Triggers, plan: list[tuple[float, PlannedFault]]
+    ) -> None:
+        self.stack = stack
+        self.triggers = triggers
+        self.plan = plan
+        self.faults: list[Fault] = []
+        self.errors: list[str] = []
+
+    def run(self, started: float, stop: threading.Event) -> None:
+        actions: dict[str, Callable[[int], str]] = {
+            WORKER_KILL: self.stack.kill_worker,
+            SERVER_KILL: self.stack.kill_server,
+            REDIS_RESTART: lambda _: self.stack.restart_redis(),
+            DATABASE_TERMINATE: lambda _: self.stack.terminate_database_connections(),
+        }
+        for offset, planned in self.plan:
+            if stop.wait(max(0.0, started + offset - HOLD_LEAD - time.monotonic())):
+                return
+            for index in range(HOLD_RUNS):
+                self.triggers.submit(tagged(LONG, "rest", index % self.stack.server_count))
+            if stop.wait(HOLD_LEAD):
+                return
+            if planned.kind == WORKER_KILL:
+                planned = PlannedFault(WORKER_KILL, self.stack.busiest_worker(planned.target))
+            fault = Fault(planned.kind, self._target(planned), time.time())
+            self.faults.append(fault)
+            logger.info("fault: %s %s", fault.kind, fault.target)
+            try:
+                fault.detail = actions[planned.kind](planned.target)
+            except Exception as exc:
+                # The stack could not be made whole again: the run goes on, and says so.
+                fault.detail = f"restoring failed: {type(exc).__name__}: {exc}"
+                self.errors.append(f"{fault.kind} {fault.target}: {fault.detail}")
+                logger.exception("fault %s %s", fault.kind, fault.target)
+            else:
+                fault.restored_at = time.time()
+
+    def _target(self, planned: PlannedFault) -> str:
+        if planned.kind == WORKER_KILL:
+            return self.stack.workers[planned.target].child.name
+        if planned.kind == SERVER_KILL:
+            return self.stack.servers[planned.target].name
+        return "redis" if planned.kind == REDIS_RESTART else "database"
