@@ -6,9 +6,8 @@ import os
 import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
-from bench.processes import ROOT, BenchError
+from bench.processes import ROOT, BenchError, stop_on_sigterm
 from bench.report import format_table, plot_latency, write_json
 from bench.suite import Settings, run_suite
 from hatchet.livestack import ManageCommandFailed
@@ -88,11 +87,6 @@ def parse_settings(argv: list[str]) -> Settings:
         redis_url=args.redis_url,
         quick=False,
     )
-
-
-def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Turned into KeyboardInterrupt so that every `finally` stops what it started.
-    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 
 from hatchet.livestack import ROOT
 
@@ -88,6 +88,12 @@ class Processes:
         for process in list(reversed(self._started)):
             self.stop(process)
         self._log.close()
+
+
+def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """A SIGTERM handler: turned into KeyboardInterrupt so that every `finally` (and
+    `Processes`' exit) stops what it started."""
+    raise KeyboardInterrupt
 
 
 def peak_rss_mb(pid: int) -> float | None:

@@ -4,11 +4,13 @@ broke. The short form by default; `--full` is `make chaos`'s."""
 import argparse
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.processes import stop_on_sigterm
 from tests.chaos.harness import full_form, run_chaos, short_form
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/hatchet"
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s chaos: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     backends = ["services", "embedded"] if args.backend == "both" else [args.backend]
     broken = False
     for backend in backends:

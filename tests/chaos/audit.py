@@ -27,15 +27,7 @@ from croniter import croniter
 
 from tests.chaos.faults import WORKER_KILL, Fault
 from tests.chaos.load import ACKNOWLEDGED, DROPPED, FOUND, TAG, Trigger
-from tests.chaos.logs import (
-    WORKER_SAW_5XX,
-    connected_spans,
-    errors_near,
-    final_exception,
-    lines_naming,
-    log_records,
-    seconds_within,
-)
+from tests.chaos.logs import WORKER_SAW_5XX, Logs, final_exception, seconds_within
 from tests.chaos.records import CANCELLED, RAISED, RETURNED, Execution
 from tests.chaos.stack import ChaosStack
 from tests.chaos.verdict import (
@@ -93,6 +85,7 @@ class Audit:
     ) -> None:
         self.stack = stack
         self.api = stack.api
+        self.logs = Logs(stack.logs)
         self.triggers = triggers
         self.faults = faults
         self.executions = executions
@@ -103,7 +96,7 @@ class Audit:
         self.wasted: list[Execution] = []
         self.cron_missed = 0
         listed = self.api.read_all("/runs")
-        with ThreadPoolExecutor(4) as pool:
+        with ThreadPoolExecutor(8) as pool:
             details = pool.map(lambda run: self.api.read(f"/runs/{run['id']}"), listed)
             self.runs: dict[str, Run] = {run["id"]: run for run in details}
         self.runs_of_tag: dict[str, list[Run]] = defaultdict(list)
@@ -146,6 +139,7 @@ class Audit:
                 "executions": len(self.executions),
                 "triggers": len(sent),
                 "ambiguous": sum(1 for t in sent if t.had_unknown_outcome),
+                "found": sum(1 for t in sent if t.state == FOUND),
                 "resent": sum(1 for t in sent if t.sends > 1),
                 "faults": ", ".join(
                     f"{kind} x{n}" for kind, n in Counter(f.kind for f in self.faults).items()
@@ -199,19 +193,24 @@ class Audit:
     def check_step_runs(self) -> None:
         for step_run_id, (_, step_run) in self.step_runs.items():
             succeeded = [a for a in step_run["attempts"] if a["status"] == "SUCCEEDED"]
-            story = self.step_story(step_run_id)
             if len(succeeded) > 1:
-                self.fail(RECORDED_TWICE, f"{len(succeeded)} successful attempts:\n{story}")
+                self.fail(
+                    RECORDED_TWICE,
+                    f"{len(succeeded)} successful attempts:\n{self.step_story(step_run_id)}",
+                )
             counted = None
             if step_run["status"] == "SUCCEEDED":
                 counted = self.execution.get((step_run["output"] or {}).get("execution", ""))
                 if counted is None or counted.step_run_id != step_run_id:
-                    self.fail(RECORDED_TWICE, f"its output is from no execution of it:\n{story}")
+                    self.fail(
+                        RECORDED_TWICE,
+                        f"its output is from no execution of it:\n{self.step_story(step_run_id)}",
+                    )
                 elif succeeded and counted.attempt != succeeded[-1]["number"]:
                     self.fail(
                         RECORDED_TWICE,
                         f"attempt {succeeded[-1]['number']} succeeded with the output of "
-                        f"attempt {counted.attempt}:\n{story}",
+                        f"attempt {counted.attempt}:\n{self.step_story(step_run_id)}",
                     )
             self.check_repeats(step_run_id, step_run, counted)
 
@@ -251,7 +250,7 @@ class Audit:
                 continue
             # Its result could have been delivered only while its worker was connected.
             ended = kill.at if execution.ended_at is None else execution.ended_at
-            spans = connected_spans(self.stack.logs / f"{kill.name}.log")
+            spans = self.logs.connected_spans(kill.name)
             if seconds_within(spans, ended, kill.at) < REPORT_WINDOW:
                 return WORKER_KILLED if kill.on_purpose else WORKER_DIED
         timeout = OVERRUN_TIMEOUT if execution.workflow == TIMEOUT else DEFAULT_STEP_TIMEOUT
@@ -285,22 +284,22 @@ class Audit:
     def check_server_errors(self) -> None:
         """5xx answers to the harness's clients, and to the workers' (their logs)."""
         for answer in self.api.server_errors:
-            log = self.stack.servers[answer.server].log_path
+            server = self.stack.servers[answer.server].name
             self.fail(
                 SERVER_ERRORS,
                 f"{answer.request} -> {answer.status} at {clock(answer.at)} from "
-                f"server-{answer.server + 1}: {answer.body[:300]}\n"
-                + "\n".join(errors_near(log, answer.at)),
+                f"{server}: {answer.body[:300]}\n"
+                + "\n".join(self.logs.errors_near(server, answer.at)),
             )
-        for path in sorted(self.stack.logs.glob("worker-*.log")):
-            for logged, lines in log_records(path):
+        for worker in self.logs.names("worker-*"):
+            for logged, lines in self.logs.records(worker):
                 if logged is not None and WORKER_SAW_5XX.search(lines[0]):
                     near = [
                         line
                         for server in self.stack.servers
-                        for line in errors_near(server.log_path, logged)
+                        for line in self.logs.errors_near(server.name, logged)
                     ]
-                    self.fail(SERVER_ERRORS, f"{path.name}: {lines[0][:300]}\n" + "\n".join(near))
+                    self.fail(SERVER_ERRORS, f"{worker}: {lines[0][:300]}\n" + "\n".join(near))
 
     def check_deaths(self) -> None:
         for kill in self.stack.kills:
@@ -423,7 +422,7 @@ class Audit:
         return "\n".join(lines)
 
     def logged(self, *ids: str | None) -> list[str]:
-        return lines_naming(self.stack.logs, [i for i in ids if i])
+        return self.logs.naming([i for i in ids if i])
 
 
 def planned_failure(execution: Execution, attempt_status: str | None) -> bool:

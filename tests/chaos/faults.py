@@ -83,7 +83,6 @@ class FaultInjector:
         self.triggers = triggers
         self.plan = plan
         self.faults: list[Fault] = []
-        self.errors: list[str] = []
 
     def run(self, started: float, stop: threading.Event) -> None:
         actions: dict[str, Callable[[int], str]] = {
@@ -109,7 +108,6 @@ class FaultInjector:
             except Exception as exc:
                 # The stack could not be made whole again: the run goes on, and says so.
                 fault.detail = f"restoring failed: {type(exc).__name__}: {exc}"
-                self.errors.append(f"{fault.kind} {fault.target}: {fault.detail}")
                 logger.exception("fault %s %s", fault.kind, fault.target)
             else:
                 fault.restored_at = time.time()

@@ -130,7 +130,7 @@ def load_and_audit(stack: ChaosStack, settings: ChaosSettings, started: float) -
     triggers.wait()
     settled = settle(stack, settings.settle_timeout)
     stack.replace_dead_processes()
-    logger.info("auditing")
+    logger.info("auditing %d triggers and the runs", len(triggers.all))
     audit = Audit(stack, triggers.all, injector.faults, read_executions(stack.records))
     verdict = audit.verdict(settled, time.monotonic() - started)
     verdict.write(settings.run_dir / "verdict.json")

@@ -75,8 +75,9 @@ class Verdict:
             f"Fault suite, {self.setup}",
             "",
             f"runs: {facts['runs']} ({by_workflow}); step executions: {facts['executions']}",
-            f"triggers and events sent: {facts['triggers']} ({facts['ambiguous']} with an "
-            f"unknown outcome, looked up by tag; {facts['resent']} sent more than once)",
+            f"triggers and events sent: {facts['triggers']}; {facts['ambiguous']} met an unknown "
+            f"outcome ({facts['found']} then found by their tag); "
+            f"{facts['resent']} sent more than once",
             f"faults: {facts['faults']}; settled: {facts['settled']}; "
             f"wall time {self.seconds:.0f} s",
             "",
