@@ -17,11 +17,14 @@ SERVER_KILL = "server SIGKILL"
 REDIS_RESTART = "Redis restart"
 DATABASE_TERMINATE = "DB connections terminated"
 KINDS = (WORKER_KILL, SERVER_KILL, REDIS_RESTART, DATABASE_TERMINATE)
-# Before each fault, runs of a step of a few seconds are started, this long ahead, so
-# that the fault finds steps in flight on every worker (the mix's steps take
-# milliseconds and are rarely caught running).
+# Before each fault, runs of a step of a few seconds are started, and the fault waits
+# (at most HOLD_WAIT s) until the workers hold at least half as many step runs: so it
+# finds steps in flight (the mix's steps take milliseconds and are rarely caught).
 HOLD_RUNS = 6
-HOLD_LEAD = 1.0
+HOLD_WAIT = 5.0
+# A fault waits this long after the one before was repaired, so that each fault meets
+# a system that has recovered from the last (a server restart takes 10-25 s here).
+RECOVERY_GAP = 5.0
 
 
 @dataclass
@@ -91,12 +94,10 @@ class FaultInjector:
             REDIS_RESTART: lambda _: self.stack.restart_redis(),
             DATABASE_TERMINATE: lambda _: self.stack.terminate_database_connections(),
         }
+        repaired = started
         for offset, planned in self.plan:
-            if stop.wait(max(0.0, started + offset - HOLD_LEAD - time.monotonic())):
-                return
-            for index in range(HOLD_RUNS):
-                self.triggers.submit(tagged(LONG, "rest", index % self.stack.server_count))
-            if stop.wait(HOLD_LEAD):
+            due = max(started + offset, repaired + RECOVERY_GAP)
+            if stop.wait(max(0.0, due - time.monotonic())) or self.hold_work(stop):
                 return
             if planned.kind == WORKER_KILL:
                 planned = PlannedFault(WORKER_KILL, self.stack.busiest_worker(planned.target))
@@ -111,6 +112,20 @@ class FaultInjector:
                 logger.exception("fault %s %s", fault.kind, fault.target)
             else:
                 fault.restored_at = time.time()
+            repaired = time.monotonic()
+
+    def hold_work(self, stop: threading.Event) -> bool:
+        """Start the runs the fault should find in flight; True if stopped meanwhile."""
+        for index in range(HOLD_RUNS):
+            self.triggers.submit(tagged(LONG, "rest", index % self.stack.server_count))
+        deadline = time.monotonic() + HOLD_WAIT
+        while sum(self.stack.held_step_runs().values()) < HOLD_RUNS // 2:
+            if time.monotonic() > deadline:
+                logger.info("the workers hold less than %d step runs", HOLD_RUNS // 2)
+                break
+            if stop.wait(0.1):
+                return True
+        return False
 
     def _target(self, planned: PlannedFault) -> str:
         if planned.kind == WORKER_KILL:

@@ -51,9 +51,9 @@ def short_form(backend: str, run_dir: Path, postgres_url: str) -> ChaosSettings:
         run_dir=run_dir,
         postgres_url=postgres_url,
         runs=300,
-        duration=80.0 if backend == "services" else 45.0,
+        duration=85.0 if backend == "services" else 50.0,
         first_fault=8.0,
-        fault_interval=14.0,
+        fault_interval=15.0,
         settle_timeout=60.0,
     )
 

@@ -86,6 +86,10 @@ class Logs:
                 since = None
         if since is not None:
             spans.append((since, float("inf")))
+        if not spans:
+            # Every worker the harness starts registers before the load; no line saying
+            # so means the SDK's wording changed, and every kill would look explained.
+            raise ValueError(f"{worker}.log has no line matching {CONNECTED_LINE.pattern!r}")
         return spans
 
 

@@ -220,10 +220,14 @@ class ChaosStack:
 
     # Faults. Each returns when the stack is whole again, with what it did.
 
+    def held_step_runs(self) -> dict[str, int]:
+        """The step runs each active worker holds, by its name."""
+        workers = self.api.read("/workers", {"limit": 500})["results"]
+        return {w["name"]: w["used_slots"] for w in workers if w["status"] == "ACTIVE"}
+
     def busiest_worker(self, preferred: int) -> int:
         """The worker slot whose worker holds the most step runs; `preferred` on a tie."""
-        workers = self.api.read("/workers", {"limit": 500})["results"]
-        held = {w["name"]: w["used_slots"] for w in workers if w["status"] == "ACTIVE"}
+        held = self.held_step_runs()
         order = [preferred] + [i for i in range(len(self.workers)) if i != preferred]
         return max(order, key=lambda i: held.get(self.workers[i].child.worker_name, 0))
 

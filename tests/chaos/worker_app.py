@@ -32,8 +32,8 @@ CRON = "ChaosCron"
 LONG = "ChaosLong"
 PROBE = "ChaosProbe"
 EVENT_KEY = "chaos:ping"
-# Every two seconds (six fields: the first is seconds).
-CRON_EXPRESSION = "*/2 * * * * *"
+# Every five seconds (six fields: the first is seconds).
+CRON_EXPRESSION = "*/5 * * * * *"
 # Steps and expected attempts when no fault intervenes: the retry step fails once, the
 # timeout step overruns once.
 STEPS = {
