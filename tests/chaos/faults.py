@@ -100,7 +100,7 @@ class FaultInjector:
             if stop.wait(max(0.0, due - time.monotonic())) or self.hold_work(stop):
                 return
             if planned.kind == WORKER_KILL:
-                planned = PlannedFault(WORKER_KILL, self.stack.busiest_worker(planned.target))
+                planned = PlannedFault(WORKER_KILL, self.busiest_worker(planned.target))
             fault = Fault(planned.kind, self._target(planned), time.time())
             self.faults.append(fault)
             logger.info("fault: %s %s", fault.kind, fault.target)
@@ -114,18 +114,32 @@ class FaultInjector:
                 fault.restored_at = time.time()
             repaired = time.monotonic()
 
+    def busiest_worker(self, planned: int) -> int:
+        try:
+            return self.stack.busiest_worker(planned)
+        except RuntimeError:
+            logger.exception("cannot tell which worker is busiest; killing the planned one")
+            return planned
+
     def hold_work(self, stop: threading.Event) -> bool:
         """Start the runs the fault should find in flight; True if stopped meanwhile."""
         for index in range(HOLD_RUNS):
             self.triggers.submit(tagged(LONG, "rest", index % self.stack.server_count))
         deadline = time.monotonic() + HOLD_WAIT
-        while sum(self.stack.held_step_runs().values()) < HOLD_RUNS // 2:
+        while sum(self.held_step_runs().values()) < HOLD_RUNS // 2:
             if time.monotonic() > deadline:
                 logger.info("the workers hold less than %d step runs", HOLD_RUNS // 2)
                 break
             if stop.wait(0.1):
                 return True
         return False
+
+    def held_step_runs(self) -> dict[str, int]:
+        try:
+            return self.stack.held_step_runs()
+        except RuntimeError:
+            logger.exception("cannot read the workers")
+            return {}
 
     def _target(self, planned: PlannedFault) -> str:
         if planned.kind == WORKER_KILL:
