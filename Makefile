@@ -15,7 +15,7 @@ NPM_STAMP := frontend/node_modules/.installed
 SCHEMA := build/openapi.json
 
 .PHONY: dev test setup frontend frontend-test chromium lint types test-embedded test-services \
-	test-browser bench clean
+	test-browser bench chaos clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ test: lint types frontend-test test-embedded test-services test-browser
 # The benchmark (bench/README.md); e.g. `make bench BENCH_ARGS="--backend services --duration 60"`.
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The fault suite's long form on both backends (docs/reliability.md; ~25 minutes); its
+# short form runs in test-embedded and test-services. E.g. `make chaos CHAOS_ARGS="--backend services"`.
+chaos: setup
+	$(PY) -m tests.chaos --full --postgres-url $(PG_URL) $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .hatchet .mypy_cache .ruff_cache build frontend/node_modules frontend/dist

@@ -6,11 +6,11 @@ import os
 import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
-from bench.processes import ROOT, BenchError
+from bench.processes import ROOT, BenchError, stop_on_sigterm
 from bench.report import format_table, plot_latency, write_json
 from bench.suite import Settings, run_suite
+from hatchet.livestack import ManageCommandFailed
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/hatchet"
 # Its own Redis database, so that the test suite's (15) is never touched.
@@ -89,11 +89,6 @@ def parse_settings(argv: list[str]) -> Settings:
     )
 
 
-def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Turned into KeyboardInterrupt so that every `finally` stops what it started.
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s bench: %(message)s")
     # One line per trigger request would drown the progress lines.
@@ -102,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = parse_settings(sys.argv[1:] if argv is None else argv)
     try:
         results, samples = run_suite(settings)
-    except BenchError as exc:
+    except (BenchError, ManageCommandFailed) as exc:
         print(f"bench failed: {exc}\n(process output: {settings.log_path})", file=sys.stderr)
         return 1
     write_json(results, settings.output_dir / "latest.json")

@@ -11,9 +11,10 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 
-ROOT = Path(__file__).resolve().parents[1]
+from hatchet.livestack import ROOT
+
 _STOP_TIMEOUT = 10.0
 
 
@@ -22,24 +23,30 @@ class BenchError(RuntimeError):
 
 
 class Processes:
-    """Starts child processes with their output in a log file and stops them all on exit."""
+    """Starts child processes with their output in log files and stops them all on exit."""
 
     def __init__(self, log_path: Path) -> None:
         self.log_path = log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in __exit__
         self._started: list[subprocess.Popen[bytes]] = []
 
-    def start(self, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def start(
+        self, args: list[str], env: dict[str, str], log_path: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start a child; its output goes to `log_path` (appended) if given, else to the
+        shared log."""
         # A new session makes the child a process group leader, so stopping the group
         # also stops what it forks (Celery's pool children).
-        process = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with contextlib.ExitStack() as own_log:
+            output = self._log if log_path is None else own_log.enter_context(open(log_path, "ab"))
+            process = subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._started.append(process)
         return process
 
@@ -81,6 +88,12 @@ class Processes:
         for process in list(reversed(self._started)):
             self.stop(process)
         self._log.close()
+
+
+def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """A SIGTERM handler: turned into KeyboardInterrupt so that every `finally` (and
+    `Processes`' exit) stops what it started."""
+    raise KeyboardInterrupt
 
 
 def peak_rss_mb(pid: int) -> float | None:

@@ -28,11 +28,12 @@ import redis
 
 from bench.celery_app import configure, noop
 from bench.database import Database
-from bench.processes import ROOT, BenchError, Processes, child_pids, peak_rss_mb, wait_until
+from bench.processes import BenchError, Processes, child_pids, peak_rss_mb, wait_until
 from hatchet.livestack import (
     create_fresh_database,
+    distinct_free_ports,
     drop_database,
-    free_port,
+    manage,
     sibling_database_url,
 )
 from hatchet.sdk import Hatchet
@@ -236,25 +237,7 @@ class HatchetStack:
             return False
 
     def _manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if result.returncode != 0:
-            raise BenchError(f"manage.py {args[0]} failed:\n{result.stderr[-3000:]}")
-        return result.stdout
-
-
-def distinct_free_ports(count: int) -> list[int]:
-    """`count` different free ports (two calls of free_port may hand out the same one)."""
-    ports: set[int] = set()
-    while len(ports) < count:
-        ports.add(free_port())
-    return sorted(ports)
+        return manage(self.env, *args)
 
 
 def known_peaks(pids: Iterable[int]) -> list[float]:

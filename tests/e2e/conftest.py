@@ -16,23 +16,18 @@ import pytest
 import redis
 
 from hatchet.livestack import (
+    QUICK_FAULT_TIMINGS,
+    ROOT,
     create_fresh_database,
     drop_database,
     free_port,
+    manage,
     sibling_database_url,
 )
 from hatchet.sdk import Hatchet
 
-ROOT = Path(__file__).resolve().parents[2]
-
-# Short timings so that faults are noticed within seconds.
 E2E_SETTINGS = {
-    "HATCHET_HEARTBEAT_INTERVAL": "1",
-    # Above the SDK's longest reconnect backoff (5 s), as the default (15 s) is.
-    "HATCHET_WORKER_TIMEOUT": "6",
-    "HATCHET_ASSIGN_START_TIMEOUT": "5",
-    "HATCHET_TICK_INTERVAL": "0.25",
-    "HATCHET_DISPATCH_POLL_INTERVAL": "0.5",
+    **QUICK_FAULT_TIMINGS,
     "HATCHET_IN_PROCESS_TICKER": "1",
     "HATCHET_LOG_LEVEL": "WARNING",
 }
@@ -71,15 +66,7 @@ class LiveServer:
         return "services" if "DATABASE_URL" in self.env else "embedded"
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return result.stdout
+        return manage(self.env, *args)
 
     def spawn(self, *args: str, **env: str) -> subprocess.Popen[bytes]:
         """A Python process (`python *args`) beside the server, on its settings unless
