@@ -59,14 +59,36 @@ def check_field(name: str, value: Any, expected: Any, message_id: Any) -> Any:
     return value
 
 
+def decoded(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError("malformed_json", f"Message is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise ProtocolError("malformed_json", "Message is nested too deeply.") from None
+
+
+def too_large(text: str, max_bytes: int) -> ProtocolError:
+    """The refusal of an oversized message, with its id when it has one: the sender
+    must learn which message will never be accepted (a result re-sent until acked
+    would otherwise be re-sent forever). The transport admits twice our limit, so
+    the text read here is bounded."""
+    try:
+        raw = decoded(text)
+    except ProtocolError:
+        raw = None
+    return ProtocolError(
+        "message_too_large",
+        f"The message is {len(text.encode())} bytes; messages may be at most {max_bytes} bytes.",
+        raw.get("id") if isinstance(raw, dict) else None,
+    )
+
+
 def parse_message(text: str, max_bytes: int, required_fields: dict[str, dict[str, Any]]) -> Message:
     """A validated message, or ProtocolError with the code the reply must carry."""
     if len(text) > max_bytes or len(text.encode()) > max_bytes:
-        raise ProtocolError("message_too_large", f"Messages may be at most {max_bytes} bytes.")
-    try:
-        raw = json.loads(text)
-    except ValueError as exc:
-        raise ProtocolError("malformed_json", f"Message is not valid JSON: {exc}.") from None
+        raise too_large(text, max_bytes)
+    raw = decoded(text)
     if not isinstance(raw, dict):
         raise ProtocolError("not_an_object", "A message must be a JSON object.")
     message_id = raw.get("id")

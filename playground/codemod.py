@@ -16,34 +16,11 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from playground.rewrites import Change, RewriteRefused
+
 # The function name the SDK records for a call outside any function.
 MODULE_LEVEL = "<module>"
 SCALAR_NAMES = {"True", "False", "None"}
-
-
-@dataclass(frozen=True)
-class Change:
-    """The new default of variable `name`, whose call the worker saw at `line` of
-    `function` (the call site the SDK records)."""
-
-    name: str
-    function: str
-    line: int
-    value: Any
-
-
-class RewriteRefused(Exception):
-    """A change that cannot be written into the file; the message names the variable
-    and says why."""
-
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        self.reason = reason
-        super().__init__(f"Cannot rewrite the default of '{name}': {reason}.")
-
-    @property
-    def message(self) -> str:
-        return str(self)
 
 
 @dataclass(frozen=True)

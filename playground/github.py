@@ -1,6 +1,8 @@
 """Pull requests from the playground: a variant's values written into the code with
 the codemod, committed on a branch of the variant's own and proposed on GitHub
 through PyGithub; then the pull request's state kept up to date (webhook, refresh).
+PyGithub and the codemod (libcst) are imported by the work that uses them: together
+they were a quarter of a server's start, and a server never needs them to answer.
 
 The tenant's token is read only here, to talk to GitHub; it is never logged, shown or
 put into a message (and masked from GitHub's answers should one echo it)."""
@@ -20,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from channels.layers import get_channel_layer
@@ -29,13 +31,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from github import Auth, Github, GithubException, InputGitTreeElement
-from github.Repository import Repository
 
 from hatchet.concurrency import submit
 from hatchet.errors import InvalidRequest, NotFound
 from hatchet.models import Tenant
-from playground.codemod import Change, RewriteRefused, rewrite_defaults
 from playground.models import (
     GitHubConnection,
     PlaygroundRun,
@@ -44,7 +43,12 @@ from playground.models import (
     PullState,
     Variable,
 )
+from playground.rewrites import Change, RewriteRefused
 from playground.services import Author, get_revision, get_variant
+
+if TYPE_CHECKING:
+    from github import Github, GithubException
+    from github.Repository import Repository
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +147,9 @@ def connection_for(tenant: Tenant) -> GitHubConnection:
     return connection
 
 
-def client_for(connection: GitHubConnection) -> Github:
+def client_for(connection: GitHubConnection) -> "Github":
+    from github import Auth, Github
+
     token = token_of(connection)
     if not token:
         raise GitHubError(
@@ -161,7 +167,7 @@ def client_for(connection: GitHubConnection) -> Github:
 
 
 # What GitHub's failures mean.
-def said_by(exception: GithubException) -> str:
+def said_by(exception: "GithubException") -> str:
     data = exception.data if isinstance(exception.data, dict) else {}
     parts = [str(data.get("message") or "")]
     for error in data.get("errors") or []:
@@ -180,7 +186,7 @@ def rate_limit_wait(headers: dict[str, str], now: float) -> float | None:
     return None
 
 
-def classified(exception: GithubException, doing: str, now: float | None = None) -> GitHubError:
+def classified(exception: "GithubException", doing: str, now: float | None = None) -> GitHubError:
     status = exception.status
     headers = {str(k).lower(): str(v) for k, v in (exception.headers or {}).items()}
     said = said_by(exception)
@@ -229,6 +235,8 @@ def classified(exception: GithubException, doing: str, now: float | None = None)
 @contextmanager
 def doing(what: str) -> Iterator[None]:
     """Say what was being done when GitHub fails."""
+    from github import GithubException
+
     try:
         yield
     except GithubException as exception:
@@ -419,10 +427,12 @@ def variable_changes(
 
 
 def rewritten_files(
-    repo: Repository, base_sha: str, base: str, changes: Sequence[VariableChange]
+    repo: "Repository", base_sha: str, base: str, changes: Sequence[VariableChange]
 ) -> list[FileChange]:
     """Every file the changes touch, read at the base and rewritten; any refusal
     stops it all before anything is written."""
+    from playground.codemod import rewrite_defaults
+
     by_path: dict[str, list[VariableChange]] = defaultdict(list)
     for change in changes:
         by_path[change.path].append(change)
@@ -517,11 +527,13 @@ def commit_message(request: PullRequestRequest, changes: Sequence[VariableChange
 
 
 def push_pull_request(
-    github: Github,
+    github: "Github",
     connection: GitHubConnection,
     request: PullRequestRequest,
     changes: Sequence[VariableChange],
 ) -> tuple[Opened, list[FileChange]]:
+    from github import InputGitTreeElement
+
     base = connection.base_branch
     owner = connection.repository.split("/")[0]
     with doing(f"opening the repository {connection.repository}"):
@@ -553,8 +565,10 @@ def push_pull_request(
     return Opened(branch, commit.sha, pull.number, pull.html_url), files
 
 
-def point_branch(repo: Repository, branch: str, sha: str) -> None:
+def point_branch(repo: "Repository", branch: str, sha: str) -> None:
     """The branch holds exactly the one commit over the base: made, or moved there."""
+    from github import GithubException
+
     try:
         ref = repo.get_git_ref(f"heads/{branch}")
         ref.object  # noqa: B018 (fetches the ref: a missing branch is a 404 here)

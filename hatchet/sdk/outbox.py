@@ -2,11 +2,30 @@
 
 import json
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class MessageTooLarge(ValueError):
     """An encoded message exceeds the server's `max_message_bytes`."""
+
+    def __init__(self, message_type: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{message_type} is {size} bytes, over the server's limit of {limit} bytes"
+        )
+        self.size = size
+        self.limit = limit
+
+
+class Entry(NamedTuple):
+    """A message as it goes on the wire, and what the worker needs to know of it
+    should the server never accept it."""
+
+    text: str
+    size: int
+    type: str
+    step_run_id: str | None
+    attempt: int | None
+    started_at: float | None
 
 
 class Outbox:
@@ -18,7 +37,7 @@ class Outbox:
 
     def __init__(self, max_message_bytes: int | None = None) -> None:
         self.max_message_bytes = max_message_bytes
-        self._entries: dict[str, str] = {}
+        self._entries: dict[str, Entry] = {}
 
     def add(self, message: dict[str, Any]) -> str:
         """Give the message an id, encode and keep it; return the id.
@@ -33,22 +52,42 @@ class Outbox:
             ensure_ascii=False,
             separators=(",", ":"),
         )
-        if self.max_message_bytes is not None:
-            size = len(text.encode())
-            if size > self.max_message_bytes:
-                raise MessageTooLarge(
-                    f"{message.get('type', 'message')} is {size} bytes, over the server's "
-                    f"limit of {self.max_message_bytes} bytes"
-                )
-        self._entries[message_id] = text
+        entry = Entry(
+            text,
+            len(text.encode()),
+            str(message.get("type", "message")),
+            message.get("step_run_id"),
+            message.get("attempt"),
+            message.get("started_at"),
+        )
+        if self.max_message_bytes is not None and entry.size > self.max_message_bytes:
+            raise MessageTooLarge(entry.type, entry.size, self.max_message_bytes)
+        self._entries[message_id] = entry
         return message_id
+
+    def set_limit(self, max_message_bytes: int) -> list[Entry]:
+        """Take the server's limit; the messages kept that are over it leave, and are
+        returned: a server restarted with a lower limit, or another behind the same
+        address, would refuse them at every re-send."""
+        self.max_message_bytes = max_message_bytes
+        over = [
+            message_id
+            for message_id, entry in self._entries.items()
+            if entry.size > max_message_bytes
+        ]
+        return [self._entries.pop(message_id) for message_id in over]
 
     def ack(self, message_id: str) -> bool:
         """Forget an acked message; False if it was not (or no longer) in the outbox."""
-        return self._entries.pop(message_id, None) is not None
+        return self.take(message_id) is not None
+
+    def take(self, message_id: str) -> Entry | None:
+        """Forget a message and return it, if it was still kept."""
+        return self._entries.pop(message_id, None)
 
     def get(self, message_id: str) -> str | None:
-        return self._entries.get(message_id)
+        entry = self._entries.get(message_id)
+        return None if entry is None else entry.text
 
     def pending(self) -> list[str]:
         """Ids of the unacked messages, oldest first: the order to re-send them in."""

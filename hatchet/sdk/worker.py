@@ -31,7 +31,7 @@ from hatchet.sdk.errors import (
     HatchetError,
     ServerError,
 )
-from hatchet.sdk.outbox import MessageTooLarge, Outbox
+from hatchet.sdk.outbox import Entry, MessageTooLarge, Outbox
 from hatchet.sdk.version import SDK_VERSION
 from hatchet.sdk.workflow import WorkflowSpec, workflow_spec_of
 
@@ -331,7 +331,7 @@ class Worker:
         self.worker_id = registered["worker_id"]
         heartbeat_interval = float(registered.get("heartbeat_interval") or 5.0)
         if registered.get("max_message_bytes"):
-            self._outbox.max_message_bytes = int(registered["max_message_bytes"])
+            self._take_limit(int(registered["max_message_bytes"]))
         self._registrations += 1
         logger.info(
             "worker %s %s as %s",
@@ -426,9 +426,36 @@ class Worker:
         code = message.get("code")
         message_id = message.get("id")
         logger.warning("server error %s: %s", code, message.get("message"))
-        if message_id in self._outbox and code not in _TRANSIENT_ERROR_CODES:
-            self._outbox.ack(str(message_id))
+        if not isinstance(message_id, str) or code in _TRANSIENT_ERROR_CODES:
+            return
+        refused = self._outbox.take(message_id)
+        if refused is None:
+            return
+        if code == "message_too_large":
+            self._on_too_large(refused)
+        else:
             logger.warning("dropped message %s: the server will never accept it", message_id)
+
+    def _take_limit(self, max_message_bytes: int) -> None:
+        """The server's limit, from its registered: what was kept under a higher one is
+        never sent."""
+        for refused in self._outbox.set_limit(max_message_bytes):
+            self._on_too_large(refused)
+
+    def _on_too_large(self, refused: Entry) -> None:
+        """A message the server will never take for its size: a result fails its step
+        (re-sent, it would stop the outbox behind it for good); a line is dropped."""
+        limit = self._outbox.max_message_bytes
+        if refused.type == "step.completed":
+            self._enqueue(_output_too_large(refused, refused.size, limit))
+        else:
+            logger.warning(
+                "dropped a %s of step run %s: %d bytes, the server takes at most %s",
+                refused.type,
+                refused.step_run_id,
+                refused.size,
+                limit,
+            )
 
     def _on_assign(self, assignment: dict[str, Any]) -> None:
         assert self._loop is not None
@@ -542,9 +569,7 @@ class Worker:
         try:
             self._enqueue(completed)
         except MessageTooLarge as exc:
-            self._enqueue(
-                _failed(run, f"MessageTooLarge: step output is too large: {exc}", "", False)
-            )
+            self._enqueue(_output_too_large(run, exc.size, exc.limit))
         except (TypeError, ValueError) as exc:
             self._enqueue(
                 _failed(
@@ -671,8 +696,8 @@ def project_root_path(setting: str | os.PathLike[str] | None) -> Path:
     return Path(setting or os.environ.get("HATCHET_PROJECT_ROOT") or os.getcwd()).resolve()
 
 
-def _failed(run: _StepRun, error: str, trace: str, retryable: bool) -> dict[str, Any]:
-    failed = {
+def _failed(run: _StepRun | Entry, error: str, trace: str, retryable: bool) -> dict[str, Any]:
+    failed: dict[str, Any] = {
         "type": "step.failed",
         "step_run_id": run.step_run_id,
         "attempt": run.attempt,
@@ -683,6 +708,14 @@ def _failed(run: _StepRun, error: str, trace: str, retryable: bool) -> dict[str,
     if run.started_at:
         failed["started_at"] = run.started_at
     return failed
+
+
+def _output_too_large(run: _StepRun | Entry, size: int, limit: int | None) -> dict[str, Any]:
+    """The step's failure in place of a result the server cannot take: retrying would
+    make the same output."""
+    return _failed(
+        run, f"output too large: {size} bytes, the server takes at most {limit}", "", False
+    )
 
 
 def _timed_out(run: _StepRun) -> dict[str, Any]:

@@ -40,14 +40,23 @@ def fresh_postgres_url(base_url: str, name: str = "hatchet_e2e") -> str:
     return url
 
 
-def stop_process(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+def stop_process(
+    process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10
+) -> None:
     if process.poll() is None:
         process.send_signal(sig)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def api_client(url: str, token: str) -> httpx.Client:
+    """The REST API of the server at `url`, as the holder of `token`."""
+    return httpx.Client(
+        base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
 
 
 class LiveServer:
@@ -104,11 +113,7 @@ class LiveServer:
         return Hatchet(server_url=self.url, token=self.token)
 
     def api(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=f"{self.url}/api/v1",
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=10,
-        )
+        return api_client(self.url, self.token)
 
 
 def server_env(data_dir: Path) -> dict[str, str]:

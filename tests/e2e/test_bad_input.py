@@ -71,6 +71,7 @@ def test_each_malformed_message_gets_its_error_and_the_socket_stays_open(
             "integer",
         ),
         (json.dumps({**step, "type": "step.started"}), "unknown_step_run", "Unknown step run"),
+        ("[" * 100_000 + "]" * 100_000, "malformed_json", "nested too deeply"),
         (
             json.dumps({**step, "type": "step.log", "seq": 0, "message": "x" * MAX_BYTES}),
             "message_too_large",
@@ -91,7 +92,9 @@ def test_each_malformed_message_gets_its_error_and_the_socket_stays_open(
         assert reply["type"] == "error"
         assert reply["code"] == code, reply
         assert text in reply["message"], reply
-    assert replies[-2]["id"] == "m1"
+    assert replies[-3]["id"] == "m1"
+    # The oversized message is answered by its id, so that its sender knows which it was.
+    assert replies[-1]["id"] == "m1"
     # Still serving: health answers and a real run goes through.
     assert httpx.get(f"{hatchet_server.url}/healthz").status_code == 200
     start_worker("after-bad-input", slots=1)

@@ -149,6 +149,21 @@ class PlaygroundChain:
         return {"final": text.upper() if context.playground("shout", False) else text}
 
 
+@hatchet.workflow()
+class Sized:
+    """An output of `bytes` x's; with `release` (a path), only once that file exists."""
+
+    @hatchet.step(timeout="60s", retries=2)
+    def emit(self, context: Context) -> dict:
+        release = context.workflow_input().get("release")
+        if release:
+            mark(context, "started")
+            while not Path(release).exists():
+                time.sleep(0.05)
+            mark(context, "released")
+        return {"text": "x" * context.workflow_input()["bytes"]}
+
+
 def echo(context: Context) -> dict:
     return {"input": context.workflow_input(), "metadata": context.additional_metadata()}
 
@@ -198,6 +213,7 @@ def main() -> None:
         Overrun(),
         Streams(),
         PlaygroundChain(),
+        Sized(),
         OrderPlaced(),
         AnyOrder(),
         UserCreated(),

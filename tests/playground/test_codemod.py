@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from playground.codemod import Change, RewriteRefused, rewrite_defaults
+from playground.codemod import rewrite_defaults
+from playground.rewrites import Change, RewriteRefused
 
 STEP = '''"""Support replies."""
 

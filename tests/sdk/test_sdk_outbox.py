@@ -68,3 +68,18 @@ def test_messages_over_the_server_limit_are_refused():
     ):
         outbox.add({"type": "step.stream", "chunk": "é" * 100})
     assert len(outbox) == 1
+
+
+def test_a_lower_limit_takes_out_what_is_over_it_and_keeps_the_order():
+    outbox = Outbox()
+    small = outbox.add({"type": "step.started", "step_run_id": "a", "attempt": 1})
+    large = outbox.add(
+        {"type": "step.completed", "step_run_id": "a", "attempt": 2, "output": "x" * 300}
+    )
+    later = outbox.add({"type": "step.log", "step_run_id": "b", "attempt": 1, "message": "m"})
+    [taken] = outbox.set_limit(200)
+    assert (taken.type, taken.step_run_id, taken.attempt) == ("step.completed", "a", 2)
+    assert taken.size == len(taken.text.encode()) > 200
+    assert json.loads(taken.text)["id"] == large
+    assert outbox.pending() == [small, later]
+    assert outbox.max_message_bytes == 200

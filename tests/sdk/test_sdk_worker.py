@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import threading
 import time
 
@@ -33,6 +34,10 @@ class Demo:
     @hatchet.step()
     def unserialisable(self, context: Context):
         return {"tags": {"a", "b"}}
+
+    @hatchet.step()
+    def wordy(self, context: Context):
+        return {"text": "x" * 1000}
 
     @hatchet.step()
     async def sleepy(self, context: Context):
@@ -278,6 +283,77 @@ def test_acks_and_final_errors_empty_the_outbox_but_transient_errors_do_not():
         assert worker._outbox.pending() == [third]
 
     run_worker(body)
+
+
+def failed_for_its_output(failed, step_run_id, attempt, limit):
+    """A step.failed that stands for a step.completed over `limit`: not retryable,
+    naming the completed's size (over 1000 bytes: `wordy` returns 1000 x's) and the limit,
+    with the step's start."""
+    reason = re.fullmatch(
+        r"output too large: (\d+) bytes, the server takes at most (\d+)", failed["error"]
+    )
+    assert reason is not None and int(reason[1]) > 1000 and int(reason[2]) == limit
+    assert failed["started_at"] > 0  # the step's own start, as the result would have said
+    return {k: v for k, v in failed.items() if k not in ("id", "error", "started_at")} == {
+        "type": "step.failed",
+        "step_run_id": step_run_id,
+        "attempt": attempt,
+        "traceback": "",
+        "retryable": False,
+    }
+
+
+def test_an_output_over_the_server_limit_fails_its_step_without_retry():
+    async def body(worker):
+        worker._take_limit(500)
+        worker._handle(assignment("wordy"))
+        await until(lambda: len(worker._outbox) == 1)
+
+    [failed] = sent(run_worker(body))
+    assert failed_for_its_output(failed, "sr-1", 1, 500)
+
+
+def test_a_result_the_server_refuses_as_too_large_is_replaced_by_the_steps_failure():
+    async def body(worker):
+        worker._take_limit(5000)
+        worker._handle(assignment("wordy", "sr-2", attempt=3))
+        await until(lambda: len(worker._outbox) == 1)
+        [completed] = worker._outbox.pending()
+        worker._handle(
+            {"type": "error", "code": "message_too_large", "message": "m", "id": completed}
+        )
+
+    [failed] = sent(run_worker(body))
+    assert failed_for_its_output(failed, "sr-2", 3, 5000)
+
+
+def test_a_line_the_server_refuses_as_too_large_is_dropped_with_a_warning(caplog):
+    async def body(worker):
+        line = worker._outbox.add(
+            {"type": "step.log", "step_run_id": "sr-1", "attempt": 1, "message": "x" * 300}
+        )
+        worker._take_limit(5000)
+        worker._handle({"type": "error", "code": "message_too_large", "message": "m", "id": line})
+
+    assert sent(run_worker(body)) == []
+    assert "dropped a step.log of step run sr-1: 405 bytes, the server takes at most 5000" in (
+        caplog.text
+    )
+
+
+def test_what_was_kept_under_a_higher_limit_is_not_sent_under_a_lower_one():
+    async def body(worker):
+        worker._take_limit(5000)
+        started = worker._outbox.add({"type": "step.started", "step_run_id": "sr-1", "attempt": 1})
+        worker._handle(assignment("wordy", "sr-2"))
+        await until(lambda: len(worker._outbox) == 2)
+        worker._outbox.add({"type": "step.stream", "step_run_id": "sr-3", "chunk": "y" * 600})
+        worker._take_limit(500)  # registered again, with a server that takes less
+        assert worker._outbox.pending()[0] == started
+
+    started, failed = sent(run_worker(body))
+    assert started["type"] == "step.started"
+    assert failed_for_its_output(failed, "sr-2", 1, 500)
 
 
 @pytest.mark.parametrize(
