@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -351,6 +352,24 @@ def test_log_lines_are_stored_once(tenant: Tenant) -> None:
 
     lines = StepRun.objects.get(pk=a.step_run_id).lines.values_list("kind", "seq", "text")
     assert sorted(lines) == [("log", 0, "hello"), ("stream", 0, "tok")]
+
+
+def test_a_worker_writes_lines_only_into_the_attempts_it_was_given(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    trigger_workflow_run(tenant, "One", {})
+    [a] = claim(tenant, ["One:only"])
+    intruder = uuid.uuid4()
+    lines = [
+        results.Line(a.step_run_id, 1, "log", 0, "not mine"),
+        results.Line(a.step_run_id, 1, "stream", 1, "nor this"),
+    ]
+
+    assert results.apply_reports_and_lines(tenant.id, intruder, lines) == [False, False]
+    assert not StepRun.objects.get(pk=a.step_run_id).lines.exists()
+    assert results.apply_reports_and_lines(tenant.id, WORKER, lines) == [True, True]
+    # Nor into another attempt of a step run it holds.
+    other_attempt = replace(lines[0], attempt=2, seq=5)
+    assert results.apply_reports_and_lines(tenant.id, WORKER, [other_attempt]) == [False]
 
 
 def test_a_result_after_the_deadline_loses_to_the_timeout(tenant: Tenant) -> None:

@@ -25,7 +25,7 @@ from workflows.engine.transitions import (
     succeed_step_run,
     time_out_running_step_run,
 )
-from workflows.models import STEP_RUN_HELD, StepRun, StepRunLine, StepRunStatus
+from workflows.models import STEP_RUN_HELD, StepRun, StepRunAttempt, StepRunLine, StepRunStatus
 
 STARTED = "started"
 COMPLETED = "completed"
@@ -143,7 +143,7 @@ def apply_reports_and_lines(
     reports = [item for item in items if isinstance(item, Report)]
     lines = [item for item in items if isinstance(item, Line)]
     report_outcomes = iter(apply_reports(tenant_id, worker_id, reports) if reports else [])
-    line_outcomes = iter(append_step_run_lines(tenant_id, lines) if lines else [])
+    line_outcomes = iter(append_step_run_lines(tenant_id, lines, worker_id) if lines else [])
     return [
         next(report_outcomes) if isinstance(item, Report) else next(line_outcomes) for item in items
     ]
@@ -227,14 +227,27 @@ class Line:
     level: str = ""
 
 
-def append_step_run_lines(tenant_id: Any, lines: Sequence[Line]) -> list[bool | None]:
+def append_step_run_lines(
+    tenant_id: Any, lines: Sequence[Line], worker_id: UUID | None = None
+) -> list[bool | None]:
     """Store log lines and stream chunks once each and announce the new ones. For
-    each: True if new, False if already stored (re-sent), None if the tenant has no
-    such step run."""
+    each: True if new, False if already stored (re-sent) or, when `worker_id` sends it,
+    about an attempt that worker was not given (refused, as its results would be), None
+    if the tenant has no such step run."""
+    step_run_ids = {line.step_run_id for line in lines}
     run_ids = dict(
-        StepRun.objects.filter(
-            pk__in={line.step_run_id for line in lines}, tenant_id=tenant_id
-        ).values_list("id", "workflow_run_id")
+        StepRun.objects.filter(pk__in=step_run_ids, tenant_id=tenant_id).values_list(
+            "id", "workflow_run_id"
+        )
+    )
+    given = (
+        None
+        if worker_id is None
+        else set(
+            StepRunAttempt.objects.filter(
+                step_run_id__in=step_run_ids, worker_id=worker_id
+            ).values_list("step_run_id", "number")
+        )
     )
     stored = set(
         StepRunLine.objects.filter(
@@ -247,7 +260,7 @@ def append_step_run_lines(tenant_id: Any, lines: Sequence[Line]) -> list[bool | 
         key = (line.step_run_id, line.attempt, line.kind, line.seq)
         if line.step_run_id not in run_ids:
             outcomes.append(None)
-        elif key in stored:
+        elif key in stored or (given is not None and key[:2] not in given):
             outcomes.append(False)
         else:
             stored.add(key)
