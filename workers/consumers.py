@@ -233,7 +233,7 @@ class WorkerConsumer(Socket):
             resume_id = UUID(worker_id) if worker_id else None
         except (ValueError, TypeError):
             raise ProtocolError("invalid_field", "'worker_id' must be a UUID string.") from None
-        worker = await in_db_thread(
+        worker, resume_key = await in_db_thread(
             registry.register_worker,
             self.caller.tenant,
             name=str(message["name"])[:200],
@@ -244,6 +244,7 @@ class WorkerConsumer(Socket):
             connection_id=self.connection_id,
             node=NODE,
             worker_id=resume_id,
+            resume_key=str(message.get("resume_key") or "")[:100],
         )
         if self.registered and worker.id != self.worker_id:
             dispatcher.detach(self)
@@ -257,6 +258,7 @@ class WorkerConsumer(Socket):
             {
                 "type": "registered",
                 "worker_id": str(worker.id),
+                "resume_key": resume_key,
                 "heartbeat_interval": settings.HATCHET_HEARTBEAT_INTERVAL,
                 "max_message_bytes": settings.HATCHET_MAX_MESSAGE_BYTES,
             }

@@ -33,6 +33,9 @@ class Worker(models.Model):
     # not mark a reconnected worker as gone.
     connection_id = models.UUIDField(null=True, blank=True)
     node = models.CharField(max_length=200, blank=True, default="")
+    # The hash of the secret a reconnecting worker shows to resume this identity: a
+    # token of the tenant alone must not take over another live worker.
+    resume_key_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     connected_at = models.DateTimeField(default=timezone.now)
     disconnected_at = models.DateTimeField(null=True, blank=True)

@@ -1,6 +1,7 @@
 """Workers joining, beating, draining and going away, and the server nodes that hear
 them."""
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -11,7 +12,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from hatchet.models import Tenant
+from hatchet.models import Tenant, hash_token
 from workers.dispatch import close_sockets_of
 from workers.models import WORKER_LIVE, ServerNode, Worker, WorkerStatus
 from workflows.engine.maintenance import (
@@ -38,8 +39,11 @@ def register_worker(
     connection_id: UUID,
     node: str,
     worker_id: UUID | None = None,
-) -> Worker:
-    """A worker connects: resume its earlier identity when it gives one we know."""
+    resume_key: str = "",
+) -> tuple[Worker, str]:
+    """A worker connects: it resumes its earlier identity when it names one that is
+    still live and shows that identity's resume key; any other is a new worker. Returns
+    the worker and the resume key to give it (a new one for a new worker)."""
     now = timezone.now()
     fields: dict[str, Any] = {
         "name": name,
@@ -56,18 +60,25 @@ def register_worker(
     }
     with transaction.atomic():
         worker = None
-        if worker_id is not None:
+        if worker_id is not None and resume_key:
             worker = (
                 Worker.objects.select_for_update()
-                .filter(pk=worker_id, tenant=tenant, status__in=WORKER_LIVE)
+                .filter(
+                    pk=worker_id,
+                    tenant=tenant,
+                    status__in=WORKER_LIVE,
+                    resume_key_hash=hash_token(resume_key),
+                )
                 .first()
             )
         if worker is None:
-            return Worker.objects.create(tenant=tenant, **fields)
+            resume_key = secrets.token_urlsafe(24)
+            fields["resume_key_hash"] = hash_token(resume_key)
+            return Worker.objects.create(tenant=tenant, **fields), resume_key
         for field, value in fields.items():
             setattr(worker, field, value)
         worker.save(update_fields=list(fields))
-        return worker
+        return worker, resume_key
 
 
 def record_heartbeat(worker_id: UUID, connection_id: UUID, *, draining: bool) -> bool:

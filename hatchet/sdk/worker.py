@@ -124,6 +124,8 @@ class Worker:
         self.labels = labels
         self.grace = grace
         self.worker_id: str | None = None
+        # Shown with worker_id to resume this worker's identity after a reconnect.
+        self._resume_key = ""
         self._client = client
         self._project_root_setting = project_root
         self._project_root = Path.cwd()
@@ -321,6 +323,7 @@ class Worker:
         }
         if self.worker_id is not None:
             register["worker_id"] = self.worker_id
+            register["resume_key"] = self._resume_key
         await ws.send(json.dumps(register))
         registered = await asyncio.wait_for(_wait_for_registered(ws), _REGISTERED_TIMEOUT)
         if not isinstance(registered.get("worker_id"), str):
@@ -329,6 +332,7 @@ class Worker:
         if resumed and registered["worker_id"] != self.worker_id:
             self._taken_back()
         self.worker_id = registered["worker_id"]
+        self._resume_key = str(registered.get("resume_key") or "")
         heartbeat_interval = float(registered.get("heartbeat_interval") or 5.0)
         if registered.get("max_message_bytes"):
             self._take_limit(int(registered["max_message_bytes"]))

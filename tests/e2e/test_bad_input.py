@@ -11,7 +11,7 @@ import pytest
 import websockets
 
 from tests.e2e.conftest import LiveServer, WorkerFactory, run_detail, step_run
-from tests.e2e.test_faults import receive, worker_socket
+from tests.e2e.test_faults import receive, register_definitions, worker_socket
 
 pytestmark = pytest.mark.e2e
 
@@ -196,3 +196,34 @@ def test_a_result_the_database_refuses_fails_its_own_step_and_the_rest_of_its_ba
 
 def ids(assign: dict[str, Any]) -> dict[str, Any]:
     return {"step_run_id": assign["step_run_id"], "attempt": assign["attempt"]}
+
+
+def test_a_worker_cannot_take_over_another_live_worker_by_its_id(
+    hatchet_server: LiveServer,
+) -> None:
+    """Naming a live worker's id without its resume key registers a new worker: the
+    live one keeps its work."""
+    url = hatchet_server.url.replace("http", "ws") + "/ws/worker"
+    headers = {"Authorization": f"Bearer {hatchet_server.token}"}
+    register: dict[str, Any] = {"type": "register", "actions": ["Quick:work"], "slots": 1}
+
+    async def scenario() -> tuple[str, str, dict[str, Any]]:
+        await register_definitions(hatchet_server, register["actions"])
+        owner = await websockets.connect(url, additional_headers=headers)
+        await owner.send(json.dumps({**register, "name": "owner"}))
+        owner_id = (await receive(owner, "registered"))["worker_id"]
+        async with websockets.connect(url, additional_headers=headers) as thief:
+            await thief.send(json.dumps({**register, "name": "thief", "worker_id": owner_id}))
+            thief_id = (await receive(thief, "registered"))["worker_id"]
+            await asyncio.to_thread(hatchet_server.client().admin.run_workflow, "Quick", {})
+            assign = await receive(owner, "step.assign")
+        done = {"type": "step.completed", "id": "c1", "output": {}, **ids(assign)}
+        await owner.send(json.dumps(done))
+        ack = await receive(owner, "ack")
+        await owner.close()
+        return owner_id, thief_id, ack
+
+    owner_id, thief_id, ack = asyncio.run(scenario())
+
+    assert thief_id != owner_id
+    assert ack == {"type": "ack", "id": "c1", "applied": True}

@@ -71,9 +71,7 @@ def test_server_restart_while_a_step_runs_loses_nothing_and_applies_the_result_o
 async def worker_socket(server: LiveServer, actions: list[str], slots: int = 1) -> Any:
     """A raw worker socket serving `actions` of the workflows in worker_app.py, which it
     registers first: a test that uses it does not rely on an SDK worker started before."""
-    for workflow in sorted({action.split(":")[0] for action in actions}):
-        definition = workflow_spec_of(getattr(worker_app, workflow)).to_definition()
-        await asyncio.to_thread(server.client().admin.register_workflow, definition)
+    await register_definitions(server, actions)
     socket = await websockets.connect(
         server.url.replace("http", "ws") + "/ws/worker",
         additional_headers={"Authorization": f"Bearer {server.token}"},
@@ -83,6 +81,13 @@ async def worker_socket(server: LiveServer, actions: list[str], slots: int = 1) 
     )
     assert json.loads(await socket.recv())["type"] == "registered"
     return socket
+
+
+async def register_definitions(server: LiveServer, actions: list[str]) -> None:
+    """Register the worker_app workflows that `actions` belong to, as an SDK worker would."""
+    for workflow in sorted({action.split(":")[0] for action in actions}):
+        definition = workflow_spec_of(getattr(worker_app, workflow)).to_definition()
+        await asyncio.to_thread(server.client().admin.register_workflow, definition)
 
 
 async def receive(socket: Any, kind: str) -> dict[str, Any]:
@@ -214,16 +219,19 @@ def test_a_killed_workers_step_is_queued_again_at_once(
 def test_a_worker_that_reconnects_at_once_keeps_its_step(hatchet_server: LiveServer) -> None:
     url = hatchet_server.url.replace("http", "ws") + "/ws/worker"
     headers = {"Authorization": f"Bearer {hatchet_server.token}"}
-    register = {"type": "register", "name": "reconnecting", "actions": ["Quick:work"], "slots": 1}
+    register: dict[str, Any] = {
+        "type": "register",
+        "name": "reconnecting",
+        "actions": ["Quick:work"],
+        "slots": 1,
+    }
 
     async def scenario() -> dict[str, Any]:
-        await asyncio.to_thread(
-            hatchet_server.client().admin.register_workflow,
-            workflow_spec_of(worker_app.Quick).to_definition(),
-        )
+        await register_definitions(hatchet_server, register["actions"])
         first = await websockets.connect(url, additional_headers=headers)
         await first.send(json.dumps(register))
-        worker_id = (await receive(first, "registered"))["worker_id"]
+        registered = await receive(first, "registered")
+        resume = {"worker_id": registered["worker_id"], "resume_key": registered["resume_key"]}
         await asyncio.to_thread(hatchet_server.client().admin.run_workflow, "Quick", {})
         assign = await receive(first, "step.assign")
         step = {"step_run_id": assign["step_run_id"], "attempt": assign["attempt"]}
@@ -231,8 +239,8 @@ def test_a_worker_that_reconnects_at_once_keeps_its_step(hatchet_server: LiveSer
         await receive(first, "ack")
         await first.close()
         again = await websockets.connect(url, additional_headers=headers)
-        await again.send(json.dumps({**register, "worker_id": worker_id}))
-        assert (await receive(again, "registered"))["worker_id"] == worker_id
+        await again.send(json.dumps({**register, **resume}))
+        assert (await receive(again, "registered"))["worker_id"] == resume["worker_id"]
         await asyncio.sleep(2)  # past the reconnect grace
         await again.send(json.dumps({"type": "step.completed", "id": "c1", "output": {}, **step}))
         ack = await receive(again, "ack")
