@@ -24,8 +24,11 @@ SCHEMA := build/openapi.json
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip uv
-	UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv pip install --quiet --compile-bytecode \
-		--python $(PY) -e '.[dev]'
+	UV_PYTHON_DOWNLOADS=never $(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]'
+	# Every installed package, also those uv found installed and left as they were (a few
+	# packages ship files that are not Python 3, which compileall reports and skips).
+	$(PY) -m compileall -q -j 0 $$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))') \
+		> /dev/null || true
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -16,6 +16,7 @@ from hatchet.models import Tenant, hash_token
 from workers.dispatch import close_sockets_of
 from workers.models import WORKER_LIVE, ServerNode, Worker, WorkerStatus
 from workflows.engine.maintenance import (
+    Heard,
     requeue_step_runs_of_workers,
     requeue_unstarted_assignments,
 )
@@ -200,11 +201,14 @@ def check_workers(now: datetime | None = None) -> dict[str, int]:
     """Assignments that a worker heard from since never started, and workers silent past
     the timeout; safe on many nodes at once."""
     now = now or timezone.now()
-    heard_at = dict(
-        Worker.objects.filter(status__in=WORKER_LIVE).values_list("id", "last_heartbeat_at")
-    )
+    heard = {
+        worker_id: Heard(connected_at, last_at)
+        for worker_id, connected_at, last_at in Worker.objects.filter(
+            status__in=WORKER_LIVE
+        ).values_list("id", "connected_at", "last_heartbeat_at")
+    }
     return {
-        "unstarted_requeued": requeue_unstarted_assignments(now, heard_at),
+        "unstarted_requeued": requeue_unstarted_assignments(now, heard),
         "dead_worker_step_runs_requeued": reap_dead_workers(now),
     }
 

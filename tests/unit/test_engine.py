@@ -14,6 +14,7 @@ from hatchet.models import Tenant
 from tests.conftest import definition
 from workflows.engine import maintenance, results
 from workflows.engine.definitions import register_workflow
+from workflows.engine.maintenance import Heard
 from workflows.engine.queue import Assignment, claim_queued_step_runs
 from workflows.engine.runs import cancel_workflow_run, trigger_workflow_run
 from workflows.models import StepRun, WorkflowRun
@@ -295,11 +296,17 @@ def test_assignments_never_started_go_back_to_the_queue(tenant: Tenant) -> None:
     deadline = StepRun.objects.get(pk=a.step_run_id).deadline
     assert deadline is not None
 
+    second = timedelta(seconds=1)
+    before, after = deadline - second, deadline + second
     # A worker not heard from since the deadline may have started it, unable to say so.
-    silent = {WORKER: deadline - timedelta(seconds=1)}
+    silent = {WORKER: Heard(before - second, before)}
     assert maintenance.requeue_unstarted_assignments(later, silent) == 0
     assert maintenance.requeue_unstarted_assignments(later, {}) == 0
-    heard = {WORKER: deadline + timedelta(seconds=1)}
+    # Back just after the deadline: the start it re-sends from its outbox may be on the way.
+    back = {WORKER: Heard(after, after)}
+    assert maintenance.requeue_unstarted_assignments(after + second, back) == 0
+    # Heard on a connection open across the deadline: it never got the assignment.
+    heard = {WORKER: Heard(before, after)}
     requeued = maintenance.requeue_unstarted_assignments(later, heard)
 
     step_run = StepRun.objects.get(pk=a.step_run_id)

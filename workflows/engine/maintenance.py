@@ -6,9 +6,11 @@ handled by exactly one of them.
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -73,24 +75,35 @@ def time_out_queued_step_runs(now: datetime) -> int:
     )
 
 
-def requeue_unstarted_assignments(now: datetime, heard_at: Mapping[UUID, datetime]) -> int:
-    """Assigned but never started in time by a worker heard from since (`heard_at`: when
-    each live worker was last heard): it never received the assignment. A worker not
-    heard from may have started it and be unable to say so (its server is down); its
-    liveness decides, not this deadline."""
+class Heard(NamedTuple):
+    """A live worker's contact: since when its current connection is open, and when it
+    was last heard on it."""
+
+    connected_at: datetime
+    last_at: datetime
+
+
+def requeue_unstarted_assignments(now: datetime, workers: Mapping[UUID, Heard]) -> int:
+    """Assigned but never started in time by a worker that could have said so: heard
+    after the start deadline on a connection open since before it (or for a whole start
+    timeout), so any start it had to report, re-sent from its outbox, would be in. It
+    never received the assignment. A worker not heard from may have started it and be
+    unable to say so (its server is down): its liveness decides, not this deadline."""
+    start_timeout = timedelta(seconds=settings.HATCHET_ASSIGN_START_TIMEOUT)
 
     def unstarted(step_run: StepRun) -> bool:
-        heard = heard_at.get(step_run.worker_id) if step_run.worker_id else None
+        heard = workers.get(step_run.worker_id) if step_run.worker_id else None
+        deadline = step_run.deadline
         return (
             step_run.status == StepRunStatus.ASSIGNED
-            and step_run.deadline is not None
-            and step_run.deadline < now
+            and deadline is not None
             and heard is not None
-            and heard > step_run.deadline
+            and deadline < min(now, heard.last_at)
+            and heard.connected_at <= max(deadline, now - start_timeout)
         )
 
     return handle_locked(
-        Q(status=StepRunStatus.ASSIGNED, deadline__lt=now, worker_id__in=list(heard_at)),
+        Q(status=StepRunStatus.ASSIGNED, deadline__lt=now, worker_id__in=list(workers)),
         unstarted,
         lambda locked, s: requeue_held_step_run(locked, s, "assignment not started in time"),
     )
