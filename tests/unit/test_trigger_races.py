@@ -67,7 +67,8 @@ def test_two_tickers_racing_for_a_minute_start_each_run_exactly_once(tenant: Ten
     for cron in crons:
         times = sorted(WorkflowRun.objects.filter(cron=cron).values_list("created_at", flat=True))
         # One run per second that passed, and never two close together (a tick fired
-        # twice would start both within milliseconds).
+        # twice would start both within milliseconds; on a loaded machine a late tick
+        # brings its run within a few tenths of a second of the next).
         assert elapsed - 3 <= len(times) <= elapsed + 1
         gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
-        assert min(gaps) > 0.3
+        assert min(gaps) > 0.1
