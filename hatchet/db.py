@@ -1,15 +1,20 @@
 """Database helpers the hot paths and the periodic loops share."""
 
 import contextlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from django.db import (
+    DatabaseError,
     InterfaceError,
     OperationalError,
     close_old_connections,
     connection,
     connections,
 )
+
+R = TypeVar("R")
 
 
 @contextlib.contextmanager
@@ -21,8 +26,15 @@ def pipelined() -> Iterator[None]:
         yield
         return
     connection.ensure_connection()
-    with connection.connection.pipeline():
-        yield
+    # Leaving the pipeline syncs it: a connection lost meanwhile fails there, with
+    # psycopg's error, which Django's wrapper turns into its own like any statement's.
+    with connection.wrap_database_errors:
+        try:
+            with connection.connection.pipeline():
+                yield
+        except DatabaseError:
+            _note_failed_statement()
+            raise
 
 
 def is_transient(error: BaseException) -> bool:
@@ -51,3 +63,103 @@ def drop_broken_connections() -> None:
         pool = getattr(each, "pool", None)
         if pool is not None:
             pool.check()
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE")
+_ledgers = threading.local()
+
+
+class WriteLedger:
+    """Watches one call's statements on this thread's default connection to tell,
+    when the database fails, whether the call may have changed anything: only a
+    transaction whose commit was tried (or a write outside a transaction) may have.
+    A transaction that failed in one of its statements, its commit not yet tried, was
+    rolled back by the database."""
+
+    def __init__(self) -> None:
+        self.committed = False
+        self.uncommitted_writes = False
+        self.last_statement_failed = False
+        self.repeatable_writes = False
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        in_transaction = context["connection"].in_atomic_block
+        if self.repeatable_writes:
+            pass
+        elif sql.lstrip().upper().startswith(_WRITES):
+            if in_transaction:
+                if not self.uncommitted_writes:
+                    self.uncommitted_writes = True
+                    context["connection"].on_commit(self.note_commit)
+            else:
+                self.committed = True
+        elif not in_transaction:
+            # Its transaction ended without a commit (on_commit would have run first).
+            self.uncommitted_writes = False
+        self.last_statement_failed = False
+        try:
+            return execute(sql, params, many, context)
+        except DatabaseError:
+            self.last_statement_failed = True
+            raise
+
+    def note_commit(self) -> None:
+        self.committed = True
+        self.uncommitted_writes = False
+
+    def wrote_nothing(self) -> bool:
+        return not self.committed and (not self.uncommitted_writes or self.last_statement_failed)
+
+
+@contextlib.contextmanager
+def harmless_to_repeat() -> Iterator[None]:
+    """Writes inside change nothing that doing them again would not (a timestamp of
+    last use): a call that made them may still be served once more."""
+    ledger = getattr(_ledgers, "current", None)
+    if ledger is None:
+        yield
+        return
+    ledger.repeatable_writes = True
+    try:
+        yield
+    finally:
+        ledger.repeatable_writes = False
+
+
+def _note_failed_statement() -> None:
+    ledger = getattr(_ledgers, "current", None)
+    if ledger is not None:
+        ledger.last_statement_failed = True
+
+
+def once_more_if_nothing_written(call: Callable[[], R], before_retry: Callable[[], None]) -> R:
+    """Run `call`; if it fails on a lost or refused connection having changed nothing,
+    reconnect and run it once more (a pooled connection can die between its check and
+    its use, or under a running request). Inside a transaction of the caller's it
+    runs once: the caller's transaction is lost with the connection."""
+    if connection.in_atomic_block:
+        return call()
+    ledger = WriteLedger()
+    _ledgers.current = ledger
+    try:
+        with connection.execute_wrapper(ledger):
+            try:
+                return call()
+            except (OperationalError, InterfaceError):
+                if not ledger.wrote_nothing():
+                    raise
+        close_broken_connections()
+        before_retry()
+        return call()
+    finally:
+        _ledgers.current = None
+
+
+def close_broken_connections() -> None:
+    """Close this thread's connections that failed, so that the next statement gets a
+    new one (a pooled one is checked as it is handed out)."""
+    for each in connections.all(initialized_only=True):
+        if each.connection is not None and not each.in_atomic_block:
+            each.close()

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from hatchet.db import harmless_to_repeat
+
 TOKEN_PREFIX = "hct_"
 
 
@@ -107,7 +109,8 @@ class APIToken(models.Model):
             token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60
         ):
             # Throttled so a busy client does not turn every request into a write.
-            cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+            with harmless_to_repeat():
+                cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token
 
     def revoke(self) -> None:

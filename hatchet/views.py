@@ -2,6 +2,7 @@
 health checks."""
 
 import asyncio
+import io
 import logging
 import weakref
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth import authenticate, login, logout
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -26,6 +29,7 @@ from rest_framework.views import APIView
 
 from hatchet.api import error_response
 from hatchet.auth import caller_of, memberships_of, tenant_of
+from hatchet.db import once_more_if_nothing_written
 from hatchet.members import add_member, change_role, members_of, remove_member
 from hatchet.models import APIToken, Membership, Role
 
@@ -35,9 +39,24 @@ READY_TIMEOUT_SECONDS = 2.0
 
 
 class JSONAPIView(APIView):
-    """Base of every API view: JSON bodies only."""
+    """Base of every API view: JSON bodies only. A request that failed on a lost
+    database connection having changed nothing is served once more, on a new one."""
 
     parser_classes = [parsers.JSONParser]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            # Refused by the JSON error handler as DRF reads it.
+            return super().dispatch(request, *args, **kwargs)
+
+        def rewind_body() -> None:
+            request._stream = io.BytesIO(body)
+
+        return once_more_if_nothing_written(
+            lambda: super(JSONAPIView, self).dispatch(request, *args, **kwargs), rewind_body
+        )
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

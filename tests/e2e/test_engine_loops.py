@@ -85,15 +85,21 @@ def fired(server: LiveServer, schedule_id: str, timeout: float = 30) -> dict[str
     return dict(wait_for(fired_schedule, timeout=timeout, interval=0.2))
 
 
-def fire_through_database_faults(server: LiveServer) -> None:
-    """The loop's connections are terminated, then refused for 3 s: the schedules due
-    after each fault fire."""
+# Longer than the pool waits for a connection (10 s): a pass waits out a shorter
+# refusal, and a terminated idle connection is replaced as it is handed out, so only
+# this long a refusal makes passes fail.
+FAILING_REFUSAL = 11.0
+
+
+def fire_through_database_faults(server: LiveServer, refused_for: float = 3.0) -> None:
+    """The loop's connections are terminated, then refused for `refused_for` seconds:
+    the schedules due after each fault fire."""
     assert terminate_connections(server.env["DATABASE_URL"], LOOP) >= 1
     fired(server, schedule(server))
 
     due_while_refused = schedule(server)
     with connections_refused(server.env["DATABASE_URL"], LOOP):
-        time.sleep(3)
+        time.sleep(refused_for)
     fired(server, due_while_refused)
 
 
@@ -102,7 +108,7 @@ def test_run_engine_outlives_its_connections_terminated_and_refused(server: Live
     try:
         fired(server, schedule(server), timeout=60)
 
-        fire_through_database_faults(server)
+        fire_through_database_faults(server, refused_for=FAILING_REFUSAL)
         fired(server, schedule(server))
 
         assert engine.poll() is None, server.tail_log()

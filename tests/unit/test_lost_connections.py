@@ -1,0 +1,101 @@
+"""A request whose database connection is lost under it (a database restart, or
+pg_terminate_backend, after the pool checked the connection) is served once more on a
+new connection when it had changed nothing, and never when it may have."""
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import OperationalError, connection, connections
+from rest_framework.test import APIClient
+
+from hatchet.models import Tenant
+from tests.api.conftest import register
+from workflows.models import WorkflowRun
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="terminates PostgreSQL backends"),
+]
+
+RUNS_TABLE = WorkflowRun._meta.db_table
+
+
+def terminate_backend(pid: int) -> None:
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname="postgres"
+    ) as admin:
+        # Waits until the backend is gone, so the statement cannot slip in before it.
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+
+
+@contextlib.contextmanager
+def connection_lost_before(matches: Callable[[str, bool], bool]) -> Iterator[None]:
+    """The first statement that `matches` (given its text and whether it runs in a
+    transaction) finds its connection terminated, as though the database restarted
+    just then."""
+    terminated: list[str] = []
+
+    def terminate_first(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        db = context["connection"]
+        if not terminated and matches(sql, db.in_atomic_block):
+            terminate_backend(db.connection.info.backend_pid)
+            terminated.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(terminate_first):
+        yield
+
+
+def test_a_read_is_served_again_on_a_new_connection(api: APIClient, tenant: Tenant) -> None:
+    register(tenant)
+
+    with connection_lost_before(lambda sql, _: sql.startswith("SELECT") and RUNS_TABLE in sql):
+        response = api.get("/api/v1/runs")
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+def test_a_trigger_lost_before_its_commit_makes_its_run_once(
+    api: APIClient, tenant: Tenant
+) -> None:
+    register(tenant)
+
+    with connection_lost_before(lambda sql, _: sql.startswith("INSERT") and RUNS_TABLE in sql):
+        response = api.post("/api/v1/workflows/Chain/runs", {"input": {}}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert [str(run.id) for run in WorkflowRun.objects.all()] == [response.json()["id"]]
+
+
+def test_a_request_whose_commit_was_lost_is_not_served_again(
+    api: APIClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a commit lost on the way went through is unknown: serving the trigger
+    again could make its run twice."""
+    register(tenant)
+    wrapper_class = type(connections["default"])
+    commit = wrapper_class._commit  # type: ignore[attr-defined]
+
+    lost: list[int] = []
+
+    def commit_after_losing_the_connection(db: Any) -> None:
+        if db.connection is not None and not lost:
+            lost.append(db.connection.info.backend_pid)
+            terminate_backend(lost[0])
+        commit(db)
+
+    monkeypatch.setattr(wrapper_class, "_commit", commit_after_losing_the_connection)
+    with pytest.raises(OperationalError, match="terminating connection"):
+        api.post("/api/v1/workflows/Chain/runs", {"input": {}}, format="json")
+    monkeypatch.undo()
+    # As a server does at the end of each request (Django's test client does not).
+    connection.close()
+
+    assert len(lost) == 1
+    assert WorkflowRun.objects.count() == 0
