@@ -57,6 +57,7 @@ class TokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = APIToken
         fields = ["id", "name", "role", "prefix", "created_at", "last_used_at", "created_by"]
+        read_only_fields = fields
 
 
 class NewTokenSerializer(serializers.Serializer):
@@ -75,6 +76,7 @@ class IssuedTokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = APIToken
         fields = ["id", "name", "role", "prefix", "created_at", "token"]
+        read_only_fields = fields
 
     def get_token(self, token: APIToken) -> str:
         return self.context["secret"]
