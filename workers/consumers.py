@@ -59,7 +59,7 @@ class WorkerConsumer(Socket):
             await self.refuse(
                 FORBIDDEN,
                 "forbidden",
-                f"A {caller.role} token cannot run workers: "
+                f"The {caller.role} role cannot run workers: "
                 "use a worker token (create_api_token --role worker).",
             )
             return

@@ -87,7 +87,29 @@ def test_a_worker_token_runs_a_real_worker_until_revoked(
     assert seconds < 1, seconds
     # The SDK worker was closed with 4401 too: it stops instead of retrying forever.
     assert worker.wait(timeout=15) != 0
-    assert "the server refused the worker's token (close code 4401)" in hatchet_server.tail_log()
+    assert (
+        "the server refused the worker's token (close code 4401: invalid, missing or revoked)"
+    ) in hatchet_server.tail_log()
+
+
+def test_an_sdk_worker_on_an_editor_token_stops_with_the_reason(
+    hatchet_server: LiveServer,
+) -> None:
+    """An editor may register workflows but not run workers: the worker stops (no
+    reconnecting forever) and says why."""
+    token = issue(hatchet_server, "wrong kind", "editor")
+    worker = hatchet_server.spawn(
+        *("-m", "tests.e2e.worker_app", "--name", "editor-worker", "--slots", "1"),
+        HATCHET_SERVER_URL=hatchet_server.url,
+        HATCHET_TOKEN=token["token"],
+    )
+
+    assert worker.wait(timeout=30) != 0
+    log = hatchet_server.tail_log(400)
+    assert (
+        "the server refused the worker's token (close code 4403: its role may not run "
+        "workers; use a worker token)"
+    ) in log
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ def test_only_worker_and_admin_tokens_run_workers(tenant: Tenant, role: str) -> 
     assert error == {
         "type": "error",
         "code": "forbidden",
-        "message": f"A {role} token cannot run workers: "
+        "message": f"The {role} role cannot run workers: "
         "use a worker token (create_api_token --role worker).",
     }
     assert code == 4403
