@@ -112,8 +112,9 @@ def tenant_of(request: Request) -> Tenant:
 
 
 WORKER_SCOPE_MESSAGE = (
-    "A worker token may only connect to /ws/worker and register workflows "
-    "(POST /api/v1/workflows); use a viewer, editor or admin token for the rest."
+    "A worker token may only connect to /ws/worker, register workflows "
+    "(POST /api/v1/workflows) and read the workers it runs (GET /api/v1/workers); "
+    "use a viewer, editor or admin token for the rest."
 )
 
 

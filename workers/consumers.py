@@ -265,6 +265,7 @@ class WorkerConsumer(Socket):
             node=NODE,
             worker_id=resume_id,
             resume_key=str(message.get("resume_key") or "")[:100],
+            token=self.caller.token,
         )
         if self.registered and worker.id != self.worker_id:
             dispatcher.detach(self)

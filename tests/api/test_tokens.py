@@ -1,6 +1,7 @@
 """GET/POST /api/v1/tokens and DELETE /api/v1/tokens/{id}; what each token role may
 do on the REST API."""
 
+import uuid
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ from rest_framework.test import APIClient
 from hatchet.models import APIToken, Tenant, TokenRole, hash_token
 from tests.api.conftest import member_client
 from tests.conftest import definition
+from workers.models import Worker
+from workers.registry import register_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +117,21 @@ def test_another_tenants_token_cannot_be_revoked(tenant: Tenant, other_api: APIC
     assert token.revoked_at is None
 
 
+def registered_worker(tenant: Tenant, name: str, token: APIToken) -> Worker:
+    worker, _ = register_worker(
+        tenant,
+        name=name,
+        actions=[],
+        slots=1,
+        labels={},
+        sdk_version="",
+        connection_id=uuid.uuid4(),
+        node="n",
+        token=token,
+    )
+    return worker
+
+
 def token_client(tenant: Tenant, role: str) -> APIClient:
     _, secret = APIToken.issue(tenant, role, role)
     client = APIClient()
@@ -154,8 +172,9 @@ def test_only_admin_tokens_manage_tokens(tenant: Tenant, role: str) -> None:
 
 WORKER_SCOPE_ERROR = {
     "code": "permission_denied",
-    "message": "A worker token may only connect to /ws/worker and register workflows "
-    "(POST /api/v1/workflows); use a viewer, editor or admin token for the rest.",
+    "message": "A worker token may only connect to /ws/worker, register workflows "
+    "(POST /api/v1/workflows) and read the workers it runs (GET /api/v1/workers); "
+    "use a viewer, editor or admin token for the rest.",
     "details": {"role": "worker"},
 }
 
@@ -174,7 +193,7 @@ WORKER_SCOPE_ERROR = {
         ("post", "/api/v1/workflows/Chain/runs", {"input": {}}),
         ("get", "/api/v1/runs", None),
         ("post", "/api/v1/events", {"key": "ticket:created", "payload": {}}),
-        ("get", "/api/v1/workers", None),
+        ("post", "/api/v1/workflows/Chain/runs/bulk", {"runs": []}),
         ("get", "/api/v1/playground/variables", None),
     ],
 )
@@ -196,6 +215,23 @@ def test_a_worker_token_registers_the_workflows_it_serves(tenant: Tenant) -> Non
 
     assert response.status_code == 201
     assert (response.json()["workflow"], response.json()["version"]) == ("Chain", 1)
+
+
+def test_a_worker_token_reads_only_the_workers_it_runs(tenant: Tenant) -> None:
+    token, secret = APIToken.issue(tenant, "host", TokenRole.WORKER)
+    other, _ = APIToken.issue(tenant, "other host", TokenRole.WORKER)
+    mine = registered_worker(tenant, "mine", token)
+    theirs = registered_worker(tenant, "theirs", other)
+    worker = APIClient()
+    worker.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    listed = worker.get("/api/v1/workers").json()["results"]
+    own = worker.get(f"/api/v1/workers/{mine.id}")
+    foreign = worker.get(f"/api/v1/workers/{theirs.id}")
+
+    assert [w["name"] for w in listed] == ["mine"]
+    assert (own.status_code, own.json()["id"]) == (200, str(mine.id))
+    assert foreign.status_code == 404
 
 
 def test_a_viewer_token_reads_and_writes_nothing(tenant: Tenant) -> None:

@@ -15,7 +15,7 @@ import websockets
 from websockets.typing import Subprotocol
 
 from hatchet.livestack import free_port
-from tests.e2e.conftest import LiveServer, WorkerFactory, stop_process, wait_for
+from tests.e2e.conftest import LiveServer, WorkerFactory, api_client, stop_process, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -75,6 +75,9 @@ def test_a_worker_token_runs_a_real_worker_until_revoked(
     worker = start_worker("scoped-worker", HATCHET_TOKEN=token["token"])
     run = hatchet_server.client().admin.run_workflow("FanOut", {"n": 2})
     assert run.result(timeout=30)["join"] == {"sum": 8}
+    with api_client(hatchet_server.url, token["token"]) as host:
+        assert [w["name"] for w in host.get("/workers").json()["results"]] == ["scoped-worker"]
+        assert host.get("/runs").status_code == 403
 
     async def scenario() -> tuple[int, float, int]:
         socket = await registered_socket(hatchet_server.url, token["token"])
