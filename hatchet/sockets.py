@@ -53,11 +53,15 @@ class Socket(AsyncWebsocketConsumer):
         """Whether the caller's role may use this socket; any member role by default."""
         return role_allows(caller.role, Role.VIEWER)
 
-    async def follow_caller(self, caller: Caller) -> None:
-        """From now on, re-check the caller whenever its token or membership changes."""
+    async def follow_caller(self, caller: Caller) -> bool:
+        """From now on, re-check the caller whenever its token or membership changes;
+        False when it already changed (the socket is refused)."""
         self.caller = caller
         self.followed_group = caller_group(caller)
         await self.channel_layer.group_add(self.followed_group, self.channel_name)
+        # A change between the handshake's read of the caller and joining the group was
+        # announced to nobody: read it again now that no later one can be missed.
+        return await self.recheck_caller()
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         if self.followed_group is not None:
@@ -66,17 +70,23 @@ class Socket(AsyncWebsocketConsumer):
         await super().websocket_disconnect(message)
 
     async def caller_changed(self, event: dict[str, Any]) -> None:
-        if self.caller is None:
-            return
+        await self.recheck_caller()
+
+    async def recheck_caller(self) -> bool:
+        """Read the caller again; refuse the socket and answer False when it is gone or
+        its role may no longer use the socket."""
+        assert self.caller is not None
         caller = await in_db_thread(current_caller, self.caller)
         if caller is None:
             await self.refuse(UNAUTHORIZED, "unauthorized", "The token or membership was revoked.")
-        elif not self.may_use(caller):
+            return False
+        if not self.may_use(caller):
             await self.refuse(
                 FORBIDDEN, "forbidden", f"The {caller.role} role may not use this socket."
             )
-        else:
-            self.caller = caller
+            return False
+        self.caller = caller
+        return True
 
     async def refuse(self, code: int, error_code: str, message: str) -> None:
         """Close an accepted socket whose caller may not (or no longer) use it."""
@@ -105,8 +115,9 @@ class SendingConsumer(Socket):
         if not self.may_use(caller):
             await self.close(code=FORBIDDEN)
             return None
-        await self.follow_caller(caller)
-        return caller
+        if not await self.follow_caller(caller):
+            return None
+        return self.caller
 
 
 class WatchConsumer(SendingConsumer):

@@ -63,7 +63,8 @@ class WorkerConsumer(Socket):
                 "use a worker token (create_api_token --role worker).",
             )
             return
-        await self.follow_caller(caller)
+        if not await self.follow_caller(caller):
+            return
         self.tenant_id = caller.tenant.id
         self.connection_id = uuid.uuid4()
         self.registered = False

@@ -118,7 +118,8 @@ class ClientConsumer(Socket):
         if caller is None or not self.may_use(caller):
             await self.close()
             return
-        await self.follow_caller(caller)
+        if not await self.follow_caller(caller):
+            return  # refused, at the handshake
         self.in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.tasks: set[asyncio.Task[None]] = set()
         await self.accept()

@@ -14,8 +14,10 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+import hatchet.auth
 import workers.consumers
 from hatchet.asgi import router
+from hatchet.auth import Caller, token_caller
 from hatchet.members import change_role, remove_member
 from hatchet.models import APIToken, Membership, Tenant, TokenRole
 from hatchet.tokens import revoke_token
@@ -232,3 +234,22 @@ def test_a_token_in_the_url_is_refused(tenant: Tenant) -> None:
         "'hatchet.token.<token>'.",
     }
     assert code == 4401
+
+
+def test_a_revocation_just_before_the_socket_follows_its_caller_is_not_missed(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handshake read the token while it was live; it was revoked (and announced
+    to nobody) before the socket joined its group."""
+    token, secret = APIToken.issue(tenant, "worker", TokenRole.WORKER)
+    read_at_handshake = token_caller(APIToken.authenticate(secret))  # type: ignore[arg-type]
+    revoke_token(token)
+
+    async def stale_caller(scope: dict[str, Any]) -> Caller:
+        return read_at_handshake
+
+    monkeypatch.setattr(hatchet.auth, "caller_for_scope", stale_caller)
+
+    error, code = async_to_sync(worker_socket_refusal)("/ws/worker", token_headers(secret))
+
+    assert (error["code"], code) == ("unauthorized", 4401)
