@@ -7,6 +7,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models.signals import post_delete
 
 from hatchet.auth import Caller, token_caller
 from hatchet.concurrency import submit
@@ -57,3 +58,18 @@ def current_caller(caller: Caller) -> Caller | None:
     if membership is None:
         return None
     return Caller(tenant=membership.tenant, role=membership.role, user_id=membership.user_id)
+
+
+def on_membership_deleted(sender: Any, instance: Membership, **kwargs: Any) -> None:
+    announce_caller_changed(member_group(instance.tenant_id, instance.user_id))
+
+
+def on_token_deleted(sender: Any, instance: APIToken, **kwargs: Any) -> None:
+    announce_caller_changed(token_group(instance.pk))
+
+
+def announce_deletions() -> None:
+    """A membership or token may also go with its user or tenant (the admin site
+    deletes them): its sockets are told as when it is removed or revoked."""
+    post_delete.connect(on_membership_deleted, sender=Membership, dispatch_uid="member-gone")
+    post_delete.connect(on_token_deleted, sender=APIToken, dispatch_uid="token-gone")

@@ -86,5 +86,4 @@ def remove_member(tenant: Tenant, membership_id: Any) -> None:
     with transaction.atomic():
         membership = locked_member(tenant, membership_id)
         keep_an_admin(tenant, membership)
-        membership.delete()
-        announce_caller_changed(member_group(tenant.pk, membership.user_id))
+        membership.delete()  # its sockets are told on commit (caller_events)

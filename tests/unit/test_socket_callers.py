@@ -253,3 +253,29 @@ def test_a_revocation_just_before_the_socket_follows_its_caller_is_not_missed(
     error, code = async_to_sync(worker_socket_refusal)("/ws/worker", token_headers(secret))
 
     assert (error["code"], code) == ("unauthorized", 4401)
+
+
+def test_deleting_a_user_closes_their_sessions_sockets(tenant: Tenant) -> None:
+    """The admin site deletes users; their memberships go with them."""
+    run, membership, headers = watched_run_and_member(tenant, "editor")
+
+    async def scenario() -> int:
+        socket, _ = await opened(f"/ws/runs/{run.pk}", headers)
+        await socket.receive_json_from(timeout=5)
+        return await closed_within(socket, lambda: membership.user.delete())
+
+    assert async_to_sync(scenario)() == 4401
+
+
+def test_deleting_a_token_closes_its_sockets(tenant: Tenant) -> None:
+    """The admin site deletes tokens rather than revoking them."""
+    register(tenant)
+    run = start_run(tenant)
+    token, secret = APIToken.issue(tenant, "viewer", TokenRole.VIEWER)
+
+    async def scenario() -> int:
+        socket, _ = await opened(f"/ws/runs/{run.pk}", token_headers(secret))
+        await socket.receive_json_from(timeout=5)
+        return await closed_within(socket, lambda: token.delete())
+
+    assert async_to_sync(scenario)() == 4401
