@@ -92,7 +92,13 @@ async def worker_socket_refusal(
     return error, (await socket.receive_output(timeout=5))["code"]
 
 
-def test_revoking_a_token_closes_its_run_socket(tenant: Tenant) -> None:
+@pytest.mark.parametrize(
+    "end",
+    # Revoked through the API, or its row deleted (as the admin site does).
+    [revoke_token, APIToken.delete],
+    ids=["revoked", "deleted"],
+)
+def test_revoking_or_deleting_a_token_closes_its_run_socket(tenant: Tenant, end: Any) -> None:
     register(tenant)
     run = start_run(tenant)
     token, secret = APIToken.issue(tenant, "viewer", TokenRole.VIEWER)
@@ -100,7 +106,7 @@ def test_revoking_a_token_closes_its_run_socket(tenant: Tenant) -> None:
     async def scenario() -> int:
         socket, _ = await opened(f"/ws/runs/{run.pk}", token_headers(secret))
         assert (await socket.receive_json_from(timeout=5))["type"] == "run.snapshot"
-        return await closed_within(socket, lambda: revoke_token(token))
+        return await closed_within(socket, lambda: end(token))
 
     assert async_to_sync(scenario)() == 4401
 
@@ -263,19 +269,5 @@ def test_deleting_a_user_closes_their_sessions_sockets(tenant: Tenant) -> None:
         socket, _ = await opened(f"/ws/runs/{run.pk}", headers)
         await socket.receive_json_from(timeout=5)
         return await closed_within(socket, lambda: membership.user.delete())
-
-    assert async_to_sync(scenario)() == 4401
-
-
-def test_deleting_a_token_closes_its_sockets(tenant: Tenant) -> None:
-    """The admin site deletes tokens rather than revoking them."""
-    register(tenant)
-    run = start_run(tenant)
-    token, secret = APIToken.issue(tenant, "viewer", TokenRole.VIEWER)
-
-    async def scenario() -> int:
-        socket, _ = await opened(f"/ws/runs/{run.pk}", token_headers(secret))
-        await socket.receive_json_from(timeout=5)
-        return await closed_within(socket, lambda: token.delete())
 
     assert async_to_sync(scenario)() == 4401
