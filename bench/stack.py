@@ -94,7 +94,7 @@ class HatchetStack:
             create_fresh_database(self.database_url)
         self._manage("migrate", "--verbosity", "0")
         self.token = self._manage(
-            "create_api_token", "--tenant", "bench", "--create-tenant"
+            "create_api_token", "--tenant", "bench", "--create-tenant", "--role", "admin"
         ).strip()
         for index, port in enumerate(distinct_free_ports(self.server_count)):
             self.servers.append(self._start_server(index, port))

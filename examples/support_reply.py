@@ -3,6 +3,10 @@
 With OPENAI_API_KEY set (and optionally OPENAI_BASE_URL), `draft` asks the OpenAI
 API; without it, an offline responder writes a canned reply, clearly labelled, so the
 example runs with no key and no network.
+
+It needs only a worker token (HATCHET_TOKEN from `manage.py create_api_token --role
+worker`; `make dev` gives it `.hatchet/worker-token`): it registers SupportReply and
+serves its steps, nothing else.
 """
 
 import os

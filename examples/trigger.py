@@ -1,4 +1,5 @@
-"""Trigger one SupportReply run and print its result (needs HATCHET_TOKEN)."""
+"""Trigger one SupportReply run and print its result (needs HATCHET_TOKEN of an editor
+or admin token, such as `make dev`'s `.hatchet/token`: a worker token may not trigger)."""
 
 import json
 import sys

@@ -9,3 +9,6 @@ class HatchetConfig(AppConfig):
 
     def ready(self) -> None:
         from hatchet import celery  # noqa: F401  (binds shared tasks to our app)
+        from hatchet.caller_events import announce_deletions
+
+        announce_deletions()

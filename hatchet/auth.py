@@ -12,7 +12,8 @@ from django.http.request import split_domain_port, validate_host
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from hatchet.models import APIToken, Membership, Role, Tenant
+from hatchet.errors import Forbidden
+from hatchet.models import APIToken, Membership, Role, Tenant, TokenRole, role_allows
 
 TENANT_HEADER = "HTTP_X_HATCHET_TENANT"
 
@@ -60,9 +61,17 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 @dataclass(frozen=True)
 class Caller:
+    """A token (with its role) or a signed-in member (`user_id`, with the membership's
+    role) acting for `tenant`."""
+
     tenant: Tenant
     role: str
     token: APIToken | None = None
+    user_id: Any = None
+
+
+def token_caller(token: APIToken) -> Caller:
+    return Caller(tenant=token.tenant, role=token.role, token=token)
 
 
 def memberships_of(user: Any) -> QuerySet[Membership]:
@@ -76,7 +85,7 @@ def caller_for_user(user: Any, tenant_slug: str | None) -> Caller | None:
     membership = memberships.first()
     if membership is None:
         return None
-    return Caller(tenant=membership.tenant, role=membership.role)
+    return Caller(tenant=membership.tenant, role=membership.role, user_id=membership.user_id)
 
 
 def caller_of(request: Request) -> Caller:
@@ -87,7 +96,7 @@ def caller_of(request: Request) -> Caller:
     user = request.user
     caller: Caller | None
     if isinstance(user, TokenUser):
-        caller = Caller(tenant=user.token.tenant, role=Role.ADMIN, token=user.token)
+        caller = token_caller(user.token)
     elif user is not None and user.is_authenticated:
         caller = caller_for_user(user, request.META.get(TENANT_HEADER))
         if caller is None:
@@ -102,29 +111,63 @@ def tenant_of(request: Request) -> Tenant:
     return caller_of(request).tenant
 
 
+WORKER_SCOPE_MESSAGE = (
+    "A worker token may only connect to /ws/worker, register workflows "
+    "(POST /api/v1/workflows) and read the workers it runs (GET /api/v1/workers); "
+    "use a viewer, editor or admin token for the rest."
+)
+
+
 class IsTenantMember(permissions.BasePermission):
     """Reading needs any role and writing `editor`, unless the view sets `write_role`
-    (for writes) or `required_role` (for everything)."""
+    (for writes) or `required_role` (for everything). A worker token passes only the
+    actions a view lists in `worker_actions`."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         caller = caller_of(request)
+        if caller.role == TokenRole.WORKER:
+            if getattr(view, "action", None) in getattr(view, "worker_actions", ()):
+                return True
+            raise Forbidden(WORKER_SCOPE_MESSAGE, {"role": TokenRole.WORKER})
         required = getattr(view, "required_role", None)
         if required is None:
             reading = request.method in permissions.SAFE_METHODS
             required = Role.VIEWER if reading else getattr(view, "write_role", Role.EDITOR)
-        if not Membership(role=caller.role).allows(required):
+        if not role_allows(caller.role, required):
             raise exceptions.PermissionDenied(f"This needs the {required} role.")
         return True
 
 
+SUBPROTOCOL = "hatchet.v1"
+TOKEN_SUBPROTOCOL_PREFIX = "hatchet.token."
+
+
 def scope_secret(scope: dict[str, Any]) -> str | None:
+    """The token a socket presents: in the Authorization header, or (for clients that
+    cannot set headers) as the subprotocol `hatchet.token.<token>`; "" for one that is
+    malformed. Never from the URL, which access logs and proxies record."""
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             return bearer_secret(value.decode("latin-1")) or ""
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    if "token" in query:
-        return query["token"][0]
+    for subprotocol in scope.get("subprotocols", []):
+        if subprotocol.startswith(TOKEN_SUBPROTOCOL_PREFIX):
+            return subprotocol.removeprefix(TOKEN_SUBPROTOCOL_PREFIX)
     return None
+
+
+def token_in_url(scope: dict[str, Any]) -> bool:
+    return "token" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
+
+
+def refusal_of(scope: dict[str, Any]) -> tuple[str, str]:
+    """The error code and message for a socket refused for want of a caller."""
+    if token_in_url(scope):
+        return (
+            "token_in_url",
+            "A token in the URL (?token=) is refused: access logs and proxies record URLs. "
+            "Send it in the Authorization header or as the subprotocol 'hatchet.token.<token>'.",
+        )
+    return "unauthorized", "Invalid or missing API token."
 
 
 def origin_is_allowed(scope: dict[str, Any]) -> bool:
@@ -137,10 +180,12 @@ def origin_is_allowed(scope: dict[str, Any]) -> bool:
 
 @database_sync_to_async
 def caller_for_scope(scope: dict[str, Any]) -> Caller | None:
+    if token_in_url(scope):
+        return None
     secret = scope_secret(scope)
     if secret is not None:
         token = APIToken.authenticate(secret)
-        return None if token is None else Caller(token.tenant, Role.ADMIN, token)
+        return None if token is None else token_caller(token)
     user = scope.get("user")
     # A session cookie rides along with any page's socket: only our own pages count.
     if user is not None and user.is_authenticated and origin_is_allowed(scope):

@@ -1,14 +1,16 @@
-"""First-run setup: a `default` tenant with an admin user and an API token."""
+"""First-run setup: a `default` tenant with an admin user, an admin API token for the
+developer and a worker-scoped one for the example worker."""
 
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from hatchet.models import APIToken, Membership, Role, Tenant
+from hatchet.models import APIToken, Membership, Role, Tenant, TokenRole
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class Bootstrap:
     username: str
     password: str
     token: str
+    worker_token: str
 
 
 def read_secret(path: Path) -> str | None:
@@ -29,10 +32,22 @@ def write_secret(path: Path, value: str) -> None:
     path.chmod(0o600)
 
 
+def ensure_token(path: Path, tenant: Tenant, name: str, role: str, created_by: Any) -> str:
+    """The token kept at `path` while it still works for `tenant` with `role`, else a
+    new one written there."""
+    token = read_secret(path)
+    known = token and APIToken.authenticate(token)
+    if not known or known.tenant_id != tenant.id or known.role != role:
+        _, token = APIToken.issue(tenant, name, role, created_by=created_by)
+        write_secret(path, token)
+    assert token is not None
+    return token
+
+
 def ensure_default_tenant(username: str = "admin") -> Bootstrap:
     """Idempotent: reuses the secrets in the data directory while they still work."""
     data_dir = Path(settings.DATA_DIR)
-    token_path, password_path = data_dir / "token", data_dir / "admin-password"
+    password_path = data_dir / "admin-password"
     with transaction.atomic():
         tenant, _ = Tenant.objects.get_or_create(slug="default", defaults={"name": "Default"})
         user_model = get_user_model()
@@ -47,10 +62,15 @@ def ensure_default_tenant(username: str = "admin") -> Bootstrap:
                 user.save(update_fields=["password"])
             write_secret(password_path, password)
         Membership.objects.get_or_create(tenant=tenant, user=user, defaults={"role": Role.ADMIN})
-        token = read_secret(token_path)
-        known = token and APIToken.authenticate(token)
-        if not known or known.tenant_id != tenant.id:
-            _, token = APIToken.issue(tenant, "dev", created_by=user)
-            write_secret(token_path, token)
-    assert token is not None
-    return Bootstrap(tenant=tenant, username=username, password=password, token=token)
+        token = ensure_token(data_dir / "token", tenant, "dev", TokenRole.ADMIN, user)
+        # The example worker runs with the least it needs: the worker scope.
+        worker_token = ensure_token(
+            data_dir / "worker-token", tenant, "example worker", TokenRole.WORKER, user
+        )
+    return Bootstrap(
+        tenant=tenant,
+        username=username,
+        password=password,
+        token=token,
+        worker_token=worker_token,
+    )

@@ -22,6 +22,11 @@ class InvalidRequest(ServiceError):
     code = "invalid_request"
 
 
+class Forbidden(ServiceError):
+    code = "permission_denied"
+    status = 403
+
+
 class NotFound(ServiceError):
     code = "not_found"
     status = 404

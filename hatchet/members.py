@@ -1,6 +1,7 @@
 """Members of a tenant and their roles: adding, changing and removing them.
 
-A tenant always keeps at least one admin, so that somebody can still manage it.
+A tenant always keeps at least one admin, so that somebody can still manage it. The
+sockets a member has open re-check their caller after a change or removal.
 """
 
 from typing import Any
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from hatchet.caller_events import announce_caller_changed, member_group
 from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Membership, Role, Tenant
 
@@ -76,6 +78,7 @@ def change_role(tenant: Tenant, membership_id: Any, role: str) -> Membership:
             keep_an_admin(tenant, membership)
         membership.role = role
         membership.save(update_fields=["role"])
+        announce_caller_changed(member_group(tenant.pk, membership.user_id))
     return membership
 
 
@@ -83,4 +86,4 @@ def remove_member(tenant: Tenant, membership_id: Any) -> None:
     with transaction.atomic():
         membership = locked_member(tenant, membership_id)
         keep_an_admin(tenant, membership)
-        membership.delete()
+        membership.delete()  # its sockets are told on commit (caller_events)

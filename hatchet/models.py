@@ -29,7 +29,29 @@ class Role(models.TextChoices):
     ADMIN = "admin"
 
 
+class TokenRole(models.TextChoices):
+    """What an API token may do: a member's role, or the worker scope (register workers
+    and workflow definitions, report results; nothing else)."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+    WORKER = "worker"
+
+
 ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
+
+
+def role_allows(role: str, required: str) -> bool:
+    """Whether a member's or token's `role` has the member role `required`; the worker
+    scope has none of them."""
+    return role in ROLE_RANK and ROLE_RANK[Role(role)] >= ROLE_RANK[Role(required)]
+
+
+def runs_workers(role: str) -> bool:
+    """Whether `role` may serve /ws/worker: the worker scope, and admins (every token
+    was an admin before tokens had roles, and their workers keep working)."""
+    return role == TokenRole.WORKER or role_allows(role, Role.ADMIN)
 
 
 class Membership(models.Model):
@@ -49,7 +71,7 @@ class Membership(models.Model):
         return f"{self.user} in {self.tenant} ({self.role})"
 
     def allows(self, role: str) -> bool:
-        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+        return role_allows(self.role, role)
 
 
 def hash_token(raw: str) -> str:
@@ -62,11 +84,12 @@ class APITokenQuerySet(models.QuerySet["APIToken"]):
 
 
 class APIToken(models.Model):
-    """A secret that acts for its tenant with the admin role; only its hash is kept."""
+    """A secret that acts for its tenant with its role; only its hash is kept."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=200)
+    role = models.CharField(max_length=16, choices=TokenRole.choices, default=TokenRole.VIEWER)
     prefix = models.CharField(max_length=16)
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
@@ -86,12 +109,13 @@ class APIToken(models.Model):
         return self.revoked_at is not None
 
     @classmethod
-    def issue(cls, tenant: Tenant, name: str, created_by=None) -> tuple["APIToken", str]:
+    def issue(cls, tenant: Tenant, name: str, role: str, created_by=None) -> tuple["APIToken", str]:
         """Create a token and return it with its secret, which is never stored."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
             tenant=tenant,
             name=name,
+            role=role,
             prefix=raw[: len(TOKEN_PREFIX) + 6],
             token_hash=hash_token(raw),
             created_by=created_by,

@@ -186,6 +186,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A member's roles and a token's (which add the worker scope) are two enums.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "hatchet.models.Role",
+        "TokenRoleEnum": "hatchet.models.TokenRole",
+    },
 }
 
 # Largest request body or websocket message accepted, in bytes.

@@ -1,7 +1,8 @@
 """Bases of every socket: one that handles its messages without Channels' per-message
-hop to the loop's sync thread; the dashboard's read-only sockets, which send JSON and
-refuse what they are sent; a watch socket joins one group, sends a snapshot, then what
-the group gets."""
+hop to the loop's sync thread and follows its caller (closing when the token is revoked
+or the member removed, or when a new role may not use it); the dashboard's read-only
+sockets, which send JSON and refuse what they are sent; a watch socket joins one group,
+sends a snapshot, then what the group gets."""
 
 import json
 from typing import Any
@@ -11,9 +12,15 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
-from hatchet.auth import Caller
+from hatchet.auth import SUBPROTOCOL, Caller
+from hatchet.caller_events import caller_group, current_caller
+from hatchet.concurrency import in_db_thread
+from hatchet.models import Role, role_allows
 
+# Close codes (docs/protocol.md): no valid token or session, or it was revoked; the
+# caller's role may not use this socket; the tenant has no such thing.
 UNAUTHORIZED = 4401
+FORBIDDEN = 4403
 NOT_FOUND = 4404
 
 
@@ -26,11 +33,64 @@ class Socket(AsyncWebsocketConsumer):
     group; ours never use that thread's connections, and the hop cost a trigger
     its share of latency and the server its share of CPU."""
 
+    caller: Caller | None = None
+    followed_group: str | None = None
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        # A client that offers subprotocols (a browser, which can only send its token
+        # as one) fails the handshake unless the server picks one of them.
+        if subprotocol is None and SUBPROTOCOL in self.scope.get("subprotocols", []):
+            subprotocol = SUBPROTOCOL
+        await super().accept(subprotocol, headers)
+
+    def may_use(self, caller: Caller) -> bool:
+        """Whether the caller's role may use this socket; any member role by default."""
+        return role_allows(caller.role, Role.VIEWER)
+
+    async def follow_caller(self, caller: Caller) -> bool:
+        """From now on, re-check the caller whenever its token or membership changes;
+        False when it already changed (the socket is refused)."""
+        self.caller = caller
+        self.followed_group = caller_group(caller)
+        await self.channel_layer.group_add(self.followed_group, self.channel_name)
+        # A change between the handshake's read of the caller and joining the group was
+        # announced to nobody: read it again now that no later one can be missed.
+        return await self.recheck_caller()
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.followed_group is not None:
+            await self.channel_layer.group_discard(self.followed_group, self.channel_name)
+            self.followed_group = None
+        await super().websocket_disconnect(message)
+
+    async def caller_changed(self, event: dict[str, Any]) -> None:
+        await self.recheck_caller()
+
+    async def recheck_caller(self) -> bool:
+        """Read the caller again; refuse the socket and answer False when it is gone or
+        its role may no longer use the socket."""
+        assert self.caller is not None
+        caller = await in_db_thread(current_caller, self.caller)
+        if caller is None:
+            await self.refuse(UNAUTHORIZED, "unauthorized", "The token or membership was revoked.")
+            return False
+        if not self.may_use(caller):
+            await self.refuse(
+                FORBIDDEN, "forbidden", f"The {caller.role} role may not use this socket."
+            )
+            return False
+        self.caller = caller
+        return True
+
+    async def refuse(self, code: int, error_code: str, message: str) -> None:
+        """Close an accepted socket whose caller may not (or no longer) use it."""
+        await self.close(code=code)
 
 
 class SendingConsumer(Socket):
@@ -45,12 +105,19 @@ class SendingConsumer(Socket):
         await self.send(text_data=json.dumps(message, cls=DjangoJSONEncoder))
 
     async def accept_caller(self) -> Caller | None:
-        """Accept the socket and return its caller; without one, close with 4401."""
+        """Accept the socket and return its caller; without one, close with 4401, and
+        with one whose role may not use the socket (a worker token), with 4403."""
         await self.accept()
         caller: Caller | None = self.scope.get("caller")
         if caller is None:
             await self.close(code=UNAUTHORIZED)
-        return caller
+            return None
+        if not self.may_use(caller):
+            await self.close(code=FORBIDDEN)
+            return None
+        if not await self.follow_caller(caller):
+            return None
+        return self.caller
 
 
 class WatchConsumer(SendingConsumer):

@@ -31,7 +31,8 @@ from hatchet.api import error_response
 from hatchet.auth import caller_of, memberships_of, tenant_of
 from hatchet.db import once_more_if_nothing_written
 from hatchet.members import add_member, change_role, members_of, remove_member
-from hatchet.models import APIToken, Membership, Role
+from hatchet.models import APIToken, Membership, Role, TokenRole
+from hatchet.tokens import issue_token, revoke_token
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +75,18 @@ class TokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = APIToken
-        fields = ["id", "name", "prefix", "created_at", "last_used_at", "created_by"]
+        fields = ["id", "name", "role", "prefix", "created_at", "last_used_at", "created_by"]
+        read_only_fields = fields
 
 
 class NewTokenSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
+    role = serializers.ChoiceField(
+        choices=TokenRole.choices,
+        default=TokenRole.VIEWER,
+        help_text="viewer, editor or admin act as a member with that role; worker may only "
+        "run workers (/ws/worker) and register workflows. No higher than the issuer's role.",
+    )
 
 
 class IssuedTokenSerializer(serializers.ModelSerializer):
@@ -86,7 +94,8 @@ class IssuedTokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = APIToken
-        fields = ["id", "name", "prefix", "created_at", "token"]
+        fields = ["id", "name", "role", "prefix", "created_at", "token"]
+        read_only_fields = fields
 
     def get_token(self, token: APIToken) -> str:
         return self.context["secret"]
@@ -98,7 +107,7 @@ class TokenViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The tenant's active API tokens; each acts with the admin role."""
+    """The tenant's active API tokens; each acts with its role. Admins manage them."""
 
     queryset = APIToken.objects.active().select_related("created_by").order_by("-created_at")
     serializer_class = TokenSerializer
@@ -118,13 +127,19 @@ class TokenViewSet(
         caller = caller_of(request)
         # A token acting for the tenant is no person: it leaves created_by empty.
         created_by = request.user if caller.token is None else None
-        token, secret = APIToken.issue(caller.tenant, new.validated_data["name"], created_by)
+        token, secret = issue_token(
+            caller.tenant,
+            new.validated_data["name"],
+            new.validated_data["role"],
+            issuer_role=caller.role,
+            created_by=created_by,
+        )
         issued = IssuedTokenSerializer(token, context={"secret": secret})
         return Response(issued.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.get_object().revoke()
+        revoke_token(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

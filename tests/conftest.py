@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from hatchet import ticker
 from hatchet.asgi import router
-from hatchet.models import APIToken, Tenant
+from hatchet.models import APIToken, Tenant, TokenRole
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def in_process_ticker(settings: Any) -> Iterator[Callable[[], None]]:
 
 
 def client_for(tenant: Tenant) -> APIClient:
-    _, secret = APIToken.issue(tenant, "tests")
+    _, secret = APIToken.issue(tenant, "tests", TokenRole.ADMIN)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     return client
@@ -81,7 +81,7 @@ def definition(name: str = "Chain", steps: Any = None, **fields: Any) -> dict[st
 
 async def open_socket(tenant: Tenant, path: str) -> WebsocketCommunicator:
     """A dashboard socket at `path`, connected with a new token of `tenant`."""
-    _, secret = await database_sync_to_async(APIToken.issue)(tenant, "socket")
+    _, secret = await database_sync_to_async(APIToken.issue)(tenant, "socket", TokenRole.ADMIN)
     socket = WebsocketCommunicator(
         router, path, headers=[(b"authorization", f"Bearer {secret}".encode())]
     )

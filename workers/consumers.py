@@ -13,11 +13,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from hatchet.auth import Caller, refusal_of
 from hatchet.concurrency import in_db_thread
 from hatchet.db import described, is_transient, pipelined
 from hatchet.messages import Message, ProtocolError, parse_message
+from hatchet.models import runs_workers
 from hatchet.sdk.durations import parse_duration
-from hatchet.sockets import Socket
+from hatchet.sockets import FORBIDDEN, UNAUTHORIZED, Socket
 from workers import registry
 from workers.dispatch import NODE, deliver_on_commit, dispatcher
 from workers.messages import WORKER_MESSAGES
@@ -29,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ACTIONS = 1000
 MAX_SLOTS = 10_000
-UNAUTHORIZED = 4401
 # The worker was declared dead while its socket stayed open (it hung).
 WORKER_STOPPED = 4410
 # Pauses between tries of a report batch while the database is unavailable.
@@ -50,18 +51,21 @@ class WorkerConsumer(Socket):
 
     async def connect(self) -> None:
         await self.accept()
-        self.caller = self.scope.get("caller")
-        if self.caller is None:
-            await self.send_message(
-                {
-                    "type": "error",
-                    "code": "unauthorized",
-                    "message": "Invalid or missing API token.",
-                }
-            )
-            await self.close(code=UNAUTHORIZED)
+        caller = self.scope.get("caller")
+        if caller is None:
+            await self.refuse(UNAUTHORIZED, *refusal_of(self.scope))
             return
-        self.tenant_id = self.caller.tenant.id
+        if not self.may_use(caller):
+            await self.refuse(
+                FORBIDDEN,
+                "forbidden",
+                f"The {caller.role} role cannot run workers: "
+                "use a worker token (create_api_token --role worker).",
+            )
+            return
+        if not await self.follow_caller(caller):
+            return
+        self.tenant_id = caller.tenant.id
         self.connection_id = uuid.uuid4()
         self.registered = False
         self.inbox: list[tuple[Message, results.Report | results.Line]] = []
@@ -69,6 +73,20 @@ class WorkerConsumer(Socket):
         self.fill_wanted = False
         self.fill_task: asyncio.Task[None] | None = None
         self.last_heartbeat_write = 0.0
+
+    def may_use(self, caller: Caller) -> bool:
+        return runs_workers(caller.role)
+
+    async def refuse(self, code: int, error_code: str, message: str) -> None:
+        """Tell the worker why, then close: the SDK stops on 4401 and 4403 rather than
+        reconnect with a token that will be refused again."""
+        if self.closed:
+            return
+        self.closed = True
+        if getattr(self, "registered", False):
+            dispatcher.detach(self)
+        await self.send_message({"type": "error", "code": error_code, "message": message})
+        await self.close(code=code)
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
@@ -103,6 +121,8 @@ class WorkerConsumer(Socket):
         await self.send(text_data=json.dumps(message))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed:
+            return  # refused or stopped: what arrives while the socket closes is not read
         try:
             if text_data is None:
                 raise ProtocolError("malformed_json", "Send JSON text frames, not binary ones.")
@@ -233,6 +253,7 @@ class WorkerConsumer(Socket):
             resume_id = UUID(worker_id) if worker_id else None
         except (ValueError, TypeError):
             raise ProtocolError("invalid_field", "'worker_id' must be a UUID string.") from None
+        assert self.caller is not None
         worker, resume_key = await in_db_thread(
             registry.register_worker,
             self.caller.tenant,
@@ -245,6 +266,7 @@ class WorkerConsumer(Socket):
             node=NODE,
             worker_id=resume_id,
             resume_key=str(message.get("resume_key") or "")[:100],
+            token=self.caller.token,
         )
         if self.registered and worker.id != self.worker_id:
             dispatcher.detach(self)

@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from hatchet.models import Tenant
+from hatchet.models import APIToken, Tenant
 
 
 class WorkerStatus(models.TextChoices):
@@ -36,6 +36,10 @@ class Worker(models.Model):
     # The hash of the secret a reconnecting worker shows to resume this identity: a
     # token of the tenant alone must not take over another live worker.
     resume_key_hash = models.CharField(max_length=64, blank=True, default="")
+    # The token its socket authenticated with: a worker token reads only its workers.
+    token = models.ForeignKey(
+        APIToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     connected_at = models.DateTimeField(default=timezone.now)
     disconnected_at = models.DateTimeField(null=True, blank=True)

@@ -12,7 +12,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from hatchet.models import Tenant, hash_token
+from hatchet.models import APIToken, Tenant, hash_token
 from workers.dispatch import close_sockets_of
 from workers.models import WORKER_LIVE, ServerNode, Worker, WorkerStatus
 from workflows.engine.maintenance import (
@@ -41,6 +41,7 @@ def register_worker(
     node: str,
     worker_id: UUID | None = None,
     resume_key: str = "",
+    token: APIToken | None = None,
 ) -> tuple[Worker, str]:
     """A worker connects: it resumes its earlier identity when it names one that is
     still live and shows that identity's resume key; any other is a new worker. Returns
@@ -58,6 +59,7 @@ def register_worker(
         "connected_at": now,
         "disconnected_at": None,
         "last_heartbeat_at": now,
+        "token": token,
     }
     with transaction.atomic():
         worker = None

@@ -3,7 +3,8 @@
 from django.db.models import QuerySet
 from rest_framework import mixins, viewsets
 
-from hatchet.auth import tenant_of
+from hatchet.auth import caller_of
+from hatchet.models import TokenRole
 from hatchet.views import JSONAPIView
 from workers.models import Worker
 from workers.registry import workers_with_slots
@@ -17,6 +18,12 @@ class WorkerViewSet(
     queryset = Worker.objects.none()
     serializer_class = WorkerSerializer
     lookup_value_converter = "uuid"
+    # A worker host may look up the workers it runs, and only those.
+    worker_actions = frozenset({"list", "retrieve"})
 
     def get_queryset(self) -> QuerySet[Worker]:
-        return workers_with_slots(tenant_of(self.request))
+        caller = caller_of(self.request)
+        workers = workers_with_slots(caller.tenant)
+        if caller.role == TokenRole.WORKER:
+            return workers.filter(token=caller.token)
+        return workers

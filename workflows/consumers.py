@@ -14,7 +14,7 @@ from hatchet.api import error_response, json_error_handler
 from hatchet.auth import Caller
 from hatchet.concurrency import in_db_thread
 from hatchet.messages import ANY, Message, ProtocolError, parse_message
-from hatchet.models import Membership, Role
+from hatchet.models import Role, role_allows
 from hatchet.sockets import Socket, WatchConsumer
 from workflows import commands
 from workflows.live import RunWatch, SentLines, run_group
@@ -87,7 +87,7 @@ def answer(caller: Caller, message: Message) -> dict[str, Any]:
     answer: the body, or the error with its HTTP status."""
     body = {k: v for k, v in message.fields.items() if k not in ("type", "id", "workflow")}
     try:
-        if not Membership(role=caller.role).allows(Role.EDITOR):
+        if not role_allows(caller.role, Role.EDITOR):
             raise exceptions.PermissionDenied(f"This needs the {Role.EDITOR} role.")
         if message.type == "run.trigger":
             result = commands.trigger_run(caller.tenant, message["workflow"], body)
@@ -110,13 +110,16 @@ class ClientConsumer(Socket):
     """A program's lasting socket for what it does often: trigger runs and push
     events. Each request is {"type", "id", ...the REST body} and is answered, in any
     order, by {"type": "result", "id", "body"} or {"type": "error", "id", "status",
-    "error"}; a socket without a valid token is refused at the handshake (403)."""
+    "error"}; a socket without a valid token, or with a worker token, is refused at the
+    handshake (HTTP 403), and one whose token is revoked is closed with 4401."""
 
     async def connect(self) -> None:
-        self.caller: Caller | None = self.scope.get("caller")
-        if self.caller is None:
+        caller: Caller | None = self.scope.get("caller")
+        if caller is None or not self.may_use(caller):
             await self.close()
             return
+        if not await self.follow_caller(caller):
+            return  # refused, at the handshake
         self.in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.tasks: set[asyncio.Task[None]] = set()
         await self.accept()

@@ -106,6 +106,8 @@ class WorkflowViewSet(JSONAPIView, viewsets.GenericViewSet):
     queryset = Workflow.objects.all()
     lookup_field = "name"
     lookup_value_converter = "str"
+    # A worker registers the definitions of the workflows it serves when it starts.
+    worker_actions = frozenset({"create"})
 
     def get_queryset(self) -> QuerySet[Workflow]:
         workflows = super().get_queryset().filter(tenant=tenant_of(self.request))

@@ -96,7 +96,7 @@ export class FakeSocket {
   url: string;
   onopen: (() => void) | null = null;
   onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((event: { code: number }) => void) | null = null;
   isClosed = false;
   constructor(url: string) {
     this.url = url;
@@ -107,6 +107,11 @@ export class FakeSocket {
   }
   close() {
     this.isClosed = true;
+  }
+  /** The server closes the socket with `code`. */
+  closeFromServer(code: number) {
+    this.isClosed = true;
+    act(() => this.onclose?.({ code }));
   }
 }
 

@@ -52,7 +52,12 @@ _POLL_INTERVAL = 0.02
 _STARTED_DELAY = 0.05
 # Keeps a failure report well under any sane message limit, whatever the exception holds.
 _MAX_ERROR_CHARS = 64 * 1024
-_AUTH_CLOSE_CODE = 4401
+# Close codes of a refused token (docs/security.md): reconnecting with it would be
+# refused again. The server's error message may not arrive before the close does.
+_REFUSED_CLOSE_CODES = {
+    4401: "invalid, missing or revoked",
+    4403: "its role may not run workers; use a worker token",
+}
 # An error about one of our messages with this code is transient; any other code means
 # re-sending the same message can never succeed.
 _TRANSIENT_ERROR_CODES = {"not_registered"}
@@ -293,8 +298,11 @@ class Worker:
                     raise self._auth_error(f"HTTP {status}") from exc
                 problem = f"handshake refused with HTTP {status}"
             except ConnectionClosed as exc:
-                if exc.rcvd is not None and exc.rcvd.code == _AUTH_CLOSE_CODE:
-                    raise self._auth_error(f"close code {_AUTH_CLOSE_CODE}") from exc
+                if exc.rcvd is not None and exc.rcvd.code in _REFUSED_CLOSE_CODES:
+                    code = exc.rcvd.code
+                    raise self._auth_error(
+                        f"close code {code}: {_REFUSED_CLOSE_CODES[code]}"
+                    ) from exc
                 problem = str(exc)
             except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
                 problem = str(exc) or type(exc).__name__

@@ -121,6 +121,7 @@ def test_an_admin_creates_a_token_sees_it_once_uses_it_and_revokes_it(
 
     page.get_by_role("button", name="New token").click()
     page.get_by_label("Token name").fill("browser-ci")
+    page.get_by_label("Token role").select_option("worker")
     page.get_by_role("button", name="Create token").click()
     notice = page.get_by_role("status", name="New token")
     expect(notice).to_contain_text("you will not see it again")
@@ -135,12 +136,14 @@ def test_an_admin_creates_a_token_sees_it_once_uses_it_and_revokes_it(
         )
         return response.status_code
 
-    assert status_with(secret) == 200
+    # A worker token registers workflows and runs workers; it reads nothing.
+    assert status_with(secret) == 403
 
     notice.get_by_role("button", name="Done").click()
     expect(page.get_by_text(secret)).to_have_count(0)
     row = page.get_by_role("row").filter(has_text="browser-ci")
     expect(row).to_have_count(1)
+    expect(row).to_contain_text("worker")
     expect(row).not_to_contain_text(secret)
 
     row.get_by_role("button", name="Revoke").click()

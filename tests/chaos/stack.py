@@ -193,7 +193,9 @@ class ChaosStack:
         for child in self.servers + ([self.tick] if self.tick else []):
             self._launch(child)
         # While the servers start.
-        token = manage(self.env, "create_api_token", "--tenant", "chaos", "--create-tenant")
+        token = manage(
+            self.env, "create_api_token", "--tenant", "chaos", "--create-tenant", "--role", "admin"
+        )
         self.token = token.strip()
         for index in range(self.server_count):
             self._wait_for_server(index)

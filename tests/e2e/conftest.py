@@ -68,7 +68,9 @@ class LiveServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.log = open(data_dir / "server.log", "ab")  # noqa: SIM115
         self.manage("migrate", "--verbosity", "0")
-        self.token = self.manage("create_api_token", "--tenant", "e2e", "--create-tenant").strip()
+        self.token = self.manage(
+            "create_api_token", "--tenant", "e2e", "--create-tenant", "--role", "admin"
+        ).strip()
 
     @property
     def backend(self) -> str:

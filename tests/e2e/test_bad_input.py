@@ -103,7 +103,7 @@ def test_each_malformed_message_gets_its_error_and_the_socket_stays_open(
 
 def test_another_tenants_step_run_is_unknown_to_a_worker(hatchet_server: LiveServer) -> None:
     other_token = hatchet_server.manage(
-        "create_api_token", "--tenant", "e2e-other", "--create-tenant"
+        "create_api_token", "--tenant", "e2e-other", "--create-tenant", "--role", "worker"
     ).strip()
 
     async def scenario() -> dict[str, Any]:

@@ -183,6 +183,19 @@ def is_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def test_the_example_worker_runs_on_a_worker_token(dev: Dev) -> None:
+    worker_token = (dev.data_dir / "worker-token").read_text().strip()
+    with dev.api() as api:
+        tokens = api.get("/tokens").json()["results"]
+        wait_for(lambda: api.get("/workflows/SupportReply").status_code == 200, 30)
+    assert sorted((t["name"], t["role"]) for t in tokens) == [
+        ("dev", "admin"),
+        ("example worker", "worker"),
+    ]
+    assert [t["prefix"] for t in tokens if t["role"] == "worker"] == [worker_token[:10]]
+    assert f"token ({dev.data_dir / 'worker-token'})" in dev.output
+
+
 def test_sigterm_stops_dev_and_every_process_it_started(dev: Dev) -> None:
     children = descendants(dev.process.pid)
     expected = 4 if dev.backend == "services" else 2  # + run_engine and the Celery worker

@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from rest_framework.test import APIClient
 
-from hatchet.models import APIToken, Tenant
+from hatchet.models import APIToken, Tenant, TokenRole
 from playground import consumers
 from playground.models import Comparison
 from tests.api.conftest import register
@@ -158,7 +158,7 @@ def test_a_variant_of_another_workflow_is_refused(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_comparison_socket_refuses_strangers_and_unknown_comparisons(tenant: Tenant) -> None:
-    _, secret = APIToken.issue(tenant, "socket")
+    _, secret = APIToken.issue(tenant, "socket", TokenRole.ADMIN)
 
     path = "/ws/playground/compare/00000000-0000-0000-0000-000000000000"
     auth = [(b"authorization", f"Bearer {secret}".encode())]

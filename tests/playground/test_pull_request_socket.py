@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
-from hatchet.models import APIToken, Tenant
+from hatchet.models import APIToken, Tenant, TokenRole
 from playground.github import request_pull_request
 from playground.services import Author
 from tests.api.conftest import member_client
@@ -55,7 +55,7 @@ def test_the_socket_shows_the_request_go_from_queued_to_opened(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_socket_refuses_strangers_and_unknown_requests(tenant: Tenant) -> None:
-    _, secret = APIToken.issue(tenant, "socket")
+    _, secret = APIToken.issue(tenant, "socket", TokenRole.ADMIN)
 
     path = "/ws/playground/pull-requests/00000000-0000-0000-0000-000000000000"
     assert async_to_sync(socket_close_code)(path, []) == 4401

@@ -8,13 +8,15 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from hatchet.bootstrap import ensure_default_tenant
-from hatchet.models import APIToken, Membership, Tenant, hash_token
+from hatchet.errors import Forbidden
+from hatchet.models import APIToken, Membership, Tenant, TokenRole, hash_token
+from hatchet.tokens import issue_token
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_token_is_stored_only_as_its_hash(tenant: Tenant) -> None:
-    token, secret = APIToken.issue(tenant, "ci")
+    token, secret = APIToken.issue(tenant, "ci", TokenRole.VIEWER)
 
     assert secret.startswith("hct_") and len(secret) > 40
     assert token.token_hash == hash_token(secret) != secret
@@ -23,7 +25,7 @@ def test_a_token_is_stored_only_as_its_hash(tenant: Tenant) -> None:
 
 
 def test_revoked_and_unknown_tokens_do_not_authenticate(tenant: Tenant) -> None:
-    token, secret = APIToken.issue(tenant, "ci")
+    token, secret = APIToken.issue(tenant, "ci", TokenRole.VIEWER)
     token.revoke()
 
     assert APIToken.authenticate(secret) is None
@@ -76,8 +78,60 @@ def test_bootstrap_is_idempotent_and_writes_the_secrets(
     first = ensure_default_tenant()
     second = ensure_default_tenant()
 
-    assert (second.token, second.password) == (first.token, first.password)
+    assert (second.token, second.worker_token, second.password) == (
+        first.token,
+        first.worker_token,
+        first.password,
+    )
     assert (tmp_path / "token").read_text().strip() == first.token
+    assert (tmp_path / "worker-token").read_text().strip() == first.worker_token
     assert (tmp_path / "token").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "worker-token").stat().st_mode & 0o777 == 0o600
     assert Membership.objects.get(tenant__slug="default").role == "admin"
-    assert APIToken.objects.count() == 1
+    assert sorted(APIToken.objects.values_list("name", "role")) == [
+        ("dev", "admin"),
+        ("example worker", "worker"),
+    ]
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor", "admin", "worker"])
+def test_create_api_token_sets_the_role(tenant: Tenant, role: str) -> None:
+    out = StringIO()
+
+    call_command("create_api_token", "--tenant", "acme", "--role", role, stdout=out)
+
+    assert APIToken.authenticate(out.getvalue().strip()).role == role  # type: ignore[union-attr]
+
+
+def test_create_api_token_makes_a_viewer_unless_told(tenant: Tenant) -> None:
+    out = StringIO()
+
+    call_command("create_api_token", "--tenant", "acme", stdout=out)
+
+    assert APIToken.authenticate(out.getvalue().strip()).role == "viewer"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("issuer", "granted"),
+    [
+        ("admin", ["viewer", "editor", "admin", "worker"]),
+        ("editor", ["viewer", "editor"]),
+        ("viewer", ["viewer"]),
+        ("worker", []),
+    ],
+)
+def test_a_token_is_issued_with_no_role_above_its_issuers(
+    tenant: Tenant, issuer: str, granted: list[str]
+) -> None:
+    allowed = []
+    for role in TokenRole.values:
+        try:
+            issue_token(tenant, role, role, issuer_role=issuer)
+            allowed.append(role)
+        except Forbidden as refusal:
+            assert refusal.message == (
+                f"A caller with the {issuer} role cannot issue a token with the {role} role."
+            )
+
+    assert allowed == granted
+    assert sorted(APIToken.objects.values_list("role", flat=True)) == sorted(granted)

@@ -661,10 +661,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The tenant's active API tokens; each acts with the admin role. */
+        /** @description The tenant's active API tokens; each acts with its role. Admins manage them. */
         get: operations["api_v1_tokens_list"];
         put?: never;
-        /** @description The tenant's active API tokens; each acts with the admin role. */
+        /** @description The tenant's active API tokens; each acts with its role. Admins manage them. */
         post: operations["api_v1_tokens_create"];
         delete?: never;
         options?: never;
@@ -682,7 +682,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** @description The tenant's active API tokens; each acts with the admin role. */
+        /** @description The tenant's active API tokens; each acts with its role. Admins manage them. */
         delete: operations["api_v1_tokens_destroy"];
         options?: never;
         head?: never;
@@ -1078,10 +1078,11 @@ export interface components {
         IssuedToken: {
             /** Format: uuid */
             readonly id: string;
-            name: string;
-            prefix: string;
+            readonly name: string;
+            readonly role: components["schemas"]["TokenRoleEnum"];
+            readonly prefix: string;
             /** Format: date-time */
-            created_at?: string;
+            readonly created_at: string;
             /** @description The secret; it is shown only this once. */
             readonly token: string;
         };
@@ -1182,6 +1183,16 @@ export interface components {
         };
         NewTokenRequest: {
             name: string;
+            /**
+             * @description viewer, editor or admin act as a member with that role; worker may only run workers (/ws/worker) and register workflows. No higher than the issuer's role.
+             *
+             *     * `viewer` - Viewer
+             *     * `editor` - Editor
+             *     * `admin` - Admin
+             *     * `worker` - Worker
+             * @default viewer
+             */
+            role: components["schemas"]["TokenRoleEnum"];
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewVariantRequest: {
@@ -1919,14 +1930,23 @@ export interface components {
         Token: {
             /** Format: uuid */
             readonly id: string;
-            name: string;
-            prefix: string;
+            readonly name: string;
+            readonly role: components["schemas"]["TokenRoleEnum"];
+            readonly prefix: string;
             /** Format: date-time */
-            created_at?: string;
+            readonly created_at: string;
             /** Format: date-time */
-            last_used_at?: string | null;
+            readonly last_used_at: string | null;
             readonly created_by: string | null;
         };
+        /**
+         * @description * `viewer` - Viewer
+         *     * `editor` - Editor
+         *     * `admin` - Admin
+         *     * `worker` - Worker
+         * @enum {string}
+         */
+        TokenRoleEnum: "viewer" | "editor" | "admin" | "worker";
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         TriggerRunRequest: {
             input?: {

@@ -67,6 +67,7 @@ export type WorkflowVersion = Schemas["WorkflowVersion"];
 // Enumerations.
 export type TriggeredRunStatus = Schemas["StatusEnum"];
 export type Role = Schemas["RoleEnum"];
+export type TokenRole = Schemas["TokenRoleEnum"];
 export type RunStatus = Schemas["WorkflowRunStatusEnum"];
 export type StepRunStatus = Schemas["StepRunStatusEnum"];
 export type WorkerStatus = Schemas["WorkerStatusEnum"];

@@ -1,7 +1,7 @@
 import { act, renderHook, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Providers } from "../test-utils";
-import { useApi } from "./useApi";
+import { FakeSocket, Providers, stubSockets } from "../test-utils";
+import { useApi, useSocket } from "./useApi";
 
 const wrapper = Providers;
 
@@ -57,5 +57,27 @@ describe("useApi", () => {
     rerender({ path: "/runs/b" });
     expect(result.current.data).toBeUndefined();
     await waitFor(() => expect(result.current.data).toEqual({ url: "/api/v1/runs/b" }));
+  });
+});
+
+describe("useSocket", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("reconnects after a drop but not after the server's refusal", () => {
+    vi.useFakeTimers();
+    stubSockets();
+    const { result } = renderHook(() => useSocket("/runs/1", () => {}), { wrapper });
+
+    FakeSocket.last?.closeFromServer(1006);
+    act(() => vi.advanceTimersByTime(500));
+    expect(FakeSocket.instances).toHaveLength(2);
+
+    // Revoked, removed or downgraded: asking again would be refused again.
+    FakeSocket.last?.closeFromServer(4401);
+    act(() => vi.advanceTimersByTime(60_000));
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(result.current).toBe("closed");
   });
 });

@@ -135,11 +135,14 @@ export type SocketStatus = "connecting" | "open" | "closed";
 
 const firstRetryMs = 500;
 const maxRetryMs = 15_000;
+/** The server's refusals (docs/security.md): signed out or removed (4401), a role that
+ * may not use the socket (4403), nothing of that id (4404). Asking again gets the same. */
+const refusalCodes = new Set([4401, 4403, 4404]);
 
 /**
  * Subscribes to `/ws${path}` for the current tenant and hands every parsed JSON
- * message to `onMessage`. Reconnects with exponential backoff after a drop and
- * closes on unmount or when `path` changes; a null path opens nothing.
+ * message to `onMessage`. Reconnects with exponential backoff after a drop (not after
+ * a refusal) and closes on unmount or when `path` changes; a null path opens nothing.
  */
 export function useSocket<M = unknown>(
   path: string | null,
@@ -175,9 +178,10 @@ export function useSocket<M = unknown>(
         }
         latestOnMessage.current(message);
       };
-      socket.onclose = () => {
+      socket.onclose = (event: CloseEvent) => {
         if (isUnmounted) return;
         setStatus("closed");
+        if (refusalCodes.has(event.code)) return;
         retryTimer = window.setTimeout(connect, retryMs);
         retryMs = Math.min(retryMs * 2, maxRetryMs);
       };

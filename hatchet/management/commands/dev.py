@@ -137,10 +137,11 @@ class Command(BaseCommand):
                     "example worker",
                     [sys.executable, "-m", "examples.support_reply"],
                     HATCHET_SERVER_URL=url,
-                    HATCHET_TOKEN=setup.token,
+                    HATCHET_TOKEN=setup.worker_token,
                 )
                 self.stdout.write(
-                    "  example     worker 'support-worker' serves SupportReply; try:\n"
+                    "  example     worker 'support-worker' serves SupportReply with a worker\n"
+                    f"              token ({settings.DATA_DIR / 'worker-token'}); try:\n"
                     f"              HATCHET_TOKEN=$(cat {token_file}) "
                     f"{sys.executable} -m examples.trigger\n"
                 )

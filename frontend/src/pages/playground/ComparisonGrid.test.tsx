@@ -1,4 +1,4 @@
-import { act, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Cell, Comparison } from "../../api/types";
 import { fakeApi, FakeSocket, page, renderWithProviders, stubSockets, type FakeCall } from "../../test-utils";
@@ -247,7 +247,7 @@ describe("LiveComparison shows each chunk of a cell once, in the order it stream
     renderWithProviders(<LiveComparison initial={running(1)} />);
     const first = FakeSocket.last!;
     first.receive(chunk(2));
-    act(() => first.onclose?.());
+    first.closeFromServer(1006);
     await waitFor(() => expect(FakeSocket.instances).toHaveLength(2), { timeout: 3000 });
     const second = FakeSocket.last!;
     second.receive({ type: "comparison.snapshot", comparison: running(5) });

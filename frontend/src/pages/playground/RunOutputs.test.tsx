@@ -1,4 +1,4 @@
-import { act, screen, waitFor } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fakeApi, FakeSocket, page, renderWithProviders, stubSockets, type FakeCall } from "../../test-utils";
 import { RunOutputs } from "./RunOutputs";
@@ -88,7 +88,7 @@ describe("RunOutputs", () => {
     first.receive(chunk(3, words[3]!));
     first.receive(chunk(2, words[2]!));
     expect(shown()).toBe("Thanks for writing in, ");
-    act(() => first.onclose?.());
+    first.closeFromServer(1006);
     await waitFor(() => expect(FakeSocket.instances).toHaveLength(2), { timeout: 3000 });
     const second = FakeSocket.last!;
     second.receive(snapshot("RUNNING", words.slice(0, 6).map((text, seq) => chunk(seq, text))));

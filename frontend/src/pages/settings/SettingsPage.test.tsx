@@ -28,7 +28,15 @@ const connection: GitHubConnection = {
   has_webhook_secret: false,
   api_url: "https://api.github.com",
 };
-const ciToken: Token = { id: "t-1", name: "ci", prefix: "hat_ab12", created_by: "ada" };
+const ciToken: Token = {
+  id: "t-1",
+  name: "ci",
+  role: "viewer",
+  prefix: "hat_ab12",
+  created_at: "2026-01-03T00:00:00Z",
+  last_used_at: null,
+  created_by: "ada",
+};
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -56,7 +64,10 @@ describe("API tokens", () => {
     expect(notice).toHaveTextContent("hat_ab12.secret-value");
     expect(notice).toHaveTextContent("you will not see it again");
     expect(within(notice).getByRole("button", { name: "Copy token" })).toBeInTheDocument();
-    expect(calls.find((call) => call.method === "POST")?.body).toEqual({ name: "ci" });
+    expect(calls.find((call) => call.method === "POST")?.body).toEqual({
+      name: "ci",
+      role: "viewer",
+    });
     // The list refreshed and holds the token, by name and prefix only.
     const row = (await screen.findByRole("cell", { name: "ci" })).closest("tr") as HTMLElement;
     expect(row).toHaveTextContent("hat_ab12…");
@@ -65,6 +76,42 @@ describe("API tokens", () => {
     await user.click(within(notice).getByRole("button", { name: "Done" }));
     expect(screen.queryByText(/secret-value/)).not.toBeInTheDocument();
     expect(screen.queryByLabelText("Token name")).not.toBeInTheDocument();
+  });
+
+  it("issues a token with the chosen role and lists each token's role", async () => {
+    const user = userEvent.setup();
+    const hostToken: Token = { ...ciToken, id: "t-2", name: "worker host", role: "worker" };
+    let tokens: Token[] = [ciToken];
+    const calls = fakeApi("admin", {
+      "GET /tokens": () => page(tokens),
+      "POST /tokens": () => {
+        tokens = [hostToken, ciToken];
+        return Response.json({ ...hostToken, token: "hat_cd34.secret" }, { status: 201 });
+      },
+      "GET /playground/github-connection": connection,
+      "GET /members": page([ada]),
+    });
+    renderAs(<SettingsPage />);
+
+    const ciRow = (await screen.findByRole("cell", { name: "ci" })).closest("tr") as HTMLElement;
+    expect(within(ciRow).getByText("viewer")).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "New token" }));
+    await user.type(screen.getByLabelText("Token name"), "worker host");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Token role" }), "worker");
+    await user.click(screen.getByRole("button", { name: "Create token" }));
+
+    const notice = await screen.findByRole("status", { name: "New token" });
+    expect(notice).toHaveTextContent("A worker token “worker host” created.");
+    expect(calls.find((call) => call.method === "POST")?.body).toEqual({
+      name: "worker host",
+      role: "worker",
+    });
+    const hostRow = (await screen.findByRole("cell", { name: "worker host" })).closest(
+      "tr",
+    ) as HTMLElement;
+    expect(within(hostRow).getByText("worker")).toBeInTheDocument();
+    const tokensTable = hostRow.closest("table") as HTMLElement;
+    expect(within(tokensTable).getByRole("columnheader", { name: "Role" })).toBeInTheDocument();
   });
 
   it("revokes a token after the confirming click", async () => {

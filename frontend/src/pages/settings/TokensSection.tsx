@@ -1,7 +1,8 @@
 // API tokens: list, issue (the secret is shown once, right here), revoke. Admins only.
 import { useId, useState, type FormEvent } from "react";
 import { useApi, useApiMutation } from "../../api/useApi";
-import type { IssuedToken, NewTokenBody, Paginated, Token } from "../../api/types";
+import { tokenRoles } from "../../api/roles";
+import type { IssuedToken, NewTokenBody, Paginated, Token, TokenRole } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { CopyButton } from "../../components/CopyButton";
 import { RelativeTime } from "../../components/RelativeTime";
@@ -24,7 +25,10 @@ export function TokensSection() {
           </button>
         )}
       </div>
-      <p className="muted">Programs and workers authenticate with these; each acts as an admin.</p>
+      <p className="muted">
+        Programs and workers authenticate with these; each acts with its role. Give a worker
+        host a worker token: it can run workers and nothing else.
+      </p>
       {isFormOpen && (
         <NewTokenForm
           onClose={() => setIsFormOpen(false)}
@@ -54,6 +58,7 @@ function NewTokenForm({
   onIssued: (token: IssuedToken) => void;
 }) {
   const [name, setName] = useState("");
+  const [role, setRole] = useState<TokenRole>("viewer");
   const errorId = useId();
   const create = useApiMutation<NewTokenBody, IssuedToken>("POST", "/tokens", {
     invalidates: ["/tokens"],
@@ -61,7 +66,7 @@ function NewTokenForm({
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate({ name: name.trim() });
+    create.mutate({ name: name.trim(), role });
   };
   return (
     <form className="inline-form" onSubmit={submit} aria-label="New token">
@@ -76,6 +81,21 @@ function NewTokenForm({
           aria-describedby={create.error ? errorId : undefined}
           autoFocus
         />
+      </label>
+      <label className="field">
+        <span>Role</span>
+        {/* Named outright: a wrapping label would add the chosen option to the name. */}
+        <select
+          aria-label="Token role"
+          value={role}
+          onChange={(event) => setRole(event.target.value as TokenRole)}
+        >
+          {tokenRoles.map((option) => (
+            <option key={option.role} value={option.role}>
+              {option.role} — {option.allows}
+            </option>
+          ))}
+        </select>
       </label>
       <div className="toolbar">
         <button type="submit" className="button primary" disabled={create.isPending}>
@@ -94,7 +114,10 @@ function IssuedTokenNotice({ token, onDismiss }: { token: IssuedToken; onDismiss
   return (
     <div className="issued-token" role="status" aria-label="New token">
       <p>
-        <strong>Token “{token.name}” created.</strong> Copy it now: you will not see it again.
+        <strong>
+          {/^[aeiou]/.test(token.role) ? "An" : "A"} {token.role} token “{token.name}” created.
+        </strong>{" "}
+        Copy it now: you will not see it again.
       </p>
       <div className="toolbar">
         <code className="code issued-token-secret" data-testid="issued-token">
@@ -112,7 +135,7 @@ function IssuedTokenNotice({ token, onDismiss }: { token: IssuedToken; onDismiss
 function TokensTable({ tokens }: { tokens: Token[] }) {
   return (
     <table className="data-table">
-      <TableHead columns={["Name", "Prefix", "Created", "Created by", "Last used"]} hasActions />
+      <TableHead columns={["Name", "Role", "Prefix", "Created", "Created by", "Last used"]} hasActions />
       <tbody>
         {tokens.map((token) => (
           <TokenRow key={token.id} token={token} />
@@ -129,6 +152,9 @@ function TokenRow({ token }: { token: Token }) {
   return (
     <tr>
       <td>{token.name}</td>
+      <td>
+        <span className="role-tag">{token.role}</span>
+      </td>
       <td>
         <code>{token.prefix}…</code>
       </td>
