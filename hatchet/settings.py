@@ -220,6 +220,15 @@ HATCHET_PUBLIC_URL = os.environ.get("HATCHET_PUBLIC_URL", "http://127.0.0.1:8080
 # key that encrypts stored tokens and webhook secrets (derived from SECRET_KEY unless set).
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
+# The repositories (owner/name fnmatch patterns, comma-separated, e.g. "acme/*") that a
+# connection without a token of its own may reach with GITHUB_TOKEN. None by default:
+# the server's token acts for whoever saves a connection, so it serves only the
+# repositories the operator names.
+HATCHET_GITHUB_TOKEN_REPOSITORIES = [
+    pattern.strip()
+    for pattern in os.environ.get("HATCHET_GITHUB_TOKEN_REPOSITORIES", "").split(",")
+    if pattern.strip()
+]
 HATCHET_ENCRYPTION_KEY = os.environ.get("HATCHET_ENCRYPTION_KEY", "") or SECRET_KEY
 # Attempts at a pull request when GitHub fails transiently (5xx, rate limits), and the
 # longest wait between two, in seconds.

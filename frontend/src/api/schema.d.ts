@@ -1025,7 +1025,7 @@ export interface components {
              * @default
              */
             add_prefix: string;
-            /** @description Stored encrypted and never shown; absent keeps the stored one, "" removes it (GITHUB_TOKEN is used then). */
+            /** @description Stored encrypted and never shown; absent keeps the stored one, "" removes it (GITHUB_TOKEN is used then, for the repositories HATCHET_GITHUB_TOKEN_REPOSITORIES names). */
             token?: string;
             /** @description The secret of the repository's webhook, which signs its deliveries. */
             webhook_secret?: string;
@@ -1064,7 +1064,7 @@ export interface components {
             strip_prefix?: string;
             add_prefix?: string;
             readonly has_token: boolean;
-            /** @description stored (on the connection), environment (GITHUB_TOKEN) or none. */
+            /** @description stored (on the connection), environment (GITHUB_TOKEN, which HATCHET_GITHUB_TOKEN_REPOSITORIES lets serve this repository) or none. */
             readonly token_source: string;
             readonly has_webhook_secret: boolean;
             /** @description GITHUB_API_URL. */
