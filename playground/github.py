@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from channels.layers import get_channel_layer
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from hatchet.concurrency import submit
-from hatchet.errors import InvalidRequest, NotFound
+from hatchet.errors import InvalidRequest, NotConfigured, NotFound
 from hatchet.models import Tenant
 from playground.models import (
     GitHubConnection,
@@ -82,24 +82,75 @@ class ServerTokenRefused(Exception):
 
 
 # The connection's secrets.
-def fernet() -> Fernet:
-    digest = hashlib.sha256(b"hatchet.github:" + settings.HATCHET_ENCRYPTION_KEY.encode()).digest()
+def fernet_of(key: str) -> Fernet:
+    """Any string the operator chose, made a Fernet key."""
+    digest = hashlib.sha256(b"hatchet.github:" + key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
+def fernet() -> MultiFernet | None:
+    """The first key encrypts, every key decrypts; None without a key."""
+    keys = settings.HATCHET_ENCRYPTION_KEYS
+    return MultiFernet([fernet_of(key) for key in keys]) if keys else None
+
+
 def encrypt(secret: str) -> str:
-    return fernet().encrypt(secret.encode()).decode() if secret else ""
+    if not secret:
+        return ""
+    keys = fernet()
+    if keys is None:
+        raise NotConfigured(
+            "The server cannot store GitHub tokens or webhook secrets: HATCHET_ENCRYPTION_KEY "
+            "is not set (the operator sets it)."
+        )
+    return keys.encrypt(secret.encode()).decode()
 
 
 def decrypt(ciphertext: str) -> str:
     if not ciphertext:
         return ""
+    keys = fernet()
     try:
-        return fernet().decrypt(ciphertext.encode()).decode()
+        if keys is None:
+            raise InvalidToken
+        return keys.decrypt(ciphertext.encode()).decode()
     except InvalidToken:
-        # The key changed since it was stored: as good as no secret.
-        logger.warning("playground: a stored GitHub secret no longer decrypts; store it again")
+        # Stored under a key the server no longer has: as good as no secret.
+        logger.warning(
+            "playground: a stored GitHub secret does not decrypt with any of "
+            "HATCHET_ENCRYPTION_KEYS; store it again"
+        )
         return ""
+
+
+@dataclass(frozen=True)
+class Rotation:
+    reencrypted: int
+    undecryptable: int
+
+
+def rotate_secrets() -> Rotation:
+    """Every stored secret encrypted again with the first key, so that the keys after
+    it can be dropped; those no key decrypts are left as they are and counted."""
+    keys = fernet()
+    if keys is None:
+        raise NotConfigured("HATCHET_ENCRYPTION_KEY is not set: there is no key to rotate to.")
+    reencrypted = undecryptable = 0
+    fields = ["token_ciphertext", "webhook_secret_ciphertext"]
+    for pk in GitHubConnection.objects.values_list("pk", flat=True):
+        with transaction.atomic():
+            connection = GitHubConnection.objects.select_for_update().get(pk=pk)
+            for field in fields:
+                ciphertext = getattr(connection, field)
+                if not ciphertext:
+                    continue
+                try:
+                    setattr(connection, field, keys.rotate(ciphertext.encode()).decode())
+                    reencrypted += 1
+                except InvalidToken:
+                    undecryptable += 1
+            connection.save(update_fields=fields)
+    return Rotation(reencrypted, undecryptable)
 
 
 def may_use_server_token(repository: str) -> bool:

@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from hatchet.livestack import (
+    LIVE_STACK_KEYS,
     QUICK_FAULT_TIMINGS,
     ROOT,
     create_fresh_database,
@@ -28,6 +29,7 @@ from hatchet.sdk import Hatchet
 
 E2E_SETTINGS = {
     **QUICK_FAULT_TIMINGS,
+    **LIVE_STACK_KEYS,
     "HATCHET_IN_PROCESS_TICKER": "1",
     "HATCHET_LOG_LEVEL": "WARNING",
 }

@@ -25,7 +25,13 @@ from playground.tasks import open_pull_request
 from tests.api.conftest import member_client
 from tests.e2e.conftest import wait_for
 from tests.github_server import GitRepository, LoopbackGitHub
-from tests.playground.conftest import GITHUB_TOKEN, SUPPORT_PY, WEBHOOK_SECRET, connect
+from tests.playground.conftest import (
+    ENCRYPTION_KEY,
+    GITHUB_TOKEN,
+    SUPPORT_PY,
+    WEBHOOK_SECRET,
+    connect,
+)
 from workflows.models import WorkflowRun
 
 pytestmark = pytest.mark.django_db
@@ -714,8 +720,9 @@ def test_a_connection_on_the_servers_token_is_refused_once_the_operator_narrows_
 
 
 def test_a_pull_request_needs_a_connection_and_something_to_change(
-    tenant: Tenant, source: WorkflowRun
+    tenant: Tenant, source: WorkflowRun, settings: Any
 ) -> None:
+    settings.HATCHET_ENCRYPTION_KEYS = [ENCRYPTION_KEY]
     editor = member_client(tenant, "editor", username="eve")
     variant = create_variant(editor, BRIEF)
     missing = click(editor, variant)

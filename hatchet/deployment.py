@@ -1,0 +1,39 @@
+"""Settings only fit for a developer's machine, refused where they would do harm: the
+server, the engine loop and Celery refuse to start on them, and `manage.py check
+--deploy` names what production still lacks."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Tags, register
+from django.core.checks import Warning as CheckWarning
+from django.core.exceptions import ImproperlyConfigured
+
+GENERATE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def refuse_unsafe_settings() -> None:
+    """With DEBUG off, a process that serves or works must not sign sessions and CSRF
+    tokens with the public development key (anyone could forge them)."""
+    if settings.DEBUG:
+        return
+    if settings.SECRET_KEY == settings.HATCHET_DEV_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set (the public development key is in use) and DEBUG is off: "
+            f"set the SECRET_KEY environment variable to a long random value ({GENERATE_KEY}), "
+            "or DEBUG=1 on a development machine (`manage.py dev` needs neither)."
+        )
+
+
+@register(Tags.security, deploy=True)
+def check_encryption_key(app_configs: Any, **kwargs: Any) -> list[CheckWarning]:
+    if settings.HATCHET_ENCRYPTION_KEYS:
+        return []
+    return [
+        CheckWarning(
+            "HATCHET_ENCRYPTION_KEY is not set: GitHub tokens and webhook secrets cannot be "
+            "stored.",
+            hint=f"Set HATCHET_ENCRYPTION_KEY to a long random value ({GENERATE_KEY}).",
+            id="hatchet.W001",
+        )
+    ]
