@@ -211,6 +211,24 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# The cache holds the throttles' counters: in Redis, shared by every server process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "hatchet",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Failed sign-ins allowed per username and client address, sign-in attempts per client
+# address, and event pushes (requests) per API token or user: N/s, N/min or N/hour, or
+# "off". Over them the answer is 429 with Retry-After.
+HATCHET_SIGN_IN_RATE = os.environ.get("HATCHET_SIGN_IN_RATE", "5/min")
+HATCHET_SIGN_IN_ADDRESS_RATE = os.environ.get("HATCHET_SIGN_IN_ADDRESS_RATE", "30/min")
+HATCHET_EVENT_PUSH_RATE = os.environ.get("HATCHET_EVENT_PUSH_RATE", "1000/s")
+
 # Largest request body or websocket message accepted, in bytes.
 HATCHET_MAX_MESSAGE_BYTES = int(os.environ.get("HATCHET_MAX_MESSAGE_BYTES", 4 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = HATCHET_MAX_MESSAGE_BYTES

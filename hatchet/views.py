@@ -16,7 +16,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework import exceptions, mixins, parsers, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
@@ -28,6 +28,7 @@ from hatchet.api import error_response
 from hatchet.auth import caller_of, memberships_of, tenant_of
 from hatchet.members import add_member, change_role, members_of, remove_member
 from hatchet.models import APIToken, Membership, Role
+from hatchet.throttling import record_sign_in, sign_in_wait
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,12 @@ class SignInSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the server saw it (X-Forwarded-For's, only where
+    HATCHET_TRUST_PROXY_HEADERS let Daphne believe it)."""
+    return str(request.META.get("REMOTE_ADDR") or "")
+
+
 def session_response(request: Request, status_code: int = status.HTTP_200_OK) -> Response:
     user = request.user if request.user and request.user.is_authenticated else None
     memberships = list(memberships_of(user)) if user is not None else []
@@ -161,7 +168,12 @@ class SessionView(JSONAPIView):
         SessionAuthentication().enforce_csrf(request)
         credentials = SignInSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
+        username, address = credentials.validated_data["username"], client_address(request)
+        wait = sign_in_wait(username, address)
+        if wait is not None:
+            raise exceptions.Throttled(wait, "Too many sign-in attempts.")
         user = authenticate(request._request, **credentials.validated_data)
+        record_sign_in(username, address, succeeded=user is not None and user.is_active)
         if user is None or not user.is_active:
             return error_response(
                 status.HTTP_400_BAD_REQUEST,
