@@ -229,6 +229,9 @@ HATCHET_SIGN_IN_RATE = os.environ.get("HATCHET_SIGN_IN_RATE", "5/min")
 HATCHET_SIGN_IN_ADDRESS_RATE = os.environ.get("HATCHET_SIGN_IN_ADDRESS_RATE", "30/min")
 HATCHET_EVENT_PUSH_RATE = os.environ.get("HATCHET_EVENT_PUSH_RATE", "1000/s")
 
+# Days an invitation to a tenant may be accepted.
+HATCHET_INVITATION_DAYS = env_float("HATCHET_INVITATION_DAYS", 7.0)
+
 # Largest request body or websocket message accepted, in bytes.
 HATCHET_MAX_MESSAGE_BYTES = int(os.environ.get("HATCHET_MAX_MESSAGE_BYTES", 4 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = HATCHET_MAX_MESSAGE_BYTES
