@@ -346,7 +346,6 @@ class MyInvitationViewSet(JSONAPIView, mixins.ListModelMixin, viewsets.GenericVi
     serializer_class = ReceivedInvitationSerializer
     queryset = Invitation.objects.none()
     lookup_value_converter = "uuid"
-    pagination_class = None
 
     def get_queryset(self) -> QuerySet[Invitation]:
         return invitations_for(self.request.user)

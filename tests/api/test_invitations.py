@@ -69,7 +69,7 @@ def test_the_invitee_sees_the_invitation_and_joins_only_by_accepting(tenant: Ten
     by_name = invite(admin, "zoe", "viewer").json()
     by_email = invite(admin, "zoe@example.com", "editor").json()
 
-    mine = zoe.get("/api/v1/session/invitations").json()
+    mine = zoe.get("/api/v1/session/invitations").json()["results"]
     assert tenants_of("zoe") == []
     accepted = zoe.post(f"/api/v1/session/invitations/{by_email['id']}/accept")
 
@@ -86,7 +86,7 @@ def test_the_invitee_sees_the_invitation_and_joins_only_by_accepting(tenant: Ten
     # Accepting the other invitation keeps the role she has.
     again = zoe.post(f"/api/v1/session/invitations/{by_name['id']}/accept")
     assert again.json()["role"] == "editor"
-    assert zoe.get("/api/v1/session/invitations").json() == []
+    assert zoe.get("/api/v1/session/invitations").json()["results"] == []
     assert admin.get("/api/v1/invitations").json()["results"] == []
     assert zoe.get("/api/v1/session").json()["memberships"][0]["role"] == "editor"
 
@@ -124,7 +124,7 @@ def test_an_expired_or_revoked_invitation_is_gone(tenant: Tenant, settings: Any)
 
     assert revoking.status_code == 204
     assert admin.delete(f"/api/v1/invitations/{revoked['id']}").status_code == 404
-    assert zoe.get("/api/v1/session/invitations").json() == []
+    assert zoe.get("/api/v1/session/invitations").json()["results"] == []
     assert admin.get("/api/v1/invitations").json()["results"] == []
     for invitation in (expiring, revoked):
         answer = zoe.post(f"/api/v1/session/invitations/{invitation['id']}/accept")

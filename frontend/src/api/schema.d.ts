@@ -1437,6 +1437,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["PullRequest"][];
         };
+        PaginatedReceivedInvitationList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["ReceivedInvitation"][];
+        };
         PaginatedRunList: {
             /** @example 123 */
             count: number;
@@ -3479,7 +3494,12 @@ export interface operations {
     };
     api_v1_session_invitations_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3491,7 +3511,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReceivedInvitation"][];
+                    "application/json": components["schemas"]["PaginatedReceivedInvitationList"];
                 };
             };
         };
