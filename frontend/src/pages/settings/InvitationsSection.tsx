@@ -18,7 +18,7 @@ export function InvitationsSection() {
       <h2 id="invitations-heading">Invitations</h2>
       <p className="muted">
         Invite a person by username or email address; they join when they accept it after signing
-        in. Invitations expire after a week.
+        in, before it expires.
       </p>
       <InviteForm />
       <AsyncView
