@@ -46,11 +46,11 @@ def wait_of(seconds_left: float) -> int:
     return max(math.ceil(seconds_left), 1)
 
 
-def spend(scope: str, ident: str, rate: Rate | None) -> int | None:
+def spend(scope: str, ident: str, rate: Rate | None, now: float | None = None) -> int | None:
     """Count one more; the seconds to wait when that is over the rate, else None."""
     if rate is None:
         return None
-    key, left = counter(scope, ident, rate, time.time())
+    key, left = counter(scope, ident, rate, time.time() if now is None else now)
     cache.add(key, 0, timeout=rate.seconds + 1)
     try:
         count = cache.incr(key)
