@@ -18,11 +18,15 @@ app.autodiscover_tasks()
 
 @signals.worker_init.connect
 @signals.beat_init.connect
-def refuse_unsafe_settings(**kwargs: Any) -> None:
+def refuse_unsafe_settings(sender: Any = None, **kwargs: Any) -> None:
     from django.core.exceptions import ImproperlyConfigured
 
     from hatchet.deployment import refuse_unsafe_settings
 
+    # Celery's signals reach every app's workers in the process (the benchmarks run a
+    # bare Celery app of their own beside Django's settings).
+    if getattr(sender, "app", None) is not app:
+        return
     try:
         refuse_unsafe_settings()
     except ImproperlyConfigured as unsafe:
