@@ -171,6 +171,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # tries (about 45 minutes of an outage) and the worker exits.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
+# Password checks are throttled wherever they happen (hatchet/throttling.py).
+AUTHENTICATION_BACKENDS = ["hatchet.throttling.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

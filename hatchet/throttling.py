@@ -10,7 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -83,13 +87,16 @@ def sign_in_attempt(username: str, address: str) -> str:
     return f"{username.lower()}|{address}"
 
 
-def sign_in_wait(username: str, address: str) -> int | None:
-    """The seconds to wait before this sign-in may be tried, or None; counts it."""
-    return spend(
-        "sign_in_address", address, rate_setting("HATCHET_SIGN_IN_ADDRESS_RATE")
-    ) or exhausted(
-        "sign_in", sign_in_attempt(username, address), rate_setting("HATCHET_SIGN_IN_RATE")
-    )
+def sign_in_wait(username: str, address: str, *, count: bool = True) -> int | None:
+    """The seconds to wait before this sign-in may be tried, or None; counts it
+    against the address unless `count` is false."""
+    address_rate = rate_setting("HATCHET_SIGN_IN_ADDRESS_RATE")
+    if count:
+        address_wait = spend("sign_in_address", address, address_rate)
+    else:
+        address_wait = exhausted("sign_in_address", address, address_rate)
+    attempt = sign_in_attempt(username, address)
+    return address_wait or exhausted("sign_in", attempt, rate_setting("HATCHET_SIGN_IN_RATE"))
 
 
 def record_sign_in(username: str, address: str, succeeded: bool) -> None:
@@ -118,3 +125,30 @@ class RateThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.seconds_to_wait
+
+
+def client_address(request: HttpRequest | None) -> str:
+    """The client's address as the server saw it (X-Forwarded-For's, only where
+    HATCHET_TRUST_PROXY_HEADERS let Daphne believe it)."""
+    return "" if request is None else str(request.META.get("REMOTE_ADDR") or "")
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's password check, refused before any hashing while the caller is
+    throttled: the API's sign-in, the admin's login page, any other."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        name = str(username or kwargs.get(get_user_model().USERNAME_FIELD) or "")
+        address = client_address(request)
+        if sign_in_wait(name, address) is not None:
+            # Django's authenticate() takes this as "no", without asking other backends.
+            raise PermissionDenied
+        user = super().authenticate(request, username, password, **kwargs)
+        record_sign_in(name, address, succeeded=user is not None)
+        return user

@@ -49,7 +49,7 @@ from hatchet.invitations import (
 )
 from hatchet.members import change_role, create_member, members_of, remove_member
 from hatchet.models import APIToken, Invitation, Membership, Role
-from hatchet.throttling import record_sign_in, sign_in_wait
+from hatchet.throttling import client_address, sign_in_wait
 
 logger = logging.getLogger(__name__)
 
@@ -158,12 +158,6 @@ class SignInSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
-def client_address(request: Request) -> str:
-    """The client's address as the server saw it (X-Forwarded-For's, only where
-    HATCHET_TRUST_PROXY_HEADERS let Daphne believe it)."""
-    return str(request.META.get("REMOTE_ADDR") or "")
-
-
 def session_response(request: Request, status_code: int = status.HTTP_200_OK) -> Response:
     user = request.user if request.user and request.user.is_authenticated else None
     memberships = list(memberships_of(user)) if user is not None else []
@@ -189,12 +183,12 @@ class SessionView(JSONAPIView):
         SessionAuthentication().enforce_csrf(request)
         credentials = SignInSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        username, address = credentials.validated_data["username"], client_address(request)
-        wait = sign_in_wait(username, address)
+        # Counted by the authentication backend; looked at here to answer 429.
+        username = credentials.validated_data["username"]
+        wait = sign_in_wait(username, client_address(request._request), count=False)
         if wait is not None:
             raise exceptions.Throttled(wait, "Too many sign-in attempts.")
         user = authenticate(request._request, **credentials.validated_data)
-        record_sign_in(username, address, succeeded=user is not None and user.is_active)
         if user is None or not user.is_active:
             return error_response(
                 status.HTTP_400_BAD_REQUEST,

@@ -8,6 +8,7 @@ import pytest
 import redis
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from hatchet.models import Membership, Tenant
@@ -65,6 +66,23 @@ def test_failed_sign_ins_are_throttled_per_username_and_address_before_any_hashi
     assert cpu < 0.15
     assert sign_in("ada", PASSWORD, address="10.0.0.2").status_code == 200
     assert sign_in("bob", "wrong").status_code == 400
+
+
+def test_the_admin_login_page_is_counted_and_refused_alike(tenant: Tenant, settings: Any) -> None:
+    settings.HATCHET_SIGN_IN_RATE = "5/hour"
+    get_user_model().objects.create_superuser("root", "", PASSWORD)
+    admin_page = Client()
+    for _ in range(5):
+        admin_page.post("/admin/login/", {"username": "root", "password": "wrong"})
+
+    refused = sign_in("root", PASSWORD)
+    cpu = time.process_time()
+    admin_page.post("/admin/login/", {"username": "root", "password": PASSWORD})
+    cpu = time.process_time() - cpu
+
+    assert_throttled(refused, "Too many sign-in attempts.", 3600)
+    assert "_auth_user_id" not in admin_page.session
+    assert cpu < 0.15
 
 
 def test_signing_in_forgives_the_failures_before_it(ada: None) -> None:
