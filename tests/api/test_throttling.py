@@ -8,6 +8,8 @@ import pytest
 import redis
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -140,3 +142,15 @@ def test_the_counters_live_where_every_server_process_reads_them(ada: None, sett
     else:
         assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
     assert sign_in("ada", PASSWORD).status_code == 429
+
+
+def test_a_rate_that_does_not_parse_is_named_by_the_system_check(settings: Any) -> None:
+    settings.HATCHET_EVENT_PUSH_RATE = "1000 per second"
+
+    with pytest.raises(SystemCheckError) as failed:
+        call_command("check")
+
+    assert (
+        "hatchet.E001) HATCHET_EVENT_PUSH_RATE: a rate is N/s, N/min or N/hour, not "
+        "'1000 per second'." in str(failed.value)
+    )
