@@ -30,6 +30,7 @@ from bench.celery_app import configure, noop
 from bench.database import Database
 from bench.processes import BenchError, Processes, child_pids, peak_rss_mb, wait_until
 from hatchet.livestack import (
+    LIVE_STACK_KEYS,
     create_fresh_database,
     distinct_free_ports,
     drop_database,
@@ -40,7 +41,7 @@ from hatchet.sdk import Hatchet
 
 SERVER_START_TIMEOUT = 60.0
 WORKER_START_TIMEOUT = 30.0
-SERVER_SETTINGS = {"HATCHET_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+SERVER_SETTINGS = {"HATCHET_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **LIVE_STACK_KEYS}
 
 
 def server_process_count(backend: str, requested: int) -> int:

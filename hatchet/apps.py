@@ -8,7 +8,10 @@ class HatchetConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from hatchet import celery  # noqa: F401  (binds shared tasks to our app)
+        from hatchet import (
+            celery,  # noqa: F401  (binds shared tasks to our app)
+            deployment,  # noqa: F401  (registers its checks)
+        )
         from hatchet.caller_events import announce_deletions
 
         announce_deletions()

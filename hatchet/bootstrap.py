@@ -1,5 +1,6 @@
 """First-run setup: a `default` tenant with an admin user, an admin API token for the
-developer and a worker-scoped one for the example worker."""
+developer and a worker-scoped one for the example worker, and the keys of a developer's
+processes."""
 
 import secrets
 from dataclasses import dataclass
@@ -74,3 +75,24 @@ def ensure_default_tenant(username: str = "admin") -> Bootstrap:
         token=token,
         worker_token=worker_token,
     )
+
+
+def kept_secret(path: Path, length: int) -> str:
+    secret = read_secret(path)
+    if not secret:
+        secret = secrets.token_urlsafe(length)
+        write_secret(path, secret)
+    return secret
+
+
+def development_keys() -> dict[str, str]:
+    """The keys `manage.py dev` gives its processes where the environment names none
+    (they refuse the public development SECRET_KEY): made once and kept in the data
+    directory, so that sessions and stored GitHub secrets survive a restart."""
+    data_dir = Path(settings.DATA_DIR)
+    keys = {}
+    if settings.SECRET_KEY == settings.HATCHET_DEV_SECRET_KEY:
+        keys["SECRET_KEY"] = kept_secret(data_dir / "secret-key", 50)
+    if not settings.HATCHET_ENCRYPTION_KEYS:
+        keys["HATCHET_ENCRYPTION_KEY"] = kept_secret(data_dir / "encryption-key", 32)
+    return keys

@@ -6,7 +6,7 @@ import os
 import threading
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hatchet.settings")
@@ -14,6 +14,25 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hatchet.settings")
 app = Celery("hatchet")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def refuse_unsafe_settings(sender: Any = None, **kwargs: Any) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from hatchet.deployment import refuse_unsafe_settings
+
+    # Celery's signals reach every app's workers in the process (the benchmarks run a
+    # bare Celery app of their own beside Django's settings).
+    if getattr(sender, "app", None) is not app:
+        return
+    try:
+        refuse_unsafe_settings()
+    except ImproperlyConfigured as unsafe:
+        # Celery logs a signal handler's exception and goes on; this stops the process.
+        raise SystemExit(f"ImproperlyConfigured: {unsafe}") from None
+
 
 logger = logging.getLogger(__name__)
 

@@ -40,3 +40,10 @@ class Conflict(ServiceError):
 class PayloadTooLarge(ServiceError):
     code = "payload_too_large"
     status = 413
+
+
+class NotConfigured(ServiceError):
+    """The operator has not configured what this needs (the message names the setting)."""
+
+    code = "not_configured"
+    status = 503

@@ -4,6 +4,7 @@ faults show within seconds, and the faults of the services (connections terminat
 refused, a Redis of one's own to stop). Used by the end-to-end tests, the benchmarks and
 the fault suite."""
 
+import secrets
 import socket
 import subprocess
 import sys
@@ -25,6 +26,13 @@ QUICK_FAULT_TIMINGS = {
     "HATCHET_ASSIGN_START_TIMEOUT": "5",
     "HATCHET_TICK_INTERVAL": "0.25",
     "HATCHET_DISPATCH_POLL_INTERVAL": "0.5",
+}
+
+# A live stack's processes run as in production (DEBUG off), which needs keys of their
+# own: they refuse the public development SECRET_KEY.
+LIVE_STACK_KEYS = {
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "HATCHET_ENCRYPTION_KEY": secrets.token_urlsafe(32),
 }
 
 

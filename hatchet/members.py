@@ -1,4 +1,5 @@
-"""Members of a tenant and their roles: adding, changing and removing them.
+"""Members of a tenant and their roles: creating, changing and removing them (people
+who already have a user join by invitation, hatchet/invitations.py).
 
 A tenant always keeps at least one admin, so that somebody can still manage it. The
 sockets a member has open re-check their caller after a change or removal.
@@ -21,33 +22,50 @@ def members_of(tenant: Tenant) -> QuerySet[Membership]:
     return Membership.objects.filter(tenant=tenant).select_related("user").order_by("created_at")
 
 
+def create_member(
+    tenant: Tenant, username: str, role: str, password: str, email: str = ""
+) -> Membership:
+    """A new user, a member at once (the admin hands the password over). A taken
+    username is refused: its holder is invited instead and joins only by accepting."""
+    user_model = get_user_model()
+    try:
+        validate_password(password, user_model(username=username, email=email))
+    except ValidationError as error:
+        raise InvalidRequest(
+            f"password: {' '.join(error.messages)}", {"password": error.messages}
+        ) from None
+    try:
+        with transaction.atomic():
+            user = user_model.objects.create_user(username=username, email=email, password=password)
+            return Membership.objects.create(tenant=tenant, user=user, role=role)
+    except IntegrityError:
+        raise Conflict(
+            f"The username '{username}' is taken: invite its holder instead, who joins by "
+            "accepting.",
+            {"username": username},
+        ) from None
+
+
 def add_member(
     tenant: Tenant, username: str, role: str, password: str | None = None, email: str = ""
 ) -> Membership:
-    """Add an existing user, or create one when a password is given."""
-    user_model = get_user_model()
-    with transaction.atomic():
-        user = user_model.objects.filter(username=username).first()
-        if user is None:
-            if not password:
-                raise InvalidRequest(
-                    f"There is no user '{username}'; give a password to create one.",
-                    {"username": username},
-                )
-            try:
-                validate_password(password, user_model(username=username, email=email))
-            except ValidationError as error:
-                raise InvalidRequest(
-                    f"password: {' '.join(error.messages)}", {"password": error.messages}
-                ) from None
-            user = user_model.objects.create_user(username=username, email=email, password=password)
-        try:
-            with transaction.atomic():
-                return Membership.objects.create(tenant=tenant, user=user, role=role)
-        except IntegrityError:
-            raise Conflict(
-                f"'{username}' is already a member of this tenant.", {"username": username}
-            ) from None
+    """The operator's way (manage.py add_member): add an existing user, or create one
+    when a password is given."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        if not password:
+            raise InvalidRequest(
+                f"There is no user '{username}'; give a password to create one.",
+                {"username": username},
+            )
+        return create_member(tenant, username, role, password, email)
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(tenant=tenant, user=user, role=role)
+    except IntegrityError:
+        raise Conflict(
+            f"'{username}' is already a member of this tenant.", {"username": username}
+        ) from None
 
 
 def locked_member(tenant: Tenant, membership_id: Any) -> Membership:

@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -141,3 +142,54 @@ class APIToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def pending(self) -> "InvitationQuerySet":
+        """Neither answered, revoked nor expired."""
+        return self.filter(state=InvitationState.PENDING, expires_at__gt=timezone.now())
+
+    def addressed_to(self, user: Any) -> "InvitationQuerySet":
+        """Those naming the user's username, or its email address (case aside)."""
+        named = models.Q(invitee=user.get_username())
+        if user.email:
+            named |= models.Q(invitee__iexact=user.email)
+        return self.filter(named)
+
+
+class Invitation(models.Model):
+    """An admin's offer of a role in the tenant to a person named by username or email
+    address; the person becomes a member only by accepting it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.CharField(max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    state = models.CharField(
+        max_length=16, choices=InvitationState.choices, default=InvitationState.PENDING
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_sent",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["invitee", "state"], name="invitation_invitee_state")]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} to {self.tenant} ({self.state})"

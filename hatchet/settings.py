@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("HATCHET_DATA_DIR", BASE_DIR / ".hatchet"))
@@ -25,9 +26,31 @@ def env_float(name: str, default: float) -> float:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-dev-key-set-SECRET_KEY-in-production")
+# Public, so it signs nothing in production: a server, engine or Celery process with
+# DEBUG off refuses to start on it (hatchet/deployment.py); `manage.py dev` gives its
+# processes a key of their own.
+HATCHET_DEV_SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or HATCHET_DEV_SECRET_KEY
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# HTTPS, switched on in production (docs/security.md, "Production checklist").
+# Cookies sent over HTTPS only:
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("HATCHET_SECURE_COOKIES", False)
+# Browsers told to come back over HTTPS only, for this long (seconds):
+SECURE_HSTS_SECONDS = int(os.environ.get("HATCHET_HSTS_SECONDS", 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HATCHET_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("HATCHET_HSTS_PRELOAD", False)
+# Plain HTTP redirected to HTTPS, except the health checks a load balancer makes over
+# plain HTTP:
+SECURE_SSL_REDIRECT = env_bool("HATCHET_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Behind a proxy that terminates TLS: its X-Forwarded-Proto, -Host and -For are
+# believed. Only then, as any client can send them.
+HATCHET_TRUST_PROXY_HEADERS = env_bool("HATCHET_TRUST_PROXY_HEADERS", False)
+if HATCHET_TRUST_PROXY_HEADERS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
 
 INSTALLED_APPS = [
     "daphne",
@@ -148,6 +171,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # tries (about 45 minutes of an outage) and the worker exits.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
+# Password checks are throttled wherever they happen (hatchet/throttling.py).
+AUTHENTICATION_BACKENDS = ["hatchet.throttling.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -193,6 +218,27 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The cache holds the throttles' counters: in Redis, shared by every server process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "hatchet",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Failed sign-ins allowed per username and client address, sign-in attempts per client
+# address, and event pushes (requests) per API token or user: N/s, N/min or N/hour, or
+# "off". Over them the answer is 429 with Retry-After.
+HATCHET_SIGN_IN_RATE = os.environ.get("HATCHET_SIGN_IN_RATE", "5/min")
+HATCHET_SIGN_IN_ADDRESS_RATE = os.environ.get("HATCHET_SIGN_IN_ADDRESS_RATE", "30/min")
+HATCHET_EVENT_PUSH_RATE = os.environ.get("HATCHET_EVENT_PUSH_RATE", "1000/s")
+
+# Days an invitation to a tenant may be accepted.
+HATCHET_INVITATION_DAYS = env_float("HATCHET_INVITATION_DAYS", 7.0)
+
 # Largest request body or websocket message accepted, in bytes.
 HATCHET_MAX_MESSAGE_BYTES = int(os.environ.get("HATCHET_MAX_MESSAGE_BYTES", 4 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = HATCHET_MAX_MESSAGE_BYTES
@@ -221,11 +267,33 @@ HATCHET_DISPATCH_POLL_INTERVAL = env_float("HATCHET_DISPATCH_POLL_INTERVAL", 1.0
 # Where the dashboard and API are reached from outside; pull requests link back to it.
 HATCHET_PUBLIC_URL = os.environ.get("HATCHET_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
 # GitHub, for pull requests from the playground: the API base (GitHub Enterprise:
-# https://host/api/v3), the token used when a tenant's connection stores none, and the
-# key that encrypts stored tokens and webhook secrets (derived from SECRET_KEY unless set).
+# https://host/api/v3) and the token used when a tenant's connection stores none.
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
-HATCHET_ENCRYPTION_KEY = os.environ.get("HATCHET_ENCRYPTION_KEY", "") or SECRET_KEY
+# The repositories (owner/name fnmatch patterns, comma-separated, e.g. "acme/*") that a
+# connection without a token of its own may reach with GITHUB_TOKEN. None by default:
+# the server's token acts for whoever saves a connection, so it serves only the
+# repositories the operator names.
+HATCHET_GITHUB_TOKEN_REPOSITORIES = [
+    pattern.strip()
+    for pattern in os.environ.get("HATCHET_GITHUB_TOKEN_REPOSITORIES", "").split(",")
+    if pattern.strip()
+]
+# The keys that encrypt stored GitHub tokens and webhook secrets: the first encrypts,
+# every one decrypts (a rotation lists the new key first, then the old ones, until
+# `manage.py rotate_encryption_key` has re-encrypted everything). HATCHET_ENCRYPTION_KEY
+# names a single key. None set: no secret can be stored.
+if os.environ.get("HATCHET_ENCRYPTION_KEYS") and os.environ.get("HATCHET_ENCRYPTION_KEY"):
+    raise ImproperlyConfigured(
+        "Set HATCHET_ENCRYPTION_KEYS (during a rotation) or HATCHET_ENCRYPTION_KEY, not both."
+    )
+HATCHET_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in (
+        os.environ.get("HATCHET_ENCRYPTION_KEYS") or os.environ.get("HATCHET_ENCRYPTION_KEY", "")
+    ).split(",")
+    if key.strip()
+]
 # Attempts at a pull request when GitHub fails transiently (5xx, rate limits), and the
 # longest wait between two, in seconds.
 HATCHET_GITHUB_MAX_ATTEMPTS = int(os.environ.get("HATCHET_GITHUB_MAX_ATTEMPTS", 5))

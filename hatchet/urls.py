@@ -9,11 +9,21 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from hatchet import dashboard
-from hatchet.views import MemberViewSet, SessionView, TokenViewSet, healthz, readyz
+from hatchet.views import (
+    InvitationViewSet,
+    MemberViewSet,
+    MyInvitationViewSet,
+    SessionView,
+    TokenViewSet,
+    healthz,
+    readyz,
+)
 
 router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("tokens", TokenViewSet, basename="token")
 router.register("members", MemberViewSet, basename="member")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("session/invitations", MyInvitationViewSet, basename="my-invitation")
 
 api_v1 = [
     path("session", SessionView.as_view(), name="session"),

@@ -19,19 +19,41 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework import (
+    exceptions,
+    mixins,
+    parsers,
+    permissions,
+    serializers,
+    status,
+    viewsets,
+)
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from hatchet.api import error_response
-from hatchet.auth import caller_of, memberships_of, tenant_of
+from hatchet.auth import TokenUser, caller_of, memberships_of, tenant_of
 from hatchet.db import once_more_if_nothing_written
-from hatchet.members import add_member, change_role, members_of, remove_member
-from hatchet.models import APIToken, Membership, Role, TokenRole
+from hatchet.invitations import (
+    accept_invitation,
+    decline_invitation,
+    invitations_for,
+    invite,
+    pending_invitations_of,
+    revoke_invitation,
+)
+from hatchet.members import change_role, create_member, members_of, remove_member
+from hatchet.models import APIToken, Invitation, Membership, Role, TokenRole
+from hatchet.throttling import client_address, sign_in_wait
 from hatchet.tokens import issue_token, revoke_token
 
 logger = logging.getLogger(__name__)
@@ -195,6 +217,11 @@ class SessionView(JSONAPIView):
         SessionAuthentication().enforce_csrf(request)
         credentials = SignInSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
+        # Counted by the authentication backend; looked at here to answer 429.
+        username = credentials.validated_data["username"]
+        wait = sign_in_wait(username, client_address(request._request), count=False)
+        if wait is not None:
+            raise exceptions.Throttled(wait, "Too many sign-in attempts.")
         user = authenticate(request._request, **credentials.validated_data)
         if user is None or not user.is_active:
             return error_response(
@@ -225,11 +252,10 @@ class NewMemberSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     password = serializers.CharField(
-        required=False,
         write_only=True,
         max_length=4096,
         trim_whitespace=False,
-        help_text="Only to create a user who does not exist yet.",
+        help_text="The new user's; a person who already has a user is invited instead.",
     )
 
 
@@ -254,9 +280,10 @@ class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
 
     @extend_schema(request=NewMemberSerializer, responses={201: MemberSerializer})
     def create(self, request: Request) -> Response:
+        """Create a new user as a member; people who have a user are invited."""
         new = NewMemberSerializer(data=request.data)
         new.is_valid(raise_exception=True)
-        membership = add_member(tenant_of(request), **new.validated_data)
+        membership = create_member(tenant_of(request), **new.validated_data)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MemberRoleSerializer, responses=MemberSerializer)
@@ -269,6 +296,98 @@ class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: Any) -> Response:
         remove_member(tenant_of(request), pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    invited_by = serializers.CharField(
+        source="invited_by.get_username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "invitee", "role", "invited_by", "created_at", "expires_at"]
+
+
+class NewInvitationSerializer(serializers.Serializer):
+    invitee = serializers.CharField(max_length=254, help_text="A username or an email address.")
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationViewSet(
+    JSONAPIView, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """The tenant's pending invitations (admins). An invitation's answer says nothing of
+    whom it names: whether they exist, their id or email."""
+
+    serializer_class = InvitationSerializer
+    queryset = Invitation.objects.none()
+    lookup_value_converter = "uuid"
+    required_role = Role.ADMIN
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        return pending_invitations_of(tenant_of(self.request))
+
+    @extend_schema(request=NewInvitationSerializer, responses={201: InvitationSerializer})
+    def create(self, request: Request) -> Response:
+        new = NewInvitationSerializer(data=request.data)
+        new.is_valid(raise_exception=True)
+        caller = caller_of(request)
+        invited_by = request.user if caller.token is None else None
+        invitation = invite(caller.tenant, **new.validated_data, invited_by=invited_by)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Revoke a pending invitation."""
+        revoke_invitation(tenant_of(request), kwargs["pk"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReceivedInvitationSerializer(serializers.ModelSerializer):
+    tenant = SessionTenantSerializer(read_only=True)
+    invited_by = serializers.CharField(
+        source="invited_by.get_username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "tenant", "role", "invited_by", "created_at", "expires_at"]
+
+
+class IsPerson(permissions.BasePermission):
+    """A signed-in person, not an API token."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.user is None or not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated("Sign in first.")
+        if isinstance(request.user, TokenUser):
+            raise exceptions.PermissionDenied("Only the invited person answers an invitation.")
+        return True
+
+
+class MyInvitationViewSet(JSONAPIView, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The signed-in person's pending invitations, to accept or decline; a user with no
+    tenant yet sees them too."""
+
+    permission_classes = [IsPerson]
+    serializer_class = ReceivedInvitationSerializer
+    queryset = Invitation.objects.none()
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        return invitations_for(self.request.user)
+
+    @extend_schema(request=None, responses=SessionMembershipSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: Any) -> Response:
+        membership = accept_invitation(request.user, pk)
+        return Response(SessionMembershipSerializer(membership).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: Any) -> Response:
+        decline_invitation(request.user, pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

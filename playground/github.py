@@ -9,6 +9,7 @@ put into a message (and masked from GitHub's answers should one echo it)."""
 
 import base64
 import difflib
+import fnmatch
 import hashlib
 import hmac
 import json
@@ -26,14 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from channels.layers import get_channel_layer
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from hatchet.concurrency import submit
-from hatchet.errors import InvalidRequest, NotFound
+from hatchet.errors import InvalidRequest, NotConfigured, NotFound
 from hatchet.models import Tenant
 from playground.models import (
     GitHubConnection,
@@ -75,35 +76,112 @@ class BadSignature(Exception):
     pass
 
 
+class ServerTokenRefused(Exception):
+    """A webhook delivery for a connection that relies on GITHUB_TOKEN for a repository
+    the operator no longer lets it serve."""
+
+
 # The connection's secrets.
-def fernet() -> Fernet:
-    digest = hashlib.sha256(b"hatchet.github:" + settings.HATCHET_ENCRYPTION_KEY.encode()).digest()
+def fernet_of(key: str) -> Fernet:
+    """Any string the operator chose, made a Fernet key."""
+    digest = hashlib.sha256(b"hatchet.github:" + key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
+def fernet() -> MultiFernet | None:
+    """The first key encrypts, every key decrypts; None without a key."""
+    keys = settings.HATCHET_ENCRYPTION_KEYS
+    return MultiFernet([fernet_of(key) for key in keys]) if keys else None
+
+
 def encrypt(secret: str) -> str:
-    return fernet().encrypt(secret.encode()).decode() if secret else ""
+    if not secret:
+        return ""
+    keys = fernet()
+    if keys is None:
+        raise NotConfigured(
+            "The server cannot store GitHub tokens or webhook secrets: HATCHET_ENCRYPTION_KEY "
+            "is not set (the operator sets it)."
+        )
+    return keys.encrypt(secret.encode()).decode()
 
 
 def decrypt(ciphertext: str) -> str:
     if not ciphertext:
         return ""
+    keys = fernet()
     try:
-        return fernet().decrypt(ciphertext.encode()).decode()
+        if keys is None:
+            raise InvalidToken
+        return keys.decrypt(ciphertext.encode()).decode()
     except InvalidToken:
-        # The key changed since it was stored: as good as no secret.
-        logger.warning("playground: a stored GitHub secret no longer decrypts; store it again")
+        # Stored under a key the server no longer has: as good as no secret.
+        logger.warning(
+            "playground: a stored GitHub secret does not decrypt with any of "
+            "HATCHET_ENCRYPTION_KEYS; store it again"
+        )
         return ""
+
+
+@dataclass(frozen=True)
+class Rotation:
+    reencrypted: int
+    undecryptable: int
+
+
+def rotate_secrets() -> Rotation:
+    """Every stored secret encrypted again with the first key, so that the keys after
+    it can be dropped; those no key decrypts are left as they are and counted."""
+    keys = fernet()
+    if keys is None:
+        raise NotConfigured("HATCHET_ENCRYPTION_KEY is not set: there is no key to rotate to.")
+    reencrypted = undecryptable = 0
+    fields = ["token_ciphertext", "webhook_secret_ciphertext"]
+    for pk in GitHubConnection.objects.values_list("pk", flat=True):
+        with transaction.atomic():
+            connection = GitHubConnection.objects.select_for_update().get(pk=pk)
+            for field in fields:
+                ciphertext = getattr(connection, field)
+                if not ciphertext:
+                    continue
+                try:
+                    setattr(connection, field, keys.rotate(ciphertext.encode()).decode())
+                    reencrypted += 1
+                except InvalidToken:
+                    undecryptable += 1
+            connection.save(update_fields=fields)
+    return Rotation(reencrypted, undecryptable)
+
+
+def may_use_server_token(repository: str) -> bool:
+    """Whether the operator lets GITHUB_TOKEN reach the repository (GitHub's names
+    ignore case)."""
+    return bool(settings.GITHUB_TOKEN) and any(
+        fnmatch.fnmatchcase(repository.lower(), pattern.lower())
+        for pattern in settings.HATCHET_GITHUB_TOKEN_REPOSITORIES
+    )
+
+
+def server_token_refusal(repository: str) -> str:
+    if not settings.GITHUB_TOKEN:
+        return "No GitHub token: store one on the connection"
+    return (
+        f"The server's GITHUB_TOKEN may not be used for {repository}: "
+        "HATCHET_GITHUB_TOKEN_REPOSITORIES does not name it; store a token on the connection"
+    )
 
 
 def token_source(connection: GitHubConnection) -> str:
     if connection.token_ciphertext:
         return "stored"
-    return "environment" if settings.GITHUB_TOKEN else "none"
+    return "environment" if may_use_server_token(connection.repository) else "none"
 
 
 def token_of(connection: GitHubConnection) -> str:
-    return decrypt(connection.token_ciphertext) or settings.GITHUB_TOKEN
+    """The connection's own token, else the server's for a repository it may serve."""
+    if connection.token_ciphertext:
+        return decrypt(connection.token_ciphertext)
+    return settings.GITHUB_TOKEN if may_use_server_token(connection.repository) else ""
 
 
 def save_connection(
@@ -117,8 +195,9 @@ def save_connection(
     webhook_secret: str | None = None,
 ) -> GitHubConnection:
     """Connect the tenant's repository, or change the connection. A token or webhook
-    secret of None keeps the stored one; "" removes it (the token then comes from
-    GITHUB_TOKEN)."""
+    secret of None keeps the stored one; "" removes it. A connection without a token
+    of its own uses GITHUB_TOKEN, only for a repository the operator named in
+    HATCHET_GITHUB_TOKEN_REPOSITORIES."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository):
         raise InvalidRequest(
             f"repository must be owner/name, not '{repository}'.", {"field": "repository"}
@@ -135,6 +214,11 @@ def save_connection(
             connection.token_ciphertext = encrypt(token)
         if webhook_secret is not None:
             connection.webhook_secret_ciphertext = encrypt(webhook_secret)
+        if not connection.token_ciphertext and not may_use_server_token(repository):
+            raise InvalidRequest(
+                server_token_refusal(repository) + ".",
+                {"field": "token", "repository": repository},
+            )
         connection.updated_at = timezone.now()
         connection.save()
     return connection
@@ -152,9 +236,9 @@ def client_for(connection: GitHubConnection) -> "Github":
 
     token = token_of(connection)
     if not token:
-        raise GitHubError(
-            "No GitHub token: store one on the connection or set GITHUB_TOKEN.", transient=False
-        )
+        # Checked on every use: the operator may have narrowed the repositories the
+        # server's token serves since the connection was saved.
+        raise GitHubError(server_token_refusal(connection.repository), transient=False)
     # Retries are the task's, where they show; PyGithub's own would wait unseen.
     return Github(
         base_url=settings.GITHUB_API_URL,
@@ -711,6 +795,9 @@ def handle_webhook(body: bytes, signature: str, event: str) -> int:
     ]
     if not signed:
         raise BadSignature("The signature does not match the webhook secret.")
+    signed = [c for c in signed if c.token_ciphertext or may_use_server_token(c.repository)]
+    if not signed:
+        raise ServerTokenRefused(server_token_refusal(repository) + ".")
     if event != "pull_request":
         return 0
     pull = payload.get("pull_request") or {}

@@ -410,7 +410,8 @@ class NewPullRequestSerializer(StrictSerializer):
 class GitHubConnectionSerializer(serializers.ModelSerializer):
     has_token = serializers.SerializerMethodField()
     token_source = serializers.SerializerMethodField(
-        help_text="stored (on the connection), environment (GITHUB_TOKEN) or none."
+        help_text="stored (on the connection), environment (GITHUB_TOKEN, which "
+        "HATCHET_GITHUB_TOKEN_REPOSITORIES lets serve this repository) or none."
     )
     has_webhook_secret = serializers.SerializerMethodField()
     api_url = serializers.SerializerMethodField(help_text="GITHUB_API_URL.")
@@ -462,7 +463,8 @@ class EditGitHubConnectionSerializer(StrictSerializer):
         allow_blank=True,
         write_only=True,
         help_text='Stored encrypted and never shown; absent keeps the stored one, "" removes '
-        "it (GITHUB_TOKEN is used then).",
+        "it (GITHUB_TOKEN is used then, for the repositories HATCHET_GITHUB_TOKEN_REPOSITORIES "
+        "names).",
     )
     webhook_secret = serializers.CharField(
         required=False,

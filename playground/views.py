@@ -411,4 +411,6 @@ class GitHubWebhookView(APIView):
             )
         except github.BadSignature as refused:
             return error_response(status.HTTP_401_UNAUTHORIZED, "bad_signature", str(refused))
+        except github.ServerTokenRefused as refused:
+            return error_response(status.HTTP_403_FORBIDDEN, "repository_not_allowed", str(refused))
         return Response({"updated": updated})

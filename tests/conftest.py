@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,14 @@ from rest_framework.test import APIClient
 from hatchet import ticker
 from hatchet.asgi import router
 from hatchet.models import APIToken, Tenant, TokenRole
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings: Any) -> None:
+    """Each test counts its throttles from zero: a cache namespace of its own (the
+    services' Redis outlives a test)."""
+    default = settings.CACHES["default"]
+    settings.CACHES = {"default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture

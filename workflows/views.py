@@ -10,9 +10,11 @@ from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from hatchet.auth import tenant_of
 from hatchet.models import Tenant
+from hatchet.throttling import RateThrottle
 from hatchet.views import JSONAPIView
 from workflows.commands import push, trigger_run, trigger_runs
 from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_cron
@@ -248,11 +250,19 @@ class StepRunStreamView(StepRunLinesView):
         return response
 
 
+class EventPushThrottle(RateThrottle):
+    scope = "event_push"
+    rate_name = "HATCHET_EVENT_PUSH_RATE"
+
+
 class EventViewSet(JSONAPIView, viewsets.GenericViewSet):
     """The tenant's event log: push, list, detail with the runs started, replay."""
 
     queryset = Event.objects.all()
     lookup_value_converter = "uuid"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [EventPushThrottle()] if self.action == "create" else []
 
     def get_queryset(self) -> QuerySet[Event]:
         events = super().get_queryset().filter(tenant=tenant_of(self.request))

@@ -43,7 +43,7 @@ function fakeServer(sessions: Session[]) {
         { status: 400 },
       );
     }
-    if (!url.startsWith("/api/v1/session")) return Response.json(emptyPage);
+    if (url !== "/api/v1/session") return Response.json(emptyPage);
     return Response.json(sessions.shift() ?? signedOut);
   });
   vi.stubGlobal("fetch", fetchMock);

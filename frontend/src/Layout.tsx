@@ -1,7 +1,8 @@
 // The frame around every page: sidebar navigation, header with the session
-// controls, and the page itself.
+// controls, the signed-in person's invitations, and the page itself.
 import { NavLink, Outlet } from "react-router-dom";
 import { SessionControls, useSession } from "./session";
+import { MyInvitations } from "./components/MyInvitations";
 import { Empty } from "./components/StateViews";
 
 const navItems = [
@@ -41,6 +42,7 @@ export function Layout() {
       </header>
       {/* Keyed by tenant so every page refetches and resubscribes after a switch. */}
       <main id="main" className="content" key={tenant?.slug ?? ""}>
+        <MyInvitations />
         {tenant ? <Outlet /> : <Empty message="Your account is not a member of any tenant yet." />}
       </main>
     </div>

@@ -26,6 +26,8 @@ export interface SessionValue {
   /** Resolves on success; rejects with ApiError on bad credentials. */
   signIn: (username: string, password: string) => Promise<void>;
   signOut: () => Promise<void>;
+  /** Fetches the session again (after joining a tenant). */
+  reload: () => void;
 }
 
 const SessionContext = createContext<SessionValue | null>(null);
@@ -90,8 +92,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         await apiFetch<void>("/session", { method: "DELETE" });
         setSession({ user: null, memberships: [] });
       },
+      reload: load,
     };
-  }, [session, tenantSlug, adopt]);
+  }, [session, tenantSlug, adopt, load]);
 
   if (loadError) return <ErrorState error={loadError} onRetry={load} />;
   if (value === null) return <Loading label="Loading session" />;

@@ -1,7 +1,6 @@
 """GET/POST /api/v1/members, PATCH/DELETE /api/v1/members/{id}."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from hatchet.models import Membership, Tenant
@@ -10,44 +9,73 @@ from tests.api.conftest import member_client
 pytestmark = pytest.mark.django_db
 
 
-def test_an_admin_adds_an_existing_user_or_creates_one(tenant: Tenant) -> None:
+def test_an_admin_creates_new_users_as_members(tenant: Tenant) -> None:
     admin = member_client(tenant, "admin", username="ada")
-    get_user_model().objects.create_user("bob", password="unused pass 1")
 
-    existing = admin.post("/api/v1/members", {"username": "bob", "role": "editor"}, format="json")
     created = admin.post(
         "/api/v1/members",
         {"username": "cy", "role": "viewer", "password": "a long pass 42", "email": "c@x.io"},
         format="json",
     )
 
-    assert (existing.status_code, created.status_code) == (201, 201)
-    assert existing.json()["user"]["username"] == "bob"
+    assert created.status_code == 201
     assert (created.json()["user"]["email"], created.json()["role"]) == ("c@x.io", "viewer")
     assert "password" not in created.json()
     listed = admin.get("/api/v1/members").json()["results"]
     assert [(m["user"]["username"], m["role"]) for m in listed] == [
         ("ada", "admin"),
-        ("bob", "editor"),
         ("cy", "viewer"),
     ]
     assert APIClient().login(username="cy", password="a long pass 42")
 
 
+def test_a_user_of_another_tenant_is_not_enrolled_nor_shown(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    admin = member_client(tenant, "admin", username="ada")
+    member_client(other_tenant, "admin", username="bob")
+
+    without_password = admin.post(
+        "/api/v1/members", {"username": "bob", "role": "editor"}, format="json"
+    )
+    with_password = admin.post(
+        "/api/v1/members",
+        {"username": "bob", "role": "editor", "password": "a long pass 42"},
+        format="json",
+    )
+
+    assert (without_password.status_code, without_password.json()["error"]["message"]) == (
+        400,
+        "password: This field is required.",
+    )
+    assert (with_password.status_code, with_password.json()) == (
+        409,
+        {
+            "error": {
+                "code": "conflict",
+                "message": "The username 'bob' is taken: invite its holder instead, who joins "
+                "by accepting.",
+                "details": {"username": "bob"},
+            }
+        },
+    )
+    assert not Membership.objects.filter(tenant=tenant, user__username="bob").exists()
+    assert not APIClient().login(username="bob", password="a long pass 42")
+
+
 def test_adding_is_refused_precisely(tenant: Tenant) -> None:
     admin = member_client(tenant, "admin", username="ada")
 
-    unknown = admin.post("/api/v1/members", {"username": "zed", "role": "viewer"}, format="json")
-    again = admin.post("/api/v1/members", {"username": "ada", "role": "viewer"}, format="json")
+    again = admin.post(
+        "/api/v1/members",
+        {"username": "ada", "role": "viewer", "password": "a long pass 42"},
+        format="json",
+    )
     weak = admin.post(
         "/api/v1/members", {"username": "zed", "role": "viewer", "password": "1"}, format="json"
     )
     bad_role = admin.post("/api/v1/members", {"username": "ada", "role": "owner"}, format="json")
 
-    assert (unknown.status_code, unknown.json()["error"]["message"]) == (
-        400,
-        "There is no user 'zed'; give a password to create one.",
-    )
     assert (again.status_code, again.json()["error"]["code"]) == (409, "conflict")
     assert weak.status_code == 400
     assert weak.json()["error"]["message"].startswith("password:")

@@ -27,7 +27,8 @@ EDIT_BUTTONS = [
     "New token",
     "Revoke",
     "Save connection",
-    "Add member",
+    "Create user",
+    "Invite",
     "Remove",
 ]
 
@@ -152,16 +153,16 @@ def test_an_admin_creates_a_token_sees_it_once_uses_it_and_revokes_it(
     assert status_with(secret) == 401
 
 
-def test_an_admin_adds_a_member_and_changes_their_role(
+def test_an_admin_creates_a_member_and_changes_their_role(
     page: Page, hatchet_server: LiveServer, admin: str
 ) -> None:
     sign_in(page, admin)
     settle(page, "/settings", "Settings")
 
-    page.get_by_label("Username").fill("mia")
+    page.get_by_label("Username", exact=True).fill("mia")
     page.get_by_label("Role", exact=True).select_option("editor")
-    page.get_by_label("Password (only for a new user)").fill(PASSWORD)
-    page.get_by_role("button", name="Add member").click()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Create user").click()
     role = page.get_by_role("combobox", name="Role of mia")
     expect(role).to_have_value("editor")
 
@@ -178,3 +179,34 @@ def test_an_admin_adds_a_member_and_changes_their_role(
     page.get_by_role("combobox", name=f"Role of {admin}").select_option("editor")
     expect(page.get_by_text("A tenant needs at least one admin.")).to_be_visible()
     expect(page.get_by_role("combobox", name=f"Role of {admin}")).to_have_value("admin")
+
+
+def test_a_person_of_another_tenant_joins_only_by_accepting_an_invitation(
+    page: Page, hatchet_server: LiveServer, admin: str
+) -> None:
+    hatchet_server.manage(
+        "add_member",
+        *("--tenant", "elsewhere", "--create-tenant", "--username", "bea"),
+        *("--password", PASSWORD, "--role", "admin"),
+    )
+    sign_in(page, admin)
+    settle(page, "/settings", "Settings")
+
+    page.get_by_label("Username or email").fill("bea")
+    page.get_by_label("Invited role").select_option("editor")
+    page.get_by_role("button", name="Invite", exact=True).click()
+    pending = page.get_by_role("table", name="Pending invitations")
+    expect(pending.get_by_role("cell", name="bea", exact=True)).to_be_visible()
+    with hatchet_server.api() as api:
+        assert "bea" not in [m["user"]["username"] for m in api.get("/members").json()["results"]]
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "bea")
+    invitations = page.get_by_role("region", name="Invitations for you")
+    expect(invitations).to_contain_text("e2e")
+    invitations.get_by_role("button", name=re.compile("^Accept the invitation")).click()
+    expect(page.get_by_role("region", name="Invitations for you")).to_have_count(0)
+    expect(page.get_by_role("combobox", name="Tenant")).to_be_visible()
+    with hatchet_server.api() as api:
+        members = api.get("/members").json()["results"]
+    assert {m["user"]["username"]: m["role"] for m in members}["bea"] == "editor"

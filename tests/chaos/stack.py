@@ -24,6 +24,7 @@ import redis
 
 from bench.processes import Processes, wait_until
 from hatchet.livestack import (
+    LIVE_STACK_KEYS,
     QUICK_FAULT_TIMINGS,
     create_fresh_database,
     distinct_free_ports,
@@ -100,7 +101,7 @@ class ChaosStack:
         for name in ("DATABASE_URL", "REDIS_URL", "HATCHET_SQLITE_PATH"):
             self.env.pop(name, None)
         self.env.update(
-            QUICK_FAULT_TIMINGS,
+            {**QUICK_FAULT_TIMINGS, **LIVE_STACK_KEYS},
             HATCHET_DATA_DIR=str(run_dir / "data"),
             HATCHET_LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",

@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from hatchet.livestack import (
+    LIVE_STACK_KEYS,
     QUICK_FAULT_TIMINGS,
     ROOT,
     create_fresh_database,
@@ -28,6 +29,9 @@ from hatchet.sdk import Hatchet
 
 E2E_SETTINGS = {
     **QUICK_FAULT_TIMINGS,
+    **LIVE_STACK_KEYS,
+    # Every test's browser and client signs in from 127.0.0.1.
+    "HATCHET_SIGN_IN_ADDRESS_RATE": "600/min",
     "HATCHET_IN_PROCESS_TICKER": "1",
     "HATCHET_LOG_LEVEL": "WARNING",
 }

@@ -15,7 +15,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 
 from hatchet.asgi import router
-from hatchet.livestack import sibling_database_url
+from hatchet.livestack import LIVE_STACK_KEYS, sibling_database_url
 from hatchet.models import Tenant
 from playground.catalog import record_variables
 from playground.github import save_connection
@@ -119,14 +119,17 @@ class PlaygroundWorker:
 
 
 GITHUB_TOKEN = "ghp_loopbackSecretToken1234567890"
+ENCRYPTION_KEY = "encryption-key-of-the-playground-tests"
 
 
 @pytest.fixture
 def github(tmp_path: Path, settings: Any) -> Iterator[LoopbackGitHub]:
-    """A loopback GitHub with the repository acme/app, that GITHUB_API_URL points at."""
+    """A loopback GitHub with the repository acme/app, that GITHUB_API_URL points at
+    (and a key to store the token with)."""
     server = LoopbackGitHub(tmp_path, token=GITHUB_TOKEN).start()
     settings.GITHUB_API_URL = server.url
     settings.GITHUB_TOKEN = ""
+    settings.HATCHET_ENCRYPTION_KEYS = [ENCRYPTION_KEY]
     settings.HATCHET_GITHUB_WRITE_INTERVAL = 0
     yield server
     server.stop()
@@ -161,6 +164,8 @@ def task_runner(github: LoopbackGitHub, tmp_path: Path, settings: Any) -> Iterat
                 "GITHUB_API_URL": github.url,
                 "GITHUB_TOKEN": "",
                 "HATCHET_GITHUB_WRITE_INTERVAL": "0",
+                "HATCHET_ENCRYPTION_KEY": ENCRYPTION_KEY,
+                **{k: v for k, v in LIVE_STACK_KEYS.items() if k != "HATCHET_ENCRYPTION_KEY"},
             },
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -25,7 +25,13 @@ from playground.tasks import open_pull_request
 from tests.api.conftest import member_client
 from tests.e2e.conftest import wait_for
 from tests.github_server import GitRepository, LoopbackGitHub
-from tests.playground.conftest import GITHUB_TOKEN, SUPPORT_PY, WEBHOOK_SECRET, connect
+from tests.playground.conftest import (
+    ENCRYPTION_KEY,
+    GITHUB_TOKEN,
+    SUPPORT_PY,
+    WEBHOOK_SECRET,
+    connect,
+)
 from workflows.models import WorkflowRun
 
 pytestmark = pytest.mark.django_db
@@ -613,22 +619,110 @@ def test_the_token_is_never_shown_stored_in_clear_or_logged(
     assert f"token {GITHUB_TOKEN}" in github.authorizations
 
 
-def test_the_token_may_come_from_the_environment(
-    tenant: Tenant, editor: APIClient, github: LoopbackGitHub, repo: GitRepository, settings: Any
+def test_the_servers_token_serves_only_the_repositories_the_operator_names(
+    tenant: Tenant, source: WorkflowRun, github: LoopbackGitHub, repo: GitRepository, settings: Any
 ) -> None:
-    connect(tenant, github, token="")
     settings.GITHUB_TOKEN = GITHUB_TOKEN
     admin = member_client(tenant, "admin", username="ada")
-    assert admin.get("/api/v1/playground/github-connection").json()["token_source"] == "environment"
+    without_token = {"repository": "acme/app", "base_branch": "main"}
 
-    request = run_task(click(editor, create_variant(editor, BRIEF)).json()["id"])
+    unnamed = admin.put("/api/v1/playground/github-connection", without_token, format="json")
+    settings.HATCHET_GITHUB_TOKEN_REPOSITORIES = ["other/repo", "ACME/*"]
+    elsewhere = admin.put(
+        "/api/v1/playground/github-connection",
+        {"repository": "globex/secrets", "base_branch": "main"},
+        format="json",
+    )
+    named = admin.put("/api/v1/playground/github-connection", without_token, format="json")
 
+    assert (unnamed.status_code, unnamed.json()) == (
+        400,
+        {
+            "error": {
+                "code": "invalid_request",
+                "message": "The server's GITHUB_TOKEN may not be used for acme/app: "
+                "HATCHET_GITHUB_TOKEN_REPOSITORIES does not name it; store a token on the "
+                "connection.",
+                "details": {"field": "token", "repository": "acme/app"},
+            }
+        },
+    )
+    assert elsewhere.status_code == 400
+    assert elsewhere.json()["error"]["message"].startswith(
+        "The server's GITHUB_TOKEN may not be used for globex/secrets:"
+    )
+    assert (named.status_code, named.json()["token_source"]) == (200, "environment")
+    assert GitHubConnection.objects.get().repository == "acme/app"
+    request = run_task(click(admin, create_variant(admin, BRIEF)).json()["id"])
     assert request.state == "opened"
+    assert f"token {GITHUB_TOKEN}" in github.authorizations
+
+
+def test_without_a_token_and_without_the_servers_a_connection_is_refused(
+    tenant: Tenant, settings: Any
+) -> None:
+    settings.GITHUB_TOKEN = ""
+    settings.HATCHET_GITHUB_TOKEN_REPOSITORIES = ["acme/*"]
+    admin = member_client(tenant, "admin", username="ada")
+
+    answer = admin.put(
+        "/api/v1/playground/github-connection",
+        {"repository": "acme/app", "base_branch": "main"},
+        format="json",
+    )
+
+    assert (answer.status_code, answer.json()["error"]["message"]) == (
+        400,
+        "No GitHub token: store one on the connection.",
+    )
+    assert not GitHubConnection.objects.exists()
+
+
+def test_a_connection_on_the_servers_token_is_refused_once_the_operator_narrows_it(
+    tenant: Tenant,
+    editor: APIClient,
+    github: LoopbackGitHub,
+    repo: GitRepository,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings.GITHUB_TOKEN = GITHUB_TOKEN
+    settings.HATCHET_GITHUB_TOKEN_REPOSITORIES = ["acme/app"]
+    connect(tenant, github, token="")
+    opened = run_task(click(editor, create_variant(editor, BRIEF)).json()["id"])
+    assert opened.state == "opened"
+    settings.HATCHET_GITHUB_TOKEN_REPOSITORIES = ["acme/other"]
+    asked = len(github.requests)
+    refusal = (
+        "The server's GITHUB_TOKEN may not be used for acme/app: "
+        "HATCHET_GITHUB_TOKEN_REPOSITORIES does not name it; store a token on the connection"
+    )
+
+    failed = run_task(click(editor, create_variant(editor, BRIEF, name="again")).json()["id"])
+    github.pulls[1].state = "closed"
+    refreshed = flow.refresh_pull_request_states()
+    event = pull_event(opened.pr_number or 0, "closed", True)
+    body = json.dumps(event).encode()
+    delivered = deliver(event, signed(body), body)
+
+    assert (failed.state, failed.reason) == ("failed", refusal + ".")
+    assert refreshed == 0
+    assert f"refreshing the pull requests of acme/app: {refusal}" in caplog.text
+    assert (delivered.status_code, delivered.json()) == (
+        403,
+        {"error": {"code": "repository_not_allowed", "message": refusal + ".", "details": {}}},
+    )
+    assert len(github.requests) == asked
+    assert PullRequestRequest.objects.get(pk=opened.pk).pr_state == "open"
+    admin = member_client(tenant, "admin", username="ada")
+    shown = admin.get("/api/v1/playground/github-connection").json()
+    assert (shown["has_token"], shown["token_source"]) == (False, "none")
 
 
 def test_a_pull_request_needs_a_connection_and_something_to_change(
-    tenant: Tenant, source: WorkflowRun
+    tenant: Tenant, source: WorkflowRun, settings: Any
 ) -> None:
+    settings.HATCHET_ENCRYPTION_KEYS = [ENCRYPTION_KEY]
     editor = member_client(tenant, "editor", username="eve")
     variant = create_variant(editor, BRIEF)
     missing = click(editor, variant)
@@ -636,7 +730,7 @@ def test_a_pull_request_needs_a_connection_and_something_to_change(
         404,
         "No GitHub repository is connected; an admin connects one first.",
     )
-    flow.save_connection(tenant, repository="acme/app", base_branch="main")
+    flow.save_connection(tenant, repository="acme/app", base_branch="main", token=GITHUB_TOKEN)
     empty = create_variant(editor, {}, name="empty")
     answer = click(editor, empty)
     assert answer.status_code == 400

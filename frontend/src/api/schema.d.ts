@@ -123,6 +123,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The tenant's pending invitations (admins). An invitation's answer says nothing of
+         *     whom it names: whether they exist, their id or email.
+         */
+        get: operations["api_v1_invitations_list"];
+        put?: never;
+        /**
+         * @description The tenant's pending invitations (admins). An invitation's answer says nothing of
+         *     whom it names: whether they exist, their id or email.
+         */
+        post: operations["api_v1_invitations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revoke a pending invitation. */
+        delete: operations["api_v1_invitations_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/members": {
         parameters: {
             query?: never;
@@ -133,7 +174,7 @@ export interface paths {
         /** @description The tenant's members and roles; every member sees them, admins change them. */
         get: operations["api_v1_members_list"];
         put?: never;
-        /** @description The tenant's members and roles; every member sees them, admins change them. */
+        /** @description Create a new user as a member; people who have a user are invited. */
         post: operations["api_v1_members_create"];
         delete?: never;
         options?: never;
@@ -620,6 +661,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/session/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The signed-in person's pending invitations, to accept or decline; a user with no
+         *     tenant yet sees them too.
+         */
+        get: operations["api_v1_session_invitations_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/invitations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description The signed-in person's pending invitations, to accept or decline; a user with no
+         *     tenant yet sees them too.
+         */
+        post: operations["api_v1_session_invitations_accept_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session/invitations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description The signed-in person's pending invitations, to accept or decline; a user with no
+         *     tenant yet sees them too.
+         */
+        post: operations["api_v1_session_invitations_decline_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/step-runs/{id}/logs": {
         parameters: {
             query?: never;
@@ -1025,7 +1126,7 @@ export interface components {
              * @default
              */
             add_prefix: string;
-            /** @description Stored encrypted and never shown; absent keeps the stored one, "" removes it (GITHUB_TOKEN is used then). */
+            /** @description Stored encrypted and never shown; absent keeps the stored one, "" removes it (GITHUB_TOKEN is used then, for the repositories HATCHET_GITHUB_TOKEN_REPOSITORIES names). */
             token?: string;
             /** @description The secret of the repository's webhook, which signs its deliveries. */
             webhook_secret?: string;
@@ -1064,7 +1165,7 @@ export interface components {
             strip_prefix?: string;
             add_prefix?: string;
             readonly has_token: boolean;
-            /** @description stored (on the connection), environment (GITHUB_TOKEN) or none. */
+            /** @description stored (on the connection), environment (GITHUB_TOKEN, which HATCHET_GITHUB_TOKEN_REPOSITORIES lets serve this repository) or none. */
             readonly token_source: string;
             readonly has_webhook_secret: boolean;
             /** @description GITHUB_API_URL. */
@@ -1074,6 +1175,17 @@ export interface components {
         };
         Health: {
             status: string;
+        };
+        Invitation: {
+            /** Format: uuid */
+            readonly id: string;
+            invitee: string;
+            role?: components["schemas"]["RoleEnum"];
+            readonly invited_by: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         IssuedToken: {
             /** Format: uuid */
@@ -1129,12 +1241,17 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        NewInvitationRequest: {
+            /** @description A username or an email address. */
+            invitee: string;
+            role: components["schemas"]["RoleEnum"];
+        };
         NewMemberRequest: {
             username: string;
             role: components["schemas"]["RoleEnum"];
             email?: string;
-            /** @description Only to create a user who does not exist yet. */
-            password?: string;
+            /** @description The new user's; a person who already has a user is invited instead. */
+            password: string;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewPlaygroundRunRequest: {
@@ -1271,6 +1388,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Event"][];
         };
+        PaginatedInvitationList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Invitation"][];
+        };
         PaginatedMemberList: {
             /** @example 123 */
             count: number;
@@ -1315,6 +1447,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["PullRequest"][];
+        };
+        PaginatedReceivedInvitationList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["ReceivedInvitation"][];
         };
         PaginatedRunList: {
             /** @example 123 */
@@ -1607,6 +1754,17 @@ export interface components {
             status: string;
             database: string;
             channel_layer: string;
+        };
+        ReceivedInvitation: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly tenant: components["schemas"]["SessionTenant"];
+            role?: components["schemas"]["RoleEnum"];
+            readonly invited_by: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         RecentRun: {
             /** Format: uuid */
@@ -2365,6 +2523,73 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["StartedRun"][];
                 };
+            };
+        };
+    };
+    api_v1_invitations_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedInvitationList"];
+                };
+            };
+        };
+    };
+    api_v1_invitations_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewInvitationRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+        };
+    };
+    api_v1_invitations_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -3274,6 +3499,71 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    api_v1_session_invitations_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedReceivedInvitationList"];
+                };
+            };
+        };
+    };
+    api_v1_session_invitations_accept_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionMembership"];
+                };
+            };
+        };
+    };
+    api_v1_session_invitations_decline_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;

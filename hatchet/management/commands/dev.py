@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from hatchet.bootstrap import ensure_default_tenant
+from hatchet.bootstrap import development_keys, ensure_default_tenant
 
 # Time each process gets to stop after SIGTERM: the example worker drains its steps.
 STOP_TIMEOUT = 25.0
@@ -61,13 +61,14 @@ class Children:
     their start (the example worker first, while the server can still take what it
     hands back)."""
 
+    keys: dict[str, str]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, command: list[str], **env: str) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
             command,
             cwd=settings.BASE_DIR,
-            env={**os.environ, **env},
+            env={**os.environ, **self.keys, **env},
             start_new_session=True,
         )
         self.processes[name] = process
@@ -115,7 +116,7 @@ class Command(BaseCommand):
             + f"  API token   {setup.token}\n"
             + f"              (also in {token_file}; export HATCHET_TOKEN=$(cat {token_file}))\n"
         )
-        children = Children()
+        children = Children(development_keys())
 
         def stop(signum: int, frame: FrameType | None) -> None:
             # A second signal while stopping: stop waiting.

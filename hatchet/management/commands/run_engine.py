@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from hatchet.deployment import refuse_unsafe_settings
 from hatchet.periodic import run_periodically
 from hatchet.ticker import engine_work, tick
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="one pass, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_unsafe_settings()
         if options["once"]:
             counts = tick()
             self.stdout.write(" ".join(f"{k}={v}" for k, v in counts.items()))

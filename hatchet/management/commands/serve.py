@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from hatchet.deployment import refuse_unsafe_settings
+
 
 def daphne_arguments(host: str, port: int) -> list[str]:
     # Daphne drops a connection on a message over its own limit; with room above ours
@@ -19,7 +21,9 @@ def daphne_arguments(host: str, port: int) -> list[str]:
         transport_limit,
         "--websocket-max-frame-size",
         transport_limit,
-        "--proxy-headers",
+        # The client's address from X-Forwarded-For, which the sign-in throttle keys
+        # on: believed only behind a proxy that sets it.
+        *(["--proxy-headers"] if settings.HATCHET_TRUST_PROXY_HEADERS else []),
         "hatchet.asgi:application",
     ]
 
@@ -34,4 +38,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from daphne.cli import CommandLineInterface
 
+        refuse_unsafe_settings()
         CommandLineInterface().run(daphne_arguments(options["host"], options["port"]))

@@ -1,12 +1,13 @@
-// The tenant's members and their roles: everyone sees them; admins add members,
-// change roles and remove members. The server guards the last admin and says so.
+// The tenant's members and their roles: everyone sees them; admins create new users
+// as members, change roles and remove members (people who already have a user are
+// invited instead). The server guards the last admin and says so.
 import { useId, useState, type FormEvent } from "react";
-import { roleOrder } from "../../api/roles";
 import { useApi, useApiMutation } from "../../api/useApi";
 import type { Member, NewMemberBody, Paginated, PatchedMemberRoleBody, Role } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
+import { RoleSelect } from "../../components/RoleSelect";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
@@ -59,22 +60,16 @@ function MemberRow({ member, canEdit }: { member: Member; canEdit: boolean }) {
       <td>{member.user.email || <span className="muted">—</span>}</td>
       <td>
         {canEdit ? (
-          <select
-            aria-label={`Role of ${member.user.username}`}
+          <RoleSelect
+            label={`Role of ${member.user.username}`}
             value={shownRole ?? ""}
             disabled={changeRole.isPending}
-            aria-describedby={error ? errorId : undefined}
-            onChange={(event) => {
+            describedBy={error ? errorId : undefined}
+            onChange={(role) => {
               remove.reset();
-              changeRole.mutate({ role: event.target.value as Role });
+              changeRole.mutate({ role });
             }}
-          >
-            {roleOrder.map((role) => (
-              <option key={role} value={role}>
-                {role}
-              </option>
-            ))}
-          </select>
+          />
         ) : (
           <span className="role-tag">{member.role}</span>
         )}
@@ -123,12 +118,15 @@ function AddMemberForm() {
     // leave it out unless given.
     const body = { username: username.trim(), role } as NewMemberBody;
     if (email.trim()) body.email = email.trim();
-    if (password) body.password = password;
+    body.password = password;
     add.mutate(body);
   };
   return (
     <form className="settings-form" onSubmit={submit} aria-labelledby="add-member-heading">
-      <h3 id="add-member-heading">Add a member</h3>
+      <h3 id="add-member-heading">Create a user</h3>
+      <p className="muted">
+        For someone new to this server; a person who already has a user is invited instead.
+      </p>
       <div className="form-row">
         <label className="field">
           <span>Username</span>
@@ -136,23 +134,17 @@ function AddMemberForm() {
         </label>
         <label className="field">
           <span>Role</span>
-          {/* Named outright: a wrapping label would add the chosen option to the name. */}
-          <select aria-label="Role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
-            {roleOrder.map((option) => (
-              <option key={option} value={option}>
-                {option}
-              </option>
-            ))}
-          </select>
+          <RoleSelect label="Role" value={role} onChange={setRole} />
         </label>
         <label className="field">
           <span>Email (optional)</span>
           <input type="email" value={email} onChange={(event) => setEmail(event.target.value)} />
         </label>
         <label className="field">
-          <span>Password (only for a new user)</span>
+          <span>Password</span>
           <input
             type="password"
+            required
             autoComplete="new-password"
             value={password}
             onChange={(event) => setPassword(event.target.value)}
@@ -161,7 +153,7 @@ function AddMemberForm() {
       </div>
       <div className="toolbar">
         <button type="submit" className="button primary" disabled={add.isPending}>
-          Add member
+          Create user
         </button>
         {added && (
           <span role="status" className="muted">

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it } from "vitest";
 import { vi } from "vitest";
-import type { GitHubConnection, Member, Token } from "../../api/types";
+import type { GitHubConnection, Invitation, Member, Token } from "../../api/types";
 import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
 import { SettingsPage } from "./SettingsPage";
 
@@ -45,6 +45,7 @@ describe("API tokens", () => {
     const user = userEvent.setup();
     let tokens: Token[] = [];
     const calls = fakeApi("admin", {
+      "GET /invitations": page([]),
       "GET /tokens": () => page(tokens),
       "POST /tokens": () => {
         tokens = [ciToken];
@@ -118,6 +119,7 @@ describe("API tokens", () => {
     const user = userEvent.setup();
     let tokens: Token[] = [ciToken];
     const calls = fakeApi("admin", {
+      "GET /invitations": page([]),
       "GET /tokens": () => page(tokens),
       "DELETE /tokens/t-1": () => {
         tokens = [];
@@ -141,6 +143,7 @@ describe("API tokens", () => {
   it("shows the server's refusal next to the token form", async () => {
     const user = userEvent.setup();
     fakeApi("admin", {
+      "GET /invitations": page([]),
       "GET /tokens": page([]),
       "POST /tokens": () =>
         apiErrorResponse(400, "invalid_request", "name: This field may not be blank.", {
@@ -165,7 +168,7 @@ describe("roles", () => {
 
     expect(await screen.findByRole("cell", { name: "vic" })).toBeInTheDocument();
     expect(screen.getAllByText("Only admins can see and change this.")).toHaveLength(2);
-    for (const name of ["New token", "Save connection", "Add member", "Remove", "Revoke"]) {
+    for (const name of ["New token", "Save connection", "Create user", "Invite", "Remove", "Revoke"]) {
       expect(screen.queryByRole("button", { name })).not.toBeInTheDocument();
     }
     expect(screen.queryByRole("combobox")).not.toBeInTheDocument();
@@ -177,6 +180,7 @@ describe("members", () => {
   it("shows the server's 409 when the last admin is demoted and keeps the stored role", async () => {
     const user = userEvent.setup();
     const calls = fakeApi("admin", {
+      "GET /invitations": page([]),
       "GET /tokens": page([]),
       "GET /playground/github-connection": connection,
       "GET /members": page([ada, vic]),
@@ -194,10 +198,11 @@ describe("members", () => {
     expect(calls.find((call) => call.method === "PATCH")?.body).toEqual({ role: "editor" });
   });
 
-  it("adds a member with a role and a password, then lists them", async () => {
+  it("creates a user with a role and a password, then lists them", async () => {
     const user = userEvent.setup();
     let members = [ada];
     const calls = fakeApi("admin", {
+      "GET /invitations": page([]),
       "GET /tokens": page([]),
       "GET /playground/github-connection": connection,
       "GET /members": () => page(members),
@@ -211,8 +216,8 @@ describe("members", () => {
 
     await user.type(await screen.findByLabelText("Username"), "eve");
     await user.selectOptions(screen.getByLabelText("Role"), "editor");
-    await user.type(screen.getByLabelText("Password (only for a new user)"), "pw-123456789");
-    await user.click(screen.getByRole("button", { name: "Add member" }));
+    await user.type(screen.getByLabelText("Password"), "pw-123456789");
+    await user.click(screen.getByRole("button", { name: "Create user" }));
 
     expect(await screen.findByRole("combobox", { name: "Role of eve" })).toHaveValue("editor");
     expect(screen.getByRole("status")).toHaveTextContent("eve is now an editor.");
@@ -224,10 +229,60 @@ describe("members", () => {
   });
 });
 
+describe("invitations", () => {
+  const pending: Invitation = {
+    id: "i-1",
+    invitee: "bob@globex.io",
+    role: "editor",
+    invited_by: "ada",
+    created_at: "2026-01-01T00:00:00Z",
+    expires_at: "2026-01-08T00:00:00Z",
+  };
+
+  it("invites by username or email, lists the pending ones and revokes one", async () => {
+    const user = userEvent.setup();
+    let invitations: Invitation[] = [];
+    const calls = fakeApi("admin", {
+      "GET /tokens": page([]),
+      "GET /playground/github-connection": connection,
+      "GET /members": page([ada]),
+      "GET /invitations": () => page(invitations),
+      "POST /invitations": () => {
+        invitations = [pending];
+        return Response.json(pending, { status: 201 });
+      },
+      "DELETE /invitations/i-1": () => {
+        invitations = [];
+        return null;
+      },
+    });
+    renderAs(<SettingsPage />);
+
+    expect(await screen.findByText("No pending invitations.")).toBeInTheDocument();
+    await user.type(screen.getByLabelText("Username or email"), "bob@globex.io");
+    await user.selectOptions(screen.getByLabelText("Invited role"), "editor");
+    await user.click(screen.getByRole("button", { name: "Invite" }));
+
+    const table = await screen.findByRole("table", { name: "Pending invitations" });
+    expect(within(table).getByRole("cell", { name: "bob@globex.io" })).toBeInTheDocument();
+    expect(screen.getByRole("status")).toHaveTextContent("Invited bob@globex.io.");
+    expect(calls.find((call) => call.method === "POST")?.body).toEqual({
+      invitee: "bob@globex.io",
+      role: "editor",
+    });
+
+    await user.click(within(table).getByRole("button", { name: "Revoke" }));
+    await user.click(await screen.findByRole("button", { name: /confirm/i }));
+    expect(await screen.findByText("No pending invitations.")).toBeInTheDocument();
+    expect(calls.some((call) => call.method === "DELETE" && call.path === "/invitations/i-1")).toBe(true);
+  });
+});
+
 describe("GitHub connection", () => {
   it("sends the token only when one is typed, and says it saved", async () => {
     const user = userEvent.setup();
     const calls = fakeApi("admin", {
+      "GET /invitations": page([]),
       "GET /tokens": page([]),
       "GET /playground/github-connection": connection,
       "PUT /playground/github-connection": () => ({ ...connection, base_branch: "release" }),

@@ -1,7 +1,9 @@
-// Settings: API tokens and the GitHub connection (admins), and the tenant's members.
+// Settings: API tokens and the GitHub connection (admins), the tenant's members, and
+// invitations (admins).
 import { RequireRole } from "../../components/RequireRole";
 import { useSession } from "../../session";
 import { GitHubConnectionSection } from "./GitHubConnectionSection";
+import { InvitationsSection } from "./InvitationsSection";
 import { MembersSection } from "./MembersSection";
 import { TokensSection } from "./TokensSection";
 import "./settings.css";
@@ -32,6 +34,9 @@ export function SettingsPage() {
         <GitHubConnectionSection />
       </RequireRole>
       <MembersSection />
+      <RequireRole role="admin">
+        <InvitationsSection />
+      </RequireRole>
     </section>
   );
 }

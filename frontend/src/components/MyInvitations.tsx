@@ -1,0 +1,66 @@
+// The signed-in person's pending invitations, above every page (and in place of the
+// pages while they belong to no tenant): accepting one makes them a member.
+import { useApi, useApiMutation } from "../api/useApi";
+import type { Paginated, ReceivedInvitation, SessionMembership } from "../api/types";
+import { useSession } from "../session";
+import { ApiErrorMessage } from "./ApiErrorMessage";
+import { RelativeTime } from "./RelativeTime";
+
+export function MyInvitations() {
+  const invitations = useApi<Paginated<ReceivedInvitation>>("/session/invitations?limit=50");
+  const pending = invitations.data?.results ?? [];
+  if (pending.length === 0) return null;
+  return (
+    <section className="card my-invitations" aria-labelledby="my-invitations-heading">
+      <h2 id="my-invitations-heading">Invitations for you</h2>
+      <ul>
+        {pending.map((invitation) => (
+          <InvitationItem key={invitation.id} invitation={invitation} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function InvitationItem({ invitation }: { invitation: ReceivedInvitation }) {
+  const { reload } = useSession();
+  const path = `/session/invitations/${invitation.id}`;
+  const accept = useApiMutation<undefined, SessionMembership>("POST", `${path}/accept`, {
+    invalidates: ["/session/invitations"],
+    onSuccess: reload,
+  });
+  const decline = useApiMutation<undefined, void>("POST", `${path}/decline`, {
+    invalidates: ["/session/invitations"],
+  });
+  const busy = accept.isPending || decline.isPending;
+  return (
+    <li>
+      <span>
+        <strong>{invitation.tenant.name}</strong> as <span className="role-tag">{invitation.role}</span>
+        {invitation.invited_by && <> from {invitation.invited_by}</>}, expires{" "}
+        <RelativeTime value={invitation.expires_at} />
+      </span>
+      <span className="toolbar">
+        <button
+          type="button"
+          className="button primary"
+          disabled={busy}
+          aria-label={`Accept the invitation to ${invitation.tenant.name}`}
+          onClick={() => accept.mutate(undefined)}
+        >
+          Accept
+        </button>
+        <button
+          type="button"
+          className="button"
+          disabled={busy}
+          aria-label={`Decline the invitation to ${invitation.tenant.name}`}
+          onClick={() => decline.mutate(undefined)}
+        >
+          Decline
+        </button>
+      </span>
+      <ApiErrorMessage error={accept.error ?? decline.error} />
+    </li>
+  );
+}
