@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hatchet', '0001_initial'),
+        ('hatchet', '0002_api_token_role'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
