@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hatchet.edge.RefuseUnstorableURLs",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -173,6 +174,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "hatchet.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "hatchet.api.json_error_handler",
+    "DEFAULT_PARSER_CLASSES": ["hatchet.api.JSONBodyParser"],
+    "DEFAULT_METADATA_CLASS": "hatchet.api.ResourceMetadata",
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from hatchet.api import error_response
+from hatchet.api import JSONBodyParser, error_response
 from hatchet.auth import caller_of, memberships_of, tenant_of
 from hatchet.members import add_member, change_role, members_of, remove_member
 from hatchet.models import APIToken, Membership, Role
@@ -37,7 +37,7 @@ READY_TIMEOUT_SECONDS = 2.0
 class JSONAPIView(APIView):
     """Base of every API view: JSON bodies only."""
 
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [JSONBodyParser]
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
