@@ -8,11 +8,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
-from rest_framework import exceptions, metadata, pagination, parsers, serializers, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from hatchet import jsontext
+from hatchet.edge import RefusedJSON
 from hatchet.errors import ServiceError
 
 S = TypeVar("S", bound=serializers.BaseSerializer[Any])
@@ -46,31 +46,6 @@ def first_message(detail: Any) -> str:
     if isinstance(detail, list) and detail:
         return first_message(detail[0])
     return str(detail)
-
-
-class RefusedJSON(exceptions.ParseError):
-    """A request body that is not JSON we take (hatchet/jsontext.py)."""
-
-    def __init__(self, refused: jsontext.JSONInputError) -> None:
-        super().__init__(refused.message, refused.code)
-        self.code = refused.code
-        self.details = {"path": refused.path} if refused.path else {}
-
-
-class JSONBodyParser(parsers.JSONParser):
-    """DRF's JSON parser with our rules: a bounded depth, no NUL or lone surrogate."""
-
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        try:
-            text = stream.read().decode((parser_context or {}).get("encoding", "utf-8"))
-        except UnicodeDecodeError as exc:
-            raise exceptions.ParseError(
-                f"The body is not UTF-8: {exc}.", "malformed_json"
-            ) from None
-        try:
-            return jsontext.load(text)
-        except jsontext.JSONInputError as refused:
-            raise RefusedJSON(refused) from None
 
 
 def json_error_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -133,20 +108,6 @@ def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any
         # Rare, so a new serializer shapes the errors exactly as is_valid does.
         serializer_class(data=data).is_valid(raise_exception=True)
         raise
-
-
-class ResourceMetadata(metadata.SimpleMetadata):
-    """OPTIONS answers: the resource's name, description and media types. DRF's would
-    also describe each write's serializer, and views whose bodies are read by the
-    engine (an action's, the runs trigger's) have none: it answered 500 there."""
-
-    def determine_metadata(self, request: Any, view: Any) -> dict[str, Any]:
-        return {
-            "name": view.get_view_name(),
-            "description": view.get_view_description(),
-            "renders": [renderer.media_type for renderer in view.renderer_classes],
-            "parses": [parser.media_type for parser in view.parser_classes],
-        }
 
 
 class Pagination(pagination.LimitOffsetPagination):

@@ -174,8 +174,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "hatchet.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "hatchet.api.json_error_handler",
-    "DEFAULT_PARSER_CLASSES": ["hatchet.api.JSONBodyParser"],
-    "DEFAULT_METADATA_CLASS": "hatchet.api.ResourceMetadata",
+    "DEFAULT_PARSER_CLASSES": ["hatchet.edge.JSONBodyParser"],
+    "DEFAULT_METADATA_CLASS": "hatchet.edge.ResourceMetadata",
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -5,6 +5,7 @@ the group gets."""
 
 import json
 from typing import Any
+from uuid import UUID
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -15,6 +16,14 @@ from hatchet.auth import Caller
 
 UNAUTHORIZED = 4401
 NOT_FOUND = 4404
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 class Socket(AsyncWebsocketConsumer):
@@ -45,11 +54,17 @@ class SendingConsumer(Socket):
         await self.send(text_data=json.dumps(message, cls=DjangoJSONEncoder))
 
     async def accept_caller(self) -> Caller | None:
-        """Accept the socket and return its caller; without one, close with 4401."""
+        """Accept the socket and return its caller; without one, close with 4401, and
+        with 4404 when an id in the path is not a UUID (the routes take any 36 hex
+        digits and dashes; the database, only a UUID)."""
         await self.accept()
         caller: Caller | None = self.scope.get("caller")
         if caller is None:
             await self.close(code=UNAUTHORIZED)
+            return None
+        if not all(is_uuid(value) for value in self.scope["url_route"]["kwargs"].values()):
+            await self.close(code=NOT_FOUND)
+            return None
         return caller
 
 

@@ -24,8 +24,9 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from hatchet.api import JSONBodyParser, error_response
+from hatchet.api import error_response
 from hatchet.auth import caller_of, memberships_of, tenant_of
+from hatchet.edge import JSONBodyParser
 from hatchet.members import add_member, change_role, members_of, remove_member
 from hatchet.models import APIToken, Membership, Role
 
