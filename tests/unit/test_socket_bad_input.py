@@ -115,3 +115,27 @@ def test_the_worker_socket_refuses_a_registration_with_unstorable_text(tenant: T
     ]
     assert replies[3]["type"] == "registered"
     assert list(Worker.objects.values_list("name", flat=True)) == ["w"]
+
+
+def test_the_worker_socket_refuses_a_timeout_refresh_over_the_bound(tenant: Tenant) -> None:
+    register(tenant)
+    refresh = {
+        "type": "step.refresh_timeout",
+        "id": "r1",
+        "step_run_id": "00000000-0000-0000-0000-000000000001",
+        "attempt": 1,
+        "increment": "1" + "0" * 30 + "s",
+    }
+    frames = [
+        json.dumps({"type": "register", "name": "w", "actions": ["Chain:a"], "slots": 1}),
+        json.dumps(refresh),
+    ]
+
+    replies = exchange(tenant, "/ws/worker", frames)
+
+    assert replies[1] == {
+        "type": "error",
+        "code": "invalid_field",
+        "message": f"duration '{refresh['increment']}' is too long: at most 365d",
+        "id": "r1",
+    }
