@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from hatchet.api import error_response
+from hatchet.api import QuerySerializer, error_response, validated
 from hatchet.auth import caller_of, memberships_of, tenant_of
 from hatchet.edge import JSONBodyParser
 from hatchet.members import add_member, change_role, members_of, remove_member
@@ -92,6 +92,10 @@ class TokenViewSet(
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return NewTokenSerializer if self.action == "create" else TokenSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        validated(QuerySerializer, request.query_params)
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=NewTokenSerializer, responses={201: IssuedTokenSerializer})
     def create(self, request: Request) -> Response:
@@ -216,6 +220,7 @@ class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
         return members_of(tenant_of(self.request))
 
     def list(self, request: Request) -> Response:
+        validated(QuerySerializer, request.query_params)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 

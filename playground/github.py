@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SHORT_VALUE = 80
+REPOSITORY_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 MAX_BODY = 60_000
 RUNS_LINKED = 20
 # A request untouched this long lost its task (a worker died): it is taken back, and a
@@ -119,7 +120,7 @@ def save_connection(
     """Connect the tenant's repository, or change the connection. A token or webhook
     secret of None keeps the stored one; "" removes it (the token then comes from
     GITHUB_TOKEN)."""
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository):
+    if not re.fullmatch(REPOSITORY_NAME, repository):
         raise InvalidRequest(
             f"repository must be owner/name, not '{repository}'.", {"field": "repository"}
         )

@@ -1,8 +1,13 @@
 """The REST resource of the tenant's workers."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 from rest_framework import mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 
+from hatchet.api import QuerySerializer, validated
 from hatchet.auth import tenant_of
 from hatchet.views import JSONAPIView
 from workers.models import Worker
@@ -20,3 +25,7 @@ class WorkerViewSet(
 
     def get_queryset(self) -> QuerySet[Worker]:
         return workers_with_slots(tenant_of(self.request))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        validated(QuerySerializer, request.query_params)
+        return super().list(request, *args, **kwargs)
