@@ -3,6 +3,7 @@ each time, and the server keeps serving."""
 
 import asyncio
 import json
+import socket
 import uuid
 from typing import Any
 
@@ -229,3 +230,34 @@ def test_a_worker_cannot_take_over_another_live_worker_by_its_id(
 
     assert thief_id != owner_id
     assert ack == {"type": "ack", "id": "c1", "applied": True}
+
+
+def raw_request(server: LiveServer, head: bytes) -> bytes:
+    """What the server sends back to `head` before it closes the connection."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_an_oversized_header_is_answered_431_and_the_server_keeps_serving(
+    hatchet_server: LiveServer,
+) -> None:
+    header = b"Authorization: Bearer " + b"x" * 100 * 1024
+    answer = raw_request(
+        hatchet_server, b"GET /api/v1/runs HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n"
+    )
+
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert json.loads(rest.partition(b"\r\n\r\n")[2]) == {
+        "error": {
+            "code": "headers_too_large",
+            "message": "A request header is longer than 16384 bytes.",
+            "details": {},
+        }
+    }
+    assert httpx.get(f"{hatchet_server.url}/healthz").status_code == 200
