@@ -20,11 +20,13 @@ class JSONInputError(ValueError):
     """JSON that is refused; `code` is the error code the answer carries and `path`
     where in the document the refused part is."""
 
-    def __init__(self, code: str, message: str, path: str = "") -> None:
+    def __init__(self, code: str, message: str, path: str = "", document: Any = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.path = path
+        # The parsed document, when it parsed: a socket answers by its id.
+        self.document = document
 
 
 def load(text: str | bytes, what: str = "The body") -> Any:
@@ -43,9 +45,8 @@ def load(text: str | bytes, what: str = "The body") -> Any:
         try:
             check(value)
         except JSONInputError as refused:
-            if refused.code == "malformed_json":
-                raise JSONInputError("malformed_json", f"{what} {TOO_DEEP}") from None
-            raise
+            message = f"{what} {TOO_DEEP}" if refused.code == "malformed_json" else refused.message
+            raise JSONInputError(refused.code, message, refused.path, value) from None
     return value
 
 

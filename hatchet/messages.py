@@ -63,14 +63,15 @@ def check_field(name: str, value: Any, expected: Any, message_id: Any) -> Any:
     return value
 
 
-def decoded(text: str) -> tuple[Any, str | None]:
-    """The message parsed, and why its text cannot be stored (None when it can)."""
+def decoded(text: str) -> tuple[Any, jsontext.JSONInputError | None]:
+    """The message parsed, and why it cannot be taken although it parsed (too deep,
+    text no database stores), None when it can."""
     try:
         return jsontext.load(text, what="Message"), None
     except jsontext.JSONInputError as refused:
-        if refused.code != "invalid_text":
+        if refused.document is None:
             raise ProtocolError(refused.code, refused.message) from None
-        return json.loads(text), refused.message
+        return refused.document, refused
 
 
 def too_large(text: str, max_bytes: int) -> ProtocolError:
@@ -97,10 +98,11 @@ def parse_message(
 ) -> Message:
     """A validated message, or ProtocolError with the code the reply must carry. Text
     that cannot be stored (NUL, a lone surrogate) is refused with `invalid_text`, except
-    in the types of `refused_later`, which carry the reason as `unstorable`."""
+    in the types of `refused_later`, which carry the reason as `unstorable`; so is JSON
+    nested too deeply, by the message's id when it parsed."""
     if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise too_large(text, max_bytes)
-    raw, unstorable = decoded(text)
+    raw, refusal = decoded(text)
     if not isinstance(raw, dict):
         raise ProtocolError("not_an_object", "A message must be a JSON object.")
     message_id = raw.get("id")
@@ -114,6 +116,8 @@ def parse_message(
         if name not in raw:
             raise ProtocolError("missing_field", f"'{kind}' needs the field '{name}'.", message_id)
         fields[name] = check_field(name, raw[name], expected, message_id)
-    if unstorable and kind not in refused_later:
-        raise ProtocolError("invalid_text", unstorable, message_id)
-    return Message(kind, fields, unstorable)
+    if refusal is None:
+        return Message(kind, fields)
+    if kind not in refused_later:
+        raise ProtocolError(refusal.code, refusal.message, message_id)
+    return Message(kind, fields, refusal.message)

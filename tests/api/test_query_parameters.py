@@ -36,9 +36,7 @@ def test_a_bad_query_parameter_of_a_list_is_refused(
 
 
 @pytest.mark.parametrize("resource", ["workflows", "tokens", "members", "workers"])
-def test_a_list_without_filters_takes_only_limit_and_offset(
-    api: APIClient, resource: str
-) -> None:
+def test_a_list_without_filters_takes_only_limit_and_offset(api: APIClient, resource: str) -> None:
     assert api.get(f"/api/v1/{resource}?limit=1&offset=0").status_code == 200
 
     response = api.get(f"/api/v1/{resource}?status=FAILED")

@@ -72,7 +72,8 @@ def test_the_client_socket_answers_deep_and_unstorable_frames_and_keeps_serving(
 
     assert replies[:4] == [
         {"type": "error", "code": "malformed_json", "message": f"Message {TOO_DEEP}"},
-        {"type": "error", "code": "malformed_json", "message": f"Message {TOO_DEEP}"},
+        # It parsed: answered by its id.
+        {"type": "error", "code": "malformed_json", "message": f"Message {TOO_DEEP}", "id": "t0"},
         {
             "type": "error",
             "code": "invalid_text",
