@@ -88,3 +88,14 @@ async def open_socket(tenant: Tenant, path: str) -> WebsocketCommunicator:
     connected, _ = await socket.connect()
     assert connected
     return socket
+
+
+def filled(value: Any, ids: dict[str, str]) -> Any:
+    """`value` with each `{name}` in its strings replaced by `ids[name]`."""
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: filled(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [filled(v, ids) for v in value]
+    return value
