@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 from hatchet import ticker
 from hatchet.asgi import router
 from hatchet.models import APIToken, Tenant
+from workers import consumers as worker_consumers
+from workers import dispatch
 
 
 @pytest.fixture
@@ -49,6 +51,16 @@ def in_process_ticker(settings: Any) -> Iterator[Callable[[], None]]:
         thread.join()
     loop.run_until_complete(loop.shutdown_default_executor())
     loop.close()
+
+
+@pytest.fixture
+def own_dispatcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dispatcher for this test's worker sockets: the process's one starts on the
+    first socket's event loop and would outlive it (later wake-ups fail with 'Event
+    loop is closed')."""
+    fresh = dispatch.Dispatcher()
+    monkeypatch.setattr(dispatch, "dispatcher", fresh)
+    monkeypatch.setattr(worker_consumers, "dispatcher", fresh)
 
 
 def client_for(tenant: Tenant) -> APIClient:

@@ -261,3 +261,59 @@ def test_an_oversized_header_is_answered_431_and_the_server_keeps_serving(
         }
     }
     assert httpx.get(f"{hatchet_server.url}/healthz").status_code == 200
+
+
+def test_a_registration_with_unstorable_text_or_a_refresh_over_the_bound_is_refused(
+    hatchet_server: LiveServer,
+) -> None:
+    registration = {"type": "register", "actions": ["Quick:work"], "slots": 1}
+    refresh = {
+        "type": "step.refresh_timeout",
+        "id": "r1",
+        "step_run_id": str(uuid.uuid4()),
+        "attempt": 1,
+        "increment": "1" + "0" * 30 + "s",
+    }
+    frames = [
+        json.dumps({**registration, "name": "w\u0000"}),
+        json.dumps({**registration, "name": "w", "labels": {"zone": "\udc00"}}),
+        "[" * 5_000 + "]" * 5_000,
+    ]
+
+    async def scenario() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        await register_definitions(hatchet_server, registration["actions"])
+        async with websockets.connect(
+            hatchet_server.url.replace("http", "ws") + "/ws/worker",
+            additional_headers={"Authorization": f"Bearer {hatchet_server.token}"},
+        ) as socket:
+            replies = [await reply_to(socket, frame) for frame in frames]
+            await socket.send(json.dumps({**registration, "name": "w"}))
+            await receive(socket, "registered")
+            return replies, await reply_to(socket, json.dumps(refresh))
+
+    replies, refused = asyncio.run(scenario())
+
+    assert replies == [
+        {
+            "type": "error",
+            "code": "invalid_text",
+            "message": "Text may not hold the character U+0000 (NUL) (at name).",
+        },
+        {
+            "type": "error",
+            "code": "invalid_text",
+            "message": "Text may not hold a lone surrogate (half of a UTF-16 pair) "
+            "(at labels.zone).",
+        },
+        {
+            "type": "error",
+            "code": "malformed_json",
+            "message": "Message is nested too deeply (JSON may be at most 100 levels deep).",
+        },
+    ]
+    assert refused == {
+        "type": "error",
+        "code": "invalid_field",
+        "message": f"duration '{refresh['increment']}' is too long: at most 365d",
+        "id": "r1",
+    }
