@@ -266,7 +266,7 @@ def test_an_oversized_header_is_answered_431_and_the_server_keeps_serving(
 def test_a_registration_with_unstorable_text_or_a_refresh_over_the_bound_is_refused(
     hatchet_server: LiveServer,
 ) -> None:
-    registration = {"type": "register", "actions": ["Quick:work"], "slots": 1}
+    registration: dict[str, Any] = {"type": "register", "actions": ["Quick:work"], "slots": 1}
     refresh = {
         "type": "step.refresh_timeout",
         "id": "r1",
