@@ -142,11 +142,32 @@ def test_another_tenants_step_run_is_unknown_to_a_worker(hatchet_server: LiveSer
     assert (reply["type"], reply["code"], reply["id"]) == ("error", "unknown_step_run", "steal")
 
 
+def nested(depth: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("poison", "problem"),
+    [
+        (
+            {"text": "nul \u0000 here"},
+            "Text may not hold the character U+0000 (NUL) (at output.text).",
+        ),
+        (
+            {"deep": nested(150)},
+            "Message is nested too deeply (JSON may be at most 100 levels deep).",
+        ),
+    ],
+)
 def test_a_result_that_cannot_be_stored_fails_its_own_step_and_the_rest_of_its_batch_is_applied(
-    hatchet_server: LiveServer,
+    hatchet_server: LiveServer, poison: dict[str, Any], problem: str
 ) -> None:
     """U+0000 is refused on both backends alike (PostgreSQL cannot store it in JSON and
-    text; SQLite could, and kept it)."""
+    text; SQLite could, and kept it); so is an output nested too deeply, by its id (it
+    was refused without one, and the worker re-sent it forever)."""
     count, poisoned = 8, 3
 
     async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
@@ -158,7 +179,7 @@ def test_a_result_that_cannot_be_stored_fails_its_own_step_and_the_rest_of_its_b
         for index, assign in enumerate(assigns):
             output: dict[str, Any] = {"n": index}
             if index == poisoned:
-                output = {"text": "nul \u0000 here"}
+                output = poison
             await socket.send(
                 json.dumps(
                     {"type": "step.completed", "id": f"c{index}", "output": output, **ids(assign)}
@@ -179,10 +200,7 @@ def test_a_result_that_cannot_be_stored_fails_its_own_step_and_the_rest_of_its_b
 
     refusal = replies.pop(poisoned)
     assert (refusal["type"], refusal["code"]) == ("error", "cannot_store")
-    assert refusal["message"] == (
-        "The server could not store the step's output: "
-        "Text may not hold the character U+0000 (NUL) (at output.text)."
-    )
+    assert refusal["message"] == f"The server could not store the step's output: {problem}"
     assert [(r["type"], r["applied"]) for r in replies] == [("ack", True)] * (count - 1)
     assert after == {"type": "ack", "id": "late", "applied": False}
     runs = [run_detail(hatchet_server, assign["workflow_run_id"]) for assign in assigns]
