@@ -1,6 +1,7 @@
 """The REST API's shared pieces: the JSON error shape, pagination and serializers
 built once per thread."""
 
+import re
 import threading
 from typing import Any, TypeVar, cast
 
@@ -12,9 +13,11 @@ from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from hatchet.edge import RefusedJSON
 from hatchet.errors import ServiceError
 
 S = TypeVar("S", bound=serializers.BaseSerializer[Any])
+METADATA_PARAMETER = re.compile(r"metadata\[(.+)\]")
 
 CODES_BY_STATUS = {
     400: "invalid_request",
@@ -70,6 +73,8 @@ def json_error_handler(exc: Exception, context: dict[str, Any]) -> Response | No
         return error_response(
             status.HTTP_400_BAD_REQUEST, "invalid_request", first_message(exc.detail), exc.detail
         )
+    if isinstance(exc, RefusedJSON):
+        return error_response(exc.status_code, exc.code, str(exc.detail), exc.details)
     if isinstance(exc, exceptions.ParseError):
         code = "malformed_json"
     headers = {k: v for k, v in response.items() if k in {"WWW-Authenticate", "Retry-After"}}
@@ -107,6 +112,68 @@ def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any
         raise
 
 
+PAGE_PARAMETERS = {"limit", "offset"}
+
+
+class QuerySerializer(serializers.Serializer):
+    """A list's query parameters: a name it does not know is refused (a misspelt filter
+    would return everything), and so is a blank value (DRF reads `workflow=` from a
+    query string as absent, where the schema says a name is at least one character).
+    `metadata[name]` parameters are taken when the serializer has a `metadata` field."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        known = set(self.fields) | PAGE_PARAMETERS
+        unknown = sorted(
+            name
+            for name in data
+            if name not in known
+            and not ("metadata" in self.fields and METADATA_PARAMETER.fullmatch(name))
+        )
+        if unknown:
+            raise exceptions.ValidationError(
+                {name: ["Unknown query parameter."] for name in unknown}
+            )
+        blank = [str(name) for name in self.fields if data.get(name) == ""]
+        if blank:
+            raise exceptions.ValidationError({name: ["May not be blank."] for name in blank})
+        return super().to_internal_value(data)
+
+
 class Pagination(pagination.LimitOffsetPagination):
+    """limit and offset as the schema states them: a limit from 1 to max_limit and an
+    offset from 0, else 400 (DRF's silently took `limit=garbage` as the default)."""
+
     default_limit = 50
     max_limit = 500
+
+    def bounds(self) -> dict[str, tuple[int, int | None]]:
+        return {self.limit_query_param: (1, self.max_limit), self.offset_query_param: (0, None)}
+
+    def integer(self, request: Any, name: str, default: int) -> int:
+        minimum, maximum = self.bounds()[name]
+        text = request.query_params.get(name)
+        if text is None:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            within = f"from {minimum} to {maximum}" if maximum else f"of at least {minimum}"
+            raise exceptions.ValidationError({name: [f"Must be an integer {within}."]})
+        return value
+
+    def get_limit(self, request: Any) -> int:
+        return self.integer(request, self.limit_query_param, self.default_limit)
+
+    def get_offset(self, request: Any) -> int:
+        return self.integer(request, self.offset_query_param, 0)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            minimum, maximum = self.bounds()[parameter["name"]]
+            parameter["schema"]["minimum"] = minimum
+            if maximum is not None:
+                parameter["schema"]["maximum"] = maximum
+        return parameters

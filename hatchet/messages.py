@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from hatchet import jsontext
+
 
 class ProtocolError(Exception):
     def __init__(self, code: str, message: str, message_id: Any = None) -> None:
@@ -28,6 +30,8 @@ ANY = object()
 class Message:
     type: str
     fields: dict[str, Any]
+    # Why its text cannot be stored, for a type whose refusal its socket answers itself.
+    unstorable: str | None = None
 
     @property
     def id(self) -> str | None:
@@ -59,13 +63,15 @@ def check_field(name: str, value: Any, expected: Any, message_id: Any) -> Any:
     return value
 
 
-def decoded(text: str) -> Any:
+def decoded(text: str) -> tuple[Any, jsontext.JSONInputError | None]:
+    """The message parsed, and why it cannot be taken although it parsed (too deep,
+    text no database stores), None when it can."""
     try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ProtocolError("malformed_json", f"Message is not valid JSON: {exc}.") from None
-    except RecursionError:
-        raise ProtocolError("malformed_json", "Message is nested too deeply.") from None
+        return jsontext.load(text, what="Message"), None
+    except jsontext.JSONInputError as refused:
+        if refused.document is None:
+            raise ProtocolError(refused.code, refused.message) from None
+        return refused.document, refused
 
 
 def too_large(text: str, max_bytes: int) -> ProtocolError:
@@ -74,8 +80,8 @@ def too_large(text: str, max_bytes: int) -> ProtocolError:
     would otherwise be re-sent forever). The transport admits twice our limit, so
     the text read here is bounded."""
     try:
-        raw = decoded(text)
-    except ProtocolError:
+        raw = json.loads(text)
+    except (ValueError, RecursionError):
         raw = None
     return ProtocolError(
         "message_too_large",
@@ -84,11 +90,19 @@ def too_large(text: str, max_bytes: int) -> ProtocolError:
     )
 
 
-def parse_message(text: str, max_bytes: int, required_fields: dict[str, dict[str, Any]]) -> Message:
-    """A validated message, or ProtocolError with the code the reply must carry."""
-    if len(text) > max_bytes or len(text.encode()) > max_bytes:
+def parse_message(
+    text: str,
+    max_bytes: int,
+    required_fields: dict[str, dict[str, Any]],
+    refused_later: frozenset[str] = frozenset(),
+) -> Message:
+    """A validated message, or ProtocolError with the code the reply must carry. Text
+    that cannot be stored (NUL, a lone surrogate) is refused with `invalid_text`, except
+    in the types of `refused_later`, which carry the reason as `unstorable`; so is JSON
+    nested too deeply, by the message's id when it parsed."""
+    if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise too_large(text, max_bytes)
-    raw = decoded(text)
+    raw, refusal = decoded(text)
     if not isinstance(raw, dict):
         raise ProtocolError("not_an_object", "A message must be a JSON object.")
     message_id = raw.get("id")
@@ -102,4 +116,8 @@ def parse_message(text: str, max_bytes: int, required_fields: dict[str, dict[str
         if name not in raw:
             raise ProtocolError("missing_field", f"'{kind}' needs the field '{name}'.", message_id)
         fields[name] = check_field(name, raw[name], expected, message_id)
-    return Message(kind, fields)
+    if refusal is None:
+        return Message(kind, fields)
+    if kind not in refused_later:
+        raise ProtocolError(refusal.code, refusal.message, message_id)
+    return Message(kind, fields, refusal.message)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hatchet.edge.RefuseUnstorableURLs",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -194,10 +195,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["hatchet.auth.IsTenantMember"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hatchet.schema.HatchetAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "hatchet.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "hatchet.api.json_error_handler",
+    "DEFAULT_PARSER_CLASSES": ["hatchet.edge.JSONBodyParser"],
+    "DEFAULT_METADATA_CLASS": "hatchet.edge.ResourceMetadata",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -207,6 +210,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH takes what its serializer requires (ours are no partial updates).
+    "COMPONENT_SPLIT_PATCH": False,
     # The docs page works offline: its assets are served from the sidecar package.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

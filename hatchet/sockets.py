@@ -6,6 +6,7 @@ sends a snapshot, then what the group gets."""
 
 import json
 from typing import Any
+from uuid import UUID
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -22,6 +23,14 @@ from hatchet.models import Role, role_allows
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 NOT_FOUND = 4404
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 class Socket(AsyncWebsocketConsumer):
@@ -106,11 +115,16 @@ class SendingConsumer(Socket):
 
     async def accept_caller(self) -> Caller | None:
         """Accept the socket and return its caller; without one, close with 4401, and
-        with one whose role may not use the socket (a worker token), with 4403."""
+        with one whose role may not use the socket (a worker token), with 4403;
+        with 4404 when an id in the path is not a UUID (the routes take any 36 hex
+        digits and dashes; the database, only a UUID)."""
         await self.accept()
         caller: Caller | None = self.scope.get("caller")
         if caller is None:
             await self.close(code=UNAUTHORIZED)
+            return None
+        if not all(is_uuid(value) for value in self.scope["url_route"]["kwargs"].values()):
+            await self.close(code=NOT_FOUND)
             return None
         if not self.may_use(caller):
             await self.close(code=FORBIDDEN)

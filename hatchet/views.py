@@ -22,7 +22,6 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import (
     exceptions,
     mixins,
-    parsers,
     permissions,
     serializers,
     status,
@@ -40,9 +39,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from hatchet.api import error_response
+from hatchet.api import QuerySerializer, error_response, validated
 from hatchet.auth import TokenUser, caller_of, memberships_of, tenant_of
 from hatchet.db import once_more_if_nothing_written
+from hatchet.edge import JSONBodyParser
 from hatchet.invitations import (
     accept_invitation,
     decline_invitation,
@@ -65,7 +65,7 @@ class JSONAPIView(APIView):
     """Base of every API view: JSON bodies only. A request that failed on a lost
     database connection having changed nothing is served once more, on a new one."""
 
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [JSONBodyParser]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -141,6 +141,10 @@ class TokenViewSet(
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return NewTokenSerializer if self.action == "create" else TokenSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        validated(QuerySerializer, request.query_params)
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=NewTokenSerializer, responses={201: IssuedTokenSerializer})
     def create(self, request: Request) -> Response:
@@ -275,6 +279,7 @@ class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
         return members_of(tenant_of(self.request))
 
     def list(self, request: Request) -> Response:
+        validated(QuerySerializer, request.query_params)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SHORT_VALUE = 80
+REPOSITORY_NAME = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 MAX_BODY = 60_000
 RUNS_LINKED = 20
 # A request untouched this long lost its task (a worker died): it is taken back, and a
@@ -198,7 +199,7 @@ def save_connection(
     secret of None keeps the stored one; "" removes it. A connection without a token
     of its own uses GITHUB_TOKEN, only for a repository the operator named in
     HATCHET_GITHUB_TOKEN_REPOSITORIES."""
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository):
+    if not re.fullmatch(REPOSITORY_NAME, repository):
         raise InvalidRequest(
             f"repository must be owner/name, not '{repository}'.", {"field": "repository"}
         )

@@ -7,7 +7,8 @@ from django.db.models import TextChoices
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from playground.github import token_source
+from hatchet.api import QuerySerializer
+from playground.github import REPOSITORY_NAME, token_source
 from playground.models import (
     GitHubConnection,
     PlaygroundRun,
@@ -74,7 +75,7 @@ class VariableSerializer(serializers.ModelSerializer):
         ]
 
 
-class VariableFilterSerializer(serializers.Serializer):
+class VariableFilterSerializer(QuerySerializer):
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
     step = serializers.CharField(required=False, help_text="A step name.")
 
@@ -99,7 +100,7 @@ class VariantSerializer(serializers.ModelSerializer):
         ]
 
 
-class VariantFilterSerializer(serializers.Serializer):
+class VariantFilterSerializer(QuerySerializer):
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
 
 
@@ -224,7 +225,7 @@ class PlaygroundRunDetailSerializer(PlaygroundRunSerializer):
         return list(StepOutputDiffSerializer(replay_outputs(record), many=True).data)
 
 
-class PlaygroundRunFilterSerializer(serializers.Serializer):
+class PlaygroundRunFilterSerializer(QuerySerializer):
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
     kind = StatusField(PlaygroundRunKind, required=False)
     variant = serializers.UUIDField(required=False)
@@ -355,7 +356,7 @@ class ComparisonSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ComparisonFilterSerializer(serializers.Serializer):
+class ComparisonFilterSerializer(QuerySerializer):
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
 
 
@@ -396,7 +397,7 @@ class PullRequestSerializer(serializers.ModelSerializer):
         ]
 
 
-class PullRequestFilterSerializer(serializers.Serializer):
+class PullRequestFilterSerializer(QuerySerializer):
     variant = serializers.UUIDField(required=False)
 
 
@@ -444,7 +445,12 @@ class GitHubConnectionSerializer(serializers.ModelSerializer):
 
 
 class EditGitHubConnectionSerializer(StrictSerializer):
-    repository = serializers.CharField(max_length=200, help_text="owner/name")
+    repository = serializers.RegexField(
+        REPOSITORY_NAME,
+        max_length=200,
+        help_text="owner/name",
+        error_messages={"invalid": "repository must be owner/name."},
+    )
     base_branch = serializers.CharField(max_length=200, default="main")
     strip_prefix = serializers.CharField(
         max_length=500,

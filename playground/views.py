@@ -16,6 +16,7 @@ from hatchet.api import error_response
 from hatchet.auth import caller_of, tenant_of
 from hatchet.celery import enqueue
 from hatchet.models import Role, Tenant
+from hatchet.schema import ErrorSerializer
 from hatchet.views import JSONAPIView
 from playground import github, services, tasks
 from playground.models import (
@@ -400,7 +401,10 @@ class GitHubWebhookView(APIView):
 
     @extend_schema(
         request=None,
-        responses=inline_serializer("WebhookAnswer", {"updated": serializers.IntegerField()}),
+        responses={
+            200: inline_serializer("WebhookAnswer", {"updated": serializers.IntegerField()}),
+            401: ErrorSerializer,
+        },
     )
     def post(self, request: Request) -> Response:
         try:

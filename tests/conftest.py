@@ -14,6 +14,8 @@ from rest_framework.test import APIClient
 from hatchet import ticker
 from hatchet.asgi import router
 from hatchet.models import APIToken, Tenant, TokenRole
+from workers import consumers as worker_consumers
+from workers import dispatch
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +62,16 @@ def in_process_ticker(settings: Any) -> Iterator[Callable[[], None]]:
     loop.close()
 
 
+@pytest.fixture
+def own_dispatcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dispatcher for this test's worker sockets: the process's one starts on the
+    first socket's event loop and would outlive it (later wake-ups fail with 'Event
+    loop is closed')."""
+    fresh = dispatch.Dispatcher()
+    monkeypatch.setattr(dispatch, "dispatcher", fresh)
+    monkeypatch.setattr(worker_consumers, "dispatcher", fresh)
+
+
 def client_for(tenant: Tenant) -> APIClient:
     _, secret = APIToken.issue(tenant, "tests", TokenRole.ADMIN)
     client = APIClient()
@@ -97,3 +109,14 @@ async def open_socket(tenant: Tenant, path: str) -> WebsocketCommunicator:
     connected, _ = await socket.connect()
     assert connected
     return socket
+
+
+def filled(value: Any, ids: dict[str, str]) -> Any:
+    """`value` with each `{name}` in its strings replaced by `ids[name]`."""
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: filled(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [filled(v, ids) for v in value]
+    return value

@@ -22,7 +22,7 @@ from hatchet.sdk.durations import parse_duration
 from hatchet.sockets import FORBIDDEN, UNAUTHORIZED, Socket
 from workers import registry
 from workers.dispatch import NODE, deliver_on_commit, dispatcher
-from workers.messages import WORKER_MESSAGES
+from workers.messages import REPORT_TYPES, WORKER_MESSAGES
 from workflows.engine import results
 from workflows.engine.queue import Assignment, claim_queued_step_runs, lock_worker_slots
 from workflows.engine.results import Outcome
@@ -37,6 +37,7 @@ WORKER_STOPPED = 4410
 FIRST_PAUSE = 0.05
 MAX_PAUSE = 2.0
 R = TypeVar("R")
+Item = results.Report | results.Line | results.Unstorable
 
 
 class SocketClosed(Exception):
@@ -68,7 +69,7 @@ class WorkerConsumer(Socket):
         self.tenant_id = caller.tenant.id
         self.connection_id = uuid.uuid4()
         self.registered = False
-        self.inbox: list[tuple[Message, results.Report | results.Line]] = []
+        self.inbox: list[tuple[Message, Item]] = []
         self.inbox_task: asyncio.Task[None] | None = None
         self.fill_wanted = False
         self.fill_task: asyncio.Task[None] | None = None
@@ -126,7 +127,9 @@ class WorkerConsumer(Socket):
         try:
             if text_data is None:
                 raise ProtocolError("malformed_json", "Send JSON text frames, not binary ones.")
-            message = parse_message(text_data, settings.HATCHET_MAX_MESSAGE_BYTES, WORKER_MESSAGES)
+            message = parse_message(
+                text_data, settings.HATCHET_MAX_MESSAGE_BYTES, WORKER_MESSAGES, REPORT_TYPES
+            )
             if message.type != "register" and not self.registered:
                 raise ProtocolError(
                     "not_registered", "Send 'register' before anything else.", message.id
@@ -157,7 +160,7 @@ class WorkerConsumer(Socket):
             for (message, _), outcome in zip(batch, outcomes, strict=True):
                 await self.reply_to(message, outcome)
 
-    async def apply_each(self, items: list[results.Report | results.Line]) -> list[Outcome]:
+    async def apply_each(self, items: list[Item]) -> list[Outcome]:
         """Apply a batch in one transaction; when the database refuses it, apply its items
         one at a time, so that what it cannot store is refused alone and fails only its
         own step run."""
@@ -169,9 +172,10 @@ class WorkerConsumer(Socket):
             if len(items) > 1:
                 return [outcome for item in items for outcome in await self.apply_each([item])]
             logger.warning("worker %s: the database refused a report: %s", self.worker_id, error)
+            item = items[0].item if isinstance(items[0], results.Unstorable) else items[0]
             return [
                 await self.in_db_until_done(
-                    results.refuse, self.tenant_id, self.worker_id, items[0], described(error)
+                    results.refuse, self.tenant_id, self.worker_id, item, described(error)
                 )
             ]
 
@@ -194,7 +198,7 @@ class WorkerConsumer(Socket):
             await asyncio.sleep(pause)
             pause = min(2 * pause, MAX_PAUSE)
 
-    def apply_and_refill(self, items: list[results.Report | results.Line]) -> list[Outcome]:
+    def apply_and_refill(self, items: list[Item]) -> list[Outcome]:
         """Apply a batch and, when it ended steps, fill the slots they held in the same
         transaction: no wake-up, claim and commit of its own per batch. The new
         assignments leave as it commits, ahead of the acks."""
@@ -363,8 +367,13 @@ REPORT_KINDS = {
 }
 
 
-def report_of(message: Message) -> results.Report | results.Line:
+def report_of(message: Message) -> Item:
     """The engine's view of a validated step message; raises ProtocolError."""
+    item = stored_item_of(message)
+    return item if message.unstorable is None else results.Unstorable(item, message.unstorable)
+
+
+def stored_item_of(message: Message) -> results.Report | results.Line:
     step_run_id, attempt = message["step_run_id"], message["attempt"]
     if message.type in {"step.log", "step.stream"}:
         kind, text = (

@@ -16,3 +16,6 @@ WORKER_MESSAGES: dict[str, dict[str, Any]] = {
     "step.stream": {**STEP_FIELDS, "seq": int, "chunk": str},
     "step.refresh_timeout": {**STEP_FIELDS, "increment": str},
 }
+# Reports whose unstorable text is answered by the engine (a refused result fails its
+# step run), not by a protocol error the worker would only drop.
+REPORT_TYPES = frozenset(t for t in WORKER_MESSAGES if t.startswith("step."))

@@ -1,8 +1,13 @@
 """The REST resource of the tenant's workers."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 from rest_framework import mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 
+from hatchet.api import QuerySerializer, validated
 from hatchet.auth import caller_of
 from hatchet.models import TokenRole
 from hatchet.views import JSONAPIView
@@ -27,3 +32,7 @@ class WorkerViewSet(
         if caller.role == TokenRole.WORKER:
             return workers.filter(token=caller.token)
         return workers
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        validated(QuerySerializer, request.query_params)
+        return super().list(request, *args, **kwargs)

@@ -12,6 +12,8 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
+from hatchet.api import METADATA_PARAMETER, QuerySerializer
+from workflows.engine.definitions import MAX_STEPS
 from workflows.models import (
     CronTrigger,
     Event,
@@ -29,7 +31,6 @@ from workflows.models import (
 )
 
 RECENT_RUNS = 10
-METADATA_PARAM = re.compile(r"^metadata\[(.+)\]$")
 
 
 class StatusField(serializers.ChoiceField):
@@ -162,12 +163,14 @@ class WorkflowDetailSerializer(serializers.ModelSerializer):
 
 
 class BackoffDefinitionSerializer(serializers.Serializer):
+    refuses_unknown_fields = True  # the engine refuses them (definitions.py)
     initial = serializers.CharField(required=False, help_text="A duration such as '1s'.")
     factor = serializers.FloatField(required=False, min_value=1, max_value=10)
     max = serializers.CharField(required=False, help_text="A duration such as '60s'.")
 
 
 class StepDefinitionSerializer(serializers.Serializer):
+    refuses_unknown_fields = True
     name = serializers.CharField()
     parents = serializers.ListField(child=serializers.CharField(), required=False)
     timeout = serializers.CharField(required=False, help_text="A duration such as '30s'.")
@@ -180,6 +183,7 @@ class WorkflowDefinitionSerializer(serializers.Serializer):
     """The definition a worker registers (docs/protocol.md); documents the request body
     only: the engine validates it and names the first problem."""
 
+    refuses_unknown_fields = True
     name = serializers.CharField()
     description = serializers.CharField(required=False)
     version = serializers.CharField(required=False)
@@ -187,7 +191,9 @@ class WorkflowDefinitionSerializer(serializers.Serializer):
     on_crons = serializers.ListField(child=serializers.CharField(), required=False)
     timeout = serializers.CharField(required=False, help_text="A duration such as '10m'.")
     schedule_timeout = serializers.CharField(required=False)
-    steps = StepDefinitionSerializer(many=True)
+    steps = serializers.ListField(
+        child=StepDefinitionSerializer(), min_length=1, max_length=MAX_STEPS
+    )
 
 
 class RegisteredWorkflowSerializer(serializers.Serializer):
@@ -207,6 +213,8 @@ class RegisteredWorkflowSerializer(serializers.Serializer):
 
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, so a misspelt one is not silently dropped."""
+
+    refuses_unknown_fields = True
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -267,25 +275,28 @@ class BulkTriggeredSerializer(serializers.Serializer):
 M = TypeVar("M", bound=Model)
 
 
-class MetadataFilterSerializer(serializers.Serializer):
+METADATA_PAIR = r"^[^:]+:"
+
+
+class MetadataFilterSerializer(QuerySerializer):
     """Filters rows by their `additional_metadata`."""
 
     metadata = serializers.ListField(
-        child=serializers.CharField(),
+        child=serializers.RegexField(
+            METADATA_PAIR, error_messages={"invalid": "Use metadata=name:value."}
+        ),
         required=False,
         help_text="'name:value', repeatable (all must match); `metadata[name]=value` too.",
     )
 
     def validate_metadata(self, value: list[str]) -> list[tuple[str, str]]:
         pairs = [item.split(":", 1) for item in value]
-        if any(len(pair) != 2 or not pair[0] for pair in pairs):
-            raise serializers.ValidationError("Use metadata=name:value.")
         return [(name, text) for name, text in pairs]
 
     def filter_metadata(self, rows: QuerySet[M], query: Any) -> QuerySet[M]:
         metadata = list(self.validated_data.get("metadata", []))
         for param, value in query.items():
-            bracketed = METADATA_PARAM.match(param)
+            bracketed = METADATA_PARAMETER.fullmatch(param)
             if bracketed:
                 metadata.append((bracketed.group(1), value))
         for i, (name, value) in enumerate(metadata):
@@ -297,9 +308,20 @@ class MetadataFilterSerializer(serializers.Serializer):
         return rows
 
 
+# Any case: JSON Schema's patterns have no flag for it.
+RUN_STATUSES = "|".join(
+    "".join(f"[{c}{c.lower()}]" for c in status) for status in WorkflowRunStatus.values
+)
+
+
 class RunFilterSerializer(MetadataFilterSerializer):
-    status = serializers.CharField(
-        required=False, help_text="One status or several separated by commas."
+    status = serializers.RegexField(
+        rf"^({RUN_STATUSES})(,({RUN_STATUSES}))*$",
+        required=False,
+        error_messages={
+            "invalid": f"Use {', '.join(WorkflowRunStatus.values)}, or several separated by commas."
+        },
+        help_text="One status or several separated by commas.",
     )
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
     created_after = serializers.DateTimeField(
@@ -311,13 +333,7 @@ class RunFilterSerializer(MetadataFilterSerializer):
     event = serializers.UUIDField(required=False, help_text="Runs this event started.")
 
     def validate_status(self, value: str) -> list[str]:
-        statuses = [part.strip().upper() for part in value.split(",") if part.strip()]
-        unknown = [status for status in statuses if status not in WorkflowRunStatus.values]
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown status {', '.join(unknown)}; use {', '.join(WorkflowRunStatus.values)}."
-            )
-        return statuses
+        return value.upper().split(",")
 
     def filter(self, runs: QuerySet[WorkflowRun], query: Any) -> QuerySet[WorkflowRun]:
         filters = self.validated_data
@@ -435,7 +451,7 @@ class RunDetailSerializer(RunSerializer):
         ]
 
 
-class LineFilterSerializer(serializers.Serializer):
+class LineFilterSerializer(QuerySerializer):
     attempt = serializers.IntegerField(
         required=False, min_value=1, help_text="Only this attempt's lines."
     )
@@ -487,6 +503,7 @@ class EventDetailSerializer(EventSerializer):
 
 
 class NewEventSerializer(serializers.Serializer):
+    refuses_unknown_fields = True  # the engine refuses them (engine/events.py)
     key = serializers.CharField(help_text="Segments separated by ':', e.g. 'user:created'.")
     payload = serializers.DictField(
         child=serializers.JSONField(), required=False, help_text="The runs' input."
@@ -494,14 +511,11 @@ class NewEventSerializer(serializers.Serializer):
     additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
 
 
-class PushEventsSerializer(serializers.Serializer):
-    """One event, or a batch as {"events": [...]} (documents the body: the engine
-    checks it, all or nothing)."""
+class EventBatchSerializer(serializers.Serializer):
+    """A batch of events, stored whole or not at all."""
 
-    key = serializers.CharField(required=False)
-    payload = serializers.DictField(child=serializers.JSONField(), required=False)
-    additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
-    events = NewEventSerializer(many=True, required=False)
+    refuses_unknown_fields = True
+    events = serializers.ListField(child=NewEventSerializer(), min_length=1)
 
 
 class PushedEventsSerializer(serializers.Serializer):
@@ -589,7 +603,7 @@ class NewCronSerializer(StrictSerializer):
     additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
 
 
-class CronFilterSerializer(serializers.Serializer):
+class CronFilterSerializer(QuerySerializer):
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
 
 
@@ -632,6 +646,6 @@ class RescheduleSerializer(StrictSerializer):
     trigger_at = serializers.DateTimeField()
 
 
-class ScheduleFilterSerializer(serializers.Serializer):
+class ScheduleFilterSerializer(QuerySerializer):
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
     status = serializers.ChoiceField(choices=ScheduledRunStatus.choices, required=False)

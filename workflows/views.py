@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
+from hatchet.api import QuerySerializer, validated
 from hatchet.auth import tenant_of
 from hatchet.models import Tenant
 from hatchet.throttling import RateThrottle
@@ -43,14 +44,15 @@ from workflows.serializers import (
     CronDetailSerializer,
     CronFilterSerializer,
     CronSerializer,
+    EventBatchSerializer,
     EventDetailSerializer,
     EventFilterSerializer,
     EventSerializer,
     LineFilterSerializer,
     NewCronSerializer,
+    NewEventSerializer,
     NewScheduleSerializer,
     PushedEventsSerializer,
-    PushEventsSerializer,
     RegisteredWorkflowSerializer,
     ReplayRunSerializer,
     RescheduleSerializer,
@@ -120,6 +122,7 @@ class WorkflowViewSet(JSONAPIView, viewsets.GenericViewSet):
 
     @extend_schema(responses=WorkflowSerializer(many=True))
     def list(self, request: Request) -> Response:
+        validated(QuerySerializer, request.query_params)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WorkflowSerializer(page, many=True).data)
 
@@ -284,7 +287,9 @@ class EventViewSet(JSONAPIView, viewsets.GenericViewSet):
         return Response(EventDetailSerializer(self.get_object()).data)
 
     @extend_schema(
-        request=PushEventsSerializer,
+        request=PolymorphicProxySerializer(
+            "PushEvents", [NewEventSerializer, EventBatchSerializer], None
+        ),
         responses={
             201: PolymorphicProxySerializer(
                 "PushedEvent", [EventDetailSerializer, PushedEventsSerializer], None

@@ -102,7 +102,7 @@ def test_the_list_filters_by_event_and_metadata(api: APIClient, tenant: Tenant) 
     assert ids(by_metadata) == [str(from_event.id)]
     assert ids(bracketed) == [str(other.id)]
     assert api.get("/api/v1/runs?metadata=nocolon").json()["error"]["message"] == (
-        "metadata: Use metadata=name:value."
+        "metadata: 0: Use metadata=name:value."
     )
     assert api.get(f"/api/v1/runs/{from_event.id}").json()["event"] == str(event.id)
 
@@ -122,7 +122,8 @@ def test_an_unknown_status_filter_is_400(api: APIClient) -> None:
 
     assert response.status_code == 400
     assert response.json()["error"]["message"] == (
-        "status: Unknown status DONE; use PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED."
+        "status: Use PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, or several separated by "
+        "commas."
     )
 
 

@@ -3,6 +3,7 @@ each time, and the server keeps serving."""
 
 import asyncio
 import json
+import socket
 import uuid
 from typing import Any
 
@@ -141,11 +142,32 @@ def test_another_tenants_step_run_is_unknown_to_a_worker(hatchet_server: LiveSer
     assert (reply["type"], reply["code"], reply["id"]) == ("error", "unknown_step_run", "steal")
 
 
-def test_a_result_the_database_refuses_fails_its_own_step_and_the_rest_of_its_batch_is_applied(
-    hatchet_server: LiveServer,
+def nested(depth: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("poison", "problem"),
+    [
+        (
+            {"text": "nul \u0000 here"},
+            "Text may not hold the character U+0000 (NUL) (at output.text).",
+        ),
+        (
+            {"deep": nested(150)},
+            "Message is nested too deeply (JSON may be at most 100 levels deep).",
+        ),
+    ],
+)
+def test_a_result_that_cannot_be_stored_fails_its_own_step_and_the_rest_of_its_batch_is_applied(
+    hatchet_server: LiveServer, poison: dict[str, Any], problem: str
 ) -> None:
-    if hatchet_server.backend == "embedded":
-        pytest.skip("SQLite stores U+0000; PostgreSQL refuses it in JSON and text")
+    """U+0000 is refused on both backends alike (PostgreSQL cannot store it in JSON and
+    text; SQLite could, and kept it); so is an output nested too deeply, by its id (it
+    was refused without one, and the worker re-sent it forever)."""
     count, poisoned = 8, 3
 
     async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
@@ -157,7 +179,7 @@ def test_a_result_the_database_refuses_fails_its_own_step_and_the_rest_of_its_ba
         for index, assign in enumerate(assigns):
             output: dict[str, Any] = {"n": index}
             if index == poisoned:
-                output = {"text": "nul \u0000 here"}
+                output = poison
             await socket.send(
                 json.dumps(
                     {"type": "step.completed", "id": f"c{index}", "output": output, **ids(assign)}
@@ -178,8 +200,7 @@ def test_a_result_the_database_refuses_fails_its_own_step_and_the_rest_of_its_ba
 
     refusal = replies.pop(poisoned)
     assert (refusal["type"], refusal["code"]) == ("error", "cannot_store")
-    assert refusal["message"].startswith("The server could not store the step's output: ")
-    assert "\\u0000" in refusal["message"]
+    assert refusal["message"] == f"The server could not store the step's output: {problem}"
     assert [(r["type"], r["applied"]) for r in replies] == [("ack", True)] * (count - 1)
     assert after == {"type": "ack", "id": "late", "applied": False}
     runs = [run_detail(hatchet_server, assign["workflow_run_id"]) for assign in assigns]
@@ -227,3 +248,90 @@ def test_a_worker_cannot_take_over_another_live_worker_by_its_id(
 
     assert thief_id != owner_id
     assert ack == {"type": "ack", "id": "c1", "applied": True}
+
+
+def raw_request(server: LiveServer, head: bytes) -> bytes:
+    """What the server sends back to `head` before it closes the connection."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_an_oversized_header_is_answered_431_and_the_server_keeps_serving(
+    hatchet_server: LiveServer,
+) -> None:
+    header = b"Authorization: Bearer " + b"x" * 100 * 1024
+    answer = raw_request(
+        hatchet_server, b"GET /api/v1/runs HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n"
+    )
+
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert json.loads(rest.partition(b"\r\n\r\n")[2]) == {
+        "error": {
+            "code": "headers_too_large",
+            "message": "A request header is longer than 16384 bytes.",
+            "details": {},
+        }
+    }
+    assert httpx.get(f"{hatchet_server.url}/healthz").status_code == 200
+
+
+def test_a_registration_with_unstorable_text_or_a_refresh_over_the_bound_is_refused(
+    hatchet_server: LiveServer,
+) -> None:
+    registration: dict[str, Any] = {"type": "register", "actions": ["Quick:work"], "slots": 1}
+    refresh = {
+        "type": "step.refresh_timeout",
+        "id": "r1",
+        "step_run_id": str(uuid.uuid4()),
+        "attempt": 1,
+        "increment": "1" + "0" * 30 + "s",
+    }
+    frames = [
+        json.dumps({**registration, "name": "w\u0000"}),
+        json.dumps({**registration, "name": "w", "labels": {"zone": "\udc00"}}),
+        "[" * 5_000 + "]" * 5_000,
+    ]
+
+    async def scenario() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        await register_definitions(hatchet_server, registration["actions"])
+        async with websockets.connect(
+            hatchet_server.url.replace("http", "ws") + "/ws/worker",
+            additional_headers={"Authorization": f"Bearer {hatchet_server.token}"},
+        ) as socket:
+            replies = [await reply_to(socket, frame) for frame in frames]
+            await socket.send(json.dumps({**registration, "name": "w"}))
+            await receive(socket, "registered")
+            return replies, await reply_to(socket, json.dumps(refresh))
+
+    replies, refused = asyncio.run(scenario())
+
+    assert replies == [
+        {
+            "type": "error",
+            "code": "invalid_text",
+            "message": "Text may not hold the character U+0000 (NUL) (at name).",
+        },
+        {
+            "type": "error",
+            "code": "invalid_text",
+            "message": "Text may not hold a lone surrogate (half of a UTF-16 pair) "
+            "(at labels.zone).",
+        },
+        {
+            "type": "error",
+            "code": "malformed_json",
+            "message": "Message is nested too deeply (JSON may be at most 100 levels deep).",
+        },
+    ]
+    assert refused == {
+        "type": "error",
+        "code": "invalid_field",
+        "message": f"duration '{refresh['increment']}' is too long: at most 365d",
+        "id": "r1",
+    }

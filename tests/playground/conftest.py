@@ -19,8 +19,9 @@ from hatchet.livestack import LIVE_STACK_KEYS, sibling_database_url
 from hatchet.models import Tenant
 from playground.catalog import record_variables
 from playground.github import save_connection
-from playground.models import GitHubConnection
+from playground.models import GitHubConnection, PlaygroundRun, Variable
 from playground.services import json_type_of
+from tests.api.conftest import member_client
 from tests.conftest import definition
 from tests.e2e.conftest import ROOT, stop_process
 from tests.github_server import GitRepository, LoopbackGitHub
@@ -116,6 +117,30 @@ class PlaygroundWorker:
     def run_all(self) -> None:
         for step in ("classify", "draft", "review"):
             self.run_step(step)
+
+
+def playground_objects(tenant: Tenant) -> dict[str, str]:
+    """One of everything the playground holds, in `tenant`, made by an admin: a run
+    of Support with its variables, a variant, a comparison and its playground run."""
+    register_support(tenant)
+    run = trigger_workflow_run(tenant, "Support", {"ticket": "hi"})
+    PlaygroundWorker(tenant).run_all()
+    api = member_client(tenant, "admin", username="root")
+    variant = api.post(
+        "/api/v1/playground/variants", {"workflow": "Support", "name": "v"}, format="json"
+    ).json()["id"]
+    comparison = api.post(
+        "/api/v1/playground/compare",
+        {"workflow": "Support", "columns": [{"baseline": True}], "rows": [{"run": str(run.pk)}]},
+        format="json",
+    ).json()["id"]
+    return {
+        "source_run": str(run.pk),
+        "variable": str(Variable.objects.filter(tenant=tenant).first().pk),  # type: ignore[union-attr]
+        "variant": variant,
+        "run": str(PlaygroundRun.objects.get(tenant=tenant).pk),
+        "comparison": comparison,
+    }
 
 
 GITHUB_TOKEN = "ghp_loopbackSecretToken1234567890"

@@ -7,10 +7,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from playground.models import Comparison, PlaygroundRun, Variable, Variant, VariantRevision
+from playground.models import Comparison, PlaygroundRun, Variant, VariantRevision
 from tests.api.conftest import member_client
-from tests.playground.conftest import PlaygroundWorker, register_support
-from workflows.engine.runs import trigger_workflow_run
+from tests.conftest import filled
+from tests.playground.conftest import playground_objects, register_support
 
 pytestmark = pytest.mark.django_db
 
@@ -42,35 +42,7 @@ WRITES: list[tuple[str, str, dict[str, Any]]] = [
 
 @pytest.fixture
 def ids(tenant: Tenant) -> dict[str, str]:
-    """One of everything the playground holds, in `tenant`."""
-    register_support(tenant)
-    run = trigger_workflow_run(tenant, "Support", {"ticket": "hi"})
-    PlaygroundWorker(tenant).run_all()
-    api = member_client(tenant, "admin", username="root")
-    variant = api.post(
-        "/api/v1/playground/variants", {"workflow": "Support", "name": "v"}, format="json"
-    ).json()["id"]
-    comparison = api.post(
-        "/api/v1/playground/compare",
-        {"workflow": "Support", "columns": [{"baseline": True}], "rows": [{"run": str(run.pk)}]},
-        format="json",
-    ).json()["id"]
-    return {
-        "variable": str(Variable.objects.first().pk),  # type: ignore[union-attr]
-        "variant": variant,
-        "run": str(PlaygroundRun.objects.get().pk),
-        "comparison": comparison,
-    }
-
-
-def filled(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, dict):
-        return {k: filled(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [filled(v, ids) for v in value]
-    return value
+    return playground_objects(tenant)
 
 
 def rows() -> tuple[int, ...]:

@@ -74,13 +74,17 @@ def require(condition: bool, message: str, **details: Any) -> None:
         raise InvalidDefinition(message, details)
 
 
-def duration(value: Any, where: str) -> float:
-    require(isinstance(value, str), f"{where} must be a duration string such as '30s'.")
+def duration(value: Any, where: str, field: str) -> float:
+    """Seconds of the duration at `field` (its path in the definition, in the error's
+    details), from above zero to MAX_DURATION."""
+    require(
+        isinstance(value, str), f"{where} must be a duration string such as '30s'.", field=field
+    )
     try:
         seconds = parse_duration(value)
     except ValueError as exc:
-        raise InvalidDefinition(f"{where}: {exc}", {"value": value}) from None
-    require(seconds > 0, f"{where} must be longer than zero.", value=value)
+        raise InvalidDefinition(f"{where}: {exc}", {"value": value, "field": field}) from None
+    require(seconds > 0, f"{where} must be longer than zero.", value=value, field=field)
     return seconds
 
 
@@ -97,7 +101,7 @@ def unknown_fields(raw: dict[str, Any], allowed: set[str], where: str) -> None:
     require(not unknown, f"{where} has unknown field(s): {', '.join(unknown)}.", fields=unknown)
 
 
-def parse_step(raw: Any, workflow_schedule_timeout: float) -> StepDefinition:
+def parse_step(raw: Any, index: int, workflow_schedule_timeout: float) -> StepDefinition:
     require(isinstance(raw, dict), "Each step must be an object.")
     name = raw.get("name")
     require(
@@ -124,19 +128,28 @@ def parse_step(raw: Any, workflow_schedule_timeout: float) -> StepDefinition:
         f"{where}: backoff factor must be a number from 1 to 10.",
     )
     schedule_timeout = raw.get("schedule_timeout")
+    field = f"steps[{index}]"
     return StepDefinition(
         name=name,
         parents=string_list(raw.get("parents", []), f"{where}: parents"),
-        timeout_seconds=duration(raw.get("timeout", DEFAULT_STEP_TIMEOUT), f"{where}: timeout"),
+        timeout_seconds=duration(
+            raw.get("timeout", DEFAULT_STEP_TIMEOUT), f"{where}: timeout", f"{field}.timeout"
+        ),
         schedule_timeout_seconds=(
             workflow_schedule_timeout
             if schedule_timeout is None
-            else duration(schedule_timeout, f"{where}: schedule_timeout")
+            else duration(
+                schedule_timeout, f"{where}: schedule_timeout", f"{field}.schedule_timeout"
+            )
         ),
         retries=retries,
-        backoff_initial_seconds=duration(backoff["initial"], f"{where}: backoff initial"),
+        backoff_initial_seconds=duration(
+            backoff["initial"], f"{where}: backoff initial", f"{field}.backoff.initial"
+        ),
         backoff_factor=float(factor),
-        backoff_max_seconds=duration(backoff["max"], f"{where}: backoff max"),
+        backoff_max_seconds=duration(
+            backoff["max"], f"{where}: backoff max", f"{field}.backoff.max"
+        ),
     )
 
 
@@ -152,14 +165,16 @@ def parse_definition(raw: Any) -> WorkflowDefinition:
     )
     timeout = raw.get("timeout")
     schedule_timeout = duration(
-        raw.get("schedule_timeout", DEFAULT_SCHEDULE_TIMEOUT), "schedule_timeout"
+        raw.get("schedule_timeout", DEFAULT_SCHEDULE_TIMEOUT),
+        "schedule_timeout",
+        "schedule_timeout",
     )
     raw_steps = raw.get("steps")
     require(
         isinstance(raw_steps, list) and 0 < len(raw_steps) <= MAX_STEPS,
         f"A workflow needs from 1 to {MAX_STEPS} steps.",
     )
-    steps = [parse_step(step, schedule_timeout) for step in raw_steps]
+    steps = [parse_step(step, index, schedule_timeout) for index, step in enumerate(raw_steps)]
     seen: set[str] = set()
     for step in steps:
         require(step.name not in seen, f"Duplicate step '{step.name}'.", step=step.name)
@@ -182,7 +197,7 @@ def parse_definition(raw: Any) -> WorkflowDefinition:
         version=version,
         on_events=events,
         on_crons=crons,
-        timeout_seconds=None if timeout is None else duration(timeout, "timeout"),
+        timeout_seconds=None if timeout is None else duration(timeout, "timeout", "timeout"),
         steps=steps,
     )
 

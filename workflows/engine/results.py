@@ -126,26 +126,48 @@ def apply_reports(tenant_id: Any, worker_id: UUID, reports: Sequence[Report]) ->
 
 @dataclass(frozen=True)
 class Refused:
-    """A report or line the database would not store (PostgreSQL refuses U+0000 in
-    text and JSON, for one): a refused result fails its step run with `reason`."""
+    """A report or line that cannot be stored (its text holds NUL or a lone surrogate,
+    or the database refused it): a refused result fails its step run with `reason`."""
 
     reason: str
+
+
+@dataclass(frozen=True)
+class Unstorable:
+    """A report or line whose text was found unstorable before it reached the database
+    (hatchet/jsontext.py): refused alike on every backend."""
+
+    item: "Report | Line"
+    problem: str
 
 
 Outcome = bool | None | Refused
 
 
 def apply_reports_and_lines(
-    tenant_id: Any, worker_id: UUID, items: Sequence["Report | Line"]
+    tenant_id: Any, worker_id: UUID, items: Sequence["Report | Line | Unstorable"]
 ) -> list[Outcome]:
-    """Reports and lines of one batch, each kind in one go, outcomes in the batch's
-    order. Call inside a transaction: it holds or fails as a whole."""
+    """Reports and lines of one batch, each kind in one go, then the unstorable ones
+    refused; outcomes in the batch's order. Call inside a transaction: it holds or
+    fails as a whole."""
     reports = [item for item in items if isinstance(item, Report)]
     lines = [item for item in items if isinstance(item, Line)]
     report_outcomes = iter(apply_reports(tenant_id, worker_id, reports) if reports else [])
     line_outcomes = iter(append_step_run_lines(tenant_id, lines, worker_id) if lines else [])
+    refusals = iter(
+        [
+            refuse(tenant_id, worker_id, item.item, item.problem)
+            for item in items
+            if isinstance(item, Unstorable)
+        ]
+    )
     return [
-        next(report_outcomes) if isinstance(item, Report) else next(line_outcomes) for item in items
+        next(report_outcomes)
+        if isinstance(item, Report)
+        else next(line_outcomes)
+        if isinstance(item, Line)
+        else next(refusals)
+        for item in items
     ]
 
 

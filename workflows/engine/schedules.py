@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
+from hatchet.sdk.durations import MAX_SCHEDULE_AHEAD
 from workflows.engine.firing import fire_due
 from workflows.engine.versions import latest_version
 from workflows.models import ScheduledRun, ScheduledRunStatus
@@ -21,6 +22,12 @@ def check_trigger_at(trigger_at: Any, now: datetime) -> datetime:
     if trigger_at < now:
         raise InvalidRequest(
             f"trigger_at {trigger_at.isoformat()} is in the past (now is {now.isoformat()}).",
+            {"trigger_at": trigger_at.isoformat(), "now": now.isoformat()},
+        )
+    if trigger_at > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidRequest(
+            f"trigger_at {trigger_at.isoformat()} is too far ahead: at most "
+            f"{MAX_SCHEDULE_AHEAD.days} days after now ({now.isoformat()}).",
             {"trigger_at": trigger_at.isoformat(), "now": now.isoformat()},
         )
     return trigger_at

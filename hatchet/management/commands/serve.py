@@ -1,11 +1,35 @@
 """Serve HTTP and websockets with Daphne, sized for the configured message limit."""
 
+import json
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from twisted.web.http import HTTPChannel
 
 from hatchet.deployment import refuse_unsafe_settings
+
+
+def refuse_oversized_header_line(channel: Any, line: bytes) -> None:
+    """Twisted closes the connection without a word on a request line or header longer
+    than its line limit (a 100 KiB Authorization header): answer 431 first."""
+    body = json.dumps(
+        {
+            "error": {
+                "code": "headers_too_large",
+                "message": f"A request header is longer than {channel.MAX_LENGTH} bytes.",
+                "details": {},
+            }
+        }
+    ).encode()
+    channel.transport.write(
+        b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n".encode()
+        + b"Connection: close\r\n\r\n"
+        + body
+    )
+    channel.loseConnection()
 
 
 def daphne_arguments(host: str, port: int) -> list[str]:
@@ -39,4 +63,5 @@ class Command(BaseCommand):
         from daphne.cli import CommandLineInterface
 
         refuse_unsafe_settings()
+        HTTPChannel.lineLengthExceeded = refuse_oversized_header_line  # type: ignore[method-assign]
         CommandLineInterface().run(daphne_arguments(options["host"], options["port"]))

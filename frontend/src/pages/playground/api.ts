@@ -10,7 +10,7 @@ import type {
   NewPullRequestBody,
   NewVariantBody,
   Paginated,
-  PatchedEditVariantBody,
+  EditVariantBody,
   PlaygroundRunDetail,
   PullRequest,
   Run,
@@ -102,7 +102,7 @@ export function useSaveVariant() {
 }
 
 export function useEditVariant(variantId: string) {
-  return useApiMutation<PatchedEditVariantBody, Variant>(
+  return useApiMutation<EditVariantBody, Variant>(
     "PATCH",
     `/playground/variants/${variantId}`,
     { invalidates: ["/playground/variants"] },

@@ -3,7 +3,7 @@
 // invited instead). The server guards the last admin and says so.
 import { useId, useState, type FormEvent } from "react";
 import { useApi, useApiMutation } from "../../api/useApi";
-import type { Member, NewMemberBody, Paginated, PatchedMemberRoleBody, Role } from "../../api/types";
+import type { Member, NewMemberBody, Paginated, MemberRoleBody, Role } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
@@ -45,7 +45,7 @@ export function MembersSection() {
 
 function MemberRow({ member, canEdit }: { member: Member; canEdit: boolean }) {
   const errorId = useId();
-  const changeRole = useApiMutation<PatchedMemberRoleBody, Member>("PATCH", `/members/${member.id}`, {
+  const changeRole = useApiMutation<MemberRoleBody, Member>("PATCH", `/members/${member.id}`, {
     invalidates: ["/members"],
   });
   const remove = useApiMutation<undefined, void>("DELETE", `/members/${member.id}`, {

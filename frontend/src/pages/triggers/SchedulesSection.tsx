@@ -2,7 +2,7 @@
 // reschedule and cancel those that have not fired yet.
 import { useState, type FormEvent } from "react";
 import { useApi, useApiMutation } from "../../api/useApi";
-import type { NewScheduleBody, Paginated, PatchedRescheduleBody, Schedule } from "../../api/types";
+import type { NewScheduleBody, Paginated, RescheduleBody, Schedule } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
@@ -51,7 +51,7 @@ function ScheduleRow({ schedule, canEdit }: { schedule: Schedule; canEdit: boole
   const [runAt, setRunAt] = useState("");
   const options = { invalidates: ["/schedules"] };
   const cancel = useApiMutation<undefined, Schedule>("POST", `/schedules/${schedule.id}/cancel`, options);
-  const reschedule = useApiMutation<PatchedRescheduleBody, Schedule>("PATCH", `/schedules/${schedule.id}`, {
+  const reschedule = useApiMutation<RescheduleBody, Schedule>("PATCH", `/schedules/${schedule.id}`, {
     ...options,
     onSuccess: () => setIsRescheduling(false),
   });

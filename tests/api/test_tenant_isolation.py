@@ -1,0 +1,303 @@
+"""Tenant isolation, generated from the URL conf and the socket routes: for every
+endpoint, a caller of tenant B can neither read, change nor subscribe to tenant A's
+objects. Each endpoint must have its rule in the tables below, so a new endpoint
+without one fails `test_every_endpoint_has_a_rule` (issue 17, the proof). The rules
+hold what B's call must answer; role rules per endpoint belong beside them."""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.apps import apps
+from drf_spectacular.generators import EndpointEnumerator
+
+from hatchet.models import APIToken, Membership, Tenant
+from hatchet.routing import websocket_urlpatterns
+from playground.models import Comparison, PlaygroundRun, PullRequestRequest, Variable, Variant
+from tests.conftest import client_for, filled, open_socket
+from tests.playground.conftest import playground_objects
+from workers import registry
+from workers.models import Worker
+from workflows.models import CronTrigger, Event, ScheduledRun, StepRun, Workflow, WorkflowRun
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What tenant B's call answers (its status), with the body it sends; `{name}`
+    placeholders are A's objects."""
+
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+LATER = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+LIST = Rule(200)
+A_OBJECT = Rule(404)
+PUBLIC = Rule(200)
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/api/docs/"): PUBLIC,
+    ("GET", "/api/schema/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    # The session is the dashboard's: a token has none.
+    ("GET", "/api/v1/session"): Rule(200),
+    ("POST", "/api/v1/session"): Rule(400, {"username": "root", "password": "not-it"}),
+    ("DELETE", "/api/v1/session"): Rule(204),
+    ("GET", "/api/v1/crons"): LIST,
+    ("POST", "/api/v1/crons"): Rule(404, {"workflow": "Support", "expression": "0 * * * *"}),
+    ("GET", "/api/v1/crons/{pk}"): A_OBJECT,
+    ("DELETE", "/api/v1/crons/{pk}"): A_OBJECT,
+    ("POST", "/api/v1/crons/{pk}/pause"): A_OBJECT,
+    ("POST", "/api/v1/crons/{pk}/resume"): A_OBJECT,
+    ("GET", "/api/v1/events"): LIST,
+    # B's own event: A's workflows do not hear it.
+    ("POST", "/api/v1/events"): Rule(201, {"key": "ticket:created"}),
+    ("GET", "/api/v1/events/{pk}"): A_OBJECT,
+    ("POST", "/api/v1/events/{pk}/replay"): A_OBJECT,
+    ("GET", "/api/v1/members"): LIST,
+    # Adds a user to B; A's memberships stay as they are.
+    ("POST", "/api/v1/members"): Rule(201, {"username": "root", "role": "viewer"}),
+    ("PATCH", "/api/v1/members/{pk}"): Rule(404, {"role": "viewer"}),
+    ("DELETE", "/api/v1/members/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/playground/compare"): LIST,
+    (
+        "POST",
+        "/api/v1/playground/compare",
+    ): Rule(
+        404,
+        {"workflow": "Support", "columns": [{"baseline": True}], "rows": [{"run": "{source_run}"}]},
+    ),
+    ("GET", "/api/v1/playground/compare/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/playground/github-connection"): Rule(404),
+    ("PUT", "/api/v1/playground/github-connection"): Rule(200, {"repository": "b/repo"}),
+    # Believed only when signed with a connection's secret: B has no say.
+    ("POST", "/api/v1/playground/github/webhook"): Rule(401, {"repository": {"full_name": "a/r"}}),
+    ("GET", "/api/v1/playground/pull-requests"): LIST,
+    ("POST", "/api/v1/playground/pull-requests"): Rule(404, {"variant": "{variant}"}),
+    ("GET", "/api/v1/playground/pull-requests/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/playground/runs"): LIST,
+    ("POST", "/api/v1/playground/runs"): Rule(404, {"workflow": "Support"}),
+    ("GET", "/api/v1/playground/runs/{pk}"): A_OBJECT,
+    ("POST", "/api/v1/playground/runs/replay"): Rule(404, {"source_run": "{run}"}),
+    ("GET", "/api/v1/playground/variables"): LIST,
+    ("GET", "/api/v1/playground/variables/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/playground/variants"): LIST,
+    ("POST", "/api/v1/playground/variants"): Rule(404, {"workflow": "Support", "name": "b"}),
+    ("GET", "/api/v1/playground/variants/{pk}"): A_OBJECT,
+    ("PATCH", "/api/v1/playground/variants/{pk}"): Rule(404, {"notes": "b was here"}),
+    ("DELETE", "/api/v1/playground/variants/{pk}"): A_OBJECT,
+    ("POST", "/api/v1/playground/variants/{pk}/restore"): Rule(404, {"revision": 1}),
+    ("GET", "/api/v1/playground/variants/{pk}/revisions"): A_OBJECT,
+    ("GET", "/api/v1/runs"): LIST,
+    ("GET", "/api/v1/runs/{pk}"): A_OBJECT,
+    ("POST", "/api/v1/runs/{pk}/cancel"): A_OBJECT,
+    ("POST", "/api/v1/runs/{pk}/replay"): A_OBJECT,
+    ("POST", "/api/v1/runs/{pk}/retry"): A_OBJECT,
+    ("GET", "/api/v1/schedules"): LIST,
+    (
+        "POST",
+        "/api/v1/schedules",
+    ): Rule(404, {"workflow": "Support", "trigger_at": LATER}),
+    ("GET", "/api/v1/schedules/{pk}"): A_OBJECT,
+    ("PATCH", "/api/v1/schedules/{pk}"): Rule(404, {"trigger_at": LATER}),
+    ("POST", "/api/v1/schedules/{pk}/cancel"): A_OBJECT,
+    ("GET", "/api/v1/step-runs/{pk}/logs"): A_OBJECT,
+    ("GET", "/api/v1/step-runs/{pk}/stream"): A_OBJECT,
+    ("GET", "/api/v1/tokens"): LIST,
+    ("POST", "/api/v1/tokens"): Rule(201, {"name": "b's"}),
+    ("DELETE", "/api/v1/tokens/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/workers"): LIST,
+    ("GET", "/api/v1/workers/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/workflows"): LIST,
+    # B's own workflow of the same name: a new one of B's, A's stays as it is.
+    ("POST", "/api/v1/workflows"): Rule(201, {"name": "Support", "steps": [{"name": "s"}]}),
+    ("GET", "/api/v1/workflows/{name}"): A_OBJECT,
+    ("POST", "/api/v1/workflows/{name}/runs"): A_OBJECT,
+    ("POST", "/api/v1/workflows/{name}/runs/bulk"): Rule(404, {"runs": [{"input": {}}]}),
+}
+
+# The model whose row of A a path's {pk} or {name} names, by the path's resource.
+PATH_OBJECTS: dict[str, Any] = {
+    "/api/v1/crons/": CronTrigger,
+    "/api/v1/events/": Event,
+    "/api/v1/members/": Membership,
+    "/api/v1/playground/compare/": Comparison,
+    "/api/v1/playground/pull-requests/": PullRequestRequest,
+    "/api/v1/playground/runs/": PlaygroundRun,
+    "/api/v1/playground/variables/": Variable,
+    "/api/v1/playground/variants/": Variant,
+    "/api/v1/runs/": WorkflowRun,
+    "/api/v1/schedules/": ScheduledRun,
+    "/api/v1/step-runs/": StepRun,
+    "/api/v1/tokens/": APIToken,
+    "/api/v1/workers/": Worker,
+    "/api/v1/workflows/": Workflow,
+}
+
+
+def endpoints() -> set[tuple[str, str]]:
+    return {(method, path) for path, _, method, _ in EndpointEnumerator().get_api_endpoints()}
+
+
+def test_every_endpoint_has_a_rule() -> None:
+    assert endpoints() == set(RULES)
+
+
+def objects_of(tenant: Tenant) -> dict[str, str]:
+    """One of everything a tenant holds, made as its programs and people make them."""
+    ids = playground_objects(tenant)
+    programs = client_for(tenant)
+    for path, body in [
+        ("/api/v1/crons", {"workflow": "Support", "expression": "0 * * * *"}),
+        ("/api/v1/schedules", {"workflow": "Support", "trigger_at": LATER}),
+        ("/api/v1/events", {"key": "ticket:created"}),
+        ("/api/v1/playground/github-connection", {"repository": "a/repo"}),
+    ]:
+        method = programs.put if path.endswith("connection") else programs.post
+        assert method(path, body, format="json").status_code in (200, 201), path
+    registry.register_worker(
+        tenant,
+        name="a-worker",
+        actions=["Support:draft"],
+        slots=1,
+        labels={},
+        sdk_version="",
+        connection_id=uuid.uuid4(),
+        node="test",
+    )
+    PullRequestRequest.objects.create(
+        tenant=tenant,
+        workflow=Workflow.objects.get(tenant=tenant),
+        variant_id=ids["variant"],
+        variant_name="v",
+        revision=1,
+        created_by_name="root",
+    )
+    return ids
+
+
+def tenant_rows(tenant: Tenant) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every model that belongs to `tenant`, as it is now."""
+    rows = {}
+    for model in apps.get_models():
+        if any(f.name == "tenant" for f in model._meta.get_fields()):
+            rows[model._meta.label] = list(
+                model._default_manager.filter(tenant=tenant).order_by("pk").values()
+            )
+    return rows
+
+
+def url_of(path: str, tenant: Tenant) -> str:
+    for prefix, model in PATH_OBJECTS.items():
+        if path.startswith(prefix) and "{" in path:
+            row = model._default_manager.filter(tenant=tenant).order_by("pk").first()
+            key = row.name if model is Workflow else row.pk
+            return path.replace("{pk}", str(key)).replace("{name}", str(key))
+    assert "{" not in path, f"no object of A for {path}: add its model to PATH_OBJECTS"
+    return path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), sorted(RULES))
+def test_a_caller_of_another_tenant_neither_reads_nor_changes_its_objects(
+    tenant: Tenant, other_tenant: Tenant, method: str, path: str
+) -> None:
+    ids = objects_of(tenant)
+    before = tenant_rows(tenant)
+    # A's ids, none of which B may see in any answer.
+    secrets = {str(tenant.pk), *ids.values()} | {
+        str(row["id"])
+        for rows in before.values()
+        for row in rows
+        if isinstance(row.get("id"), uuid.UUID)
+    }
+    rule = RULES[(method, path)]
+    url, body = url_of(path, tenant), json_of(filled(rule.body, ids))
+
+    response = client_for(other_tenant).generic(
+        method, url, data=body, content_type="application/json"
+    )
+
+    assert response.status_code == rule.status, response.content[:500]
+    answer = response.content.decode()
+    # An id B sent may come back in the refusal; no other of A's may.
+    told = [secret for secret in secrets if secret in answer and secret not in url + body]
+    assert told == []
+    assert tenant_rows(tenant) == before
+
+
+def json_of(body: dict[str, Any]) -> str:
+    return json.dumps(body) if body else ""
+
+
+# What a socket of tenant B gets when it names A's objects, by route.
+SOCKET_RULES: dict[str, str] = {
+    "ws/worker": "a report on A's step run is an unknown step run",
+    "ws/client": "a trigger of A's workflow finds no such workflow",
+    "^ws/runs/(?P<run_id>[0-9a-fA-F-]{36})$": "closed with 4404",
+    "^ws/playground/compare/(?P<comparison_id>[0-9a-fA-F-]{36})$": "closed with 4404",
+    "^ws/playground/pull-requests/(?P<request_id>[0-9a-fA-F-]{36})$": "closed with 4404",
+}
+
+
+def test_every_socket_route_has_a_rule() -> None:
+    assert {str(route.pattern) for route in websocket_urlpatterns} == set(SOCKET_RULES)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_of_another_tenant_neither_reaches_nor_watches_its_objects(
+    tenant: Tenant, other_tenant: Tenant, own_dispatcher: None
+) -> None:
+    ids = objects_of(tenant)
+    step_run = StepRun.objects.filter(tenant=tenant).first()
+    assert step_run is not None
+    watched = {
+        "runs": ids["source_run"],
+        "playground/compare": str(Comparison.objects.get(tenant=tenant).pk),
+        "playground/pull-requests": str(PullRequestRequest.objects.get(tenant=tenant).pk),
+    }
+    before = tenant_rows(tenant)
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+        worker = await open_socket(other_tenant, "/ws/worker")
+        await worker.send_json_to(
+            {"type": "register", "name": "b", "actions": ["Support:draft"], "slots": 1}
+        )
+        assert (await worker.receive_json_from(timeout=5))["type"] == "registered"
+        await worker.send_json_to(
+            {
+                "type": "step.completed",
+                "id": "steal",
+                "step_run_id": str(step_run.pk),
+                "attempt": step_run.attempt,
+                "output": {"stolen": True},
+            }
+        )
+        report = await worker.receive_json_from(timeout=5)
+        await worker.disconnect()
+        client = await open_socket(other_tenant, "/ws/client")
+        await client.send_json_to({"type": "run.trigger", "id": "t", "workflow": "Support"})
+        trigger = await client.receive_json_from(timeout=5)
+        await client.disconnect()
+        closes = []
+        for route, object_id in watched.items():
+            live = await open_socket(other_tenant, f"/ws/{route}/{object_id}")
+            closes.append(await live.receive_output(timeout=5))
+        return report, trigger, closes
+
+    report, trigger, closes = async_to_sync(scenario)()
+
+    assert report == {
+        "type": "error",
+        "code": "unknown_step_run",
+        "message": "Unknown step run.",
+        "id": "steal",
+    }
+    assert (trigger["status"], trigger["error"]["code"]) == (404, "not_found")
+    assert closes == [{"type": "websocket.close", "code": 4404}] * 3
+    assert tenant_rows(tenant) == before
