@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -384,7 +384,17 @@ class GitHubConnectionView(JSONAPIView):
         connection = github.connection_for(tenant_of(request))
         return Response(GitHubConnectionSerializer(connection).data)
 
-    @extend_schema(request=EditGitHubConnectionSerializer, responses=GitHubConnectionSerializer)
+    @extend_schema(
+        request=EditGitHubConnectionSerializer,
+        responses={
+            200: GitHubConnectionSerializer,
+            503: OpenApiResponse(
+                ErrorSerializer,
+                "A secret was sent but the server has no key to store it with "
+                "(HATCHET_ENCRYPTION_KEY, set by the operator).",
+            ),
+        },
+    )
     def put(self, request: Request) -> Response:
         body = EditGitHubConnectionSerializer(data=request.data)
         body.is_valid(raise_exception=True)

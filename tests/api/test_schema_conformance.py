@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from hatchet.models import APIToken, Tenant, TokenRole
+from tests.playground.conftest import ENCRYPTION_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +28,10 @@ VALID_IN_CONTEXT_ONLY = {
     ("POST", "/api/v1/schedules"): "trigger_at must be in the future",
     ("PATCH", "/api/v1/schedules/{id}"): "trigger_at must be in the future",
     ("POST", "/api/v1/members"): "a new user needs a password",
+    (
+        "PUT",
+        "/api/v1/playground/github-connection",
+    ): "a token, stored or sent, unless the server's GITHUB_TOKEN may serve the repository",
 }
 
 
@@ -81,6 +86,12 @@ def connection_kept_across_requests() -> Iterator[None]:
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def encryption_key(request: pytest.FixtureRequest) -> None:
+    """Configured as a deployment is: without it, a GitHub secret sent is a 503."""
+    request.getfixturevalue("settings").HATCHET_ENCRYPTION_KEYS = [ENCRYPTION_KEY]
 
 
 @pytest.fixture

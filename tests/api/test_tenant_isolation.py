@@ -15,11 +15,11 @@ from asgiref.sync import async_to_sync
 from django.apps import apps
 from drf_spectacular.generators import EndpointEnumerator
 
-from hatchet.models import APIToken, Membership, Tenant
+from hatchet.models import APIToken, Invitation, Membership, Tenant
 from hatchet.routing import websocket_urlpatterns
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest, Variable, Variant
 from tests.conftest import client_for, filled, open_socket
-from tests.playground.conftest import playground_objects
+from tests.playground.conftest import ENCRYPTION_KEY, playground_objects
 from workers import registry
 from workers.models import Worker
 from workflows.models import CronTrigger, Event, ScheduledRun, StepRun, Workflow, WorkflowRun
@@ -60,10 +60,21 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/events/{pk}"): A_OBJECT,
     ("POST", "/api/v1/events/{pk}/replay"): A_OBJECT,
     ("GET", "/api/v1/members"): LIST,
-    # Adds a user to B; A's memberships stay as they are.
-    ("POST", "/api/v1/members"): Rule(201, {"username": "root", "role": "viewer"}),
+    # A taken username is refused (its holder is invited instead); A's memberships stay.
+    (
+        "POST",
+        "/api/v1/members",
+    ): Rule(409, {"username": "root", "role": "viewer", "password": "a-long-pass-phrase-1"}),
     ("PATCH", "/api/v1/members/{pk}"): Rule(404, {"role": "viewer"}),
     ("DELETE", "/api/v1/members/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/invitations"): LIST,
+    # B's own invitation of the person A invited: A's stays as it is.
+    ("POST", "/api/v1/invitations"): Rule(201, {"invitee": "pat@example.com", "role": "viewer"}),
+    ("DELETE", "/api/v1/invitations/{pk}"): A_OBJECT,
+    # A person's own invitations: a token is no person.
+    ("GET", "/api/v1/session/invitations"): Rule(403),
+    ("POST", "/api/v1/session/invitations/{pk}/accept"): Rule(403),
+    ("POST", "/api/v1/session/invitations/{pk}/decline"): Rule(403),
     ("GET", "/api/v1/playground/compare"): LIST,
     (
         "POST",
@@ -74,7 +85,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/playground/compare/{pk}"): A_OBJECT,
     ("GET", "/api/v1/playground/github-connection"): Rule(404),
-    ("PUT", "/api/v1/playground/github-connection"): Rule(200, {"repository": "b/repo"}),
+    (
+        "PUT",
+        "/api/v1/playground/github-connection",
+    ): Rule(200, {"repository": "b/repo", "token": "ghp_b"}),
     # Believed only when signed with a connection's secret: B has no say.
     ("POST", "/api/v1/playground/github/webhook"): Rule(401, {"repository": {"full_name": "a/r"}}),
     ("GET", "/api/v1/playground/pull-requests"): LIST,
@@ -125,6 +139,8 @@ RULES: dict[tuple[str, str], Rule] = {
 PATH_OBJECTS: dict[str, Any] = {
     "/api/v1/crons/": CronTrigger,
     "/api/v1/events/": Event,
+    "/api/v1/invitations/": Invitation,
+    "/api/v1/session/invitations/": Invitation,
     "/api/v1/members/": Membership,
     "/api/v1/playground/compare/": Comparison,
     "/api/v1/playground/pull-requests/": PullRequestRequest,
@@ -138,6 +154,12 @@ PATH_OBJECTS: dict[str, Any] = {
     "/api/v1/workers/": Worker,
     "/api/v1/workflows/": Workflow,
 }
+
+
+@pytest.fixture(autouse=True)
+def encryption_key(settings: Any) -> None:
+    """Both tenants store their GitHub connection's token."""
+    settings.HATCHET_ENCRYPTION_KEYS = [ENCRYPTION_KEY]
 
 
 def endpoints() -> set[tuple[str, str]]:
@@ -156,7 +178,8 @@ def objects_of(tenant: Tenant) -> dict[str, str]:
         ("/api/v1/crons", {"workflow": "Support", "expression": "0 * * * *"}),
         ("/api/v1/schedules", {"workflow": "Support", "trigger_at": LATER}),
         ("/api/v1/events", {"key": "ticket:created"}),
-        ("/api/v1/playground/github-connection", {"repository": "a/repo"}),
+        ("/api/v1/invitations", {"invitee": "pat@example.com", "role": "viewer"}),
+        ("/api/v1/playground/github-connection", {"repository": "a/repo", "token": "ghp_a"}),
     ]:
         method = programs.put if path.endswith("connection") else programs.post
         assert method(path, body, format="json").status_code in (200, 201), path

@@ -3903,6 +3903,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A secret was sent but the server has no key to store it with (HATCHET_ENCRYPTION_KEY, set by the operator). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     api_v1_playground_github_webhook_create: {
