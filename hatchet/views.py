@@ -349,14 +349,10 @@ class InvitationViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ReceivedInvitationSerializer(serializers.ModelSerializer):
+class ReceivedInvitationSerializer(InvitationSerializer):
     tenant = SessionTenantSerializer(read_only=True)
-    invited_by = serializers.CharField(
-        source="invited_by.get_username", read_only=True, allow_null=True
-    )
 
-    class Meta:
-        model = Invitation
+    class Meta(InvitationSerializer.Meta):
         fields = ["id", "tenant", "role", "invited_by", "created_at", "expires_at"]
 
 

@@ -2,7 +2,8 @@
 endpoint, a caller of tenant B can neither read, change nor subscribe to tenant A's
 objects. Each endpoint must have its rule in the tables below, so a new endpoint
 without one fails `test_every_endpoint_has_a_rule` (issue 17, the proof). The rules
-hold what B's call must answer; role rules per endpoint belong beside them."""
+hold what B's call must answer, and who may call at all: each token role gets exactly
+what docs/security.md's table gives it."""
 
 import json
 import uuid
@@ -14,7 +15,9 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.apps import apps
 from drf_spectacular.generators import EndpointEnumerator
+from rest_framework.test import APIClient
 
+from hatchet.auth import WORKER_SCOPE_MESSAGE
 from hatchet.models import APIToken, Invitation, Membership, Tenant
 from hatchet.routing import websocket_urlpatterns
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest, Variable, Variant
@@ -24,20 +27,32 @@ from workers import registry
 from workers.models import Worker
 from workflows.models import CronTrigger, Event, ScheduledRun, StepRun, Workflow, WorkflowRun
 
+# Who may call an endpoint beyond the default of docs/security.md (reading needs the
+# viewer role, writing the editor's): anyone, a signed-in person only (no token), or
+# admins.
+ANYONE = "anyone"
+PERSON = "person"
+ADMIN = "admin"
+
 
 @dataclass(frozen=True)
 class Rule:
     """What tenant B's call answers (its status), with the body it sends; `{name}`
-    placeholders are A's objects."""
+    placeholders are A's objects. `needs` is who may call it at all, and `workers_too`
+    lets a worker token in as well."""
 
     status: int
     body: dict[str, Any] = field(default_factory=dict)
+    needs: str | None = None
+    workers_too: bool = False
 
 
 LATER = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 LIST = Rule(200)
 A_OBJECT = Rule(404)
-PUBLIC = Rule(200)
+PUBLIC = Rule(200, needs=ANYONE)
+ADMINS_LIST = Rule(200, needs=ADMIN)
+ADMINS_OBJECT = Rule(404, needs=ADMIN)
 
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/docs/"): PUBLIC,
@@ -45,9 +60,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     # The session is the dashboard's: a token has none.
-    ("GET", "/api/v1/session"): Rule(200),
-    ("POST", "/api/v1/session"): Rule(400, {"username": "root", "password": "not-it"}),
-    ("DELETE", "/api/v1/session"): Rule(204),
+    ("GET", "/api/v1/session"): Rule(200, needs=ANYONE),
+    (
+        "POST",
+        "/api/v1/session",
+    ): Rule(400, {"username": "root", "password": "not-it"}, needs=ANYONE),
+    ("DELETE", "/api/v1/session"): Rule(204, needs=ANYONE),
     ("GET", "/api/v1/crons"): LIST,
     ("POST", "/api/v1/crons"): Rule(404, {"workflow": "Support", "expression": "0 * * * *"}),
     ("GET", "/api/v1/crons/{pk}"): A_OBJECT,
@@ -64,17 +82,24 @@ RULES: dict[tuple[str, str], Rule] = {
     (
         "POST",
         "/api/v1/members",
-    ): Rule(409, {"username": "root", "role": "viewer", "password": "a-long-pass-phrase-1"}),
-    ("PATCH", "/api/v1/members/{pk}"): Rule(404, {"role": "viewer"}),
-    ("DELETE", "/api/v1/members/{pk}"): A_OBJECT,
-    ("GET", "/api/v1/invitations"): LIST,
+    ): Rule(
+        409,
+        {"username": "root", "role": "viewer", "password": "a-long-pass-phrase-1"},
+        needs=ADMIN,
+    ),
+    ("PATCH", "/api/v1/members/{pk}"): Rule(404, {"role": "viewer"}, needs=ADMIN),
+    ("DELETE", "/api/v1/members/{pk}"): ADMINS_OBJECT,
+    ("GET", "/api/v1/invitations"): ADMINS_LIST,
     # B's own invitation of the person A invited: A's stays as it is.
-    ("POST", "/api/v1/invitations"): Rule(201, {"invitee": "pat@example.com", "role": "viewer"}),
-    ("DELETE", "/api/v1/invitations/{pk}"): A_OBJECT,
+    (
+        "POST",
+        "/api/v1/invitations",
+    ): Rule(201, {"invitee": "pat@example.com", "role": "viewer"}, needs=ADMIN),
+    ("DELETE", "/api/v1/invitations/{pk}"): ADMINS_OBJECT,
     # A person's own invitations: a token is no person.
-    ("GET", "/api/v1/session/invitations"): Rule(403),
-    ("POST", "/api/v1/session/invitations/{pk}/accept"): Rule(403),
-    ("POST", "/api/v1/session/invitations/{pk}/decline"): Rule(403),
+    ("GET", "/api/v1/session/invitations"): Rule(403, needs=PERSON),
+    ("POST", "/api/v1/session/invitations/{pk}/accept"): Rule(403, needs=PERSON),
+    ("POST", "/api/v1/session/invitations/{pk}/decline"): Rule(403, needs=PERSON),
     ("GET", "/api/v1/playground/compare"): LIST,
     (
         "POST",
@@ -84,13 +109,16 @@ RULES: dict[tuple[str, str], Rule] = {
         {"workflow": "Support", "columns": [{"baseline": True}], "rows": [{"run": "{source_run}"}]},
     ),
     ("GET", "/api/v1/playground/compare/{pk}"): A_OBJECT,
-    ("GET", "/api/v1/playground/github-connection"): Rule(404),
+    ("GET", "/api/v1/playground/github-connection"): Rule(404, needs=ADMIN),
     (
         "PUT",
         "/api/v1/playground/github-connection",
-    ): Rule(200, {"repository": "b/repo", "token": "ghp_b"}),
+    ): Rule(200, {"repository": "b/repo", "token": "ghp_b"}, needs=ADMIN),
     # Believed only when signed with a connection's secret: B has no say.
-    ("POST", "/api/v1/playground/github/webhook"): Rule(401, {"repository": {"full_name": "a/r"}}),
+    (
+        "POST",
+        "/api/v1/playground/github/webhook",
+    ): Rule(401, {"repository": {"full_name": "a/r"}}, needs=ANYONE),
     ("GET", "/api/v1/playground/pull-requests"): LIST,
     ("POST", "/api/v1/playground/pull-requests"): Rule(404, {"variant": "{variant}"}),
     ("GET", "/api/v1/playground/pull-requests/{pk}"): A_OBJECT,
@@ -122,14 +150,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/schedules/{pk}/cancel"): A_OBJECT,
     ("GET", "/api/v1/step-runs/{pk}/logs"): A_OBJECT,
     ("GET", "/api/v1/step-runs/{pk}/stream"): A_OBJECT,
-    ("GET", "/api/v1/tokens"): LIST,
-    ("POST", "/api/v1/tokens"): Rule(201, {"name": "b's"}),
-    ("DELETE", "/api/v1/tokens/{pk}"): A_OBJECT,
-    ("GET", "/api/v1/workers"): LIST,
-    ("GET", "/api/v1/workers/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/tokens"): ADMINS_LIST,
+    ("POST", "/api/v1/tokens"): Rule(201, {"name": "b's"}, needs=ADMIN),
+    ("DELETE", "/api/v1/tokens/{pk}"): ADMINS_OBJECT,
+    ("GET", "/api/v1/workers"): Rule(200, workers_too=True),
+    ("GET", "/api/v1/workers/{pk}"): Rule(404, workers_too=True),
     ("GET", "/api/v1/workflows"): LIST,
     # B's own workflow of the same name: a new one of B's, A's stays as it is.
-    ("POST", "/api/v1/workflows"): Rule(201, {"name": "Support", "steps": [{"name": "s"}]}),
+    (
+        "POST",
+        "/api/v1/workflows",
+    ): Rule(201, {"name": "Support", "steps": [{"name": "s"}]}, workers_too=True),
     ("GET", "/api/v1/workflows/{name}"): A_OBJECT,
     ("POST", "/api/v1/workflows/{name}/runs"): A_OBJECT,
     ("POST", "/api/v1/workflows/{name}/runs/bulk"): Rule(404, {"runs": [{"input": {}}]}),
@@ -256,6 +287,54 @@ def test_a_caller_of_another_tenant_neither_reads_nor_changes_its_objects(
 
 def json_of(body: dict[str, Any]) -> str:
     return json.dumps(body) if body else ""
+
+
+MEMBER_ROLES = ["viewer", "editor", "admin"]
+
+
+def refusal(rule: Rule, method: str, role: str) -> str | None:
+    """The 403's message a token of `role` gets, as docs/security.md's table has it;
+    None where the role may call."""
+    if rule.needs == ANYONE:
+        return None
+    if rule.needs == PERSON:
+        return "Only the invited person answers an invitation."
+    if role == "worker":
+        return None if rule.workers_too else WORKER_SCOPE_MESSAGE
+    needed = rule.needs or ("viewer" if method == "GET" else "editor")
+    if MEMBER_ROLES.index(role) >= MEMBER_ROLES.index(needed):
+        return None
+    return f"This needs the {needed} role."
+
+
+# Made-up ids for the paths and bodies: the role is checked before any lookup.
+MADE_UP = {"source_run": str(uuid.uuid4()), "variant": str(uuid.uuid4()), "run": str(uuid.uuid4())}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), sorted(RULES))
+def test_each_token_role_may_call_what_docs_security_md_says(
+    tenant: Tenant, method: str, path: str
+) -> None:
+    rule = RULES[(method, path)]
+    url = path.replace("/members/{pk}", "/members/1").replace("{name}", "Support")
+    url = url.replace("{pk}", str(uuid.uuid4()))
+    answers = {}
+    for role in [*MEMBER_ROLES, "worker"]:
+        _, secret = APIToken.issue(tenant, role, role)
+        response = APIClient().generic(
+            method,
+            url,
+            data=json_of(filled(rule.body, MADE_UP)),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )
+        refused = response.status_code == 403
+        answers[role] = response.json()["error"]["message"] if refused else response.status_code
+
+    expected = {role: refusal(rule, method, role) for role in answers}
+    assert {role: a if isinstance(a, str) else None for role, a in answers.items()} == expected
+    assert all(a < 500 for a in answers.values() if isinstance(a, int)), answers
 
 
 # What a socket of tenant B gets when it names A's objects, by route.

@@ -33,6 +33,10 @@ function InvitationItem({ invitation }: { invitation: ReceivedInvitation }) {
     invalidates: ["/session/invitations"],
   });
   const busy = accept.isPending || decline.isPending;
+  const answers = [
+    { label: "Accept", mutation: accept, primary: true },
+    { label: "Decline", mutation: decline, primary: false },
+  ];
   return (
     <li>
       <span>
@@ -41,24 +45,18 @@ function InvitationItem({ invitation }: { invitation: ReceivedInvitation }) {
         <RelativeTime value={invitation.expires_at} />
       </span>
       <span className="toolbar">
-        <button
-          type="button"
-          className="button primary"
-          disabled={busy}
-          aria-label={`Accept the invitation to ${invitation.tenant.name}`}
-          onClick={() => accept.mutate(undefined)}
-        >
-          Accept
-        </button>
-        <button
-          type="button"
-          className="button"
-          disabled={busy}
-          aria-label={`Decline the invitation to ${invitation.tenant.name}`}
-          onClick={() => decline.mutate(undefined)}
-        >
-          Decline
-        </button>
+        {answers.map(({ label, mutation, primary }) => (
+          <button
+            key={label}
+            type="button"
+            className={primary ? "button primary" : "button"}
+            disabled={busy}
+            aria-label={`${label} the invitation to ${invitation.tenant.name}`}
+            onClick={() => mutation.mutate(undefined)}
+          >
+            {label}
+          </button>
+        ))}
       </span>
       <ApiErrorMessage error={accept.error ?? decline.error} />
     </li>

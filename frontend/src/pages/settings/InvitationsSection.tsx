@@ -5,11 +5,11 @@ import { useState, type FormEvent } from "react";
 import { useApi, useApiMutation } from "../../api/useApi";
 import type { Invitation, NewInvitationBody, Paginated, Role } from "../../api/types";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
-import { ConfirmButton } from "../../components/ConfirmButton";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RoleSelect } from "../../components/RoleSelect";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { TableHead } from "../../components/TableHead";
+import { RevokeCell } from "./RevokeCell";
 
 export function InvitationsSection() {
   const invitations = useApi<Paginated<Invitation>>("/invitations?limit=500");
@@ -42,9 +42,6 @@ export function InvitationsSection() {
 }
 
 function InvitationRow({ invitation }: { invitation: Invitation }) {
-  const revoke = useApiMutation<undefined, void>("DELETE", `/invitations/${invitation.id}`, {
-    invalidates: ["/invitations"],
-  });
   return (
     <tr>
       <td>{invitation.invitee}</td>
@@ -55,12 +52,7 @@ function InvitationRow({ invitation }: { invitation: Invitation }) {
       <td>
         <RelativeTime value={invitation.expires_at} />
       </td>
-      <td>
-        <ConfirmButton onConfirm={() => revoke.mutate(undefined)} disabled={revoke.isPending}>
-          Revoke
-        </ConfirmButton>
-        <ApiErrorMessage error={revoke.error} />
-      </td>
+      <RevokeCell path={`/invitations/${invitation.id}`} list="/invitations" />
     </tr>
   );
 }

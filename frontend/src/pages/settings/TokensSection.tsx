@@ -3,12 +3,12 @@ import { useId, useState, type FormEvent } from "react";
 import { useApi, useApiMutation } from "../../api/useApi";
 import { tokenRoles } from "../../api/roles";
 import type { IssuedToken, NewTokenBody, Paginated, Token, TokenRole } from "../../api/types";
-import { ConfirmButton } from "../../components/ConfirmButton";
 import { CopyButton } from "../../components/CopyButton";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
+import { RevokeCell } from "./RevokeCell";
 
 export function TokensSection() {
   const tokens = useApi<Paginated<Token>>("/tokens?limit=500");
@@ -146,9 +146,6 @@ function TokensTable({ tokens }: { tokens: Token[] }) {
 }
 
 function TokenRow({ token }: { token: Token }) {
-  const revoke = useApiMutation<undefined, void>("DELETE", `/tokens/${token.id}`, {
-    invalidates: ["/tokens"],
-  });
   return (
     <tr>
       <td>{token.name}</td>
@@ -165,12 +162,7 @@ function TokenRow({ token }: { token: Token }) {
       <td>
         <RelativeTime value={token.last_used_at} />
       </td>
-      <td>
-        <ConfirmButton onConfirm={() => revoke.mutate(undefined)} disabled={revoke.isPending}>
-          Revoke
-        </ConfirmButton>
-        <ApiErrorMessage error={revoke.error} />
-      </td>
+      <RevokeCell path={`/tokens/${token.id}`} list="/tokens" />
     </tr>
   );
 }
