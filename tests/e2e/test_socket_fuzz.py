@@ -137,8 +137,9 @@ def other_tenants_step_run(server: LiveServer) -> tuple[str, str]:
 
 def test_worker_and_client_sockets_answer_every_fuzzed_frame(hatchet_server: LiveServer) -> None:
     rng = random.Random(SEED)
+    # An admin's: it serves /ws/worker and /ws/client both.
     fuzz_token = hatchet_server.manage(
-        "create_api_token", "--tenant", "e2e-fuzz", "--create-tenant"
+        "create_api_token", "--tenant", "e2e-fuzz", "--create-tenant", "--role", "admin"
     ).strip()
     run_id, foreign_step_run = other_tenants_step_run(hatchet_server)
 
