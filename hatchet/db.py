@@ -59,6 +59,12 @@ def drop_broken_connections() -> None:
     at once), so that the next attempt connects afresh instead of failing on each
     dead connection in turn."""
     close_old_connections()
+    check_pools()
+
+
+def check_pools() -> None:
+    """Test the idle connections of each PostgreSQL pool, discarding the dead: the
+    pool hands them out unchecked."""
     for each in connections.all(initialized_only=True):
         pool = getattr(each, "pool", None)
         if pool is not None:
@@ -159,7 +165,8 @@ def once_more_if_nothing_written(call: Callable[[], R], before_retry: Callable[[
 
 def close_broken_connections() -> None:
     """Close this thread's connections that failed, so that the next statement gets a
-    new one (a pooled one is checked as it is handed out)."""
+    new one, not another the same fault (a restart, pg_terminate_backend) broke."""
     for each in connections.all(initialized_only=True):
         if each.connection is not None and not each.in_atomic_block:
             each.close()
+    check_pools()
