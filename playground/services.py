@@ -67,7 +67,7 @@ def matches_type(value: Any, json_type: str) -> bool:
     return actual == json_type or (json_type == "number" and actual == "integer")
 
 
-def check_overrides(workflow: Workflow, overrides: Any) -> Overrides:
+def check_variable_overrides(workflow: Workflow, overrides: Any) -> Overrides:
     """Overrides {step: {name: value}} for variables the catalog knows, each of the
     variable's type; the first problem is refused with a message that names it."""
     if overrides is None:
@@ -166,7 +166,7 @@ def create_variant(
     tenant: Tenant, workflow_name: str, name: str, overrides: Any, author: Author, notes: str = ""
 ) -> Variant:
     workflow = workflow_named(tenant, workflow_name)
-    checked = check_overrides(workflow, overrides)
+    checked = check_variable_overrides(workflow, overrides)
     now = timezone.now()
     variant = Variant(
         tenant=tenant,
@@ -207,7 +207,7 @@ def edit_variant(
                 {"revision": variant.revision, "base_revision": base_revision},
             )
         old = variant.overrides
-        new = old if overrides is None else check_overrides(variant.workflow, overrides)
+        new = old if overrides is None else check_variable_overrides(variant.workflow, overrides)
         changed = (
             new != old
             or (name is not None and name != variant.name)
@@ -241,7 +241,7 @@ def restore_variant(tenant: Tenant, variant_id: Any, number: int, author: Author
         variant = get_variant(tenant, variant_id, lock=True)
         revision = get_revision(variant, number)
         # The catalog may have moved on since: the restored values must still fit.
-        restored = check_overrides(variant.workflow, revision.overrides)
+        restored = check_variable_overrides(variant.workflow, revision.overrides)
         old = variant.overrides
         variant.overrides = restored
         variant.notes = revision.notes
@@ -274,7 +274,7 @@ def choose_overrides(
     revision: int | None = None,
     overrides: Any = None,
 ) -> Choice:
-    ad_hoc = check_overrides(workflow, overrides)
+    ad_hoc = check_variable_overrides(workflow, overrides)
     if variant_id is None:
         if revision is not None:
             raise InvalidRequest("variant_revision needs a variant.")

@@ -192,7 +192,7 @@ def playground_run_details(tenant: Tenant) -> QuerySet[PlaygroundRun]:
     )
 
 
-def run_detail_response(tenant: Tenant, record: PlaygroundRun) -> Response:
+def playground_run_created_response(tenant: Tenant, record: PlaygroundRun) -> Response:
     detail = playground_run_details(tenant).get(pk=record.pk)
     return Response(PlaygroundRunDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
 
@@ -251,7 +251,7 @@ class PlaygroundRunViewSet(JSONAPIView, viewsets.GenericViewSet):
             overrides=data.get("overrides"),
             additional_metadata=data.get("additional_metadata"),
         )
-        return run_detail_response(tenant, record)
+        return playground_run_created_response(tenant, record)
 
     @extend_schema(request=ReplaySerializer, responses={201: PlaygroundRunDetailSerializer})
     @action(detail=False, methods=["post"])
@@ -273,7 +273,7 @@ class PlaygroundRunViewSet(JSONAPIView, viewsets.GenericViewSet):
             revision=data.get("variant_revision"),
             overrides=data.get("overrides"),
         )
-        return run_detail_response(tenant, record)
+        return playground_run_created_response(tenant, record)
 
 
 class TenantResourceViewSet(JSONAPIView, viewsets.GenericViewSet):
