@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from hatchet.periodic import PeriodicWork, run_periodically
-from playground.github import refresh_pull_request_states
+from playground.github.refresh import refresh_pull_request_states
 from workers.registry import check_workers
 from workflows.engine.crons import fire_due_crons
 from workflows.engine.maintenance import run_deadlines

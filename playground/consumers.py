@@ -12,7 +12,7 @@ from uuid import UUID
 from channels.db import database_sync_to_async
 
 from hatchet.sockets import NOT_FOUND, SendingConsumer, WatchConsumer
-from playground.github import pull_request_group
+from playground.github.states import pull_request_group
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest
 from playground.outcomes import comparison_cells, comparison_matrix
 from playground.serializers import CellSerializer, ComparisonSerializer, PullRequestSerializer

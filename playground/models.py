@@ -194,7 +194,7 @@ class PlaygroundRun(models.Model):
 
 class GitHubConnection(models.Model):
     """The repository a tenant's pull requests go to. The token and the webhook secret
-    are stored encrypted (playground.github) and never shown."""
+    are stored encrypted (playground.github.secrets) and never shown."""
 
     tenant = models.OneToOneField(
         Tenant, primary_key=True, on_delete=models.CASCADE, related_name="+"

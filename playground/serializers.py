@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hatchet.api import QuerySerializer
-from playground.github import REPOSITORY_NAME, token_source
+from playground.github.connections import REPOSITORY_NAME, token_source
 from playground.models import (
     GitHubConnection,
     PlaygroundRun,

@@ -67,7 +67,7 @@ def matches_type(value: Any, json_type: str) -> bool:
     return actual == json_type or (json_type == "number" and actual == "integer")
 
 
-def check_overrides(workflow: Workflow, overrides: Any) -> Overrides:
+def check_variable_overrides(workflow: Workflow, overrides: Any) -> Overrides:
     """Overrides {step: {name: value}} for variables the catalog knows, each of the
     variable's type; the first problem is refused with a message that names it."""
     if overrides is None:
@@ -166,7 +166,7 @@ def create_variant(
     tenant: Tenant, workflow_name: str, name: str, overrides: Any, author: Author, notes: str = ""
 ) -> Variant:
     workflow = workflow_named(tenant, workflow_name)
-    checked = check_overrides(workflow, overrides)
+    checked = check_variable_overrides(workflow, overrides)
     now = timezone.now()
     variant = Variant(
         tenant=tenant,
@@ -207,7 +207,7 @@ def edit_variant(
                 {"revision": variant.revision, "base_revision": base_revision},
             )
         old = variant.overrides
-        new = old if overrides is None else check_overrides(variant.workflow, overrides)
+        new = old if overrides is None else check_variable_overrides(variant.workflow, overrides)
         changed = (
             new != old
             or (name is not None and name != variant.name)
@@ -241,7 +241,7 @@ def restore_variant(tenant: Tenant, variant_id: Any, number: int, author: Author
         variant = get_variant(tenant, variant_id, lock=True)
         revision = get_revision(variant, number)
         # The catalog may have moved on since: the restored values must still fit.
-        restored = check_overrides(variant.workflow, revision.overrides)
+        restored = check_variable_overrides(variant.workflow, revision.overrides)
         old = variant.overrides
         variant.overrides = restored
         variant.notes = revision.notes
@@ -274,7 +274,7 @@ def choose_overrides(
     revision: int | None = None,
     overrides: Any = None,
 ) -> Choice:
-    ad_hoc = check_overrides(workflow, overrides)
+    ad_hoc = check_variable_overrides(workflow, overrides)
     if variant_id is None:
         if revision is not None:
             raise InvalidRequest("variant_revision needs a variant.")
@@ -443,6 +443,122 @@ def comparison_rows(
     return chosen
 
 
+def check_comparison_size(column_count: int, row_count: int) -> None:
+    cells = row_count * column_count
+    if not cells:
+        raise InvalidRequest("A comparison needs at least one column and one row.")
+    if cells > MAX_CELLS:
+        raise InvalidRequest(
+            f"{row_count} rows x {column_count} columns is {cells} runs; "
+            f"a comparison has at most {MAX_CELLS}.",
+            {"cells": cells, "max": MAX_CELLS},
+        )
+
+
+def new_comparison(
+    tenant: Tenant,
+    workflow: Workflow,
+    columns: Sequence[Column],
+    rows: Sequence[Row],
+    author: Author,
+    from_step: str | None,
+) -> Comparison:
+    """The comparison's record (unsaved): each column's overrides and each row's input
+    as they were chosen, for the page to show however the variants change later."""
+    return Comparison(
+        tenant=tenant,
+        workflow=workflow,
+        columns=[
+            {
+                "title": column.title,
+                "variant": None if column.choice.variant is None else str(column.choice.variant.pk),
+                "variant_name": "" if column.choice.variant is None else column.choice.variant.name,
+                "revision": column.choice.revision,
+                "overrides": column.choice.merged,
+            }
+            for column in columns
+        ],
+        rows=[
+            {
+                "title": row.title,
+                "source_run": None if row.source is None else str(row.source.pk),
+                "input": row.input if row.source is None else row.source.input,
+            }
+            for row in rows
+        ],
+        from_step=from_step or "",
+        created_by=author.user,
+        created_by_name=author.name,
+    )
+
+
+def run_custom_input_cells(
+    comparison: Comparison, columns: Sequence[Column], rows: Sequence[Row], author: Author
+) -> list[PlaygroundRun]:
+    """One run per column for each row with a custom input, triggered together; the
+    cells are returned unsaved."""
+    cells = [
+        (r, c) for r, row in enumerate(rows) if row.source is None for c in range(len(columns))
+    ]
+    if not cells:
+        return []
+    runs = trigger_workflow_runs(
+        comparison.tenant,
+        comparison.workflow.name,
+        [RunRequest(rows[r].input, None, columns[c].choice.merged) for r, c in cells],
+        trigger=PLAYGROUND_TRIGGER,
+    )
+    return [
+        playground_run(
+            run,
+            PlaygroundRun.Kind.RUN,
+            columns[c].choice,
+            author,
+            comparison=comparison,
+            row=r,
+            column=c,
+        )
+        for (r, c), run in zip(cells, runs, strict=True)
+    ]
+
+
+def replay_past_run_cells(
+    comparison: Comparison,
+    columns: Sequence[Column],
+    rows: Sequence[Row],
+    author: Author,
+    from_step: str | None,
+) -> list[PlaygroundRun]:
+    """A replay per column of each row's past run (from `from_step` if given); the
+    cells are returned unsaved."""
+    cells = []
+    for r, row in enumerate(rows):
+        if row.source is None:
+            continue
+        for c, column in enumerate(columns):
+            run = replay_workflow_run(
+                comparison.tenant,
+                row.source.pk,
+                from_step=from_step,
+                overrides=column.choice.merged,
+                trigger=PLAYGROUND_TRIGGER,
+            )
+            cells.append(
+                playground_run(
+                    run,
+                    PlaygroundRun.Kind.REPLAY,
+                    column.choice,
+                    author,
+                    comparison=comparison,
+                    row=r,
+                    column=c,
+                    source_run=row.source,
+                    from_step=from_step or "",
+                )
+            )
+    return cells
+
+
 def start_comparison(
     tenant: Tenant,
     workflow_name: str,
@@ -455,95 +571,16 @@ def start_comparison(
     """Start one run per (row, column), all at once in one transaction: past runs are
     replayed (from `from_step` if given), custom inputs run from the start."""
     workflow = workflow_named(tenant, workflow_name)
-    if not columns or not rows:
-        raise InvalidRequest("A comparison needs at least one column and one row.")
-    if len(columns) * len(rows) > MAX_CELLS:
-        raise InvalidRequest(
-            f"{len(rows)} rows x {len(columns)} columns is {len(rows) * len(columns)} runs; "
-            f"a comparison has at most {MAX_CELLS}.",
-            {"cells": len(rows) * len(columns), "max": MAX_CELLS},
-        )
+    check_comparison_size(len(columns), len(rows))
     chosen_columns = comparison_columns(tenant, workflow, columns)
     chosen_rows = comparison_rows(tenant, workflow, rows, from_step)
-    comparison = Comparison(
-        tenant=tenant,
-        workflow=workflow,
-        columns=[
-            {
-                "title": column.title,
-                "variant": None if column.choice.variant is None else str(column.choice.variant.pk),
-                "variant_name": "" if column.choice.variant is None else column.choice.variant.name,
-                "revision": column.choice.revision,
-                "overrides": column.choice.merged,
-            }
-            for column in chosen_columns
-        ],
-        rows=[
-            {
-                "title": row.title,
-                "source_run": None if row.source is None else str(row.source.pk),
-                "input": row.input if row.source is None else row.source.input,
-            }
-            for row in chosen_rows
-        ],
-        from_step=from_step or "",
-        created_by=author.user,
-        created_by_name=author.name,
-    )
-    cells = []
+    comparison = new_comparison(tenant, workflow, chosen_columns, chosen_rows, author, from_step)
     with transaction.atomic():
         comparison.save(force_insert=True)
-        fresh = [
-            (r, c)
-            for r, row in enumerate(chosen_rows)
-            for c in range(len(chosen_columns))
-            if row.source is None
-        ]
-        if fresh:
-            runs = trigger_workflow_runs(
-                tenant,
-                workflow_name,
-                [
-                    RunRequest(chosen_rows[r].input, None, chosen_columns[c].choice.merged)
-                    for r, c in fresh
-                ],
-                trigger=PLAYGROUND_TRIGGER,
-            )
-            for (r, c), run in zip(fresh, runs, strict=True):
-                cells.append(
-                    playground_run(
-                        run,
-                        PlaygroundRun.Kind.RUN,
-                        chosen_columns[c].choice,
-                        author,
-                        comparison=comparison,
-                        row=r,
-                        column=c,
-                    )
-                )
-        for r, row in enumerate(chosen_rows):
-            if row.source is None:
-                continue
-            for c, column in enumerate(chosen_columns):
-                run = replay_workflow_run(
-                    tenant,
-                    row.source.pk,
-                    from_step=from_step,
-                    overrides=column.choice.merged,
-                    trigger=PLAYGROUND_TRIGGER,
-                )
-                cells.append(
-                    playground_run(
-                        run,
-                        PlaygroundRun.Kind.REPLAY,
-                        column.choice,
-                        author,
-                        comparison=comparison,
-                        row=r,
-                        column=c,
-                        source_run=row.source,
-                        from_step=from_step or "",
-                    )
-                )
-        PlaygroundRun.objects.bulk_create(cells)
+        PlaygroundRun.objects.bulk_create(
+            [
+                *run_custom_input_cells(comparison, chosen_columns, chosen_rows, author),
+                *replay_past_run_cells(comparison, chosen_columns, chosen_rows, author, from_step),
+            ]
+        )
     return comparison

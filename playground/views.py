@@ -18,7 +18,10 @@ from hatchet.celery import enqueue
 from hatchet.models import Role, Tenant
 from hatchet.schema import ErrorSerializer
 from hatchet.views import JSONAPIView
-from playground import github, services, tasks
+from playground import services, tasks
+from playground.github.connections import connection_for, save_connection
+from playground.github.pull_requests import request_pull_request
+from playground.github.webhooks import BadSignature, ServerTokenRefused, handle_webhook
 from playground.models import (
     Comparison,
     PlaygroundRun,
@@ -189,7 +192,7 @@ def playground_run_details(tenant: Tenant) -> QuerySet[PlaygroundRun]:
     )
 
 
-def run_detail_response(tenant: Tenant, record: PlaygroundRun) -> Response:
+def playground_run_created_response(tenant: Tenant, record: PlaygroundRun) -> Response:
     detail = playground_run_details(tenant).get(pk=record.pk)
     return Response(PlaygroundRunDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
 
@@ -248,7 +251,7 @@ class PlaygroundRunViewSet(JSONAPIView, viewsets.GenericViewSet):
             overrides=data.get("overrides"),
             additional_metadata=data.get("additional_metadata"),
         )
-        return run_detail_response(tenant, record)
+        return playground_run_created_response(tenant, record)
 
     @extend_schema(request=ReplaySerializer, responses={201: PlaygroundRunDetailSerializer})
     @action(detail=False, methods=["post"])
@@ -270,7 +273,7 @@ class PlaygroundRunViewSet(JSONAPIView, viewsets.GenericViewSet):
             revision=data.get("variant_revision"),
             overrides=data.get("overrides"),
         )
-        return run_detail_response(tenant, record)
+        return playground_run_created_response(tenant, record)
 
 
 class TenantResourceViewSet(JSONAPIView, viewsets.GenericViewSet):
@@ -358,7 +361,7 @@ class PullRequestViewSet(TenantResourceViewSet):
     def create(self, request: Request) -> Response:
         body = NewPullRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        pull_request, is_new = github.request_pull_request(
+        pull_request, is_new = request_pull_request(
             tenant_of(request),
             body.validated_data["variant"],
             author_of(request),
@@ -381,7 +384,7 @@ class GitHubConnectionView(JSONAPIView):
 
     @extend_schema(responses=GitHubConnectionSerializer)
     def get(self, request: Request) -> Response:
-        connection = github.connection_for(tenant_of(request))
+        connection = connection_for(tenant_of(request))
         return Response(GitHubConnectionSerializer(connection).data)
 
     @extend_schema(
@@ -398,7 +401,7 @@ class GitHubConnectionView(JSONAPIView):
     def put(self, request: Request) -> Response:
         body = EditGitHubConnectionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        connection = github.save_connection(tenant_of(request), **body.validated_data)
+        connection = save_connection(tenant_of(request), **body.validated_data)
         return Response(GitHubConnectionSerializer(connection).data)
 
 
@@ -418,13 +421,13 @@ class GitHubWebhookView(APIView):
     )
     def post(self, request: Request) -> Response:
         try:
-            updated = github.handle_webhook(
+            updated = handle_webhook(
                 request.body,
                 request.headers.get("X-Hub-Signature-256", ""),
                 request.headers.get("X-GitHub-Event", ""),
             )
-        except github.BadSignature as refused:
+        except BadSignature as refused:
             return error_response(status.HTTP_401_UNAUTHORIZED, "bad_signature", str(refused))
-        except github.ServerTokenRefused as refused:
+        except ServerTokenRefused as refused:
             return error_response(status.HTTP_403_FORBIDDEN, "repository_not_allowed", str(refused))
         return Response({"updated": updated})

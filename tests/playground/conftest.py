@@ -18,7 +18,7 @@ from hatchet.asgi import router
 from hatchet.livestack import LIVE_STACK_KEYS, sibling_database_url
 from hatchet.models import Tenant
 from playground.catalog import record_variables
-from playground.github import save_connection
+from playground.github.connections import save_connection
 from playground.models import GitHubConnection, PlaygroundRun, Variable
 from playground.services import json_type_of
 from tests.api.conftest import member_client

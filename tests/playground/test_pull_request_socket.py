@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
 from hatchet.models import APIToken, Tenant, TokenRole
-from playground.github import request_pull_request
+from playground.github.pull_requests import request_pull_request
 from playground.services import Author
 from tests.api.conftest import member_client
 from tests.conftest import open_socket

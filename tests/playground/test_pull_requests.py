@@ -18,7 +18,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from playground import github as flow
+from playground.github.client import GitHubError, rate_limit_wait, retry_delay
+from playground.github.connections import save_connection
+from playground.github.pull_requests import request_pull_request, work_on_pull_request
+from playground.github.refresh import refresh_pull_request_states
+from playground.github.texts import branch_name
 from playground.models import GitHubConnection, PullRequestRequest, Variable
 from playground.services import Author
 from playground.tasks import open_pull_request
@@ -67,7 +71,7 @@ def run_attempts(request_id: Any) -> PullRequestRequest:
     """The attempts at the request one after another, as the task makes them, but
     without the waits between them (the tests of the waits go through the task)."""
     attempt = 1
-    while flow.work_on_pull_request(request_id, attempt=attempt) is not None:
+    while work_on_pull_request(request_id, attempt=attempt) is not None:
         attempt += 1
     return PullRequestRequest.objects.get(pk=request_id)
 
@@ -210,7 +214,7 @@ def test_a_request_another_delivery_is_working_on_is_left_alone_until_stale(
     request_id = click(editor, create_variant(editor, BRIEF)).json()["id"]
     PullRequestRequest.objects.filter(pk=request_id).update(state="running", attempts=1)
 
-    assert flow.work_on_pull_request(request_id, attempt=1) is None
+    assert work_on_pull_request(request_id, attempt=1) is None
     assert github.requests == []
 
     # Its worker died an hour ago: the next delivery takes it back, and a click that
@@ -218,7 +222,7 @@ def test_a_request_another_delivery_is_working_on_is_left_alone_until_stale(
     PullRequestRequest.objects.filter(pk=request_id).update(
         updated_at=timezone.now() - timedelta(hours=1)
     )
-    assert flow.work_on_pull_request(request_id, attempt=1) is None
+    assert work_on_pull_request(request_id, attempt=1) is None
     assert PullRequestRequest.objects.get(pk=request_id).state == "opened"
     assert list(github.pulls) == [1]
 
@@ -298,7 +302,7 @@ def test_a_rate_limit_waits_for_its_reset_time_capped(
     request_id = click(editor, variant).json()["id"]
     github.rate_limit("GET", "/repos/acme/app/contents/support.py", reset_in=40)
 
-    delay = flow.work_on_pull_request(request_id, attempt=1)
+    delay = work_on_pull_request(request_id, attempt=1)
 
     assert delay is not None and 39 <= delay <= 42
     request = PullRequestRequest.objects.get(pk=request_id)
@@ -310,8 +314,8 @@ def test_a_rate_limit_waits_for_its_reset_time_capped(
 
     settings.HATCHET_GITHUB_MAX_RETRY_DELAY = 60
     github.rate_limit("GET", "/repos/acme/app/contents/support.py", reset_in=3600)
-    assert flow.work_on_pull_request(request_id, attempt=2) == 60
-    assert flow.work_on_pull_request(request_id, attempt=3) is None
+    assert work_on_pull_request(request_id, attempt=2) == 60
+    assert work_on_pull_request(request_id, attempt=3) is None
     assert PullRequestRequest.objects.get(pk=request_id).state == "opened"
 
 
@@ -503,13 +507,13 @@ def test_the_periodic_refresh_follows_the_pull_request_on_github(
     editor: APIClient, github: LoopbackGitHub, repo: GitRepository
 ) -> None:
     request = run_task(click(editor, create_variant(editor, BRIEF)).json()["id"])
-    assert flow.refresh_pull_request_states() == 0
+    assert refresh_pull_request_states() == 0
 
     github.pulls[1].state = "closed"
-    assert flow.refresh_pull_request_states() == 1
+    assert refresh_pull_request_states() == 1
     assert PullRequestRequest.objects.get(pk=request.pk).pr_state == "closed"
     # Closed is final for the refresh: only open pull requests are looked at.
-    assert flow.refresh_pull_request_states() == 0
+    assert refresh_pull_request_states() == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -523,7 +527,7 @@ def test_the_in_process_refresh_goes_on_after_its_connections_were_terminated(
     settings: Any,
 ) -> None:
     variant = create_variant(editor, BRIEF)
-    request, _ = flow.request_pull_request(tenant, variant, Author(None, "eve"))
+    request, _ = request_pull_request(tenant, variant, Author(None, "eve"))
     assert run_task(request.pk).state == "opened"
     # The tick, which would drop its threads' broken connections, stays out of the way.
     settings.HATCHET_TICK_INTERVAL = 60
@@ -700,7 +704,7 @@ def test_a_connection_on_the_servers_token_is_refused_once_the_operator_narrows_
 
     failed = run_task(click(editor, create_variant(editor, BRIEF, name="again")).json()["id"])
     github.pulls[1].state = "closed"
-    refreshed = flow.refresh_pull_request_states()
+    refreshed = refresh_pull_request_states()
     event = pull_event(opened.pr_number or 0, "closed", True)
     body = json.dumps(event).encode()
     delivered = deliver(event, signed(body), body)
@@ -730,7 +734,7 @@ def test_a_pull_request_needs_a_connection_and_something_to_change(
         404,
         "No GitHub repository is connected; an admin connects one first.",
     )
-    flow.save_connection(tenant, repository="acme/app", base_branch="main", token=GITHUB_TOKEN)
+    save_connection(tenant, repository="acme/app", base_branch="main", token=GITHUB_TOKEN)
     empty = create_variant(editor, {}, name="empty")
     answer = click(editor, empty)
     assert answer.status_code == 400
@@ -739,16 +743,16 @@ def test_a_pull_request_needs_a_connection_and_something_to_change(
 
 def test_retry_delays_double_then_follow_rate_limits_and_stay_capped(settings: Any) -> None:
     settings.HATCHET_GITHUB_MAX_RETRY_DELAY = 100
-    transient = flow.GitHubError("x", transient=True)
-    assert [flow.retry_delay(transient, n) for n in (1, 2, 3, 7, 8)] == [2, 4, 8, 100, 100]
-    limited = flow.GitHubError("x", transient=True, retry_after=42.0)
-    assert flow.retry_delay(limited, 1) == 42
-    assert flow.rate_limit_wait({"x-ratelimit-reset": str(int(time.time()) + 10)}, time.time()) in (
+    transient = GitHubError("x", transient=True)
+    assert [retry_delay(transient, n) for n in (1, 2, 3, 7, 8)] == [2, 4, 8, 100, 100]
+    limited = GitHubError("x", transient=True, retry_after=42.0)
+    assert retry_delay(limited, 1) == 42
+    assert rate_limit_wait({"x-ratelimit-reset": str(int(time.time()) + 10)}, time.time()) in (
         pytest.approx(11, abs=1.01),
     )
-    assert flow.rate_limit_wait({"retry-after": "7"}, 0) == 7
+    assert rate_limit_wait({"retry-after": "7"}, 0) == 7
 
 
 def test_the_branch_name_is_stable_for_a_variant() -> None:
-    name = flow.branch_name("Brief & Friendly!", "0b4f6a1c-aaaa-bbbb-cccc-000000000000")
+    name = branch_name("Brief & Friendly!", "0b4f6a1c-aaaa-bbbb-cccc-000000000000")
     assert name == "hatchet/playground/brief-friendly-0b4f6a1c"

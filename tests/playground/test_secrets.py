@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from hatchet.models import Tenant
-from playground import github as flow
+from playground.github.connections import save_connection, token_of
+from playground.github.secrets import decrypt
 from playground.models import GitHubConnection
 from tests.api.conftest import member_client
 
@@ -24,8 +25,8 @@ def stored(tenant: Tenant) -> GitHubConnection:
 def secrets_of(tenant: Tenant) -> tuple[str, str]:
     connection = stored(tenant)
     return (
-        flow.decrypt(connection.token_ciphertext),
-        flow.decrypt(connection.webhook_secret_ciphertext),
+        decrypt(connection.token_ciphertext),
+        decrypt(connection.webhook_secret_ciphertext),
     )
 
 
@@ -58,7 +59,7 @@ def test_secrets_are_encrypted_under_the_encryption_key_not_the_secret_key(
     tenant: Tenant, settings: Any
 ) -> None:
     settings.HATCHET_ENCRYPTION_KEYS = [OLD]
-    flow.save_connection(
+    save_connection(
         tenant, repository="acme/app", base_branch="main", token="ghp_a", webhook_secret="hook"
     )
 
@@ -71,10 +72,10 @@ def test_a_rotation_reencrypts_every_secret_with_the_first_key(
     tenant: Tenant, other_tenant: Tenant, settings: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings.HATCHET_ENCRYPTION_KEYS = [OLD]
-    flow.save_connection(
+    save_connection(
         tenant, repository="acme/app", base_branch="main", token="ghp_a", webhook_secret="hook"
     )
-    flow.save_connection(other_tenant, repository="globex/app", base_branch="main", token="ghp_b")
+    save_connection(other_tenant, repository="globex/app", base_branch="main", token="ghp_b")
     before = stored(tenant).token_ciphertext
 
     settings.HATCHET_ENCRYPTION_KEYS = [NEW, OLD]
@@ -85,7 +86,7 @@ def test_a_rotation_reencrypts_every_secret_with_the_first_key(
     assert stored(tenant).token_ciphertext != before
     settings.HATCHET_ENCRYPTION_KEYS = [NEW]
     assert secrets_of(tenant) == ("ghp_a", "hook")
-    assert flow.token_of(stored(other_tenant)) == "ghp_b"
+    assert token_of(stored(other_tenant)) == "ghp_b"
     settings.HATCHET_ENCRYPTION_KEYS = [OLD]
     assert secrets_of(tenant) == ("", "")
 
@@ -94,10 +95,10 @@ def test_a_rotation_names_the_secrets_no_key_decrypts_and_keeps_them(
     tenant: Tenant, other_tenant: Tenant, settings: Any
 ) -> None:
     settings.HATCHET_ENCRYPTION_KEYS = ["a-key-that-was-lost-0123456789"]
-    flow.save_connection(tenant, repository="acme/app", base_branch="main", token="ghp_a")
+    save_connection(tenant, repository="acme/app", base_branch="main", token="ghp_a")
     lost = stored(tenant).token_ciphertext
     settings.HATCHET_ENCRYPTION_KEYS = [NEW, OLD]
-    flow.save_connection(other_tenant, repository="globex/app", base_branch="main", token="ghp_b")
+    save_connection(other_tenant, repository="globex/app", base_branch="main", token="ghp_b")
 
     with pytest.raises(CommandError) as refused:
         call_command("rotate_encryption_key")
@@ -107,7 +108,7 @@ def test_a_rotation_names_the_secrets_no_key_decrypts_and_keeps_them(
         "admin stores them again (Settings, GitHub)."
     )
     assert stored(tenant).token_ciphertext == lost
-    assert flow.token_of(stored(other_tenant)) == "ghp_b"
+    assert token_of(stored(other_tenant)) == "ghp_b"
 
 
 def test_a_rotation_needs_a_key(settings: Any) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from hatchet.errors import NotConfigured
-from playground.github import rotate_secrets
+from playground.github.secrets import rotate_secrets
 
 
 class Command(BaseCommand):
