@@ -11,7 +11,11 @@ export default defineConfig([
   globalIgnores(["dist/", "src/api/schema.d.ts"]),
   {
     files: ["**/*.{ts,tsx}"],
-    extends: [js.configs.recommended, tseslint.configs.recommended, reactHooks.configs.flat.recommended],
+    extends: [
+      js.configs.recommended,
+      tseslint.configs.recommended,
+      reactHooks.configs.flat.recommended,
+    ],
     languageOptions: { globals: globals.browser },
   },
   {

@@ -12,7 +12,14 @@ import {
 } from "react";
 import { ApiError, apiFetch, getTenant, setTenant } from "./api/client";
 import { roleAllows } from "./api/roles";
-import type { Role, Session, SessionMembership, SessionTenant, SignInBody, User } from "./api/types";
+import type {
+  Role,
+  Session,
+  SessionMembership,
+  SessionTenant,
+  SignInBody,
+  User,
+} from "./api/types";
 import { ErrorState, Loading } from "./components/StateViews";
 
 export interface SessionValue {

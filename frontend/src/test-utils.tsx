@@ -49,7 +49,9 @@ export function apiErrorResponse(status: number, code: string, message: string, 
 export function sessionFor(role: Role): Session {
   return {
     user: { id: 1, username: "ada", email: "ada@example.com" },
-    memberships: [{ tenant: { id: "00000000-0000-4000-8000-000000000001", slug: "acme", name: "Acme" }, role }],
+    memberships: [
+      { tenant: { id: "00000000-0000-4000-8000-000000000001", slug: "acme", name: "Acme" }, role },
+    ],
   };
 }
 
@@ -73,8 +75,10 @@ export function fakeApi(role: Role, routes: FakeRoutes): FakeCall[] {
       };
       calls.push(call);
       const route = routes[`${method} ${path}`] ?? routes[`${method} ${path.split("?")[0]}`];
-      if (route === undefined) return apiErrorResponse(404, "not_found", `No fake for ${method} ${path}`);
-      const answer = typeof route === "function" ? (route as (call: FakeCall) => FakeAnswer)(call) : route;
+      if (route === undefined)
+        return apiErrorResponse(404, "not_found", `No fake for ${method} ${path}`);
+      const answer =
+        typeof route === "function" ? (route as (call: FakeCall) => FakeAnswer)(call) : route;
       if (answer instanceof Response) return answer;
       if (answer === null) return new Response(null, { status: 204 });
       return Response.json(answer);

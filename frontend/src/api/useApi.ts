@@ -202,7 +202,11 @@ export function useSocket<M = unknown>(
 const fillPageSize = 500;
 
 /** The stored lines of one kind of a gap's attempt, up to the gap's end. */
-async function storedLines(client: QueryClient, gap: Gap, kind: LiveLine["kind"]): Promise<LiveLine[]> {
+async function storedLines(
+  client: QueryClient,
+  gap: Gap,
+  kind: LiveLine["kind"],
+): Promise<LiveLine[]> {
   const endpoint = kind === "log" ? "logs" : "stream";
   const lines: LiveLine[] = [];
   for (let offset = 0; ; offset += fillPageSize) {

@@ -40,7 +40,8 @@ function InvitationItem({ invitation }: { invitation: ReceivedInvitation }) {
   return (
     <li>
       <span>
-        <strong>{invitation.tenant.name}</strong> as <span className="role-tag">{invitation.role}</span>
+        <strong>{invitation.tenant.name}</strong> as{" "}
+        <span className="role-tag">{invitation.role}</span>
         {invitation.invited_by && <> from {invitation.invited_by}</>}, expires{" "}
         <RelativeTime value={invitation.expires_at} />
       </span>

@@ -17,7 +17,14 @@ const created: Event = {
 };
 const detail: EventDetail = {
   ...created,
-  runs: [{ id: "r-1", workflow: "SupportReply", status: "SUCCEEDED", created_at: "2026-05-01T09:30:01Z" }],
+  runs: [
+    {
+      id: "r-1",
+      workflow: "SupportReply",
+      status: "SUCCEEDED",
+      created_at: "2026-05-01T09:30:01Z",
+    },
+  ],
 };
 
 function LocationProbe() {
@@ -28,7 +35,15 @@ function LocationProbe() {
 function renderAt(route: string) {
   return renderAs(
     <Routes>
-      <Route path="/events" element={<><EventsPage /><LocationProbe /></>} />
+      <Route
+        path="/events"
+        element={
+          <>
+            <EventsPage />
+            <LocationProbe />
+          </>
+        }
+      />
       <Route path="/events/:eventId" element={<EventPage />} />
       <Route path="/runs/:runId" element={<LocationProbe />} />
     </Routes>,
@@ -40,7 +55,9 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("event filters", () => {
   it("read the URL and become the API's query", () => {
-    const filters = filtersFromSearch(new URLSearchParams("key=ticket:*&metadata=region:eu&metadata=plan:pro&offset=25"));
+    const filters = filtersFromSearch(
+      new URLSearchParams("key=ticket:*&metadata=region:eu&metadata=plan:pro&offset=25"),
+    );
     expect(eventsPath(filters)).toBe(
       "/events?key=ticket%3A*&metadata=region%3Aeu&metadata=plan%3Apro&limit=25&offset=25",
     );
@@ -75,7 +92,9 @@ describe("EventsPage", () => {
 
     const row = (await screen.findByText("ticket:created")).closest("tr") as HTMLElement;
     expect(row).toHaveTextContent('{"ticket":"My order never arrived","priority":2}');
-    await user.click(within(row).getByRole("button", { name: "Show runs of ticket:created event" }));
+    await user.click(
+      within(row).getByRole("button", { name: "Show runs of ticket:created event" }),
+    );
     await user.click(await within(row).findByRole("link", { name: "SupportReply" }));
     expect(screen.getByTestId("location")).toHaveTextContent("/runs/r-1");
   });
@@ -94,7 +113,10 @@ describe("EventPage", () => {
     const payload = await screen.findByRole("group", { name: "Payload" });
     expect(payload).toHaveTextContent('ticket: "My order never arrived"');
     expect(screen.getByRole("link", { name: "r-1" })).toHaveAttribute("href", "/runs/r-1");
-    expect(screen.getByRole("link", { name: "All runs of this event" })).toHaveAttribute("href", "/runs?event=e-1");
+    expect(screen.getByRole("link", { name: "All runs of this event" })).toHaveAttribute(
+      "href",
+      "/runs?event=e-1",
+    );
     expect(screen.queryByRole("button", { name: "Replay" })).not.toBeInTheDocument();
   });
 
@@ -103,7 +125,9 @@ describe("EventPage", () => {
     const calls = fakeApi("editor", {
       "GET /events/e-1": detail,
       "POST /events/e-1/replay": () =>
-        Response.json([{ id: "r-2", workflow: "SupportReply", status: "PENDING" }], { status: 201 }),
+        Response.json([{ id: "r-2", workflow: "SupportReply", status: "PENDING" }], {
+          status: 201,
+        }),
     });
     renderAt("/events/e-1");
 

@@ -40,7 +40,9 @@ export function EventsPage() {
         empty={
           <Empty
             message={
-              isFiltered ? "No events match these filters." : "No events yet. Push one with hatchet.event.push(key, payload)."
+              isFiltered
+                ? "No events match these filters."
+                : "No events yet. Push one with hatchet.event.push(key, payload)."
             }
           />
         }
@@ -61,7 +63,13 @@ export function EventsPage() {
   );
 }
 
-function FilterForm({ filters, onApply }: { filters: EventFilters; onApply: (next: EventFilters) => void }) {
+function FilterForm({
+  filters,
+  onApply,
+}: {
+  filters: EventFilters;
+  onApply: (next: EventFilters) => void;
+}) {
   const [key, setKey] = useState(filters.key);
   const [keyPrefix, setKeyPrefix] = useState(filters.keyPrefix);
   const [createdAfter, setCreatedAfter] = useState(filters.createdAfter);
@@ -80,25 +88,48 @@ function FilterForm({ filters, onApply }: { filters: EventFilters; onApply: (nex
     });
   };
   const clear = () =>
-    onApply({ key: "", keyPrefix: "", createdAfter: "", createdBefore: "", metadata: [], offset: 0 });
+    onApply({
+      key: "",
+      keyPrefix: "",
+      createdAfter: "",
+      createdBefore: "",
+      metadata: [],
+      offset: 0,
+    });
 
   return (
     <form className="card filter-form" onSubmit={submit} aria-label="Event filters">
       <label className="field">
         <span>Key</span>
-        <input value={key} onChange={(event) => setKey(event.target.value)} placeholder="ticket:* or ticket:created" />
+        <input
+          value={key}
+          onChange={(event) => setKey(event.target.value)}
+          placeholder="ticket:* or ticket:created"
+        />
       </label>
       <label className="field">
         <span>Key starts with</span>
-        <input value={keyPrefix} onChange={(event) => setKeyPrefix(event.target.value)} placeholder="ticket:" />
+        <input
+          value={keyPrefix}
+          onChange={(event) => setKeyPrefix(event.target.value)}
+          placeholder="ticket:"
+        />
       </label>
       <label className="field">
         <span>Created after</span>
-        <input type="datetime-local" value={createdAfter} onChange={(event) => setCreatedAfter(event.target.value)} />
+        <input
+          type="datetime-local"
+          value={createdAfter}
+          onChange={(event) => setCreatedAfter(event.target.value)}
+        />
       </label>
       <label className="field">
         <span>Created before</span>
-        <input type="datetime-local" value={createdBefore} onChange={(event) => setCreatedBefore(event.target.value)} />
+        <input
+          type="datetime-local"
+          value={createdBefore}
+          onChange={(event) => setCreatedBefore(event.target.value)}
+        />
       </label>
       <MetadataField value={metadata} onChange={setMetadata} />
       <div className="toolbar filter-actions">

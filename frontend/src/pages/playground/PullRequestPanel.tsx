@@ -10,7 +10,13 @@ import { ErrorState } from "../../components/StateViews";
 import { useOpenPullRequest } from "./api";
 import { pullRequestReducer, pullRequestSteps, valueText, type PullRequestMessage } from "./model";
 
-export function PullRequestPanel({ variant, hasUnsavedEdits }: { variant: Variant; hasUnsavedEdits: boolean }) {
+export function PullRequestPanel({
+  variant,
+  hasUnsavedEdits,
+}: {
+  variant: Variant;
+  hasUnsavedEdits: boolean;
+}) {
   const open = useOpenPullRequest();
   const existing = useApi<Paginated<PullRequest>>(
     `/playground/pull-requests?variant=${variant.id}&limit=1`,
@@ -37,8 +43,12 @@ export function PullRequestPanel({ variant, hasUnsavedEdits }: { variant: Varian
         </button>
       </RequireRole>
       <ApiErrorMessage error={open.error} />
-      {existing.error && !open.data && <ErrorState error={existing.error} onRetry={existing.reload} />}
-      {latest && <PullRequestLive key={`${latest.id}/${latest.updated_at ?? ""}`} initial={latest} />}
+      {existing.error && !open.data && (
+        <ErrorState error={existing.error} onRetry={existing.reload} />
+      )}
+      {latest && (
+        <PullRequestLive key={`${latest.id}/${latest.updated_at ?? ""}`} initial={latest} />
+      )}
     </section>
   );
 }

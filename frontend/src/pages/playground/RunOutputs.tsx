@@ -51,7 +51,9 @@ function RunOutput({ run, step }: { run: StartedRun; step: string }) {
   const stepRun = detail.data?.step_runs.find((candidate) => candidate.step === step);
   const finalText = stepRun && stepRun.status === "SUCCEEDED" ? outputText(stepRun.output) : null;
   // Once the run is over its socket is closed: the stream shown is the stored one.
-  const stored = useStoredStream(isDone && finalText === null ? (stepRunOf(live, step) ?? null) : null);
+  const stored = useStoredStream(
+    isDone && finalText === null ? (stepRunOf(live, step) ?? null) : null,
+  );
   const streamed = stored.data?.text ?? streamedText(live, step);
 
   return (
@@ -60,7 +62,11 @@ function RunOutput({ run, step }: { run: StartedRun; step: string }) {
         <span className="run-output-title" title={run.title}>
           {run.title}
         </span>
-        {live.status ? <StatusBadge status={live.status} /> : <span className="muted">Connecting…</span>}
+        {live.status ? (
+          <StatusBadge status={live.status} />
+        ) : (
+          <span className="muted">Connecting…</span>
+        )}
         <Link to={`/runs/${run.runId}`} className="muted">
           Open run
         </Link>

@@ -154,7 +154,15 @@ interface NumberFieldProps {
 }
 
 /** A number input that keeps half-typed text ("0.", "-") without reporting it. */
-function NumberField({ label, labelId, value, integer, readOnly, describedBy, onChange }: NumberFieldProps) {
+function NumberField({
+  label,
+  labelId,
+  value,
+  integer,
+  readOnly,
+  describedBy,
+  onChange,
+}: NumberFieldProps) {
   const [text, setText] = useState(String(value));
   const [error, setError] = useState<string | null>(null);
   const errorId = useId();

@@ -102,11 +102,9 @@ export function useSaveVariant() {
 }
 
 export function useEditVariant(variantId: string) {
-  return useApiMutation<EditVariantBody, Variant>(
-    "PATCH",
-    `/playground/variants/${variantId}`,
-    { invalidates: ["/playground/variants"] },
-  );
+  return useApiMutation<EditVariantBody, Variant>("PATCH", `/playground/variants/${variantId}`, {
+    invalidates: ["/playground/variants"],
+  });
 }
 
 export function useRestoreRevision(variantId: string) {

@@ -2,7 +2,12 @@
 import type { PullRequest, Variable } from "../../api/types";
 
 /** A variable of SupportReply's draft step unless `where` says otherwise. */
-export function variable(name: string, type: string, value: unknown, where: Partial<Variable> = {}): Variable {
+export function variable(
+  name: string,
+  type: string,
+  value: unknown,
+  where: Partial<Variable> = {},
+): Variable {
   return {
     id: `id-${name}`,
     workflow: "SupportReply",

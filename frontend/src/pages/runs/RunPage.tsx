@@ -42,13 +42,23 @@ function useNow(ticking: boolean): number {
 }
 
 function defaultStepId(run: RunDetail): string | null {
-  const failed = run.step_runs.find((stepRun) => stepRun.status === "FAILED" || stepRun.status === "TIMED_OUT");
+  const failed = run.step_runs.find(
+    (stepRun) => stepRun.status === "FAILED" || stepRun.status === "TIMED_OUT",
+  );
   return (failed ?? run.step_runs[0])?.id ?? null;
 }
 
 const socketLabel = { open: "Live", connecting: "Connecting…", closed: "Reconnecting…" } as const;
 
-function RunView({ run, lines, socket }: { run: RunDetail; lines: LineBook; socket: keyof typeof socketLabel }) {
+function RunView({
+  run,
+  lines,
+  socket,
+}: {
+  run: RunDetail;
+  lines: LineBook;
+  socket: keyof typeof socketLabel;
+}) {
   const [selectedId, setSelectedId] = useState<string | null>(() => defaultStepId(run));
   const finished = isFinished(run.status);
   const now = useNow(!finished);

@@ -56,10 +56,18 @@ export function RunsPage() {
         onRetry={runs.reload}
         empty={
           <Empty
-            message={hasFilters(filters) ? "No run matches these filters." : "No runs yet. Trigger one from a workflow's page."}
+            message={
+              hasFilters(filters)
+                ? "No run matches these filters."
+                : "No runs yet. Trigger one from a workflow's page."
+            }
             action={
               hasFilters(filters) ? (
-                <button type="button" className="button" onClick={() => show(readFilters(new URLSearchParams()))}>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => show(readFilters(new URLSearchParams()))}
+                >
                   Clear filters
                 </button>
               ) : (
@@ -85,7 +93,13 @@ export function RunsPage() {
   );
 }
 
-function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: (change: Partial<RunFilters>) => void }) {
+function RunFiltersForm({
+  filters,
+  onChange,
+}: {
+  filters: RunFilters;
+  onChange: (change: Partial<RunFilters>) => void;
+}) {
   const workflows = useApi<Paginated<Workflow>>("/workflows?limit=200");
   const names = workflows.data?.results.map((workflow) => workflow.name) ?? [];
   // A workflow named in the address stays selectable even before the list arrives.
@@ -127,7 +141,10 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
       </fieldset>
       <label className="field">
         <span>Workflow</span>
-        <select value={filters.workflow} onChange={(event) => onChange({ workflow: event.target.value })}>
+        <select
+          value={filters.workflow}
+          onChange={(event) => onChange({ workflow: event.target.value })}
+        >
           <option value="">All workflows</option>
           {names.map((name) => (
             <option key={name} value={name}>
@@ -146,7 +163,11 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
       </label>
       <label className="field">
         <span>Created before</span>
-        <input type="datetime-local" value={filters.to} onChange={(event) => onChange({ to: event.target.value })} />
+        <input
+          type="datetime-local"
+          value={filters.to}
+          onChange={(event) => onChange({ to: event.target.value })}
+        />
       </label>
       <label className="field">
         <span>Event</span>
@@ -162,7 +183,9 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
       <button type="submit" className="button">
         Apply
       </button>
-      {workflows.error && <p className="form-error">Could not load the workflows: {workflows.error.message}</p>}
+      {workflows.error && (
+        <p className="form-error">Could not load the workflows: {workflows.error.message}</p>
+      )}
     </form>
   );
 }

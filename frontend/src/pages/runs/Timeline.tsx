@@ -66,7 +66,12 @@ function clamp(percent: number): number {
   return Math.min(100, Math.max(0, percent));
 }
 
-export function Timeline({ steps, runStartedAt, now = Date.now(), selectedId = null }: TimelineProps) {
+export function Timeline({
+  steps,
+  runStartedAt,
+  now = Date.now(),
+  selectedId = null,
+}: TimelineProps) {
   const bars = layoutBars(steps, runStartedAt, now);
   return (
     <ol className="timeline" aria-label="Step timeline">

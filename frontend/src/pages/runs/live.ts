@@ -5,9 +5,24 @@
 // stored lines.
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { emptyBook, withFill, withLines, withStored, type Fill, type LineBook, type LiveLine } from "../../api/lines";
+import {
+  emptyBook,
+  withFill,
+  withLines,
+  withStored,
+  type Fill,
+  type LineBook,
+  type LiveLine,
+} from "../../api/lines";
 import type { RunDetail, RunStatus, StepRunStatus } from "../../api/types";
-import { apiKey, useApi, useLineFill, useSocket, type ApiState, type SocketStatus } from "../../api/useApi";
+import {
+  apiKey,
+  useApi,
+  useLineFill,
+  useSocket,
+  type ApiState,
+  type SocketStatus,
+} from "../../api/useApi";
 
 export type RunMessage =
   | {
@@ -90,8 +105,11 @@ export function useLiveRun(runId: string): LiveRun {
         setLines((current) => withLines(current, [line]));
         return;
       }
-      if (message.type === "run.snapshot") setLines((current) => withStored(current, message.lines));
-      client.setQueryData<RunDetail>(apiKey(path), (run) => (run ? applyStatus(run, message) : run));
+      if (message.type === "run.snapshot")
+        setLines((current) => withStored(current, message.lines));
+      client.setQueryData<RunDetail>(apiKey(path), (run) =>
+        run ? applyStatus(run, message) : run,
+      );
       refetchSoon();
     },
     [client, path, refetchSoon],

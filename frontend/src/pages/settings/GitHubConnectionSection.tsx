@@ -132,7 +132,9 @@ function GitHubConnectionForm({ current }: { current: GitHubConnection }) {
               autoComplete="off"
               value={webhookSecret}
               onChange={(event) => setWebhookSecret(event.target.value)}
-              placeholder={current.has_webhook_secret ? "leave empty to keep the stored secret" : ""}
+              placeholder={
+                current.has_webhook_secret ? "leave empty to keep the stored secret" : ""
+              }
             />
           </label>
           <p className="muted">

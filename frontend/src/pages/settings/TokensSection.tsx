@@ -26,8 +26,8 @@ export function TokensSection() {
         )}
       </div>
       <p className="muted">
-        Programs and workers authenticate with these; each acts with its role. Give a worker
-        host a worker token: it can run workers and nothing else.
+        Programs and workers authenticate with these; each acts with its role. Give a worker host a
+        worker token: it can run workers and nothing else.
       </p>
       {isFormOpen && (
         <NewTokenForm
@@ -39,11 +39,7 @@ export function TokensSection() {
         />
       )}
       {issued && <IssuedTokenNotice token={issued} onDismiss={() => setIssued(null)} />}
-      <AsyncView
-        {...tokens}
-        onRetry={tokens.reload}
-        empty={<Empty message="No API tokens yet." />}
-      >
+      <AsyncView {...tokens} onRetry={tokens.reload} empty={<Empty message="No API tokens yet." />}>
         {(page) => <TokensTable tokens={page.results} />}
       </AsyncView>
     </section>
@@ -135,7 +131,10 @@ function IssuedTokenNotice({ token, onDismiss }: { token: IssuedToken; onDismiss
 function TokensTable({ tokens }: { tokens: Token[] }) {
   return (
     <table className="data-table">
-      <TableHead columns={["Name", "Role", "Prefix", "Created", "Created by", "Last used"]} hasActions />
+      <TableHead
+        columns={["Name", "Role", "Prefix", "Created", "Created by", "Last used"]}
+        hasActions
+      />
       <tbody>
         {tokens.map((token) => (
           <TokenRow key={token.id} token={token} />

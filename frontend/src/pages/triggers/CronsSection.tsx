@@ -24,7 +24,9 @@ export function CronsSection() {
       <AsyncView
         {...crons}
         onRetry={crons.reload}
-        empty={<Empty message="No crons. Declare one with on_crons=[...] in a workflow, or create one here." />}
+        empty={
+          <Empty message="No crons. Declare one with on_crons=[...] in a workflow, or create one here." />
+        }
       >
         {(page) => (
           <table className="data-table">
@@ -60,7 +62,9 @@ function CronRow({ cron, canEdit }: { cron: Cron; canEdit: boolean }) {
       <td>
         <strong>{cron.workflow}</strong>
         {cron.name && <div className="muted">{cron.name}</div>}
-        <div className="muted">{cron.source === "declared" ? "declared in code" : "created here"}</div>
+        <div className="muted">
+          {cron.source === "declared" ? "declared in code" : "created here"}
+        </div>
       </td>
       <td>
         <code>{cron.expression}</code>
@@ -159,16 +163,30 @@ function NewCronForm() {
         </label>
         <label className="field">
           <span>Timezone</span>
-          <input value={timezone} onChange={(event) => setTimezone(event.target.value)} placeholder="UTC" />
+          <input
+            value={timezone}
+            onChange={(event) => setTimezone(event.target.value)}
+            placeholder="UTC"
+          />
         </label>
         <label className="field">
           <span>Name (optional)</span>
           <input value={name} onChange={(event) => setName(event.target.value)} />
         </label>
       </div>
-      <JsonEditor key={input.editorKey} label="Cron input" initialValue={{}} rows={4} onChange={input.onChange} />
+      <JsonEditor
+        key={input.editorKey}
+        label="Cron input"
+        initialValue={{}}
+        rows={4}
+        onChange={input.onChange}
+      />
       <div className="toolbar">
-        <button type="submit" className="button primary" disabled={create.isPending || !input.isValid}>
+        <button
+          type="submit"
+          className="button primary"
+          disabled={create.isPending || !input.isValid}
+        >
           Create cron
         </button>
         {create.isSuccess && (

@@ -50,11 +50,19 @@ function ScheduleRow({ schedule, canEdit }: { schedule: Schedule; canEdit: boole
   const [isRescheduling, setIsRescheduling] = useState(false);
   const [runAt, setRunAt] = useState("");
   const options = { invalidates: ["/schedules"] };
-  const cancel = useApiMutation<undefined, Schedule>("POST", `/schedules/${schedule.id}/cancel`, options);
-  const reschedule = useApiMutation<RescheduleBody, Schedule>("PATCH", `/schedules/${schedule.id}`, {
-    ...options,
-    onSuccess: () => setIsRescheduling(false),
-  });
+  const cancel = useApiMutation<undefined, Schedule>(
+    "POST",
+    `/schedules/${schedule.id}/cancel`,
+    options,
+  );
+  const reschedule = useApiMutation<RescheduleBody, Schedule>(
+    "PATCH",
+    `/schedules/${schedule.id}`,
+    {
+      ...options,
+      onSuccess: () => setIsRescheduling(false),
+    },
+  );
   const isWaiting = schedule.status === "SCHEDULED";
   const submitReschedule = (event: FormEvent) => {
     event.preventDefault();
@@ -73,11 +81,7 @@ function ScheduleRow({ schedule, canEdit }: { schedule: Schedule; canEdit: boole
         <StatusBadge status={schedule.status} />
       </td>
       <td>
-        {schedule.run_id ? (
-          <RunLink runId={schedule.run_id} />
-        ) : (
-          <span className="muted">—</span>
-        )}
+        {schedule.run_id ? <RunLink runId={schedule.run_id} /> : <span className="muted">—</span>}
       </td>
       {canEdit && (
         <td>
@@ -150,12 +154,27 @@ function NewScheduleForm() {
         <WorkflowNameInput value={workflow} onChange={setWorkflow} />
         <label className="field">
           <span>Run at</span>
-          <input type="datetime-local" value={runAt} onChange={(event) => setRunAt(event.target.value)} required />
+          <input
+            type="datetime-local"
+            value={runAt}
+            onChange={(event) => setRunAt(event.target.value)}
+            required
+          />
         </label>
       </div>
-      <JsonEditor key={input.editorKey} label="Schedule input" initialValue={{}} rows={4} onChange={input.onChange} />
+      <JsonEditor
+        key={input.editorKey}
+        label="Schedule input"
+        initialValue={{}}
+        rows={4}
+        onChange={input.onChange}
+      />
       <div className="toolbar">
-        <button type="submit" className="button primary" disabled={create.isPending || !input.isValid}>
+        <button
+          type="submit"
+          className="button primary"
+          disabled={create.isPending || !input.isValid}
+        >
           Create schedule
         </button>
         {create.isSuccess && (

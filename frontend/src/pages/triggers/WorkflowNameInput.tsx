@@ -4,7 +4,13 @@ import { useId } from "react";
 import { useApi } from "../../api/useApi";
 import type { Paginated, Workflow } from "../../api/types";
 
-export function WorkflowNameInput({ value, onChange }: { value: string; onChange: (name: string) => void }) {
+export function WorkflowNameInput({
+  value,
+  onChange,
+}: {
+  value: string;
+  onChange: (name: string) => void;
+}) {
   const workflows = useApi<Paginated<Workflow>>("/workflows?limit=500");
   const listId = useId();
   const names = workflows.data?.results.map((workflow) => workflow.name) ?? [];
@@ -28,7 +34,10 @@ export function WorkflowNameInput({ value, onChange }: { value: string; onChange
   );
 }
 
-const absoluteFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const absoluteFormat = new Intl.DateTimeFormat(undefined, {
+  dateStyle: "medium",
+  timeStyle: "short",
+});
 
 /** An API timestamp in the reader's zone, e.g. "May 1, 2026, 9:30 AM". */
 export function formatDateTime(value: string | null | undefined): string {

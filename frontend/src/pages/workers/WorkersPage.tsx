@@ -41,7 +41,17 @@ export function WorkersPage() {
 function WorkersTable({ workers }: { workers: Worker[] }) {
   return (
     <table className="data-table workers-table">
-      <TableHead columns={["Name", "Status", "Slots", "Actions", "Last heartbeat", "Connected", "SDK / node"]} />
+      <TableHead
+        columns={[
+          "Name",
+          "Status",
+          "Slots",
+          "Actions",
+          "Last heartbeat",
+          "Connected",
+          "SDK / node",
+        ]}
+      />
       <tbody>
         {workers.map((worker) => (
           <tr key={worker.id}>
@@ -103,7 +113,10 @@ export function SlotBar({ used, total }: { used: number; total: number }) {
         aria-valuenow={used}
         aria-valuetext={`${used} of ${total} slots in use`}
       >
-        <div className={`slot-bar-fill${percent >= 100 ? " full" : ""}`} style={{ width: `${percent}%` }} />
+        <div
+          className={`slot-bar-fill${percent >= 100 ? " full" : ""}`}
+          style={{ width: `${percent}%` }}
+        />
       </div>
     </div>
   );

@@ -31,12 +31,16 @@ export function TriggerRunForm({ workflow }: { workflow: string }) {
   const trigger = useApiMutation<TriggerRunBody, RunDetail>(
     "POST",
     `/workflows/${encodeURIComponent(workflow)}/runs`,
-    { invalidates: ["/runs", `/workflows/${encodeURIComponent(workflow)}`], onSuccess: (run) => navigate(`/runs/${run.id}`) },
+    {
+      invalidates: ["/runs", `/workflows/${encodeURIComponent(workflow)}`],
+      onSuccess: (run) => navigate(`/runs/${run.id}`),
+    },
   );
 
-  const problems = [objectProblem("The input", input), objectProblem("The metadata", metadata)].filter(
-    (problem): problem is string => problem !== null,
-  );
+  const problems = [
+    objectProblem("The input", input),
+    objectProblem("The metadata", metadata),
+  ].filter((problem): problem is string => problem !== null);
   const canSend = input.valid && metadata.valid && problems.length === 0 && !trigger.isPending;
 
   const submit = (event: FormEvent) => {

@@ -25,7 +25,12 @@ export function WorkflowPage() {
           <span className="muted">Workflow</span> {name}
         </h1>
       </header>
-      <AsyncView loading={detail.loading} error={detail.error} data={detail.data} onRetry={detail.reload}>
+      <AsyncView
+        loading={detail.loading}
+        error={detail.error}
+        data={detail.data}
+        onRetry={detail.reload}
+      >
         {(workflow) => <WorkflowView workflow={workflow} />}
       </AsyncView>
     </section>
@@ -34,7 +39,8 @@ export function WorkflowPage() {
 
 function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
   const steps = useMemo<DagStep[]>(
-    () => workflow.steps.map((step) => ({ id: step.name, label: step.name, parents: step.parents })),
+    () =>
+      workflow.steps.map((step) => ({ id: step.name, label: step.name, parents: step.parents })),
     [workflow.steps],
   );
   const versions = [...workflow.versions].sort((a, b) => b.number - a.number);
@@ -46,7 +52,11 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
           <h2 id="graph-heading">
             Steps <span className="muted">(version {workflow.latest_version ?? "—"})</span>
           </h2>
-          {steps.length ? <Dag steps={steps} height={220} /> : <p className="muted">This version has no steps.</p>}
+          {steps.length ? (
+            <Dag steps={steps} height={220} />
+          ) : (
+            <p className="muted">This version has no steps.</p>
+          )}
           <table className="data-table step-table">
             <caption className="visually-hidden">Step settings</caption>
             <TableHead columns={["Step", "Parents", "Timeout", "Retries"]} />
@@ -56,7 +66,13 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
                   <td>
                     <code>{step.name}</code>
                   </td>
-                  <td>{step.parents.length ? step.parents.join(", ") : <span className="muted">—</span>}</td>
+                  <td>
+                    {step.parents.length ? (
+                      step.parents.join(", ")
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
                   <td>{step.timeout_seconds} s</td>
                   <td>{step.retries ?? 0}</td>
                 </tr>
@@ -80,7 +96,9 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
               ))}
             </ul>
           )}
-          <Link to={`/runs?workflow=${encodeURIComponent(workflow.name)}`}>All runs of {workflow.name}</Link>
+          <Link to={`/runs?workflow=${encodeURIComponent(workflow.name)}`}>
+            All runs of {workflow.name}
+          </Link>
         </section>
 
         <section className="card" aria-labelledby="versions-heading">
@@ -119,7 +137,9 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
 }
 
 function TriggersCard({ workflow }: { workflow: WorkflowDetail }) {
-  const crons = useApi<Paginated<Cron>>(`/crons?workflow=${encodeURIComponent(workflow.name)}&limit=100`);
+  const crons = useApi<Paginated<Cron>>(
+    `/crons?workflow=${encodeURIComponent(workflow.name)}&limit=100`,
+  );
   const events = workflow.triggers.on_events;
   return (
     <section className="card" aria-labelledby="triggers-heading">
@@ -156,7 +176,13 @@ function TriggersCard({ workflow }: { workflow: WorkflowDetail }) {
                     {cron.name && <div className="muted">{cron.name}</div>}
                   </td>
                   <td>{cron.source}</td>
-                  <td>{cron.is_paused ? <span className="muted">paused</span> : <RelativeTime value={cron.next_fire_at} />}</td>
+                  <td>
+                    {cron.is_paused ? (
+                      <span className="muted">paused</span>
+                    ) : (
+                      <RelativeTime value={cron.next_fire_at} />
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

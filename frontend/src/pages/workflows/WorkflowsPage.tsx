@@ -38,7 +38,9 @@ export function WorkflowsPage() {
                 {page.results.map((workflow) => (
                   <tr key={workflow.id}>
                     <td>
-                      <Link to={`/workflows/${encodeURIComponent(workflow.name)}`}>{workflow.name}</Link>
+                      <Link to={`/workflows/${encodeURIComponent(workflow.name)}`}>
+                        {workflow.name}
+                      </Link>
                     </td>
                     <td>{workflow.latest_version ?? "—"}</td>
                     <td>{workflow.step_count}</td>
