@@ -80,6 +80,9 @@ export interface ApiMutationOptions<R> {
   onSuccess?: (result: R) => void;
 }
 
+/** What a page adds to a named write hook: its reaction to success. */
+export type MutationCallbacks<R> = Pick<ApiMutationOptions<R>, "onSuccess">;
+
 /**
  * A write to the API: `mutate(body)` sends `method` to `path` (or to the path a
  * function makes from the body) and, once it succeeded, refreshes the resources it

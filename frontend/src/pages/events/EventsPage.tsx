@@ -2,8 +2,7 @@
 // URL), with each event's payload at a glance and the runs it started on demand.
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import { useApi } from "../../api/useApi";
-import type { Event, EventDetail, Paginated } from "../../api/types";
+import type { Event } from "../../api/types";
 import { Pagination } from "../../components/Pagination";
 import { RelativeTime } from "../../components/RelativeTime";
 import { MetadataField, metadataText, parseMetadataText } from "../../components/MetadataField";
@@ -11,19 +10,19 @@ import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
 import {
-  eventsPath,
   filtersFromSearch,
   pageSize,
   previewJson,
   searchFromFilters,
   type EventFilters,
 } from "./eventFilters";
+import { useEvent, useEvents } from "./api";
 import "./events.css";
 
 export function EventsPage() {
   const [search, setSearch] = useSearchParams();
   const filters = filtersFromSearch(search);
-  const events = useApi<Paginated<Event>>(eventsPath(filters));
+  const events = useEvents(filters);
   const isFiltered = searchFromFilters({ ...filters, offset: 0 }).toString() !== "";
 
   const apply = (next: EventFilters) => setSearch(searchFromFilters(next));
@@ -200,7 +199,7 @@ function EventRow({ event }: { event: Event }) {
 
 /** The runs an event started, fetched when asked for (the list does not carry them). */
 function StartedRuns({ eventId }: { eventId: string }) {
-  const detail = useApi<EventDetail>(`/events/${eventId}`);
+  const detail = useEvent(eventId);
   return (
     <AsyncView
       {...detail}

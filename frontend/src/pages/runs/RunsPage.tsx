@@ -2,8 +2,7 @@
 // metadata and creation time (kept in the address), refreshed every few seconds.
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import type { Paginated, Run, RunStatus, Workflow } from "../../api/types";
-import { useApi } from "../../api/useApi";
+import type { Run, RunStatus } from "../../api/types";
 import { MetadataField, metadataText, parseMetadataText } from "../../components/MetadataField";
 import { Pagination } from "../../components/Pagination";
 import { RelativeTime } from "../../components/RelativeTime";
@@ -16,10 +15,11 @@ import {
   pageSize,
   readFilters,
   runStatuses,
-  runsPath,
   writeFilters,
   type RunFilters,
 } from "./filters";
+import { useWorkflows } from "../workflows/api";
+import { useRuns } from "./api";
 import { elapsedMs, formatDuration } from "./format";
 import { RunTrigger } from "./RunTrigger";
 import "./runs.css";
@@ -34,7 +34,7 @@ export function RunsPage() {
   const address = params.toString();
   const [filters, setFilters] = useState(() => readFilters(params));
   useEffect(() => setFilters(readFilters(new URLSearchParams(address))), [address]);
-  const runs = useApi<Paginated<Run>>(runsPath(filters), { pollMs });
+  const runs = useRuns(filters, { pollMs });
 
   const show = (next: RunFilters) => {
     setFilters(next);
@@ -100,7 +100,7 @@ function RunFiltersForm({
   filters: RunFilters;
   onChange: (change: Partial<RunFilters>) => void;
 }) {
-  const workflows = useApi<Paginated<Workflow>>("/workflows?limit=200");
+  const workflows = useWorkflows({ limit: 200 });
   const names = workflows.data?.results.map((workflow) => workflow.name) ?? [];
   // A workflow named in the address stays selectable even before the list arrives.
   if (filters.workflow && !names.includes(filters.workflow)) names.unshift(filters.workflow);

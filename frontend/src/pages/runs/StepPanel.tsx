@@ -1,17 +1,10 @@
 // Everything about one step run: status, what it received and returned, each
 // attempt (worker, timings, error and traceback), its logs and its streamed output.
 import { useMemo } from "react";
-import type {
-  Attempt,
-  Paginated,
-  RunDetail,
-  StepRun,
-  StepRunLine,
-  StreamPage,
-} from "../../api/types";
-import { useApi } from "../../api/useApi";
+import type { Attempt, RunDetail, StepRun, StepRunLine } from "../../api/types";
 import { JsonViewer } from "../../components/JsonViewer";
 import { StatusBadge } from "../../components/StatusBadge";
+import { useStepRunLogs, useStepRunStream } from "./api";
 import { elapsedMs, formatDuration, formatTime, isFinished } from "./format";
 import { shownLines, streamText, withStored, type LineBook, type LiveLine } from "../../api/lines";
 
@@ -27,8 +20,8 @@ function asLive(stepRunId: string, kind: LiveLine["kind"], lines: StepRunLine[])
 }
 
 export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
-  const logs = useApi<Paginated<StepRunLine>>(`/step-runs/${stepRun.id}/logs?limit=500`);
-  const stream = useApi<StreamPage>(`/step-runs/${stepRun.id}/stream`);
+  const logs = useStepRunLogs(stepRun.id);
+  const stream = useStepRunStream(stepRun.id);
 
   const { logLines, streamed } = useMemo(() => {
     // The endpoints' pages are stored lines too: a page opened without its socket

@@ -15,14 +15,8 @@ import {
   type LiveLine,
 } from "../../api/lines";
 import type { RunDetail, RunStatus, StepRunStatus } from "../../api/types";
-import {
-  apiKey,
-  useApi,
-  useLineFill,
-  useSocket,
-  type ApiState,
-  type SocketStatus,
-} from "../../api/useApi";
+import { useLineFill, useSocket, type ApiState, type SocketStatus } from "../../api/useApi";
+import { runKey, useRun } from "./api";
 
 export type RunMessage =
   | {
@@ -75,8 +69,7 @@ const refetchDelayMs = 250;
 const shownKinds = ["log", "stream"] as const;
 
 export function useLiveRun(runId: string): LiveRun {
-  const path = `/runs/${runId}`;
-  const detail = useApi<RunDetail>(path);
+  const detail = useRun(runId);
   const client = useQueryClient();
   const [lines, setLines] = useState<LineBook>(emptyBook);
   const timer = useRef<number | undefined>(undefined);
@@ -107,14 +100,14 @@ export function useLiveRun(runId: string): LiveRun {
       }
       if (message.type === "run.snapshot")
         setLines((current) => withStored(current, message.lines));
-      client.setQueryData<RunDetail>(apiKey(path), (run) =>
+      client.setQueryData<RunDetail>(runKey(runId), (run) =>
         run ? applyStatus(run, message) : run,
       );
       refetchSoon();
     },
-    [client, path, refetchSoon],
+    [client, runId, refetchSoon],
   );
-  const socket = useSocket<RunMessage>(path, onMessage);
+  const socket = useSocket<RunMessage>(`/runs/${runId}`, onMessage);
   useLineFill(
     lines,
     shownKinds,

@@ -1,8 +1,7 @@
 // Crons: declared by workflows in code or created here; pause, resume, delete (the
 // server refuses deleting a declared one and says why), and a form to create one.
 import { useState, type FormEvent } from "react";
-import { useApi, useApiMutation } from "../../api/useApi";
-import type { Cron, CronDetail, NewCronBody, Paginated } from "../../api/types";
+import type { Cron, NewCronBody } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
@@ -12,10 +11,11 @@ import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime } from "./WorkflowNameInput";
+import { useCreateCron, useCrons, useDeleteCron, usePauseCron, useResumeCron } from "./api";
 import { useRunInput } from "./useRunInput";
 
 export function CronsSection() {
-  const crons = useApi<Paginated<Cron>>("/crons?limit=500");
+  const crons = useCrons();
   const { can } = useSession();
   const canEdit = can("editor");
   return (
@@ -50,10 +50,9 @@ export function CronsSection() {
 }
 
 function CronRow({ cron, canEdit }: { cron: Cron; canEdit: boolean }) {
-  const options = { invalidates: ["/crons"] };
-  const pause = useApiMutation<undefined, CronDetail>("POST", `/crons/${cron.id}/pause`, options);
-  const resume = useApiMutation<undefined, CronDetail>("POST", `/crons/${cron.id}/resume`, options);
-  const remove = useApiMutation<undefined, void>("DELETE", `/crons/${cron.id}`, options);
+  const pause = usePauseCron(cron.id);
+  const resume = useResumeCron(cron.id);
+  const remove = useDeleteCron(cron.id);
   const isBusy = pause.isPending || resume.isPending || remove.isPending;
   const error = pause.error ?? resume.error ?? remove.error;
   const resetAll = () => [pause, resume, remove].forEach((mutation) => mutation.reset());
@@ -127,8 +126,7 @@ function NewCronForm() {
   const [expression, setExpression] = useState("");
   const [timezone, setTimezone] = useState("UTC");
   const input = useRunInput();
-  const create = useApiMutation<NewCronBody, CronDetail>("POST", "/crons", {
-    invalidates: ["/crons"],
+  const create = useCreateCron({
     onSuccess: () => {
       setName("");
       setExpression("");

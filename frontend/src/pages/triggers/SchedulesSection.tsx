@@ -1,8 +1,7 @@
 // One-off schedules: when each runs (or ran), its status and run; editors create,
 // reschedule and cancel those that have not fired yet.
 import { useState, type FormEvent } from "react";
-import { useApi, useApiMutation } from "../../api/useApi";
-import type { NewScheduleBody, Paginated, RescheduleBody, Schedule } from "../../api/types";
+import type { NewScheduleBody, Schedule } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
@@ -14,10 +13,11 @@ import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime, localToIso } from "./WorkflowNameInput";
+import { useCancelSchedule, useCreateSchedule, useReschedule, useSchedules } from "./api";
 import { useRunInput } from "./useRunInput";
 
 export function SchedulesSection() {
-  const schedules = useApi<Paginated<Schedule>>("/schedules?limit=500");
+  const schedules = useSchedules();
   const { can } = useSession();
   const canEdit = can("editor");
   return (
@@ -49,20 +49,10 @@ export function SchedulesSection() {
 function ScheduleRow({ schedule, canEdit }: { schedule: Schedule; canEdit: boolean }) {
   const [isRescheduling, setIsRescheduling] = useState(false);
   const [runAt, setRunAt] = useState("");
-  const options = { invalidates: ["/schedules"] };
-  const cancel = useApiMutation<undefined, Schedule>(
-    "POST",
-    `/schedules/${schedule.id}/cancel`,
-    options,
-  );
-  const reschedule = useApiMutation<RescheduleBody, Schedule>(
-    "PATCH",
-    `/schedules/${schedule.id}`,
-    {
-      ...options,
-      onSuccess: () => setIsRescheduling(false),
-    },
-  );
+  const cancel = useCancelSchedule(schedule.id);
+  const reschedule = useReschedule(schedule.id, {
+    onSuccess: () => setIsRescheduling(false),
+  });
   const isWaiting = schedule.status === "SCHEDULED";
   const submitReschedule = (event: FormEvent) => {
     event.preventDefault();
@@ -132,8 +122,7 @@ function NewScheduleForm() {
   const [workflow, setWorkflow] = useState("");
   const [runAt, setRunAt] = useState("");
   const input = useRunInput();
-  const create = useApiMutation<NewScheduleBody, Schedule>("POST", "/schedules", {
-    invalidates: ["/schedules"],
+  const create = useCreateSchedule({
     onSuccess: () => {
       setRunAt("");
       input.reset();

@@ -1,8 +1,7 @@
 // A workflow-name field that suggests the tenant's registered workflows; any name
 // can still be typed, and the server says if it does not exist.
 import { useId } from "react";
-import { useApi } from "../../api/useApi";
-import type { Paginated, Workflow } from "../../api/types";
+import { useWorkflows } from "../workflows/api";
 
 export function WorkflowNameInput({
   value,
@@ -11,7 +10,7 @@ export function WorkflowNameInput({
   value: string;
   onChange: (name: string) => void;
 }) {
-  const workflows = useApi<Paginated<Workflow>>("/workflows?limit=500");
+  const workflows = useWorkflows({ limit: 500 });
   const listId = useId();
   const names = workflows.data?.results.map((workflow) => workflow.name) ?? [];
   return (

@@ -1,16 +1,16 @@
 // Workers: who is connected, how busy each one is and what it can run; live by polling.
-import { useApi } from "../../api/useApi";
-import type { Paginated, Worker } from "../../api/types";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
+import type { Worker } from "../../api/types";
+import { useWorkers } from "./api";
 import "./workers.css";
 
 const pollMs = 3_000;
 
 export function WorkersPage() {
-  const workers = useApi<Paginated<Worker>>("/workers?limit=500", { pollMs });
+  const workers = useWorkers({ pollMs });
   return (
     <section className="page">
       <div className="page-header">

@@ -3,8 +3,7 @@
 // form to trigger a run.
 import { useMemo } from "react";
 import { Link, useParams } from "react-router-dom";
-import type { Cron, Paginated, WorkflowDetail } from "../../api/types";
-import { useApi } from "../../api/useApi";
+import type { WorkflowDetail } from "../../api/types";
 import { Dag, type DagStep } from "../../components/Dag";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
@@ -12,12 +11,14 @@ import { RunLink } from "../../components/RunLink";
 import { AsyncView } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
+import { useCrons } from "../triggers/api";
+import { useWorkflow } from "./api";
 import { TriggerRunForm } from "./TriggerRunForm";
 import "./workflows.css";
 
 export function WorkflowPage() {
   const { name = "" } = useParams();
-  const detail = useApi<WorkflowDetail>(`/workflows/${encodeURIComponent(name)}`);
+  const detail = useWorkflow(name);
   return (
     <section className="page workflow-page">
       <header className="page-header">
@@ -137,9 +138,7 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
 }
 
 function TriggersCard({ workflow }: { workflow: WorkflowDetail }) {
-  const crons = useApi<Paginated<Cron>>(
-    `/crons?workflow=${encodeURIComponent(workflow.name)}&limit=100`,
-  );
+  const crons = useCrons(workflow.name);
   const events = workflow.triggers.on_events;
   return (
     <section className="card" aria-labelledby="triggers-heading">
