@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, apiFetch, getTenant, setTenant, socketUrl } from "./client";
 
 function stubFetch(response: Response) {
-  const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => response);
+  const fetchMock = vi.fn<(url: string, init: RequestInit) => Promise<Response>>(
+    async () => response,
+  );
   vi.stubGlobal("fetch", fetchMock);
   return fetchMock;
 }

@@ -179,13 +179,12 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
     () => remember(workflow, { edits, appliedVariant, chosenRuns }),
     [workflow, edits, appliedVariant, chosenRuns],
   );
-  useEffect(() => {
-    if (!selected) return;
-    const key = `${selected.id}/${selected.revision ?? 0}`;
-    if (key === appliedVariant) return;
+  // The variant named in the address replaces the edits when it, or a new revision, arrives.
+  const selectedKey = selected ? `${selected.id}/${selected.revision ?? 0}` : null;
+  if (selected && selectedKey !== appliedVariant) {
     setEdits(editsFromOverrides(selected.overrides));
-    setAppliedVariant(key);
-  }, [selected, appliedVariant]);
+    setAppliedVariant(selectedKey);
+  }
 
   const overrides = useMemo(() => overridesFromEdits(variables, edits), [variables, edits]);
   const hasEdits = Object.keys(overrides).length > 0;

@@ -1,6 +1,6 @@
 // One exposed variable: an editor that fits its JSON type, the code default beside
 // it, and, once edited, how the edit differs from the default.
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 import type { Variable } from "../../api/types";
 import { JsonEditor } from "../../components/JsonEditor";
 import { TextDiff } from "../../components/TextDiff";
@@ -167,9 +167,11 @@ function NumberField({
   const [error, setError] = useState<string | null>(null);
   const errorId = useId();
 
-  useEffect(() => {
+  const [shownValue, setShownValue] = useState(value);
+  if (!Object.is(value, shownValue)) {
+    setShownValue(value);
     setText((shown) => (Number(shown) === value && shown.trim() !== "" ? shown : String(value)));
-  }, [value]);
+  }
 
   const update = (next: string) => {
     setText(next);

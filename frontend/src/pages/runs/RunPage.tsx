@@ -30,15 +30,19 @@ export function RunPage() {
   );
 }
 
-/** Milliseconds since the epoch, ticking every second while `ticking`. */
+/** Milliseconds since the epoch, ticking every second while `ticking`; when it stops,
+ * the moment it stopped. */
 function useNow(ticking: boolean): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!ticking) return;
     const timer = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(timer);
+    return () => {
+      window.clearInterval(timer);
+      setNow(Date.now());
+    };
   }, [ticking]);
-  return ticking ? now : Date.now();
+  return now;
 }
 
 function defaultStepId(run: RunDetail): string | null {

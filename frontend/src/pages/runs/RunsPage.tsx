@@ -1,6 +1,6 @@
 // Every run of the tenant, newest first, filtered by status, workflow, event,
 // metadata and creation time (kept in the address), refreshed every few seconds.
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import type { Run, RunStatus } from "../../api/types";
 import { MetadataField, metadataText, parseMetadataText } from "../../components/MetadataField";
@@ -33,7 +33,11 @@ export function RunsPage() {
   // and follows the address when it changes otherwise (back, a link).
   const address = params.toString();
   const [filters, setFilters] = useState(() => readFilters(params));
-  useEffect(() => setFilters(readFilters(new URLSearchParams(address))), [address]);
+  const [filtersAddress, setFiltersAddress] = useState(address);
+  if (address !== filtersAddress) {
+    setFiltersAddress(address);
+    setFilters(readFilters(params));
+  }
   const runs = useRuns(filters, { pollMs });
 
   const show = (next: RunFilters) => {
@@ -110,8 +114,12 @@ function RunFiltersForm({
   const appliedMetadata = metadataText(filters.metadata);
   const [eventId, setEventId] = useState(filters.event);
   const [metadata, setMetadata] = useState(appliedMetadata);
-  useEffect(() => setEventId(filters.event), [filters.event]);
-  useEffect(() => setMetadata(appliedMetadata), [appliedMetadata]);
+  const [applied, setApplied] = useState({ event: filters.event, metadata: appliedMetadata });
+  if (applied.event !== filters.event || applied.metadata !== appliedMetadata) {
+    setApplied({ event: filters.event, metadata: appliedMetadata });
+    if (applied.event !== filters.event) setEventId(filters.event);
+    if (applied.metadata !== appliedMetadata) setMetadata(appliedMetadata);
+  }
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onChange({ event: eventId.trim(), metadata: parseMetadataText(metadata) });

@@ -72,6 +72,11 @@ export function useLiveRun(runId: string): LiveRun {
   const detail = useRun(runId);
   const client = useQueryClient();
   const [lines, setLines] = useState<LineBook>(emptyBook);
+  const [linesOf, setLinesOf] = useState(runId);
+  if (runId !== linesOf) {
+    setLinesOf(runId);
+    setLines(emptyBook);
+  }
   const timer = useRef<number | undefined>(undefined);
   const { reload } = detail;
 
@@ -81,7 +86,6 @@ export function useLiveRun(runId: string): LiveRun {
     timer.current = window.setTimeout(reload, refetchDelayMs);
   }, [reload]);
   useEffect(() => () => window.clearTimeout(timer.current), []);
-  useEffect(() => setLines(emptyBook), [runId]);
 
   const onMessage = useCallback(
     (message: RunMessage) => {
