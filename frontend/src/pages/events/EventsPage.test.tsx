@@ -1,10 +1,9 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Route, Routes, useLocation } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Event, EventDetail } from "../../api/types";
 import { fakeApi, page, renderAs } from "../../test-utils";
-import { EventPage } from "./EventPage";
 import { EventsPage } from "./EventsPage";
 import { eventsPath, filtersFromSearch } from "./eventFilters";
 
@@ -44,7 +43,6 @@ function renderAt(route: string) {
           </>
         }
       />
-      <Route path="/events/:eventId" element={<EventPage />} />
       <Route path="/runs/:runId" element={<LocationProbe />} />
     </Routes>,
     { route },
@@ -103,41 +101,5 @@ describe("EventsPage", () => {
     fakeApi("viewer", { "GET /events": page([]) });
     renderAt("/events?key=nope");
     expect(await screen.findByText("No events match these filters.")).toBeInTheDocument();
-  });
-});
-
-describe("EventPage", () => {
-  it("shows the payload and the runs, and no Replay for a viewer", async () => {
-    fakeApi("viewer", { "GET /events/e-1": detail });
-    renderAt("/events/e-1");
-    const payload = await screen.findByRole("group", { name: "Payload" });
-    expect(payload).toHaveTextContent('ticket: "My order never arrived"');
-    expect(screen.getByRole("link", { name: "r-1" })).toHaveAttribute("href", "/runs/r-1");
-    expect(screen.getByRole("link", { name: "All runs of this event" })).toHaveAttribute(
-      "href",
-      "/runs?event=e-1",
-    );
-    expect(screen.queryByRole("button", { name: "Replay" })).not.toBeInTheDocument();
-  });
-
-  it("replays for an editor and links the runs it started", async () => {
-    const user = userEvent.setup();
-    const calls = fakeApi("editor", {
-      "GET /events/e-1": detail,
-      "POST /events/e-1/replay": () =>
-        Response.json([{ id: "r-2", workflow: "SupportReply", status: "PENDING" }], {
-          status: 201,
-        }),
-    });
-    renderAt("/events/e-1");
-
-    fireEvent.click(await screen.findByRole("button", { name: "Replay" }));
-    const result = await screen.findByRole("status");
-    expect(result).toHaveTextContent("Replayed: started SupportReply.");
-    await user.click(within(result).getByRole("link", { name: "SupportReply" }));
-    expect(screen.getByTestId("location")).toHaveTextContent("/runs/r-2");
-    expect(calls.filter((call) => call.method === "POST").map((call) => call.path)).toEqual([
-      "/events/e-1/replay",
-    ]);
   });
 });
