@@ -1,6 +1,5 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Cell, Comparison } from "../../api/types";
 import {
   fakeApi,
   FakeSocket,
@@ -11,58 +10,8 @@ import {
 } from "../../test-utils";
 import { ComparisonGrid } from "./ComparisonGrid";
 import { LiveComparison } from "./ComparisonPage";
+import { cell, comparison } from "./fixtures";
 import { comparisonReducer, comparisonState } from "./model";
-
-function cell(row: number, column: number, fields: Partial<Cell> = {}): Cell {
-  return {
-    row,
-    column,
-    run_id: `run-${row}-${column}`,
-    kind: "run",
-    status: "SUCCEEDED",
-    is_finished: true,
-    output_step: "review",
-    output: null,
-    outputs: {},
-    error: "",
-    started_at: null,
-    finished_at: null,
-    duration_ms: 1200,
-    usage: null,
-    stream: "",
-    stream_chunks: [],
-    ...fields,
-  };
-}
-
-function comparison(cells: Cell[], is_finished = true): Comparison {
-  return {
-    id: "cmp-1",
-    workflow: "SupportReply",
-    from_step: null,
-    columns: [
-      {
-        title: "Baseline (code defaults)",
-        variant: null,
-        variant_name: "",
-        revision: null,
-        overrides: {},
-      },
-      {
-        title: "brief",
-        variant: "var-1",
-        variant_name: "brief",
-        revision: 2,
-        overrides: { draft: { system_prompt: "Be brief." } },
-      },
-    ],
-    rows: [{ title: "Refund please", source_run: "past-1", input: { ticket: "Refund please" } }],
-    cells,
-    is_finished,
-    created_by: "pat",
-    created_at: "2026-01-01T00:00:00Z",
-  };
-}
 
 const finished = comparison([
   cell(0, 0, { output: { reply: "Thanks for reaching out: we received your message." } }),
