@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Route, Routes } from "react-router-dom";
@@ -128,37 +128,48 @@ describe("WorkflowPage", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("No worker serves this workflow.");
   });
 
+  it("lists each step's parents, timeout and retries, asks for this workflow's crons, and links its runs", async () => {
+    const calls = fakeApi("viewer", {
+      "GET /workflows/NightlyImport": detail,
+      "GET /crons": page([cron]),
+    });
+    renderWorkflowPage();
+    const steps = await screen.findByRole("table", { name: "Step settings" });
+    const rows = within(steps).getAllByRole("row").slice(1);
+    expect(rows.map((row) => row.textContent)).toEqual(["fetch—60 s0", "loadfetch60 s2"]);
+    expect(screen.getByRole("link", { name: "All runs of NightlyImport" })).toHaveAttribute(
+      "href",
+      "/runs?workflow=NightlyImport",
+    );
+    await screen.findByText("0 3 * * *");
+    expect(calls.map((call) => call.path)).toEqual([
+      "/workflows/NightlyImport",
+      "/crons?workflow=NightlyImport&limit=100",
+    ]);
+  });
+
+  it("says when a workflow has no steps, triggers or runs yet", async () => {
+    fakeApi("viewer", {
+      "GET /workflows/NightlyImport": {
+        ...detail,
+        steps: [],
+        triggers: { on_events: [], on_crons: [] },
+        recent_runs: [],
+      },
+      "GET /crons": page([]),
+    });
+    renderWorkflowPage();
+    expect(await screen.findByText("This version has no steps.")).toBeInTheDocument();
+    expect(screen.getByText("No event triggers it.")).toBeInTheDocument();
+    expect(screen.getByText("No runs yet.")).toBeInTheDocument();
+    expect(await screen.findByText("No cron runs it.")).toBeInTheDocument();
+  });
+
   it("shows the API's error for an unknown workflow", async () => {
     fakeApi("viewer", {});
     renderWorkflowPage();
     expect(await screen.findByRole("alert")).toHaveTextContent(
       "No fake for GET /workflows/NightlyImport",
     );
-  });
-});
-
-describe("WorkflowsPage", () => {
-  it("lists workflows linking to their pages, and says when there are none", async () => {
-    fakeApi("viewer", {
-      "GET /workflows": page([
-        {
-          id: "w1",
-          name: "NightlyImport",
-          latest_version: 2,
-          step_count: 2,
-          created_at: "2026-11-01T00:00:00Z",
-        },
-      ]),
-    });
-    const { unmount } = renderAs(<WorkflowsPage />, { route: "/workflows" });
-    expect(await screen.findByRole("link", { name: "NightlyImport" })).toHaveAttribute(
-      "href",
-      "/workflows/NightlyImport",
-    );
-    unmount();
-    vi.unstubAllGlobals();
-    fakeApi("viewer", { "GET /workflows": page([]) });
-    renderAs(<WorkflowsPage />, { route: "/workflows" });
-    await waitFor(() => expect(screen.getByText(/No workflows yet/)).toBeInTheDocument());
   });
 });
