@@ -4,7 +4,7 @@
 import { QueryClientProvider } from "@tanstack/react-query";
 import { act, render, type RenderResult } from "@testing-library/react";
 import { useState, type ReactNode } from "react";
-import { MemoryRouter } from "react-router-dom";
+import { MemoryRouter, useLocation } from "react-router-dom";
 import { vi } from "vitest";
 import { setTenant } from "./api/client";
 import type { Role, Session } from "./api/types";
@@ -18,6 +18,12 @@ export function Providers({ children, route = "/" }: { children: ReactNode; rout
       <MemoryRouter initialEntries={[route]}>{children}</MemoryRouter>
     </QueryClientProvider>
   );
+}
+
+/** Shows the router's address (path and query), for tests that follow a link or a filter. */
+export function LocationProbe() {
+  const location = useLocation();
+  return <output data-testid="location">{location.pathname + location.search}</output>;
 }
 
 export function renderWithProviders(ui: ReactNode, { route = "/" } = {}): RenderResult {

@@ -1,31 +1,10 @@
 import { fireEvent, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { Route, Routes, useLocation } from "react-router-dom";
+import { Route, Routes } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { EventDetail } from "../../api/types";
-import { apiErrorResponse, fakeApi, renderAs } from "../../test-utils";
+import { apiErrorResponse, fakeApi, LocationProbe, renderAs } from "../../test-utils";
+import { ticketEventDetail } from "./fixtures";
 import { EventPage } from "./EventPage";
-
-const detail: EventDetail = {
-  id: "e-1",
-  key: "ticket:created",
-  payload: { ticket: "My order never arrived", priority: 2 },
-  additional_metadata: { region: "eu" },
-  created_at: "2026-05-01T09:30:00Z",
-  runs: [
-    {
-      id: "r-1",
-      workflow: "SupportReply",
-      status: "SUCCEEDED",
-      created_at: "2026-05-01T09:30:01Z",
-    },
-  ],
-};
-
-function LocationProbe() {
-  const location = useLocation();
-  return <output data-testid="location">{location.pathname + location.search}</output>;
-}
 
 function renderEventPage() {
   return renderAs(
@@ -42,7 +21,7 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("EventPage", () => {
   it("shows the payload and the runs, and no Replay for a viewer", async () => {
-    fakeApi("viewer", { "GET /events/e-1": detail });
+    fakeApi("viewer", { "GET /events/e-1": ticketEventDetail });
     renderEventPage();
     const payload = await screen.findByRole("group", { name: "Payload" });
     expect(payload).toHaveTextContent('ticket: "My order never arrived"');
@@ -55,7 +34,7 @@ describe("EventPage", () => {
   });
 
   it("names the event by its key and shows its id, metadata and each run's workflow and status", async () => {
-    fakeApi("viewer", { "GET /events/e-1": detail });
+    fakeApi("viewer", { "GET /events/e-1": ticketEventDetail });
     renderEventPage();
     expect(await screen.findByRole("heading", { level: 1 })).toHaveTextContent(
       "Event ticket:created",
@@ -68,7 +47,7 @@ describe("EventPage", () => {
   });
 
   it("says when no workflow listened for the key", async () => {
-    fakeApi("viewer", { "GET /events/e-1": { ...detail, runs: [] } });
+    fakeApi("viewer", { "GET /events/e-1": { ...ticketEventDetail, runs: [] } });
     renderEventPage();
     expect(
       await screen.findByText("No workflow listened for this key when it arrived."),
@@ -78,7 +57,7 @@ describe("EventPage", () => {
 
   it("goes back to the events list", async () => {
     const user = userEvent.setup();
-    fakeApi("viewer", { "GET /events/e-1": detail });
+    fakeApi("viewer", { "GET /events/e-1": ticketEventDetail });
     renderEventPage();
     await screen.findByRole("group", { name: "Payload" });
     await user.click(screen.getByRole("link", { name: "← Events" }));
@@ -88,7 +67,7 @@ describe("EventPage", () => {
   it("replays for an editor and links the runs it started", async () => {
     const user = userEvent.setup();
     const calls = fakeApi("editor", {
-      "GET /events/e-1": detail,
+      "GET /events/e-1": ticketEventDetail,
       "POST /events/e-1/replay": () =>
         Response.json([{ id: "r-2", workflow: "SupportReply", status: "PENDING" }], {
           status: 201,
@@ -109,7 +88,7 @@ describe("EventPage", () => {
   it("says so when a replay starts no run, and fetches the event again", async () => {
     const user = userEvent.setup();
     const calls = fakeApi("editor", {
-      "GET /events/e-1": detail,
+      "GET /events/e-1": ticketEventDetail,
       "POST /events/e-1/replay": () => Response.json([], { status: 201 }),
     });
     renderEventPage();
@@ -127,7 +106,7 @@ describe("EventPage", () => {
   it("shows the server's refusal of a replay", async () => {
     const user = userEvent.setup();
     fakeApi("editor", {
-      "GET /events/e-1": detail,
+      "GET /events/e-1": ticketEventDetail,
       "POST /events/e-1/replay": () =>
         apiErrorResponse(409, "conflict", "This event is being replayed already."),
     });

@@ -1,35 +1,11 @@
 import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { Route, Routes, useLocation } from "react-router-dom";
+import { Route, Routes } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Event, EventDetail } from "../../api/types";
-import { fakeApi, page, renderAs } from "../../test-utils";
+import { fakeApi, LocationProbe, page, renderAs } from "../../test-utils";
+import { ticketEvent, ticketEventDetail } from "./fixtures";
 import { EventsPage } from "./EventsPage";
 import { eventsPath, filtersFromSearch } from "./eventFilters";
-
-const created: Event = {
-  id: "e-1",
-  key: "ticket:created",
-  payload: { ticket: "My order never arrived", priority: 2 },
-  additional_metadata: { region: "eu" },
-  created_at: "2026-05-01T09:30:00Z",
-};
-const detail: EventDetail = {
-  ...created,
-  runs: [
-    {
-      id: "r-1",
-      workflow: "SupportReply",
-      status: "SUCCEEDED",
-      created_at: "2026-05-01T09:30:01Z",
-    },
-  ],
-};
-
-function LocationProbe() {
-  const location = useLocation();
-  return <output data-testid="location">{location.pathname + location.search}</output>;
-}
 
 function renderAt(route: string) {
   return renderAs(
@@ -65,7 +41,7 @@ describe("event filters", () => {
 describe("EventsPage", () => {
   it("keeps the filters in the URL and asks the API for them", async () => {
     const user = userEvent.setup();
-    const calls = fakeApi("viewer", { "GET /events": page([created]) });
+    const calls = fakeApi("viewer", { "GET /events": page([ticketEvent]) });
     renderAt("/events");
     expect(await screen.findByText("ticket:created")).toBeInTheDocument();
 
@@ -85,7 +61,7 @@ describe("EventsPage", () => {
 
   it("previews the payload and shows the runs an event started on demand", async () => {
     const user = userEvent.setup();
-    fakeApi("viewer", { "GET /events": page([created]), "GET /events/e-1": detail });
+    fakeApi("viewer", { "GET /events": page([ticketEvent]), "GET /events/e-1": ticketEventDetail });
     renderAt("/events");
 
     const row = (await screen.findByText("ticket:created")).closest("tr") as HTMLElement;

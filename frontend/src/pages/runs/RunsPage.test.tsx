@@ -1,11 +1,11 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Route, Routes, useLocation } from "react-router-dom";
+import { Route, Routes } from "react-router-dom";
 import type { Run } from "../../api/types";
 import { readFilters, runsPath, writeFilters } from "./filters";
 import { RunsPage } from "./RunsPage";
-import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
+import { apiErrorResponse, fakeApi, LocationProbe, page, renderAs } from "../../test-utils";
 
 const failed: Run = {
   id: "0b7c9f1e-aaaa-4bbb-8ccc-000000000001",
@@ -28,11 +28,6 @@ const workflows = page([
   },
 ]);
 
-function Address() {
-  const location = useLocation();
-  return <output aria-label="address">{location.pathname + location.search}</output>;
-}
-
 function renderRunsPage(route = "/runs") {
   return renderAs(
     <>
@@ -40,7 +35,7 @@ function renderRunsPage(route = "/runs") {
         <Route path="/runs" element={<RunsPage />} />
         <Route path="/runs/:runId" element={<p>run page</p>} />
       </Routes>
-      <Address />
+      <LocationProbe />
     </>,
     { route },
   );
@@ -95,7 +90,7 @@ describe("RunsPage", () => {
     await user.click(screen.getByRole("checkbox", { name: "Cancelled" }));
     await screen.findByRole("option", { name: "NightlyImport" });
     await user.selectOptions(screen.getByLabelText("Workflow"), "NightlyImport");
-    expect(screen.getByLabelText("address")).toHaveTextContent(
+    expect(screen.getByTestId("location")).toHaveTextContent(
       "/runs?status=FAILED%2CCANCELLED&workflow=NightlyImport",
     );
     await waitFor(() =>
@@ -140,7 +135,7 @@ describe("RunsPage", () => {
     await user.type(screen.getByLabelText("Metadata"), "region:eu, plan:pro{Enter}tier:gold");
     await user.click(screen.getByRole("button", { name: "Apply" }));
 
-    expect(screen.getByLabelText("address")).toHaveTextContent(
+    expect(screen.getByTestId("location")).toHaveTextContent(
       "/runs?event=e-1&metadata=region%3Aeu&metadata=plan%3Apro&metadata=tier%3Agold",
     );
     await waitFor(() =>

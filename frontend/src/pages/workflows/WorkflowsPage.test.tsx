@@ -1,9 +1,9 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { Route, Routes, useLocation } from "react-router-dom";
+import { Route, Routes } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Paginated, Workflow } from "../../api/types";
-import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
+import { apiErrorResponse, fakeApi, LocationProbe, page, renderAs } from "../../test-utils";
 import { WorkflowsPage } from "./WorkflowsPage";
 
 const nightlyImport: Workflow = {
@@ -13,11 +13,6 @@ const nightlyImport: Workflow = {
   step_count: 2,
   created_at: "2026-11-01T00:00:00Z",
 };
-
-function LocationProbe() {
-  const location = useLocation();
-  return <output data-testid="location">{location.pathname + location.search}</output>;
-}
 
 function renderWorkflowsPage() {
   return renderAs(
