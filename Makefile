@@ -56,9 +56,10 @@ chromium:
 dev: setup frontend
 	$(EMBEDDED) $(PY) manage.py dev
 
-lint: setup
+lint: setup $(NPM_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	npm --prefix frontend run lint
 
 types: setup
 	$(VENV)/bin/mypy hatchet workflows workers playground examples tests bench

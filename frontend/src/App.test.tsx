@@ -37,9 +37,14 @@ function fakeServer(sessions: Session[]) {
       body: init.body ? JSON.parse(init.body as string) : undefined,
     });
     if (method === "DELETE") return new Response(null, { status: 204 });
-    if (method === "POST" && (JSON.parse(init.body as string) as { password: string }).password !== "right") {
+    if (
+      method === "POST" &&
+      (JSON.parse(init.body as string) as { password: string }).password !== "right"
+    ) {
       return Response.json(
-        { error: { code: "invalid_credentials", message: "The username or password is not right." } },
+        {
+          error: { code: "invalid_credentials", message: "The username or password is not right." },
+        },
         { status: 400 },
       );
     }
@@ -71,7 +76,10 @@ afterEach(() => {
 describe("session", () => {
   it("shows sign-in for any page when signed out, then that page after signing in", async () => {
     const user = userEvent.setup();
-    const calls = fakeServer([signedOut, { user: alice, memberships: [{ tenant: acme, role: "viewer" }] }]);
+    const calls = fakeServer([
+      signedOut,
+      { user: alice, memberships: [{ tenant: acme, role: "viewer" }] },
+    ]);
     renderApp("/workers");
 
     await user.type(await screen.findByLabelText("Username"), "alice");
@@ -98,7 +106,9 @@ describe("session", () => {
     await user.type(screen.getByLabelText("Password"), "wrong");
     await user.click(screen.getByRole("button", { name: "Sign in" }));
 
-    expect(await screen.findByRole("alert")).toHaveTextContent("The username or password is not right.");
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "The username or password is not right.",
+    );
     expect(screen.getByRole("button", { name: "Sign in" })).toBeEnabled();
   });
 

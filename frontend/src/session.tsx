@@ -12,7 +12,14 @@ import {
 } from "react";
 import { ApiError, apiFetch, getTenant, setTenant } from "./api/client";
 import { roleAllows } from "./api/roles";
-import type { Role, Session, SessionMembership, SessionTenant, SignInBody, User } from "./api/types";
+import type {
+  Role,
+  Session,
+  SessionMembership,
+  SessionTenant,
+  SignInBody,
+  User,
+} from "./api/types";
 import { ErrorState, Loading } from "./components/StateViews";
 
 export interface SessionValue {
@@ -59,16 +66,19 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setSession(next);
   }, []);
 
-  const load = useCallback(() => {
-    setLoadError(null);
+  const fetchSession = useCallback(() => {
     apiFetch<Session>("/session")
       .then(adopt)
       .catch((cause: unknown) =>
         setLoadError(cause instanceof ApiError ? cause : new ApiError(0, "client", String(cause))),
       );
   }, [adopt]);
+  useEffect(fetchSession, [fetchSession]);
 
-  useEffect(load, [load]);
+  const load = useCallback(() => {
+    setLoadError(null);
+    fetchSession();
+  }, [fetchSession]);
 
   const value = useMemo<SessionValue | null>(() => {
     if (session === null) return null;

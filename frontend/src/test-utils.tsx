@@ -4,7 +4,7 @@
 import { QueryClientProvider } from "@tanstack/react-query";
 import { act, render, type RenderResult } from "@testing-library/react";
 import { useState, type ReactNode } from "react";
-import { MemoryRouter } from "react-router-dom";
+import { MemoryRouter, useLocation } from "react-router-dom";
 import { vi } from "vitest";
 import { setTenant } from "./api/client";
 import type { Role, Session } from "./api/types";
@@ -18,6 +18,12 @@ export function Providers({ children, route = "/" }: { children: ReactNode; rout
       <MemoryRouter initialEntries={[route]}>{children}</MemoryRouter>
     </QueryClientProvider>
   );
+}
+
+/** Shows the router's address (path and query), for tests that follow a link or a filter. */
+export function LocationProbe() {
+  const location = useLocation();
+  return <output data-testid="location">{location.pathname + location.search}</output>;
 }
 
 export function renderWithProviders(ui: ReactNode, { route = "/" } = {}): RenderResult {
@@ -49,7 +55,9 @@ export function apiErrorResponse(status: number, code: string, message: string, 
 export function sessionFor(role: Role): Session {
   return {
     user: { id: 1, username: "ada", email: "ada@example.com" },
-    memberships: [{ tenant: { id: "00000000-0000-4000-8000-000000000001", slug: "acme", name: "Acme" }, role }],
+    memberships: [
+      { tenant: { id: "00000000-0000-4000-8000-000000000001", slug: "acme", name: "Acme" }, role },
+    ],
   };
 }
 
@@ -73,8 +81,10 @@ export function fakeApi(role: Role, routes: FakeRoutes): FakeCall[] {
       };
       calls.push(call);
       const route = routes[`${method} ${path}`] ?? routes[`${method} ${path.split("?")[0]}`];
-      if (route === undefined) return apiErrorResponse(404, "not_found", `No fake for ${method} ${path}`);
-      const answer = typeof route === "function" ? (route as (call: FakeCall) => FakeAnswer)(call) : route;
+      if (route === undefined)
+        return apiErrorResponse(404, "not_found", `No fake for ${method} ${path}`);
+      const answer =
+        typeof route === "function" ? (route as (call: FakeCall) => FakeAnswer)(call) : route;
       if (answer instanceof Response) return answer;
       if (answer === null) return new Response(null, { status: 204 });
       return Response.json(answer);

@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, apiFetch, getTenant, setTenant, socketUrl } from "./client";
 
 function stubFetch(response: Response) {
-  const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => response);
+  const fetchMock = vi.fn<(url: string, init: RequestInit) => Promise<Response>>(
+    async () => response,
+  );
   vi.stubGlobal("fetch", fetchMock);
   return fetchMock;
 }
@@ -36,7 +38,10 @@ describe("apiFetch", () => {
     const [, init] = fetchMock.mock.calls[0]!;
     expect(init.method).toBe("POST");
     expect(init.body).toBe('{"input":{}}');
-    expect(init.headers).toMatchObject({ "X-CSRFToken": "abc=1", "Content-Type": "application/json" });
+    expect(init.headers).toMatchObject({
+      "X-CSRFToken": "abc=1",
+      "Content-Type": "application/json",
+    });
   });
 
   it("returns undefined for 204", async () => {
@@ -53,12 +58,21 @@ describe("apiFetch", () => {
     );
     const error = await apiFetch("/runs/x").catch((cause: unknown) => cause);
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 404, code: "not_found", message: "No such run.", details: { id: "x" } });
+    expect(error).toMatchObject({
+      status: 404,
+      code: "not_found",
+      message: "No such run.",
+      details: { id: "x" },
+    });
   });
 
   it("still throws an ApiError when the error body is not the API's shape", async () => {
     stubFetch(new Response("<h1>Bad gateway</h1>", { status: 502, statusText: "Bad Gateway" }));
-    await expect(apiFetch("/runs")).rejects.toMatchObject({ status: 502, code: "http_502", message: "Bad Gateway" });
+    await expect(apiFetch("/runs")).rejects.toMatchObject({
+      status: 502,
+      code: "http_502",
+      message: "Bad Gateway",
+    });
   });
 });
 

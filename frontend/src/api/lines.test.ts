@@ -11,7 +11,12 @@ import {
   type LiveLine,
 } from "./lines";
 
-const line = (seq: number, text: string, kind: LiveLine["kind"] = "stream", attempt = 1): LiveLine => ({
+const line = (
+  seq: number,
+  text: string,
+  kind: LiveLine["kind"] = "stream",
+  attempt = 1,
+): LiveLine => ({
   step_run_id: "s1",
   attempt,
   kind,
@@ -44,7 +49,12 @@ describe("a line book", () => {
 
   it("counts a gap as none once the store was read past it", () => {
     const lost = withLines(emptyBook, [line(0, "a "), line(2, "c")]);
-    const filled = withFill(lost, { step_run_id: "s1", attempt: 1, through: 2, lines: [line(1, "b ")] });
+    const filled = withFill(lost, {
+      step_run_id: "s1",
+      attempt: 1,
+      through: 2,
+      lines: [line(1, "b ")],
+    });
     expect(streamText(filled, "s1")).toBe("a b c");
     // A seq the store never had (a refused line) stops nothing once read past.
     const never = withFill(lost, { step_run_id: "s1", attempt: 1, through: 2, lines: [] });
@@ -59,7 +69,11 @@ describe("a line book", () => {
   });
 
   it("streams the latest attempt only", () => {
-    const book = withLines(emptyBook, [line(0, "old "), line(1, "try"), line(0, "new", "stream", 2)]);
+    const book = withLines(emptyBook, [
+      line(0, "old "),
+      line(1, "try"),
+      line(0, "new", "stream", 2),
+    ]);
     expect(streamChunks(book, "s1").map((l) => [l.attempt, l.text])).toEqual([[2, "new"]]);
     expect(shownLines(book, "s1", "stream")).toHaveLength(3);
   });

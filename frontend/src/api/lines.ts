@@ -70,9 +70,14 @@ type EditableLines = Omit<AttemptLines, "lines"> & { lines: Map<string, LiveLine
  * in `settle` read from the store up to its `through`; the same book when nothing
  * changed.
  */
-function merged(book: LineBook, lines: Iterable<LiveLine>, settle: ReadonlyMap<string, Gap>): LineBook {
+function merged(
+  book: LineBook,
+  lines: Iterable<LiveLine>,
+  settle: ReadonlyMap<string, Gap>,
+): LineBook {
   const changed = new Map<string, EditableLines>();
-  const current = (key: string): AttemptLines | undefined => changed.get(key) ?? book.attempts.get(key);
+  const current = (key: string): AttemptLines | undefined =>
+    changed.get(key) ?? book.attempts.get(key);
   const editable = (stepRunId: string, attempt: number): EditableLines => {
     const key = attemptKey(stepRunId, attempt);
     let entry = changed.get(key);
@@ -132,7 +137,11 @@ export function withFill(book: LineBook, fill: Fill): LineBook {
 export function gapsOf(book: LineBook): Gap[] {
   return [...book.attempts.values()]
     .filter((entry) => entry.last > entry.shownThrough)
-    .map((entry) => ({ step_run_id: entry.stepRunId, attempt: entry.attempt, through: entry.last }));
+    .map((entry) => ({
+      step_run_id: entry.stepRunId,
+      attempt: entry.attempt,
+      through: entry.last,
+    }));
 }
 
 function byAttemptAndSeq(a: LiveLine, b: LiveLine): number {

@@ -11,8 +11,13 @@ afterEach(() => {
 
 describe("useApi", () => {
   it("loads, then shows the data", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => Response.json({ name: "Support" })));
-    const { result } = renderHook(() => useApi<{ name: string }>("/workflows/Support"), { wrapper });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => Response.json({ name: "Support" })),
+    );
+    const { result } = renderHook(() => useApi<{ name: string }>("/workflows/Support"), {
+      wrapper,
+    });
 
     expect(result.current.loading).toBe(true);
     await waitFor(() => expect(result.current.data).toEqual({ name: "Support" }));
@@ -23,7 +28,9 @@ describe("useApi", () => {
   it("reports an ApiError and recovers on reload", async () => {
     const fetchMock = vi
       .fn()
-      .mockResolvedValueOnce(Response.json({ error: { code: "boom", message: "Down." } }, { status: 500 }))
+      .mockResolvedValueOnce(
+        Response.json({ error: { code: "boom", message: "Down." } }, { status: 500 }),
+      )
       .mockResolvedValueOnce(Response.json([1]));
     vi.stubGlobal("fetch", fetchMock);
     const { result } = renderHook(() => useApi<number[]>("/workers"), { wrapper });

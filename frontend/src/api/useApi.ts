@@ -9,7 +9,7 @@ import {
   useQueryClient,
   type UseMutationResult,
 } from "@tanstack/react-query";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useEffectEvent, useRef, useState } from "react";
 import { ApiError, apiFetch, getTenant, socketUrl, type HttpMethod } from "./client";
 import { gapsOf, type Fill, type Gap, type LineBook, type LiveLine } from "./lines";
 import type { Paginated, StepRunLine } from "./types";
@@ -80,6 +80,9 @@ export interface ApiMutationOptions<R> {
   onSuccess?: (result: R) => void;
 }
 
+/** What a page adds to a named write hook: its reaction to success. */
+export type MutationCallbacks<R> = Pick<ApiMutationOptions<R>, "onSuccess">;
+
 /**
  * A write to the API: `mutate(body)` sends `method` to `path` (or to the path a
  * function makes from the body) and, once it succeeded, refreshes the resources it
@@ -117,20 +120,6 @@ export function useApiMutation<B = unknown, R = unknown>(
   });
 }
 
-/** Calls `tick` every `intervalMs` while the document is visible; undefined disables. */
-export function usePoll(tick: () => void, intervalMs: number | undefined): void {
-  const latestTick = useRef(tick);
-  latestTick.current = tick;
-
-  useEffect(() => {
-    if (intervalMs === undefined) return;
-    const timer = window.setInterval(() => {
-      if (document.visibilityState === "visible") latestTick.current();
-    }, intervalMs);
-    return () => window.clearInterval(timer);
-  }, [intervalMs]);
-}
-
 export type SocketStatus = "connecting" | "open" | "closed";
 
 const firstRetryMs = 500;
@@ -149,14 +138,10 @@ export function useSocket<M = unknown>(
   onMessage: (message: M) => void,
 ): SocketStatus {
   const [status, setStatus] = useState<SocketStatus>("connecting");
-  const latestOnMessage = useRef(onMessage);
-  latestOnMessage.current = onMessage;
+  const handleMessage = useEffectEvent(onMessage);
 
   useEffect(() => {
-    if (path === null) {
-      setStatus("closed");
-      return;
-    }
+    if (path === null) return;
     let socket: WebSocket | null = null;
     let retryTimer: number | undefined;
     let retryMs = firstRetryMs;
@@ -176,7 +161,7 @@ export function useSocket<M = unknown>(
         } catch {
           return;
         }
-        latestOnMessage.current(message);
+        handleMessage(message);
       };
       socket.onclose = (event: CloseEvent) => {
         if (isUnmounted) return;
@@ -196,13 +181,17 @@ export function useSocket<M = unknown>(
     // The tenant is part of the URL; a tenant switch remounts the page tree.
   }, [path]);
 
-  return status;
+  return path === null ? "closed" : status;
 }
 
 const fillPageSize = 500;
 
 /** The stored lines of one kind of a gap's attempt, up to the gap's end. */
-async function storedLines(client: QueryClient, gap: Gap, kind: LiveLine["kind"]): Promise<LiveLine[]> {
+async function storedLines(
+  client: QueryClient,
+  gap: Gap,
+  kind: LiveLine["kind"],
+): Promise<LiveLine[]> {
   const endpoint = kind === "log" ? "logs" : "stream";
   const lines: LiveLine[] = [];
   for (let offset = 0; ; offset += fillPageSize) {
@@ -231,8 +220,7 @@ export function useLineFill(
 ): void {
   const client = useQueryClient();
   const filling = useRef(new Set<string>());
-  const latestOnFill = useRef(onFill);
-  latestOnFill.current = onFill;
+  const handleFill = useEffectEvent(onFill);
 
   useEffect(() => {
     for (const gap of gapsOf(book)) {
@@ -246,7 +234,7 @@ export function useLineFill(
         )
         .then((lines) => {
           filling.current.delete(key);
-          latestOnFill.current({ ...gap, lines });
+          handleFill({ ...gap, lines });
         });
     }
   }, [book, client, kinds]);

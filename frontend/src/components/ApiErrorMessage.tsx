@@ -27,7 +27,9 @@ export function ApiErrorMessage({ error, id }: ApiErrorMessageProps) {
   return (
     <div id={id} className="form-error" role="alert">
       <p className="form-error">
-        {error.status === 403 ? `You do not have permission for this: ${error.message}` : error.message}
+        {error.status === 403
+          ? `You do not have permission for this: ${error.message}`
+          : error.message}
       </p>
       {extra.length > 0 && (
         <ul>

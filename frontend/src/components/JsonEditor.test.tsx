@@ -52,7 +52,9 @@ describe("JsonEditor", () => {
 
     await user.click(screen.getByRole("button", { name: "Format" }));
 
-    expect(textarea).toHaveValue('{\n  "a": [\n    1,\n    2\n  ],\n  "b": {\n    "c": true\n  }\n}');
+    expect(textarea).toHaveValue(
+      '{\n  "a": [\n    1,\n    2\n  ],\n  "b": {\n    "c": true\n  }\n}',
+    );
     expect(onChange).toHaveBeenLastCalledWith({ a: [1, 2], b: { c: true } }, true);
   });
 });

@@ -87,7 +87,13 @@ function JsonNode({ value, depth, expandDepth, name }: JsonNodeProps) {
         <>
           <div className="json-children">
             {entries.map(([key, item]) => (
-              <JsonNode key={key} name={key} value={item} depth={depth + 1} expandDepth={expandDepth} />
+              <JsonNode
+                key={key}
+                name={key}
+                value={item}
+                depth={depth + 1}
+                expandDepth={expandDepth}
+              />
             ))}
           </div>
           <div className="json-line">
@@ -100,7 +106,8 @@ function JsonNode({ value, depth, expandDepth, name }: JsonNodeProps) {
 }
 
 function JsonScalar({ value }: { value: unknown }) {
-  if (typeof value === "string") return <span className="json-string">{JSON.stringify(value)}</span>;
+  if (typeof value === "string")
+    return <span className="json-string">{JSON.stringify(value)}</span>;
   if (typeof value === "number") return <span className="json-number">{String(value)}</span>;
   if (typeof value === "boolean") return <span className="json-boolean">{String(value)}</span>;
   if (value === null) return <span className="json-null">null</span>;

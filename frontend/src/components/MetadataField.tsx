@@ -15,7 +15,13 @@ export function metadataText(pairs: string[]): string {
   return pairs.join("\n");
 }
 
-export function MetadataField({ value, onChange }: { value: string; onChange: (text: string) => void }) {
+export function MetadataField({
+  value,
+  onChange,
+}: {
+  value: string;
+  onChange: (text: string) => void;
+}) {
   return (
     <label className="field">
       <span>Metadata</span>

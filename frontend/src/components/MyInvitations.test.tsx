@@ -22,7 +22,9 @@ describe("invitations for the signed-in person", () => {
     const calls = fakeApi("viewer", { "GET /session/invitations": page([]) });
     renderAs(<MyInvitations />);
 
-    await waitFor(() => expect(calls.map((call) => call.path)).toEqual(["/session/invitations?limit=50"]));
+    await waitFor(() =>
+      expect(calls.map((call) => call.path)).toEqual(["/session/invitations?limit=50"]),
+    );
     expect(screen.queryByRole("heading", { name: "Invitations for you" })).not.toBeInTheDocument();
   });
 
@@ -43,7 +45,9 @@ describe("invitations for the signed-in person", () => {
     await user.click(screen.getByRole("button", { name: "Accept the invitation to Globex" }));
 
     await waitFor(() =>
-      expect(screen.queryByRole("heading", { name: "Invitations for you" })).not.toBeInTheDocument(),
+      expect(
+        screen.queryByRole("heading", { name: "Invitations for you" }),
+      ).not.toBeInTheDocument(),
     );
     expect(calls.filter((call) => call.method === "POST").map((call) => call.path)).toEqual([
       "/session/invitations/i-1/accept",
@@ -62,7 +66,9 @@ describe("invitations for the signed-in person", () => {
     });
     renderAs(<MyInvitations />);
 
-    await user.click(await screen.findByRole("button", { name: "Decline the invitation to Globex" }));
+    await user.click(
+      await screen.findByRole("button", { name: "Decline the invitation to Globex" }),
+    );
 
     await waitFor(() => expect(screen.queryByText("Globex")).not.toBeInTheDocument());
     expect(calls.filter((call) => call.method === "POST").map((call) => call.path)).toEqual([

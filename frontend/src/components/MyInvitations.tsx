@@ -1,13 +1,13 @@
 // The signed-in person's pending invitations, above every page (and in place of the
 // pages while they belong to no tenant): accepting one makes them a member.
-import { useApi, useApiMutation } from "../api/useApi";
-import type { Paginated, ReceivedInvitation, SessionMembership } from "../api/types";
+import { useAcceptInvitation, useDeclineInvitation, useReceivedInvitations } from "../api/session";
+import type { ReceivedInvitation } from "../api/types";
 import { useSession } from "../session";
 import { ApiErrorMessage } from "./ApiErrorMessage";
 import { RelativeTime } from "./RelativeTime";
 
 export function MyInvitations() {
-  const invitations = useApi<Paginated<ReceivedInvitation>>("/session/invitations?limit=50");
+  const invitations = useReceivedInvitations();
   const pending = invitations.data?.results ?? [];
   if (pending.length === 0) return null;
   return (
@@ -24,14 +24,8 @@ export function MyInvitations() {
 
 function InvitationItem({ invitation }: { invitation: ReceivedInvitation }) {
   const { reload } = useSession();
-  const path = `/session/invitations/${invitation.id}`;
-  const accept = useApiMutation<undefined, SessionMembership>("POST", `${path}/accept`, {
-    invalidates: ["/session/invitations"],
-    onSuccess: reload,
-  });
-  const decline = useApiMutation<undefined, void>("POST", `${path}/decline`, {
-    invalidates: ["/session/invitations"],
-  });
+  const accept = useAcceptInvitation(invitation.id, { onSuccess: reload });
+  const decline = useDeclineInvitation(invitation.id);
   const busy = accept.isPending || decline.isPending;
   const answers = [
     { label: "Accept", mutation: accept, primary: true },
@@ -40,7 +34,8 @@ function InvitationItem({ invitation }: { invitation: ReceivedInvitation }) {
   return (
     <li>
       <span>
-        <strong>{invitation.tenant.name}</strong> as <span className="role-tag">{invitation.role}</span>
+        <strong>{invitation.tenant.name}</strong> as{" "}
+        <span className="role-tag">{invitation.role}</span>
         {invitation.invited_by && <> from {invitation.invited_by}</>}, expires{" "}
         <RelativeTime value={invitation.expires_at} />
       </span>

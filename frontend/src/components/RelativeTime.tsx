@@ -11,7 +11,10 @@ const units: [Intl.RelativeTimeFormatUnit, number][] = [
 ];
 
 const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
-const absoluteFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+const absoluteFormat = new Intl.DateTimeFormat(undefined, {
+  dateStyle: "medium",
+  timeStyle: "medium",
+});
 
 export function formatRelative(date: Date, now: Date): string {
   const seconds = Math.round((date.getTime() - now.getTime()) / 1000);

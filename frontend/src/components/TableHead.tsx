@@ -1,7 +1,13 @@
 // The header row of a `data-table`: its column names and, where rows carry buttons,
 // an actions column that is named for screen readers only.
 
-export function TableHead({ columns, hasActions = false }: { columns: string[]; hasActions?: boolean }) {
+export function TableHead({
+  columns,
+  hasActions = false,
+}: {
+  columns: string[];
+  hasActions?: boolean;
+}) {
   return (
     <thead>
       <tr>

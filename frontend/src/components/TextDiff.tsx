@@ -39,8 +39,18 @@ export function TextDiff({
       <p className={`text-diff words`}>
         {changes.map((change, index) => {
           const kind = changeKind(change);
-          if (kind === "added") return <ins key={index} title={wordLabel.added}>{change.value}</ins>;
-          if (kind === "removed") return <del key={index} title={wordLabel.removed}>{change.value}</del>;
+          if (kind === "added")
+            return (
+              <ins key={index} title={wordLabel.added}>
+                {change.value}
+              </ins>
+            );
+          if (kind === "removed")
+            return (
+              <del key={index} title={wordLabel.removed}>
+                {change.value}
+              </del>
+            );
           return <span key={index}>{change.value}</span>;
         })}
       </p>
@@ -55,7 +65,11 @@ export function TextDiff({
       .map((text) => ({ kind: changeKind(change), text })),
   );
   return (
-    <div className="text-diff lines" role="table" aria-label={`Differences from ${beforeLabel} to ${afterLabel}`}>
+    <div
+      className="text-diff lines"
+      role="table"
+      aria-label={`Differences from ${beforeLabel} to ${afterLabel}`}
+    >
       {lines.map((line, index) => {
         const Tag = line.kind === "added" ? "ins" : line.kind === "removed" ? "del" : "span";
         return (

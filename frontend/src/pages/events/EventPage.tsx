@@ -1,8 +1,6 @@
 // One event: its key, payload and metadata, the runs it started, and Replay
 // (editors), which starts the runs again for the workflows that listen for it now.
 import { Link, useParams } from "react-router-dom";
-import { useApi, useApiMutation } from "../../api/useApi";
-import type { EventDetail, StartedRun } from "../../api/types";
 import { JsonViewer } from "../../components/JsonViewer";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
@@ -11,11 +9,13 @@ import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
+import type { EventDetail, StartedRun } from "../../api/types";
+import { useEvent, useReplayEvent } from "./api";
 import "./events.css";
 
 export function EventPage() {
   const { eventId = "" } = useParams();
-  const event = useApi<EventDetail>(`/events/${eventId}`);
+  const event = useEvent(eventId);
   return (
     <section className="page">
       <p>
@@ -99,9 +99,7 @@ function RunsTable({ runs }: { runs: StartedRun[] }) {
 }
 
 function ReplayButton({ eventId }: { eventId: string }) {
-  const replay = useApiMutation<undefined, StartedRun[]>("POST", `/events/${eventId}/replay`, {
-    invalidates: [`/events/${eventId}`, "/runs"],
-  });
+  const replay = useReplayEvent(eventId);
   return (
     <div className="replay-result">
       <div className="toolbar">

@@ -1,35 +1,24 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { Route, Routes, useLocation } from "react-router-dom";
+import { Route, Routes } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Event, EventDetail } from "../../api/types";
-import { fakeApi, page, renderAs } from "../../test-utils";
-import { EventPage } from "./EventPage";
+import { fakeApi, LocationProbe, page, renderAs } from "../../test-utils";
+import { ticketEvent, ticketEventDetail } from "./fixtures";
 import { EventsPage } from "./EventsPage";
 import { eventsPath, filtersFromSearch } from "./eventFilters";
-
-const created: Event = {
-  id: "e-1",
-  key: "ticket:created",
-  payload: { ticket: "My order never arrived", priority: 2 },
-  additional_metadata: { region: "eu" },
-  created_at: "2026-05-01T09:30:00Z",
-};
-const detail: EventDetail = {
-  ...created,
-  runs: [{ id: "r-1", workflow: "SupportReply", status: "SUCCEEDED", created_at: "2026-05-01T09:30:01Z" }],
-};
-
-function LocationProbe() {
-  const location = useLocation();
-  return <output data-testid="location">{location.pathname + location.search}</output>;
-}
 
 function renderAt(route: string) {
   return renderAs(
     <Routes>
-      <Route path="/events" element={<><EventsPage /><LocationProbe /></>} />
-      <Route path="/events/:eventId" element={<EventPage />} />
+      <Route
+        path="/events"
+        element={
+          <>
+            <EventsPage />
+            <LocationProbe />
+          </>
+        }
+      />
       <Route path="/runs/:runId" element={<LocationProbe />} />
     </Routes>,
     { route },
@@ -40,7 +29,9 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("event filters", () => {
   it("read the URL and become the API's query", () => {
-    const filters = filtersFromSearch(new URLSearchParams("key=ticket:*&metadata=region:eu&metadata=plan:pro&offset=25"));
+    const filters = filtersFromSearch(
+      new URLSearchParams("key=ticket:*&metadata=region:eu&metadata=plan:pro&offset=25"),
+    );
     expect(eventsPath(filters)).toBe(
       "/events?key=ticket%3A*&metadata=region%3Aeu&metadata=plan%3Apro&limit=25&offset=25",
     );
@@ -50,7 +41,7 @@ describe("event filters", () => {
 describe("EventsPage", () => {
   it("keeps the filters in the URL and asks the API for them", async () => {
     const user = userEvent.setup();
-    const calls = fakeApi("viewer", { "GET /events": page([created]) });
+    const calls = fakeApi("viewer", { "GET /events": page([ticketEvent]) });
     renderAt("/events");
     expect(await screen.findByText("ticket:created")).toBeInTheDocument();
 
@@ -70,12 +61,14 @@ describe("EventsPage", () => {
 
   it("previews the payload and shows the runs an event started on demand", async () => {
     const user = userEvent.setup();
-    fakeApi("viewer", { "GET /events": page([created]), "GET /events/e-1": detail });
+    fakeApi("viewer", { "GET /events": page([ticketEvent]), "GET /events/e-1": ticketEventDetail });
     renderAt("/events");
 
     const row = (await screen.findByText("ticket:created")).closest("tr") as HTMLElement;
     expect(row).toHaveTextContent('{"ticket":"My order never arrived","priority":2}');
-    await user.click(within(row).getByRole("button", { name: "Show runs of ticket:created event" }));
+    await user.click(
+      within(row).getByRole("button", { name: "Show runs of ticket:created event" }),
+    );
     await user.click(await within(row).findByRole("link", { name: "SupportReply" }));
     expect(screen.getByTestId("location")).toHaveTextContent("/runs/r-1");
   });
@@ -84,36 +77,5 @@ describe("EventsPage", () => {
     fakeApi("viewer", { "GET /events": page([]) });
     renderAt("/events?key=nope");
     expect(await screen.findByText("No events match these filters.")).toBeInTheDocument();
-  });
-});
-
-describe("EventPage", () => {
-  it("shows the payload and the runs, and no Replay for a viewer", async () => {
-    fakeApi("viewer", { "GET /events/e-1": detail });
-    renderAt("/events/e-1");
-    const payload = await screen.findByRole("group", { name: "Payload" });
-    expect(payload).toHaveTextContent('ticket: "My order never arrived"');
-    expect(screen.getByRole("link", { name: "r-1" })).toHaveAttribute("href", "/runs/r-1");
-    expect(screen.getByRole("link", { name: "All runs of this event" })).toHaveAttribute("href", "/runs?event=e-1");
-    expect(screen.queryByRole("button", { name: "Replay" })).not.toBeInTheDocument();
-  });
-
-  it("replays for an editor and links the runs it started", async () => {
-    const user = userEvent.setup();
-    const calls = fakeApi("editor", {
-      "GET /events/e-1": detail,
-      "POST /events/e-1/replay": () =>
-        Response.json([{ id: "r-2", workflow: "SupportReply", status: "PENDING" }], { status: 201 }),
-    });
-    renderAt("/events/e-1");
-
-    fireEvent.click(await screen.findByRole("button", { name: "Replay" }));
-    const result = await screen.findByRole("status");
-    expect(result).toHaveTextContent("Replayed: started SupportReply.");
-    await user.click(within(result).getByRole("link", { name: "SupportReply" }));
-    expect(screen.getByTestId("location")).toHaveTextContent("/runs/r-2");
-    expect(calls.filter((call) => call.method === "POST").map((call) => call.path)).toEqual([
-      "/events/e-1/replay",
-    ]);
   });
 });

@@ -2,8 +2,7 @@
 // URL), with each event's payload at a glance and the runs it started on demand.
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import { useApi } from "../../api/useApi";
-import type { Event, EventDetail, Paginated } from "../../api/types";
+import type { Event } from "../../api/types";
 import { Pagination } from "../../components/Pagination";
 import { RelativeTime } from "../../components/RelativeTime";
 import { MetadataField, metadataText, parseMetadataText } from "../../components/MetadataField";
@@ -11,19 +10,19 @@ import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
 import {
-  eventsPath,
   filtersFromSearch,
   pageSize,
   previewJson,
   searchFromFilters,
   type EventFilters,
 } from "./eventFilters";
+import { useEvent, useEvents } from "./api";
 import "./events.css";
 
 export function EventsPage() {
   const [search, setSearch] = useSearchParams();
   const filters = filtersFromSearch(search);
-  const events = useApi<Paginated<Event>>(eventsPath(filters));
+  const events = useEvents(filters);
   const isFiltered = searchFromFilters({ ...filters, offset: 0 }).toString() !== "";
 
   const apply = (next: EventFilters) => setSearch(searchFromFilters(next));
@@ -40,7 +39,9 @@ export function EventsPage() {
         empty={
           <Empty
             message={
-              isFiltered ? "No events match these filters." : "No events yet. Push one with hatchet.event.push(key, payload)."
+              isFiltered
+                ? "No events match these filters."
+                : "No events yet. Push one with hatchet.event.push(key, payload)."
             }
           />
         }
@@ -61,7 +62,13 @@ export function EventsPage() {
   );
 }
 
-function FilterForm({ filters, onApply }: { filters: EventFilters; onApply: (next: EventFilters) => void }) {
+function FilterForm({
+  filters,
+  onApply,
+}: {
+  filters: EventFilters;
+  onApply: (next: EventFilters) => void;
+}) {
   const [key, setKey] = useState(filters.key);
   const [keyPrefix, setKeyPrefix] = useState(filters.keyPrefix);
   const [createdAfter, setCreatedAfter] = useState(filters.createdAfter);
@@ -80,25 +87,48 @@ function FilterForm({ filters, onApply }: { filters: EventFilters; onApply: (nex
     });
   };
   const clear = () =>
-    onApply({ key: "", keyPrefix: "", createdAfter: "", createdBefore: "", metadata: [], offset: 0 });
+    onApply({
+      key: "",
+      keyPrefix: "",
+      createdAfter: "",
+      createdBefore: "",
+      metadata: [],
+      offset: 0,
+    });
 
   return (
     <form className="card filter-form" onSubmit={submit} aria-label="Event filters">
       <label className="field">
         <span>Key</span>
-        <input value={key} onChange={(event) => setKey(event.target.value)} placeholder="ticket:* or ticket:created" />
+        <input
+          value={key}
+          onChange={(event) => setKey(event.target.value)}
+          placeholder="ticket:* or ticket:created"
+        />
       </label>
       <label className="field">
         <span>Key starts with</span>
-        <input value={keyPrefix} onChange={(event) => setKeyPrefix(event.target.value)} placeholder="ticket:" />
+        <input
+          value={keyPrefix}
+          onChange={(event) => setKeyPrefix(event.target.value)}
+          placeholder="ticket:"
+        />
       </label>
       <label className="field">
         <span>Created after</span>
-        <input type="datetime-local" value={createdAfter} onChange={(event) => setCreatedAfter(event.target.value)} />
+        <input
+          type="datetime-local"
+          value={createdAfter}
+          onChange={(event) => setCreatedAfter(event.target.value)}
+        />
       </label>
       <label className="field">
         <span>Created before</span>
-        <input type="datetime-local" value={createdBefore} onChange={(event) => setCreatedBefore(event.target.value)} />
+        <input
+          type="datetime-local"
+          value={createdBefore}
+          onChange={(event) => setCreatedBefore(event.target.value)}
+        />
       </label>
       <MetadataField value={metadata} onChange={setMetadata} />
       <div className="toolbar filter-actions">
@@ -169,7 +199,7 @@ function EventRow({ event }: { event: Event }) {
 
 /** The runs an event started, fetched when asked for (the list does not carry them). */
 function StartedRuns({ eventId }: { eventId: string }) {
-  const detail = useApi<EventDetail>(`/events/${eventId}`);
+  const detail = useEvent(eventId);
   return (
     <AsyncView
       {...detail}

@@ -1,55 +1,17 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Cell, Comparison } from "../../api/types";
-import { fakeApi, FakeSocket, page, renderWithProviders, stubSockets, type FakeCall } from "../../test-utils";
+import {
+  fakeApi,
+  FakeSocket,
+  page,
+  renderWithProviders,
+  stubSockets,
+  type FakeCall,
+} from "../../test-utils";
 import { ComparisonGrid } from "./ComparisonGrid";
 import { LiveComparison } from "./ComparisonPage";
+import { cell, comparison } from "./fixtures";
 import { comparisonReducer, comparisonState } from "./model";
-
-function cell(row: number, column: number, fields: Partial<Cell> = {}): Cell {
-  return {
-    row,
-    column,
-    run_id: `run-${row}-${column}`,
-    kind: "run",
-    status: "SUCCEEDED",
-    is_finished: true,
-    output_step: "review",
-    output: null,
-    outputs: {},
-    error: "",
-    started_at: null,
-    finished_at: null,
-    duration_ms: 1200,
-    usage: null,
-    stream: "",
-    stream_chunks: [],
-    ...fields,
-  };
-}
-
-function comparison(cells: Cell[], is_finished = true): Comparison {
-  return {
-    id: "cmp-1",
-    workflow: "SupportReply",
-    from_step: null,
-    columns: [
-      { title: "Baseline (code defaults)", variant: null, variant_name: "", revision: null, overrides: {} },
-      {
-        title: "brief",
-        variant: "var-1",
-        variant_name: "brief",
-        revision: 2,
-        overrides: { draft: { system_prompt: "Be brief." } },
-      },
-    ],
-    rows: [{ title: "Refund please", source_run: "past-1", input: { ticket: "Refund please" } }],
-    cells,
-    is_finished,
-    created_by: "pat",
-    created_at: "2026-01-01T00:00:00Z",
-  };
-}
 
 const finished = comparison([
   cell(0, 0, { output: { reply: "Thanks for reaching out: we received your message." } }),
@@ -60,13 +22,17 @@ describe("ComparisonGrid", () => {
   it("lays out inputs as rows and the baseline and variant as columns", () => {
     renderWithProviders(<ComparisonGrid comparison={finished} />);
     const grid = screen.getByRole("table", { name: "Comparison" });
-    const headers = within(grid).getAllByRole("columnheader").map((th) => th.textContent);
+    const headers = within(grid)
+      .getAllByRole("columnheader")
+      .map((th) => th.textContent);
     expect(headers).toEqual(["Input", "Baseline (code defaults) · baseline", "brief · rev 2"]);
     expect(within(grid).getByRole("rowheader")).toHaveTextContent("Refund please");
     expect(screen.getByLabelText("Baseline (code defaults) output")).toHaveTextContent(
       "reply: Thanks for reaching out: we received your message.",
     );
-    expect(screen.getByLabelText("brief output")).toHaveTextContent("reply: Briefly: we received your message.");
+    expect(screen.getByLabelText("brief output")).toHaveTextContent(
+      "reply: Briefly: we received your message.",
+    );
   });
 
   it("diffs each variant cell against the baseline cell of its row, and not the baseline itself", () => {
@@ -74,8 +40,12 @@ describe("ComparisonGrid", () => {
     const diffs = screen.getAllByRole("group", { name: /diff against the baseline/ });
     expect(diffs).toHaveLength(1);
     expect(diffs[0]).toHaveAccessibleName("brief: diff against the baseline");
-    const removed = Array.from(diffs[0]!.querySelectorAll("del")).map((node) => node.textContent).join("");
-    const added = Array.from(diffs[0]!.querySelectorAll("ins")).map((node) => node.textContent).join("");
+    const removed = Array.from(diffs[0]!.querySelectorAll("del"))
+      .map((node) => node.textContent)
+      .join("");
+    const added = Array.from(diffs[0]!.querySelectorAll("ins"))
+      .map((node) => node.textContent)
+      .join("");
     expect(removed).toContain("Thanks for reaching out");
     expect(added).toContain("Briefly");
   });
@@ -86,7 +56,12 @@ describe("ComparisonGrid", () => {
         comparison={comparison(
           [
             cell(0, 0, { output: { reply: "Thanks" } }),
-            cell(0, 1, { status: "RUNNING", is_finished: false, stream: "Briefly: we", duration_ms: null }),
+            cell(0, 1, {
+              status: "RUNNING",
+              is_finished: false,
+              stream: "Briefly: we",
+              duration_ms: null,
+            }),
           ],
           false,
         )}
@@ -94,13 +69,18 @@ describe("ComparisonGrid", () => {
     );
     expect(screen.getByLabelText("brief output")).toHaveTextContent("Briefly: we");
     expect(screen.getByText("Running")).toBeInTheDocument();
-    expect(screen.queryByRole("group", { name: /diff against the baseline/ })).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole("group", { name: /diff against the baseline/ }),
+    ).not.toBeInTheDocument();
   });
 
   it("shows a failed cell's error", () => {
     renderWithProviders(
       <ComparisonGrid
-        comparison={comparison([cell(0, 0, { output: "ok" }), cell(0, 1, { status: "FAILED", error: "model timed out" })])}
+        comparison={comparison([
+          cell(0, 0, { output: "ok" }),
+          cell(0, 1, { status: "FAILED", error: "model timed out" }),
+        ])}
       />,
     );
     expect(screen.getByText("model timed out")).toBeInTheDocument();
@@ -111,20 +91,42 @@ describe("ComparisonGrid", () => {
 describe("comparisonReducer", () => {
   const running = comparisonState(
     comparison(
-      [cell(0, 0, { output: "a" }), cell(0, 1, { status: "PENDING", is_finished: false, duration_ms: null })],
+      [
+        cell(0, 0, { output: "a" }),
+        cell(0, 1, { status: "PENDING", is_finished: false, duration_ms: null }),
+      ],
       false,
     ),
   );
   const chunk = (seq: number, text: string) =>
-    ({ type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "s", attempt: 1, seq, text }) as const;
+    ({
+      type: "cell.stream",
+      row: 0,
+      column: 1,
+      run_id: "run-0-1",
+      step: "draft",
+      step_run_id: "s",
+      attempt: 1,
+      seq,
+      text,
+    }) as const;
 
   it("moves a cell's status, merges its stream, then replaces it when it finishes", () => {
-    let state = comparisonReducer(running, { type: "cell.status", row: 0, column: 1, run_id: "run-0-1", status: "RUNNING" });
+    let state = comparisonReducer(running, {
+      type: "cell.status",
+      row: 0,
+      column: 1,
+      run_id: "run-0-1",
+      status: "RUNNING",
+    });
     expect(state.comparison.cells[1]?.status).toBe("RUNNING");
     state = comparisonReducer(state, chunk(0, "Briefly "));
     state = comparisonReducer(state, chunk(1, "done"));
     expect(state.comparison.cells[1]?.stream).toBe("Briefly done");
-    state = comparisonReducer(state, { type: "cell", cell: cell(0, 1, { output: "Briefly done." }) });
+    state = comparisonReducer(state, {
+      type: "cell",
+      cell: cell(0, 1, { output: "Briefly done." }),
+    });
     expect(state.comparison.cells[1]?.is_finished).toBe(true);
     expect(state.comparison.is_finished).toBe(true);
     expect(state.comparison.cells[0]).toBe(running.comparison.cells[0]);
@@ -137,15 +139,28 @@ describe("comparisonReducer", () => {
     expect(state.comparison.cells[1]?.stream).toBe("Briefly: ");
     state = comparisonReducer(state, {
       type: "lines.filled",
-      fill: { step_run_id: "s", attempt: 1, through: 2, lines: [{ step_run_id: "s", attempt: 1, kind: "stream", seq: 1, text: "on " }] },
+      fill: {
+        step_run_id: "s",
+        attempt: 1,
+        through: 2,
+        lines: [{ step_run_id: "s", attempt: 1, kind: "stream", seq: 1, text: "on " }],
+      },
     });
     expect(state.comparison.cells[1]?.stream).toBe("Briefly: on it.");
     expect(state.comparison.cells[1]?.stream_chunks.map((c) => c.seq)).toEqual([0, 1, 2]);
   });
 
   it("takes a snapshot whole, with the chunks it already holds, and ignores cells it does not have", () => {
-    expect(comparisonReducer(running, { type: "comparison.snapshot", comparison: finished }).comparison).toEqual(finished);
-    const state = comparisonReducer(running, { type: "cell.status", row: 5, column: 5, run_id: "x", status: "FAILED" });
+    expect(
+      comparisonReducer(running, { type: "comparison.snapshot", comparison: finished }).comparison,
+    ).toEqual(finished);
+    const state = comparisonReducer(running, {
+      type: "cell.status",
+      row: 5,
+      column: 5,
+      run_id: "x",
+      status: "FAILED",
+    });
     expect(state).toEqual(running);
   });
 });
@@ -168,14 +183,24 @@ describe("LiveComparison", () => {
     expect(screen.getByText("1 of 2 runs finished")).toBeInTheDocument();
 
     socket.receive({
-      type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "s", attempt: 1, seq: 0, text: "Briefly: ",
+      type: "cell.stream",
+      row: 0,
+      column: 1,
+      run_id: "run-0-1",
+      step: "draft",
+      step_run_id: "s",
+      attempt: 1,
+      seq: 0,
+      text: "Briefly: ",
     });
     expect(screen.getByLabelText("brief output")).toHaveTextContent("Briefly:");
 
     socket.receive({ type: "cell", cell: cell(0, 1, { output: { reply: "Briefly: on it." } }) });
     socket.receive({ type: "comparison.finished", id: "cmp-1" });
     expect(screen.getByLabelText("brief output")).toHaveTextContent("reply: Briefly: on it.");
-    expect(screen.getByRole("group", { name: "brief: diff against the baseline" })).toBeInTheDocument();
+    expect(
+      screen.getByRole("group", { name: "brief: diff against the baseline" }),
+    ).toBeInTheDocument();
     expect(screen.getByText("all runs finished")).toBeInTheDocument();
     expect(socket.isClosed).toBe(true);
   });
@@ -184,7 +209,9 @@ describe("LiveComparison", () => {
 describe("LiveComparison shows each chunk of a cell once, in the order it streamed", () => {
   const words = ["Thanks ", "for ", "writing ", "in, ", "we ", "are ", "on ", "it."];
   const stored = (through: number) =>
-    words.slice(0, through + 1).map((text, seq) => ({ step_run_id: "draft-1", attempt: 1, seq, text }));
+    words
+      .slice(0, through + 1)
+      .map((text, seq) => ({ step_run_id: "draft-1", attempt: 1, seq, text }));
   const running = (through: number) =>
     comparison(
       [
@@ -200,7 +227,15 @@ describe("LiveComparison shows each chunk of a cell once, in the order it stream
       false,
     );
   const chunk = (seq: number) => ({
-    type: "cell.stream", row: 0, column: 1, run_id: "run-0-1", step: "draft", step_run_id: "draft-1", attempt: 1, seq, text: words[seq],
+    type: "cell.stream",
+    row: 0,
+    column: 1,
+    run_id: "run-0-1",
+    step: "draft",
+    step_run_id: "draft-1",
+    attempt: 1,
+    seq,
+    text: words[seq],
   });
   const shown = () => screen.getByLabelText("brief output").textContent;
   let calls: FakeCall[] = [];
@@ -209,7 +244,15 @@ describe("LiveComparison shows each chunk of a cell once, in the order it stream
     stubSockets();
     calls = fakeApi("viewer", {
       "GET /step-runs/draft-1/stream": {
-        ...page(stored(4).map(({ attempt, seq, text }) => ({ attempt, seq, text, level: "", created_at: "2026-01-01T00:00:00Z" }))),
+        ...page(
+          stored(4).map(({ attempt, seq, text }) => ({
+            attempt,
+            seq,
+            text,
+            level: "",
+            created_at: "2026-01-01T00:00:00Z",
+          })),
+        ),
         text: words.slice(0, 5).join(""),
       },
     });
@@ -240,7 +283,9 @@ describe("LiveComparison shows each chunk of a cell once, in the order it stream
     socket.receive(chunk(2));
     socket.receive(chunk(4));
     await waitFor(() => expect(shown()).toBe("Thanks for writing in, we "));
-    expect(calls.map((call) => call.path)).toEqual(["/step-runs/draft-1/stream?attempt=1&limit=500&offset=0"]);
+    expect(calls.map((call) => call.path)).toEqual([
+      "/step-runs/draft-1/stream?attempt=1&limit=500&offset=0",
+    ]);
   });
 
   it("catches up after a reconnect from the new socket's snapshot", async () => {

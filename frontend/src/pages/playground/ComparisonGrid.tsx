@@ -86,7 +86,10 @@ interface ComparisonCellProps {
 export function ComparisonCell({ cell, baseline, columnTitle }: ComparisonCellProps) {
   const text = cellText(cell);
   const canDiff =
-    baseline !== undefined && baseline.is_finished && cell.is_finished && cell.status === "SUCCEEDED";
+    baseline !== undefined &&
+    baseline.is_finished &&
+    cell.is_finished &&
+    cell.status === "SUCCEEDED";
   return (
     <div className="comparison-cell" data-status={cell.status}>
       <div className="comparison-cell-meta">
@@ -107,7 +110,11 @@ export function ComparisonCell({ cell, baseline, columnTitle }: ComparisonCellPr
       </pre>
       {cell.error && <p className="form-error">{cell.error}</p>}
       {canDiff && (
-        <div className="comparison-diff" role="group" aria-label={`${columnTitle}: diff against the baseline`}>
+        <div
+          className="comparison-diff"
+          role="group"
+          aria-label={`${columnTitle}: diff against the baseline`}
+        >
           <span className="variable-default-label">Diff against the baseline</span>
           <TextDiff
             before={cellText(baseline)}

@@ -17,7 +17,12 @@ export interface CustomInput {
 
 export interface InputsPickerProps {
   pastRuns: PastRun[];
-  list: { data: Paginated<Run> | undefined; error: ApiError | null; loading: boolean; reload: () => void };
+  list: {
+    data: Paginated<Run> | undefined;
+    error: ApiError | null;
+    loading: boolean;
+    reload: () => void;
+  };
   selected: string[];
   onToggle: (runId: string, selected: boolean) => void;
   custom: CustomInput;
@@ -54,7 +59,9 @@ export function InputsPicker({
         <AsyncView
           {...list}
           onRetry={list.reload}
-          empty={<Empty message="No finished runs of this workflow yet: write a custom input below." />}
+          empty={
+            <Empty message="No finished runs of this workflow yet: write a custom input below." />
+          }
         >
           {() =>
             visible.length === 0 ? (

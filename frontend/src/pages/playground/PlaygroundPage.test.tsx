@@ -8,15 +8,29 @@ import { PlaygroundPage } from "./PlaygroundPage";
 
 const prompt = "You are a friendly support agent. Answer in two sentences.";
 
-
 /** The catalog, one past run (and a playground run the picker leaves out) and its detail. */
 function fakeServer(role: Role) {
   return fakeApi(role, {
-    "GET /playground/variables": page([variable("system_prompt", "string", prompt), variable("temperature", "number", 0.3)]),
+    "GET /playground/variables": page([
+      variable("system_prompt", "string", prompt),
+      variable("temperature", "number", 0.3),
+    ]),
     "GET /playground/variants": page([]),
     "GET /runs": page([
-      { id: "past-1", workflow: "SupportReply", status: "SUCCEEDED", created_at: "2026-01-01T00:00:00Z", trigger: "event" },
-      { id: "play-1", workflow: "SupportReply", status: "SUCCEEDED", created_at: "2026-01-01T00:00:00Z", trigger: "playground" },
+      {
+        id: "past-1",
+        workflow: "SupportReply",
+        status: "SUCCEEDED",
+        created_at: "2026-01-01T00:00:00Z",
+        trigger: "event",
+      },
+      {
+        id: "play-1",
+        workflow: "SupportReply",
+        status: "SUCCEEDED",
+        created_at: "2026-01-01T00:00:00Z",
+        trigger: "playground",
+      },
     ]),
     "GET /runs/past-1": {
       id: "past-1",
@@ -28,7 +42,8 @@ function fakeServer(role: Role) {
       overrides: {},
       step_runs: [],
     },
-    "POST /playground/runs": () => Response.json({ run_id: "new-run", run: { id: "new-run" } }, { status: 201 }),
+    "POST /playground/runs": () =>
+      Response.json({ run_id: "new-run", run: { id: "new-run" } }, { status: 201 }),
   });
 }
 
@@ -65,7 +80,9 @@ describe("PlaygroundPage", () => {
     fireEvent.change(textarea, { target: { value: "Be brief." } });
 
     const past = await screen.findByRole("checkbox", { name: /Refund please/ });
-    expect(within(screen.getByRole("group", { name: "Past runs" })).getAllByRole("checkbox")).toHaveLength(1);
+    expect(
+      within(screen.getByRole("group", { name: "Past runs" })).getAllByRole("checkbox"),
+    ).toHaveLength(1);
     const run = screen.getByRole("button", { name: "Run" });
     expect(run).toBeDisabled();
     await user.click(past);
@@ -82,6 +99,8 @@ describe("PlaygroundPage", () => {
       input: { ticket: "Refund please" },
       overrides: { draft: { system_prompt: "Be brief." } },
     });
-    expect(await screen.findByRole("article", { name: "Output for Refund please" })).toBeInTheDocument();
+    expect(
+      await screen.findByRole("article", { name: "Output for Refund please" }),
+    ).toBeInTheDocument();
   });
 });

@@ -68,7 +68,9 @@ export function PlaygroundPage() {
               <span id="playground-workflow-label">Workflow</span>
               <select
                 aria-labelledby="playground-workflow-label"
-                value={workflow} onChange={(event) => choose({ workflow: event.target.value })}>
+                value={workflow}
+                onChange={(event) => choose({ workflow: event.target.value })}
+              >
                 {[...tree.keys()].map((name) => (
                   <option key={name} value={name}>
                     {name}
@@ -80,7 +82,9 @@ export function PlaygroundPage() {
               <span id="playground-step-label">Step</span>
               <select
                 aria-labelledby="playground-step-label"
-                value={step} onChange={(event) => choose({ step: event.target.value })}>
+                value={step}
+                onChange={(event) => choose({ step: event.target.value })}
+              >
                 {steps.map((name) => (
                   <option key={name} value={name}>
                     {name}
@@ -98,8 +102,9 @@ export function PlaygroundPage() {
           <Empty
             message={
               <>
-                No step exposes a variable yet. Call <code>context.playground("name", default)</code>{" "}
-                in a step and run the workflow once: its variables appear here.
+                No step exposes a variable yet. Call{" "}
+                <code>context.playground("name", default)</code> in a step and run the workflow
+                once: its variables appear here.
               </>
             }
           />
@@ -174,18 +179,18 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
     () => remember(workflow, { edits, appliedVariant, chosenRuns }),
     [workflow, edits, appliedVariant, chosenRuns],
   );
-  useEffect(() => {
-    if (!selected) return;
-    const key = `${selected.id}/${selected.revision ?? 0}`;
-    if (key === appliedVariant) return;
+  // The variant named in the address replaces the edits when it, or a new revision, arrives.
+  const selectedKey = selected ? `${selected.id}/${selected.revision ?? 0}` : null;
+  if (selected && selectedKey !== appliedVariant) {
     setEdits(editsFromOverrides(selected.overrides));
-    setAppliedVariant(key);
-  }, [selected, appliedVariant]);
+    setAppliedVariant(selectedKey);
+  }
 
   const overrides = useMemo(() => overridesFromEdits(variables, edits), [variables, edits]);
   const hasEdits = Object.keys(overrides).length > 0;
   const hasUnsavedEdits =
-    selected !== undefined && !sameOverrides(overrides, overridesFromEdits(variables, selected.overrides));
+    selected !== undefined &&
+    !sameOverrides(overrides, overridesFromEdits(variables, selected.overrides));
 
   const stepVariables = variables.filter((variable) => variable.step === step);
   const setValue = (name: string, value: unknown) =>
@@ -220,8 +225,18 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
   const run = async () => {
     setRunError(null);
     const inputs = [
-      ...chosen.map((entry) => ({ title: inputSummary(entry.detail?.input), input: entry.detail?.input ?? {} })),
-      ...(custom.enabled ? [{ title: `Custom: ${inputSummary(custom.value)}`, input: custom.value as Record<string, unknown> }] : []),
+      ...chosen.map((entry) => ({
+        title: inputSummary(entry.detail?.input),
+        input: entry.detail?.input ?? {},
+      })),
+      ...(custom.enabled
+        ? [
+            {
+              title: `Custom: ${inputSummary(custom.value)}`,
+              input: custom.value as Record<string, unknown>,
+            },
+          ]
+        : []),
     ];
     setStarted([]);
     for (const item of inputs) {
@@ -246,11 +261,20 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
       ? { variant: selected.id }
       : { overrides, title: "Edited" };
     const rows: RowRequestBody[] = [
-      ...chosen.map((entry) => ({ run: entry.run.id, title: inputSummary(entry.detail?.input, 60) })),
-      ...(custom.enabled ? [{ input: custom.value as Record<string, unknown>, title: "Custom input" }] : []),
+      ...chosen.map((entry) => ({
+        run: entry.run.id,
+        title: inputSummary(entry.detail?.input, 60),
+      })),
+      ...(custom.enabled
+        ? [{ input: custom.value as Record<string, unknown>, title: "Custom input" }]
+        : []),
     ];
     compare.mutate(
-      { workflow, columns: [{ baseline: true, title: "Baseline (code defaults)" }, editColumn], rows },
+      {
+        workflow,
+        columns: [{ baseline: true, title: "Baseline (code defaults)" }, editColumn],
+        rows,
+      },
       { onSuccess: (comparison) => navigate(`/playground/compare/${comparison.id}`) },
     );
   };
@@ -271,7 +295,9 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
               </span>
             )}
           </h2>
-          {!canEdit && <p className="notice">You can look around; editing needs the editor role.</p>}
+          {!canEdit && (
+            <p className="notice">You can look around; editing needs the editor role.</p>
+          )}
           {stepVariables.map((variable) => (
             <VariableEditor
               key={`${appliedVariant ?? ""}/${variable.id}`}
@@ -346,7 +372,9 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
           <h2 id="outputs-title">Outputs</h2>
           {started.length === 0 ? (
             <p className="muted">
-              {startRun.isPending ? "Starting runs…" : "Run the edit on the chosen inputs to see its outputs here."}
+              {startRun.isPending
+                ? "Starting runs…"
+                : "Run the edit on the chosen inputs to see its outputs here."}
             </p>
           ) : (
             <RunOutputs runs={started} step={step} />

@@ -5,7 +5,13 @@ import { queuedPullRequest } from "./fixtures";
 import { PullRequestLive } from "./PullRequestPanel";
 
 const queued = queuedPullRequest([
-  { step: "draft", name: "system_prompt", path: "examples/support_reply.py", old: "Be kind.", new: "Be brief." },
+  {
+    step: "draft",
+    name: "system_prompt",
+    path: "examples/support_reply.py",
+    old: "Be kind.",
+    new: "Be brief.",
+  },
 ]);
 
 const state = (fields: Record<string, unknown>) => ({
@@ -37,7 +43,14 @@ describe("PullRequestLive", () => {
     expect(screen.getByText("Running", { selector: "li" })).toHaveAttribute("aria-current", "step");
     expect(screen.queryByRole("link")).not.toBeInTheDocument();
 
-    socket.receive(state({ state: "opened", pr_number: 12, pr_url: "https://github.example/acme/app/pull/12", pr_state: "open" }));
+    socket.receive(
+      state({
+        state: "opened",
+        pr_number: 12,
+        pr_url: "https://github.example/acme/app/pull/12",
+        pr_state: "open",
+      }),
+    );
     const link = screen.getByRole("link", { name: "Pull request #12" });
     expect(link).toHaveAttribute("href", "https://github.example/acme/app/pull/12");
     expect(socket.isClosed).toBe(true);
@@ -48,7 +61,9 @@ describe("PullRequestLive", () => {
     FakeSocket.instances[0]!.receive(
       state({ state: "failed", reason: "The default of system_prompt is not a literal." }),
     );
-    expect(screen.getByRole("alert")).toHaveTextContent("The default of system_prompt is not a literal.");
+    expect(screen.getByRole("alert")).toHaveTextContent(
+      "The default of system_prompt is not a literal.",
+    );
     expect(screen.getByText("Failed", { selector: "li" })).toBeInTheDocument();
   });
 });

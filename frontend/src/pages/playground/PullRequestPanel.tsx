@@ -1,20 +1,24 @@
 // "Open pull request" for a saved variant, then its progress live (queued, running,
 // opened with its link, or failed with the reason), as the server reports it.
 import { useReducer } from "react";
-import { useApi, useSocket } from "../../api/useApi";
-import type { Paginated, PullRequest, Variant } from "../../api/types";
+import { useSocket } from "../../api/useApi";
+import type { PullRequest, Variant } from "../../api/types";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { RequireRole } from "../../components/RequireRole";
 import { StatusBadge } from "../../components/StatusBadge";
 import { ErrorState } from "../../components/StateViews";
-import { useOpenPullRequest } from "./api";
+import { useLatestPullRequest, useOpenPullRequest } from "./api";
 import { pullRequestReducer, pullRequestSteps, valueText, type PullRequestMessage } from "./model";
 
-export function PullRequestPanel({ variant, hasUnsavedEdits }: { variant: Variant; hasUnsavedEdits: boolean }) {
+export function PullRequestPanel({
+  variant,
+  hasUnsavedEdits,
+}: {
+  variant: Variant;
+  hasUnsavedEdits: boolean;
+}) {
   const open = useOpenPullRequest();
-  const existing = useApi<Paginated<PullRequest>>(
-    `/playground/pull-requests?variant=${variant.id}&limit=1`,
-  );
+  const existing = useLatestPullRequest(variant.id);
   const latest = open.data ?? existing.data?.results[0];
 
   return (
@@ -37,8 +41,12 @@ export function PullRequestPanel({ variant, hasUnsavedEdits }: { variant: Varian
         </button>
       </RequireRole>
       <ApiErrorMessage error={open.error} />
-      {existing.error && !open.data && <ErrorState error={existing.error} onRetry={existing.reload} />}
-      {latest && <PullRequestLive key={`${latest.id}/${latest.updated_at ?? ""}`} initial={latest} />}
+      {existing.error && !open.data && (
+        <ErrorState error={existing.error} onRetry={existing.reload} />
+      )}
+      {latest && (
+        <PullRequestLive key={`${latest.id}/${latest.updated_at ?? ""}`} initial={latest} />
+      )}
     </section>
   );
 }

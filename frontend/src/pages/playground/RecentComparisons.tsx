@@ -14,17 +14,17 @@ export function RecentComparisons({ workflow }: { workflow: string }) {
     >
       {(page) => (
         <ul className="recent-comparisons">
-            {page.results.map((comparison) => (
-              <li key={comparison.id}>
-                <Link to={`/playground/compare/${comparison.id}`}>
-                  {comparison.columns.map((column) => column.title).join(" vs ")}
-                </Link>{" "}
-                <span className="muted">
-                  · {comparison.rows.length} input{comparison.rows.length === 1 ? "" : "s"} ·{" "}
-                  {comparison.created_by} <RelativeTime value={comparison.created_at} />
-                </span>
-              </li>
-            ))}
+          {page.results.map((comparison) => (
+            <li key={comparison.id}>
+              <Link to={`/playground/compare/${comparison.id}`}>
+                {comparison.columns.map((column) => column.title).join(" vs ")}
+              </Link>{" "}
+              <span className="muted">
+                · {comparison.rows.length} input{comparison.rows.length === 1 ? "" : "s"} ·{" "}
+                {comparison.created_by} <RelativeTime value={comparison.created_at} />
+              </span>
+            </li>
+          ))}
         </ul>
       )}
     </AsyncView>

@@ -1,6 +1,13 @@
 import { screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { fakeApi, FakeSocket, page, renderWithProviders, stubSockets, type FakeCall } from "../../test-utils";
+import {
+  fakeApi,
+  FakeSocket,
+  page,
+  renderWithProviders,
+  stubSockets,
+  type FakeCall,
+} from "../../test-utils";
 import { RunOutputs } from "./RunOutputs";
 
 const chunk = (seq: number, text: string, attempt = 1) => ({
@@ -16,7 +23,15 @@ const chunk = (seq: number, text: string, attempt = 1) => ({
 
 const words = ["Thanks ", "for ", "writing ", "in, ", "we ", "are ", "on ", "it."];
 const storedPage = (through: number) => ({
-  ...page(words.slice(0, through + 1).map((text, seq) => ({ attempt: 1, seq, text, level: "", created_at: "2026-01-01T00:00:00Z" }))),
+  ...page(
+    words.slice(0, through + 1).map((text, seq) => ({
+      attempt: 1,
+      seq,
+      text,
+      level: "",
+      created_at: "2026-01-01T00:00:00Z",
+    })),
+  ),
   text: words.slice(0, through + 1).join(""),
 });
 const snapshot = (status: string, lines: unknown[]) => ({
@@ -44,7 +59,17 @@ beforeEach(() => {
       additional_metadata: {},
       overrides: {},
       step_runs: [
-        { id: "draft-1", step: "draft", action: "a", status: "SUCCEEDED", output: { reply: "Briefly: on it." }, error: "", playground: [], parents: [], attempts: [] },
+        {
+          id: "draft-1",
+          step: "draft",
+          action: "a",
+          status: "SUCCEEDED",
+          output: { reply: "Briefly: on it." },
+          error: "",
+          playground: [],
+          parents: [],
+          attempts: [],
+        },
       ],
     },
   });
@@ -53,7 +78,9 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("RunOutputs", () => {
   it("streams a run's output in over its socket, then shows the step's final output", async () => {
-    renderWithProviders(<RunOutputs runs={[{ runId: "run-1", title: "Refund please" }]} step="draft" />);
+    renderWithProviders(
+      <RunOutputs runs={[{ runId: "run-1", title: "Refund please" }]} step="draft" />,
+    );
     const socket = FakeSocket.instances[0]!;
     expect(socket.url).toMatch(/\/ws\/runs\/run-1/);
     expect(screen.getByLabelText("Streamed output")).toHaveTextContent("Waiting for output…");
@@ -70,14 +97,18 @@ describe("RunOutputs", () => {
     expect(screen.getByText("Running")).toBeInTheDocument();
 
     socket.receive({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" });
-    expect(await screen.findByLabelText("draft output")).toHaveTextContent("reply: Briefly: on it.");
+    expect(await screen.findByLabelText("draft output")).toHaveTextContent(
+      "reply: Briefly: on it.",
+    );
     expect(screen.getByText("Succeeded")).toBeInTheDocument();
     expect(socket.isClosed).toBe(true);
   });
 
   const shown = () => screen.getByLabelText("Streamed output").textContent;
   const render = () => {
-    renderWithProviders(<RunOutputs runs={[{ runId: "run-1", title: "Refund please" }]} step="draft" />);
+    renderWithProviders(
+      <RunOutputs runs={[{ runId: "run-1", title: "Refund please" }]} step="draft" />,
+    );
     return FakeSocket.last!;
   };
 
@@ -91,7 +122,12 @@ describe("RunOutputs", () => {
     first.closeFromServer(1006);
     await waitFor(() => expect(FakeSocket.instances).toHaveLength(2), { timeout: 3000 });
     const second = FakeSocket.last!;
-    second.receive(snapshot("RUNNING", words.slice(0, 6).map((text, seq) => chunk(seq, text))));
+    second.receive(
+      snapshot(
+        "RUNNING",
+        words.slice(0, 6).map((text, seq) => chunk(seq, text)),
+      ),
+    );
     second.receive(chunk(5, words[5]!));
     second.receive(chunk(6, words[6]!));
     expect(shown()).toBe("Thanks for writing in, we are on ");
@@ -103,12 +139,16 @@ describe("RunOutputs", () => {
     socket.receive(chunk(2, words[2]!));
     socket.receive(chunk(4, words[4]!));
     await waitFor(() => expect(shown()).toBe("Thanks for writing in, we "));
-    expect(calls.map((call) => call.path)).toEqual(["/step-runs/draft-1/stream?attempt=1&limit=500&offset=0"]);
+    expect(calls.map((call) => call.path)).toEqual([
+      "/step-runs/draft-1/stream?attempt=1&limit=500&offset=0",
+    ]);
   });
 
   it("shows the step's latest attempt only", () => {
     const socket = render();
-    socket.receive(snapshot("RUNNING", [chunk(0, "Thanks "), chunk(1, "for "), chunk(0, "Briefly: ", 2)]));
+    socket.receive(
+      snapshot("RUNNING", [chunk(0, "Thanks "), chunk(1, "for "), chunk(0, "Briefly: ", 2)]),
+    );
     socket.receive(chunk(1, "on it.", 2));
     expect(shown()).toBe("Briefly: on it.");
   });
@@ -125,7 +165,17 @@ describe("RunOutputs", () => {
         additional_metadata: {},
         overrides: {},
         step_runs: [
-          { id: "draft-1", step: "draft", action: "a", status: "FAILED", output: null, error: "model went away", playground: [], parents: [], attempts: [] },
+          {
+            id: "draft-1",
+            step: "draft",
+            action: "a",
+            status: "FAILED",
+            output: null,
+            error: "model went away",
+            playground: [],
+            parents: [],
+            attempts: [],
+          },
         ],
       },
       "GET /step-runs/draft-1/stream": storedPage(4),

@@ -7,7 +7,7 @@ import type { Fill } from "../../api/lines";
 import { useLineFill, useSocket } from "../../api/useApi";
 import { StatusBadge } from "../../components/StatusBadge";
 import { ErrorState } from "../../components/StateViews";
-import { useRunDetail, useStoredStream } from "./api";
+import { useRun, useStepRunStream } from "../runs/api";
 import {
   emptyLiveRun,
   isTerminal,
@@ -47,11 +47,14 @@ function RunOutput({ run, step }: { run: StartedRun; step: string }) {
     shownKinds,
     useCallback((fill: Fill) => dispatch({ type: "lines.filled", fill }), []),
   );
-  const detail = useRunDetail(isDone ? run.runId : null);
+  const detail = useRun(isDone ? run.runId : null);
   const stepRun = detail.data?.step_runs.find((candidate) => candidate.step === step);
   const finalText = stepRun && stepRun.status === "SUCCEEDED" ? outputText(stepRun.output) : null;
   // Once the run is over its socket is closed: the stream shown is the stored one.
-  const stored = useStoredStream(isDone && finalText === null ? (stepRunOf(live, step) ?? null) : null);
+  const stored = useStepRunStream(
+    isDone && finalText === null ? (stepRunOf(live, step) ?? null) : null,
+    1,
+  );
   const streamed = stored.data?.text ?? streamedText(live, step);
 
   return (
@@ -60,7 +63,11 @@ function RunOutput({ run, step }: { run: StartedRun; step: string }) {
         <span className="run-output-title" title={run.title}>
           {run.title}
         </span>
-        {live.status ? <StatusBadge status={live.status} /> : <span className="muted">Connecting…</span>}
+        {live.status ? (
+          <StatusBadge status={live.status} />
+        ) : (
+          <span className="muted">Connecting…</span>
+        )}
         <Link to={`/runs/${run.runId}`} className="muted">
           Open run
         </Link>

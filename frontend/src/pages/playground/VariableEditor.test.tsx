@@ -7,7 +7,15 @@ import { variable } from "./fixtures";
 import { VariableEditor } from "./VariableEditor";
 
 /** Holds the edited value the way the page does: undefined until edited. */
-function Harness({ v, readOnly = false, onChange = () => {} }: { v: Variable; readOnly?: boolean; onChange?: (value: unknown) => void }) {
+function Harness({
+  v,
+  readOnly = false,
+  onChange = () => {},
+}: {
+  v: Variable;
+  readOnly?: boolean;
+  onChange?: (value: unknown) => void;
+}) {
   const [value, setValue] = useState<unknown>(undefined);
   return (
     <VariableEditor
@@ -38,7 +46,9 @@ describe("VariableEditor for a string (prompt)", () => {
     expect(within(defaultPanel()).getByText(prompt)).toBeInTheDocument();
     expect(textarea).toHaveAccessibleDescription(expect.stringContaining(prompt));
     expect(screen.getByText("examples/support_reply.py:61 in draft()")).toBeInTheDocument();
-    expect(screen.queryByRole("group", { name: "Changes to system_prompt" })).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole("group", { name: "Changes to system_prompt" }),
+    ).not.toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Reset system_prompt to default" })).toBeDisabled();
   });
 
@@ -50,7 +60,9 @@ describe("VariableEditor for a string (prompt)", () => {
     fireEvent.change(textarea, {
       target: { value: "You are a brief support agent. Answer in one sentence." },
     });
-    expect(onChange).toHaveBeenLastCalledWith("You are a brief support agent. Answer in one sentence.");
+    expect(onChange).toHaveBeenLastCalledWith(
+      "You are a brief support agent. Answer in one sentence.",
+    );
 
     const diff = screen.getByRole("group", { name: "Changes to system_prompt" });
     const removed = Array.from(diff.querySelectorAll("del")).map((node) => node.textContent);
@@ -65,7 +77,9 @@ describe("VariableEditor for a string (prompt)", () => {
 
     await user.click(screen.getByRole("button", { name: "Reset system_prompt to default" }));
     expect(textarea).toHaveValue(prompt);
-    expect(screen.queryByRole("group", { name: "Changes to system_prompt" })).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole("group", { name: "Changes to system_prompt" }),
+    ).not.toBeInTheDocument();
   });
 
   it("is read-only without a reset button for viewers", () => {
@@ -145,7 +159,9 @@ describe("VariableEditor for JSON values", () => {
     expect(diff.querySelector("ins")).toHaveTextContent('"ciao"');
 
     await user.click(screen.getByRole("button", { name: "Reset stop_words to default" }));
-    expect(screen.getByRole("textbox", { name: "stop_words" })).toHaveValue('[\n  "hi",\n  "bye"\n]');
+    expect(screen.getByRole("textbox", { name: "stop_words" })).toHaveValue(
+      '[\n  "hi",\n  "bye"\n]',
+    );
     expect(screen.queryByRole("group", { name: "Changes to stop_words" })).not.toBeInTheDocument();
   });
 });

@@ -1,6 +1,6 @@
 // One exposed variable: an editor that fits its JSON type, the code default beside
 // it, and, once edited, how the edit differs from the default.
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 import type { Variable } from "../../api/types";
 import { JsonEditor } from "../../components/JsonEditor";
 import { TextDiff } from "../../components/TextDiff";
@@ -154,14 +154,24 @@ interface NumberFieldProps {
 }
 
 /** A number input that keeps half-typed text ("0.", "-") without reporting it. */
-function NumberField({ label, labelId, value, integer, readOnly, describedBy, onChange }: NumberFieldProps) {
+function NumberField({
+  label,
+  labelId,
+  value,
+  integer,
+  readOnly,
+  describedBy,
+  onChange,
+}: NumberFieldProps) {
   const [text, setText] = useState(String(value));
   const [error, setError] = useState<string | null>(null);
   const errorId = useId();
 
-  useEffect(() => {
+  const [shownValue, setShownValue] = useState(value);
+  if (!Object.is(value, shownValue)) {
+    setShownValue(value);
     setText((shown) => (Number(shown) === value && shown.trim() !== "" ? shown : String(value)));
-  }, [value]);
+  }
 
   const update = (next: string) => {
     setText(next);

@@ -22,7 +22,9 @@ const revisions: VariantRevision[] = [
     name: "brief",
     notes: "",
     overrides: brief.overrides,
-    changes: [{ step: "draft", name: "system_prompt", kind: "changed", old: "Be short.", new: "Be brief." }],
+    changes: [
+      { step: "draft", name: "system_prompt", kind: "changed", old: "Be short.", new: "Be brief." },
+    ],
     restored_from: null,
     author: "pat",
     created_at: "2026-01-02T00:00:00Z",
@@ -41,9 +43,16 @@ const revisions: VariantRevision[] = [
 function fakeServer() {
   return fakeApi("editor", {
     "GET /playground/variants/var-1/revisions": page(revisions),
-    "POST /playground/variants/var-1/restore": { ...brief, revision: 3, overrides: revisions[1]!.overrides },
+    "POST /playground/variants/var-1/restore": {
+      ...brief,
+      revision: 3,
+      overrides: revisions[1]!.overrides,
+    },
     "POST /playground/variants": (call: FakeCall) =>
-      Response.json({ ...brief, id: "var-2", name: (call.body as { name: string }).name, revision: 1 }, { status: 201 }),
+      Response.json(
+        { ...brief, id: "var-2", name: (call.body as { name: string }).name, revision: 1 },
+        { status: 201 },
+      ),
     "GET /playground/variants": page([brief]),
   });
 }
@@ -72,7 +81,9 @@ describe("VariantsPanel", () => {
     expect(save).toBeDisabled();
     await user.type(screen.getByRole("textbox", { name: "Variant name" }), "crisp");
     await user.click(save);
-    await waitFor(() => expect(onLoad).toHaveBeenCalledWith(expect.objectContaining({ id: "var-2" })));
+    await waitFor(() =>
+      expect(onLoad).toHaveBeenCalledWith(expect.objectContaining({ id: "var-2" })),
+    );
     expect(calls.find((call) => call.method === "POST")?.body).toEqual({
       workflow: "SupportReply",
       name: "crisp",
@@ -97,7 +108,9 @@ describe("VariantsPanel", () => {
     const first = screen.getByText("Revision 1").closest("li") as HTMLElement;
     expect(within(first).getByText("Be short.")).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Restore revision 1" }));
-    await waitFor(() => expect(onLoad).toHaveBeenLastCalledWith(expect.objectContaining({ revision: 3 })));
+    await waitFor(() =>
+      expect(onLoad).toHaveBeenLastCalledWith(expect.objectContaining({ revision: 3 })),
+    );
     const restore = calls.find((call) => call.path === "/playground/variants/var-1/restore");
     expect(restore?.body).toEqual({ revision: 1 });
   });

@@ -6,7 +6,13 @@ import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
-import { useEditVariant, useRestoreRevision, useRevisions, useSaveVariant, useVariants } from "./api";
+import {
+  useEditVariant,
+  useRestoreRevision,
+  useRevisions,
+  useSaveVariant,
+  useVariants,
+} from "./api";
 import { valueText, type Overrides } from "./model";
 
 export interface VariantsPanelProps {
@@ -17,14 +23,25 @@ export interface VariantsPanelProps {
   onLoad: (variant: Variant) => void;
 }
 
-export function VariantsPanel({ workflow, overrides, selected, hasUnsavedEdits, onLoad }: VariantsPanelProps) {
+export function VariantsPanel({
+  workflow,
+  overrides,
+  selected,
+  hasUnsavedEdits,
+  onLoad,
+}: VariantsPanelProps) {
   const variants = useVariants(workflow);
   const hasEdits = Object.keys(overrides).length > 0;
 
   return (
     <div className="variants-panel">
       <RequireRole role="editor">
-        <SaveVariantForm workflow={workflow} overrides={overrides} hasEdits={hasEdits} onSaved={onLoad} />
+        <SaveVariantForm
+          workflow={workflow}
+          overrides={overrides}
+          hasEdits={hasEdits}
+          onSaved={onLoad}
+        />
         {selected && hasUnsavedEdits && (
           <UpdateVariant variant={selected} overrides={overrides} onSaved={onLoad} />
         )}
@@ -131,7 +148,10 @@ function UpdateVariant({
         className="button"
         disabled={edit.isPending}
         onClick={() =>
-          edit.mutate({ overrides, base_revision: variant.revision }, { onSuccess: (saved) => onSaved(saved) })
+          edit.mutate(
+            { overrides, base_revision: variant.revision },
+            { onSuccess: (saved) => onSaved(saved) },
+          )
         }
       >
         Save as revision {(variant.revision ?? 0) + 1} of “{variant.name}”
@@ -141,13 +161,23 @@ function UpdateVariant({
   );
 }
 
-function Revisions({ variant, onRestored }: { variant: Variant; onRestored: (variant: Variant) => void }) {
+function Revisions({
+  variant,
+  onRestored,
+}: {
+  variant: Variant;
+  onRestored: (variant: Variant) => void;
+}) {
   const revisions = useRevisions(variant.id);
   const restore = useRestoreRevision(variant.id);
   return (
     <details className="revisions">
       <summary>Revisions of “{variant.name}”</summary>
-      <AsyncView {...revisions} onRetry={revisions.reload} empty={<Empty message="No revisions." />}>
+      <AsyncView
+        {...revisions}
+        onRetry={revisions.reload}
+        empty={<Empty message="No revisions." />}
+      >
         {(page) => (
           <ol className="revision-list">
             {page.results.map((revision) => (
@@ -162,7 +192,10 @@ function Revisions({ variant, onRestored }: { variant: Variant; onRestored: (var
                 <ul className="revision-changes">
                   {revision.changes.map((change) => (
                     <li key={`${change.step}/${change.name}`}>
-                      {change.kind} <code>{change.step}.{change.name}</code>
+                      {change.kind}{" "}
+                      <code>
+                        {change.step}.{change.name}
+                      </code>
                       {change.kind !== "added" && (
                         <>
                           {" "}
@@ -184,7 +217,12 @@ function Revisions({ variant, onRestored }: { variant: Variant; onRestored: (var
                       type="button"
                       className="button small"
                       disabled={restore.isPending}
-                      onClick={() => restore.mutate({ revision: revision.number }, { onSuccess: (restored) => onRestored(restored) })}
+                      onClick={() =>
+                        restore.mutate(
+                          { revision: revision.number },
+                          { onSuccess: (restored) => onRestored(restored) },
+                        )
+                      }
                     >
                       Restore revision {revision.number}
                     </button>

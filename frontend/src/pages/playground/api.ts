@@ -1,7 +1,8 @@
 // The playground's reads and writes, typed, over the shared client and hooks.
 import { useQueries } from "@tanstack/react-query";
 import { ApiError, apiFetch } from "../../api/client";
-import { apiKey, useApi, useApiMutation } from "../../api/useApi";
+import { useApi, useApiMutation } from "../../api/useApi";
+import { runKey, runPath } from "../runs/api";
 import type {
   Comparison,
   ComparisonSummary,
@@ -15,7 +16,6 @@ import type {
   PullRequest,
   Run,
   RunDetail,
-  StreamPage,
   Variable,
   Variant,
   VariantRevision,
@@ -61,9 +61,9 @@ export function usePastRuns(workflow: string | null) {
     .slice(0, pastRunsLimit);
   const details = useQueries({
     queries: runs.map((run) => ({
-      queryKey: apiKey(`/runs/${run.id}`),
+      queryKey: runKey(run.id),
       queryFn: ({ signal }: { signal: AbortSignal }) =>
-        apiFetch<RunDetail>(`/runs/${run.id}`, { signal }),
+        apiFetch<RunDetail>(runPath(run.id), { signal }),
       staleTime: 60_000,
     })),
   });
@@ -73,10 +73,6 @@ export function usePastRuns(workflow: string | null) {
     error: (details[index]?.error as ApiError | null) ?? null,
   }));
   return { ...list, pastRuns };
-}
-
-export function useRunDetail(runId: string | null) {
-  return useApi<RunDetail>(runId ? `/runs/${runId}` : null);
 }
 
 export function useComparison(comparisonId: string | undefined) {
@@ -102,11 +98,9 @@ export function useSaveVariant() {
 }
 
 export function useEditVariant(variantId: string) {
-  return useApiMutation<EditVariantBody, Variant>(
-    "PATCH",
-    `/playground/variants/${variantId}`,
-    { invalidates: ["/playground/variants"] },
-  );
+  return useApiMutation<EditVariantBody, Variant>("PATCH", `/playground/variants/${variantId}`, {
+    invalidates: ["/playground/variants"],
+  });
 }
 
 export function useRestoreRevision(variantId: string) {
@@ -115,6 +109,11 @@ export function useRestoreRevision(variantId: string) {
     `/playground/variants/${variantId}/restore`,
     { invalidates: ["/playground/variants"] },
   );
+}
+
+/** The newest pull request opened from a variant, if any. */
+export function useLatestPullRequest(variantId: string) {
+  return useApi<Paginated<PullRequest>>(`/playground/pull-requests?variant=${variantId}&limit=1`);
 }
 
 export function useOpenPullRequest() {
@@ -127,9 +126,4 @@ export function useRecentComparisons(workflow: string) {
   return useApi<Paginated<ComparisonSummary>>(
     `/playground/compare?workflow=${q(workflow)}&limit=5`,
   );
-}
-
-/** What a step run streamed, as stored (its latest attempt). */
-export function useStoredStream(stepRunId: string | null) {
-  return useApi<StreamPage>(stepRunId ? `/step-runs/${stepRunId}/stream?limit=1` : null);
 }

@@ -1,8 +1,13 @@
 // Playground objects as the API answers them, for the tests of this folder.
-import type { PullRequest, Variable } from "../../api/types";
+import type { Cell, Comparison, PullRequest, Variable } from "../../api/types";
 
 /** A variable of SupportReply's draft step unless `where` says otherwise. */
-export function variable(name: string, type: string, value: unknown, where: Partial<Variable> = {}): Variable {
+export function variable(
+  name: string,
+  type: string,
+  value: unknown,
+  where: Partial<Variable> = {},
+): Variable {
   return {
     id: `id-${name}`,
     workflow: "SupportReply",
@@ -29,5 +34,58 @@ export function queuedPullRequest(changes: PullRequest["changes"] = []): PullReq
     state: "queued",
     changes,
     created_by: "pat",
+  };
+}
+
+/** A finished cell of a comparison unless `fields` says otherwise. */
+export function cell(row: number, column: number, fields: Partial<Cell> = {}): Cell {
+  return {
+    row,
+    column,
+    run_id: `run-${row}-${column}`,
+    kind: "run",
+    status: "SUCCEEDED",
+    is_finished: true,
+    output_step: "review",
+    output: null,
+    outputs: {},
+    error: "",
+    started_at: null,
+    finished_at: null,
+    duration_ms: 1200,
+    usage: null,
+    stream: "",
+    stream_chunks: [],
+    ...fields,
+  };
+}
+
+/** SupportReply's baseline against the variant "brief", on one input. */
+export function comparison(cells: Cell[], is_finished = true): Comparison {
+  return {
+    id: "cmp-1",
+    workflow: "SupportReply",
+    from_step: null,
+    columns: [
+      {
+        title: "Baseline (code defaults)",
+        variant: null,
+        variant_name: "",
+        revision: null,
+        overrides: {},
+      },
+      {
+        title: "brief",
+        variant: "var-1",
+        variant_name: "brief",
+        revision: 2,
+        overrides: { draft: { system_prompt: "Be brief." } },
+      },
+    ],
+    rows: [{ title: "Refund please", source_run: "past-1", input: { ticket: "Refund please" } }],
+    cells,
+    is_finished,
+    created_by: "pat",
+    created_at: "2026-01-01T00:00:00Z",
   };
 }

@@ -37,7 +37,10 @@ describe("catalogTree", () => {
 });
 
 describe("overridesFromEdits", () => {
-  const variables = [variableOf("W", "draft", "prompt", "Hi"), variableOf("W", "draft", "temperature", 0.3)];
+  const variables = [
+    variableOf("W", "draft", "prompt", "Hi"),
+    variableOf("W", "draft", "temperature", 0.3),
+  ];
 
   it("sends only the values that differ from their code default", () => {
     expect(overridesFromEdits(variables, { draft: { prompt: "Hi", temperature: 0.7 } })).toEqual({
@@ -47,7 +50,9 @@ describe("overridesFromEdits", () => {
   });
 
   it("keeps values for variables the catalog does not know", () => {
-    expect(overridesFromEdits(variables, { polish: { shout: true } })).toEqual({ polish: { shout: true } });
+    expect(overridesFromEdits(variables, { polish: { shout: true } })).toEqual({
+      polish: { shout: true },
+    });
   });
 
   it("compares overrides regardless of key order", () => {
@@ -98,7 +103,14 @@ describe("pullRequestReducer", () => {
   const queued = queuedPullRequest();
 
   it("applies state messages for its own request only", () => {
-    const base = { reason: "", attempts: 1, branch: "b", commit_sha: "c", pr_state: "" as const, updated_at: "" };
+    const base = {
+      reason: "",
+      attempts: 1,
+      branch: "b",
+      commit_sha: "c",
+      pr_state: "" as const,
+      updated_at: "",
+    };
     const opened = pullRequestReducer(queued, {
       type: "pull_request.state",
       id: "pr-1",

@@ -120,10 +120,7 @@ export function inputSummary(input: unknown, max = 90): string {
   let text: string;
   if (input && typeof input === "object" && !Array.isArray(input)) {
     const values = Object.values(input as Record<string, unknown>);
-    text =
-      values.length === 1 && typeof values[0] === "string"
-        ? values[0]
-        : JSON.stringify(input);
+    text = values.length === 1 && typeof values[0] === "string" ? values[0] : JSON.stringify(input);
   } else {
     text = JSON.stringify(input) ?? "";
   }
@@ -166,7 +163,9 @@ export function liveRunReducer(state: LiveRun, message: RunSocketMessage): LiveR
     case "run.snapshot":
       return {
         status: message.status,
-        stepRuns: Object.fromEntries(message.step_runs.map((stepRun) => [stepRun.step, stepRun.step_run_id])),
+        stepRuns: Object.fromEntries(
+          message.step_runs.map((stepRun) => [stepRun.step, stepRun.step_run_id]),
+        ),
         lines: withStored(state.lines, message.lines),
       };
     case "run.status":
@@ -211,8 +210,21 @@ interface CellPlace {
 export type ComparisonMessage =
   | { type: "comparison.snapshot"; comparison: Comparison }
   | ({ type: "cell.status"; status: RunStatus } & CellPlace)
-  | ({ type: "cell.step"; step: string; step_run_id: string; status: string; attempt: number } & CellPlace)
-  | ({ type: "cell.stream" | "cell.log"; step: string; step_run_id: string; attempt: number; seq: number; text: string } & CellPlace)
+  | ({
+      type: "cell.step";
+      step: string;
+      step_run_id: string;
+      status: string;
+      attempt: number;
+    } & CellPlace)
+  | ({
+      type: "cell.stream" | "cell.log";
+      step: string;
+      step_run_id: string;
+      attempt: number;
+      seq: number;
+      text: string;
+    } & CellPlace)
   | { type: "cell"; cell: Cell }
   | { type: "comparison.finished"; id: string }
   | { type: "lines.filled"; fill: Fill };
@@ -238,19 +250,28 @@ function withStream(cell: Cell, lines: LineBook, stepRunId?: string): Cell {
   const stepRuns = new Set(cell.stream_chunks.map((chunk) => chunk.step_run_id));
   if (stepRunId !== undefined) stepRuns.add(stepRunId);
   const stream_chunks = [...stepRuns].flatMap((id) =>
-    streamChunks(lines, id).map(({ step_run_id, attempt, seq, text }) => ({ step_run_id, attempt, seq, text })),
+    streamChunks(lines, id).map(({ step_run_id, attempt, seq, text }) => ({
+      step_run_id,
+      attempt,
+      seq,
+      text,
+    })),
   );
   return { ...cell, stream_chunks, stream: stream_chunks.map((chunk) => chunk.text).join("") };
 }
 
 function withRuns(runOf: ComparisonState["runOf"], cells: Cell[]): ComparisonState["runOf"] {
   const next = { ...runOf };
-  for (const cell of cells) for (const chunk of cell.stream_chunks) next[chunk.step_run_id] = cell.run_id;
+  for (const cell of cells)
+    for (const chunk of cell.stream_chunks) next[chunk.step_run_id] = cell.run_id;
   return next;
 }
 
 /** The comparison as the API gave it, its cells' streams held as lines. */
-export function comparisonState(comparison: Comparison, lines: LineBook = emptyBook): ComparisonState {
+export function comparisonState(
+  comparison: Comparison,
+  lines: LineBook = emptyBook,
+): ComparisonState {
   const stored = withStored(lines, comparison.cells.flatMap(chunkLines));
   return {
     comparison: { ...comparison, cells: comparison.cells.map((cell) => withStream(cell, stored)) },
@@ -277,13 +298,22 @@ const at = (place: { row: number; column: number }) => (cell: Cell) =>
   cell.row === place.row && cell.column === place.column;
 
 /** The comparison after one socket message (or a fill of its lines). */
-export function comparisonReducer(state: ComparisonState, message: ComparisonMessage): ComparisonState {
+export function comparisonReducer(
+  state: ComparisonState,
+  message: ComparisonMessage,
+): ComparisonState {
   const { comparison } = state;
   switch (message.type) {
     case "comparison.snapshot":
       return comparisonState(message.comparison, state.lines);
     case "cell.status":
-      return { ...state, comparison: updateCell(comparison, at(message), (cell) => ({ ...cell, status: message.status })) };
+      return {
+        ...state,
+        comparison: updateCell(comparison, at(message), (cell) => ({
+          ...cell,
+          status: message.status,
+        })),
+      };
     case "cell.stream":
     case "cell.log": {
       const { step_run_id, attempt, seq, text } = message;
@@ -291,7 +321,9 @@ export function comparisonReducer(state: ComparisonState, message: ComparisonMes
       const lines = withLines(state.lines, [{ step_run_id, attempt, kind, seq, text }]);
       if (lines === state.lines) return state;
       return {
-        comparison: updateCell(comparison, at(message), (cell) => withStream(cell, lines, step_run_id)),
+        comparison: updateCell(comparison, at(message), (cell) =>
+          withStream(cell, lines, step_run_id),
+        ),
         lines,
         runOf: { ...state.runOf, [step_run_id]: message.run_id },
       };

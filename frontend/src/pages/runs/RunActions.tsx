@@ -4,23 +4,18 @@
 import { useState } from "react";
 import { useNavigate } from "react-router-dom";
 import type { ApiError } from "../../api/client";
-import type { ReplayRunBody, RunDetail } from "../../api/types";
-import { useApiMutation } from "../../api/useApi";
+import type { RunDetail } from "../../api/types";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { ConfirmButton } from "../../components/ConfirmButton";
+import { useCancelRun, useReplayRun, useRetryRun } from "./api";
 import { isFinished } from "./format";
 
 export function RunActions({ run }: { run: RunDetail }) {
   const navigate = useNavigate();
   const [fromStep, setFromStep] = useState("");
-  const cancel = useApiMutation<void, RunDetail>("POST", `/runs/${run.id}/cancel`, {
-    invalidates: ["/runs"],
-  });
-  const retry = useApiMutation<void, RunDetail>("POST", `/runs/${run.id}/retry`, {
-    invalidates: ["/runs"],
-  });
-  const replay = useApiMutation<ReplayRunBody, RunDetail>("POST", `/runs/${run.id}/replay`, {
-    invalidates: ["/runs"],
+  const cancel = useCancelRun(run.id);
+  const retry = useRetryRun(run.id);
+  const replay = useReplayRun(run.id, {
     onSuccess: (created) => navigate(`/runs/${created.id}`),
   });
   const canRetry = run.status === "FAILED" || run.status === "CANCELLED";

@@ -30,25 +30,39 @@ export function RunPage() {
   );
 }
 
-/** Milliseconds since the epoch, ticking every second while `ticking`. */
+/** Milliseconds since the epoch, ticking every second while `ticking`; when it stops,
+ * the moment it stopped. */
 function useNow(ticking: boolean): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!ticking) return;
     const timer = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(timer);
+    return () => {
+      window.clearInterval(timer);
+      setNow(Date.now());
+    };
   }, [ticking]);
-  return ticking ? now : Date.now();
+  return now;
 }
 
 function defaultStepId(run: RunDetail): string | null {
-  const failed = run.step_runs.find((stepRun) => stepRun.status === "FAILED" || stepRun.status === "TIMED_OUT");
+  const failed = run.step_runs.find(
+    (stepRun) => stepRun.status === "FAILED" || stepRun.status === "TIMED_OUT",
+  );
   return (failed ?? run.step_runs[0])?.id ?? null;
 }
 
 const socketLabel = { open: "Live", connecting: "Connecting…", closed: "Reconnecting…" } as const;
 
-function RunView({ run, lines, socket }: { run: RunDetail; lines: LineBook; socket: keyof typeof socketLabel }) {
+function RunView({
+  run,
+  lines,
+  socket,
+}: {
+  run: RunDetail;
+  lines: LineBook;
+  socket: keyof typeof socketLabel;
+}) {
   const [selectedId, setSelectedId] = useState<string | null>(() => defaultStepId(run));
   const finished = isFinished(run.status);
   const now = useNow(!finished);

@@ -1,11 +1,11 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Route, Routes, useLocation } from "react-router-dom";
+import { Route, Routes } from "react-router-dom";
 import type { Run } from "../../api/types";
 import { readFilters, runsPath, writeFilters } from "./filters";
 import { RunsPage } from "./RunsPage";
-import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
+import { apiErrorResponse, fakeApi, LocationProbe, page, renderAs } from "../../test-utils";
 
 const failed: Run = {
   id: "0b7c9f1e-aaaa-4bbb-8ccc-000000000001",
@@ -18,12 +18,15 @@ const failed: Run = {
   event: null,
   additional_metadata: {},
 };
-const workflows = page([{ id: "w1", name: "NightlyImport", latest_version: 1, step_count: 2, created_at: "2026-11-01T00:00:00Z" }]);
-
-function Address() {
-  const location = useLocation();
-  return <output aria-label="address">{location.pathname + location.search}</output>;
-}
+const workflows = page([
+  {
+    id: "w1",
+    name: "NightlyImport",
+    latest_version: 1,
+    step_count: 2,
+    created_at: "2026-11-01T00:00:00Z",
+  },
+]);
 
 function renderRunsPage(route = "/runs") {
   return renderAs(
@@ -32,7 +35,7 @@ function renderRunsPage(route = "/runs") {
         <Route path="/runs" element={<RunsPage />} />
         <Route path="/runs/:runId" element={<p>run page</p>} />
       </Routes>
-      <Address />
+      <LocationProbe />
     </>,
     { route },
   );
@@ -87,12 +90,18 @@ describe("RunsPage", () => {
     await user.click(screen.getByRole("checkbox", { name: "Cancelled" }));
     await screen.findByRole("option", { name: "NightlyImport" });
     await user.selectOptions(screen.getByLabelText("Workflow"), "NightlyImport");
-    expect(screen.getByLabelText("address")).toHaveTextContent("/runs?status=FAILED%2CCANCELLED&workflow=NightlyImport");
+    expect(screen.getByTestId("location")).toHaveTextContent(
+      "/runs?status=FAILED%2CCANCELLED&workflow=NightlyImport",
+    );
     await waitFor(() =>
-      expect(calls.map((call) => call.path)).toContain("/runs?status=FAILED%2CCANCELLED&workflow=NightlyImport&limit=25&offset=0"),
+      expect(calls.map((call) => call.path)).toContain(
+        "/runs?status=FAILED%2CCANCELLED&workflow=NightlyImport&limit=25&offset=0",
+      ),
     );
 
-    await user.click(await screen.findByRole("link", { name: `Run ${failed.id} of NightlyImport` }));
+    await user.click(
+      await screen.findByRole("link", { name: `Run ${failed.id} of NightlyImport` }),
+    );
     expect(screen.getByText("run page")).toBeInTheDocument();
   });
 
@@ -102,7 +111,9 @@ describe("RunsPage", () => {
     renderRunsPage("/runs?status=RUNNING");
     expect(await screen.findByText("No run matches these filters.")).toBeInTheDocument();
     expect(screen.getByRole("checkbox", { name: "Running" })).toBeChecked();
-    expect(calls.find((call) => call.path.startsWith("/runs"))?.path).toBe("/runs?status=RUNNING&limit=25&offset=0");
+    expect(calls.find((call) => call.path.startsWith("/runs"))?.path).toBe(
+      "/runs?status=RUNNING&limit=25&offset=0",
+    );
     await user.click(screen.getByRole("button", { name: "Clear filters" }));
     expect(await screen.findByText(/No runs yet/)).toBeInTheDocument();
   });
@@ -110,15 +121,21 @@ describe("RunsPage", () => {
   it("filters by event and metadata pairs, and links a run's event", async () => {
     const user = userEvent.setup();
     const fromEvent: Run = { ...failed, event: "e-1", additional_metadata: { region: "eu" } };
-    const calls = fakeApi("viewer", { "GET /runs": page([fromEvent]), "GET /workflows": workflows });
+    const calls = fakeApi("viewer", {
+      "GET /runs": page([fromEvent]),
+      "GET /workflows": workflows,
+    });
     renderRunsPage();
 
-    expect(await screen.findByRole("link", { name: "Event e-1" })).toHaveAttribute("href", "/events/e-1");
+    expect(await screen.findByRole("link", { name: "Event e-1" })).toHaveAttribute(
+      "href",
+      "/events/e-1",
+    );
     await user.type(screen.getByLabelText("Event"), " e-1 ");
     await user.type(screen.getByLabelText("Metadata"), "region:eu, plan:pro{Enter}tier:gold");
     await user.click(screen.getByRole("button", { name: "Apply" }));
 
-    expect(screen.getByLabelText("address")).toHaveTextContent(
+    expect(screen.getByTestId("location")).toHaveTextContent(
       "/runs?event=e-1&metadata=region%3Aeu&metadata=plan%3Apro&metadata=tier%3Agold",
     );
     await waitFor(() =>
@@ -131,14 +148,22 @@ describe("RunsPage", () => {
 
   it("reads the event and metadata from the address, and shows the API's message for a bad pair", async () => {
     const calls = fakeApi("viewer", {
-      "GET /runs": apiErrorResponse(400, "invalid", "Metadata filters are name:value pairs; got 'region'."),
+      "GET /runs": apiErrorResponse(
+        400,
+        "invalid",
+        "Metadata filters are name:value pairs; got 'region'.",
+      ),
       "GET /workflows": workflows,
     });
     renderRunsPage("/runs?event=e-1&metadata=region");
-    expect(await screen.findByRole("alert")).toHaveTextContent("Metadata filters are name:value pairs; got 'region'.");
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "Metadata filters are name:value pairs; got 'region'.",
+    );
     expect(screen.getByLabelText("Event")).toHaveValue("e-1");
     expect(screen.getByLabelText("Metadata")).toHaveValue("region");
-    expect(calls.find((call) => call.path.startsWith("/runs"))?.path).toBe("/runs?event=e-1&metadata=region&limit=25&offset=0");
+    expect(calls.find((call) => call.path.startsWith("/runs"))?.path).toBe(
+      "/runs?event=e-1&metadata=region&limit=25&offset=0",
+    );
   });
 
   it("shows the API's error", async () => {

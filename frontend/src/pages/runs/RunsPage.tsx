@@ -1,9 +1,8 @@
 // Every run of the tenant, newest first, filtered by status, workflow, event,
 // metadata and creation time (kept in the address), refreshed every few seconds.
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import type { Paginated, Run, RunStatus, Workflow } from "../../api/types";
-import { useApi } from "../../api/useApi";
+import type { Run, RunStatus } from "../../api/types";
 import { MetadataField, metadataText, parseMetadataText } from "../../components/MetadataField";
 import { Pagination } from "../../components/Pagination";
 import { RelativeTime } from "../../components/RelativeTime";
@@ -16,10 +15,11 @@ import {
   pageSize,
   readFilters,
   runStatuses,
-  runsPath,
   writeFilters,
   type RunFilters,
 } from "./filters";
+import { useWorkflows } from "../workflows/api";
+import { useRuns } from "./api";
 import { elapsedMs, formatDuration } from "./format";
 import { RunTrigger } from "./RunTrigger";
 import "./runs.css";
@@ -33,8 +33,12 @@ export function RunsPage() {
   // and follows the address when it changes otherwise (back, a link).
   const address = params.toString();
   const [filters, setFilters] = useState(() => readFilters(params));
-  useEffect(() => setFilters(readFilters(new URLSearchParams(address))), [address]);
-  const runs = useApi<Paginated<Run>>(runsPath(filters), { pollMs });
+  const [filtersAddress, setFiltersAddress] = useState(address);
+  if (address !== filtersAddress) {
+    setFiltersAddress(address);
+    setFilters(readFilters(params));
+  }
+  const runs = useRuns(filters, { pollMs });
 
   const show = (next: RunFilters) => {
     setFilters(next);
@@ -56,10 +60,18 @@ export function RunsPage() {
         onRetry={runs.reload}
         empty={
           <Empty
-            message={hasFilters(filters) ? "No run matches these filters." : "No runs yet. Trigger one from a workflow's page."}
+            message={
+              hasFilters(filters)
+                ? "No run matches these filters."
+                : "No runs yet. Trigger one from a workflow's page."
+            }
             action={
               hasFilters(filters) ? (
-                <button type="button" className="button" onClick={() => show(readFilters(new URLSearchParams()))}>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => show(readFilters(new URLSearchParams()))}
+                >
                   Clear filters
                 </button>
               ) : (
@@ -85,8 +97,14 @@ export function RunsPage() {
   );
 }
 
-function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: (change: Partial<RunFilters>) => void }) {
-  const workflows = useApi<Paginated<Workflow>>("/workflows?limit=200");
+function RunFiltersForm({
+  filters,
+  onChange,
+}: {
+  filters: RunFilters;
+  onChange: (change: Partial<RunFilters>) => void;
+}) {
+  const workflows = useWorkflows({ limit: 200 });
   const names = workflows.data?.results.map((workflow) => workflow.name) ?? [];
   // A workflow named in the address stays selectable even before the list arrives.
   if (filters.workflow && !names.includes(filters.workflow)) names.unshift(filters.workflow);
@@ -96,8 +114,12 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
   const appliedMetadata = metadataText(filters.metadata);
   const [eventId, setEventId] = useState(filters.event);
   const [metadata, setMetadata] = useState(appliedMetadata);
-  useEffect(() => setEventId(filters.event), [filters.event]);
-  useEffect(() => setMetadata(appliedMetadata), [appliedMetadata]);
+  const [applied, setApplied] = useState({ event: filters.event, metadata: appliedMetadata });
+  if (applied.event !== filters.event || applied.metadata !== appliedMetadata) {
+    setApplied({ event: filters.event, metadata: appliedMetadata });
+    if (applied.event !== filters.event) setEventId(filters.event);
+    if (applied.metadata !== appliedMetadata) setMetadata(appliedMetadata);
+  }
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onChange({ event: eventId.trim(), metadata: parseMetadataText(metadata) });
@@ -127,7 +149,10 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
       </fieldset>
       <label className="field">
         <span>Workflow</span>
-        <select value={filters.workflow} onChange={(event) => onChange({ workflow: event.target.value })}>
+        <select
+          value={filters.workflow}
+          onChange={(event) => onChange({ workflow: event.target.value })}
+        >
           <option value="">All workflows</option>
           {names.map((name) => (
             <option key={name} value={name}>
@@ -146,7 +171,11 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
       </label>
       <label className="field">
         <span>Created before</span>
-        <input type="datetime-local" value={filters.to} onChange={(event) => onChange({ to: event.target.value })} />
+        <input
+          type="datetime-local"
+          value={filters.to}
+          onChange={(event) => onChange({ to: event.target.value })}
+        />
       </label>
       <label className="field">
         <span>Event</span>
@@ -162,7 +191,9 @@ function RunFiltersForm({ filters, onChange }: { filters: RunFilters; onChange: 
       <button type="submit" className="button">
         Apply
       </button>
-      {workflows.error && <p className="form-error">Could not load the workflows: {workflows.error.message}</p>}
+      {workflows.error && (
+        <p className="form-error">Could not load the workflows: {workflows.error.message}</p>
+      )}
     </form>
   );
 }

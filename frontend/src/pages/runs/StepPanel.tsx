@@ -1,10 +1,10 @@
 // Everything about one step run: status, what it received and returned, each
 // attempt (worker, timings, error and traceback), its logs and its streamed output.
 import { useMemo } from "react";
-import type { Attempt, Paginated, RunDetail, StepRun, StepRunLine, StreamPage } from "../../api/types";
-import { useApi } from "../../api/useApi";
+import type { Attempt, RunDetail, StepRun, StepRunLine } from "../../api/types";
 import { JsonViewer } from "../../components/JsonViewer";
 import { StatusBadge } from "../../components/StatusBadge";
+import { useStepRunLogs, useStepRunStream } from "./api";
 import { elapsedMs, formatDuration, formatTime, isFinished } from "./format";
 import { shownLines, streamText, withStored, type LineBook, type LiveLine } from "../../api/lines";
 
@@ -20,8 +20,8 @@ function asLive(stepRunId: string, kind: LiveLine["kind"], lines: StepRunLine[])
 }
 
 export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
-  const logs = useApi<Paginated<StepRunLine>>(`/step-runs/${stepRun.id}/logs?limit=500`);
-  const stream = useApi<StreamPage>(`/step-runs/${stepRun.id}/stream`);
+  const logs = useStepRunLogs(stepRun.id);
+  const stream = useStepRunStream(stepRun.id);
 
   const { logLines, streamed } = useMemo(() => {
     // The endpoints' pages are stored lines too: a page opened without its socket
@@ -49,7 +49,8 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
         </h2>
         <StatusBadge status={stepRun.status} />
         <span className="muted">
-          attempt {stepRun.attempt ?? 0} · {formatDuration(elapsedMs(stepRun.started_at, stepRun.finished_at))}
+          attempt {stepRun.attempt ?? 0} ·{" "}
+          {formatDuration(elapsedMs(stepRun.started_at, stepRun.finished_at))}
         </span>
       </header>
       {stepRun.error && <p className="form-error step-error">{stepRun.error}</p>}
@@ -62,7 +63,9 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
         <details open>
           <summary>Output</summary>
           {stepRun.output === null || stepRun.output === undefined ? (
-            <p className="muted">{isFinished(stepRun.status) ? "No output." : "Not finished yet."}</p>
+            <p className="muted">
+              {isFinished(stepRun.status) ? "No output." : "Not finished yet."}
+            </p>
           ) : (
             <JsonViewer value={stepRun.output} label={`Output of ${stepRun.step}`} />
           )}
@@ -72,13 +75,20 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
       {stepRun.playground.length > 0 && (
         <details>
           <summary>Playground values ({stepRun.playground.length})</summary>
-          <JsonViewer value={stepRun.playground} label={`Playground values of ${stepRun.step}`} expandDepth={2} />
+          <JsonViewer
+            value={stepRun.playground}
+            label={`Playground values of ${stepRun.step}`}
+            expandDepth={2}
+          />
         </details>
       )}
 
       <h3>Attempts</h3>
       {attempts.length === 0 ? (
-        <p className="muted">No attempt yet: the step is waiting for {stepRun.parents.length ? "its parents or " : ""}a worker.</p>
+        <p className="muted">
+          No attempt yet: the step is waiting for {stepRun.parents.length ? "its parents or " : ""}a
+          worker.
+        </p>
       ) : (
         <ol className="attempts" reversed aria-label={`Attempts of ${stepRun.step}`}>
           {attempts.map((attempt) => (
@@ -94,7 +104,10 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
       ) : (
         <pre className="log-lines" aria-label={`Logs of ${stepRun.step}`}>
           {logLines.map((line) => (
-            <span key={`${line.attempt}/${line.seq}`} className={`log-line level-${line.level || "info"}`}>
+            <span
+              key={`${line.attempt}/${line.seq}`}
+              className={`log-line level-${line.level || "info"}`}
+            >
               <span className="log-attempt">#{line.attempt}</span> {line.text}
               {"\n"}
             </span>
@@ -103,7 +116,9 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
       )}
 
       <h3>Stream</h3>
-      {stream.error && <p className="form-error">Could not load the stream: {stream.error.message}</p>}
+      {stream.error && (
+        <p className="form-error">Could not load the stream: {stream.error.message}</p>
+      )}
       {streamed ? (
         <pre className="stream-output" aria-label={`Stream of ${stepRun.step}`} aria-live="polite">
           {streamed}
@@ -131,7 +146,9 @@ function AttemptView({ attempt }: { attempt: Attempt }) {
       {attempt.traceback && (
         <details open={attempt.status !== "SUCCEEDED"}>
           <summary>Traceback</summary>
-          <pre className="traceback" aria-label={`Traceback of attempt ${attempt.number}`}>{attempt.traceback}</pre>
+          <pre className="traceback" aria-label={`Traceback of attempt ${attempt.number}`}>
+            {attempt.traceback}
+          </pre>
         </details>
       )}
     </li>

@@ -3,8 +3,20 @@ import { describe, expect, it } from "vitest";
 import { layoutBars, Timeline, type TimelineStep } from "./Timeline";
 
 const steps: TimelineStep[] = [
-  { id: "a", label: "fetch", status: "SUCCEEDED", startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:00:02Z" },
-  { id: "b", label: "load", status: "RUNNING", startedAt: "2026-01-01T00:00:02Z", finishedAt: null },
+  {
+    id: "a",
+    label: "fetch",
+    status: "SUCCEEDED",
+    startedAt: "2026-01-01T00:00:00Z",
+    finishedAt: "2026-01-01T00:00:02Z",
+  },
+  {
+    id: "b",
+    label: "load",
+    status: "RUNNING",
+    startedAt: "2026-01-01T00:00:02Z",
+    finishedAt: null,
+  },
   { id: "c", label: "notify", status: "PENDING", startedAt: null, finishedAt: null },
 ];
 const now = Date.parse("2026-01-01T00:00:08Z");
@@ -26,8 +38,20 @@ describe("layoutBars", () => {
   it("measures from the earliest step when the run's start is unknown, and keeps tiny steps visible", () => {
     const bars = layoutBars(
       [
-        { id: "x", label: "x", status: "SUCCEEDED", startedAt: "2026-01-01T00:00:10Z", finishedAt: "2026-01-01T00:00:10Z" },
-        { id: "y", label: "y", status: "SUCCEEDED", startedAt: "2026-01-01T00:00:10Z", finishedAt: "2026-01-01T00:00:20Z" },
+        {
+          id: "x",
+          label: "x",
+          status: "SUCCEEDED",
+          startedAt: "2026-01-01T00:00:10Z",
+          finishedAt: "2026-01-01T00:00:10Z",
+        },
+        {
+          id: "y",
+          label: "y",
+          status: "SUCCEEDED",
+          startedAt: "2026-01-01T00:00:10Z",
+          finishedAt: "2026-01-01T00:00:20Z",
+        },
       ],
       null,
       now,
@@ -45,7 +69,11 @@ describe("Timeline", () => {
     );
     const list = screen.getByRole("list", { name: "Step timeline" });
     const rows = within(list).getAllByRole("listitem");
-    expect(rows.map((row) => row.querySelector(".timeline-label")?.textContent)).toEqual(["fetch", "load", "notify"]);
+    expect(rows.map((row) => row.querySelector(".timeline-label")?.textContent)).toEqual([
+      "fetch",
+      "load",
+      "notify",
+    ]);
     expect(rows[0]).toHaveTextContent("Succeeded, 2.0 s");
     expect(rows[1]).toHaveTextContent("Running, 6.0 s");
     expect(rows[1]).toHaveClass("selected");

@@ -17,7 +17,7 @@ export interface TimelineProps {
   /** The run's start; the scale begins there or at the earliest step start, if earlier. */
   runStartedAt?: string | null;
   /** Milliseconds since the epoch, for bars still growing. */
-  now?: number;
+  now: number;
   selectedId?: string | null;
 }
 
@@ -66,7 +66,7 @@ function clamp(percent: number): number {
   return Math.min(100, Math.max(0, percent));
 }
 
-export function Timeline({ steps, runStartedAt, now = Date.now(), selectedId = null }: TimelineProps) {
+export function Timeline({ steps, runStartedAt, now, selectedId = null }: TimelineProps) {
   const bars = layoutBars(steps, runStartedAt, now);
   return (
     <ol className="timeline" aria-label="Step timeline">

@@ -78,6 +78,11 @@ export function runsPath(filters: RunFilters): string {
 
 export function hasFilters(filters: RunFilters): boolean {
   return Boolean(
-    filters.statuses.length || filters.workflow || filters.event || filters.metadata.length || filters.from || filters.to,
+    filters.statuses.length ||
+    filters.workflow ||
+    filters.event ||
+    filters.metadata.length ||
+    filters.from ||
+    filters.to,
   );
 }

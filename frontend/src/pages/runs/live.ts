@@ -5,9 +5,18 @@
 // stored lines.
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { emptyBook, withFill, withLines, withStored, type Fill, type LineBook, type LiveLine } from "../../api/lines";
+import {
+  emptyBook,
+  withFill,
+  withLines,
+  withStored,
+  type Fill,
+  type LineBook,
+  type LiveLine,
+} from "../../api/lines";
 import type { RunDetail, RunStatus, StepRunStatus } from "../../api/types";
-import { apiKey, useApi, useLineFill, useSocket, type ApiState, type SocketStatus } from "../../api/useApi";
+import { useLineFill, useSocket, type ApiState, type SocketStatus } from "../../api/useApi";
+import { runKey, useRun } from "./api";
 
 export type RunMessage =
   | {
@@ -60,10 +69,14 @@ const refetchDelayMs = 250;
 const shownKinds = ["log", "stream"] as const;
 
 export function useLiveRun(runId: string): LiveRun {
-  const path = `/runs/${runId}`;
-  const detail = useApi<RunDetail>(path);
+  const detail = useRun(runId);
   const client = useQueryClient();
   const [lines, setLines] = useState<LineBook>(emptyBook);
+  const [linesOf, setLinesOf] = useState(runId);
+  if (runId !== linesOf) {
+    setLinesOf(runId);
+    setLines(emptyBook);
+  }
   const timer = useRef<number | undefined>(undefined);
   const { reload } = detail;
 
@@ -73,7 +86,6 @@ export function useLiveRun(runId: string): LiveRun {
     timer.current = window.setTimeout(reload, refetchDelayMs);
   }, [reload]);
   useEffect(() => () => window.clearTimeout(timer.current), []);
-  useEffect(() => setLines(emptyBook), [runId]);
 
   const onMessage = useCallback(
     (message: RunMessage) => {
@@ -90,13 +102,16 @@ export function useLiveRun(runId: string): LiveRun {
         setLines((current) => withLines(current, [line]));
         return;
       }
-      if (message.type === "run.snapshot") setLines((current) => withStored(current, message.lines));
-      client.setQueryData<RunDetail>(apiKey(path), (run) => (run ? applyStatus(run, message) : run));
+      if (message.type === "run.snapshot")
+        setLines((current) => withStored(current, message.lines));
+      client.setQueryData<RunDetail>(runKey(runId), (run) =>
+        run ? applyStatus(run, message) : run,
+      );
       refetchSoon();
     },
-    [client, path, refetchSoon],
+    [client, runId, refetchSoon],
   );
-  const socket = useSocket<RunMessage>(path, onMessage);
+  const socket = useSocket<RunMessage>(`/runs/${runId}`, onMessage);
   useLineFill(
     lines,
     shownKinds,

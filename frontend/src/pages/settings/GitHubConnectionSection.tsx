@@ -1,14 +1,14 @@
 // Where the playground's pull requests go: repository, branch, path mapping and the
 // credentials (write-only: the form says whether one is stored, never what it is).
 import { useState, type FormEvent } from "react";
-import { useApi, useApiMutation } from "../../api/useApi";
 import type { EditGitHubConnectionBody, GitHubConnection } from "../../api/types";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView } from "../../components/StateViews";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
+import { useGitHubConnection, useSaveGitHubConnection } from "./api";
 
 export function GitHubConnectionSection() {
-  const connection = useApi<GitHubConnection>("/playground/github-connection");
+  const connection = useGitHubConnection();
   return (
     <section className="card settings-section" aria-labelledby="github-heading">
       <h2 id="github-heading">GitHub connection</h2>
@@ -37,20 +37,15 @@ function GitHubConnectionForm({ current }: { current: GitHubConnection }) {
   const [webhookSecret, setWebhookSecret] = useState("");
   const [isSaved, setIsSaved] = useState(false);
 
-  const save = useApiMutation<EditGitHubConnectionBody, GitHubConnection>(
-    "PUT",
-    "/playground/github-connection",
-    {
-      invalidates: ["/playground/github-connection"],
-      onSuccess: () => {
-        // The secrets were sent; the form goes back to "keep what is stored".
-        setToken("");
-        setRemoveToken(false);
-        setWebhookSecret("");
-        setIsSaved(true);
-      },
+  const save = useSaveGitHubConnection({
+    onSuccess: () => {
+      // The secrets were sent; the form goes back to "keep what is stored".
+      setToken("");
+      setRemoveToken(false);
+      setWebhookSecret("");
+      setIsSaved(true);
     },
-  );
+  });
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -132,7 +127,9 @@ function GitHubConnectionForm({ current }: { current: GitHubConnection }) {
               autoComplete="off"
               value={webhookSecret}
               onChange={(event) => setWebhookSecret(event.target.value)}
-              placeholder={current.has_webhook_secret ? "leave empty to keep the stored secret" : ""}
+              placeholder={
+                current.has_webhook_secret ? "leave empty to keep the stored secret" : ""
+              }
             />
           </label>
           <p className="muted">

@@ -2,17 +2,17 @@
 // accepting one. The server's answer says nothing of whom a name belongs to, so the
 // list shows the name as typed.
 import { useState, type FormEvent } from "react";
-import { useApi, useApiMutation } from "../../api/useApi";
-import type { Invitation, NewInvitationBody, Paginated, Role } from "../../api/types";
+import type { Invitation, Role } from "../../api/types";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RoleSelect } from "../../components/RoleSelect";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { TableHead } from "../../components/TableHead";
+import { useInvitations, useRevokeInvitation, useSendInvitation } from "./api";
 import { RevokeCell } from "./RevokeCell";
 
 export function InvitationsSection() {
-  const invitations = useApi<Paginated<Invitation>>("/invitations?limit=500");
+  const invitations = useInvitations();
   return (
     <section className="card settings-section" aria-labelledby="invitations-heading">
       <h2 id="invitations-heading">Invitations</h2>
@@ -42,6 +42,7 @@ export function InvitationsSection() {
 }
 
 function InvitationRow({ invitation }: { invitation: Invitation }) {
+  const revoke = useRevokeInvitation(invitation.id);
   return (
     <tr>
       <td>{invitation.invitee}</td>
@@ -52,7 +53,7 @@ function InvitationRow({ invitation }: { invitation: Invitation }) {
       <td>
         <RelativeTime value={invitation.expires_at} />
       </td>
-      <RevokeCell path={`/invitations/${invitation.id}`} list="/invitations" />
+      <RevokeCell revoke={revoke} />
     </tr>
   );
 }
@@ -61,8 +62,7 @@ function InviteForm() {
   const [invitee, setInvitee] = useState("");
   const [role, setRole] = useState<Role>("viewer");
   const [sent, setSent] = useState<string | null>(null);
-  const send = useApiMutation<NewInvitationBody, Invitation>("POST", "/invitations", {
-    invalidates: ["/invitations"],
+  const send = useSendInvitation({
     onSuccess: (invitation) => {
       setSent(`Invited ${invitation.invitee}.`);
       setInvitee("");

@@ -2,8 +2,7 @@
 // as members, change roles and remove members (people who already have a user are
 // invited instead). The server guards the last admin and says so.
 import { useId, useState, type FormEvent } from "react";
-import { useApi, useApiMutation } from "../../api/useApi";
-import type { Member, NewMemberBody, Paginated, MemberRoleBody, Role } from "../../api/types";
+import type { Member, NewMemberBody, Role } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
@@ -12,9 +11,10 @@ import { AsyncView, Empty } from "../../components/StateViews";
 import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
+import { useAddMember, useChangeMemberRole, useMembers, useRemoveMember } from "./api";
 
 export function MembersSection() {
-  const members = useApi<Paginated<Member>>("/members?limit=500");
+  const members = useMembers();
   const { can } = useSession();
   const canEdit = can("admin");
   return (
@@ -45,12 +45,8 @@ export function MembersSection() {
 
 function MemberRow({ member, canEdit }: { member: Member; canEdit: boolean }) {
   const errorId = useId();
-  const changeRole = useApiMutation<MemberRoleBody, Member>("PATCH", `/members/${member.id}`, {
-    invalidates: ["/members"],
-  });
-  const remove = useApiMutation<undefined, void>("DELETE", `/members/${member.id}`, {
-    invalidates: ["/members"],
-  });
+  const changeRole = useChangeMemberRole(member.id);
+  const remove = useRemoveMember(member.id);
   // While the change is in flight show the chosen role; after a refusal, the stored one.
   const shownRole = changeRole.isPending ? changeRole.variables?.role : member.role;
   const error = changeRole.error ?? remove.error;
@@ -101,8 +97,7 @@ function AddMemberForm() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [added, setAdded] = useState<string | null>(null);
-  const add = useApiMutation<NewMemberBody, Member>("POST", "/members", {
-    invalidates: ["/members"],
+  const add = useAddMember({
     onSuccess: (member) => {
       const role = member.role ?? "member";
       setAdded(`${member.user.username} is now ${/^[aeiou]/.test(role) ? "an" : "a"} ${role}.`);

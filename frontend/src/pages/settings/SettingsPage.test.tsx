@@ -156,7 +156,9 @@ describe("API tokens", () => {
     await user.click(await screen.findByRole("button", { name: "New token" }));
     await user.type(screen.getByLabelText("Token name"), " ");
     await user.click(screen.getByRole("button", { name: "Create token" }));
-    expect(await screen.findByRole("alert")).toHaveTextContent("name: This field may not be blank.");
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "name: This field may not be blank.",
+    );
     expect(screen.queryByRole("status", { name: "New token" })).not.toBeInTheDocument();
   });
 });
@@ -168,7 +170,14 @@ describe("roles", () => {
 
     expect(await screen.findByRole("cell", { name: "vic" })).toBeInTheDocument();
     expect(screen.getAllByText("Only admins can see and change this.")).toHaveLength(2);
-    for (const name of ["New token", "Save connection", "Create user", "Invite", "Remove", "Revoke"]) {
+    for (const name of [
+      "New token",
+      "Save connection",
+      "Create user",
+      "Invite",
+      "Remove",
+      "Revoke",
+    ]) {
       expect(screen.queryByRole("button", { name })).not.toBeInTheDocument();
     }
     expect(screen.queryByRole("combobox")).not.toBeInTheDocument();
@@ -207,7 +216,11 @@ describe("members", () => {
       "GET /playground/github-connection": connection,
       "GET /members": () => page(members),
       "POST /members": () => {
-        const added: Member = { id: 3, user: { id: 3, username: "eve", email: "" }, role: "editor" };
+        const added: Member = {
+          id: 3,
+          user: { id: 3, username: "eve", email: "" },
+          role: "editor",
+        };
         members = [ada, added];
         return Response.json(added, { status: 201 });
       },
@@ -274,7 +287,9 @@ describe("invitations", () => {
     await user.click(within(table).getByRole("button", { name: "Revoke" }));
     await user.click(await screen.findByRole("button", { name: /confirm/i }));
     expect(await screen.findByText("No pending invitations.")).toBeInTheDocument();
-    expect(calls.some((call) => call.method === "DELETE" && call.path === "/invitations/i-1")).toBe(true);
+    expect(calls.some((call) => call.method === "DELETE" && call.path === "/invitations/i-1")).toBe(
+      true,
+    );
   });
 });
 

@@ -1,17 +1,17 @@
 // API tokens: list, issue (the secret is shown once, right here), revoke. Admins only.
 import { useId, useState, type FormEvent } from "react";
-import { useApi, useApiMutation } from "../../api/useApi";
 import { tokenRoles } from "../../api/roles";
-import type { IssuedToken, NewTokenBody, Paginated, Token, TokenRole } from "../../api/types";
+import type { IssuedToken, Token, TokenRole } from "../../api/types";
 import { CopyButton } from "../../components/CopyButton";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
+import { useCreateToken, useRevokeToken, useTokens } from "./api";
 import { RevokeCell } from "./RevokeCell";
 
 export function TokensSection() {
-  const tokens = useApi<Paginated<Token>>("/tokens?limit=500");
+  const tokens = useTokens();
   const [isFormOpen, setIsFormOpen] = useState(false);
   const [issued, setIssued] = useState<IssuedToken | null>(null);
 
@@ -26,8 +26,8 @@ export function TokensSection() {
         )}
       </div>
       <p className="muted">
-        Programs and workers authenticate with these; each acts with its role. Give a worker
-        host a worker token: it can run workers and nothing else.
+        Programs and workers authenticate with these; each acts with its role. Give a worker host a
+        worker token: it can run workers and nothing else.
       </p>
       {isFormOpen && (
         <NewTokenForm
@@ -39,11 +39,7 @@ export function TokensSection() {
         />
       )}
       {issued && <IssuedTokenNotice token={issued} onDismiss={() => setIssued(null)} />}
-      <AsyncView
-        {...tokens}
-        onRetry={tokens.reload}
-        empty={<Empty message="No API tokens yet." />}
-      >
+      <AsyncView {...tokens} onRetry={tokens.reload} empty={<Empty message="No API tokens yet." />}>
         {(page) => <TokensTable tokens={page.results} />}
       </AsyncView>
     </section>
@@ -60,10 +56,7 @@ function NewTokenForm({
   const [name, setName] = useState("");
   const [role, setRole] = useState<TokenRole>("viewer");
   const errorId = useId();
-  const create = useApiMutation<NewTokenBody, IssuedToken>("POST", "/tokens", {
-    invalidates: ["/tokens"],
-    onSuccess: onIssued,
-  });
+  const create = useCreateToken({ onSuccess: onIssued });
   const submit = (event: FormEvent) => {
     event.preventDefault();
     create.mutate({ name: name.trim(), role });
@@ -135,7 +128,10 @@ function IssuedTokenNotice({ token, onDismiss }: { token: IssuedToken; onDismiss
 function TokensTable({ tokens }: { tokens: Token[] }) {
   return (
     <table className="data-table">
-      <TableHead columns={["Name", "Role", "Prefix", "Created", "Created by", "Last used"]} hasActions />
+      <TableHead
+        columns={["Name", "Role", "Prefix", "Created", "Created by", "Last used"]}
+        hasActions
+      />
       <tbody>
         {tokens.map((token) => (
           <TokenRow key={token.id} token={token} />
@@ -146,6 +142,7 @@ function TokensTable({ tokens }: { tokens: Token[] }) {
 }
 
 function TokenRow({ token }: { token: Token }) {
+  const revoke = useRevokeToken(token.id);
   return (
     <tr>
       <td>{token.name}</td>
@@ -162,7 +159,7 @@ function TokenRow({ token }: { token: Token }) {
       <td>
         <RelativeTime value={token.last_used_at} />
       </td>
-      <RevokeCell path={`/tokens/${token.id}`} list="/tokens" />
+      <RevokeCell revoke={revoke} />
     </tr>
   );
 }

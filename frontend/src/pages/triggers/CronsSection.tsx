@@ -1,8 +1,7 @@
 // Crons: declared by workflows in code or created here; pause, resume, delete (the
 // server refuses deleting a declared one and says why), and a form to create one.
 import { useState, type FormEvent } from "react";
-import { useApi, useApiMutation } from "../../api/useApi";
-import type { Cron, CronDetail, NewCronBody, Paginated } from "../../api/types";
+import type { Cron, NewCronBody } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
@@ -12,10 +11,11 @@ import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime } from "./WorkflowNameInput";
+import { useCreateCron, useCrons, useDeleteCron, usePauseCron, useResumeCron } from "./api";
 import { useRunInput } from "./useRunInput";
 
 export function CronsSection() {
-  const crons = useApi<Paginated<Cron>>("/crons?limit=500");
+  const crons = useCrons();
   const { can } = useSession();
   const canEdit = can("editor");
   return (
@@ -24,7 +24,9 @@ export function CronsSection() {
       <AsyncView
         {...crons}
         onRetry={crons.reload}
-        empty={<Empty message="No crons. Declare one with on_crons=[...] in a workflow, or create one here." />}
+        empty={
+          <Empty message="No crons. Declare one with on_crons=[...] in a workflow, or create one here." />
+        }
       >
         {(page) => (
           <table className="data-table">
@@ -48,10 +50,9 @@ export function CronsSection() {
 }
 
 function CronRow({ cron, canEdit }: { cron: Cron; canEdit: boolean }) {
-  const options = { invalidates: ["/crons"] };
-  const pause = useApiMutation<undefined, CronDetail>("POST", `/crons/${cron.id}/pause`, options);
-  const resume = useApiMutation<undefined, CronDetail>("POST", `/crons/${cron.id}/resume`, options);
-  const remove = useApiMutation<undefined, void>("DELETE", `/crons/${cron.id}`, options);
+  const pause = usePauseCron(cron.id);
+  const resume = useResumeCron(cron.id);
+  const remove = useDeleteCron(cron.id);
   const isBusy = pause.isPending || resume.isPending || remove.isPending;
   const error = pause.error ?? resume.error ?? remove.error;
   const resetAll = () => [pause, resume, remove].forEach((mutation) => mutation.reset());
@@ -60,7 +61,9 @@ function CronRow({ cron, canEdit }: { cron: Cron; canEdit: boolean }) {
       <td>
         <strong>{cron.workflow}</strong>
         {cron.name && <div className="muted">{cron.name}</div>}
-        <div className="muted">{cron.source === "declared" ? "declared in code" : "created here"}</div>
+        <div className="muted">
+          {cron.source === "declared" ? "declared in code" : "created here"}
+        </div>
       </td>
       <td>
         <code>{cron.expression}</code>
@@ -123,8 +126,7 @@ function NewCronForm() {
   const [expression, setExpression] = useState("");
   const [timezone, setTimezone] = useState("UTC");
   const input = useRunInput();
-  const create = useApiMutation<NewCronBody, CronDetail>("POST", "/crons", {
-    invalidates: ["/crons"],
+  const create = useCreateCron({
     onSuccess: () => {
       setName("");
       setExpression("");
@@ -159,16 +161,30 @@ function NewCronForm() {
         </label>
         <label className="field">
           <span>Timezone</span>
-          <input value={timezone} onChange={(event) => setTimezone(event.target.value)} placeholder="UTC" />
+          <input
+            value={timezone}
+            onChange={(event) => setTimezone(event.target.value)}
+            placeholder="UTC"
+          />
         </label>
         <label className="field">
           <span>Name (optional)</span>
           <input value={name} onChange={(event) => setName(event.target.value)} />
         </label>
       </div>
-      <JsonEditor key={input.editorKey} label="Cron input" initialValue={{}} rows={4} onChange={input.onChange} />
+      <JsonEditor
+        key={input.editorKey}
+        label="Cron input"
+        initialValue={{}}
+        rows={4}
+        onChange={input.onChange}
+      />
       <div className="toolbar">
-        <button type="submit" className="button primary" disabled={create.isPending || !input.isValid}>
+        <button
+          type="submit"
+          className="button primary"
+          disabled={create.isPending || !input.isValid}
+        >
           Create cron
         </button>
         {create.isSuccess && (

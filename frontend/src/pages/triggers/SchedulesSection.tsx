@@ -1,8 +1,7 @@
 // One-off schedules: when each runs (or ran), its status and run; editors create,
 // reschedule and cancel those that have not fired yet.
 import { useState, type FormEvent } from "react";
-import { useApi, useApiMutation } from "../../api/useApi";
-import type { NewScheduleBody, Paginated, RescheduleBody, Schedule } from "../../api/types";
+import type { NewScheduleBody, Schedule } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
 import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
@@ -14,10 +13,11 @@ import { useSession } from "../../session";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime, localToIso } from "./WorkflowNameInput";
+import { useCancelSchedule, useCreateSchedule, useReschedule, useSchedules } from "./api";
 import { useRunInput } from "./useRunInput";
 
 export function SchedulesSection() {
-  const schedules = useApi<Paginated<Schedule>>("/schedules?limit=500");
+  const schedules = useSchedules();
   const { can } = useSession();
   const canEdit = can("editor");
   return (
@@ -49,10 +49,8 @@ export function SchedulesSection() {
 function ScheduleRow({ schedule, canEdit }: { schedule: Schedule; canEdit: boolean }) {
   const [isRescheduling, setIsRescheduling] = useState(false);
   const [runAt, setRunAt] = useState("");
-  const options = { invalidates: ["/schedules"] };
-  const cancel = useApiMutation<undefined, Schedule>("POST", `/schedules/${schedule.id}/cancel`, options);
-  const reschedule = useApiMutation<RescheduleBody, Schedule>("PATCH", `/schedules/${schedule.id}`, {
-    ...options,
+  const cancel = useCancelSchedule(schedule.id);
+  const reschedule = useReschedule(schedule.id, {
     onSuccess: () => setIsRescheduling(false),
   });
   const isWaiting = schedule.status === "SCHEDULED";
@@ -73,11 +71,7 @@ function ScheduleRow({ schedule, canEdit }: { schedule: Schedule; canEdit: boole
         <StatusBadge status={schedule.status} />
       </td>
       <td>
-        {schedule.run_id ? (
-          <RunLink runId={schedule.run_id} />
-        ) : (
-          <span className="muted">—</span>
-        )}
+        {schedule.run_id ? <RunLink runId={schedule.run_id} /> : <span className="muted">—</span>}
       </td>
       {canEdit && (
         <td>
@@ -128,8 +122,7 @@ function NewScheduleForm() {
   const [workflow, setWorkflow] = useState("");
   const [runAt, setRunAt] = useState("");
   const input = useRunInput();
-  const create = useApiMutation<NewScheduleBody, Schedule>("POST", "/schedules", {
-    invalidates: ["/schedules"],
+  const create = useCreateSchedule({
     onSuccess: () => {
       setRunAt("");
       input.reset();
@@ -150,12 +143,27 @@ function NewScheduleForm() {
         <WorkflowNameInput value={workflow} onChange={setWorkflow} />
         <label className="field">
           <span>Run at</span>
-          <input type="datetime-local" value={runAt} onChange={(event) => setRunAt(event.target.value)} required />
+          <input
+            type="datetime-local"
+            value={runAt}
+            onChange={(event) => setRunAt(event.target.value)}
+            required
+          />
         </label>
       </div>
-      <JsonEditor key={input.editorKey} label="Schedule input" initialValue={{}} rows={4} onChange={input.onChange} />
+      <JsonEditor
+        key={input.editorKey}
+        label="Schedule input"
+        initialValue={{}}
+        rows={4}
+        onChange={input.onChange}
+      />
       <div className="toolbar">
-        <button type="submit" className="button primary" disabled={create.isPending || !input.isValid}>
+        <button
+          type="submit"
+          className="button primary"
+          disabled={create.isPending || !input.isValid}
+        >
           Create schedule
         </button>
         {create.isSuccess && (

@@ -67,7 +67,11 @@ describe("crons", () => {
       "GET /schedules": page([]),
       "GET /workflows": workflows,
       "DELETE /crons/c-1": () =>
-        apiErrorResponse(409, "conflict", "A cron declared in code cannot be deleted; pause it instead."),
+        apiErrorResponse(
+          409,
+          "conflict",
+          "A cron declared in code cannot be deleted; pause it instead.",
+        ),
     });
     renderAs(<TriggersPage />);
 
@@ -85,18 +89,27 @@ describe("crons", () => {
       "GET /schedules": page([]),
       "GET /workflows": workflows,
       "POST /crons": () =>
-        apiErrorResponse(400, "invalid_request", "expression: '61 * * * *' is not a valid cron expression.", {
-          expression: ["'61 * * * *' is not a valid cron expression."],
-        }),
+        apiErrorResponse(
+          400,
+          "invalid_request",
+          "expression: '61 * * * *' is not a valid cron expression.",
+          {
+            expression: ["'61 * * * *' is not a valid cron expression."],
+          },
+        ),
     });
     renderAs(<TriggersPage />);
 
-    const form = (await screen.findByRole("heading", { name: "New cron" })).closest("form") as HTMLElement;
+    const form = (await screen.findByRole("heading", { name: "New cron" })).closest(
+      "form",
+    ) as HTMLElement;
     await user.type(within(form).getByLabelText("Workflow"), "NightlyImport");
     await user.type(within(form).getByLabelText("Expression"), "61 * * * *");
     await user.clear(within(form).getByLabelText("Timezone"));
     await user.type(within(form).getByLabelText("Timezone"), "Europe/Paris");
-    fireEvent.change(within(form).getByLabelText("Cron input"), { target: { value: '{"full": true}' } });
+    fireEvent.change(within(form).getByLabelText("Cron input"), {
+      target: { value: '{"full": true}' },
+    });
     await user.click(within(form).getByRole("button", { name: "Create cron" }));
 
     expect(await within(form).findByRole("alert")).toHaveTextContent(
@@ -127,18 +140,26 @@ describe("schedules", () => {
     });
     renderAs(<TriggersPage />);
 
-    const form = (await screen.findByRole("heading", { name: "New schedule" })).closest("form") as HTMLElement;
+    const form = (await screen.findByRole("heading", { name: "New schedule" })).closest(
+      "form",
+    ) as HTMLElement;
     await user.type(within(form).getByLabelText("Workflow"), "SupportReply");
-    fireEvent.change(within(form).getByLabelText("Run at"), { target: { value: "2030-01-01T12:00" } });
+    fireEvent.change(within(form).getByLabelText("Run at"), {
+      target: { value: "2030-01-01T12:00" },
+    });
     await user.click(within(form).getByRole("button", { name: "Create schedule" }));
     expect(await within(form).findByRole("status")).toHaveTextContent("Scheduled for");
-    expect(calls.find((call) => call.path === "/schedules" && call.method === "POST")?.body).toEqual({
+    expect(
+      calls.find((call) => call.path === "/schedules" && call.method === "POST")?.body,
+    ).toEqual({
       workflow: "SupportReply",
       trigger_at: new Date("2030-01-01T12:00").toISOString(),
       input: {},
     });
 
-    const row = screen.getByText("SupportReply", { selector: "strong" }).closest("tr") as HTMLElement;
+    const row = screen
+      .getByText("SupportReply", { selector: "strong" })
+      .closest("tr") as HTMLElement;
     await user.click(within(row).getByRole("button", { name: "Cancel" }));
     await user.click(within(row).getByRole("button", { name: "Click again to confirm" }));
     expect(await within(row).findByText("Cancelled")).toBeInTheDocument();

@@ -1,11 +1,16 @@
 // A workflow-name field that suggests the tenant's registered workflows; any name
 // can still be typed, and the server says if it does not exist.
 import { useId } from "react";
-import { useApi } from "../../api/useApi";
-import type { Paginated, Workflow } from "../../api/types";
+import { useWorkflows } from "../workflows/api";
 
-export function WorkflowNameInput({ value, onChange }: { value: string; onChange: (name: string) => void }) {
-  const workflows = useApi<Paginated<Workflow>>("/workflows?limit=500");
+export function WorkflowNameInput({
+  value,
+  onChange,
+}: {
+  value: string;
+  onChange: (name: string) => void;
+}) {
+  const workflows = useWorkflows({ limit: 500 });
   const listId = useId();
   const names = workflows.data?.results.map((workflow) => workflow.name) ?? [];
   return (
@@ -28,7 +33,10 @@ export function WorkflowNameInput({ value, onChange }: { value: string; onChange
   );
 }
 
-const absoluteFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const absoluteFormat = new Intl.DateTimeFormat(undefined, {
+  dateStyle: "medium",
+  timeStyle: "short",
+});
 
 /** An API timestamp in the reader's zone, e.g. "May 1, 2026, 9:30 AM". */
 export function formatDateTime(value: string | null | undefined): string {

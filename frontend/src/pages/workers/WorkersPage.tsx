@@ -1,16 +1,16 @@
 // Workers: who is connected, how busy each one is and what it can run; live by polling.
-import { useApi } from "../../api/useApi";
-import type { Paginated, Worker } from "../../api/types";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
+import type { Worker } from "../../api/types";
+import { useWorkers } from "./api";
 import "./workers.css";
 
 const pollMs = 3_000;
 
 export function WorkersPage() {
-  const workers = useApi<Paginated<Worker>>("/workers?limit=500", { pollMs });
+  const workers = useWorkers({ pollMs });
   return (
     <section className="page">
       <div className="page-header">
@@ -41,7 +41,17 @@ export function WorkersPage() {
 function WorkersTable({ workers }: { workers: Worker[] }) {
   return (
     <table className="data-table workers-table">
-      <TableHead columns={["Name", "Status", "Slots", "Actions", "Last heartbeat", "Connected", "SDK / node"]} />
+      <TableHead
+        columns={[
+          "Name",
+          "Status",
+          "Slots",
+          "Actions",
+          "Last heartbeat",
+          "Connected",
+          "SDK / node",
+        ]}
+      />
       <tbody>
         {workers.map((worker) => (
           <tr key={worker.id}>
@@ -103,7 +113,10 @@ export function SlotBar({ used, total }: { used: number; total: number }) {
         aria-valuenow={used}
         aria-valuetext={`${used} of ${total} slots in use`}
       >
-        <div className={`slot-bar-fill${percent >= 100 ? " full" : ""}`} style={{ width: `${percent}%` }} />
+        <div
+          className={`slot-bar-fill${percent >= 100 ? " full" : ""}`}
+          style={{ width: `${percent}%` }}
+        />
       </div>
     </div>
   );

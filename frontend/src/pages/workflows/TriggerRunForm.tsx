@@ -3,10 +3,10 @@
 // refusal is shown beside it; a started run opens at once.
 import { useId, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router-dom";
-import type { RunDetail, TriggerRunBody } from "../../api/types";
-import { useApiMutation } from "../../api/useApi";
+import type { TriggerRunBody } from "../../api/types";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { JsonEditor } from "../../components/JsonEditor";
+import { useTriggerRun } from "./api";
 
 interface JsonField {
   value: unknown;
@@ -28,15 +28,14 @@ export function TriggerRunForm({ workflow }: { workflow: string }) {
   const [input, setInput] = useState<JsonField>({ value: {}, valid: true });
   const [metadata, setMetadata] = useState<JsonField>({ value: {}, valid: true });
   const problemId = useId();
-  const trigger = useApiMutation<TriggerRunBody, RunDetail>(
-    "POST",
-    `/workflows/${encodeURIComponent(workflow)}/runs`,
-    { invalidates: ["/runs", `/workflows/${encodeURIComponent(workflow)}`], onSuccess: (run) => navigate(`/runs/${run.id}`) },
-  );
+  const trigger = useTriggerRun(workflow, {
+    onSuccess: (run) => navigate(`/runs/${run.id}`),
+  });
 
-  const problems = [objectProblem("The input", input), objectProblem("The metadata", metadata)].filter(
-    (problem): problem is string => problem !== null,
-  );
+  const problems = [
+    objectProblem("The input", input),
+    objectProblem("The metadata", metadata),
+  ].filter((problem): problem is string => problem !== null);
   const canSend = input.valid && metadata.valid && problems.length === 0 && !trigger.isPending;
 
   const submit = (event: FormEvent) => {

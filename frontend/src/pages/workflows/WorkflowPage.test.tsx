@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Route, Routes } from "react-router-dom";
@@ -17,8 +17,24 @@ const detail: WorkflowDetail = {
     { number: 2, checksum: "bbbbbbbbbbbbbbbb", created_at: "2026-11-02T00:00:00Z", definition: {} },
   ],
   steps: [
-    { name: "fetch", action: "NightlyImport:fetch", parents: [], timeout_seconds: 60, schedule_timeout_seconds: 300, retries: 0, backoff: { factor: 2, max_seconds: 60 } as never },
-    { name: "load", action: "NightlyImport:load", parents: ["fetch"], timeout_seconds: 60, schedule_timeout_seconds: 300, retries: 2, backoff: { factor: 2, max_seconds: 60 } as never },
+    {
+      name: "fetch",
+      action: "NightlyImport:fetch",
+      parents: [],
+      timeout_seconds: 60,
+      schedule_timeout_seconds: 300,
+      retries: 0,
+      backoff: { factor: 2, max_seconds: 60 } as never,
+    },
+    {
+      name: "load",
+      action: "NightlyImport:load",
+      parents: ["fetch"],
+      timeout_seconds: 60,
+      schedule_timeout_seconds: 300,
+      retries: 2,
+      backoff: { factor: 2, max_seconds: 60 } as never,
+    },
   ],
   triggers: { on_events: ["import:requested"], on_crons: ["0 3 * * *"] },
   recent_runs: [{ id: "run-old-0001", status: "FAILED", created_at: "2026-11-23T03:00:00Z" }],
@@ -58,7 +74,10 @@ describe("WorkflowPage", () => {
     expect(await screen.findByRole("button", { name: /^load/ })).toBeInTheDocument();
     expect(screen.getByText("import:requested")).toBeInTheDocument();
     expect(await screen.findByText("0 3 * * *")).toBeInTheDocument();
-    expect(screen.getByRole("link", { name: "Run run-old-0001" })).toHaveAttribute("href", "/runs/run-old-0001");
+    expect(screen.getByRole("link", { name: "Run run-old-0001" })).toHaveAttribute(
+      "href",
+      "/runs/run-old-0001",
+    );
     const versions = screen.getByRole("table", { name: "Versions, newest first" });
     expect(within(versions).getAllByRole("row")[1]).toHaveTextContent("2");
     expect(screen.queryByRole("button", { name: "Trigger run" })).not.toBeInTheDocument();
@@ -85,7 +104,9 @@ describe("WorkflowPage", () => {
 
     fireEvent.change(input, { target: { value: '{"day": "2026-11-23"}' } });
     expect(button).toBeEnabled();
-    fireEvent.change(screen.getByRole("textbox", { name: "Run metadata" }), { target: { value: '{"source": "ui"}' } });
+    fireEvent.change(screen.getByRole("textbox", { name: "Run metadata" }), {
+      target: { value: '{"source": "ui"}' },
+    });
     await user.click(button);
     expect(await screen.findByText("run page")).toBeInTheDocument();
     expect(calls.find((call) => call.method === "POST")?.body).toEqual({
@@ -99,31 +120,56 @@ describe("WorkflowPage", () => {
     fakeApi("editor", {
       "GET /workflows/NightlyImport": detail,
       "GET /crons": page([]),
-      "POST /workflows/NightlyImport/runs": () => apiErrorResponse(400, "invalid", "No worker serves this workflow."),
+      "POST /workflows/NightlyImport/runs": () =>
+        apiErrorResponse(400, "invalid", "No worker serves this workflow."),
     });
     renderWorkflowPage();
     await user.click(await screen.findByRole("button", { name: "Trigger run" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("No worker serves this workflow.");
   });
 
+  it("lists each step's parents, timeout and retries, asks for this workflow's crons, and links its runs", async () => {
+    const calls = fakeApi("viewer", {
+      "GET /workflows/NightlyImport": detail,
+      "GET /crons": page([cron]),
+    });
+    renderWorkflowPage();
+    const steps = await screen.findByRole("table", { name: "Step settings" });
+    const rows = within(steps).getAllByRole("row").slice(1);
+    expect(rows.map((row) => row.textContent)).toEqual(["fetch—60 s0", "loadfetch60 s2"]);
+    expect(screen.getByRole("link", { name: "All runs of NightlyImport" })).toHaveAttribute(
+      "href",
+      "/runs?workflow=NightlyImport",
+    );
+    await screen.findByText("0 3 * * *");
+    expect(calls.map((call) => call.path)).toEqual([
+      "/workflows/NightlyImport",
+      "/crons?workflow=NightlyImport&limit=100",
+    ]);
+  });
+
+  it("says when a workflow has no steps, triggers or runs yet", async () => {
+    fakeApi("viewer", {
+      "GET /workflows/NightlyImport": {
+        ...detail,
+        steps: [],
+        triggers: { on_events: [], on_crons: [] },
+        recent_runs: [],
+      },
+      "GET /crons": page([]),
+    });
+    renderWorkflowPage();
+    expect(await screen.findByText("This version has no steps.")).toBeInTheDocument();
+    expect(screen.getByText("No event triggers it.")).toBeInTheDocument();
+    expect(screen.getByText("No runs yet.")).toBeInTheDocument();
+    expect(await screen.findByText("No cron runs it.")).toBeInTheDocument();
+  });
+
   it("shows the API's error for an unknown workflow", async () => {
     fakeApi("viewer", {});
     renderWorkflowPage();
-    expect(await screen.findByRole("alert")).toHaveTextContent("No fake for GET /workflows/NightlyImport");
-  });
-});
-
-describe("WorkflowsPage", () => {
-  it("lists workflows linking to their pages, and says when there are none", async () => {
-    fakeApi("viewer", {
-      "GET /workflows": page([{ id: "w1", name: "NightlyImport", latest_version: 2, step_count: 2, created_at: "2026-11-01T00:00:00Z" }]),
-    });
-    const { unmount } = renderAs(<WorkflowsPage />, { route: "/workflows" });
-    expect(await screen.findByRole("link", { name: "NightlyImport" })).toHaveAttribute("href", "/workflows/NightlyImport");
-    unmount();
-    vi.unstubAllGlobals();
-    fakeApi("viewer", { "GET /workflows": page([]) });
-    renderAs(<WorkflowsPage />, { route: "/workflows" });
-    await waitFor(() => expect(screen.getByText(/No workflows yet/)).toBeInTheDocument());
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "No fake for GET /workflows/NightlyImport",
+    );
   });
 });

@@ -3,8 +3,7 @@
 // form to trigger a run.
 import { useMemo } from "react";
 import { Link, useParams } from "react-router-dom";
-import type { Cron, Paginated, WorkflowDetail } from "../../api/types";
-import { useApi } from "../../api/useApi";
+import type { WorkflowDetail } from "../../api/types";
 import { Dag, type DagStep } from "../../components/Dag";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
@@ -12,12 +11,14 @@ import { RunLink } from "../../components/RunLink";
 import { AsyncView } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
+import { useCrons } from "../triggers/api";
+import { useWorkflow } from "./api";
 import { TriggerRunForm } from "./TriggerRunForm";
 import "./workflows.css";
 
 export function WorkflowPage() {
   const { name = "" } = useParams();
-  const detail = useApi<WorkflowDetail>(`/workflows/${encodeURIComponent(name)}`);
+  const detail = useWorkflow(name);
   return (
     <section className="page workflow-page">
       <header className="page-header">
@@ -25,7 +26,12 @@ export function WorkflowPage() {
           <span className="muted">Workflow</span> {name}
         </h1>
       </header>
-      <AsyncView loading={detail.loading} error={detail.error} data={detail.data} onRetry={detail.reload}>
+      <AsyncView
+        loading={detail.loading}
+        error={detail.error}
+        data={detail.data}
+        onRetry={detail.reload}
+      >
         {(workflow) => <WorkflowView workflow={workflow} />}
       </AsyncView>
     </section>
@@ -34,7 +40,8 @@ export function WorkflowPage() {
 
 function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
   const steps = useMemo<DagStep[]>(
-    () => workflow.steps.map((step) => ({ id: step.name, label: step.name, parents: step.parents })),
+    () =>
+      workflow.steps.map((step) => ({ id: step.name, label: step.name, parents: step.parents })),
     [workflow.steps],
   );
   const versions = [...workflow.versions].sort((a, b) => b.number - a.number);
@@ -46,7 +53,11 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
           <h2 id="graph-heading">
             Steps <span className="muted">(version {workflow.latest_version ?? "—"})</span>
           </h2>
-          {steps.length ? <Dag steps={steps} height={220} /> : <p className="muted">This version has no steps.</p>}
+          {steps.length ? (
+            <Dag steps={steps} height={220} />
+          ) : (
+            <p className="muted">This version has no steps.</p>
+          )}
           <table className="data-table step-table">
             <caption className="visually-hidden">Step settings</caption>
             <TableHead columns={["Step", "Parents", "Timeout", "Retries"]} />
@@ -56,7 +67,13 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
                   <td>
                     <code>{step.name}</code>
                   </td>
-                  <td>{step.parents.length ? step.parents.join(", ") : <span className="muted">—</span>}</td>
+                  <td>
+                    {step.parents.length ? (
+                      step.parents.join(", ")
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
                   <td>{step.timeout_seconds} s</td>
                   <td>{step.retries ?? 0}</td>
                 </tr>
@@ -80,7 +97,9 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
               ))}
             </ul>
           )}
-          <Link to={`/runs?workflow=${encodeURIComponent(workflow.name)}`}>All runs of {workflow.name}</Link>
+          <Link to={`/runs?workflow=${encodeURIComponent(workflow.name)}`}>
+            All runs of {workflow.name}
+          </Link>
         </section>
 
         <section className="card" aria-labelledby="versions-heading">
@@ -119,7 +138,7 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
 }
 
 function TriggersCard({ workflow }: { workflow: WorkflowDetail }) {
-  const crons = useApi<Paginated<Cron>>(`/crons?workflow=${encodeURIComponent(workflow.name)}&limit=100`);
+  const crons = useCrons(workflow.name);
   const events = workflow.triggers.on_events;
   return (
     <section className="card" aria-labelledby="triggers-heading">
@@ -156,7 +175,13 @@ function TriggersCard({ workflow }: { workflow: WorkflowDetail }) {
                     {cron.name && <div className="muted">{cron.name}</div>}
                   </td>
                   <td>{cron.source}</td>
-                  <td>{cron.is_paused ? <span className="muted">paused</span> : <RelativeTime value={cron.next_fire_at} />}</td>
+                  <td>
+                    {cron.is_paused ? (
+                      <span className="muted">paused</span>
+                    ) : (
+                      <RelativeTime value={cron.next_fire_at} />
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -1,11 +1,10 @@
 // The workflows workers have registered, each linking to its page.
 import { Link, useSearchParams } from "react-router-dom";
-import type { Paginated, Workflow } from "../../api/types";
-import { useApi } from "../../api/useApi";
 import { Pagination } from "../../components/Pagination";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { TableHead } from "../../components/TableHead";
+import { useWorkflows } from "./api";
 import "./workflows.css";
 
 const pageSize = 50;
@@ -13,7 +12,7 @@ const pageSize = 50;
 export function WorkflowsPage() {
   const [params, setParams] = useSearchParams();
   const offset = Math.max(0, Number(params.get("offset") ?? "0") || 0);
-  const workflows = useApi<Paginated<Workflow>>(`/workflows?limit=${pageSize}&offset=${offset}`);
+  const workflows = useWorkflows({ limit: pageSize, offset });
 
   return (
     <section className="page">
@@ -38,7 +37,9 @@ export function WorkflowsPage() {
                 {page.results.map((workflow) => (
                   <tr key={workflow.id}>
                     <td>
-                      <Link to={`/workflows/${encodeURIComponent(workflow.name)}`}>{workflow.name}</Link>
+                      <Link to={`/workflows/${encodeURIComponent(workflow.name)}`}>
+                        {workflow.name}
+                      </Link>
                     </td>
                     <td>{workflow.latest_version ?? "—"}</td>
                     <td>{workflow.step_count}</td>

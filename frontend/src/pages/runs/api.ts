@@ -1,0 +1,64 @@
+// The runs' reads and writes (runs, their step runs' logs and stream), typed, over the
+// shared client and hooks.
+import type {
+  Paginated,
+  ReplayRunBody,
+  Run,
+  RunDetail,
+  StepRunLine,
+  StreamPage,
+} from "../../api/types";
+import {
+  apiKey,
+  useApi,
+  useApiMutation,
+  type MutationCallbacks,
+  type UseApiOptions,
+} from "../../api/useApi";
+import { runsPath, type RunFilters } from "./filters";
+
+export function useRuns(filters: RunFilters, options: UseApiOptions = {}) {
+  return useApi<Paginated<Run>>(runsPath(filters), options);
+}
+
+export function runPath(runId: string): string {
+  return `/runs/${runId}`;
+}
+
+/** The cache key of a run's detail, for a live view that patches it in place. */
+export function runKey(runId: string) {
+  return apiKey(runPath(runId));
+}
+
+export function useRun(runId: string | null) {
+  return useApi<RunDetail>(runId ? runPath(runId) : null);
+}
+
+export function useCancelRun(runId: string) {
+  return useApiMutation<void, RunDetail>("POST", `${runPath(runId)}/cancel`, {
+    invalidates: ["/runs"],
+  });
+}
+
+export function useRetryRun(runId: string) {
+  return useApiMutation<void, RunDetail>("POST", `${runPath(runId)}/retry`, {
+    invalidates: ["/runs"],
+  });
+}
+
+export function useReplayRun(runId: string, callbacks: MutationCallbacks<RunDetail> = {}) {
+  return useApiMutation<ReplayRunBody, RunDetail>("POST", `${runPath(runId)}/replay`, {
+    invalidates: ["/runs"],
+    ...callbacks,
+  });
+}
+
+export function useStepRunLogs(stepRunId: string) {
+  return useApi<Paginated<StepRunLine>>(`/step-runs/${stepRunId}/logs?limit=500`);
+}
+
+/** What a step run streamed, as stored (its latest attempt); `limit` caps the lines. */
+export function useStepRunStream(stepRunId: string | null, limit?: number) {
+  const query = limit === undefined ? "" : `?limit=${limit}`;
+  return useApi<StreamPage>(stepRunId ? `/step-runs/${stepRunId}/stream${query}` : null);
+}
