@@ -16,7 +16,7 @@ from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from hatchet.livestack import free_port
+from bench.livestack import free_port
 from hatchet.models import Tenant
 from hatchet.periodic import PeriodicWork, run_periodically
 from tests.conftest import definition
