@@ -90,7 +90,7 @@ def test_the_in_process_ticker_fires_schedules_after_its_connections_were_termin
     wait_for(lambda: fired(after))
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the tick closes old connections
 def test_the_tick_and_its_loops_take_in_the_other_apps_parts() -> None:
     # workers and playground add theirs when they start: workflows imports neither.
     assert set(tick()) == {
