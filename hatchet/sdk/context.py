@@ -129,7 +129,8 @@ class Context:
         json_type = json_type_name(default)
         # A snapshot, so that mutating a list or dict default later does not change the record.
         default_snapshot = json.loads(json.dumps(default, allow_nan=False))
-        value = self._overrides.get(name, default)
+        # An override has the default's JSON type: the server checks it against the record.
+        value: T = self._overrides.get(name, default)
         frame = sys._getframe(1)
         with self._lock:
             if name not in self._playground:
