@@ -64,7 +64,8 @@ class Worker:
         self._project_root_setting = project_root
         self._workflows: list[WorkflowSpec] = []
         self._actions: dict[str, StepFunction] = {}
-        # The steps report through the connection, which hands them the server's messages.
+        # The runner shares the actions that register_workflow fills; its steps report
+        # through the connection, which hands it the server's messages.
         self._steps = StepRunner(
             name, max_runs, self._actions, client, report=self._report, beat_soon=self._beat_soon
         )
