@@ -7,10 +7,10 @@ import signal
 import sys
 from pathlib import Path
 
+from bench.livestack import ManageCommandFailed
 from bench.processes import ROOT, BenchError, stop_on_sigterm
 from bench.report import format_table, plot_latency, write_json
 from bench.suite import Settings, run_suite
-from hatchet.livestack import ManageCommandFailed
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/hatchet"
 # Its own Redis database, so that the test suite's (15) is never touched.

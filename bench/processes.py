@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from hatchet.livestack import ROOT
+from bench.livestack import ROOT
 
 _STOP_TIMEOUT = 10.0
 

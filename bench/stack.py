@@ -28,8 +28,7 @@ import redis
 
 from bench.celery_app import configure, noop
 from bench.database import Database
-from bench.processes import BenchError, Processes, child_pids, peak_rss_mb, wait_until
-from hatchet.livestack import (
+from bench.livestack import (
     LIVE_STACK_KEYS,
     create_fresh_database,
     distinct_free_ports,
@@ -37,6 +36,7 @@ from hatchet.livestack import (
     manage,
     sibling_database_url,
 )
+from bench.processes import BenchError, Processes, child_pids, peak_rss_mb, wait_until
 from hatchet.sdk import Hatchet
 
 SERVER_START_TIMEOUT = 60.0

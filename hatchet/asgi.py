@@ -13,8 +13,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from hatchet.auth import CallerMiddlewareStack  # noqa: E402
 from hatchet.concurrency import remember_main_loop  # noqa: E402
 from hatchet.routing import websocket_urlpatterns  # noqa: E402
-from hatchet.ticker import start_in_process_ticker  # noqa: E402
 from workers.dispatch import dispatcher  # noqa: E402
+from workflows.ticker import start_in_process_ticker  # noqa: E402
 
 router = ProtocolTypeRouter(
     {

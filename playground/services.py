@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
-from hatchet.sdk.context import json_type_name
+from hatchet.wire.json_types import json_type_name
 from playground.models import Comparison, PlaygroundRun, Variable, Variant, VariantRevision
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (

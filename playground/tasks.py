@@ -1,12 +1,19 @@
 """Celery tasks of the playground: the GitHub work of a pull request, tried again
 after a delay while GitHub fails transiently, and the periodic look at opened pull
-requests."""
+requests (Celery beat's task, or periodic work beside the engine tick where run_engine
+or the in-process ticker drives it)."""
+
+import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from hatchet.celery import enqueue
+from hatchet.periodic import PeriodicWork
 from playground.github.pull_requests import work_on_pull_request
 from playground.github.refresh import refresh_pull_request_states
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="playground.open_pull_request", ignore_result=True)
@@ -19,3 +26,15 @@ def open_pull_request(request_id: str, attempt: int = 1) -> None:
 @shared_task(name="playground.refresh_pull_requests", ignore_result=True)
 def refresh_pull_requests() -> int:
     return refresh_pull_request_states()
+
+
+def pull_request_refresh() -> PeriodicWork:
+    """The fallback to GitHub's webhook for the state of opened pull requests."""
+
+    def refresh() -> None:
+        updated = refresh_pull_request_states()
+        if updated:
+            logger.info("pull requests refreshed: %d changed state", updated)
+
+    interval = settings.HATCHET_GITHUB_REFRESH_INTERVAL
+    return PeriodicWork("pull request refresh", refresh, interval, first_after=interval)

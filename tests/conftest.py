@@ -11,11 +11,11 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
-from hatchet import ticker
 from hatchet.asgi import router
 from hatchet.models import APIToken, Tenant, TokenRole
 from workers import consumers as worker_consumers
 from workers import dispatch
+from workflows import ticker
 
 
 @pytest.fixture(autouse=True)

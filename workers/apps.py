@@ -6,6 +6,9 @@ class WorkersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from workers import dispatch
+        from workers import dispatch, registry
+        from workflows import ticker
 
         dispatch.subscribe_to_engine()
+        # Dead workers are checked on every pass of the engine tick.
+        ticker.add_tick_pass(registry.check_workers)

@@ -18,8 +18,8 @@ from hatchet.concurrency import in_db_thread
 from hatchet.db import described, is_transient, pipelined
 from hatchet.messages import Message, ProtocolError, parse_message
 from hatchet.models import runs_workers
-from hatchet.sdk.durations import parse_duration
 from hatchet.sockets import FORBIDDEN, UNAUTHORIZED, Socket
+from hatchet.wire.durations import parse_duration
 from workers import registry
 from workers.dispatch import NODE, deliver_on_commit, dispatcher
 from workers.messages import REPORT_TYPES, WORKER_MESSAGES

@@ -187,7 +187,7 @@ class EventClient:
         payload: Any = None,
         additional_metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return self._client.command(
+        event: dict[str, Any] = self._client.command(
             {
                 "type": "event.push",
                 "key": key,
@@ -197,6 +197,7 @@ class EventClient:
             "POST",
             "/api/v1/events",
         )
+        return event
 
     def push_many(self, events: list[dict[str, Any]]) -> Any:
         """Push several events in one request; each is {"key", "payload", "additional_metadata"}."""
@@ -235,7 +236,7 @@ class CronClient:
     ) -> dict[str, Any]:
         """A cron of five fields (six with leading seconds) or an alias like '@daily',
         evaluated in `timezone` (an IANA name)."""
-        return self._client.request(
+        cron: dict[str, Any] = self._client.request(
             "POST",
             "/api/v1/crons",
             {
@@ -247,6 +248,7 @@ class CronClient:
                 "additional_metadata": additional_metadata or {},
             },
         )
+        return cron
 
     def list(self, workflow: str | None = None) -> list[dict[str, Any]]:
         """Every cron of the tenant (or of one workflow), with its next fire time."""
@@ -261,20 +263,23 @@ class CronClient:
 
     def get(self, cron_id: str) -> dict[str, Any]:
         """One cron with its recent runs."""
-        return self._client.request("GET", self._path(cron_id))
+        cron: dict[str, Any] = self._client.request("GET", self._path(cron_id))
+        return cron
 
     def pause(self, cron_id: str) -> dict[str, Any]:
-        return self._client.request("POST", self._path(cron_id) + "/pause")
+        cron: dict[str, Any] = self._client.request("POST", self._path(cron_id) + "/pause")
+        return cron
 
     def resume(self, cron_id: str) -> dict[str, Any]:
         """Fire again from the next due time; what was missed while paused is skipped."""
-        return self._client.request("POST", self._path(cron_id) + "/resume")
+        cron: dict[str, Any] = self._client.request("POST", self._path(cron_id) + "/resume")
+        return cron
 
     def delete(self, cron_id: str) -> None:
         self._client.request("DELETE", self._path(cron_id))
 
     @staticmethod
-    def _path(cron_id: Any) -> str:
+    def _path(cron_id: str) -> str:
         return f"/api/v1/crons/{quote(str(cron_id), safe='')}"
 
 
@@ -286,7 +291,8 @@ class AdminClient:
 
     def register_workflow(self, definition: dict[str, Any]) -> dict[str, Any]:
         """Register a workflow definition (protocol.md); answers its version and checksum."""
-        return self._client.request("POST", "/api/v1/workflows", definition)
+        registered: dict[str, Any] = self._client.request("POST", "/api/v1/workflows", definition)
+        return registered
 
     def run_workflow(
         self,
@@ -328,7 +334,7 @@ class AdminClient:
         """Run the workflow once at `at` (a naive datetime is taken as local time)."""
         if not isinstance(at, datetime):
             raise TypeError(f"at must be a datetime, not {type(at).__name__}")
-        return self._client.request(
+        scheduled: dict[str, Any] = self._client.request(
             "POST",
             "/api/v1/schedules",
             {
@@ -337,9 +343,13 @@ class AdminClient:
                 "input": input if input is not None else {},
             },
         )
+        return scheduled
 
     def get_run(self, workflow_run_id: str) -> dict[str, Any]:
-        return self._client.request("GET", f"/api/v1/runs/{quote(str(workflow_run_id), safe='')}")
+        run: dict[str, Any] = self._client.request(
+            "GET", f"/api/v1/runs/{quote(str(workflow_run_id), safe='')}"
+        )
+        return run
 
 
 class WorkflowRun:

@@ -10,8 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hatchet.sdk.durations import parse_duration
 from hatchet.sdk.errors import StepOutputNotFound
+from hatchet.wire.durations import parse_duration
+from hatchet.wire.json_types import json_type_name
 
 if TYPE_CHECKING:
     from hatchet.sdk.client import Hatchet, WorkflowRun
@@ -128,7 +129,8 @@ class Context:
         json_type = json_type_name(default)
         # A snapshot, so that mutating a list or dict default later does not change the record.
         default_snapshot = json.loads(json.dumps(default, allow_nan=False))
-        value = self._overrides.get(name, default)
+        # An override has the default's JSON type: the server checks it against the record.
+        value: T = self._overrides.get(name, default)
         frame = sys._getframe(1)
         with self._lock:
             if name not in self._playground:
@@ -215,26 +217,6 @@ class Context:
             self._next_seq += 1
             message = self._message(fields.pop("type"), seq=seq, **fields)
             self._send(message)
-
-
-def json_type_name(value: object) -> str:
-    # bool before int: True is an int in Python but a boolean in JSON.
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    raise TypeError(
-        "a playground default must be a str, int, float, bool, list or dict, "
-        f"not {type(value).__name__}"
-    )
 
 
 @lru_cache(maxsize=256)

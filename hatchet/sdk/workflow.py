@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hatchet.sdk.durations import parse_duration
+from hatchet.wire.durations import parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=type)

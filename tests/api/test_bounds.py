@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from hatchet.sdk.durations import MAX_DURATION, MAX_SCHEDULE_AHEAD
+from hatchet.wire.durations import MAX_DURATION, MAX_SCHEDULE_AHEAD
 from tests.api.conftest import ScriptedWorker, register, start_run
 from tests.conftest import definition
 from workflows.models import ScheduledRun, StepRunStatus, Workflow

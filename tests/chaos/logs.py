@@ -13,7 +13,7 @@ from pathlib import Path
 
 # Daphne's access log: `127.0.0.1:41234 - - [02/Dec/2026:20:19:24] "GET ...`.
 ACCESS_LOG_LINE = re.compile(r"\S+:\d+ - - \[")
-# The SDK's lines (hatchet/sdk/worker.py) for a worker connecting and losing its connection.
+# The SDK's lines (hatchet/sdk/connection.py) for a worker connecting and losing its connection.
 CONNECTED_LINE = re.compile(r"INFO hatchet\.sdk: worker \S+ (connected|reconnected) as ")
 LOST_LINE = re.compile(r"WARNING hatchet\.sdk: worker connection to \S+ lost")
 # A worker's REST call (httpx's line) or socket handshake answered with a 5xx.

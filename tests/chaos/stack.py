@@ -22,8 +22,7 @@ import httpx
 import psycopg
 import redis
 
-from bench.processes import Processes, wait_until
-from hatchet.livestack import (
+from bench.livestack import (
     LIVE_STACK_KEYS,
     QUICK_FAULT_TIMINGS,
     create_fresh_database,
@@ -33,6 +32,7 @@ from hatchet.livestack import (
     manage,
     sibling_database_url,
 )
+from bench.processes import Processes, wait_until
 from hatchet.sdk import Hatchet
 from tests.chaos.api import Api
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis
 
-from hatchet.livestack import (
+from bench.livestack import (
     LIVE_STACK_KEYS,
     QUICK_FAULT_TIMINGS,
     ROOT,

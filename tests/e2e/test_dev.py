@@ -19,7 +19,7 @@ import httpx
 import pytest
 import websockets
 
-from hatchet.livestack import drop_database, free_port
+from bench.livestack import drop_database, free_port
 from tests.e2e.conftest import ROOT, api_client, fresh_postgres_url, stop_process, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis
 
-from hatchet.livestack import (
+from bench.livestack import (
     RedisServer,
     connections_refused,
     drop_database,

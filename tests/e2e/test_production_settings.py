@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hatchet.livestack import free_port
+from bench.livestack import free_port
 from hatchet.management.commands.serve import daphne_arguments
 from tests.e2e.conftest import ROOT, stop_process, wait_for
 

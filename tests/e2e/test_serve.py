@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hatchet.livestack import free_port
+from bench.livestack import free_port
 from tests.e2e.conftest import ROOT, LiveServer, stop_process, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ import pytest
 import websockets
 from websockets.typing import Subprotocol
 
-from hatchet.livestack import free_port
+from bench.livestack import free_port
 from tests.e2e.conftest import LiveServer, WorkerFactory, api_client, stop_process, wait_for
 
 pytestmark = pytest.mark.e2e

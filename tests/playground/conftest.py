@@ -14,8 +14,8 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 
+from bench.livestack import LIVE_STACK_KEYS, sibling_database_url
 from hatchet.asgi import router
-from hatchet.livestack import LIVE_STACK_KEYS, sibling_database_url
 from hatchet.models import Tenant
 from playground.catalog import record_variables
 from playground.github.connections import save_connection

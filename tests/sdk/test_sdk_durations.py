@@ -1,6 +1,6 @@
 import pytest
 
-from hatchet.sdk.durations import parse_duration
+from hatchet.wire.durations import parse_duration
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from websockets.http11 import Request, Response
 from websockets.sync.server import ServerConnection, serve
 
-from hatchet.livestack import free_port
+from bench.livestack import free_port
 from hatchet.sdk import AuthenticationError, Hatchet, HatchetConnectionError, NotFoundError
 
 Handler = Callable[[ServerConnection], None]

@@ -1,4 +1,5 @@
-"""The worker runtime driven through its message handler, without a server or a socket."""
+"""The worker runtime driven through its connection's message handler, without a server
+or a socket."""
 
 import asyncio
 import json
@@ -9,8 +10,9 @@ import time
 import pytest
 
 from hatchet.sdk import Context, Hatchet
-from hatchet.sdk.worker import _STARTED_DELAY as STARTED_DELAY
-from hatchet.sdk.worker import _websocket_url, project_root_path
+from hatchet.sdk.connection import websocket_url
+from hatchet.sdk.runner import STARTED_DELAY
+from hatchet.sdk.worker import project_root_path
 
 hatchet = Hatchet("http://127.0.0.1:1", token="t")
 release = threading.Event()
@@ -68,22 +70,27 @@ def assignment(step, step_run_id="sr-1", attempt=1, timeout=30.0):
     }
 
 
-def sent(worker):
-    return [json.loads(worker._outbox.get(message_id)) for message_id in worker._outbox.pending()]
+CANCEL_SR_1 = {"type": "step.cancel", "step_run_id": "sr-1", "attempt": 1, "reason": "x"}
+
+
+def sent(connection):
+    outbox = connection.outbox
+    return [json.loads(outbox.get(message_id)) for message_id in outbox.pending()]
 
 
 def run_worker(body, max_runs=5):
-    """Run `body(worker)` on an event loop acting as the worker's loop."""
+    """Run `body(connection)` with a worker's connection, on an event loop acting as the
+    worker's loop; return the connection."""
     worker = hatchet.worker("test-worker", max_runs=max_runs)
     worker.register_workflow(Demo)
+    connection = worker._connection
 
     async def main():
-        worker._loop = asyncio.get_running_loop()
-        worker._loop_thread_id = threading.get_ident()
-        await body(worker)
+        connection.steps.run_on(asyncio.get_running_loop())
+        await body(connection)
 
     asyncio.run(main())
-    return worker
+    return connection
 
 
 async def until(predicate, timeout=2.0):
@@ -95,9 +102,9 @@ async def until(predicate, timeout=2.0):
 
 
 def test_a_fast_step_sends_its_result_alone_with_playground():
-    async def body(worker):
-        worker._handle(assignment("ok"))
-        await until(lambda: len(worker._outbox) == 1)
+    async def body(connection):
+        connection.handle(assignment("ok"))
+        await until(lambda: len(connection.outbox) == 1)
         await asyncio.sleep(STARTED_DELAY * 2)
 
     [completed] = sent(run_worker(body))
@@ -107,10 +114,10 @@ def test_a_fast_step_sends_its_result_alone_with_playground():
 
 
 def test_a_step_running_longer_than_a_moment_reports_its_start():
-    async def body(worker):
-        worker._handle(assignment("sleepy"))
-        await until(lambda: len(worker._outbox) == 1)
-        worker._runs[("sr-1", 1)].task.cancel()
+    async def body(connection):
+        connection.handle(assignment("sleepy"))
+        await until(lambda: len(connection.outbox) == 1)
+        connection.steps.runs[("sr-1", 1)].task.cancel()
 
     before = time.time()
     [started] = sent(run_worker(body))
@@ -124,18 +131,18 @@ def test_a_step_running_longer_than_a_moment_reports_its_start():
 
 
 def test_none_output_is_sent_as_null():
-    async def body(worker):
-        worker._handle(assignment("nothing"))
-        await until(lambda: len(worker._outbox) == 1)
+    async def body(connection):
+        connection.handle(assignment("nothing"))
+        await until(lambda: len(connection.outbox) == 1)
 
     [completed] = sent(run_worker(body))
     assert completed["type"] == "step.completed" and completed["output"] is None
 
 
 def test_a_raising_step_fails_retryably_with_its_traceback():
-    async def body(worker):
-        worker._handle(assignment("boom"))
-        await until(lambda: len(worker._outbox) == 1)
+    async def body(connection):
+        connection.handle(assignment("boom"))
+        await until(lambda: len(connection.outbox) == 1)
 
     [failed] = sent(run_worker(body))
     assert failed["type"] == "step.failed"
@@ -146,9 +153,9 @@ def test_a_raising_step_fails_retryably_with_its_traceback():
 
 
 def test_an_output_that_is_not_json_fails_without_retry():
-    async def body(worker):
-        worker._handle(assignment("unserialisable"))
-        await until(lambda: len(worker._outbox) == 1)
+    async def body(connection):
+        connection.handle(assignment("unserialisable"))
+        await until(lambda: len(connection.outbox) == 1)
 
     [failed] = sent(run_worker(body))
     assert failed["type"] == "step.failed"
@@ -160,12 +167,12 @@ def test_an_output_that_is_not_json_fails_without_retry():
 
 
 def test_an_assignment_beyond_the_slots_is_handed_back():
-    async def body(worker):
-        worker._handle(assignment("sleepy", "sr-1"))
-        worker._handle(assignment("sleepy", "sr-2"))
-        assert worker._slots_in_use() == 1
-        await until(lambda: len(worker._outbox) == 2)
-        worker._runs[("sr-1", 1)].task.cancel()
+    async def body(connection):
+        connection.handle(assignment("sleepy", "sr-1"))
+        connection.handle(assignment("sleepy", "sr-2"))
+        assert connection.steps.slots_in_use() == 1
+        await until(lambda: len(connection.outbox) == 2)
+        connection.steps.runs[("sr-1", 1)].task.cancel()
 
     handed_back, started = sent(run_worker(body, max_runs=1))
     assert (started["type"], started["step_run_id"]) == ("step.started", "sr-1")
@@ -181,23 +188,23 @@ def test_an_assignment_beyond_the_slots_is_handed_back():
 
 
 def test_the_same_assignment_twice_runs_once():
-    async def body(worker):
-        worker._handle(assignment("sleepy"))
-        worker._handle(assignment("sleepy"))
-        assert worker._slots_in_use() == 1
-        await until(lambda: len(worker._outbox) == 1)
-        worker._runs[("sr-1", 1)].task.cancel()
+    async def body(connection):
+        connection.handle(assignment("sleepy"))
+        connection.handle(assignment("sleepy"))
+        assert connection.steps.slots_in_use() == 1
+        await until(lambda: len(connection.outbox) == 1)
+        connection.steps.runs[("sr-1", 1)].task.cancel()
 
     assert [m["type"] for m in sent(run_worker(body))] == ["step.started"]
 
 
 def test_local_timeout_cancels_an_async_step_frees_its_slot_and_reports_it():
-    async def body(worker):
-        worker._handle(assignment("sleepy", timeout=STARTED_DELAY * 4))
-        context = worker._runs[("sr-1", 1)].context
+    async def body(connection):
+        connection.handle(assignment("sleepy", timeout=STARTED_DELAY * 4))
+        context = connection.steps.runs[("sr-1", 1)].context
         await until(lambda: context.cancelled.is_set())
-        assert worker._slots_in_use() == 0
-        await until(lambda: not worker._runs)
+        assert connection.steps.slots_in_use() == 0
+        await until(lambda: not connection.steps.runs)
 
     started, failed = sent(run_worker(body))
     assert started["type"] == "step.started"
@@ -209,15 +216,17 @@ def test_a_cancelled_sync_step_keeps_its_slot_until_its_thread_returns():
     many such slots there are) until the step returns; its late result is still sent."""
     release.clear()
 
-    async def body(worker):
-        worker._handle(assignment("stubborn"))
-        worker._handle({"type": "step.cancel", "step_run_id": "sr-1", "attempt": 1, "reason": "x"})
-        assert worker._runs[("sr-1", 1)].context.cancelled.is_set()
-        assert (worker._slots_in_use(), worker._lingering()) == (1, 1)
-        worker._handle(assignment("ok", "sr-2"))
+    async def body(connection):
+        connection.handle(assignment("stubborn"))
+        connection.handle(
+            {"type": "step.cancel", "step_run_id": "sr-1", "attempt": 1, "reason": "x"}
+        )
+        assert connection.steps.runs[("sr-1", 1)].context.cancelled.is_set()
+        assert (connection.steps.slots_in_use(), connection.steps.lingering()) == (1, 1)
+        connection.handle(assignment("ok", "sr-2"))
         release.set()
-        await until(lambda: len(worker._outbox) == 2)
-        assert (worker._slots_in_use(), worker._lingering()) == (0, 0)
+        await until(lambda: len(connection.outbox) == 2)
+        assert (connection.steps.slots_in_use(), connection.steps.lingering()) == (0, 0)
 
     handed_back, completed = sent(run_worker(body, max_runs=1))
     assert (handed_back["step_run_id"], handed_back["handed_back"]) == ("sr-2", True)
@@ -233,14 +242,16 @@ def test_a_heartbeat_says_how_many_slots_ended_steps_still_hold():
         async def send(self, text):
             beats.append(json.loads(text))
 
-    async def body(worker):
-        worker._handle(assignment("stubborn"))
-        await worker._send_heartbeat(Socket())
-        worker._handle({"type": "step.cancel", "step_run_id": "sr-1", "attempt": 1, "reason": "x"})
-        await worker._send_heartbeat(Socket())
+    async def body(connection):
+        connection.handle(assignment("stubborn"))
+        await connection.send_heartbeat(Socket())
+        connection.handle(
+            {"type": "step.cancel", "step_run_id": "sr-1", "attempt": 1, "reason": "x"}
+        )
+        await connection.send_heartbeat(Socket())
         release.set()
-        await until(lambda: not worker._runs)
-        await worker._send_heartbeat(Socket())
+        await until(lambda: not connection.steps.runs)
+        await connection.send_heartbeat(Socket())
 
     run_worker(body)
     assert [beat["lingering"] for beat in beats] == [0, 1, 0]
@@ -249,20 +260,20 @@ def test_a_heartbeat_says_how_many_slots_ended_steps_still_hold():
 def test_steps_taken_back_by_the_server_send_nothing_more():
     release.clear()
 
-    async def body(worker):
-        worker._handle(assignment("stubborn"))
-        worker._taken_back()
-        assert worker._runs[("sr-1", 1)].context.cancelled.is_set()
+    async def body(connection):
+        connection.handle(assignment("stubborn"))
+        connection.steps.taken_back()
+        assert connection.steps.runs[("sr-1", 1)].context.cancelled.is_set()
         release.set()
-        await until(lambda: not worker._runs)
+        await until(lambda: not connection.steps.runs)
 
     assert sent(run_worker(body)) == []
 
 
 def test_refresh_timeout_pushes_the_local_deadline_back():
-    async def body(worker):
-        worker._handle(assignment("sleepy", timeout=0.1))
-        run = worker._runs[("sr-1", 1)]
+    async def body(connection):
+        connection.handle(assignment("sleepy", timeout=0.1))
+        run = connection.steps.runs[("sr-1", 1)]
         run.context.refresh_timeout("1s")
         await asyncio.sleep(0.3)
         assert not run.context.cancelled.is_set()
@@ -273,14 +284,14 @@ def test_refresh_timeout_pushes_the_local_deadline_back():
 
 
 def test_acks_and_final_errors_empty_the_outbox_but_transient_errors_do_not():
-    async def body(worker):
-        first = worker._outbox.add({"type": "step.log"})
-        second = worker._outbox.add({"type": "step.log"})
-        third = worker._outbox.add({"type": "step.log"})
-        worker._handle({"type": "ack", "id": first, "applied": False})
-        worker._handle({"type": "error", "code": "invalid_field", "message": "m", "id": second})
-        worker._handle({"type": "error", "code": "not_registered", "message": "m", "id": third})
-        assert worker._outbox.pending() == [third]
+    async def body(connection):
+        first = connection.outbox.add({"type": "step.log"})
+        second = connection.outbox.add({"type": "step.log"})
+        third = connection.outbox.add({"type": "step.log"})
+        connection.handle({"type": "ack", "id": first, "applied": False})
+        connection.handle({"type": "error", "code": "invalid_field", "message": "m", "id": second})
+        connection.handle({"type": "error", "code": "not_registered", "message": "m", "id": third})
+        assert connection.outbox.pending() == [third]
 
     run_worker(body)
 
@@ -304,22 +315,22 @@ def failed_for_its_output(failed, step_run_id, attempt, limit):
 
 
 def test_an_output_over_the_server_limit_fails_its_step_without_retry():
-    async def body(worker):
-        worker._take_limit(500)
-        worker._handle(assignment("wordy"))
-        await until(lambda: len(worker._outbox) == 1)
+    async def body(connection):
+        connection.take_limit(500)
+        connection.handle(assignment("wordy"))
+        await until(lambda: len(connection.outbox) == 1)
 
     [failed] = sent(run_worker(body))
     assert failed_for_its_output(failed, "sr-1", 1, 500)
 
 
 def test_a_result_the_server_refuses_as_too_large_is_replaced_by_the_steps_failure():
-    async def body(worker):
-        worker._take_limit(5000)
-        worker._handle(assignment("wordy", "sr-2", attempt=3))
-        await until(lambda: len(worker._outbox) == 1)
-        [completed] = worker._outbox.pending()
-        worker._handle(
+    async def body(connection):
+        connection.take_limit(5000)
+        connection.handle(assignment("wordy", "sr-2", attempt=3))
+        await until(lambda: len(connection.outbox) == 1)
+        [completed] = connection.outbox.pending()
+        connection.handle(
             {"type": "error", "code": "message_too_large", "message": "m", "id": completed}
         )
 
@@ -328,12 +339,14 @@ def test_a_result_the_server_refuses_as_too_large_is_replaced_by_the_steps_failu
 
 
 def test_a_line_the_server_refuses_as_too_large_is_dropped_with_a_warning(caplog):
-    async def body(worker):
-        line = worker._outbox.add(
+    async def body(connection):
+        line = connection.outbox.add(
             {"type": "step.log", "step_run_id": "sr-1", "attempt": 1, "message": "x" * 300}
         )
-        worker._take_limit(5000)
-        worker._handle({"type": "error", "code": "message_too_large", "message": "m", "id": line})
+        connection.take_limit(5000)
+        connection.handle(
+            {"type": "error", "code": "message_too_large", "message": "m", "id": line}
+        )
 
     assert sent(run_worker(body)) == []
     assert "dropped a step.log of step run sr-1: 405 bytes, the server takes at most 5000" in (
@@ -342,14 +355,16 @@ def test_a_line_the_server_refuses_as_too_large_is_dropped_with_a_warning(caplog
 
 
 def test_what_was_kept_under_a_higher_limit_is_not_sent_under_a_lower_one():
-    async def body(worker):
-        worker._take_limit(5000)
-        started = worker._outbox.add({"type": "step.started", "step_run_id": "sr-1", "attempt": 1})
-        worker._handle(assignment("wordy", "sr-2"))
-        await until(lambda: len(worker._outbox) == 2)
-        worker._outbox.add({"type": "step.stream", "step_run_id": "sr-3", "chunk": "y" * 600})
-        worker._take_limit(500)  # registered again, with a server that takes less
-        assert worker._outbox.pending()[0] == started
+    async def body(connection):
+        connection.take_limit(5000)
+        started = connection.outbox.add(
+            {"type": "step.started", "step_run_id": "sr-1", "attempt": 1}
+        )
+        connection.handle(assignment("wordy", "sr-2"))
+        await until(lambda: len(connection.outbox) == 2)
+        connection.outbox.add({"type": "step.stream", "step_run_id": "sr-3", "chunk": "y" * 600})
+        connection.take_limit(500)  # registered again, with a server that takes less
+        assert connection.outbox.pending()[0] == started
 
     started, failed = sent(run_worker(body))
     assert started["type"] == "step.started"
@@ -357,15 +372,15 @@ def test_what_was_kept_under_a_higher_limit_is_not_sent_under_a_lower_one():
 
 
 @pytest.mark.parametrize(
-    ("server_url", "websocket_url"),
+    ("server_url", "expected_url"),
     [
         ("http://127.0.0.1:8080", "ws://127.0.0.1:8080/ws/worker"),
         ("https://hatchet.example.com/", "wss://hatchet.example.com/ws/worker"),
         ("https://example.com/hatchet", "wss://example.com/hatchet/ws/worker"),
     ],
 )
-def test_websocket_url_is_derived_from_the_server_url(server_url, websocket_url):
-    assert _websocket_url(server_url) == websocket_url
+def test_websocket_url_is_derived_from_the_server_url(server_url, expected_url):
+    assert websocket_url(server_url) == expected_url
 
 
 def test_worker_arguments_are_checked():

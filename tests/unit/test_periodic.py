@@ -16,14 +16,16 @@ from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from hatchet.livestack import free_port
+from bench.livestack import free_port
 from hatchet.models import Tenant
 from hatchet.periodic import PeriodicWork, run_periodically
 from tests.conftest import definition
 from tests.e2e.conftest import wait_for
 from workflows.engine.definitions import register_workflow
+from workflows.engine.maintenance import run_deadlines
 from workflows.engine.schedules import schedule_run
 from workflows.models import ScheduledRun
+from workflows.ticker import engine_work, tick
 
 
 def test_a_failed_pass_is_logged_and_tried_again_after_a_wait_that_doubles_then_resets(
@@ -86,3 +88,16 @@ def test_the_in_process_ticker_fires_schedules_after_its_connections_were_termin
     after = schedule_run(tenant, "Report", timezone.now() + timedelta(seconds=0.2))
 
     wait_for(lambda: fired(after))
+
+
+@pytest.mark.django_db(transaction=True)  # the tick closes old connections
+def test_the_tick_and_its_loops_take_in_the_other_apps_parts() -> None:
+    # workers and playground add theirs when they start: workflows imports neither.
+    assert set(tick()) == {
+        "schedules_fired",
+        "crons_fired",
+        *run_deadlines(),
+        "unstarted_requeued",
+        "dead_worker_step_runs_requeued",
+    }
+    assert [work.name for work in engine_work()] == ["engine tick", "pull request refresh"]

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from hatchet.errors import InvalidDefinition
 from hatchet.models import Tenant
-from hatchet.sdk.durations import parse_duration
+from hatchet.wire.durations import parse_duration
 from workflows.engine.crons import cron_problem, sync_declared_crons
 from workflows.engine.dag import topological_order
 from workflows.engine.events import check_trigger_pattern, sync_event_triggers

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
-from hatchet.sdk.durations import MAX_SCHEDULE_AHEAD
+from hatchet.wire.durations import MAX_SCHEDULE_AHEAD
 from workflows.engine.firing import fire_due
 from workflows.engine.versions import latest_version
 from workflows.models import ScheduledRun, ScheduledRunStatus

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from hatchet.deployment import refuse_unsafe_settings
 from hatchet.periodic import run_periodically
-from hatchet.ticker import engine_work, tick
+from workflows.ticker import engine_work, tick
 
 
 class Command(BaseCommand):

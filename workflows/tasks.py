@@ -1,8 +1,9 @@
-"""Celery tasks of the wiring: the periodic engine work that Celery beat schedules."""
+"""Celery tasks of the engine: the periodic engine work that Celery beat schedules (the
+task names are those the beat schedule in settings has always used)."""
 
 from celery import shared_task
 
-from hatchet.ticker import fire_triggers, tick
+from workflows.ticker import fire_triggers, tick
 
 
 @shared_task(name="hatchet.fire_triggers", ignore_result=True)
