@@ -45,7 +45,7 @@ from playground.models import (
     Variable,
 )
 from playground.rewrites import Change, RewriteRefused
-from playground.services import Author, get_revision, get_variant
+from playground.services import Author, get_revision, variant_or_404
 
 if TYPE_CHECKING:
     from github import Github, GithubException
@@ -349,7 +349,7 @@ def request_pull_request(
     the request and whether it is new; the caller queues the work of a new one."""
     connection_for(tenant)
     with transaction.atomic():
-        variant = get_variant(tenant, variant_id, lock=True)
+        variant = variant_or_404(tenant, variant_id, lock=True)
         number = variant.revision if revision is None else revision
         overrides = variant.overrides
         if number != variant.revision:

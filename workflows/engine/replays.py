@@ -12,8 +12,8 @@ from hatchet.models import Tenant
 from workflows.engine.effects import Effects
 from workflows.engine.runs import (
     check_overrides,
-    get_run,
     mark_prefetched,
+    run_or_404,
 )
 from workflows.engine.transitions import queue_step_run
 from workflows.engine.versions import latest_version, steps_of
@@ -57,7 +57,7 @@ def replay_workflow_run(
     reused, is queued; all in one transaction. `overrides` default to the source
     run's; pass {} for the defaults in code.
     """
-    source = get_run(tenant, source_run_id)
+    source = run_or_404(tenant, source_run_id)
     version = latest_version(tenant, source.workflow.name)
     steps = steps_of(version.pk)
     parents = {step.name: list(step.parents) for step in steps}

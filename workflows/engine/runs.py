@@ -1,6 +1,5 @@
 """Starting and cancelling workflow runs."""
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +9,8 @@ from django.db.models import Model
 from django.utils import timezone
 
 from hatchet.db import pipelined
-from hatchet.errors import Conflict, InvalidRequest, NotFound
+from hatchet.errors import Conflict, InvalidRequest
+from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
 from workflows.engine.locked import LockedRuns, insert_rows, new_instance
@@ -145,21 +145,16 @@ def mark_prefetched(instance: Model, relation: str, objects: list[Any]) -> None:
     cache[relation] = queryset
 
 
-def get_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
-    try:
-        run_id = uuid.UUID(str(run_id))
-    except ValueError:
-        raise NotFound("Workflow run not found.", {"id": str(run_id)}) from None
-    run = WorkflowRun.objects.filter(tenant=tenant, pk=run_id).first()
-    if run is None:
-        raise NotFound("Workflow run not found.", {"id": str(run_id)})
-    return run
+def run_or_404(tenant: Tenant, run_id: Any) -> WorkflowRun:
+    return get_or_404(
+        WorkflowRun.objects.filter(tenant=tenant), "Workflow run not found.", pk=run_id
+    )
 
 
 def cancel_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
     """Cancel a run: pending and queued steps are cancelled, running ones told to stop.
     Cancelling a finished run changes nothing."""
-    run = get_run(tenant, run_id)
+    run = run_or_404(tenant, run_id)
     with transaction.atomic():
         locked = LockedRuns([run.pk])
         cancel_run(locked, locked.runs[run.pk])
@@ -170,7 +165,7 @@ def cancel_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
 def retry_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
     """Run a failed or cancelled run again from the steps that did not succeed; the
     same run goes on, with its history of attempts kept."""
-    run = get_run(tenant, run_id)
+    run = run_or_404(tenant, run_id)
     with transaction.atomic():
         locked = LockedRuns([run.pk])
         run = locked.runs[run.pk]
