@@ -432,8 +432,6 @@ def comparison_rows(
                     f"'{from_step}'; use past runs, or compare whole runs.",
                     {"row": index},
                 )
-            if not isinstance(row["input"], dict):
-                raise InvalidRequest(f"rows[{index}]: input must be a JSON object.")
             chosen.append(Row(row.get("title") or f"input {index + 1}", None, row["input"]))
         else:
             raise InvalidRequest(f"rows[{index}] must have run or input.", {"row": index})

@@ -86,13 +86,11 @@ def test_trigger_queues_only_the_root_steps(
     assert woken == [{"Diamond:root"}]
 
 
-def test_trigger_refuses_unknown_workflows_and_bad_input(tenant: Tenant) -> None:
+def test_trigger_refuses_unknown_workflows_and_steps(tenant: Tenant) -> None:
     register_workflow(tenant, definition("Diamond", DIAMOND))
 
     with pytest.raises(NotFound, match=r"Workflow 'Nope' is not registered\."):
         trigger_workflow_run(tenant, "Nope", {})
-    with pytest.raises(InvalidRequest, match=r"input must be a JSON object\."):
-        trigger_workflow_run(tenant, "Diamond", [1])
     with pytest.raises(InvalidRequest, match="unknown step"):
         trigger_workflow_run(tenant, "Diamond", {}, overrides={"ghost": {"x": 1}})
 

@@ -111,10 +111,6 @@ def create_cron(
         raise InvalidRequest(f"name must be a string of at most {MAX_NAME_LENGTH} characters.")
     input = {} if input is None else input
     additional_metadata = {} if additional_metadata is None else additional_metadata
-    if not isinstance(input, dict):
-        raise InvalidRequest("input must be a JSON object.")
-    if not isinstance(additional_metadata, dict):
-        raise InvalidRequest("additional_metadata must be a JSON object.")
     workflow = latest_version(tenant, workflow_name).workflow
     with transaction.atomic():
         if name and CronTrigger.objects.filter(workflow=workflow, name=name).exists():

@@ -92,11 +92,7 @@ def replay_workflow_run(
                     {"from_step": from_step, "step": name, "status": state},
                 )
     input = source.input if input is None else input
-    if not isinstance(input, dict):
-        raise InvalidRequest("input must be a JSON object.")
     metadata = source.additional_metadata if additional_metadata is None else additional_metadata
-    if not isinstance(metadata, dict):
-        raise InvalidRequest("additional_metadata must be a JSON object.")
     overrides = (
         source.overrides if overrides is None else check_overrides(version, steps, overrides)
     )

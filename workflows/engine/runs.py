@@ -66,19 +66,15 @@ def trigger_workflow_runs(
     step_runs_by_run: list[list[StepRun]] = []
     effects = Effects()
     for request in requests:
-        input = {} if request.input is None else request.input
-        metadata = {} if request.additional_metadata is None else request.additional_metadata
-        if not isinstance(input, dict):
-            raise InvalidRequest("input must be a JSON object.")
-        if not isinstance(metadata, dict):
-            raise InvalidRequest("additional_metadata must be a JSON object.")
         run = new_instance(
             WorkflowRun,
             tenant=tenant,
             workflow=version.workflow,
             version=version,
-            input=input,
-            additional_metadata=metadata,
+            input={} if request.input is None else request.input,
+            additional_metadata=(
+                {} if request.additional_metadata is None else request.additional_metadata
+            ),
             overrides=check_overrides(version, steps, request.overrides),
             trigger=trigger,
             created_at=now,

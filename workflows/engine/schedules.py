@@ -45,10 +45,6 @@ def schedule_run(
     check_trigger_at(trigger_at, timezone.now())
     input = {} if input is None else input
     additional_metadata = {} if additional_metadata is None else additional_metadata
-    if not isinstance(input, dict):
-        raise InvalidRequest("input must be a JSON object.")
-    if not isinstance(additional_metadata, dict):
-        raise InvalidRequest("additional_metadata must be a JSON object.")
     workflow = latest_version(tenant, workflow_name).workflow
     return ScheduledRun.objects.create(
         tenant=tenant,
