@@ -21,7 +21,8 @@ from django.utils import timezone
 from hatchet.errors import InvalidDefinition, InvalidRequest, PayloadTooLarge
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
-from workflows.engine.runs import RunRequest, mark_prefetched, trigger_workflow_runs
+from workflows.engine.rowio import mark_prefetched
+from workflows.engine.runs import RunRequest, trigger_workflow_runs
 from workflows.models import Event, EventTrigger, WorkflowRun, WorkflowVersion
 
 MAX_KEY_LENGTH = 255

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from hatchet.db import pipelined
@@ -14,7 +13,8 @@ from hatchet.errors import Conflict, InvalidRequest
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
-from workflows.engine.locked import LockedRuns, insert_rows, new_instance
+from workflows.engine.locked import LockedRuns
+from workflows.engine.rowio import insert_rows, mark_prefetched, new_instance
 from workflows.engine.transitions import cancel_run, queue_step_run, retry_run
 from workflows.engine.versions import latest_version, steps_of
 from workflows.models import (
@@ -174,16 +174,6 @@ def trigger_workflow_run(
     request = RunRequest(input, additional_metadata, overrides)
     [run] = trigger_workflow_runs(tenant, workflow_name, [request], trigger=trigger)
     return run
-
-
-def mark_prefetched(instance: Model, relation: str, objects: list[Any]) -> None:
-    """Record `objects` as `instance.<relation>` the way prefetch_related does, so that
-    `.all()` needs no query (and any other queryset method still runs one)."""
-    queryset = getattr(instance, relation).all()
-    queryset._result_cache = objects
-    queryset._prefetch_done = True
-    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
-    cache[relation] = queryset
 
 
 def run_or_404(tenant: Tenant, run_id: Any) -> WorkflowRun:
