@@ -118,20 +118,6 @@ def test_children_wait_for_all_parents_and_get_their_outputs(tenant: Tenant) -> 
     assert run.started_at is not None and run.finished_at is not None
 
 
-def test_claims_never_exceed_free_slots(tenant: Tenant) -> None:
-    register_workflow(tenant, definition("One", [{"name": "only"}]))
-    for _ in range(5):
-        trigger_workflow_run(tenant, "One", {})
-
-    first = claim(tenant, ["One:only"], slots=2)
-    second = claim(tenant, ["One:only"], slots=2)
-    run_step(tenant, first[0])
-    third = claim(tenant, ["One:only"], slots=2)
-
-    assert (len(first), len(second), len(third)) == (2, 0, 1)
-    assert StepRun.objects.filter(status="QUEUED").count() == 2
-
-
 def test_a_result_is_applied_once_and_only_for_the_current_attempt(tenant: Tenant) -> None:
     register_workflow(tenant, definition("One", [{"name": "only"}]))
     trigger_workflow_run(tenant, "One", {})
