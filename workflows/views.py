@@ -17,7 +17,6 @@ from hatchet.auth import tenant_of
 from hatchet.models import Tenant
 from hatchet.throttling import RateThrottle
 from hatchet.views import JSONAPIView
-from workflows.commands import push, trigger_run, trigger_runs
 from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_cron
 from workflows.engine.definitions import register_workflow
 from workflows.engine.events import replay_event
@@ -27,6 +26,7 @@ from workflows.engine.runs import (
     retry_workflow_run,
 )
 from workflows.engine.schedules import cancel_scheduled_run, reschedule_run, schedule_run
+from workflows.handlers import push, trigger_run, trigger_runs
 from workflows.models import (
     CronTrigger,
     Event,
