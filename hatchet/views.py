@@ -52,7 +52,21 @@ from hatchet.invitations import (
     revoke_invitation,
 )
 from hatchet.members import change_role, create_member, members_of, remove_member
-from hatchet.models import APIToken, Invitation, Membership, Role, TokenRole
+from hatchet.models import APIToken, Invitation, Membership, Role
+from hatchet.serializers import (
+    InvitationSerializer,
+    IssuedTokenSerializer,
+    MemberRoleSerializer,
+    MemberSerializer,
+    NewInvitationSerializer,
+    NewMemberSerializer,
+    NewTokenSerializer,
+    ReceivedInvitationSerializer,
+    SessionMembershipSerializer,
+    SessionSerializer,
+    SignInSerializer,
+    TokenSerializer,
+)
 from hatchet.throttling import client_address, sign_in_wait
 from hatchet.tokens import issue_token, revoke_token
 
@@ -88,39 +102,6 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "description": "An API token (hct_…)."}
-
-
-class TokenSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(
-        source="created_by.get_username", read_only=True, allow_null=True
-    )
-
-    class Meta:
-        model = APIToken
-        fields = ["id", "name", "role", "prefix", "created_at", "last_used_at", "created_by"]
-        read_only_fields = fields
-
-
-class NewTokenSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    role = serializers.ChoiceField(
-        choices=TokenRole.choices,
-        default=TokenRole.VIEWER,
-        help_text="viewer, editor or admin act as a member with that role; worker may only "
-        "run workers (/ws/worker) and register workflows. No higher than the issuer's role.",
-    )
-
-
-class IssuedTokenSerializer(serializers.ModelSerializer):
-    token = serializers.SerializerMethodField(help_text="The secret; it is shown only this once.")
-
-    class Meta:
-        model = APIToken
-        fields = ["id", "name", "role", "prefix", "created_at", "token"]
-        read_only_fields = fields
-
-    def get_token(self, token: APIToken) -> str:
-        return self.context["secret"]
 
 
 class TokenViewSet(
@@ -167,33 +148,6 @@ class TokenViewSet(
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         revoke_token(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class UserSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    email = serializers.CharField()
-
-
-class SessionTenantSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    slug = serializers.CharField()
-    name = serializers.CharField()
-
-
-class SessionMembershipSerializer(serializers.Serializer):
-    tenant = SessionTenantSerializer()
-    role = serializers.ChoiceField(choices=Role.choices)
-
-
-class SessionSerializer(serializers.Serializer):
-    user = UserSerializer(allow_null=True)
-    memberships = SessionMembershipSerializer(many=True)
-
-
-class SignInSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
 def session_response(request: Request, status_code: int = status.HTTP_200_OK) -> Response:
@@ -243,30 +197,6 @@ class SessionView(JSONAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MemberSerializer(serializers.ModelSerializer):
-    user = UserSerializer(read_only=True)
-
-    class Meta:
-        model = Membership
-        fields = ["id", "user", "role", "created_at"]
-
-
-class NewMemberSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=Role.choices)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    password = serializers.CharField(
-        write_only=True,
-        max_length=4096,
-        trim_whitespace=False,
-        help_text="The new user's; a person who already has a user is invited instead.",
-    )
-
-
-class MemberRoleSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices)
-
-
 class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
     """The tenant's members and roles; every member sees them, admins change them."""
 
@@ -304,21 +234,6 @@ class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
-    invited_by = serializers.CharField(
-        source="invited_by.get_username", read_only=True, allow_null=True
-    )
-
-    class Meta:
-        model = Invitation
-        fields = ["id", "invitee", "role", "invited_by", "created_at", "expires_at"]
-
-
-class NewInvitationSerializer(serializers.Serializer):
-    invitee = serializers.CharField(max_length=254, help_text="A username or an email address.")
-    role = serializers.ChoiceField(choices=Role.choices)
-
-
 class InvitationViewSet(
     JSONAPIView, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
@@ -347,13 +262,6 @@ class InvitationViewSet(
         """Revoke a pending invitation."""
         revoke_invitation(tenant_of(request), kwargs["pk"])
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class ReceivedInvitationSerializer(InvitationSerializer):
-    tenant = SessionTenantSerializer(read_only=True)
-
-    class Meta(InvitationSerializer.Meta):
-        fields = ["id", "tenant", "role", "invited_by", "created_at", "expires_at"]
 
 
 class IsPerson(permissions.BasePermission):
