@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from hatchet.edge import RefusedJSON
 from hatchet.errors import ServiceError
 
 S = TypeVar("S", bound=serializers.BaseSerializer[Any])
+M = TypeVar("M", bound=Model)
 METADATA_PARAMETER = re.compile(r"metadata\[(.+)\]")
 
 CODES_BY_STATUS = {
@@ -137,6 +139,22 @@ class QuerySerializer(serializers.Serializer):
         if blank:
             raise exceptions.ValidationError({name: ["May not be blank."] for name in blank})
         return super().to_internal_value(data)
+
+    # Where a `workflow` filter finds the workflow's name, from the listed model.
+    workflow_name_field = "workflow__name"
+
+    def of_workflow(self, rows: QuerySet[M]) -> QuerySet[M]:
+        """The rows of the workflow the `workflow` filter names, if it names one."""
+        if "workflow" not in self.validated_data:
+            return rows
+        return rows.filter(**{self.workflow_name_field: self.validated_data["workflow"]})
+
+    def filter(self, rows: QuerySet[M], query: Any) -> QuerySet[M]:
+        """The rows the validated filters keep: the workflow's, and each other filter
+        as the lookup of its name. `query` is the raw query, for filters it has more
+        of than the fields say (metadata)."""
+        lookups = {name: value for name, value in self.validated_data.items() if name != "workflow"}
+        return self.of_workflow(rows).filter(**lookups)
 
 
 class Pagination(pagination.LimitOffsetPagination):
