@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from hatchet.edge import RefusedJSON
 from hatchet.errors import ServiceError
 
 S = TypeVar("S", bound=serializers.BaseSerializer[Any])
+M = TypeVar("M", bound=Model)
 METADATA_PARAMETER = re.compile(r"metadata\[(.+)\]")
 
 CODES_BY_STATUS = {
@@ -81,15 +83,15 @@ def json_error_handler(exc: Exception, context: dict[str, Any]) -> Response | No
     return error_response(response.status_code, code, first_message(exc.detail), None, headers)
 
 
-_built = threading.local()
+_this_thread = threading.local()
 
 
-def built(serializer_class: type[S]) -> S:
+def thread_serializer(serializer_class: type[S]) -> S:
     """The thread's serializer of the class, built on first use: DRF copies and builds
     every field again for each new serializer (~0.6 ms for a run's detail, ten times
     the representation itself), and a built one's fields are not safe to share
     between threads."""
-    serializers_by_class: dict[type[Any], Any] = _built.__dict__.setdefault("serializers", {})
+    serializers_by_class: dict[type[Any], Any] = _this_thread.__dict__.setdefault("serializers", {})
     serializer = serializers_by_class.get(serializer_class)
     if serializer is None:
         serializer = serializers_by_class[serializer_class] = serializer_class()
@@ -98,14 +100,14 @@ def built(serializer_class: type[S]) -> S:
 
 def represent(serializer_class: type[serializers.BaseSerializer[Any]], instance: Any) -> Any:
     """What `serializer_class(instance).data` holds."""
-    return built(serializer_class).to_representation(instance)
+    return thread_serializer(serializer_class).to_representation(instance)
 
 
 def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any) -> Any:
     """What `serializer_class(data=data)` validates to; raises the ValidationError that
     its `is_valid` raises."""
     try:
-        return built(serializer_class).run_validation(data)
+        return thread_serializer(serializer_class).run_validation(data)
     except exceptions.ValidationError:
         # Rare, so a new serializer shapes the errors exactly as is_valid does.
         serializer_class(data=data).is_valid(raise_exception=True)
@@ -137,6 +139,22 @@ class QuerySerializer(serializers.Serializer):
         if blank:
             raise exceptions.ValidationError({name: ["May not be blank."] for name in blank})
         return super().to_internal_value(data)
+
+    # Where a `workflow` filter finds the workflow's name, from the listed model.
+    workflow_name_field = "workflow__name"
+
+    def of_workflow(self, rows: QuerySet[M]) -> QuerySet[M]:
+        """The rows of the workflow the `workflow` filter names, if it names one."""
+        if "workflow" not in self.validated_data:
+            return rows
+        return rows.filter(**{self.workflow_name_field: self.validated_data["workflow"]})
+
+    def filter(self, rows: QuerySet[M], query: Any) -> QuerySet[M]:
+        """The rows the validated filters keep: the workflow's, and each other filter
+        as the lookup of its name. `query` is the raw query, for filters it has more
+        of than the fields say (metadata)."""
+        lookups = {name: value for name, value in self.validated_data.items() if name != "workflow"}
+        return self.of_workflow(rows).filter(**lookups)
 
 
 class Pagination(pagination.LimitOffsetPagination):

@@ -39,7 +39,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from hatchet.api import QuerySerializer, error_response, validated
+from hatchet.api import QuerySerializer, error_response
 from hatchet.auth import TokenUser, caller_of, memberships_of, tenant_of
 from hatchet.db import once_more_if_nothing_written
 from hatchet.edge import JSONBodyParser
@@ -52,7 +52,21 @@ from hatchet.invitations import (
     revoke_invitation,
 )
 from hatchet.members import change_role, create_member, members_of, remove_member
-from hatchet.models import APIToken, Invitation, Membership, Role, TokenRole
+from hatchet.models import APIToken, Invitation, Membership, Role
+from hatchet.serializers import (
+    InvitationSerializer,
+    IssuedTokenSerializer,
+    MemberRoleSerializer,
+    MemberSerializer,
+    NewInvitationSerializer,
+    NewMemberSerializer,
+    NewTokenSerializer,
+    ReceivedInvitationSerializer,
+    SessionMembershipSerializer,
+    SessionSerializer,
+    SignInSerializer,
+    TokenSerializer,
+)
 from hatchet.throttling import client_address, sign_in_wait
 from hatchet.tokens import issue_token, revoke_token
 
@@ -82,6 +96,31 @@ class JSONAPIView(APIView):
         )
 
 
+# Base of every resource with a list: it takes the query parameters `filter_class`
+# validates and refuses any other, keeps the rows the filters name, and answers a page
+# of them with `list_serializer_class` (else `serializer_class`). Comments, not
+# docstrings, here and below: the schema describes a view without a docstring of its
+# own with JSONAPIView's.
+class ListViewSet(JSONAPIView, viewsets.GenericViewSet):
+    filter_class: type[QuerySerializer] = QuerySerializer
+    list_serializer_class: type[BaseSerializer[Any]] | None = None
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        filters = self.filter_class(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(filters.filter(self.get_queryset(), request.query_params))
+        serializer_class = self.list_serializer_class or self.get_serializer_class()
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+# A resource of the caller's tenant: `queryset`'s rows of that tenant.
+class TenantViewSet(ListViewSet):
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().filter(tenant=tenant_of(self.request))
+
+
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "hatchet.auth.BearerTokenAuthentication"
     name = "bearerToken"
@@ -90,61 +129,15 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer", "description": "An API token (hct_…)."}
 
 
-class TokenSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(
-        source="created_by.get_username", read_only=True, allow_null=True
-    )
-
-    class Meta:
-        model = APIToken
-        fields = ["id", "name", "role", "prefix", "created_at", "last_used_at", "created_by"]
-        read_only_fields = fields
-
-
-class NewTokenSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    role = serializers.ChoiceField(
-        choices=TokenRole.choices,
-        default=TokenRole.VIEWER,
-        help_text="viewer, editor or admin act as a member with that role; worker may only "
-        "run workers (/ws/worker) and register workflows. No higher than the issuer's role.",
-    )
-
-
-class IssuedTokenSerializer(serializers.ModelSerializer):
-    token = serializers.SerializerMethodField(help_text="The secret; it is shown only this once.")
-
-    class Meta:
-        model = APIToken
-        fields = ["id", "name", "role", "prefix", "created_at", "token"]
-        read_only_fields = fields
-
-    def get_token(self, token: APIToken) -> str:
-        return self.context["secret"]
-
-
-class TokenViewSet(
-    JSONAPIView,
-    mixins.ListModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class TokenViewSet(mixins.DestroyModelMixin, TenantViewSet):
     """The tenant's active API tokens; each acts with its role. Admins manage them."""
 
     queryset = APIToken.objects.active().select_related("created_by").order_by("-created_at")
     serializer_class = TokenSerializer
-    lookup_value_converter = "uuid"
     required_role = Role.ADMIN
-
-    def get_queryset(self) -> QuerySet[APIToken]:
-        return super().get_queryset().filter(tenant=tenant_of(self.request))
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return NewTokenSerializer if self.action == "create" else TokenSerializer
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        validated(QuerySerializer, request.query_params)
-        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=NewTokenSerializer, responses={201: IssuedTokenSerializer})
     def create(self, request: Request) -> Response:
@@ -167,33 +160,6 @@ class TokenViewSet(
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         revoke_token(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class UserSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    email = serializers.CharField()
-
-
-class SessionTenantSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    slug = serializers.CharField()
-    name = serializers.CharField()
-
-
-class SessionMembershipSerializer(serializers.Serializer):
-    tenant = SessionTenantSerializer()
-    role = serializers.ChoiceField(choices=Role.choices)
-
-
-class SessionSerializer(serializers.Serializer):
-    user = UserSerializer(allow_null=True)
-    memberships = SessionMembershipSerializer(many=True)
-
-
-class SignInSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
 def session_response(request: Request, status_code: int = status.HTTP_200_OK) -> Response:
@@ -243,31 +209,7 @@ class SessionView(JSONAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MemberSerializer(serializers.ModelSerializer):
-    user = UserSerializer(read_only=True)
-
-    class Meta:
-        model = Membership
-        fields = ["id", "user", "role", "created_at"]
-
-
-class NewMemberSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=Role.choices)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    password = serializers.CharField(
-        write_only=True,
-        max_length=4096,
-        trim_whitespace=False,
-        help_text="The new user's; a person who already has a user is invited instead.",
-    )
-
-
-class MemberRoleSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices)
-
-
-class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
+class MemberViewSet(ListViewSet):
     """The tenant's members and roles; every member sees them, admins change them."""
 
     serializer_class = MemberSerializer
@@ -277,11 +219,6 @@ class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[Membership]:
         return members_of(tenant_of(self.request))
-
-    def list(self, request: Request) -> Response:
-        validated(QuerySerializer, request.query_params)
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(MemberSerializer(page, many=True).data)
 
     @extend_schema(request=NewMemberSerializer, responses={201: MemberSerializer})
     def create(self, request: Request) -> Response:
@@ -302,21 +239,6 @@ class MemberViewSet(JSONAPIView, viewsets.GenericViewSet):
     def destroy(self, request: Request, pk: Any) -> Response:
         remove_member(tenant_of(request), pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class InvitationSerializer(serializers.ModelSerializer):
-    invited_by = serializers.CharField(
-        source="invited_by.get_username", read_only=True, allow_null=True
-    )
-
-    class Meta:
-        model = Invitation
-        fields = ["id", "invitee", "role", "invited_by", "created_at", "expires_at"]
-
-
-class NewInvitationSerializer(serializers.Serializer):
-    invitee = serializers.CharField(max_length=254, help_text="A username or an email address.")
-    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class InvitationViewSet(
@@ -347,13 +269,6 @@ class InvitationViewSet(
         """Revoke a pending invitation."""
         revoke_invitation(tenant_of(request), kwargs["pk"])
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class ReceivedInvitationSerializer(InvitationSerializer):
-    tenant = SessionTenantSerializer(read_only=True)
-
-    class Meta(InvitationSerializer.Meta):
-        fields = ["id", "tenant", "role", "invited_by", "created_at", "expires_at"]
 
 
 class IsPerson(permissions.BasePermission):

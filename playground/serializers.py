@@ -226,6 +226,7 @@ class PlaygroundRunDetailSerializer(PlaygroundRunSerializer):
 
 
 class PlaygroundRunFilterSerializer(QuerySerializer):
+    workflow_name_field = "run__workflow__name"
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
     kind = StatusField(PlaygroundRunKind, required=False)
     variant = serializers.UUIDField(required=False)

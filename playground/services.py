@@ -12,13 +12,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hatchet.errors import Conflict, InvalidRequest, NotFound
+from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from hatchet.wire.json_types import json_type_name
 from playground.models import Comparison, PlaygroundRun, Variable, Variant, VariantRevision
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     RunRequest,
-    get_run,
+    run_or_404,
     trigger_workflow_runs,
 )
 from workflows.engine.versions import latest_version, steps_of
@@ -46,11 +47,10 @@ class Author:
     name: str
 
 
-def workflow_named(tenant: Tenant, name: str) -> Workflow:
-    workflow = Workflow.objects.filter(tenant=tenant, name=name).first()
-    if workflow is None:
-        raise NotFound(f"Workflow '{name}' is not registered.", {"workflow": name})
-    return workflow
+def workflow_or_404(tenant: Tenant, name: str) -> Workflow:
+    workflows = Workflow.objects.filter(tenant=tenant)
+    message = f"Workflow '{name}' is not registered."
+    return get_or_404(workflows, message, details={"workflow": name}, name=name)
 
 
 def json_type_of(value: Any) -> str:
@@ -124,14 +124,11 @@ def override_changes(old: Overrides, new: Overrides) -> list[dict[str, Any]]:
     return changes
 
 
-def get_variant(tenant: Tenant, variant_id: Any, *, lock: bool = False) -> Variant:
+def variant_or_404(tenant: Tenant, variant_id: Any, *, lock: bool = False) -> Variant:
     variants = Variant.objects.filter(tenant=tenant).select_related("workflow")
     if lock:
         variants = variants.select_for_update(of=("self",))
-    variant = variants.filter(pk=variant_id).first()
-    if variant is None:
-        raise NotFound("Variant not found.", {"id": str(variant_id)})
-    return variant
+    return get_or_404(variants, "Variant not found.", pk=variant_id)
 
 
 def add_revision(
@@ -165,7 +162,7 @@ def save_variant(variant: Variant, *, creating: bool) -> None:
 def create_variant(
     tenant: Tenant, workflow_name: str, name: str, overrides: Any, author: Author, notes: str = ""
 ) -> Variant:
-    workflow = workflow_named(tenant, workflow_name)
+    workflow = workflow_or_404(tenant, workflow_name)
     checked = check_variable_overrides(workflow, overrides)
     now = timezone.now()
     variant = Variant(
@@ -199,7 +196,7 @@ def edit_variant(
     """Change a variant's name, notes or overrides; each edit that changes something
     is a new revision. `base_revision`, when given, must still be the current one."""
     with transaction.atomic():
-        variant = get_variant(tenant, variant_id, lock=True)
+        variant = variant_or_404(tenant, variant_id, lock=True)
         if base_revision is not None and base_revision != variant.revision:
             raise Conflict(
                 f"Variant '{variant.name}' changed since revision {base_revision}: it is at "
@@ -238,7 +235,7 @@ def get_revision(variant: Variant, number: int) -> VariantRevision:
 def restore_variant(tenant: Tenant, variant_id: Any, number: int, author: Author) -> Variant:
     """Make a past revision's overrides and notes current again, as a new revision."""
     with transaction.atomic():
-        variant = get_variant(tenant, variant_id, lock=True)
+        variant = variant_or_404(tenant, variant_id, lock=True)
         revision = get_revision(variant, number)
         # The catalog may have moved on since: the restored values must still fit.
         restored = check_variable_overrides(variant.workflow, revision.overrides)
@@ -254,7 +251,7 @@ def restore_variant(tenant: Tenant, variant_id: Any, number: int, author: Author
 
 def delete_variant(tenant: Tenant, variant_id: Any) -> None:
     """Runs that used it keep its name and revision."""
-    get_variant(tenant, variant_id).delete()
+    variant_or_404(tenant, variant_id).delete()
 
 
 @dataclass(frozen=True)
@@ -279,7 +276,7 @@ def choose_overrides(
         if revision is not None:
             raise InvalidRequest("variant_revision needs a variant.")
         return Choice(None, None, ad_hoc, ad_hoc)
-    variant = get_variant(tenant, variant_id)
+    variant = variant_or_404(tenant, variant_id)
     if variant.workflow_id != workflow.pk:
         raise InvalidRequest(
             f"Variant '{variant.name}' belongs to {variant.workflow.name}, not {workflow.name}.",
@@ -324,7 +321,7 @@ def start_playground_run(
     additional_metadata: Any = None,
 ) -> PlaygroundRun:
     """Run the workflow with a variant and/or ad hoc overrides, recording which."""
-    workflow = workflow_named(tenant, workflow_name)
+    workflow = workflow_or_404(tenant, workflow_name)
     choice = choose_overrides(tenant, workflow, variant_id, revision, overrides)
     with transaction.atomic():
         [run] = trigger_workflow_runs(
@@ -351,7 +348,7 @@ def replay(
 ) -> PlaygroundRun:
     """Replay a past run, whole or from a step, with a variant and/or overrides (with
     neither, with the source run's own overrides)."""
-    source = get_run(tenant, source_run_id)
+    source = run_or_404(tenant, source_run_id)
     choice = choose_overrides(tenant, source.workflow, variant_id, revision, overrides)
     chosen = variant_id is not None or overrides is not None
     with transaction.atomic():
@@ -420,7 +417,7 @@ def comparison_rows(
     chosen = []
     for index, row in enumerate(rows):
         if row.get("run") is not None:
-            source = get_run(tenant, row["run"])
+            source = run_or_404(tenant, row["run"])
             if source.workflow_id != workflow.pk:
                 raise InvalidRequest(
                     f"rows[{index}]: run {source.pk} is a run of {source.workflow.name}, "
@@ -435,8 +432,6 @@ def comparison_rows(
                     f"'{from_step}'; use past runs, or compare whole runs.",
                     {"row": index},
                 )
-            if not isinstance(row["input"], dict):
-                raise InvalidRequest(f"rows[{index}]: input must be a JSON object.")
             chosen.append(Row(row.get("title") or f"input {index + 1}", None, row["input"]))
         else:
             raise InvalidRequest(f"rows[{index}] must have run or input.", {"row": index})
@@ -570,7 +565,7 @@ def start_comparison(
 ) -> Comparison:
     """Start one run per (row, column), all at once in one transaction: past runs are
     replayed (from `from_step` if given), custom inputs run from the start."""
-    workflow = workflow_named(tenant, workflow_name)
+    workflow = workflow_or_404(tenant, workflow_name)
     check_comparison_size(len(columns), len(rows))
     chosen_columns = comparison_columns(tenant, workflow, columns)
     chosen_rows = comparison_rows(tenant, workflow, rows, from_step)

@@ -5,8 +5,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,7 +22,7 @@ from hatchet.auth import caller_of, tenant_of
 from hatchet.celery import enqueue
 from hatchet.models import Role, Tenant
 from hatchet.schema import ErrorSerializer
-from hatchet.views import JSONAPIView
+from hatchet.views import JSONAPIView, TenantViewSet
 from playground import services, tasks
 from playground.github.connections import connection_for, save_connection
 from playground.github.pull_requests import request_pull_request
@@ -65,69 +70,38 @@ def author_of(request: Request) -> services.Author:
     return services.Author(request.user, request.user.get_username())
 
 
-def query(serializer_class: type, request: Request) -> dict[str, Any]:
-    """The validated query parameters, or a 400 naming the first bad one."""
-    params = serializer_class(data=request.query_params)
-    params.is_valid(raise_exception=True)
-    return dict(params.validated_data)
-
-
-class VariableViewSet(JSONAPIView, viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[VariableFilterSerializer], responses=VariableSerializer(many=True)
+    )
+)
+class VariableViewSet(TenantViewSet):
     """Every variable the tenant's steps have exposed, filled from what runs record."""
 
-    queryset = Variable.objects.all()
-    lookup_value_converter = "uuid"
+    queryset = Variable.objects.select_related("workflow").order_by(
+        "workflow__name", "step", "name"
+    )
+    filter_class = VariableFilterSerializer
+    list_serializer_class = VariableSerializer
 
     def get_queryset(self) -> QuerySet[Variable]:
         history = VariableDefault.objects.select_related("version").order_by("first_seen_at", "id")
-        return (
-            super()
-            .get_queryset()
-            .filter(tenant=tenant_of(self.request))
-            .select_related("workflow")
-            .prefetch_related(Prefetch("history", queryset=history))
-            .order_by("workflow__name", "step", "name")
-        )
-
-    @extend_schema(parameters=[VariableFilterSerializer], responses=VariableSerializer(many=True))
-    def list(self, request: Request) -> Response:
-        filters = query(VariableFilterSerializer, request)
-        variables = self.get_queryset()
-        if "workflow" in filters:
-            variables = variables.filter(workflow__name=filters["workflow"])
-        if "step" in filters:
-            variables = variables.filter(step=filters["step"])
-        page = self.paginate_queryset(variables)
-        return self.get_paginated_response(VariableSerializer(page, many=True).data)
+        return super().get_queryset().prefetch_related(Prefetch("history", queryset=history))
 
     @extend_schema(responses=VariableSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:
         return Response(VariableSerializer(self.get_object()).data)
 
 
-class VariantViewSet(JSONAPIView, viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(parameters=[VariantFilterSerializer], responses=VariantSerializer(many=True))
+)
+class VariantViewSet(TenantViewSet):
     """Saved sets of overrides; every edit is a revision, and any can be restored."""
 
-    queryset = Variant.objects.all()
-    lookup_value_converter = "uuid"
-
-    def get_queryset(self) -> QuerySet[Variant]:
-        return (
-            super()
-            .get_queryset()
-            .filter(tenant=tenant_of(self.request))
-            .select_related("workflow")
-            .order_by("-updated_at", "id")
-        )
-
-    @extend_schema(parameters=[VariantFilterSerializer], responses=VariantSerializer(many=True))
-    def list(self, request: Request) -> Response:
-        filters = query(VariantFilterSerializer, request)
-        variants = self.get_queryset()
-        if "workflow" in filters:
-            variants = variants.filter(workflow__name=filters["workflow"])
-        page = self.paginate_queryset(variants)
-        return self.get_paginated_response(VariantSerializer(page, many=True).data)
+    queryset = Variant.objects.select_related("workflow").order_by("-updated_at", "id")
+    filter_class = VariantFilterSerializer
+    list_serializer_class = VariantSerializer
 
     @extend_schema(request=NewVariantSerializer, responses={201: VariantSerializer})
     def create(self, request: Request) -> Response:
@@ -197,35 +171,24 @@ def playground_run_created_response(tenant: Tenant, record: PlaygroundRun) -> Re
     return Response(PlaygroundRunDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
 
 
-class PlaygroundRunViewSet(JSONAPIView, viewsets.GenericViewSet):
-    """Runs started from the playground, with the variant and revision each used."""
-
-    queryset = PlaygroundRun.objects.all()
-    lookup_value_converter = "uuid"
-
-    def get_queryset(self) -> QuerySet[PlaygroundRun]:
-        tenant = tenant_of(self.request)
-        if self.action == "retrieve":
-            return playground_run_details(tenant)
-        return (
-            super()
-            .get_queryset()
-            .filter(tenant=tenant)
-            .select_related("run__workflow")
-            .order_by("-created_at", "-run_id")
-        )
-
-    @extend_schema(
+@extend_schema_view(
+    list=extend_schema(
         parameters=[PlaygroundRunFilterSerializer], responses=PlaygroundRunSerializer(many=True)
     )
-    def list(self, request: Request) -> Response:
-        filters = query(PlaygroundRunFilterSerializer, request)
-        records = self.get_queryset()
-        if "workflow" in filters:
-            records = records.filter(run__workflow__name=filters.pop("workflow"))
-        records = records.filter(**filters)
-        page = self.paginate_queryset(records)
-        return self.get_paginated_response(PlaygroundRunSerializer(page, many=True).data)
+)
+class PlaygroundRunViewSet(TenantViewSet):
+    """Runs started from the playground, with the variant and revision each used."""
+
+    queryset = PlaygroundRun.objects.select_related("run__workflow").order_by(
+        "-created_at", "-run_id"
+    )
+    filter_class = PlaygroundRunFilterSerializer
+    list_serializer_class = PlaygroundRunSerializer
+
+    def get_queryset(self) -> QuerySet[PlaygroundRun]:
+        if self.action == "retrieve":
+            return playground_run_details(tenant_of(self.request))
+        return super().get_queryset()
 
     @extend_schema(responses=PlaygroundRunDetailSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:
@@ -276,36 +239,17 @@ class PlaygroundRunViewSet(JSONAPIView, viewsets.GenericViewSet):
         return playground_run_created_response(tenant, record)
 
 
-class TenantResourceViewSet(JSONAPIView, viewsets.GenericViewSet):
-    """A playground resource of the caller's tenant, newest first, with its workflow."""
-
-    lookup_value_converter = "uuid"
-
-    def get_queryset(self) -> QuerySet[Any]:
-        return (
-            super()
-            .get_queryset()
-            .filter(tenant=tenant_of(self.request))
-            .select_related("workflow")
-            .order_by("-created_at", "-id")
-        )
-
-
-class ComparisonViewSet(TenantResourceViewSet):
-    """Variants (or the baseline) side by side over past runs or custom inputs."""
-
-    queryset = Comparison.objects.all()
-
-    @extend_schema(
+@extend_schema_view(
+    list=extend_schema(
         parameters=[ComparisonFilterSerializer], responses=ComparisonSummarySerializer(many=True)
     )
-    def list(self, request: Request) -> Response:
-        filters = query(ComparisonFilterSerializer, request)
-        comparisons = self.get_queryset()
-        if "workflow" in filters:
-            comparisons = comparisons.filter(workflow__name=filters["workflow"])
-        page = self.paginate_queryset(comparisons)
-        return self.get_paginated_response(ComparisonSummarySerializer(page, many=True).data)
+)
+class ComparisonViewSet(TenantViewSet):
+    """Variants (or the baseline) side by side over past runs or custom inputs."""
+
+    queryset = Comparison.objects.select_related("workflow").order_by("-created_at", "-id")
+    filter_class = ComparisonFilterSerializer
+    list_serializer_class = ComparisonSummarySerializer
 
     @extend_schema(responses=ComparisonSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:
@@ -332,21 +276,19 @@ class ComparisonViewSet(TenantResourceViewSet):
         )
 
 
-class PullRequestViewSet(TenantResourceViewSet):
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[PullRequestFilterSerializer], responses=PullRequestSerializer(many=True)
+    )
+)
+class PullRequestViewSet(TenantViewSet):
     """Pull requests that write a variant's values into the code. Opening one needs
     the editor role; the GitHub work runs in the background (watch
     /ws/playground/pull-requests/{id})."""
 
-    queryset = PullRequestRequest.objects.all()
-
-    @extend_schema(
-        parameters=[PullRequestFilterSerializer], responses=PullRequestSerializer(many=True)
-    )
-    def list(self, request: Request) -> Response:
-        filters = query(PullRequestFilterSerializer, request)
-        pull_requests = self.get_queryset().filter(**filters)
-        page = self.paginate_queryset(pull_requests)
-        return self.get_paginated_response(PullRequestSerializer(page, many=True).data)
+    queryset = PullRequestRequest.objects.select_related("workflow").order_by("-created_at", "-id")
+    filter_class = PullRequestFilterSerializer
+    list_serializer_class = PullRequestSerializer
 
     @extend_schema(responses=PullRequestSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:

@@ -16,7 +16,7 @@ from hatchet.concurrency import in_db_thread
 from hatchet.messages import ANY, Message, ProtocolError, parse_message
 from hatchet.models import Role, role_allows
 from hatchet.sockets import Socket, WatchConsumer
-from workflows import commands
+from workflows import handlers
 from workflows.live import RunWatch, SentLines, run_group
 from workflows.models import StepRunLine, WorkflowRun
 
@@ -90,11 +90,11 @@ def answer(caller: Caller, message: Message) -> dict[str, Any]:
         if not role_allows(caller.role, Role.EDITOR):
             raise exceptions.PermissionDenied(f"This needs the {Role.EDITOR} role.")
         if message.type == "run.trigger":
-            result = commands.trigger_run(caller.tenant, message["workflow"], body)
+            result = handlers.trigger_run(caller.tenant, message["workflow"], body)
         elif message.type == "runs.trigger":
-            result = commands.trigger_runs(caller.tenant, message["workflow"], body)
+            result = handlers.trigger_runs(caller.tenant, message["workflow"], body)
         else:
-            result = commands.push(caller.tenant, body)
+            result = handlers.push(caller.tenant, body)
     except Exception as error:
         response = json_error_handler(error, {})
         if response is None:

@@ -335,12 +335,11 @@ class RunFilterSerializer(MetadataFilterSerializer):
     def validate_status(self, value: str) -> list[str]:
         return value.upper().split(",")
 
-    def filter(self, runs: QuerySet[WorkflowRun], query: Any) -> QuerySet[WorkflowRun]:
+    def filter(self, rows: QuerySet[M], query: Any) -> QuerySet[M]:
         filters = self.validated_data
+        runs = self.of_workflow(rows)
         if filters.get("status"):
             runs = runs.filter(status__in=filters["status"])
-        if "workflow" in filters:
-            runs = runs.filter(workflow__name=filters["workflow"])
         if "created_after" in filters:
             runs = runs.filter(created_at__gte=filters["created_after"])
         if "created_before" in filters:
@@ -530,8 +529,9 @@ class EventFilterSerializer(MetadataFilterSerializer):
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
 
-    def filter(self, events: QuerySet[Event], query: Any) -> QuerySet[Event]:
+    def filter(self, rows: QuerySet[M], query: Any) -> QuerySet[M]:
         filters = self.validated_data
+        events = rows
         key = filters.get("key")
         if key is not None and "*" in key:
             parts = [r"[^:]+" if part == "*" else re.escape(part) for part in key.split(":")]

@@ -5,19 +5,17 @@ from typing import Any
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
-from rest_framework import generics, status, viewsets
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
+from rest_framework import generics, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from hatchet.api import QuerySerializer, validated
 from hatchet.auth import tenant_of
 from hatchet.models import Tenant
 from hatchet.throttling import RateThrottle
-from hatchet.views import JSONAPIView
-from workflows.commands import push, trigger_run, trigger_runs
+from hatchet.views import JSONAPIView, TenantViewSet
 from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_cron
 from workflows.engine.definitions import register_workflow
 from workflows.engine.events import replay_event
@@ -27,6 +25,7 @@ from workflows.engine.runs import (
     retry_workflow_run,
 )
 from workflows.engine.schedules import cancel_scheduled_run, reschedule_run, schedule_run
+from workflows.handlers import push, trigger_run, trigger_runs
 from workflows.models import (
     CronTrigger,
     Event,
@@ -106,25 +105,21 @@ def run_detail_response(tenant: Tenant, run: WorkflowRun, status_code: int) -> R
     return Response(RunDetailSerializer(detail).data, status=status_code)
 
 
-class WorkflowViewSet(JSONAPIView, viewsets.GenericViewSet):
+@extend_schema_view(list=extend_schema(responses=WorkflowSerializer(many=True)))
+class WorkflowViewSet(TenantViewSet):
     queryset = Workflow.objects.all()
+    list_serializer_class = WorkflowSerializer
     lookup_field = "name"
     lookup_value_converter = "str"
     # A worker registers the definitions of the workflows it serves when it starts.
     worker_actions = frozenset({"create"})
 
     def get_queryset(self) -> QuerySet[Workflow]:
-        workflows = super().get_queryset().filter(tenant=tenant_of(self.request))
+        workflows = super().get_queryset()
         if self.action == "retrieve":
             versions = WorkflowVersion.objects.order_by("-number")
             return workflows.prefetch_related(Prefetch("versions", queryset=versions))
         return with_latest_version(workflows)
-
-    @extend_schema(responses=WorkflowSerializer(many=True))
-    def list(self, request: Request) -> Response:
-        validated(QuerySerializer, request.query_params)
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(WorkflowSerializer(page, many=True).data)
 
     @extend_schema(responses=WorkflowDetailSerializer)
     def retrieve(self, request: Request, name: str) -> Response:
@@ -157,24 +152,20 @@ class WorkflowViewSet(JSONAPIView, viewsets.GenericViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class RunViewSet(JSONAPIView, viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(parameters=[RunFilterSerializer], responses=RunSerializer(many=True))
+)
+class RunViewSet(TenantViewSet):
     queryset = WorkflowRun.objects.all()
-    lookup_value_converter = "uuid"
+    filter_class = RunFilterSerializer
+    list_serializer_class = RunSerializer
 
     def get_queryset(self) -> QuerySet[WorkflowRun]:
-        tenant = tenant_of(self.request)
         if self.action == "list":
-            runs = super().get_queryset().filter(tenant=tenant).select_related("workflow")
+            runs = super().get_queryset().select_related("workflow")
             # The id breaks ties so that pages never overlap.
             return runs.order_by("-created_at", "-id")
-        return run_details(tenant)
-
-    @extend_schema(parameters=[RunFilterSerializer], responses=RunSerializer(many=True))
-    def list(self, request: Request) -> Response:
-        filters = RunFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        page = self.paginate_queryset(filters.filter(self.get_queryset(), request.query_params))
-        return self.get_paginated_response(RunSerializer(page, many=True).data)
+        return run_details(tenant_of(self.request))
 
     @extend_schema(responses=RunDetailSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:
@@ -258,29 +249,25 @@ class EventPushThrottle(RateThrottle):
     rate_name = "HATCHET_EVENT_PUSH_RATE"
 
 
-class EventViewSet(JSONAPIView, viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(parameters=[EventFilterSerializer], responses=EventSerializer(many=True))
+)
+class EventViewSet(TenantViewSet):
     """The tenant's event log: push, list, detail with the runs started, replay."""
 
     queryset = Event.objects.all()
-    lookup_value_converter = "uuid"
+    filter_class = EventFilterSerializer
+    list_serializer_class = EventSerializer
 
     def get_throttles(self) -> list[BaseThrottle]:
         return [EventPushThrottle()] if self.action == "create" else []
 
     def get_queryset(self) -> QuerySet[Event]:
-        events = super().get_queryset().filter(tenant=tenant_of(self.request))
+        events = super().get_queryset()
         if self.action == "retrieve":
             runs = WorkflowRun.objects.select_related("workflow").order_by("created_at")
             return events.prefetch_related(Prefetch("runs", queryset=runs))
         return events.order_by("-created_at", "-id")
-
-    @extend_schema(parameters=[EventFilterSerializer], responses=EventSerializer(many=True))
-    def list(self, request: Request) -> Response:
-        filters = EventFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        events = filters.filter(self.get_queryset(), request.query_params)
-        page = self.paginate_queryset(events)
-        return self.get_paginated_response(EventSerializer(page, many=True).data)
 
     @extend_schema(responses=EventDetailSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:
@@ -310,24 +297,21 @@ class EventViewSet(JSONAPIView, viewsets.GenericViewSet):
         return Response(StartedRunSerializer(runs, many=True).data, status=status.HTTP_201_CREATED)
 
 
-class CronViewSet(JSONAPIView, viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(parameters=[CronFilterSerializer], responses=CronSerializer(many=True))
+)
+class CronViewSet(TenantViewSet):
     """Crons declared by workflows (on_crons) and created through the API."""
 
     queryset = CronTrigger.objects.select_related("workflow")
-    lookup_value_converter = "uuid"
+    filter_class = CronFilterSerializer
+    list_serializer_class = CronSerializer
 
     def get_queryset(self) -> QuerySet[CronTrigger]:
-        return super().get_queryset().filter(tenant=tenant_of(self.request))
-
-    @extend_schema(parameters=[CronFilterSerializer], responses=CronSerializer(many=True))
-    def list(self, request: Request) -> Response:
-        filters = CronFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        crons = self.get_queryset().order_by("workflow__name", "created_at", "id")
-        if "workflow" in filters.validated_data:
-            crons = crons.filter(workflow__name=filters.validated_data["workflow"])
-        page = self.paginate_queryset(crons)
-        return self.get_paginated_response(CronSerializer(page, many=True).data)
+        crons = super().get_queryset()
+        if self.action == "list":
+            return crons.order_by("workflow__name", "created_at", "id")
+        return crons
 
     @extend_schema(responses=CronDetailSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:
@@ -367,30 +351,27 @@ class CronViewSet(JSONAPIView, viewsets.GenericViewSet):
         return Response(CronDetailSerializer(resume_cron(tenant_of(request), pk)).data)
 
 
-class ScheduleViewSet(JSONAPIView, viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[ScheduleFilterSerializer], responses=ScheduleSerializer(many=True)
+    )
+)
+class ScheduleViewSet(TenantViewSet):
     """One-off runs scheduled for later: create, list, reschedule, cancel."""
 
     queryset = ScheduledRun.objects.select_related("workflow").prefetch_related("runs")
-    lookup_value_converter = "uuid"
+    filter_class = ScheduleFilterSerializer
+    list_serializer_class = ScheduleSerializer
 
     def get_queryset(self) -> QuerySet[ScheduledRun]:
-        return super().get_queryset().filter(tenant=tenant_of(self.request))
+        schedules = super().get_queryset()
+        if self.action == "list":
+            return schedules.order_by("trigger_at", "id")
+        return schedules
 
     def detail_of(self, scheduled: ScheduledRun, status_code: int = 200) -> Response:
         scheduled = self.get_queryset().get(pk=scheduled.pk)
         return Response(ScheduleSerializer(scheduled).data, status=status_code)
-
-    @extend_schema(parameters=[ScheduleFilterSerializer], responses=ScheduleSerializer(many=True))
-    def list(self, request: Request) -> Response:
-        filters = ScheduleFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        schedules = self.get_queryset().order_by("trigger_at", "id")
-        if "workflow" in filters.validated_data:
-            schedules = schedules.filter(workflow__name=filters.validated_data["workflow"])
-        if "status" in filters.validated_data:
-            schedules = schedules.filter(status=filters.validated_data["status"])
-        page = self.paginate_queryset(schedules)
-        return self.get_paginated_response(ScheduleSerializer(page, many=True).data)
 
     @extend_schema(responses=ScheduleSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:

@@ -27,7 +27,7 @@ from playground.github.texts import (
 )
 from playground.models import GitHubConnection, PullRequestRequest, PullRequestState, PullState
 from playground.rewrites import RewriteRefused
-from playground.services import Author, get_revision, get_variant
+from playground.services import Author, get_revision, variant_or_404
 
 if TYPE_CHECKING:
     from github import Github
@@ -48,7 +48,7 @@ def request_pull_request(
     the request and whether it is new; the caller queues the work of a new one."""
     connection_for(tenant)
     with transaction.atomic():
-        variant = get_variant(tenant, variant_id, lock=True)
+        variant = variant_or_404(tenant, variant_id, lock=True)
         number = variant.revision if revision is None else revision
         overrides = variant.overrides
         if number != variant.revision:

@@ -86,13 +86,11 @@ def test_trigger_queues_only_the_root_steps(
     assert woken == [{"Diamond:root"}]
 
 
-def test_trigger_refuses_unknown_workflows_and_bad_input(tenant: Tenant) -> None:
+def test_trigger_refuses_unknown_workflows_and_steps(tenant: Tenant) -> None:
     register_workflow(tenant, definition("Diamond", DIAMOND))
 
     with pytest.raises(NotFound, match=r"Workflow 'Nope' is not registered\."):
         trigger_workflow_run(tenant, "Nope", {})
-    with pytest.raises(InvalidRequest, match=r"input must be a JSON object\."):
-        trigger_workflow_run(tenant, "Diamond", [1])
     with pytest.raises(InvalidRequest, match="unknown step"):
         trigger_workflow_run(tenant, "Diamond", {}, overrides={"ghost": {"x": 1}})
 
@@ -118,20 +116,6 @@ def test_children_wait_for_all_parents_and_get_their_outputs(tenant: Tenant) -> 
     run.refresh_from_db()
     assert run.status == "SUCCEEDED"
     assert run.started_at is not None and run.finished_at is not None
-
-
-def test_claims_never_exceed_free_slots(tenant: Tenant) -> None:
-    register_workflow(tenant, definition("One", [{"name": "only"}]))
-    for _ in range(5):
-        trigger_workflow_run(tenant, "One", {})
-
-    first = claim(tenant, ["One:only"], slots=2)
-    second = claim(tenant, ["One:only"], slots=2)
-    run_step(tenant, first[0])
-    third = claim(tenant, ["One:only"], slots=2)
-
-    assert (len(first), len(second), len(third)) == (2, 0, 1)
-    assert StepRun.objects.filter(status="QUEUED").count() == 2
 
 
 def test_a_result_is_applied_once_and_only_for_the_current_attempt(tenant: Tenant) -> None:

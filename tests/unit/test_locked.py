@@ -1,6 +1,6 @@
-"""LockedRuns loads rows as the ORM would and writes back only what changed."""
+"""LockedRuns writes back only what changed (tests/unit/test_rowio.py: that it loads
+rows as the ORM does)."""
 
-import uuid
 from typing import Any
 
 import pytest
@@ -9,7 +9,7 @@ from django.db import transaction
 from hatchet.models import Tenant
 from tests.conftest import definition
 from workflows.engine.definitions import register_workflow
-from workflows.engine.locked import LockedRuns, new_instance
+from workflows.engine.locked import LockedRuns
 from workflows.engine.runs import RunRequest, trigger_workflow_run, trigger_workflow_runs
 from workflows.models import StepRun, WorkflowRun
 
@@ -33,17 +33,6 @@ def flush_changes(run: WorkflowRun, change: Any, *, before: Any = None) -> None:
         change(step_run)
         locked.changed(step_run)
         locked.flush()
-
-
-def test_loaded_rows_are_what_the_orm_loads(run: WorkflowRun) -> None:
-    with transaction.atomic():
-        locked = LockedRuns([run.pk])
-    loaded = [locked.runs[run.pk], *locked.step_runs_of[run.pk]]
-    for instance in loaded:
-        fetched = type(instance)._default_manager.get(pk=instance.pk)
-        for field in type(instance)._meta.concrete_fields:
-            assert getattr(instance, field.attname) == getattr(fetched, field.attname)
-        assert (instance._state.adding, instance._state.db) == (False, "default")
 
 
 def test_a_flush_writes_only_the_fields_that_changed(run: WorkflowRun) -> None:
@@ -93,43 +82,3 @@ def test_a_bulk_trigger_stores_every_run_with_its_step_run(tenant: Tenant) -> No
     stored = WorkflowRun.objects.filter(pk__in=[r.pk for r in runs])
     assert sorted(r.input["i"] for r in stored) == list(range(120))
     assert StepRun.objects.filter(workflow_run__in=stored, status="QUEUED").count() == 120
-
-
-def test_new_instances_are_what_the_models_constructor_makes(
-    run: WorkflowRun, django_assert_num_queries: Any
-) -> None:
-    step_run = StepRun.objects.select_related("step").get(workflow_run=run)
-    cases: list[tuple[type[Any], dict[str, Any]]] = [
-        (
-            WorkflowRun,
-            {
-                "tenant": run.tenant,
-                "workflow": run.workflow,
-                "version": run.version,
-                "input": {"n": 2},
-                "event": None,
-                "trigger": "event",
-            },
-        ),
-        (
-            StepRun,
-            {
-                "tenant_id": run.tenant_id,
-                "workflow_run": run,
-                "step": step_run.step,
-                "action": "One:a",
-                "worker_id": uuid.uuid4(),
-            },
-        ),
-    ]
-    for model, values in cases:
-        made, constructed = new_instance(model, **values), model(**values)
-        fresh = {"id", "created_at"}  # defaults that differ from one call to the next
-        for field in model._meta.concrete_fields:
-            if field.name not in fresh:
-                assert getattr(made, field.attname) == getattr(constructed, field.attname)
-        with django_assert_num_queries(0):  # related objects given are cached
-            for name, value in values.items():
-                assert getattr(made, name) == value
-        assert isinstance(made.pk, uuid.UUID) and made.pk != constructed.pk
-        assert (made._state.adding, made._state.db) == (True, None)

@@ -6,7 +6,6 @@ with a leading seconds field (`*/10 * * * * *`: every ten seconds), or is one of
 aliases in ALIASES. Times are computed in the cron's time zone (DST included).
 """
 
-import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,7 +14,8 @@ from croniter import croniter
 from django.db import transaction
 from django.utils import timezone
 
-from hatchet.errors import Conflict, InvalidRequest, NotFound
+from hatchet.errors import Conflict, InvalidRequest
+from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from workflows.engine.firing import fire_due
 from workflows.engine.versions import latest_version
@@ -111,10 +111,6 @@ def create_cron(
         raise InvalidRequest(f"name must be a string of at most {MAX_NAME_LENGTH} characters.")
     input = {} if input is None else input
     additional_metadata = {} if additional_metadata is None else additional_metadata
-    if not isinstance(input, dict):
-        raise InvalidRequest("input must be a JSON object.")
-    if not isinstance(additional_metadata, dict):
-        raise InvalidRequest("additional_metadata must be a JSON object.")
     workflow = latest_version(tenant, workflow_name).workflow
     with transaction.atomic():
         if name and CronTrigger.objects.filter(workflow=workflow, name=name).exists():
@@ -135,19 +131,13 @@ def create_cron(
         )
 
 
-def get_cron(tenant: Tenant, cron_id: Any) -> CronTrigger:
-    try:
-        cron_id = uuid.UUID(str(cron_id))
-    except ValueError:
-        raise NotFound("Cron not found.", {"id": str(cron_id)}) from None
-    cron = CronTrigger.objects.filter(tenant=tenant, pk=cron_id).select_related("workflow").first()
-    if cron is None:
-        raise NotFound("Cron not found.", {"id": str(cron_id)})
-    return cron
+def cron_or_404(tenant: Tenant, cron_id: Any) -> CronTrigger:
+    crons = CronTrigger.objects.filter(tenant=tenant).select_related("workflow")
+    return get_or_404(crons, "Cron not found.", pk=cron_id)
 
 
 def pause_cron(tenant: Tenant, cron_id: Any) -> CronTrigger:
-    cron = get_cron(tenant, cron_id)
+    cron = cron_or_404(tenant, cron_id)
     CronTrigger.objects.filter(pk=cron.pk).update(is_paused=True)
     cron.is_paused = True
     return cron
@@ -155,7 +145,7 @@ def pause_cron(tenant: Tenant, cron_id: Any) -> CronTrigger:
 
 def resume_cron(tenant: Tenant, cron_id: Any) -> CronTrigger:
     """Fire again from the next time after now: what was missed while paused is not."""
-    cron = get_cron(tenant, cron_id)
+    cron = cron_or_404(tenant, cron_id)
     with transaction.atomic():
         cron = CronTrigger.objects.select_for_update().select_related("workflow").get(pk=cron.pk)
         if cron.is_paused:
@@ -166,7 +156,7 @@ def resume_cron(tenant: Tenant, cron_id: Any) -> CronTrigger:
 
 
 def delete_cron(tenant: Tenant, cron_id: Any) -> None:
-    cron = get_cron(tenant, cron_id)
+    cron = cron_or_404(tenant, cron_id)
     if cron.source == CronTrigger.Source.DECLARED:
         raise Conflict(
             "This cron is declared in the workflow's definition (on_crons): remove it there, "

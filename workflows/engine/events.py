@@ -18,9 +18,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hatchet.errors import InvalidDefinition, InvalidRequest, NotFound, PayloadTooLarge
+from hatchet.errors import InvalidDefinition, InvalidRequest, PayloadTooLarge
+from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
-from workflows.engine.runs import RunRequest, mark_prefetched, trigger_workflow_runs
+from workflows.engine.rowio import mark_prefetched
+from workflows.engine.runs import RunRequest, trigger_workflow_runs
 from workflows.models import Event, EventTrigger, WorkflowRun, WorkflowVersion
 
 MAX_KEY_LENGTH = 255
@@ -199,19 +201,12 @@ def push_events(tenant: Tenant, raw_events: Any) -> list[Event]:
     return store_events(tenant, check_events(raw_events))
 
 
-def get_event(tenant: Tenant, event_id: Any) -> Event:
-    try:
-        event_id = uuid.UUID(str(event_id))
-    except ValueError:
-        raise NotFound("Event not found.", {"id": str(event_id)}) from None
-    event = Event.objects.filter(tenant=tenant, pk=event_id).first()
-    if event is None:
-        raise NotFound("Event not found.", {"id": str(event_id)})
-    return event
+def event_or_404(tenant: Tenant, event_id: Any) -> Event:
+    return get_or_404(Event.objects.filter(tenant=tenant), "Event not found.", pk=event_id)
 
 
 def replay_event(tenant: Tenant, event_id: Any) -> list[WorkflowRun]:
     """Start the event's runs again, for the workflows that listen for its key now."""
-    event = get_event(tenant, event_id)
+    event = event_or_404(tenant, event_id)
     with transaction.atomic():
         return start_runs_for(tenant, [event])[event.id]

@@ -1,7 +1,7 @@
 """Claiming queued step runs for a worker with free slots: the dispatch hot path."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,7 +88,7 @@ def claim_queued_step_runs(
     # No savepoint when a trigger or a report claims inside its own transaction: a
     # failed claim fails that transaction, as any other part of it would.
     with transaction.atomic(savepoint=False):
-        claim = claim_in_one_statement if connection.vendor == "postgresql" else claim_with_orm
+        claim = claim_of_this_database()
         claimed = claim(tenant_id, worker_id, worker_name, list(actions), slots, timezone.now())
         if not claimed:
             return []
@@ -99,6 +99,16 @@ def claim_queued_step_runs(
             )
         effects.announce()
     return assignments
+
+
+Claim = Callable[[Any, UUID, str, list[str], int, datetime], list[Assignment]]
+
+
+def claim_of_this_database() -> Claim:
+    """PostgreSQL claims in one statement; SQLite, whose transactions run one at a
+    time and which has no SKIP LOCKED, through the ORM. tests/unit/test_claim.py runs
+    both on PostgreSQL, and the ORM's on SQLite."""
+    return claim_in_one_statement if connection.vendor == "postgresql" else claim_with_orm
 
 
 def claim_with_orm(

@@ -4,25 +4,20 @@ the steps before it are not executed again and their recorded outputs are reused
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from hatchet.errors import InvalidRequest
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
 from workflows.engine.runs import (
+    RunRequest,
     check_overrides,
-    get_run,
-    mark_prefetched,
+    insert_runs,
+    new_run,
+    run_or_404,
 )
-from workflows.engine.transitions import queue_step_run
 from workflows.engine.versions import latest_version, steps_of
-from workflows.models import (
-    StepRun,
-    StepRunStatus,
-    WorkflowRun,
-    WorkflowRunStatus,
-)
+from workflows.models import Step, StepRun, StepRunStatus, WorkflowRun, WorkflowVersion
 
 REPLAY_TRIGGER = "replay"
 
@@ -57,87 +52,60 @@ def replay_workflow_run(
     reused, is queued; all in one transaction. `overrides` default to the source
     run's; pass {} for the defaults in code.
     """
-    source = get_run(tenant, source_run_id)
+    source = run_or_404(tenant, source_run_id)
     version = latest_version(tenant, source.workflow.name)
     steps = steps_of(version.pk)
-    parents = {step.name: list(step.parents) for step in steps}
-    reused: set[str] = set()
-    source_step_runs: dict[str, StepRun] = {}
-    if from_step is not None:
-        if from_step not in parents:
-            raise InvalidRequest(
-                f"Workflow {version.workflow.name} has no step '{from_step}' "
-                f"(its steps: {', '.join(parents)}).",
-                {"from_step": from_step},
-            )
-        if input is not None:
-            raise InvalidRequest(
-                "input cannot change when replaying from a step: the reused outputs "
-                "were computed from the source run's input.",
-                {"from_step": from_step},
-            )
-        reused = ancestors_of(parents, from_step)
-        source_step_runs = {
-            step_run.step.name: step_run
-            for step_run in source.step_runs.select_related("step")
-            if step_run.step.name in reused
-        }
-        for name in (step.name for step in steps if step.name in reused):
-            step_run = source_step_runs.get(name)
-            if step_run is None or step_run.status != StepRunStatus.SUCCEEDED:
-                state = "missing" if step_run is None else step_run.status
-                raise InvalidRequest(
-                    f"Cannot replay from '{from_step}': step '{name}' of the source run "
-                    f"has no output to reuse (it is {state}).",
-                    {"from_step": from_step, "step": name, "status": state},
-                )
-    input = source.input if input is None else input
-    if not isinstance(input, dict):
-        raise InvalidRequest("input must be a JSON object.")
-    metadata = source.additional_metadata if additional_metadata is None else additional_metadata
-    if not isinstance(metadata, dict):
-        raise InvalidRequest("additional_metadata must be a JSON object.")
-    overrides = (
-        source.overrides if overrides is None else check_overrides(version, steps, overrides)
+    reused = (
+        {} if from_step is None else reusable_step_runs(source, version, steps, from_step, input)
     )
-
-    now = timezone.now()
-    run = WorkflowRun(
-        tenant=tenant,
-        workflow=version.workflow,
-        version=version,
-        input=input,
-        additional_metadata=metadata,
-        overrides=overrides,
-        trigger=trigger,
-        created_at=now,
-        # A run that starts with reused steps has already begun.
-        status=WorkflowRunStatus.RUNNING if reused else WorkflowRunStatus.PENDING,
-        started_at=now if reused else None,
-        deadline=version.run_deadline(now),
+    request = RunRequest(
+        source.input if input is None else input,
+        source.additional_metadata if additional_metadata is None else additional_metadata,
+        source.overrides if overrides is None else check_overrides(version, steps, overrides),
     )
     effects = Effects()
-    step_runs = []
-    for step in steps:
-        step_run = StepRun(
-            tenant=tenant, workflow_run=run, step=step, action=step.action, created_at=now
-        )
-        if step.name in reused:
-            # attempt stays 0: this run never executed it.
-            recorded = source_step_runs[step.name]
-            step_run.status = StepRunStatus.SUCCEEDED
-            step_run.output = recorded.output
-            step_run.playground = recorded.playground
-            step_run.started_at = step_run.finished_at = now
-        elif all(parent in reused for parent in step.parents):
-            queue_step_run(step_run, now)
-            effects.queued(step_run)
-        mark_prefetched(step_run, "attempts", [])
-        step_runs.append(step_run)
-    effects.run_changed(run)
-    with transaction.atomic():
-        run.save(force_insert=True)
-        StepRun.objects.bulk_create(step_runs)
-        effects.announce()
-    mark_prefetched(run, "step_runs", step_runs)
+    built = new_run(
+        tenant, version, steps, timezone.now(), effects, request, trigger=trigger, reused=reused
+    )
+    [run] = insert_runs([built], effects, details=True)
     return run
+
+
+def reusable_step_runs(
+    source: WorkflowRun,
+    version: WorkflowVersion,
+    steps: list[Step],
+    from_step: str,
+    input: Any,
+) -> dict[str, StepRun]:
+    """The source's step runs whose outputs a replay from `from_step` reuses (the steps
+    it depends on), by step name; InvalidRequest if one has no output to reuse."""
+    parents = {step.name: list(step.parents) for step in steps}
+    if from_step not in parents:
+        raise InvalidRequest(
+            f"Workflow {version.workflow.name} has no step '{from_step}' "
+            f"(its steps: {', '.join(parents)}).",
+            {"from_step": from_step},
+        )
+    if input is not None:
+        raise InvalidRequest(
+            "input cannot change when replaying from a step: the reused outputs "
+            "were computed from the source run's input.",
+            {"from_step": from_step},
+        )
+    reused = ancestors_of(parents, from_step)
+    recorded = {
+        step_run.step.name: step_run
+        for step_run in source.step_runs.select_related("step")
+        if step_run.step.name in reused
+    }
+    for name in (step.name for step in steps if step.name in reused):
+        step_run = recorded.get(name)
+        if step_run is None or step_run.status != StepRunStatus.SUCCEEDED:
+            state = "missing" if step_run is None else step_run.status
+            raise InvalidRequest(
+                f"Cannot replay from '{from_step}': step '{name}' of the source run "
+                f"has no output to reuse (it is {state}).",
+                {"from_step": from_step, "step": name, "status": state},
+            )
+    return recorded

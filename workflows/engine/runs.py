@@ -1,22 +1,30 @@
 """Starting and cancelling workflow runs."""
 
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from hatchet.db import pipelined
-from hatchet.errors import Conflict, InvalidRequest, NotFound
+from hatchet.errors import Conflict, InvalidRequest
+from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from workflows.engine.effects import Effects
-from workflows.engine.locked import LockedRuns, insert_rows, new_instance
+from workflows.engine.locked import LockedRuns
+from workflows.engine.rowio import insert_rows, mark_prefetched, new_instance
 from workflows.engine.transitions import cancel_run, queue_step_run, retry_run
 from workflows.engine.versions import latest_version, steps_of
-from workflows.models import Step, StepRun, WorkflowRun, WorkflowRunStatus, WorkflowVersion
+from workflows.models import (
+    Step,
+    StepRun,
+    StepRunStatus,
+    WorkflowRun,
+    WorkflowRunStatus,
+    WorkflowVersion,
+)
 
 
 def check_overrides(
@@ -56,68 +64,101 @@ def trigger_workflow_runs(
 ) -> list[WorkflowRun]:
     """Create runs of the workflow's latest version with their root steps queued, all
     in one transaction: every request is checked before anything is written. With
-    `details`, each run's step runs are attached for an answer with its detail (a cost
-    worth skipping for many runs answered with less)."""
+    `details`, each run's step runs are attached for an answer with its detail."""
     version = latest_version(tenant, workflow_name)
     steps = steps_of(version.pk)
     now = timezone.now()
-    deadline = version.run_deadline(now)
-    runs: list[WorkflowRun] = []
-    step_runs_by_run: list[list[StepRun]] = []
     effects = Effects()
-    for request in requests:
-        input = {} if request.input is None else request.input
-        metadata = {} if request.additional_metadata is None else request.additional_metadata
-        if not isinstance(input, dict):
-            raise InvalidRequest("input must be a JSON object.")
-        if not isinstance(metadata, dict):
-            raise InvalidRequest("additional_metadata must be a JSON object.")
-        run = new_instance(
-            WorkflowRun,
-            tenant=tenant,
-            workflow=version.workflow,
-            version=version,
-            input=input,
-            additional_metadata=metadata,
-            overrides=check_overrides(version, steps, request.overrides),
+    built = [
+        new_run(
+            tenant,
+            version,
+            steps,
+            now,
+            effects,
+            replace(request, overrides=check_overrides(version, steps, request.overrides)),
             trigger=trigger,
-            created_at=now,
-            deadline=deadline,
-            **(request.links or {}),
         )
-        run_step_runs = []
-        for step in steps:
-            step_run = new_instance(
-                StepRun,
-                tenant=tenant,
-                workflow_run=run,
-                step=step,
-                action=step.action,
-                created_at=now,
-            )
-            if not step.parents:
-                queue_step_run(step_run, now)
-                effects.queued(step_run)
-            run_step_runs.append(step_run)
-        effects.run_changed(run)
-        runs.append(run)
-        step_runs_by_run.append(run_step_runs)
+        for request in requests
+    ]
+    return insert_runs(built, effects, details=details)
+
+
+def new_run(
+    tenant: Tenant,
+    version: WorkflowVersion,
+    steps: list[Step],
+    now: datetime,
+    effects: Effects,
+    request: RunRequest,
+    *,
+    trigger: str,
+    reused: Mapping[str, StepRun] | None = None,
+) -> tuple[WorkflowRun, list[StepRun]]:
+    """A new run of `version` with its step runs, in memory (`request.overrides` already
+    checked). The steps named in `reused` are SUCCEEDED with those step runs' outputs;
+    every step whose parents are all reused (the roots, when none is) is queued; the
+    announcements go to `effects`."""
+    reused = reused or {}
+    run = new_instance(
+        WorkflowRun,
+        tenant=tenant,
+        workflow=version.workflow,
+        version=version,
+        input={} if request.input is None else request.input,
+        additional_metadata=(
+            {} if request.additional_metadata is None else request.additional_metadata
+        ),
+        overrides={} if request.overrides is None else request.overrides,
+        trigger=trigger,
+        created_at=now,
+        deadline=version.run_deadline(now),
+        **(request.links or {}),
+    )
+    if reused:
+        # A run that starts with reused steps has already begun.
+        run.status = WorkflowRunStatus.RUNNING
+        run.started_at = now
+    step_runs = []
+    for step in steps:
+        step_run = new_instance(
+            StepRun, tenant=tenant, workflow_run=run, step=step, action=step.action, created_at=now
+        )
+        recorded = reused.get(step.name)
+        if recorded is not None:
+            # attempt stays 0: this run never executed it.
+            step_run.status = StepRunStatus.SUCCEEDED
+            step_run.output = recorded.output
+            step_run.playground = recorded.playground
+            step_run.started_at = step_run.finished_at = now
+        elif all(parent in reused for parent in step.parents):
+            queue_step_run(step_run, now)
+            effects.queued(step_run)
+        step_runs.append(step_run)
+    effects.run_changed(run)
+    return run, step_runs
+
+
+def insert_runs(
+    built: list[tuple[WorkflowRun, list[StepRun]]], effects: Effects, *, details: bool
+) -> list[WorkflowRun]:
+    """Write new runs with their step runs in one transaction and announce them after
+    it. With `details`, each run's step runs are attached for an answer with its detail
+    (a cost worth skipping for many runs answered with less)."""
     # Pipelined: the inserts and the assignment of the queued steps (in the queueing
     # signal) reach PostgreSQL together.
     with transaction.atomic(), pipelined():
-        insert_rows(WorkflowRun, runs)
-        insert_rows(
-            StepRun, [step_run for run_step_runs in step_runs_by_run for step_run in run_step_runs]
-        )
+        insert_rows(WorkflowRun, [run for run, _ in built])
+        insert_rows(StepRun, [step_run for _, step_runs in built for step_run in step_runs])
         effects.announce()
     if details:
         # Callers answering with a run's detail read it from here, not the database;
         # attached after the writes, so that a trigger of its own commits sooner.
-        for run, its_step_runs in zip(runs, step_runs_by_run, strict=True):
-            mark_prefetched(run, "step_runs", its_step_runs)
-            for step_run in its_step_runs:
+        for run, step_runs in built:
+            mark_prefetched(run, "step_runs", step_runs)
+            for step_run in step_runs:
                 mark_prefetched(step_run, "attempts", [])
-    return runs
+    return [run for run, _ in built]
 
 
 def trigger_workflow_run(
@@ -135,31 +176,16 @@ def trigger_workflow_run(
     return run
 
 
-def mark_prefetched(instance: Model, relation: str, objects: list[Any]) -> None:
-    """Record `objects` as `instance.<relation>` the way prefetch_related does, so that
-    `.all()` needs no query (and any other queryset method still runs one)."""
-    queryset = getattr(instance, relation).all()
-    queryset._result_cache = objects
-    queryset._prefetch_done = True
-    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
-    cache[relation] = queryset
-
-
-def get_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
-    try:
-        run_id = uuid.UUID(str(run_id))
-    except ValueError:
-        raise NotFound("Workflow run not found.", {"id": str(run_id)}) from None
-    run = WorkflowRun.objects.filter(tenant=tenant, pk=run_id).first()
-    if run is None:
-        raise NotFound("Workflow run not found.", {"id": str(run_id)})
-    return run
+def run_or_404(tenant: Tenant, run_id: Any) -> WorkflowRun:
+    return get_or_404(
+        WorkflowRun.objects.filter(tenant=tenant), "Workflow run not found.", pk=run_id
+    )
 
 
 def cancel_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
     """Cancel a run: pending and queued steps are cancelled, running ones told to stop.
     Cancelling a finished run changes nothing."""
-    run = get_run(tenant, run_id)
+    run = run_or_404(tenant, run_id)
     with transaction.atomic():
         locked = LockedRuns([run.pk])
         cancel_run(locked, locked.runs[run.pk])
@@ -170,7 +196,7 @@ def cancel_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
 def retry_workflow_run(tenant: Tenant, run_id: Any) -> WorkflowRun:
     """Run a failed or cancelled run again from the steps that did not succeed; the
     same run goes on, with its history of attempts kept."""
-    run = get_run(tenant, run_id)
+    run = run_or_404(tenant, run_id)
     with transaction.atomic():
         locked = LockedRuns([run.pk])
         run = locked.runs[run.pk]

@@ -1,14 +1,14 @@
 """One-off schedules: a workflow run to start once, at a given time; created,
 rescheduled and cancelled while SCHEDULED, and fired by the ticker exactly once."""
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from hatchet.errors import Conflict, InvalidRequest, NotFound
+from hatchet.errors import Conflict, InvalidRequest
+from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from hatchet.wire.durations import MAX_SCHEDULE_AHEAD
 from workflows.engine.firing import fire_due
@@ -45,10 +45,6 @@ def schedule_run(
     check_trigger_at(trigger_at, timezone.now())
     input = {} if input is None else input
     additional_metadata = {} if additional_metadata is None else additional_metadata
-    if not isinstance(input, dict):
-        raise InvalidRequest("input must be a JSON object.")
-    if not isinstance(additional_metadata, dict):
-        raise InvalidRequest("additional_metadata must be a JSON object.")
     workflow = latest_version(tenant, workflow_name).workflow
     return ScheduledRun.objects.create(
         tenant=tenant,
@@ -59,25 +55,15 @@ def schedule_run(
     )
 
 
-def get_scheduled_run(tenant: Tenant, scheduled_run_id: Any) -> ScheduledRun:
-    try:
-        scheduled_run_id = uuid.UUID(str(scheduled_run_id))
-    except ValueError:
-        raise NotFound("Schedule not found.", {"id": str(scheduled_run_id)}) from None
-    scheduled = (
-        ScheduledRun.objects.filter(tenant=tenant, pk=scheduled_run_id)
-        .select_related("workflow")
-        .first()
-    )
-    if scheduled is None:
-        raise NotFound("Schedule not found.", {"id": str(scheduled_run_id)})
-    return scheduled
+def scheduled_run_or_404(tenant: Tenant, scheduled_run_id: Any) -> ScheduledRun:
+    scheduled_runs = ScheduledRun.objects.filter(tenant=tenant).select_related("workflow")
+    return get_or_404(scheduled_runs, "Schedule not found.", pk=scheduled_run_id)
 
 
 def locked_while_scheduled(tenant: Tenant, scheduled_run_id: Any, doing: str) -> ScheduledRun:
     """The schedule, locked; Conflict if it already fired or was cancelled. Call in a
     transaction."""
-    scheduled = get_scheduled_run(tenant, scheduled_run_id)
+    scheduled = scheduled_run_or_404(tenant, scheduled_run_id)
     scheduled = (
         ScheduledRun.objects.select_for_update().select_related("workflow").get(pk=scheduled.pk)
     )

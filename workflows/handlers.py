@@ -1,6 +1,6 @@
-"""What programs ask of the engine most often, served the same way by the REST views
-and by the client socket: validate the body, call the engine, answer the JSON the
-API documents."""
+"""Request handlers for what programs ask of the engine most often, served the same way
+by the REST views and by the client socket: validate the body, call the engine, answer
+the JSON the API documents."""
 
 from typing import Any
 

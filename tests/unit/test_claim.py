@@ -1,0 +1,123 @@
+"""The claim of queued step runs, as each database runs it: the one-statement claim on
+PostgreSQL, the ORM's on SQLite; the ORM's runs on PostgreSQL too, so that both are
+held to the same stories on the database they share. (Races: test_claim_races.py.)"""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from hatchet.models import Tenant
+from tests.conftest import definition
+from workflows.engine import queue
+from workflows.engine.definitions import register_workflow
+from workflows.engine.queue import Assignment, claim_queued_step_runs
+from workflows.engine.results import record_step_completed
+from workflows.engine.runs import trigger_workflow_run
+from workflows.models import StepRun, StepRunAttempt, WorkflowRun
+
+pytestmark = pytest.mark.django_db
+
+WORKER = uuid.UUID("00000000-0000-4000-8000-000000000002")
+
+
+@pytest.fixture(params=["claim_in_one_statement", "claim_with_orm"])
+def claim_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "claim_in_one_statement" and connection.vendor != "postgresql":
+        pytest.skip("one statement of PostgreSQL's SQL")
+    chosen = getattr(queue, request.param)
+    monkeypatch.setattr(queue, "claim_of_this_database", lambda: chosen)
+    return str(request.param)
+
+
+def claim(tenant: Tenant, actions: list[str], slots: int = 10) -> list[Assignment]:
+    return claim_queued_step_runs(
+        tenant_id=tenant.id, worker_id=WORKER, worker_name="w", actions=actions, slots=slots
+    )
+
+
+def test_a_claim_assigns_the_oldest_step_runs_and_says_all_a_worker_needs(
+    tenant: Tenant, claim_kind: str
+) -> None:
+    register_workflow(tenant, definition("Two", [{"name": "a", "timeout": "30s"}, {"name": "b"}]))
+    older = trigger_workflow_run(
+        tenant,
+        "Two",
+        {"n": 1},
+        additional_metadata={"m": 1},
+        overrides={"a": {"prompt": "hi"}},
+    )
+    trigger_workflow_run(tenant, "Two", {"n": 2})
+    before = timezone.now()
+
+    [assignment] = claim(tenant, ["Two:a"], slots=1)
+
+    step_run = StepRun.objects.get(workflow_run=older, step__name="a")
+    assert assignment == Assignment(
+        step_run_id=step_run.pk,
+        workflow_run_id=older.pk,
+        attempt=1,
+        retry_count=0,
+        action="Two:a",
+        workflow="Two",
+        step="a",
+        input={"n": 1},
+        parents={},
+        overrides={"prompt": "hi"},
+        timeout_seconds=30.0,
+        metadata={"m": 1},
+    )
+    assert (step_run.status, step_run.worker_id, step_run.attempt) == ("ASSIGNED", WORKER, 1)
+    assert step_run.deadline is not None and step_run.deadline >= before + timedelta(seconds=15)
+    [attempt] = StepRunAttempt.objects.filter(step_run=step_run).values(
+        "number", "status", "worker_id", "worker_name", "error", "traceback"
+    )
+    assert attempt == {
+        "number": 1,
+        "status": "ASSIGNED",
+        "worker_id": WORKER,
+        "worker_name": "w",
+        "error": "",
+        "traceback": "",
+    }
+
+
+def test_a_claim_never_exceeds_the_free_slots(tenant: Tenant, claim_kind: str) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    for _ in range(5):
+        trigger_workflow_run(tenant, "One", {})
+
+    first = claim(tenant, ["One:only"], slots=2)
+    second = claim(tenant, ["One:only"], slots=2)
+    record_step_completed(tenant.id, first[0].step_run_id, 1, WORKER, {})
+    third = claim(tenant, ["One:only"], slots=2)
+
+    assert (len(first), len(second), len(third)) == (2, 0, 1)
+    assert StepRun.objects.filter(status="QUEUED").count() == 2
+
+
+def test_a_claim_takes_only_its_tenants_actions_that_are_due(
+    tenant: Tenant, other_tenant: Tenant, claim_kind: str
+) -> None:
+    for owner in (tenant, other_tenant):
+        register_workflow(owner, definition("Two", [{"name": "a"}, {"name": "b"}]))
+        trigger_workflow_run(owner, "Two", {})
+    later = trigger_workflow_run(tenant, "Two", {})
+    StepRun.objects.filter(workflow_run=later).update(
+        available_at=timezone.now() + timedelta(minutes=1)
+    )
+
+    claimed = claim(tenant, ["Two:a"])
+
+    due = WorkflowRun.objects.get(tenant=tenant, pk__in=[a.workflow_run_id for a in claimed])
+    assert [(a.workflow_run_id, a.step) for a in claimed] == [(due.pk, "a")]
+    assert due.pk != later.pk
+    assert claim(tenant, ["Two:a"]) == []
+
+
+def test_nothing_to_claim_writes_nothing(tenant: Tenant, claim_kind: str) -> None:
+    assert claim(tenant, ["Nothing:here"]) == []
+    assert claim(tenant, []) == []
+    assert not StepRunAttempt.objects.exists()
