@@ -1,8 +1,11 @@
 """How often a caller may do something: counters per fixed window in Django's cache,
 which is Redis in the services mode, so that every server process counts together
-(and the in-process memory of the one embedded server otherwise)."""
+(and the in-process memory of the one embedded server otherwise). While the cache is
+unreachable nothing is counted and nothing is limited: a limit is not worth refusing
+the service it guards."""
 
 import hashlib
+import logging
 import math
 import re
 import time
@@ -15,10 +18,13 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from redis import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from hatchet.auth import TokenUser
+
+logger = logging.getLogger(__name__)
 
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
@@ -55,13 +61,20 @@ def spend(scope: str, ident: str, rate: Rate | None, now: float | None = None) -
     if rate is None:
         return None
     key, left = counter(scope, ident, rate, time.time() if now is None else now)
-    cache.add(key, 0, timeout=rate.seconds + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:
-        # The window's counter expired between the two calls.
-        cache.set(key, count := 1, timeout=rate.seconds + 1)
+        cache.add(key, 0, timeout=rate.seconds + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            # The window's counter expired between the two calls.
+            cache.set(key, count := 1, timeout=rate.seconds + 1)
+    except RedisError as error:
+        return uncounted(error)
     return wait_of(left) if count > rate.count else None
+
+
+def uncounted(error: RedisError) -> None:
+    logger.warning("throttle: the cache is unreachable, nothing is limited meanwhile: %s", error)
 
 
 def exhausted(scope: str, ident: str, rate: Rate | None) -> int | None:
@@ -69,12 +82,20 @@ def exhausted(scope: str, ident: str, rate: Rate | None) -> int | None:
     if rate is None:
         return None
     key, left = counter(scope, ident, rate, time.time())
-    return wait_of(left) if cache.get(key, 0) >= rate.count else None
+    try:
+        count = cache.get(key, 0)
+    except RedisError as error:
+        return uncounted(error)
+    return wait_of(left) if count >= rate.count else None
 
 
 def forgive(scope: str, ident: str, rate: Rate | None) -> None:
-    if rate is not None:
+    if rate is None:
+        return
+    try:
         cache.delete(counter(scope, ident, rate, time.time())[0])
+    except RedisError as error:
+        uncounted(error)
 
 
 def rate_setting(name: str) -> Rate | None:

@@ -154,3 +154,28 @@ def test_a_rate_that_does_not_parse_is_named_by_the_system_check(settings: Any) 
         "hatchet.E001) HATCHET_EVENT_PUSH_RATE: a rate is N/s, N/min or N/hour, not "
         "'1000 per second'." in str(failed.value)
     )
+
+
+def test_while_the_cache_is_unreachable_nothing_is_limited_and_nothing_fails(
+    ada: None, tenant: Tenant, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis restarting under a server must not turn event pushes and sign-ins into
+    500s (the fault suite saw it): the limits lapse until it is back."""
+    settings.HATCHET_EVENT_PUSH_RATE = "1/hour"
+    settings.HATCHET_SIGN_IN_RATE = "1/hour"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A port nothing listens on.
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    api = client_for(tenant)
+
+    pushed = [api.post("/api/v1/events", {"key": "k"}, format="json") for _ in range(2)]
+    signed_in = [sign_in("ada", "wrong").status_code for _ in range(2)]
+
+    assert [answer.status_code for answer in pushed] == [201, 201]
+    assert signed_in == [400, 400]
+    assert sign_in("ada", PASSWORD).status_code == 200
+    assert "the cache is unreachable, nothing is limited meanwhile" in caplog.text
