@@ -69,7 +69,8 @@ def spend(scope: str, ident: str, rate: Rate | None, now: float | None = None) -
             # The window's counter expired between the two calls.
             cache.set(key, count := 1, timeout=rate.seconds + 1)
     except RedisError as error:
-        return uncounted(error)
+        uncounted(error)
+        return None
     return wait_of(left) if count > rate.count else None
 
 
@@ -85,7 +86,8 @@ def exhausted(scope: str, ident: str, rate: Rate | None) -> int | None:
     try:
         count = cache.get(key, 0)
     except RedisError as error:
-        return uncounted(error)
+        uncounted(error)
+        return None
     return wait_of(left) if count >= rate.count else None
 
 
