@@ -165,11 +165,6 @@ class HatchetStack:
 
         wait_until(is_active, WORKER_START_TIMEOUT, f"worker {name} registering")
 
-    def has_events_api(self) -> bool:
-        """True once the server routes POST /api/v1/events (another issue adds it)."""
-        response = self._api("POST", "/events", json={})
-        return response.status_code != 404
-
     def statement_counts(self) -> dict[str, int]:
         """The servers' cumulative SQL statements by leading keyword, summed over the
         server processes, freshly flushed."""
@@ -301,15 +296,6 @@ class CeleryWorker:
         if self.process is not None:
             self.processes.stop(self.process)
             self.process = None
-
-    def depth(self) -> int:
-        """Tasks sent and not yet acknowledged: waiting in the queue's list, or reserved by
-        the worker (kombu keeps those in the `unacked` hash until the late ack)."""
-        with self.redis.pipeline() as pipe:
-            pipe.llen(self.queue)
-            pipe.hlen("unacked")
-            waiting, reserved = pipe.execute()
-        return int(waiting) + int(reserved)
 
     def peak_memory_mb(self) -> dict[str, float | None]:
         assert self.process is not None

@@ -18,8 +18,6 @@ from bench.workflows import CHAIN, FANOUT, FANOUT_WIDTH, NOOP
 
 logger = logging.getLogger("bench")
 
-NO_EVENTS_API = "n/a (no events API)"
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -86,18 +84,15 @@ def run_hatchet(
         )
         data["cost"]["light_load"] = per_step_run(db, NOOP, before, snapshot(stack))
 
-        if stack.has_events_api():
-            logger.info("event latency")
-            data["latency_ms"]["event"], _ = hatchet_latency(
-                client,
-                db,
-                settings.rate,
-                settings.latency_runs,
-                settings.latency_warmup,
-                event=True,
-            )
-        else:
-            data["latency_ms"]["event"] = NO_EVENTS_API
+        logger.info("event latency")
+        data["latency_ms"]["event"], _ = hatchet_latency(
+            client,
+            db,
+            settings.rate,
+            settings.latency_runs,
+            settings.latency_warmup,
+            event=True,
+        )
 
         before = snapshot(stack)
         data["throughput"]["noop_2_workers"] = throughput(NOOP, 1)
@@ -127,7 +122,6 @@ def run_celery(settings: Settings, processes: Processes) -> tuple[dict[str, Any]
             data["throughput"][name] = celery_throughput(
                 celery.queue,
                 celery.redis,
-                celery.depth,
                 settings.high_water,
                 settings.warmup,
                 settings.duration,

@@ -159,7 +159,6 @@ def hatchet_throughput(
 def celery_throughput(
     queue: str,
     broker: "redis.Redis[bytes]",
-    depth: Callable[[], int],
     high_water: int,
     warmup: float,
     duration: float,
