@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.dispatch import Signal
 from rest_framework.test import APIClient
 
 from hatchet.asgi import router
@@ -24,6 +25,33 @@ def fresh_cache(settings: Any) -> None:
     services' Redis outlives a test)."""
     default = settings.CACHES["default"]
     settings.CACHES = {"default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+
+
+SignalCapture = Callable[..., list[Any]]
+
+
+@pytest.fixture
+def capture_signal() -> Iterator[SignalCapture]:
+    """`capture_signal(signal, "argument")` is a list that each sending of `signal`
+    appends its `argument` to (extends it by, with `many=True`) until the test ends."""
+    connected: list[tuple[Signal, Callable[..., None]]] = []
+
+    def capture(signal: Signal, argument: str, *, many: bool = False) -> list[Any]:
+        received: list[Any] = []
+
+        def receiver(sender: Any, **kwargs: Any) -> None:
+            if many:
+                received.extend(kwargs[argument])
+            else:
+                received.append(kwargs[argument])
+
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+        return received
+
+    yield capture
+    for signal, receiver in connected:
+        signal.disconnect(receiver)
 
 
 @pytest.fixture

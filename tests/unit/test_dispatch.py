@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.conftest import SignalCapture, definition
 from workers.consumers import WorkerConsumer
 from workers.dispatch import dispatcher
 from workflows.engine.definitions import register_workflow
@@ -149,25 +149,19 @@ def test_the_dispatchers_are_woken_only_for_what_the_transaction_left_queued(
     tenant: Tenant,
     delivered: list[tuple[Any, list[Assignment]]],
     django_capture_on_commit_callbacks: Callable[..., Any],
+    capture_signal: SignalCapture,
 ) -> None:
     register_workflow(tenant, definition("Chain", steps=[{"name": "a"}]))
     local = LocalWorker(tenant, ["Chain:a"], slots=1)
     dispatcher.connections[local.worker_id] = local
-    woken: list[set[str]] = []
+    woken = capture_signal(step_runs_queued, "actions")
 
-    def on_queued(sender: Any, actions: set[str], **kwargs: Any) -> None:
-        woken.append(actions)
-
-    step_runs_queued.connect(on_queued, dispatch_uid="test-woken")
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            trigger_workflow_run(tenant, "Chain", {"n": 1})
-        assert woken == []  # assigned in its transaction: nothing is left to claim
-        with django_capture_on_commit_callbacks(execute=True):
-            trigger_workflow_run(tenant, "Chain", {"n": 2})
-        assert woken == [{"Chain:a"}]  # no free slot here: another process may have one
-    finally:
-        step_runs_queued.disconnect(dispatch_uid="test-woken")
+    with django_capture_on_commit_callbacks(execute=True):
+        trigger_workflow_run(tenant, "Chain", {"n": 1})
+    assert woken == []  # assigned in its transaction: nothing is left to claim
+    with django_capture_on_commit_callbacks(execute=True):
+        trigger_workflow_run(tenant, "Chain", {"n": 2})
+    assert woken == [{"Chain:a"}]  # no free slot here: another process may have one
 
 
 def test_slots_that_ended_steps_still_hold_on_the_worker_are_not_filled(

@@ -2,7 +2,6 @@
 
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from django.utils import timezone
 
 from hatchet.errors import InvalidRequest, NotFound
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.conftest import SignalCapture, definition
 from workflows.engine import maintenance, results
 from workflows.engine.definitions import register_workflow
 from workflows.engine.maintenance import Heard
@@ -33,15 +32,8 @@ DIAMOND = [
 
 
 @pytest.fixture
-def stops() -> Iterator[list[StepStop]]:
-    received: list[StepStop] = []
-
-    def on_stopped(sender: Any, stops: list[StepStop], **kwargs: Any) -> None:
-        received.extend(stops)
-
-    step_runs_stopped.connect(on_stopped, dispatch_uid="test-stops")
-    yield received
-    step_runs_stopped.disconnect(dispatch_uid="test-stops")
+def stops(capture_signal: SignalCapture) -> list[StepStop]:
+    return capture_signal(step_runs_stopped, "stops", many=True)
 
 
 def claim(
@@ -63,18 +55,13 @@ def run_step(tenant: Tenant, assignment: Assignment, output: Any = None) -> None
 
 
 def test_trigger_queues_only_the_root_steps(
-    tenant: Tenant, django_capture_on_commit_callbacks: Any
+    tenant: Tenant, django_capture_on_commit_callbacks: Any, capture_signal: SignalCapture
 ) -> None:
     register_workflow(tenant, definition("Diamond", DIAMOND))
-    woken: list[set[str]] = []
-    step_runs_queued.connect(
-        lambda sender, actions, **kw: woken.append(actions), weak=False, dispatch_uid="t"
-    )
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            run = trigger_workflow_run(tenant, "Diamond", {"q": 1}, additional_metadata={"k": "v"})
-    finally:
-        step_runs_queued.disconnect(dispatch_uid="t")
+    woken = capture_signal(step_runs_queued, "actions")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = trigger_workflow_run(tenant, "Diamond", {"q": 1}, additional_metadata={"k": "v"})
 
     assert run.status == "PENDING"
     assert statuses(run) == {
