@@ -7,13 +7,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.dispatch import Signal
 from rest_framework.test import APIClient
 
-from hatchet.asgi import router
-from hatchet.models import APIToken, Tenant, TokenRole
+from hatchet.models import Tenant
+from tests.factories import SignalCapture, client_for
 from workers import consumers as worker_consumers
 from workers import dispatch
 from workflows import ticker
@@ -25,9 +23,6 @@ def fresh_cache(settings: Any) -> None:
     services' Redis outlives a test)."""
     default = settings.CACHES["default"]
     settings.CACHES = {"default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
-
-
-SignalCapture = Callable[..., list[Any]]
 
 
 @pytest.fixture
@@ -100,13 +95,6 @@ def own_dispatcher(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker_consumers, "dispatcher", fresh)
 
 
-def client_for(tenant: Tenant) -> APIClient:
-    _, secret = APIToken.issue(tenant, "tests", TokenRole.ADMIN)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
-
-
 @pytest.fixture
 def api(tenant: Tenant) -> APIClient:
     return client_for(tenant)
@@ -115,36 +103,3 @@ def api(tenant: Tenant) -> APIClient:
 @pytest.fixture
 def other_api(other_tenant: Tenant) -> APIClient:
     return client_for(other_tenant)
-
-
-def definition(name: str = "Chain", steps: Any = None, **fields: Any) -> dict[str, Any]:
-    """A workflow definition as the SDK sends it; a -> b -> c unless told otherwise."""
-    if steps is None:
-        steps = [
-            {"name": "a", "parents": []},
-            {"name": "b", "parents": ["a"]},
-            {"name": "c", "parents": ["b"]},
-        ]
-    return {"name": name, "steps": steps, **fields}
-
-
-async def open_socket(tenant: Tenant, path: str) -> WebsocketCommunicator:
-    """A dashboard socket at `path`, connected with a new token of `tenant`."""
-    _, secret = await database_sync_to_async(APIToken.issue)(tenant, "socket", TokenRole.ADMIN)
-    socket = WebsocketCommunicator(
-        router, path, headers=[(b"authorization", f"Bearer {secret}".encode())]
-    )
-    connected, _ = await socket.connect()
-    assert connected
-    return socket
-
-
-def filled(value: Any, ids: dict[str, str]) -> Any:
-    """`value` with each `{name}` in its strings replaced by `ids[name]`."""
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, dict):
-        return {k: filled(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [filled(v, ids) for v in value]
-    return value

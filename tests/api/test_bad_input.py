@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from hatchet.jsontext import MAX_DEPTH
 from hatchet.models import Tenant
-from tests.api.conftest import register, start_run
+from tests.factories import register, start_run
 from workflows.models import CronTrigger, Event, WorkflowRun
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,7 @@ from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
 from hatchet.wire.durations import MAX_DURATION, MAX_SCHEDULE_AHEAD
-from tests.api.conftest import ScriptedWorker, register, start_run
-from tests.conftest import definition
+from tests.factories import ScriptedWorker, definition, register, start_run
 from workflows.models import ScheduledRun, StepRunStatus, Workflow
 
 pytestmark = pytest.mark.django_db

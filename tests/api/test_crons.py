@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import register
+from tests.factories import register
 from workflows.engine.crons import fire_due_crons
 from workflows.models import CronTrigger
 

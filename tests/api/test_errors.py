@@ -8,8 +8,7 @@ from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
 from hatchet.urls import server_error
-from tests.api.conftest import member_client
-from tests.conftest import definition
+from tests.factories import definition, member_client
 from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import register
+from tests.factories import register
 from workflows.models import Event, WorkflowRun
 
 pytestmark = pytest.mark.django_db

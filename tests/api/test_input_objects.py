@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import register, start_run
+from tests.factories import register, start_run
 from workflows.models import CronTrigger, ScheduledRun, WorkflowRun
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hatchet.models import Invitation, Membership, Tenant
-from tests.api.conftest import member_client
-from tests.conftest import client_for
+from tests.factories import client_for, member_client
 
 pytestmark = pytest.mark.django_db
 

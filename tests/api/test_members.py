@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Membership, Tenant
-from tests.api.conftest import member_client
+from tests.factories import member_client
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import ScriptedWorker, member_client, register, start_run
+from tests.factories import ScriptedWorker, member_client, register, start_run
 from workflows.engine.events import push_event
 from workflows.models import StepRun, WorkflowRun, WorkflowRunStatus
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import register
+from tests.factories import register
 from workflows.engine.schedules import fire_due_schedules
 from workflows.models import ScheduledRun, WorkflowRun
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from hatchet.models import APIToken, Tenant, TokenRole
-from tests.playground.conftest import ENCRYPTION_KEY
+from tests.factories import ENCRYPTION_KEY
 
 pytestmark = pytest.mark.django_db
 

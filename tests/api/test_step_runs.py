@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import ScriptedWorker, register, start_run
+from tests.factories import ScriptedWorker, register, start_run
 from workflows.engine.results import append_step_run_line
 from workflows.models import StepRun
 

@@ -21,8 +21,7 @@ from hatchet.auth import WORKER_SCOPE_MESSAGE
 from hatchet.models import APIToken, Invitation, Membership, Tenant
 from hatchet.routing import websocket_urlpatterns
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest, Variable, Variant
-from tests.conftest import client_for, filled, open_socket
-from tests.playground.conftest import ENCRYPTION_KEY, playground_objects
+from tests.factories import ENCRYPTION_KEY, client_for, filled, open_socket, playground_objects
 from workers import registry
 from workers.models import Worker
 from workflows.models import CronTrigger, Event, ScheduledRun, StepRun, Workflow, WorkflowRun

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from hatchet.models import Membership, Tenant
 from hatchet.throttling import Rate, spend
-from tests.conftest import client_for
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
 

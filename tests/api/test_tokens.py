@@ -8,8 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import APIToken, Tenant, TokenRole, hash_token
-from tests.api.conftest import member_client
-from tests.conftest import definition
+from tests.factories import definition, member_client
 from workers.models import Worker
 from workers.registry import register_worker
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import ScriptedWorker, register, start_run
+from tests.factories import ScriptedWorker, register, start_run
 from workers.models import Worker
 
 pytestmark = pytest.mark.django_db

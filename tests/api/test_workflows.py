@@ -6,8 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import member_client, register, start_run
-from tests.conftest import definition
+from tests.factories import definition, member_client, register, start_run
 from workflows.models import Step, StepRunStatus, Workflow, WorkflowRun, WorkflowVersion
 
 pytestmark = pytest.mark.django_db

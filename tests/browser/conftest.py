@@ -6,7 +6,6 @@ Playwright's sync API and pytest-asyncio do not share a process.
 """
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -14,31 +13,21 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from tests.e2e.conftest import E2E_SETTINGS, ROOT, LiveServer, wait_for, worker_named
+from bench.processes import ROOT
+from tests.browser.pages import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    EXPECTED_REFUSAL,
+    GITHUB_TOKEN,
+    PASSWORD,
+    PEOPLE,
+)
+from tests.e2e.live import E2E_SETTINGS, LiveServer, wait_for, worker_named
 from tests.github_server import LoopbackGitHub
-
-CHROMIUM = os.environ.get("HATCHET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(os.environ.get("HATCHET_SCREENSHOTS", ROOT / "build" / "screenshots"))
-EXPECTED_REFUSAL = re.compile(r"Failed to load resource: .* status of 4\d\d")
-GITHUB_TOKEN = "ghp_browser_tests_token"
-PASSWORD = "a long browser password 7"
-# The people of the journeys: username -> role in the tenant.
-PEOPLE = {"pat": "editor", "dev": "editor", "vic": "viewer"}
 
 
 @pytest.fixture(scope="session")
@@ -141,18 +130,3 @@ def page(chromium: Browser, hatchet_server: LiveServer) -> Iterator[Page]:
     yield tab
     context.close()
     assert not errors, "\n".join(errors)
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()
-
-
-def screenshot(page: Page, name: str, **options: Any) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), **options)
-    return path

@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot, sign_in
-from tests.e2e.conftest import LiveServer, wait_for
+from tests.browser.pages import screenshot, sign_in
+from tests.e2e.live import LiveServer, wait_for
 
 pytestmark = pytest.mark.browser
 

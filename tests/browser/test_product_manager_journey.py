@@ -8,8 +8,8 @@ import subprocess
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot, sign_in
-from tests.e2e.conftest import LiveServer, run_detail, step_run, wait_for, wait_for_status
+from tests.browser.pages import screenshot, sign_in
+from tests.e2e.live import LiveServer, run_detail, step_run, wait_for, wait_for_status
 from tests.github_server import LoopbackGitHub
 
 pytestmark = pytest.mark.browser

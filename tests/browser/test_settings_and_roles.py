@@ -8,8 +8,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD, screenshot, sign_in
-from tests.e2e.conftest import LiveServer
+from tests.browser.pages import PASSWORD, screenshot, sign_in
+from tests.e2e.live import LiveServer
 
 pytestmark = pytest.mark.browser
 

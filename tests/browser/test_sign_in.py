@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD, sign_in
+from tests.browser.pages import PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser
 

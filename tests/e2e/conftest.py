@@ -4,129 +4,24 @@ suite runs with: SQLite + in-memory without DATABASE_URL, PostgreSQL + Redis wit
 import os
 import signal
 import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 import redis
 
 from bench.livestack import (
-    LIVE_STACK_KEYS,
-    QUICK_FAULT_TIMINGS,
-    ROOT,
-    create_fresh_database,
     drop_database,
-    free_port,
-    manage,
-    sibling_database_url,
 )
-from hatchet.sdk import Hatchet
-
-E2E_SETTINGS = {
-    **QUICK_FAULT_TIMINGS,
-    **LIVE_STACK_KEYS,
-    # Every test's browser and client signs in from 127.0.0.1.
-    "HATCHET_SIGN_IN_ADDRESS_RATE": "600/min",
-    "HATCHET_IN_PROCESS_TICKER": "1",
-    "HATCHET_LOG_LEVEL": "WARNING",
-}
-
-
-def fresh_postgres_url(base_url: str, name: str = "hatchet_e2e") -> str:
-    """A new empty database beside the one DATABASE_URL names."""
-    url = sibling_database_url(base_url, f"{name}_{os.getpid()}")
-    create_fresh_database(url)
-    return url
-
-
-def stop_process(
-    process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10
-) -> None:
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def api_client(url: str, token: str) -> httpx.Client:
-    """The REST API of the server at `url`, as the holder of `token`."""
-    return httpx.Client(
-        base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
-
-
-class LiveServer:
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
-        self.env = env
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = open(data_dir / "server.log", "ab")  # noqa: SIM115
-        self.manage("migrate", "--verbosity", "0")
-        self.token = self.manage(
-            "create_api_token", "--tenant", "e2e", "--create-tenant", "--role", "admin"
-        ).strip()
-
-    @property
-    def backend(self) -> str:
-        return "services" if "DATABASE_URL" in self.env else "embedded"
-
-    def manage(self, *args: str) -> str:
-        return manage(self.env, *args)
-
-    def spawn(self, *args: str, **env: str) -> subprocess.Popen[bytes]:
-        """A Python process (`python *args`) beside the server, on its settings unless
-        `env` says otherwise, logging into its log."""
-        return subprocess.Popen(
-            [sys.executable, *args],
-            cwd=ROOT,
-            env={**self.env, **env},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def start(self) -> None:
-        self.process = self.spawn("manage.py", "serve", "--port", str(self.port))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.tail_log()
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("server did not start:\n" + self.tail_log())
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is not None:
-            stop_process(self.process, sig)
-
-    def tail_log(self, lines: int = 60) -> str:
-        self.log.flush()
-        text = (self.data_dir / "server.log").read_text(errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-    def client(self) -> Hatchet:
-        return Hatchet(server_url=self.url, token=self.token)
-
-    def api(self) -> httpx.Client:
-        return api_client(self.url, self.token)
-
-
-def server_env(data_dir: Path) -> dict[str, str]:
-    """The environment of a live server's processes: this one's, with E2E_SETTINGS."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update(E2E_SETTINGS, HATCHET_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
-    return env
+from tests.e2e.live import (
+    LiveServer,
+    WorkerFactory,
+    fresh_postgres_url,
+    server_env,
+    wait_for,
+    worker_named,
+)
 
 
 @pytest.fixture(scope="session")
@@ -152,16 +47,6 @@ def markers(tmp_path: Path) -> Path:
     directory = tmp_path / "markers"
     directory.mkdir()
     return directory
-
-
-def start_celery(server: LiveServer, *args: str, **env: str) -> subprocess.Popen[bytes]:
-    """A Celery worker or beat (`args`) on the server's settings unless `env` says otherwise."""
-    return server.spawn(
-        "-m", "celery", "-A", "hatchet.celery", *args, "--loglevel", "WARNING", **env
-    )
-
-
-WorkerFactory = Callable[..., subprocess.Popen[bytes]]
 
 
 @pytest.fixture
@@ -193,43 +78,3 @@ def start_worker(hatchet_server: LiveServer) -> Iterator[WorkerFactory]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def worker_named(server: LiveServer, name: str, process: subprocess.Popen[bytes]) -> bool:
-    assert process.poll() is None, f"worker {name} exited:\n{server.tail_log()}"
-    with server.api() as api:
-        workers = api.get("/workers", params={"limit": 500}).json()["results"]
-    return any(w["name"] == name and w["status"] == "ACTIVE" for w in workers)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
-
-
-def run_detail(server: LiveServer, run_id: str) -> dict[str, Any]:
-    with server.api() as api:
-        response = api.get(f"/runs/{run_id}")
-        response.raise_for_status()
-        return dict(response.json())
-
-
-def wait_for_status(
-    server: LiveServer, run_id: str, *statuses: str, timeout: float = 30
-) -> dict[str, Any]:
-    return dict(
-        wait_for(
-            lambda: (run := run_detail(server, run_id))["status"] in statuses and run,
-            timeout=timeout,
-        )
-    )
-
-
-def step_run(run: dict[str, Any], step: str) -> dict[str, Any]:
-    return next(s for s in run["step_runs"] if s["step"] == step)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.conftest import LiveServer, WorkerFactory, run_detail, step_run
+from tests.e2e.live import LiveServer, WorkerFactory, run_detail, step_run
 from tests.e2e.test_faults import receive, register_definitions, worker_socket
 
 pytestmark = pytest.mark.e2e

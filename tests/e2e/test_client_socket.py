@@ -9,7 +9,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from hatchet.sdk import NotFoundError
-from tests.e2e.conftest import LiveServer, WorkerFactory, run_detail, wait_for_status
+from tests.e2e.live import LiveServer, WorkerFactory, run_detail, wait_for_status
 
 pytestmark = pytest.mark.e2e
 

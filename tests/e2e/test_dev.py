@@ -20,7 +20,8 @@ import pytest
 import websockets
 
 from bench.livestack import drop_database, free_port
-from tests.e2e.conftest import ROOT, api_client, fresh_postgres_url, stop_process, wait_for
+from bench.processes import ROOT
+from tests.e2e.live import api_client, fresh_postgres_url, stop_process, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -6,13 +6,7 @@ from pathlib import Path
 import pytest
 
 from hatchet.sdk import WorkflowRunFailed
-from tests.e2e.conftest import (
-    LiveServer,
-    WorkerFactory,
-    step_run,
-    wait_for,
-    wait_for_status,
-)
+from tests.e2e.live import LiveServer, WorkerFactory, step_run, wait_for, wait_for_status
 
 pytestmark = pytest.mark.e2e
 

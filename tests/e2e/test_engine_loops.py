@@ -24,7 +24,7 @@ from bench.livestack import (
 )
 from hatchet.sdk.workflow import workflow_spec_of
 from tests.e2e import worker_app
-from tests.e2e.conftest import (
+from tests.e2e.live import (
     LiveServer,
     fresh_postgres_url,
     server_env,

@@ -14,7 +14,7 @@ import websockets
 
 from hatchet.sdk.workflow import workflow_spec_of
 from tests.e2e import worker_app
-from tests.e2e.conftest import (
+from tests.e2e.live import (
     LiveServer,
     WorkerFactory,
     run_detail,

@@ -9,7 +9,7 @@ import pytest
 import websockets
 
 from hatchet.sdk.workflow import workflow_spec_of
-from tests.e2e.conftest import LiveServer, WorkerFactory
+from tests.e2e.live import LiveServer, WorkerFactory
 from tests.e2e.worker_app import Streams
 
 pytestmark = pytest.mark.e2e

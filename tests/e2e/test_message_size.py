@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LiveServer, WorkerFactory, step_run, wait_for, wait_for_status
+from tests.e2e.live import LiveServer, WorkerFactory, step_run, wait_for, wait_for_status
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.conftest import LiveServer, WorkerFactory, step_run, wait_for, wait_for_status
+from tests.e2e.live import LiveServer, WorkerFactory, step_run, wait_for, wait_for_status
 
 pytestmark = pytest.mark.e2e
 

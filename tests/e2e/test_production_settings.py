@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from bench.livestack import free_port
+from bench.processes import ROOT
 from hatchet.management.commands.serve import daphne_arguments
-from tests.e2e.conftest import ROOT, stop_process, wait_for
+from tests.e2e.live import stop_process, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from bench.livestack import free_port
-from tests.e2e.conftest import ROOT, LiveServer, stop_process, wait_for
+from bench.processes import ROOT
+from tests.e2e.live import LiveServer, stop_process, wait_for
 
 pytestmark = pytest.mark.e2e
 

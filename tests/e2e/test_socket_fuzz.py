@@ -17,7 +17,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.live import LiveServer
 
 pytestmark = pytest.mark.e2e
 

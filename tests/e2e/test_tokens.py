@@ -15,7 +15,7 @@ import websockets
 from websockets.typing import Subprotocol
 
 from bench.livestack import free_port
-from tests.e2e.conftest import LiveServer, WorkerFactory, api_client, stop_process, wait_for
+from tests.e2e.live import LiveServer, WorkerFactory, api_client, stop_process, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.e2e.live import (
     LiveServer,
     WorkerFactory,
     start_celery,

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
 from playground.models import Variable
-from tests.playground.conftest import PlaygroundWorker, register_support
+from tests.factories import PlaygroundWorker, register_support
 from workflows.engine.results import record_step_completed, record_step_started
 from workflows.engine.runs import trigger_workflow_run
 

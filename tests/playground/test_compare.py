@@ -10,9 +10,13 @@ from rest_framework.test import APIClient
 from hatchet.models import APIToken, Tenant, TokenRole
 from playground import consumers
 from playground.models import Comparison
-from tests.api.conftest import register
-from tests.conftest import open_socket
-from tests.playground.conftest import PlaygroundWorker, register_support, socket_close_code
+from tests.factories import (
+    PlaygroundWorker,
+    open_socket,
+    register,
+    register_support,
+    socket_close_code,
+)
 from workflows.engine.results import append_step_run_line
 from workflows.models import StepRun, WorkflowRun
 

@@ -9,10 +9,8 @@ from channels.db import database_sync_to_async
 from hatchet.models import APIToken, Tenant, TokenRole
 from playground.github.pull_requests import request_pull_request
 from playground.services import Author
-from tests.api.conftest import member_client
-from tests.conftest import open_socket
+from tests.factories import connect, member_client, open_socket, socket_close_code
 from tests.github_server import GitRepository, LoopbackGitHub
-from tests.playground.conftest import connect, socket_close_code
 from tests.playground.test_pull_requests import BRIEF, create_variant, run_task
 from workflows.models import WorkflowRun
 

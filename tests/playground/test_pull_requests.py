@@ -26,16 +26,16 @@ from playground.github.texts import branch_name
 from playground.models import GitHubConnection, PullRequestRequest, Variable
 from playground.services import Author
 from playground.tasks import open_pull_request
-from tests.api.conftest import member_client
-from tests.e2e.conftest import wait_for
-from tests.github_server import GitRepository, LoopbackGitHub
-from tests.playground.conftest import (
+from tests.e2e.live import wait_for
+from tests.factories import (
     ENCRYPTION_KEY,
     GITHUB_TOKEN,
     SUPPORT_PY,
     WEBHOOK_SECRET,
     connect,
+    member_client,
 )
+from tests.github_server import GitRepository, LoopbackGitHub
 from workflows.models import WorkflowRun
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,7 @@ from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
 from playground.models import Comparison, PlaygroundRun, Variant, VariantRevision
-from tests.api.conftest import member_client
-from tests.conftest import filled
-from tests.playground.conftest import playground_objects, register_support
+from tests.factories import filled, member_client, playground_objects, register_support
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from hatchet.models import Tenant
 from playground.github.connections import save_connection, token_of
 from playground.github.secrets import decrypt
 from playground.models import GitHubConnection
-from tests.api.conftest import member_client
+from tests.factories import member_client
 
 pytestmark = pytest.mark.django_db
 

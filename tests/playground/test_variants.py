@@ -7,8 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import member_client
-from tests.playground.conftest import PlaygroundWorker, register_support
+from tests.factories import PlaygroundWorker, member_client, register_support
 from workflows.engine.runs import trigger_workflow_run
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from workflows.engine import queue
 from workflows.engine.definitions import register_workflow
 from workflows.engine.queue import Assignment, claim_queued_step_runs

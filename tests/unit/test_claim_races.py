@@ -11,7 +11,7 @@ import pytest
 from django.db import connection, transaction
 
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from tests.unit.test_dispatch import LocalWorker
 from workers.dispatch import dispatcher
 from workflows.engine.definitions import register_workflow

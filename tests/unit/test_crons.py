@@ -6,7 +6,7 @@ import pytest
 
 from hatchet.errors import Conflict, InvalidDefinition, InvalidRequest
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from workflows.engine.crons import (
     create_cron,
     delete_cron,

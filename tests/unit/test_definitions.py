@@ -6,7 +6,7 @@ import pytest
 
 from hatchet.errors import InvalidDefinition
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from workflows.engine.definitions import register_workflow
 from workflows.models import Step
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hatchet.models import Tenant
-from tests.conftest import SignalCapture, definition
+from tests.factories import SignalCapture, definition
 from workers.consumers import WorkerConsumer
 from workers.dispatch import dispatcher
 from workflows.engine.definitions import register_workflow

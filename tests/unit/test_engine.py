@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from hatchet.errors import InvalidRequest, NotFound
 from hatchet.models import Tenant
-from tests.conftest import SignalCapture, definition
+from tests.factories import SignalCapture, definition
 from workflows.engine import maintenance, results
 from workflows.engine.definitions import register_workflow
 from workflows.engine.maintenance import Heard

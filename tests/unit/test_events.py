@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from hatchet.errors import InvalidDefinition, InvalidRequest, PayloadTooLarge
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from workflows.engine.definitions import register_workflow
 from workflows.engine.events import (
     pattern_matches,

@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from workflows.engine.definitions import register_workflow
 from workflows.engine.locked import LockedRuns
 from workflows.engine.runs import RunRequest, trigger_workflow_run, trigger_workflow_runs

@@ -13,7 +13,7 @@ from django.db import OperationalError, connection, connections
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.api.conftest import register
+from tests.factories import register
 from workflows.models import WorkflowRun
 
 pytestmark = [

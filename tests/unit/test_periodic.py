@@ -19,8 +19,8 @@ from redis.retry import Retry
 from bench.livestack import free_port
 from hatchet.models import Tenant
 from hatchet.periodic import PeriodicWork, run_periodically
-from tests.conftest import definition
-from tests.e2e.conftest import wait_for
+from tests.e2e.live import wait_for
+from tests.factories import definition
 from workflows.engine.definitions import register_workflow
 from workflows.engine.maintenance import run_deadlines
 from workflows.engine.schedules import schedule_run

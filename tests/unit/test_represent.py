@@ -11,7 +11,7 @@ from rest_framework import exceptions, serializers
 
 from hatchet.api import represent, validated
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from workflows.engine.definitions import register_workflow
 from workflows.engine.events import push_event
 from workflows.engine.runs import RunRequest, trigger_workflow_run, trigger_workflow_runs

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from workflows.engine.definitions import register_workflow
 from workflows.engine.rowio import (
     LOADED_VALUES,

@@ -8,8 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
 from hatchet.models import Tenant
-from tests.api.conftest import register, start_run
-from tests.conftest import open_socket
+from tests.factories import open_socket, register, start_run
 from workflows import consumers
 from workflows.engine.results import append_step_run_line
 from workflows.models import StepRun

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from workflows.engine.definitions import register_workflow
 from workflows.engine.schedules import (
     cancel_scheduled_run,

@@ -11,8 +11,7 @@ from asgiref.sync import async_to_sync
 
 from hatchet.jsontext import MAX_DEPTH
 from hatchet.models import Tenant
-from tests.api.conftest import register
-from tests.conftest import open_socket
+from tests.factories import open_socket, register
 from workflows.models import Event, WorkflowRun
 
 pytestmark = pytest.mark.django_db(transaction=True)

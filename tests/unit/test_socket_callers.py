@@ -21,7 +21,7 @@ from hatchet.auth import Caller, token_caller
 from hatchet.members import change_role, remove_member
 from hatchet.models import APIToken, Membership, Tenant, TokenRole
 from hatchet.tokens import revoke_token
-from tests.api.conftest import register, start_run
+from tests.factories import register, start_run
 from workers.dispatch import Dispatcher
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hatchet.models import Tenant
-from tests.conftest import definition
+from tests.factories import definition
 from workflows.engine.crons import create_cron, fire_due_crons
 from workflows.engine.definitions import register_workflow
 from workflows.engine.schedules import fire_due_schedules, schedule_run
