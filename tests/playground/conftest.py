@@ -1,6 +1,6 @@
-"""Helpers of the playground tests: a three-step workflow whose steps expose
-variables, a fake worker that reports what the SDK would record, and a loopback
-GitHub for the pull requests."""
+"""Fixtures of the playground tests: a past run of the three-step workflow whose steps
+expose variables, and a loopback GitHub for the pull requests (tests/factories.py makes
+the rest)."""
 
 import os
 import subprocess
