@@ -161,7 +161,8 @@ def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request
     assert BRIEF_PROMPT in changed.decode()
     assert DEFAULT_PROMPT not in changed.decode()
     original = github.repo.file_at("main", "examples/support_reply.py")
-    assert original is not None and DEFAULT_PROMPT in original.decode()
+    assert original is not None
+    assert DEFAULT_PROMPT in original.decode()
 
 
 def test_a_viewer_sees_the_playground_read_only(

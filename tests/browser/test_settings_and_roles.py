@@ -2,7 +2,6 @@
 admin issues an API token (shown once, working, then revoked) and manages members."""
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -45,14 +44,14 @@ def admin(hatchet_server: LiveServer) -> str:
 
 
 @pytest.fixture
-def something_to_see(hatchet_server: LiveServer, worker: object) -> Iterator[dict[str, str]]:
+def something_to_see(hatchet_server: LiveServer, worker: object) -> dict[str, str]:
     """A NightlyImport run and an event, so the viewer's pages have rows in them."""
     with hatchet_server.api() as api:
         run = api.post("/workflows/NightlyImport/runs", json={"input": {}})
         run.raise_for_status()
         event = api.post("/events", json={"key": "invoice:paid", "payload": {"invoice": 42}})
         event.raise_for_status()
-    yield {"run": run.json()["id"], "event": event.json()["id"]}
+    return {"run": run.json()["id"], "event": event.json()["id"]}
 
 
 def settle(page: Page, path: str, heading: str) -> None:

@@ -253,7 +253,8 @@ class ChaosStack:
 
     def restart_redis(self) -> str:
         with self.lock:
-            assert self.redis is not None and self.redis.process is not None
+            assert self.redis is not None
+            assert self.redis.process is not None
             self.redis.killed = True
             self.processes.stop(self.redis.process)
             time.sleep(REDIS_DOWN_SECONDS)

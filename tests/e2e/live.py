@@ -1,6 +1,7 @@
 """A live Daphne server, SDK worker processes and the waits that the end-to-end and
 browser tests share."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -173,3 +174,10 @@ def wait_for_status(
 
 def step_run(run: dict[str, Any], step: str) -> dict[str, Any]:
     return next(s for s in run["step_runs"] if s["step"] == step)
+
+
+async def receive_until_closed(socket: Any, timeout: float) -> None:
+    """Read what a websocket sends until it closes (websockets raises ConnectionClosed
+    then), each message within `timeout` seconds."""
+    while True:
+        await asyncio.wait_for(socket.recv(), timeout)

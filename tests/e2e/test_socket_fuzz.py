@@ -17,7 +17,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.live import LiveServer
+from tests.e2e.live import LiveServer, receive_until_closed
 
 pytestmark = pytest.mark.e2e
 
@@ -259,8 +259,7 @@ def test_live_sockets_refuse_every_frame_and_other_tenants_runs(
     async def closed_with(path: str, token: str) -> int | None:
         socket = await connect(hatchet_server, path, token)
         with pytest.raises(websockets.ConnectionClosed):
-            while True:
-                await asyncio.wait_for(socket.recv(), 10)
+            await receive_until_closed(socket, 10)
         return socket.close_code
 
     async def scenario() -> tuple[list[int | None], list[dict[str, Any]]]:

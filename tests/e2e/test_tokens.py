@@ -15,7 +15,14 @@ import websockets
 from websockets.typing import Subprotocol
 
 from bench.livestack import free_port
-from tests.e2e.live import LiveServer, WorkerFactory, api_client, stop_process, wait_for
+from tests.e2e.live import (
+    LiveServer,
+    WorkerFactory,
+    api_client,
+    receive_until_closed,
+    stop_process,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +59,7 @@ async def close_after_revoking(server: LiveServer, socket: Any, token_id: str) -
     await asyncio.to_thread(revoke, server, token_id)
     revoked_at = time.monotonic()
     with pytest.raises(websockets.ConnectionClosed):
-        while True:
-            await asyncio.wait_for(socket.recv(), 5)
+        await receive_until_closed(socket, 5)
     return socket.close_code, time.monotonic() - revoked_at
 
 

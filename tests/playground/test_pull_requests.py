@@ -304,7 +304,8 @@ def test_a_rate_limit_waits_for_its_reset_time_capped(
 
     delay = work_on_pull_request(request_id, attempt=1)
 
-    assert delay is not None and 39 <= delay <= 42
+    assert delay is not None
+    assert 39 <= delay <= 42
     request = PullRequestRequest.objects.get(pk=request_id)
     assert request.state == "queued"
     assert request.reason.startswith(

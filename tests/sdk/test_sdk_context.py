@@ -215,12 +215,16 @@ def test_usage_adds_up():
 
 def test_cancelled_flag_and_done():
     context = make_context([])
-    assert not context.cancelled and not context.done()
+    assert not context.cancelled
+    assert not context.done()
     context.cancelled.set()
-    assert context.cancelled and context.cancelled.is_set() and context.done()
+    assert context.cancelled
+    assert context.cancelled.is_set()
+    assert context.done()
     finished = make_context([])
     finished._mark_finished()
-    assert finished.done() and not finished.cancelled
+    assert finished.done()
+    assert not finished.cancelled
 
 
 def test_spawn_workflow_links_the_child_to_this_step():

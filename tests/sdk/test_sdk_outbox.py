@@ -15,7 +15,8 @@ def test_messages_get_unique_ids_and_stay_until_acked():
     outbox = Outbox()
     first = outbox.add({"type": "step.started", "step_run_id": "a", "attempt": 1})
     second = outbox.add({"type": "step.started", "step_run_id": "b", "attempt": 1})
-    assert first != second and len(first) == 32
+    assert first != second
+    assert len(first) == 32
     assert json.loads(outbox.get(first) or "") == {
         "type": "step.started",
         "step_run_id": "a",
@@ -26,7 +27,8 @@ def test_messages_get_unique_ids_and_stay_until_acked():
     assert outbox.ack(first) is False
     assert outbox.ack("never-sent") is False
     assert outbox.pending() == [second]
-    assert first not in outbox and second in outbox
+    assert first not in outbox
+    assert second in outbox
 
 
 def test_resend_after_reconnect_keeps_the_original_order():

@@ -136,7 +136,8 @@ def test_none_output_is_sent_as_null():
         await until(lambda: len(connection.outbox) == 1)
 
     [completed] = sent(run_worker(body))
-    assert completed["type"] == "step.completed" and completed["output"] is None
+    assert completed["type"] == "step.completed"
+    assert completed["output"] is None
 
 
 def test_a_raising_step_fails_retryably_with_its_traceback():
@@ -303,7 +304,9 @@ def failed_for_its_output(failed, step_run_id, attempt, limit):
     reason = re.fullmatch(
         r"output too large: (\d+) bytes, the server takes at most (\d+)", failed["error"]
     )
-    assert reason is not None and int(reason[1]) > 1000 and int(reason[2]) == limit
+    assert reason is not None
+    assert int(reason[1]) > 1000
+    assert int(reason[2]) == limit
     assert failed["started_at"] > 0  # the step's own start, as the result would have said
     return {k: v for k, v in failed.items() if k not in ("id", "error", "started_at")} == {
         "type": "step.failed",

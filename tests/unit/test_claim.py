@@ -70,7 +70,8 @@ def test_a_claim_assigns_the_oldest_step_runs_and_says_all_a_worker_needs(
         metadata={"m": 1},
     )
     assert (step_run.status, step_run.worker_id, step_run.attempt) == ("ASSIGNED", WORKER, 1)
-    assert step_run.deadline is not None and step_run.deadline >= before + timedelta(seconds=15)
+    assert step_run.deadline is not None
+    assert step_run.deadline >= before + timedelta(seconds=15)
     [attempt] = StepRunAttempt.objects.filter(step_run=step_run).values(
         "number", "status", "worker_id", "worker_name", "error", "traceback"
     )

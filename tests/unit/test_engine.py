@@ -92,7 +92,8 @@ def test_children_wait_for_all_parents_and_get_their_outputs(tenant: Tenant) -> 
     run_step(tenant, root, {"r": 1})
     left, right = sorted(claim(tenant, actions), key=lambda a: a.step)
     assert left.parents == {"root": {"r": 1}}
-    assert left.overrides == {"prompt": "hi"} and right.overrides == {}
+    assert left.overrides == {"prompt": "hi"}
+    assert right.overrides == {}
     run_step(tenant, left, "L")
     assert statuses(run)["join"] == "PENDING"
     run_step(tenant, right, "R")
@@ -102,7 +103,8 @@ def test_children_wait_for_all_parents_and_get_their_outputs(tenant: Tenant) -> 
 
     run.refresh_from_db()
     assert run.status == "SUCCEEDED"
-    assert run.started_at is not None and run.finished_at is not None
+    assert run.started_at is not None
+    assert run.finished_at is not None
 
 
 def test_a_result_is_applied_once_and_only_for_the_current_attempt(tenant: Tenant) -> None:
@@ -131,7 +133,8 @@ def test_a_result_without_step_started_records_the_start_too(tenant: Tenant) -> 
     step_run = StepRun.objects.get(pk=assignment.step_run_id)
     [attempt] = step_run.attempts.all()
     assert (step_run.status, attempt.status) == ("SUCCEEDED", "SUCCEEDED")
-    assert step_run.started_at is not None and attempt.started_at is not None
+    assert step_run.started_at is not None
+    assert attempt.started_at is not None
     run.refresh_from_db()
     assert (run.status, run.started_at is not None) == ("SUCCEEDED", True)
 
@@ -158,7 +161,8 @@ def test_a_short_steps_start_is_the_workers_own_start_time(tenant: Tenant) -> No
     step_run = StepRun.objects.get(pk=short.step_run_id)
     attempt = step_run.attempts.get()
     assert step_run.started_at == attempt.started_at == began
-    assert step_run.finished_at is not None and step_run.finished_at > began
+    assert step_run.finished_at is not None
+    assert step_run.finished_at > began
     skewed_run = StepRun.objects.get(pk=skewed.step_run_id)
     assert skewed_run.started_at == skewed_run.attempts.get().assigned_at
 
@@ -184,7 +188,8 @@ def test_failures_retry_with_exponential_backoff_then_fail_the_run(tenant: Tenan
     for attempt in (1, 2, 3):
         StepRun.objects.filter(step__name="flaky").update(available_at=timezone.now())
         [assignment] = claim(tenant, ["Flaky:flaky"])
-        assert assignment.attempt == attempt and assignment.retry_count == attempt - 1
+        assert assignment.attempt == attempt
+        assert assignment.retry_count == attempt - 1
         ref = (tenant.id, assignment.step_run_id, attempt, WORKER)
         results.record_step_started(*ref)
         before = timezone.now()
@@ -289,7 +294,8 @@ def test_assignments_never_started_go_back_to_the_queue(tenant: Tenant) -> None:
     assert (step_run.status, step_run.worker_id, step_run.requeue_count) == ("QUEUED", None, 1)
     StepRun.objects.filter(pk=a.step_run_id).update(available_at=timezone.now())
     [again] = claim(tenant, ["One:only"])
-    assert again.attempt == 2 and again.retry_count == 0
+    assert again.attempt == 2
+    assert again.retry_count == 0
 
 
 def test_step_runs_of_a_gone_worker_are_requeued_without_spending_retries(tenant: Tenant) -> None:
@@ -440,5 +446,6 @@ def test_a_step_run_has_a_deadline_exactly_while_it_is_open(tenant: Tenant) -> N
 
     done.refresh_from_db()
     flaky.refresh_from_db()
-    assert done.status == "SUCCEEDED" and done.deadline is None
+    assert done.status == "SUCCEEDED"
+    assert done.deadline is None
     assert StepRun.objects.get(pk=attempt.step_run_id).status == "QUEUED"

@@ -93,7 +93,8 @@ def test_new_instances_are_what_the_models_constructor_makes(
         with django_assert_num_queries(0):  # related objects given are cached
             for name, value in values.items():
                 assert getattr(made, name) == value
-        assert isinstance(made.pk, uuid.UUID) and made.pk != constructed.pk
+        assert isinstance(made.pk, uuid.UUID)
+        assert made.pk != constructed.pk
         # The constructor takes the database of the related objects given; a new
         # instance has none until insert_rows writes it, and nothing reads it before.
         assert (made._state.adding, made._state.db) == (True, None)
