@@ -3,6 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from workflows.models import StepRun, WorkflowRun
 from workflows.signals import (
@@ -35,7 +36,7 @@ class Effects:
         self.step_status(step_run.workflow_run_id, step_run.id, step_run.status, step_run.attempt)
 
     def step_status(
-        self, workflow_run_id: Any, step_run_id: Any, status: str, attempt: int
+        self, workflow_run_id: UUID, step_run_id: UUID, status: str, attempt: int
     ) -> None:
         """A step run's new status, for callers that hold its fields but not the row."""
         self.updates.append(
@@ -59,7 +60,7 @@ class Effects:
             RunUpdate(run.id, {"type": "run.status", "run_id": str(run.id), "status": run.status})
         )
 
-    def line(self, workflow_run_id: Any, message: dict[str, Any]) -> None:
+    def line(self, workflow_run_id: UUID, message: dict[str, Any]) -> None:
         self.updates.append(RunUpdate(workflow_run_id, {"type": "step_run.line", **message}))
 
     def announce(self) -> None:

@@ -72,7 +72,7 @@ def count_held_step_runs(worker_id: UUID) -> int:
 
 def claim_queued_step_runs(
     *,
-    tenant_id: Any,
+    tenant_id: UUID,
     worker_id: UUID,
     worker_name: str,
     actions: Sequence[str],
@@ -112,7 +112,12 @@ def claim_of_this_database() -> Claim:
 
 
 def claim_with_orm(
-    tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], slots: int, now: datetime
+    tenant_id: UUID,
+    worker_id: UUID,
+    worker_name: str,
+    actions: list[str],
+    slots: int,
+    now: datetime,
 ) -> list[Assignment]:
     free = slots - count_held_step_runs(worker_id)
     if free <= 0:
@@ -219,9 +224,14 @@ def from_json(value: Any) -> Any:
 
 
 def claim_in_one_statement(
-    tenant_id: Any, worker_id: UUID, worker_name: str, actions: list[str], slots: int, now: datetime
+    tenant_id: UUID,
+    worker_id: UUID,
+    worker_name: str,
+    actions: list[str],
+    slots: int,
+    now: datetime,
 ) -> list[Assignment]:
-    params = {
+    params: dict[str, Any] = {
         "tenant": tenant_id,
         "actions": actions,
         "now": now,

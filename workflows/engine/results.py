@@ -110,7 +110,7 @@ def apply_report(locked: LockedRuns, report: Report, worker_id: UUID) -> bool:
     return True
 
 
-def apply_reports(tenant_id: Any, worker_id: UUID, reports: Sequence[Report]) -> list[bool | None]:
+def apply_reports(tenant_id: UUID, worker_id: UUID, reports: Sequence[Report]) -> list[bool | None]:
     """Apply a worker's reports in order, in one transaction. For each: True if
     applied, False if stale, None if the tenant has no such step run."""
     step_run_ids = {report.step_run_id for report in reports}
@@ -145,7 +145,7 @@ Outcome = bool | None | Refused
 
 
 def apply_reports_and_lines(
-    tenant_id: Any, worker_id: UUID, items: Sequence["Report | Line | Unstorable"]
+    tenant_id: UUID, worker_id: UUID, items: Sequence["Report | Line | Unstorable"]
 ) -> list[Outcome]:
     """Reports and lines of one batch, each kind in one go, then the unstorable ones
     refused; outcomes in the batch's order. Call inside a transaction: it holds or
@@ -171,7 +171,7 @@ def apply_reports_and_lines(
     ]
 
 
-def refuse(tenant_id: Any, worker_id: UUID, item: "Report | Line", problem: str) -> Refused:
+def refuse(tenant_id: UUID, worker_id: UUID, item: "Report | Line", problem: str) -> Refused:
     """The database would not store `item`: a result's step run fails for good with the
     reason (the same output would be refused again); a refused line is only answered."""
     if isinstance(item, Line):
@@ -184,20 +184,20 @@ def refuse(tenant_id: Any, worker_id: UUID, item: "Report | Line", problem: str)
     return Refused(reason)
 
 
-def apply_one(tenant_id: Any, worker_id: UUID, report: Report) -> bool:
+def apply_one(tenant_id: UUID, worker_id: UUID, report: Report) -> bool:
     [outcome] = apply_reports(tenant_id, worker_id, [report])
     if outcome is None:
         raise NotFound("Unknown step run.", {"step_run_id": str(report.step_run_id)})
     return outcome
 
 
-def record_step_started(tenant_id: Any, step_run_id: Any, attempt: int, worker_id: UUID) -> bool:
+def record_step_started(tenant_id: UUID, step_run_id: UUID, attempt: int, worker_id: UUID) -> bool:
     return apply_one(tenant_id, worker_id, Report(STARTED, step_run_id, attempt))
 
 
 def record_step_completed(
-    tenant_id: Any,
-    step_run_id: Any,
+    tenant_id: UUID,
+    step_run_id: UUID,
     attempt: int,
     worker_id: UUID,
     output: Any,
@@ -209,8 +209,8 @@ def record_step_completed(
 
 
 def record_step_failed(
-    tenant_id: Any,
-    step_run_id: Any,
+    tenant_id: UUID,
+    step_run_id: UUID,
     attempt: int,
     worker_id: UUID,
     error: str,
@@ -232,7 +232,7 @@ def record_step_failed(
 
 
 def refresh_step_timeout(
-    tenant_id: Any, step_run_id: Any, attempt: int, worker_id: UUID, increment_seconds: float
+    tenant_id: UUID, step_run_id: UUID, attempt: int, worker_id: UUID, increment_seconds: float
 ) -> bool:
     """Push a running step's deadline to `increment_seconds` from now."""
     report = Report(REFRESH_TIMEOUT, step_run_id, attempt, increment_seconds=increment_seconds)
@@ -250,7 +250,7 @@ class Line:
 
 
 def append_step_run_lines(
-    tenant_id: Any, lines: Sequence[Line], worker_id: UUID | None = None
+    tenant_id: UUID, lines: Sequence[Line], worker_id: UUID | None = None
 ) -> list[bool | None]:
     """Store log lines and stream chunks once each and announce the new ones. For
     each: True if new, False if already stored (re-sent) or, when `worker_id` sends it,
@@ -310,7 +310,13 @@ def append_step_run_lines(
 
 
 def append_step_run_line(
-    tenant_id: Any, step_run_id: Any, attempt: int, kind: str, seq: int, text: str, level: str = ""
+    tenant_id: UUID,
+    step_run_id: UUID,
+    attempt: int,
+    kind: str,
+    seq: int,
+    text: str,
+    level: str = "",
 ) -> bool:
     [outcome] = append_step_run_lines(
         tenant_id, [Line(step_run_id, attempt, kind, seq, text, level)]

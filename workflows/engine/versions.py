@@ -6,6 +6,7 @@ import functools
 import threading
 import time
 from typing import Any
+from uuid import UUID
 
 from hatchet.errors import NotFound
 from hatchet.models import Tenant
@@ -20,7 +21,7 @@ _latest_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1024)
-def steps_of(version_id: Any) -> list[Step]:
+def steps_of(version_id: UUID) -> list[Step]:
     """The steps in position order; shared, so callers must not change them."""
     return list(Step.objects.filter(version_id=version_id).order_by("position"))
 
@@ -49,6 +50,6 @@ def latest_version(tenant: Tenant, workflow_name: str) -> WorkflowVersion:
     return version
 
 
-def forget_latest_version(tenant_id: Any, workflow_name: str) -> None:
+def forget_latest_version(tenant_id: UUID, workflow_name: str) -> None:
     with _latest_lock:
         _latest.pop((tenant_id, workflow_name), None)
