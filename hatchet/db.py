@@ -33,7 +33,7 @@ def pipelined() -> Iterator[None]:
             with connection.connection.pipeline():
                 yield
         except DatabaseError:
-            _note_failed_statement()
+            note_failed_statement()
             raise
 
 
@@ -134,7 +134,7 @@ def harmless_to_repeat() -> Iterator[None]:
         ledger.repeatable_writes = False
 
 
-def _note_failed_statement() -> None:
+def note_failed_statement() -> None:
     ledger = getattr(_ledgers, "current", None)
     if ledger is not None:
         ledger.last_statement_failed = True

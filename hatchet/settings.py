@@ -104,6 +104,8 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Django's backend, settling a commit that a broken connection leaves in doubt.
+        DATABASES["default"]["ENGINE"] = "hatchet.postgresql"
         # A pooled connection is checked as it is handed out: after a database restart
         # or pg_terminate_backend the pool holds dead connections, and a request given
         # one would fail.

@@ -9,10 +9,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import OperationalError, connection, connections
+from django.db import OperationalError, connection
+from django.db.backends.postgresql import base as django_postgresql
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
+from hatchet.postgresql.base import DatabaseWrapper
 from tests.factories import register
 from workflows.models import WorkflowRun
 
@@ -73,24 +75,55 @@ def test_a_trigger_lost_before_its_commit_makes_its_run_once(
     assert [str(run.id) for run in WorkflowRun.objects.all()] == [response.json()["id"]]
 
 
-def test_a_request_whose_commit_was_lost_is_not_served_again(
+def lose_the_connection_at_commit(
+    monkeypatch: pytest.MonkeyPatch, *, after_committing: bool
+) -> list[int]:
+    """The first commit finds its connection terminated: before COMMIT reached the
+    database, or after it committed with the answer lost on the way back."""
+    lost: list[int] = []
+    commit = getattr(django_postgresql.DatabaseWrapper, "_commit")  # noqa: B009 (not in django-stubs)
+
+    def commit_and_lose_the_connection(db: Any) -> None:
+        if db.connection is None or lost:
+            return commit(db)
+        lost.append(db.connection.info.backend_pid)
+        if after_committing:
+            commit(db)
+        terminate_backend(lost[0])
+        with db.wrap_database_errors:
+            db.connection.execute("SELECT 1")
+
+    monkeypatch.setattr(
+        django_postgresql.DatabaseWrapper, "_commit", commit_and_lose_the_connection
+    )
+    return lost
+
+
+@pytest.mark.parametrize("after_committing", [False, True])
+def test_a_trigger_whose_commit_was_lost_makes_its_run_once(
+    api: APIClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, after_committing: bool
+) -> None:
+    """The transaction's fate, read on another connection, settles the doubt: one that
+    aborted is served again, one that committed is answered as committed."""
+    register(tenant)
+    lost = lose_the_connection_at_commit(monkeypatch, after_committing=after_committing)
+
+    response = api.post("/api/v1/workflows/Chain/runs", {"input": {}}, format="json")
+
+    assert len(lost) == 1
+    assert response.status_code == 201, response.content
+    assert [str(run.id) for run in WorkflowRun.objects.all()] == [response.json()["id"]]
+
+
+def test_a_request_whose_commit_cannot_be_settled_is_not_served_again(
     api: APIClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Whether a commit lost on the way went through is unknown: serving the trigger
-    again could make its run twice."""
+    """When the database cannot say what became of the transaction, serving the trigger
+    again could make its run twice: the outcome stays unknown."""
     register(tenant)
-    wrapper_class = type(connections["default"])
-    commit = wrapper_class._commit  # type: ignore[attr-defined]
+    lost = lose_the_connection_at_commit(monkeypatch, after_committing=False)
+    monkeypatch.setattr(DatabaseWrapper, "transaction_status", lambda db, xid: None)
 
-    lost: list[int] = []
-
-    def commit_after_losing_the_connection(db: Any) -> None:
-        if db.connection is not None and not lost:
-            lost.append(db.connection.info.backend_pid)
-            terminate_backend(lost[0])
-        commit(db)
-
-    monkeypatch.setattr(wrapper_class, "_commit", commit_after_losing_the_connection)
     with pytest.raises(OperationalError, match="terminating connection"):
         api.post("/api/v1/workflows/Chain/runs", {"input": {}}, format="json")
     monkeypatch.undo()
