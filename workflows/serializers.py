@@ -282,8 +282,12 @@ class MetadataFilterSerializer(QuerySerializer):
     """Filters rows by their `additional_metadata`."""
 
     metadata = serializers.ListField(
+        # Untrimmed: a name the pattern (and so the schema) accepts is not cut to one
+        # it refuses.
         child=serializers.RegexField(
-            METADATA_PAIR, error_messages={"invalid": "Use metadata=name:value."}
+            METADATA_PAIR,
+            trim_whitespace=False,
+            error_messages={"invalid": "Use metadata=name:value."},
         ),
         required=False,
         help_text="'name:value', repeatable (all must match); `metadata[name]=value` too.",
