@@ -53,27 +53,27 @@ class BenchChain:
         return stamp(context, time.time())
 
     @hatchet.step(parents=["first"])
-    async def second(self, context: Context) -> dict[str, Any]:
+    async def second(self, _context: Context) -> dict[str, Any]:
         return {}
 
     @hatchet.step(parents=["second"])
-    async def third(self, context: Context) -> dict[str, Any]:
+    async def third(self, _context: Context) -> dict[str, Any]:
         return {}
 
 
 def branch(name: str) -> StepFunction:
-    async def step(self: Any, context: Context) -> dict[str, Any]:
+    async def step(_self: Any, _context: Context) -> dict[str, Any]:
         return {}
 
     step.__name__ = step.__qualname__ = name
     return hatchet.step(parents=["start"])(step)
 
 
-async def fanout_start(self: Any, context: Context) -> dict[str, Any]:
+async def fanout_start(_self: Any, context: Context) -> dict[str, Any]:
     return stamp(context, time.time())
 
 
-async def fanout_join(self: Any, context: Context) -> dict[str, Any]:
+async def fanout_join(_self: Any, _context: Context) -> dict[str, Any]:
     return {}
 
 

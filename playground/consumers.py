@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from channels.db import database_sync_to_async
+from typing_extensions import override
 
 from hatchet.sockets import NOT_FOUND, SendingConsumer, WatchConsumer
 from playground.github.states import pull_request_group
@@ -100,6 +101,7 @@ class ComparisonConsumer(SendingConsumer):
         self.sent_lines = SentLines(stream_lines(cells))
         await self.send_json(snapshot)
 
+    @override
     async def disconnect(self, code: int) -> None:
         if self.watched is not None:
             await self.watch.stop()
@@ -111,7 +113,8 @@ class ComparisonConsumer(SendingConsumer):
             await self.forward(update)
 
     async def forward(self, update: dict[str, Any]) -> None:
-        assert self.watched is not None
+        if self.watched is None:
+            raise RuntimeError("the socket watches no comparison")
         if update["type"] == "run.status":
             cell = self.watched.cells.get(update["run_id"])
             if cell is None:
@@ -159,7 +162,8 @@ class ComparisonConsumer(SendingConsumer):
             )
 
     async def send_cell(self, cell: Cell) -> None:
-        assert self.watched is not None
+        if self.watched is None:
+            raise RuntimeError("the socket watches no comparison")
         message = await database_sync_to_async(cell_message)(self.watched.comparison, cell.run_id)
         self.sent_lines.add(stream_lines([message["cell"]]))
         await self.send_json(message)

@@ -441,7 +441,7 @@ class GitHubConnectionSerializer(serializers.ModelSerializer):
     def get_has_webhook_secret(self, connection: GitHubConnection) -> bool:
         return bool(connection.webhook_secret_ciphertext)
 
-    def get_api_url(self, connection: GitHubConnection) -> str:
+    def get_api_url(self, _connection: GitHubConnection) -> str:
         return str(settings.GITHUB_API_URL)
 
 

@@ -351,8 +351,9 @@ def test_every_socket_route_has_a_rule() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("own_dispatcher")
 def test_a_socket_of_another_tenant_neither_reaches_nor_watches_its_objects(
-    tenant: Tenant, other_tenant: Tenant, own_dispatcher: None
+    tenant: Tenant, other_tenant: Tenant
 ) -> None:
     ids = objects_of(tenant)
     step_run = StepRun.objects.filter(tenant=tenant).first()
