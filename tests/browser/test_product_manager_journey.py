@@ -57,7 +57,7 @@ def past_runs(server: LiveServer) -> list[str]:
                         "/playground/variables", params={"workflow": WORKFLOW, "step": "draft"}
                     ).json()["results"]
                 }
-                == {"system_prompt", "temperature"}
+                == {"system_prompt", "temperature", "model"}
             )
         )
     return ids
