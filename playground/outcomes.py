@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from playground.models import Comparison, PlaygroundRun
+from playground.models import Comparison, PairwiseVote, PlaygroundRun, Review
 from workflows.engine.versions import steps_of
 from workflows.models import (
     WORKFLOW_RUN_TERMINAL,
@@ -196,8 +196,59 @@ def comparison_cells(comparison: Comparison, run_ids: list[UUID] | None = None) 
     ]
 
 
+def review_summary(comparison: Comparison, reviews: list[Review]) -> list[dict[str, Any]]:
+    """Per column: its reviews (thumbs up and down, mean score) and its blind votes
+    (wins, losses, ties and the pairwise score, a tie counting half a win)."""
+    columns = range(len(comparison.columns))
+    summary: dict[int, dict[str, Any]] = {
+        column: {
+            "column": column,
+            "reviews": 0,
+            "thumbs_up": 0,
+            "thumbs_down": 0,
+            "scores": [],
+            "wins": 0,
+            "losses": 0,
+            "ties": 0,
+        }
+        for column in columns
+    }
+    for review in reviews:
+        entry = summary.get(review.cell.column or 0)
+        if entry is None:
+            continue
+        entry["reviews"] += 1
+        if review.thumbs:
+            entry[f"thumbs_{review.thumbs}"] += 1
+        if review.score is not None:
+            entry["scores"].append(review.score)
+    for recorded in PairwiseVote.objects.filter(comparison=comparison):
+        for column in (recorded.column_a, recorded.column_b):
+            if column not in summary:
+                continue
+            if recorded.winner is None:
+                summary[column]["ties"] += 1
+            elif recorded.winner == column:
+                summary[column]["wins"] += 1
+            else:
+                summary[column]["losses"] += 1
+    return [finished_summary(summary[column]) for column in columns]
+
+
+def finished_summary(entry: dict[str, Any]) -> dict[str, Any]:
+    scores = entry.pop("scores")
+    votes = entry["wins"] + entry["losses"] + entry["ties"]
+    return {
+        **entry,
+        "mean_score": round(sum(scores) / len(scores), 4) if scores else None,
+        "votes": votes,
+        "pairwise_score": round((entry["wins"] + entry["ties"] / 2) / votes, 4) if votes else None,
+    }
+
+
 def comparison_matrix(comparison: Comparison) -> dict[str, Any]:
     cells = comparison_cells(comparison)
+    reviews = list(Review.objects.filter(comparison=comparison).select_related("cell"))
     return {
         "id": comparison.pk,
         "workflow": comparison.workflow.name,
@@ -206,6 +257,8 @@ def comparison_matrix(comparison: Comparison) -> dict[str, Any]:
         "rows": comparison.rows,
         "cells": cells,
         "is_finished": all(cell["is_finished"] for cell in cells),
+        "reviews": reviews,
+        "review_summary": review_summary(comparison, reviews),
         "created_by": comparison.created_by_name,
         "created_at": comparison.created_at,
     }

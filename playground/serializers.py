@@ -11,9 +11,12 @@ from hatchet.api import QuerySerializer
 from playground.github.connections import REPOSITORY_NAME, token_source
 from playground.models import (
     GitHubConnection,
+    PairwiseVote,
     PlaygroundRun,
     PlaygroundRunKind,
     PullRequestRequest,
+    Review,
+    Thumbs,
     Variable,
     VariableDefault,
     Variant,
@@ -343,6 +346,79 @@ class ComparisonSummarySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ReviewSerializer(serializers.ModelSerializer):
+    run_id = serializers.UUIDField(source="cell_id")
+    thumbs = serializers.ChoiceField(choices=Thumbs.choices, allow_blank=True)
+    reviewer = serializers.CharField(source="reviewer_name")
+
+    class Meta:
+        model = Review
+        fields = ["id", "run_id", "thumbs", "score", "comment", "reviewer", "updated_at"]
+
+
+class ColumnReviewSummarySerializer(serializers.Serializer):
+    """What people said of a column: its reviews, and its blind votes against others."""
+
+    column = serializers.IntegerField()
+    reviews = serializers.IntegerField()
+    thumbs_up = serializers.IntegerField()
+    thumbs_down = serializers.IntegerField()
+    mean_score = serializers.FloatField(allow_null=True)
+    votes = serializers.IntegerField()
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    ties = serializers.IntegerField()
+    pairwise_score = serializers.FloatField(
+        allow_null=True, help_text="(wins + ties / 2) / votes; null without votes."
+    )
+
+
+class NewReviewSerializer(StrictSerializer):
+    run_id = serializers.UUIDField(help_text="The cell's run.")
+    thumbs = serializers.ChoiceField(
+        choices=Thumbs.choices, required=False, allow_blank=True, default=""
+    )
+    score = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10_000, trim_whitespace=False
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs["thumbs"] or attrs.get("score") is not None or attrs["comment"].strip()):
+            raise serializers.ValidationError("A review needs thumbs, a score or a comment.")
+        return attrs
+
+
+class BlindPairQuerySerializer(QuerySerializer):
+    a = serializers.IntegerField(min_value=0, help_text="One column of the pair.")
+    b = serializers.IntegerField(min_value=0, help_text="The other column.")
+
+
+class BlindPairSerializer(serializers.Serializer):
+    """Two outputs of one row, in random order, their columns not said."""
+
+    pair = serializers.CharField(
+        allow_null=True, help_text="What to vote on; null when every row has a vote."
+    )
+    remaining = serializers.IntegerField(help_text="Rows left to vote on, this one included.")
+    input = serializers.JSONField(required=False)
+    left = serializers.JSONField(required=False)
+    right = serializers.JSONField(required=False)
+
+
+class NewVoteSerializer(StrictSerializer):
+    pair = serializers.CharField(max_length=2000)
+    choice = serializers.ChoiceField(choices=["left", "right", "tie"])
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer_name")
+
+    class Meta:
+        model = PairwiseVote
+        fields = ["id", "row", "column_a", "column_b", "winner", "reviewer", "created_at"]
+
+
 class ComparisonSerializer(serializers.Serializer):
     """The matrix: one cell per (row, column); live at /ws/playground/compare/{id}."""
 
@@ -353,6 +429,8 @@ class ComparisonSerializer(serializers.Serializer):
     rows = RowSerializer(many=True)
     cells = CellSerializer(many=True)
     is_finished = serializers.BooleanField()
+    reviews = ReviewSerializer(many=True)
+    review_summary = ColumnReviewSummarySerializer(many=True)
     created_by = serializers.CharField()
     created_at = serializers.DateTimeField()
 

@@ -23,7 +23,7 @@ from hatchet.celery import enqueue
 from hatchet.models import Role, Tenant
 from hatchet.schema import ErrorSerializer
 from hatchet.views import JSONAPIView, TenantViewSet
-from playground import services, tasks
+from playground import reviews, services, tasks
 from playground.github.connections import connection_for, save_connection
 from playground.github.pull_requests import request_pull_request
 from playground.github.webhooks import BadSignature, ServerTokenRefused, handle_webhook
@@ -37,6 +37,8 @@ from playground.models import (
 )
 from playground.outcomes import comparison_matrix
 from playground.serializers import (
+    BlindPairQuerySerializer,
+    BlindPairSerializer,
     ComparisonFilterSerializer,
     ComparisonSerializer,
     ComparisonSummarySerializer,
@@ -46,7 +48,9 @@ from playground.serializers import (
     NewComparisonSerializer,
     NewPlaygroundRunSerializer,
     NewPullRequestSerializer,
+    NewReviewSerializer,
     NewVariantSerializer,
+    NewVoteSerializer,
     PlaygroundRunDetailSerializer,
     PlaygroundRunFilterSerializer,
     PlaygroundRunSerializer,
@@ -54,11 +58,13 @@ from playground.serializers import (
     PullRequestSerializer,
     ReplaySerializer,
     RestoreVariantSerializer,
+    ReviewSerializer,
     VariableFilterSerializer,
     VariableSerializer,
     VariantFilterSerializer,
     VariantRevisionSerializer,
     VariantSerializer,
+    VoteSerializer,
 )
 from workflows.views import run_details
 
@@ -274,6 +280,57 @@ class ComparisonViewSet(TenantViewSet):
             ComparisonSerializer(comparison_matrix(comparison)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(request=NewReviewSerializer, responses=ReviewSerializer)
+    @action(detail=True, methods=["post"])
+    def reviews(self, request: Request, pk: Any) -> Response:
+        """Review a cell: thumbs, a score from 0 to 1 and a comment, any of them; a
+        second review of the same cell by the same person replaces the first."""
+        comparison = self.get_object()
+        body = NewReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        review = reviews.review_cell(
+            comparison,
+            data["run_id"],
+            author_of(request),
+            thumbs=data["thumbs"],
+            score=data.get("score"),
+            comment=data["comment"],
+        )
+        return Response(ReviewSerializer(review).data)
+
+    @extend_schema(parameters=[BlindPairQuerySerializer], responses=BlindPairSerializer)
+    @action(detail=True, methods=["get"], url_path="blind-pair")
+    def blind_pair(self, request: Request, pk: Any) -> Response:
+        """A row not yet voted on by the caller for columns `a` and `b`, its two outputs
+        in random order, to vote on without knowing which column is which."""
+        comparison = self.get_object()
+        query = BlindPairQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        pair = reviews.blind_pair(
+            comparison,
+            query.validated_data["a"],
+            query.validated_data["b"],
+            author_of(request),
+        )
+        return Response(BlindPairSerializer(pair).data)
+
+    @extend_schema(request=NewVoteSerializer, responses={201: VoteSerializer})
+    @action(detail=True, methods=["post"])
+    def votes(self, request: Request, pk: Any) -> Response:
+        """Say which of a blind pair is better ("left", "right" or "tie"); a second vote
+        on the same row and columns replaces the first."""
+        comparison = self.get_object()
+        body = NewVoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        recorded = reviews.vote(
+            comparison,
+            body.validated_data["pair"],
+            body.validated_data["choice"],
+            author_of(request),
+        )
+        return Response(VoteSerializer(recorded).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

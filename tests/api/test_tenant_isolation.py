@@ -108,6 +108,11 @@ RULES: dict[tuple[str, str], Rule] = {
         {"workflow": "Support", "columns": [{"baseline": True}], "rows": [{"run": "{source_run}"}]},
     ),
     ("GET", "/api/v1/playground/compare/{pk}"): A_OBJECT,
+    ("POST", "/api/v1/playground/compare/{pk}/reviews"): Rule(
+        404, {"run_id": "{run}", "thumbs": "up"}
+    ),
+    ("GET", "/api/v1/playground/compare/{pk}/blind-pair"): A_OBJECT,
+    ("POST", "/api/v1/playground/compare/{pk}/votes"): Rule(404, {"pair": "x", "choice": "tie"}),
     ("GET", "/api/v1/playground/github-connection"): Rule(404, needs=ADMIN),
     (
         "PUT",

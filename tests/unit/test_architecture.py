@@ -148,15 +148,13 @@ def names_status(node: ast.expr | None) -> bool:
     )
 
 
-def text_of(node: ast.AST) -> str:
+def text_of(node: ast.Constant | ast.JoinedStr) -> str:
     """A string's text; an f-string's with `{}` for each value it formats."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
     if isinstance(node, ast.JoinedStr):
         return "".join(
-            part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
+            str(part.value) if isinstance(part, ast.Constant) else "{}" for part in node.values
         )
-    return ""
+    return node.value if isinstance(node.value, str) else ""
 
 
 def status_writes(module: Module) -> Iterator[tuple[ast.stmt | ast.expr, str]]:
@@ -164,7 +162,9 @@ def status_writes(module: Module) -> Iterator[tuple[ast.stmt | ast.expr, str]]:
     it), `.bulk_update(rows, ["status"])`, `.save(update_fields=["status"])`, each with
     the name it starts from, and SQL text that updates a status (named "SQL")."""
     for node in ast.walk(module.tree):
-        if SQL_STATUS_WRITE.search(text_of(node)):
+        if isinstance(node, ast.Constant | ast.JoinedStr) and SQL_STATUS_WRITE.search(
+            text_of(node)
+        ):
             yield node, "SQL"
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

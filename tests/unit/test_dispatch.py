@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
-from typing_extensions import override
 
 from hatchet.models import Tenant
 from tests.factories import SignalCapture, definition
@@ -44,8 +43,7 @@ class LocalWorker:
             slots=self.slots,
         )
 
-    @override
-    async def send_message(self, message: dict[str, Any]) -> None:
+    async def send_message(self, _message: dict[str, Any]) -> None:
         raise AssertionError("the test replaces delivery")
 
     async def close_stopped(self) -> None:
