@@ -144,7 +144,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--slots", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES_URL,
+        help="a fresh database is made beside this one",
+    )
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument(
         "--output", type=Path, default=ROOT / "bench" / "results" / "comparison.json"
