@@ -157,7 +157,7 @@ def new_version(
     dataset: Dataset,
     kept: Sequence[UUID],
     added: Sequence[DatasetRow],
-    source: str,
+    origin: str,
     author: Author,
     removed: int = 0,
 ) -> DatasetVersion:
@@ -178,7 +178,7 @@ def new_version(
     version = DatasetVersion.objects.create(
         dataset=dataset,
         number=dataset.version,
-        source=source,
+        origin=origin,
         row_count=row_count,
         added=len(added),
         removed=removed,
@@ -195,7 +195,7 @@ def new_version(
 
 
 def add_rows(
-    tenant: Tenant, dataset_id: Any, rows: Iterable[NewRow], source: str, author: Author
+    tenant: Tenant, dataset_id: Any, rows: Iterable[NewRow], origin: str, author: Author
 ) -> tuple[Dataset, DatasetVersion | None, int]:
     """Add rows as a new version: (the dataset, its newest version, how many rows were
     added). A run already in the dataset is not added again; when nothing is new, no
@@ -225,7 +225,7 @@ def add_rows(
             )
         if not added:
             return dataset, version_of(dataset), 0
-        version = new_version(dataset, kept, added, source, author)
+        version = new_version(dataset, kept, added, origin, author)
     return dataset, version, len(added)
 
 

@@ -341,7 +341,7 @@ class DatasetRow(models.Model):
         return f"dataset row {self.id}"
 
 
-class DatasetVersionSource(models.TextChoices):
+class DatasetVersionOrigin(models.TextChoices):
     """Where a version's change came from."""
 
     RUNS = "runs"
@@ -355,11 +355,11 @@ class DatasetVersionSource(models.TextChoices):
 class DatasetVersion(models.Model):
     """The rows a dataset held after one change; never changed afterwards."""
 
-    Source = DatasetVersionSource
+    Origin = DatasetVersionOrigin
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    source = models.CharField(max_length=16, choices=Source.choices)
+    origin = models.CharField(max_length=16, choices=Origin.choices)
     row_count = models.PositiveIntegerField()
     added = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)

@@ -13,7 +13,7 @@ from playground.models import (
     Dataset,
     DatasetRow,
     DatasetVersion,
-    DatasetVersionSource,
+    DatasetVersionOrigin,
     GitHubConnection,
     PlaygroundRun,
     PlaygroundRunKind,
@@ -533,14 +533,14 @@ class DatasetSerializer(serializers.ModelSerializer):
 
 
 class DatasetVersionSerializer(serializers.ModelSerializer):
-    source = StatusField(DatasetVersionSource, help_text="Where its change came from.")
+    origin = StatusField(DatasetVersionOrigin, help_text="Where its change came from.")
     added = serializers.IntegerField(help_text="Rows added against the version before.")
     removed = serializers.IntegerField(help_text="Rows removed against the version before.")
     author = serializers.CharField(source="author_name")
 
     class Meta:
         model = DatasetVersion
-        fields = ["number", "source", "row_count", "added", "removed", "author", "created_at"]
+        fields = ["number", "origin", "row_count", "added", "removed", "author", "created_at"]
 
 
 class DatasetRowSerializer(serializers.ModelSerializer):

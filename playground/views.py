@@ -410,7 +410,7 @@ class UploadBodyParser(parsers.BaseParser):
 
     media_type = "*/*"
 
-    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> bytes:
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
         return bounded_body(parser_context)
 
 

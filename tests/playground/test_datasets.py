@@ -33,7 +33,7 @@ def add(api: APIClient, dataset: dict[str, Any], **body: Any) -> Any:
 
 def upload(api: APIClient, dataset: dict[str, Any], text: str, content_type: str) -> Any:
     return api.generic(
-        "POST", f"{DATASETS}/{dataset['id']}/upload", text.encode(), content_type=content_type
+        "POST", f"{DATASETS}/{dataset['id']}/upload", text, content_type=content_type
     )
 
 
@@ -108,7 +108,7 @@ def test_runs_add_their_inputs_and_outputs_as_expected_once(
         ({"ticket": "Where is my refund?"}, {"step": "review", "used": {}}, "")
     ]
     assert answer["rows"][0]["source_run"] == str(source.pk)
-    assert [(v["number"], v["source"], v["added"]) for v in answer["versions"]] == [(1, "runs", 1)]
+    assert [(v["number"], v["origin"], v["added"]) for v in answer["versions"]] == [(1, "runs", 1)]
     # The same run again adds nothing and makes no version.
     again = add(api, dataset, runs=[str(source.pk)])
     assert (again.status_code, again.json()["version"]) == (200, 1)
@@ -166,7 +166,7 @@ def test_each_change_makes_a_new_version_and_old_versions_never_change(
     v3 = removed.json()
     assert shown(v3) == [({"ticket": "b"}, None, ""), ({"ticket": "c"}, {"tag": "bug"}, "")]
     assert [
-        (v["number"], v["source"], v["row_count"], v["added"], v["removed"]) for v in v3["versions"]
+        (v["number"], v["origin"], v["row_count"], v["added"], v["removed"]) for v in v3["versions"]
     ] == [
         (3, "removal", 2, 0, 1),
         (2, "rows", 3, 1, 0),
@@ -234,7 +234,7 @@ def test_a_filter_adds_the_matching_production_runs_oldest_first(
 
     assert shown(succeeded.json()) == [({"ticket": "done"}, None, "")]
     assert [r["source_run"] for r in both.json()["rows"]] == [str(done.pk), str(pending.pk)]
-    assert [v["source"] for v in both.json()["versions"]] == ["filter", "filter"]
+    assert [v["origin"] for v in both.json()["versions"]] == ["filter", "filter"]
     assert other.pk not in DatasetRow.objects.values_list("source_run", flat=True)
 
 
@@ -303,7 +303,7 @@ def test_a_comparisons_rows_are_added_with_their_source_runs(
         ({"ticket": "Where is my refund?"}, str(source.pk)),
         ({"ticket": "Site down"}, None),
     ]
-    assert response.json()["versions"][0]["source"] == "comparison"
+    assert response.json()["versions"][0]["origin"] == "comparison"
 
 
 @pytest.mark.parametrize(
@@ -367,7 +367,7 @@ def test_jsonl_and_csv_files_add_their_rows(api: APIClient, tenant: Tenant) -> N
         ({"ticket": "c", "lang": "en"}, {"tag": 1}, ""),
         ({"ticket": "d"}, "plain words", ""),
     ]
-    assert [v["source"] for v in by_input.json()["versions"]] == ["upload"] * 3
+    assert [v["origin"] for v in by_input.json()["versions"]] == ["upload"] * 3
 
 
 @pytest.mark.parametrize(
