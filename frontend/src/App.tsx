@@ -17,6 +17,8 @@ import { TriggersPage } from "./pages/triggers/TriggersPage";
 import { WorkersPage } from "./pages/workers/WorkersPage";
 import { PlaygroundPage } from "./pages/playground/PlaygroundPage";
 import { ComparisonPage } from "./pages/playground/ComparisonPage";
+import { DatasetsPage } from "./pages/datasets/DatasetsPage";
+import { DatasetPage } from "./pages/datasets/DatasetPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
 
 export function AppRoutes() {
@@ -36,6 +38,8 @@ export function AppRoutes() {
         <Route path="workers" element={<WorkersPage />} />
         <Route path="playground" element={<PlaygroundPage />} />
         <Route path="playground/compare/:comparisonId" element={<ComparisonPage />} />
+        <Route path="datasets" element={<DatasetsPage />} />
+        <Route path="datasets/:datasetId" element={<DatasetPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
