@@ -1,10 +1,17 @@
-// "Add to dataset" for the runs selected in the runs list: their inputs (and, if
-// asked, their outputs as what is expected) become rows of a dataset of their
-// workflow, a chosen one or a new one.
+// "Add to dataset" from the runs list, for the runs selected or for every run of a
+// workflow that the filters match: their inputs (and, if asked, their outputs as what
+// is expected) become rows of a dataset of their workflow, a chosen one or a new one.
 import { useState, type FormEvent } from "react";
 import type { Run } from "../../api/types";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
-import { useAddRows, useCreateDataset, useDatasets, type DatasetDetail } from "../datasets/api";
+import {
+  useAddRows,
+  useCreateDataset,
+  useDatasets,
+  type AddDatasetRowsBody,
+  type DatasetDetail,
+} from "../datasets/api";
+import { filterBody, type RunFilters } from "./filters";
 
 export function AddToDataset({
   runs,
@@ -23,18 +30,47 @@ export function AddToDataset({
       </p>
     );
   }
-  return <AddRunsForm workflow={workflow} runs={runs} onAdded={onAdded} />;
+  return (
+    <AddRunsForm
+      workflow={workflow}
+      what={`${runs.length} ${runs.length === 1 ? "run" : "runs"} of ${workflow} selected`}
+      source={{ runs: runs.map((run) => run.id) }}
+      onAdded={onAdded}
+    />
+  );
 }
+
+/** The runs of one workflow the filters match (the playground's own runs left out). */
+export function AddMatchingToDataset({
+  filters,
+  onAdded,
+}: {
+  filters: RunFilters & { workflow: string };
+  onAdded: (dataset: DatasetDetail) => void;
+}) {
+  return (
+    <AddRunsForm
+      workflow={filters.workflow}
+      what={`Every run of ${filters.workflow} these filters match, but the playground's`}
+      source={{ filter: filterBody(filters) }}
+      onAdded={onAdded}
+    />
+  );
+}
+
+type RowsSource = Pick<AddDatasetRowsBody, "runs" | "filter">;
 
 const newDataset = "new";
 
 function AddRunsForm({
   workflow,
-  runs,
+  what,
+  source,
   onAdded,
 }: {
   workflow: string;
-  runs: Run[];
+  what: string;
+  source: RowsSource;
   onAdded: (dataset: DatasetDetail) => void;
 }) {
   const datasets = useDatasets(workflow);
@@ -51,14 +87,12 @@ function AddRunsForm({
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (chosen === newDataset) create.mutate({ workflow, name: name.trim(), description: "" });
-    else add.mutate({ runs: runs.map((run) => run.id), expected_from_output: withOutputs });
+    else add.mutate({ ...source, expected_from_output: withOutputs });
   };
   const options = datasets.data?.results ?? [];
   return (
     <form className="card add-to-dataset" aria-label="Add to dataset" onSubmit={submit}>
-      <strong>
-        {runs.length} {runs.length === 1 ? "run" : "runs"} of {workflow} selected
-      </strong>
+      <strong>{what}</strong>
       <label className="field">
         <span>Dataset</span>
         <select value={chosen} onChange={(event) => setChosen(event.target.value)} required>

@@ -13,7 +13,8 @@ import { StatusBadge, statusLabel } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
 import { useSession } from "../../session";
 import type { DatasetDetail } from "../datasets/api";
-import { AddToDataset } from "./AddToDataset";
+import { RequireRole } from "../../components/RequireRole";
+import { AddMatchingToDataset, AddToDataset } from "./AddToDataset";
 import {
   hasFilters,
   pageSize,
@@ -45,6 +46,12 @@ export function RunsPage() {
   const runs = useRuns(filters, { pollMs });
   const [selected, setSelected] = useState<Run[]>([]);
   const [added, setAdded] = useState<DatasetDetail | null>(null);
+  const [isAddingMatching, setIsAddingMatching] = useState(false);
+  const onAdded = (dataset: DatasetDetail) => {
+    setSelected([]);
+    setIsAddingMatching(false);
+    setAdded(dataset);
+  };
   const select = (run: Run, isSelected: boolean) =>
     setSelected((runs) =>
       isSelected ? [...runs, run] : runs.filter((other) => other.id !== run.id),
@@ -63,14 +70,20 @@ export function RunsPage() {
         <h1>Runs</h1>
       </header>
       <RunFiltersForm filters={filters} onChange={update} />
-      {selected.length > 0 && (
-        <AddToDataset
-          runs={selected}
-          onAdded={(dataset) => {
-            setSelected([]);
-            setAdded(dataset);
-          }}
-        />
+      {selected.length > 0 && <AddToDataset runs={selected} onAdded={onAdded} />}
+      {selected.length === 0 && filters.workflow && (
+        <RequireRole role="editor">
+          {isAddingMatching ? (
+            <AddMatchingToDataset
+              filters={{ ...filters, workflow: filters.workflow }}
+              onAdded={onAdded}
+            />
+          ) : (
+            <button type="button" className="button" onClick={() => setIsAddingMatching(true)}>
+              Add the matching runs to a dataset
+            </button>
+          )}
+        </RequireRole>
       )}
       {added && (
         <p role="status" className="added-to-dataset">
