@@ -64,6 +64,27 @@ describe("DatasetPage", () => {
     );
   });
 
+  it("lets an editor rename and describe the dataset", async () => {
+    const user = userEvent.setup();
+    const calls = fakeApi("editor", {
+      [`GET ${path}`]: ticketsDetail(2),
+      [`PATCH ${path}`]: { ...ticketsDetail(2), name: "refunds" },
+    });
+    renderDataset();
+
+    const name = await screen.findByRole("textbox", { name: "Name" });
+    await user.clear(name);
+    await user.type(name, "refunds ");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+
+    await waitFor(() =>
+      expect(calls.find((call) => call.method === "PATCH")?.body).toEqual({
+        name: "refunds",
+        description: "Real refund tickets",
+      }),
+    );
+  });
+
   it("uploads a file as the multipart field file", async () => {
     const user = userEvent.setup();
     const calls = fakeApi("editor", {

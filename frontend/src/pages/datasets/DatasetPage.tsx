@@ -1,6 +1,6 @@
 // One dataset: its versions, the rows of the one chosen (the newest unless the
 // address names another), and for editors the changes that make a new version:
-// uploading a file, removing rows. Any version downloads as JSONL.
+// uploading a file, removing rows. Any version downloads as JSONL; editors rename it.
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
@@ -15,6 +15,7 @@ import {
   exportUrl,
   useDataset,
   useDeleteDataset,
+  useEditDataset,
   useRemoveRows,
   useUploadRows,
   type DatasetDetail,
@@ -71,6 +72,9 @@ function DatasetView({
         </RequireRole>
       </div>
       <ApiErrorMessage error={remove.error} />
+      <RequireRole role="editor">
+        <EditForm dataset={dataset} />
+      </RequireRole>
       {dataset.versions.length === 0 ? (
         <p className="muted">No rows yet: upload a file, or add runs from the runs list.</p>
       ) : (
@@ -90,6 +94,37 @@ function DatasetView({
         />
       )}
     </>
+  );
+}
+
+function EditForm({ dataset }: { dataset: DatasetDetail }) {
+  const [name, setName] = useState(dataset.name);
+  const [description, setDescription] = useState(dataset.description);
+  const edit = useEditDataset(dataset.id);
+  const isChanged = name.trim() !== dataset.name || description !== dataset.description;
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    edit.mutate({ name: name.trim(), description });
+  };
+  return (
+    <form className="dataset-tools" aria-label="Edit dataset" onSubmit={submit}>
+      <label className="field">
+        <span>Name</span>
+        <input value={name} onChange={(event) => setName(event.target.value)} required />
+      </label>
+      <label className="field">
+        <span>Description</span>
+        <input value={description} onChange={(event) => setDescription(event.target.value)} />
+      </label>
+      <button
+        type="submit"
+        className="button"
+        disabled={!isChanged || !name.trim() || edit.isPending}
+      >
+        Save
+      </button>
+      <ApiErrorMessage error={edit.error} />
+    </form>
   );
 }
 

@@ -65,6 +65,15 @@ export function useUploadRows(id: string, callbacks: MutationCallbacks<DatasetDe
   });
 }
 
+export type EditDatasetBody = Schemas["EditDatasetRequest"];
+
+export function useEditDataset(id: string, callbacks: MutationCallbacks<DatasetDetail> = {}) {
+  return useApiMutation<EditDatasetBody, DatasetDetail>("PATCH", datasetPath(id), {
+    invalidates: [datasetsPath],
+    ...callbacks,
+  });
+}
+
 export function useDeleteDataset(id: string, callbacks: MutationCallbacks<void> = {}) {
   return useApiMutation<undefined, void>("DELETE", datasetPath(id), {
     invalidates: [datasetsPath],
