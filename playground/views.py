@@ -522,7 +522,8 @@ class DatasetViewSet(TenantViewSet):
         responses={201: DatasetDetailSerializer},
         description="Remove rows of the newest version: a new version without them.",
     )
-    @rows.mapping.delete
+    # A POST: a DELETE's body has no meaning in HTTP, and OpenAPI leaves it out.
+    @action(detail=True, methods=["post"], url_path="rows/remove")
     def remove_rows(self, request: Request, pk: Any) -> Response:
         body = RemoveDatasetRowsSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -122,7 +122,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/playground/datasets/{pk}"): A_OBJECT,
     ("GET", "/api/v1/playground/datasets/{pk}/export"): A_OBJECT,
     ("POST", "/api/v1/playground/datasets/{pk}/rows"): Rule(404, {"runs": ["{source_run}"]}),
-    ("DELETE", "/api/v1/playground/datasets/{pk}/rows"): Rule(404, {"rows": ["{dataset_row}"]}),
+    (
+        "POST",
+        "/api/v1/playground/datasets/{pk}/rows/remove",
+    ): Rule(404, {"rows": ["{dataset_row}"]}),
     # The body is the file: a JSONL line.
     ("POST", "/api/v1/playground/datasets/{pk}/upload"): Rule(404, {"input": {"ticket": "b"}}),
     ("GET", "/api/v1/playground/github-connection"): Rule(404, needs=ADMIN),

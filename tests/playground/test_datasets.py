@@ -37,6 +37,10 @@ def upload(api: APIClient, dataset: dict[str, Any], text: str, content_type: str
     )
 
 
+def remove(api: APIClient, dataset: dict[str, Any], body: dict[str, Any]) -> Any:
+    return api.post(f"{DATASETS}/{dataset['id']}/rows/remove", body, format="json")
+
+
 def shown(answer: dict[str, Any]) -> list[tuple[Any, Any, str]]:
     return [(row["input"], row["expected"], row["notes"]) for row in answer["rows"]]
 
@@ -155,12 +159,7 @@ def test_each_change_makes_a_new_version_and_old_versions_never_change(
 
     v1 = add(api, dataset, rows=rows).json()
     v2 = add(api, dataset, rows=[{"input": {"ticket": "c"}, "expected": {"tag": "bug"}}]).json()
-    removed = api.generic(
-        "DELETE",
-        f"{DATASETS}/{dataset['id']}/rows",
-        json.dumps({"rows": [v2["rows"][0]["id"]]}),
-        content_type="application/json",
-    )
+    removed = remove(api, dataset, {"rows": [v2["rows"][0]["id"]]})
 
     assert removed.status_code == 201
     v3 = removed.json()
@@ -191,19 +190,9 @@ def test_only_rows_of_the_newest_version_are_removed(api: APIClient, tenant: Ten
     register_support(tenant)
     dataset = create(api)
     old = add(api, dataset, rows=[{"input": {"n": 1}}]).json()["rows"][0]["id"]
-    api.generic(
-        "DELETE",
-        f"{DATASETS}/{dataset['id']}/rows",
-        json.dumps({"rows": [old]}),
-        content_type="application/json",
-    )
+    remove(api, dataset, {"rows": [old]})
 
-    again = api.generic(
-        "DELETE",
-        f"{DATASETS}/{dataset['id']}/rows",
-        json.dumps({"rows": [old]}),
-        content_type="application/json",
-    )
+    again = remove(api, dataset, {"rows": [old]})
 
     assert again.status_code == 400
     assert error(again) == {

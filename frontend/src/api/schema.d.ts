@@ -315,8 +315,24 @@ export interface paths {
         put?: never;
         /** @description Add rows from past runs, a filter over them, a comparison or as given: a new version (201). A run already in the dataset is not added again; when nothing is new, the dataset is answered as it is (200). */
         post: operations["api_v1_playground_datasets_rows_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/datasets/{id}/rows/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
         /** @description Remove rows of the newest version: a new version without them. */
-        delete: operations["api_v1_playground_datasets_rows_destroy"];
+        post: operations["api_v1_playground_datasets_rows_remove_create"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2052,6 +2068,11 @@ export interface components {
             /** @description False when this definition was already registered. */
             readonly created: boolean;
             checksum: string;
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        RemoveDatasetRowsRequest: {
+            /** @description Rows of the newest version, by id. */
+            rows: string[];
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         ReplayRequest: {
@@ -4541,7 +4562,7 @@ export interface operations {
             };
         };
     };
-    api_v1_playground_datasets_rows_destroy: {
+    api_v1_playground_datasets_rows_remove_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -4550,7 +4571,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoveDatasetRowsRequest"];
+            };
+        };
         responses: {
             201: {
                 headers: {
@@ -4598,6 +4623,24 @@ export interface operations {
             };
             /** @description The object's state does not allow this now. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

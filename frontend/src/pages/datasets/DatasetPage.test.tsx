@@ -50,7 +50,7 @@ describe("DatasetPage", () => {
     const user = userEvent.setup();
     const calls = fakeApi("editor", {
       [`GET ${path}`]: ticketsDetail(2),
-      [`DELETE ${path}/rows`]: { ...ticketsDetail(2), version: 3, shown_version: 3 },
+      [`POST ${path}/rows/remove`]: { ...ticketsDetail(2), version: 3, shown_version: 3 },
     });
     renderDataset();
 
@@ -58,7 +58,7 @@ describe("DatasetPage", () => {
     await user.click(screen.getByRole("button", { name: "Remove 1 row" }));
 
     await waitFor(() =>
-      expect(calls.find((call) => call.method === "DELETE")?.body).toEqual({
+      expect(calls.find((call) => call.method === "POST")?.body).toEqual({
         rows: ["r0000000-0000-4000-8000-000000000002"],
       }),
     );

@@ -12,10 +12,7 @@ export type DatasetRow = Schemas["DatasetRow"];
 export type DatasetVersion = Schemas["DatasetVersion"];
 export type NewDatasetBody = Schemas["NewDatasetRequest"];
 export type AddDatasetRowsBody = Schemas["AddDatasetRowsRequest"];
-/** DELETE .../rows: the schema describes no DELETE body (drf-spectacular leaves it out). */
-export interface RemoveDatasetRowsBody {
-  rows: string[];
-}
+export type RemoveDatasetRowsBody = Schemas["RemoveDatasetRowsRequest"];
 
 const q = encodeURIComponent;
 const datasetsPath = "/playground/datasets";
@@ -51,10 +48,14 @@ export function useAddRows(id: string, callbacks: MutationCallbacks<DatasetDetai
 }
 
 export function useRemoveRows(id: string, callbacks: MutationCallbacks<DatasetDetail> = {}) {
-  return useApiMutation<RemoveDatasetRowsBody, DatasetDetail>("DELETE", `${datasetPath(id)}/rows`, {
-    invalidates: [datasetsPath],
-    ...callbacks,
-  });
+  return useApiMutation<RemoveDatasetRowsBody, DatasetDetail>(
+    "POST",
+    `${datasetPath(id)}/rows/remove`,
+    {
+      invalidates: [datasetsPath],
+      ...callbacks,
+    },
+  );
 }
 
 /** Uploads a JSONL or CSV file as the multipart field `file`. */
