@@ -130,9 +130,14 @@ class Comparison(models.Model):
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="+")
     # [{title, variant, variant_name, revision, overrides}]
     columns = models.JSONField(default=list)
-    # [{title, source_run, input}]
+    # [{title, source_run, input, expected, dataset_row}]
     rows = models.JSONField(default=list)
     from_step = models.CharField(max_length=200, blank=True, default="")
+    # The dataset whose rows it ran, and the version they were taken from.
+    dataset = models.ForeignKey(
+        "Dataset", null=True, blank=True, on_delete=models.SET_NULL, related_name="comparisons"
+    )
+    dataset_version = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -287,6 +292,114 @@ class PullRequestRequest(models.Model):
             "pr_state": self.pr_state,
             "updated_at": self.updated_at.isoformat(),
         }
+
+
+class Dataset(models.Model):
+    """A named set of inputs of one workflow to compare variants over, each maybe with
+    the output expected of it. Its rows change only by new versions."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    # The newest version's number (0 until rows are first added) and its row count.
+    version = models.PositiveIntegerField(default=0)
+    row_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "name"], name="dataset_name_per_workflow")
+        ]
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DatasetRow(models.Model):
+    """One input, written once and shared by every version that holds it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="rows")
+    input = models.JSONField(default=dict)
+    # null: nothing is expected (a JSON null cannot be told from it).
+    expected = models.JSONField(null=True, blank=True)
+    notes = models.TextField(blank=True, default="")
+    source_run = models.ForeignKey(
+        WorkflowRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"dataset row {self.id}"
+
+
+class DatasetVersionOrigin(models.TextChoices):
+    """Where a version's change came from."""
+
+    RUNS = "runs"
+    FILTER = "filter"
+    COMPARISON = "comparison"
+    ROWS = "rows"
+    UPLOAD = "upload"
+    REMOVAL = "removal"
+
+
+class DatasetVersion(models.Model):
+    """The rows a dataset held after one change; never changed afterwards."""
+
+    Origin = DatasetVersionOrigin
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    row_count = models.PositiveIntegerField()
+    added = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="dataset_version_number")
+        ]
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} v{self.number}"
+
+    def ordered_rows(self) -> list[DatasetRow]:
+        memberships = self.memberships.select_related("row").order_by("position")
+        return [membership.row for membership in memberships]
+
+
+class DatasetMembership(models.Model):
+    """A row's place in a version: versions share rows, not copies of them."""
+
+    version = models.ForeignKey(
+        DatasetVersion, on_delete=models.CASCADE, related_name="memberships"
+    )
+    row = models.ForeignKey(DatasetRow, on_delete=models.CASCADE, related_name="memberships")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="dataset_row_place"),
+            models.UniqueConstraint(fields=["version", "row"], name="dataset_row_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} #{self.position}"
 
 
 class Thumbs(models.TextChoices):

@@ -253,6 +253,8 @@ def comparison_matrix(comparison: Comparison) -> dict[str, Any]:
         "id": comparison.pk,
         "workflow": comparison.workflow.name,
         "from_step": comparison.from_step or None,
+        "dataset": comparison.dataset_id,
+        "dataset_version": comparison.dataset_version,
         "columns": comparison.columns,
         "rows": comparison.rows,
         "cells": cells,

@@ -10,6 +10,10 @@ from rest_framework import serializers
 from hatchet.api import QuerySerializer
 from playground.github.connections import REPOSITORY_NAME, token_source
 from playground.models import (
+    Dataset,
+    DatasetRow,
+    DatasetVersion,
+    DatasetVersionOrigin,
     GitHubConnection,
     PairwiseVote,
     PlaygroundRun,
@@ -281,10 +285,23 @@ class NewComparisonSerializer(StrictSerializer):
     columns = ColumnRequestSerializer(
         many=True, help_text="Each {baseline: true}, {variant, revision?} or {overrides}."
     )
-    rows = RowRequestSerializer(many=True, help_text="Each {run} (a past run) or {input}.")
+    rows = RowRequestSerializer(
+        many=True, required=False, help_text="Each {run} (a past run) or {input}."
+    )
     from_step = serializers.CharField(
         required=False, help_text="Replay past runs from this step (rows must all be runs)."
     )
+    dataset = serializers.UUIDField(
+        required=False, help_text="A dataset of the workflow: its rows follow `rows`."
+    )
+    dataset_version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The dataset's version; default: its newest."
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "dataset_version" in data and "dataset" not in data:
+            raise serializers.ValidationError("dataset_version needs a dataset.")
+        return data
 
 
 class ColumnSerializer(serializers.Serializer):
@@ -299,6 +316,13 @@ class RowSerializer(serializers.Serializer):
     title = serializers.CharField()
     source_run = serializers.UUIDField(allow_null=True)
     input = serializers.DictField(child=serializers.JSONField())
+    # Not required: comparisons made before datasets have no such keys.
+    expected = serializers.JSONField(
+        required=False, allow_null=True, help_text="A dataset row's expected output; null: none."
+    )
+    dataset_row = serializers.UUIDField(
+        required=False, allow_null=True, help_text="The dataset row it ran."
+    )
 
 
 class UsageSerializer(serializers.Serializer):
@@ -340,6 +364,8 @@ class ComparisonSummarySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     workflow = serializers.CharField(source="workflow.name")
     from_step = serializers.CharField(allow_blank=True)
+    dataset = serializers.UUIDField(source="dataset_id", required=False, allow_null=True)
+    dataset_version = serializers.IntegerField(required=False, allow_null=True)
     columns = ColumnSerializer(many=True)
     rows = RowSerializer(many=True)
     created_by = serializers.CharField(source="created_by_name")
@@ -425,6 +451,10 @@ class ComparisonSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     workflow = serializers.CharField()
     from_step = serializers.CharField(allow_null=True)
+    dataset = serializers.UUIDField(
+        required=False, allow_null=True, help_text="The dataset whose rows it ran."
+    )
+    dataset_version = serializers.IntegerField(required=False, allow_null=True)
     columns = ColumnSerializer(many=True)
     rows = RowSerializer(many=True)
     cells = CellSerializer(many=True)
@@ -557,3 +587,148 @@ class EditGitHubConnectionSerializer(StrictSerializer):
         write_only=True,
         help_text="The secret of the repository's webhook, which signs its deliveries.",
     )
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    workflow = serializers.CharField(source="workflow.name")
+    version = serializers.IntegerField(help_text="The newest version; 0 until rows are added.")
+    row_count = serializers.IntegerField(help_text="Rows of the newest version.")
+    created_by = serializers.CharField(source="created_by_name")
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "workflow",
+            "name",
+            "description",
+            "version",
+            "row_count",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class DatasetVersionSerializer(serializers.ModelSerializer):
+    origin = StatusField(DatasetVersionOrigin, help_text="Where its change came from.")
+    added = serializers.IntegerField(help_text="Rows added against the version before.")
+    removed = serializers.IntegerField(help_text="Rows removed against the version before.")
+    author = serializers.CharField(source="author_name")
+
+    class Meta:
+        model = DatasetVersion
+        fields = ["number", "origin", "row_count", "added", "removed", "author", "created_at"]
+
+
+class DatasetRowSerializer(serializers.ModelSerializer):
+    input = serializers.DictField(child=serializers.JSONField())
+    expected = serializers.JSONField(allow_null=True, help_text="null: nothing is expected.")
+
+    class Meta:
+        model = DatasetRow
+        fields = ["id", "input", "expected", "notes", "source_run", "created_at"]
+
+
+class DatasetDetailSerializer(DatasetSerializer):
+    """With every version and the rows of one: the newest unless another is asked for
+    (context["version"], None while the dataset has no rows)."""
+
+    versions = DatasetVersionSerializer(many=True, help_text="Newest first.")
+    shown_version = serializers.SerializerMethodField(help_text="The version `rows` are of.")
+    rows = serializers.SerializerMethodField()
+
+    class Meta(DatasetSerializer.Meta):
+        fields = [*DatasetSerializer.Meta.fields, "versions", "shown_version", "rows"]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_shown_version(self, _dataset: Dataset) -> int | None:
+        version = self.context["version"]
+        return None if version is None else version.number
+
+    @extend_schema_field(DatasetRowSerializer(many=True))
+    def get_rows(self, _dataset: Dataset) -> Any:
+        version = self.context["version"]
+        rows = [] if version is None else version.ordered_rows()
+        return DatasetRowSerializer(rows, many=True).data
+
+
+class DatasetFilterSerializer(QuerySerializer):
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")
+
+
+class DatasetVersionQuerySerializer(QuerySerializer):
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="A version's number; default: the newest."
+    )
+
+
+class NewDatasetSerializer(StrictSerializer):
+    workflow = serializers.CharField()
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EditDatasetSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class NewDatasetRowSerializer(StrictSerializer):
+    input = serializers.DictField(child=serializers.JSONField())
+    expected = serializers.JSONField(required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+DATASET_ROW_SOURCES = ("runs", "filter", "comparison", "rows")
+
+
+class AddDatasetRowsSerializer(StrictSerializer):
+    """Exactly one source of rows."""
+
+    runs = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        min_length=1,
+        max_length=1000,
+        help_text="Past runs of the dataset's workflow: their inputs, in this order.",
+    )
+    filter = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="The runs list's filters (status, created_after, created_before, event, "
+        "metadata): the inputs of the runs they match, oldest first, the playground's own "
+        "runs left out; at most 1,000 runs.",
+    )
+    comparison = serializers.UUIDField(
+        required=False, help_text="A comparison of the workflow: its rows' inputs."
+    )
+    rows = NewDatasetRowSerializer(many=True, required=False, help_text="Rows as they are.")
+    expected_from_output = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="runs and filter: each run's output (of its last step) is what is "
+        "expected of its input.",
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        named = [source for source in DATASET_ROW_SOURCES if source in data]
+        if len(named) != 1:
+            raise serializers.ValidationError(
+                "Name one source of rows: runs, filter, comparison or rows."
+            )
+        if data["expected_from_output"] and named[0] not in ("runs", "filter"):
+            raise serializers.ValidationError("expected_from_output goes with runs or filter.")
+        return data
+
+
+class RemoveDatasetRowsSerializer(StrictSerializer):
+    rows = serializers.ListField(
+        child=serializers.UUIDField(),
+        min_length=1,
+        help_text="Rows of the newest version, by id.",
+    )
+
+
+class DatasetUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A .jsonl or .csv file.")

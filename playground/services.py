@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,7 +16,15 @@ from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from hatchet.wire.json_types import json_type_name
-from playground.models import Comparison, PlaygroundRun, Variable, Variant, VariantRevision
+from playground.models import (
+    Comparison,
+    DatasetRow,
+    DatasetVersion,
+    PlaygroundRun,
+    Variable,
+    Variant,
+    VariantRevision,
+)
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     RunRequest,
@@ -26,7 +35,6 @@ from workflows.engine.versions import latest_version, steps_of
 from workflows.models import Workflow, WorkflowRun
 
 PLAYGROUND_TRIGGER = "playground"
-MAX_CELLS = 100
 
 Overrides = dict[str, dict[str, Any]]
 
@@ -383,6 +391,8 @@ class Row:
     title: str
     source: WorkflowRun | None
     input: dict[str, Any] | None
+    # A dataset's row runs as a custom input and keeps the output expected of it.
+    dataset_row: DatasetRow | None = None
 
 
 def comparison_columns(
@@ -439,15 +449,41 @@ def comparison_rows(
     return chosen
 
 
+def dataset_rows(
+    workflow: Workflow, version: DatasetVersion | None, from_step: str | None
+) -> list[Row]:
+    """A row per row of the dataset's version, in its order."""
+    if version is None:
+        return []
+    dataset = version.dataset
+    if dataset.workflow_id != workflow.pk:
+        raise InvalidRequest(
+            f"Dataset '{dataset.name}' holds inputs of {dataset.workflow.name}, "
+            f"not {workflow.name}.",
+            {"dataset": str(dataset.pk)},
+        )
+    if from_step:
+        raise InvalidRequest(
+            f"A dataset's rows are custom inputs with no recorded outputs to start from "
+            f"'{from_step}'; compare whole runs.",
+            {"dataset": str(dataset.pk)},
+        )
+    return [
+        Row(f"{dataset.name} #{position}", None, row.input, row)
+        for position, row in enumerate(version.ordered_rows(), start=1)
+    ]
+
+
 def check_comparison_size(column_count: int, row_count: int) -> None:
     cells = row_count * column_count
+    most = settings.HATCHET_MAX_COMPARISON_CELLS
     if not cells:
         raise InvalidRequest("A comparison needs at least one column and one row.")
-    if cells > MAX_CELLS:
+    if cells > most:
         raise InvalidRequest(
             f"{row_count} rows x {column_count} columns is {cells} runs; "
-            f"a comparison has at most {MAX_CELLS}.",
-            {"cells": cells, "max": MAX_CELLS},
+            f"a comparison has at most {most}.",
+            {"cells": cells, "max": most},
         )
 
 
@@ -458,6 +494,7 @@ def new_comparison(
     rows: Sequence[Row],
     author: Author,
     from_step: str | None,
+    dataset_version: DatasetVersion | None = None,
 ) -> Comparison:
     """The comparison's record (unsaved): each column's overrides and each row's input
     as they were chosen, for the page to show however the variants change later."""
@@ -479,13 +516,28 @@ def new_comparison(
                 "title": row.title,
                 "source_run": None if row.source is None else str(row.source.pk),
                 "input": row.input if row.source is None else row.source.input,
+                **dataset_row_fields(row.dataset_row),
             }
             for row in rows
         ],
         from_step=from_step or "",
+        dataset=None if dataset_version is None else dataset_version.dataset,
+        dataset_version=None if dataset_version is None else dataset_version.number,
         created_by=author.user,
         created_by_name=author.name,
     )
+
+
+def dataset_row_fields(row: DatasetRow | None) -> dict[str, Any]:
+    """What a comparison's row keeps of the dataset row it ran: the run its input came
+    from, and the output expected of it."""
+    if row is None:
+        return {"expected": None, "dataset_row": None}
+    return {
+        "source_run": None if row.source_run_id is None else str(row.source_run_id),
+        "expected": row.expected,
+        "dataset_row": str(row.pk),
+    }
 
 
 def run_custom_input_cells(
@@ -563,14 +615,19 @@ def start_comparison(
     author: Author,
     *,
     from_step: str | None = None,
+    dataset_version: DatasetVersion | None = None,
 ) -> Comparison:
     """Start one run per (row, column), all at once in one transaction: past runs are
-    replayed (from `from_step` if given), custom inputs run from the start."""
+    replayed (from `from_step` if given), custom inputs run from the start, and so do
+    the rows of a dataset's version, after the rows given."""
     workflow = workflow_or_404(tenant, workflow_name)
-    check_comparison_size(len(columns), len(rows))
+    from_dataset = dataset_rows(workflow, dataset_version, from_step)
+    check_comparison_size(len(columns), len(rows) + len(from_dataset))
     chosen_columns = comparison_columns(tenant, workflow, columns)
-    chosen_rows = comparison_rows(tenant, workflow, rows, from_step)
-    comparison = new_comparison(tenant, workflow, chosen_columns, chosen_rows, author, from_step)
+    chosen_rows = [*comparison_rows(tenant, workflow, rows, from_step), *from_dataset]
+    comparison = new_comparison(
+        tenant, workflow, chosen_columns, chosen_rows, author, from_step, dataset_version
+    )
     with transaction.atomic():
         comparison.save(force_insert=True)
         PlaygroundRun.objects.bulk_create(

@@ -5,13 +5,16 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import parsers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,15 +23,18 @@ from rest_framework.views import APIView
 from hatchet.api import error_response
 from hatchet.auth import caller_of, tenant_of
 from hatchet.celery import enqueue
+from hatchet.errors import InvalidRequest
 from hatchet.models import Role, Tenant
 from hatchet.schema import ErrorSerializer
 from hatchet.views import JSONAPIView, TenantViewSet
-from playground import reviews, services, tasks
+from playground import datasets, reviews, services, tasks
 from playground.github.connections import connection_for, save_connection
 from playground.github.pull_requests import request_pull_request
 from playground.github.webhooks import BadSignature, ServerTokenRefused, handle_webhook
 from playground.models import (
     Comparison,
+    Dataset,
+    DatasetVersion,
     PlaygroundRun,
     PullRequestRequest,
     Variable,
@@ -37,15 +43,23 @@ from playground.models import (
 )
 from playground.outcomes import comparison_matrix
 from playground.serializers import (
+    AddDatasetRowsSerializer,
     BlindPairQuerySerializer,
     BlindPairSerializer,
     ComparisonFilterSerializer,
     ComparisonSerializer,
     ComparisonSummarySerializer,
+    DatasetDetailSerializer,
+    DatasetFilterSerializer,
+    DatasetSerializer,
+    DatasetUploadSerializer,
+    DatasetVersionQuerySerializer,
+    EditDatasetSerializer,
     EditGitHubConnectionSerializer,
     EditVariantSerializer,
     GitHubConnectionSerializer,
     NewComparisonSerializer,
+    NewDatasetSerializer,
     NewPlaygroundRunSerializer,
     NewPullRequestSerializer,
     NewReviewSerializer,
@@ -56,6 +70,7 @@ from playground.serializers import (
     PlaygroundRunSerializer,
     PullRequestFilterSerializer,
     PullRequestSerializer,
+    RemoveDatasetRowsSerializer,
     ReplaySerializer,
     RestoreVariantSerializer,
     ReviewSerializer,
@@ -268,13 +283,20 @@ class ComparisonViewSet(TenantViewSet):
         body = NewComparisonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        tenant = tenant_of(request)
+        dataset_version = (
+            datasets.dataset_version_or_404(tenant, data["dataset"], data.get("dataset_version"))
+            if "dataset" in data
+            else None
+        )
         comparison = services.start_comparison(
-            tenant_of(request),
+            tenant,
             data["workflow"],
             data["columns"],
-            data["rows"],
+            data.get("rows", []),
             author_of(request),
             from_step=data.get("from_step"),
+            dataset_version=dataset_version,
         )
         return Response(
             ComparisonSerializer(comparison_matrix(comparison)).data,
@@ -430,3 +452,192 @@ class GitHubWebhookView(APIView):
         except ServerTokenRefused as refused:
             return error_response(status.HTTP_403_FORBIDDEN, "repository_not_allowed", str(refused))
         return Response({"updated": updated})
+
+
+def bounded_body(parser_context: Any) -> bytes:
+    """The request's body as Django reads it: one larger than HATCHET_MAX_MESSAGE_BYTES
+    (DATA_UPLOAD_MAX_MEMORY_SIZE) raises RequestDataTooBig, answered 413. DRF's own
+    parsers of files read the stream, which no limit bounds."""
+    return bytes(parser_context["request"].body)
+
+
+class UploadBodyParser(parsers.BaseParser):
+    """A file sent as the whole body (text/csv, application/x-ndjson): its bytes; the
+    upload tells the formats apart and refuses others."""
+
+    media_type = "*/*"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        return bounded_body(parser_context)
+
+
+class BoundedMultiPartParser(parsers.MultiPartParser):
+    """A multipart form of at most HATCHET_MAX_MESSAGE_BYTES."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        bounded_body(parser_context)
+        return super().parse(stream, media_type, parser_context)
+
+
+def dataset_answer(
+    dataset: Dataset, version: DatasetVersion | None, status_code: int = status.HTTP_200_OK
+) -> Response:
+    body = DatasetDetailSerializer(dataset, context={"version": version}).data
+    return Response(body, status=status_code)
+
+
+def change_answer(dataset: Dataset, version: DatasetVersion | None, added: int) -> Response:
+    """A new version is created (201); with nothing new, the dataset is as it was (200)."""
+    return dataset_answer(
+        dataset, version, status.HTTP_201_CREATED if added else status.HTTP_200_OK
+    )
+
+
+def version_asked(request: Request) -> int | None:
+    query = DatasetVersionQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    number: int | None = query.validated_data.get("version")
+    return number
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[DatasetFilterSerializer], responses=DatasetSerializer(many=True))
+)
+class DatasetViewSet(TenantViewSet):
+    """Named sets of a workflow's inputs, each maybe with its expected output. Adding or
+    removing rows makes a new version; old versions never change."""
+
+    queryset = Dataset.objects.select_related("workflow").order_by("-updated_at", "-id")
+    filter_class = DatasetFilterSerializer
+    list_serializer_class = DatasetSerializer
+
+    @extend_schema(request=NewDatasetSerializer, responses={201: DatasetDetailSerializer})
+    def create(self, request: Request) -> Response:
+        body = NewDatasetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        dataset = datasets.create_dataset(
+            tenant_of(request),
+            data["workflow"],
+            data["name"],
+            author_of(request),
+            description=data["description"],
+        )
+        return dataset_answer(dataset, None, status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[DatasetVersionQuerySerializer], responses=DatasetDetailSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        """Every version, and the rows of the newest (or of ?version=N)."""
+        number = version_asked(request)
+        dataset = datasets.dataset_or_404(tenant_of(request), pk)
+        return dataset_answer(dataset, datasets.version_of(dataset, number))
+
+    @extend_schema(request=EditDatasetSerializer, responses=DatasetDetailSerializer)
+    def partial_update(self, request: Request, pk: Any) -> Response:
+        """Rename or describe it; its rows stay as they are."""
+        body = EditDatasetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        dataset = datasets.edit_dataset(tenant_of(request), pk, **body.validated_data)
+        return dataset_answer(dataset, datasets.version_of(dataset))
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any) -> Response:
+        datasets.delete_dataset(tenant_of(request), pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=AddDatasetRowsSerializer,
+        responses={201: DatasetDetailSerializer, 200: DatasetDetailSerializer},
+        description="Add rows from past runs, a filter over them, a comparison or as given: "
+        "a new version (201). A run already in the dataset is not added again; when "
+        "nothing is new, the dataset is answered as it is (200).",
+    )
+    @action(detail=True, methods=["post"])
+    def rows(self, request: Request, pk: Any) -> Response:
+        body = AddDatasetRowsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        tenant, author = tenant_of(request), author_of(request)
+        expected_from_output = data["expected_from_output"]
+        if "runs" in data:
+            change = datasets.add_runs(
+                tenant, pk, data["runs"], author, expected_from_output=expected_from_output
+            )
+        elif "filter" in data:
+            change = datasets.add_filtered_runs(
+                tenant, pk, data["filter"], author, expected_from_output=expected_from_output
+            )
+        elif "comparison" in data:
+            change = datasets.add_comparison_rows(tenant, pk, data["comparison"], author)
+        else:
+            rows = [datasets.NewRow(**row) for row in data["rows"]]
+            change = datasets.add_rows(tenant, pk, rows, "rows", author)
+        return change_answer(*change)
+
+    @extend_schema(
+        request=RemoveDatasetRowsSerializer,
+        responses={201: DatasetDetailSerializer},
+        description="Remove rows of the newest version: a new version without them.",
+    )
+    # A POST: a DELETE's body has no meaning in HTTP, and OpenAPI leaves it out.
+    @action(detail=True, methods=["post"], url_path="rows/remove")
+    def remove_rows(self, request: Request, pk: Any) -> Response:
+        body = RemoveDatasetRowsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        dataset, version = datasets.remove_rows(
+            tenant_of(request), pk, body.validated_data["rows"], author_of(request)
+        )
+        return dataset_answer(dataset, version, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": DatasetUploadSerializer,
+            "text/csv": OpenApiTypes.STR,
+            "application/x-ndjson": OpenApiTypes.STR,
+        },
+        responses={201: DatasetDetailSerializer},
+        description="Add the rows of a file: JSONL (a line per row, {input, expected?, "
+        "notes?}) or CSV (a header; an input column of JSON objects or a column per input "
+        "field; expected and notes columns if any), as the multipart field `file` or as "
+        "the body. The first bad line refuses the whole file.",
+    )
+    @action(
+        detail=True, methods=["post"], parser_classes=[BoundedMultiPartParser, UploadBodyParser]
+    )
+    def upload(self, request: Request, pk: Any) -> Response:
+        if isinstance(request.data, bytes):
+            content, media_type, filename = request.data, request.content_type, ""
+        else:
+            sent = request.data.get("file")
+            if sent is None or isinstance(sent, str):
+                raise InvalidRequest(
+                    "Send the file as the multipart field file, or as the body "
+                    "(Content-Type text/csv or application/x-ndjson)."
+                )
+            content, media_type, filename = sent.read(), sent.content_type, sent.name
+        change = datasets.add_upload(
+            tenant_of(request), pk, content, media_type or "", filename or "", author_of(request)
+        )
+        return change_answer(*change)
+
+    @extend_schema(
+        parameters=[DatasetVersionQuerySerializer],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: Any) -> HttpResponse:
+        """A version's rows (the newest unless ?version=N) as JSONL, a line per row
+        {input, expected, notes}: what an upload takes back."""
+        number = version_asked(request)
+        dataset = datasets.dataset_or_404(tenant_of(request), pk)
+        version = datasets.version_of(dataset, number)
+        filename = f"{dataset.name}-v{0 if version is None else version.number}.jsonl"
+        return HttpResponse(
+            datasets.export_jsonl(version),
+            content_type="application/x-ndjson; charset=utf-8",
+            headers={"Content-Disposition": content_disposition_header(True, filename)},
+        )
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The export answers JSONL to any Accept; its errors stay JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "export")

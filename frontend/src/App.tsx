@@ -18,6 +18,8 @@ import { WorkersPage } from "./pages/workers/WorkersPage";
 import { PlaygroundPage } from "./pages/playground/PlaygroundPage";
 import { BlindReviewPage } from "./pages/playground/BlindReviewPage";
 import { ComparisonPage } from "./pages/playground/ComparisonPage";
+import { DatasetsPage } from "./pages/datasets/DatasetsPage";
+import { DatasetPage } from "./pages/datasets/DatasetPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
 
 export function AppRoutes() {
@@ -38,6 +40,8 @@ export function AppRoutes() {
         <Route path="playground" element={<PlaygroundPage />} />
         <Route path="playground/compare/:comparisonId" element={<ComparisonPage />} />
         <Route path="playground/compare/:comparisonId/blind" element={<BlindReviewPage />} />
+        <Route path="datasets" element={<DatasetsPage />} />
+        <Route path="datasets/:datasetId" element={<DatasetPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

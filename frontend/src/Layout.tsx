@@ -12,6 +12,7 @@ const navItems = [
   { to: "/triggers", label: "Crons & schedules" },
   { to: "/workers", label: "Workers" },
   { to: "/playground", label: "Playground" },
+  { to: "/datasets", label: "Datasets" },
   { to: "/settings", label: "Settings" },
 ];
 

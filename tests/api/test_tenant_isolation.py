@@ -20,7 +20,14 @@ from rest_framework.test import APIClient
 from hatchet.auth import WORKER_SCOPE_MESSAGE
 from hatchet.models import APIToken, Invitation, Membership, Tenant
 from hatchet.routing import websocket_urlpatterns
-from playground.models import Comparison, PlaygroundRun, PullRequestRequest, Variable, Variant
+from playground.models import (
+    Comparison,
+    Dataset,
+    PlaygroundRun,
+    PullRequestRequest,
+    Variable,
+    Variant,
+)
 from tests.factories import ENCRYPTION_KEY, client_for, filled, open_socket, playground_objects
 from workers import registry
 from workers.models import Worker
@@ -113,6 +120,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/playground/compare/{pk}/blind-pair"): A_OBJECT,
     ("POST", "/api/v1/playground/compare/{pk}/votes"): Rule(404, {"pair": "x", "choice": "tie"}),
+    ("GET", "/api/v1/playground/datasets"): LIST,
+    ("POST", "/api/v1/playground/datasets"): Rule(404, {"workflow": "Support", "name": "b"}),
+    ("GET", "/api/v1/playground/datasets/{pk}"): A_OBJECT,
+    ("PATCH", "/api/v1/playground/datasets/{pk}"): Rule(404, {"description": "b was here"}),
+    ("DELETE", "/api/v1/playground/datasets/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/playground/datasets/{pk}/export"): A_OBJECT,
+    ("POST", "/api/v1/playground/datasets/{pk}/rows"): Rule(404, {"runs": ["{source_run}"]}),
+    (
+        "POST",
+        "/api/v1/playground/datasets/{pk}/rows/remove",
+    ): Rule(404, {"rows": ["{dataset_row}"]}),
+    # The body is the file: a JSONL line.
+    ("POST", "/api/v1/playground/datasets/{pk}/upload"): Rule(404, {"input": {"ticket": "b"}}),
     ("GET", "/api/v1/playground/github-connection"): Rule(404, needs=ADMIN),
     (
         "PUT",
@@ -178,6 +198,7 @@ PATH_OBJECTS: dict[str, Any] = {
     "/api/v1/session/invitations/": Invitation,
     "/api/v1/members/": Membership,
     "/api/v1/playground/compare/": Comparison,
+    "/api/v1/playground/datasets/": Dataset,
     "/api/v1/playground/pull-requests/": PullRequestRequest,
     "/api/v1/playground/runs/": PlaygroundRun,
     "/api/v1/playground/variables/": Variable,
@@ -228,6 +249,13 @@ def objects_of(tenant: Tenant) -> dict[str, str]:
         connection_id=uuid.uuid4(),
         node="test",
     )
+    dataset = programs.post(
+        "/api/v1/playground/datasets", {"workflow": "Support", "name": "d"}, format="json"
+    ).json()["id"]
+    added = programs.post(
+        f"/api/v1/playground/datasets/{dataset}/rows", {"runs": [ids["source_run"]]}, format="json"
+    )
+    ids["dataset_row"] = added.json()["rows"][0]["id"]
     PullRequestRequest.objects.create(
         tenant=tenant,
         workflow=Workflow.objects.get(tenant=tenant),
@@ -312,7 +340,12 @@ def refusal(rule: Rule, method: str, role: str) -> str | None:
 
 
 # Made-up ids for the paths and bodies: the role is checked before any lookup.
-MADE_UP = {"source_run": str(uuid.uuid4()), "variant": str(uuid.uuid4()), "run": str(uuid.uuid4())}
+MADE_UP = {
+    "source_run": str(uuid.uuid4()),
+    "variant": str(uuid.uuid4()),
+    "run": str(uuid.uuid4()),
+    "dataset_row": str(uuid.uuid4()),
+}
 
 
 @pytest.mark.django_db

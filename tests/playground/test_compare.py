@@ -114,6 +114,43 @@ def test_a_comparison_from_a_step_reuses_each_past_runs_earlier_outputs(
     ]
 
 
+def test_a_comparison_over_a_dataset_runs_each_row_as_an_input_and_keeps_its_expected(
+    api: APIClient, tenant: Tenant, source: WorkflowRun
+) -> None:
+    terse = variant(api, "terse", {"draft": {"system_prompt": "Be brief."}})
+    dataset = api.post(
+        "/api/v1/playground/datasets", {"workflow": "Support", "name": "real"}, format="json"
+    ).json()
+    api.post(
+        f"/api/v1/playground/datasets/{dataset['id']}/rows",
+        {"runs": [str(source.pk)], "expected_from_output": True},
+        format="json",
+    )
+
+    matrix = compare(
+        api, columns=[{"baseline": True}, {"variant": terse}], dataset=dataset["id"]
+    ).json()
+    PlaygroundWorker(tenant).run_all()
+
+    done = api.get(f"/api/v1/playground/compare/{matrix['id']}").json()
+    assert (done["dataset"], done["dataset_version"]) == (dataset["id"], 1)
+    [row] = done["rows"]
+    assert (row["title"], row["source_run"], row["input"], row["expected"]) == (
+        "real #1",
+        str(source.pk),
+        {"ticket": "Where is my refund?"},
+        {"step": "review", "used": {}},
+    )
+    assert [(c["kind"], c["status"], c["output"]) for c in done["cells"]] == [
+        ("run", "SUCCEEDED", {"step": "review", "used": {}}),
+        ("run", "SUCCEEDED", {"step": "review", "used": {}}),
+    ]
+    assert [c["outputs"]["draft"]["used"] for c in done["cells"]] == [
+        {},
+        {"system_prompt": "Be brief."},
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -123,8 +160,8 @@ def test_a_comparison_from_a_step_reuses_each_past_runs_earlier_outputs(
             "use past runs, or compare whole runs.",
         ),
         (
-            {"columns": [{"baseline": True}] * 11, "rows": [{"input": {}}] * 10},
-            "10 rows x 11 columns is 110 runs; a comparison has at most 100.",
+            {"columns": [{"baseline": True}] * 21, "rows": [{"input": {}}] * 10},
+            "10 rows x 21 columns is 210 runs; a comparison has at most 200.",
         ),
         (
             {"columns": [{}], "rows": [{"input": {}}]},

@@ -63,7 +63,8 @@ export interface ApiFetchOptions {
 }
 
 /**
- * Calls `/api/v1${path}` and returns the parsed JSON (undefined for 204).
+ * Calls `/api/v1${path}` and returns the parsed JSON (undefined for 204). The body is
+ * sent as JSON, or as it is when it is FormData (a file upload).
  * Throws ApiError for any non-2xx answer, and for network failures (code "network").
  */
 export async function apiFetch<T>(path: string, options: ApiFetchOptions = {}): Promise<T> {
@@ -74,14 +75,21 @@ export async function apiFetch<T>(path: string, options: ApiFetchOptions = {}): 
     const csrfToken = readCookie("csrftoken");
     if (csrfToken) headers["X-CSRFToken"] = csrfToken;
   }
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const isForm = options.body instanceof FormData;
+  // A form's Content-Type names its boundary: the browser sets it.
+  if (options.body !== undefined && !isForm) headers["Content-Type"] = "application/json";
 
   let response: Response;
   try {
     response = await fetch(apiRoot + path, {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body:
+        options.body === undefined
+          ? undefined
+          : isForm
+            ? (options.body as FormData)
+            : JSON.stringify(options.body),
       credentials: "same-origin",
       signal: options.signal,
     });

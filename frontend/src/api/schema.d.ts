@@ -298,6 +298,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/playground/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Named sets of a workflow's inputs, each maybe with its expected output. Adding or
+         *     removing rows makes a new version; old versions never change.
+         */
+        get: operations["api_v1_playground_datasets_list"];
+        put?: never;
+        /**
+         * @description Named sets of a workflow's inputs, each maybe with its expected output. Adding or
+         *     removing rows makes a new version; old versions never change.
+         */
+        post: operations["api_v1_playground_datasets_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/datasets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every version, and the rows of the newest (or of ?version=N). */
+        get: operations["api_v1_playground_datasets_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description Named sets of a workflow's inputs, each maybe with its expected output. Adding or
+         *     removing rows makes a new version; old versions never change.
+         */
+        delete: operations["api_v1_playground_datasets_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Rename or describe it; its rows stay as they are. */
+        patch: operations["api_v1_playground_datasets_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/playground/datasets/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description A version's rows (the newest unless ?version=N) as JSONL, a line per row
+         *     {input, expected, notes}: what an upload takes back.
+         */
+        get: operations["api_v1_playground_datasets_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/datasets/{id}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Add rows from past runs, a filter over them, a comparison or as given: a new version (201). A run already in the dataset is not added again; when nothing is new, the dataset is answered as it is (200). */
+        post: operations["api_v1_playground_datasets_rows_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/datasets/{id}/rows/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Remove rows of the newest version: a new version without them. */
+        post: operations["api_v1_playground_datasets_rows_remove_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/datasets/{id}/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Add the rows of a file: JSONL (a line per row, {input, expected?, notes?}) or CSV (a header; an input column of JSON objects or a column per input field; expected and notes columns if any), as the multipart field `file` or as the body. The first bad line refuses the whole file. */
+        post: operations["api_v1_playground_datasets_upload_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/playground/github-connection": {
         parameters: {
             query?: never;
@@ -1009,6 +1126,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Exactly one source of rows. */
+        AddDatasetRowsRequest: {
+            /** @description Past runs of the dataset's workflow: their inputs, in this order. */
+            runs?: string[];
+            /** @description The runs list's filters (status, created_after, created_before, event, metadata): the inputs of the runs they match, oldest first, the playground's own runs left out; at most 1,000 runs. */
+            filter?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: uuid
+             * @description A comparison of the workflow: its rows' inputs.
+             */
+            comparison?: string;
+            /** @description Rows as they are. */
+            rows?: components["schemas"]["NewDatasetRowRequest"][];
+            /**
+             * @description runs and filter: each run's output (of its last step) is what is expected of its input.
+             * @default false
+             */
+            expected_from_output: boolean;
+        };
         Attempt: {
             /** Format: int64 */
             number: number;
@@ -1153,6 +1291,12 @@ export interface components {
             id: string;
             workflow: string;
             from_step: string | null;
+            /**
+             * Format: uuid
+             * @description The dataset whose rows it ran.
+             */
+            dataset?: string | null;
+            dataset_version?: number | null;
             columns: components["schemas"]["Column"][];
             rows: components["schemas"]["Row"][];
             cells: components["schemas"]["Cell"][];
@@ -1168,6 +1312,9 @@ export interface components {
             id: string;
             workflow: string;
             from_step: string;
+            /** Format: uuid */
+            dataset?: string | null;
+            dataset_version?: number | null;
             columns: components["schemas"]["Column"][];
             rows: components["schemas"]["Row"][];
             created_by: string;
@@ -1224,6 +1371,90 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
             readonly recent_runs: components["schemas"]["StartedRun"][];
+        };
+        Dataset: {
+            /** Format: uuid */
+            readonly id: string;
+            workflow: string;
+            name: string;
+            description?: string;
+            /** @description The newest version; 0 until rows are added. */
+            version: number;
+            /** @description Rows of the newest version. */
+            row_count: number;
+            created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
+        /**
+         * @description With every version and the rows of one: the newest unless another is asked for
+         *     (context["version"], None while the dataset has no rows).
+         */
+        DatasetDetail: {
+            /** Format: uuid */
+            readonly id: string;
+            workflow: string;
+            name: string;
+            description?: string;
+            /** @description The newest version; 0 until rows are added. */
+            version: number;
+            /** @description Rows of the newest version. */
+            row_count: number;
+            created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            /** @description Newest first. */
+            versions: components["schemas"]["DatasetVersion"][];
+            /** @description The version `rows` are of. */
+            readonly shown_version: number | null;
+            readonly rows: components["schemas"]["DatasetRow"][];
+        };
+        DatasetRow: {
+            /** Format: uuid */
+            readonly id: string;
+            input: {
+                [key: string]: unknown;
+            };
+            /** @description null: nothing is expected. */
+            expected: unknown;
+            notes?: string;
+            /** Format: uuid */
+            source_run?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        DatasetUploadRequest: {
+            /**
+             * Format: binary
+             * @description A .jsonl or .csv file.
+             */
+            file: string;
+        };
+        DatasetVersion: {
+            /** Format: int64 */
+            number: number;
+            /** @description Where its change came from. */
+            origin: components["schemas"]["DatasetVersionOriginEnum"];
+            /** Format: int64 */
+            row_count: number;
+            /** @description Rows added against the version before. */
+            added: number;
+            /** @description Rows removed against the version before. */
+            removed: number;
+            author: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /** @enum {string} */
+        DatasetVersionOriginEnum: "runs" | "filter" | "comparison" | "rows" | "upload" | "removal";
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        EditDatasetRequest: {
+            name?: string;
+            description?: string;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         EditGitHubConnectionRequest: {
@@ -1356,9 +1587,16 @@ export interface components {
             /** @description Each {baseline: true}, {variant, revision?} or {overrides}. */
             columns: components["schemas"]["ColumnRequestRequest"][];
             /** @description Each {run} (a past run) or {input}. */
-            rows: components["schemas"]["RowRequestRequest"][];
+            rows?: components["schemas"]["RowRequestRequest"][];
             /** @description Replay past runs from this step (rows must all be runs). */
             from_step?: string;
+            /**
+             * Format: uuid
+             * @description A dataset of the workflow: its rows follow `rows`.
+             */
+            dataset?: string;
+            /** @description The dataset's version; default: its newest. */
+            dataset_version?: number;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewCronRequest: {
@@ -1374,6 +1612,22 @@ export interface components {
             additional_metadata?: {
                 [key: string]: unknown;
             };
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        NewDatasetRequest: {
+            workflow: string;
+            name: string;
+            /** @default  */
+            description: string;
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        NewDatasetRowRequest: {
+            input: {
+                [key: string]: unknown;
+            };
+            expected?: unknown;
+            /** @default  */
+            notes: string;
         };
         NewEventRequest: {
             /** @description Segments separated by ':', e.g. 'user:created'. */
@@ -1536,6 +1790,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Cron"][];
+        };
+        PaginatedDatasetList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Dataset"][];
         };
         PaginatedEventList: {
             /** @example 123 */
@@ -1917,6 +2186,11 @@ export interface components {
             checksum: string;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        RemoveDatasetRowsRequest: {
+            /** @description Rows of the newest version, by id. */
+            rows: string[];
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         ReplayRequest: {
             /**
              * Format: uuid
@@ -1997,6 +2271,13 @@ export interface components {
             input: {
                 [key: string]: unknown;
             };
+            /** @description A dataset row's expected output; null: none. */
+            expected?: unknown;
+            /**
+             * Format: uuid
+             * @description The dataset row it ran.
+             */
+            dataset_row?: string | null;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         RowRequestRequest: {
@@ -4085,6 +4366,701 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Vote"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_datasets_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /** @description A workflow name. */
+                workflow?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDatasetList"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_datasets_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDatasetRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDetail"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_datasets_retrieve: {
+        parameters: {
+            query?: {
+                /** @description A version's number; default: the newest. */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDetail"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_datasets_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_datasets_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EditDatasetRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDetail"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_datasets_export_retrieve: {
+        parameters: {
+            query?: {
+                /** @description A version's number; default: the newest. */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_datasets_rows_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AddDatasetRowsRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDetail"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDetail"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_datasets_rows_remove_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoveDatasetRowsRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDetail"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_datasets_upload_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": components["schemas"]["DatasetUploadRequest"];
+                "text/csv": string;
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDetail"];
                 };
             };
             /** @description The request is malformed or invalid (see error.code). */

@@ -166,6 +166,80 @@ describe("RunsPage", () => {
     );
   });
 
+  it("lets an editor add selected runs to a dataset of their workflow", async () => {
+    const user = userEvent.setup();
+    const other: Run = { ...failed, id: "0b7c9f1e-aaaa-4bbb-8ccc-000000000002" };
+    const datasetId = "d0000000-0000-4000-8000-000000000001";
+    const calls = fakeApi("editor", {
+      "GET /runs": page([failed, other]),
+      "GET /workflows": workflows,
+      "GET /playground/datasets": page([
+        { id: datasetId, workflow: "NightlyImport", name: "imports", row_count: 3 },
+      ]),
+      [`POST /playground/datasets/${datasetId}/rows`]: {
+        id: datasetId,
+        name: "imports",
+        version: 2,
+        row_count: 5,
+      },
+    });
+    renderRunsPage();
+
+    await user.click(await screen.findByRole("checkbox", { name: `Select run ${failed.id}` }));
+    await user.click(screen.getByRole("checkbox", { name: `Select run ${other.id}` }));
+    expect(screen.getByText("2 runs of NightlyImport selected")).toBeInTheDocument();
+    await screen.findByRole("option", { name: "imports (3 rows)" });
+    await user.selectOptions(screen.getByLabelText("Dataset"), datasetId);
+    await user.click(screen.getByRole("checkbox", { name: "Their outputs are what is expected" }));
+    await user.click(screen.getByRole("button", { name: "Add to dataset" }));
+
+    expect((await screen.findByText(/^Added to/)).textContent).toBe(
+      "Added to imports: v2, with 5 rows.",
+    );
+    expect(calls.find((call) => call.method === "POST")?.body).toEqual({
+      runs: [failed.id, other.id],
+      expected_from_output: true,
+    });
+    expect(calls.map((call) => call.path)).toContain(
+      "/playground/datasets?limit=200&workflow=NightlyImport",
+    );
+    expect(screen.getByRole("checkbox", { name: `Select run ${failed.id}` })).not.toBeChecked();
+  });
+
+  it("lets an editor add every run the filters match to a dataset", async () => {
+    const user = userEvent.setup();
+    const datasetId = "d0000000-0000-4000-8000-000000000001";
+    const calls = fakeApi("editor", {
+      "GET /runs": page([failed]),
+      "GET /workflows": workflows,
+      "GET /playground/datasets": page([
+        { id: datasetId, workflow: "NightlyImport", name: "imports", row_count: 3 },
+      ]),
+      [`POST /playground/datasets/${datasetId}/rows`]: {
+        id: datasetId,
+        name: "imports",
+        version: 4,
+        row_count: 9,
+      },
+    });
+    renderRunsPage("/runs?status=FAILED&workflow=NightlyImport&metadata=region:eu");
+
+    await user.click(
+      await screen.findByRole("button", { name: "Add the matching runs to a dataset" }),
+    );
+    await screen.findByRole("option", { name: "imports (3 rows)" });
+    await user.selectOptions(screen.getByLabelText("Dataset"), datasetId);
+    await user.click(screen.getByRole("button", { name: "Add to dataset" }));
+
+    expect((await screen.findByText(/^Added to/)).textContent).toBe(
+      "Added to imports: v4, with 9 rows.",
+    );
+    expect(calls.find((call) => call.method === "POST")?.body).toEqual({
+      filter: { status: "FAILED", workflow: "NightlyImport", metadata: ["region:eu"] },
+      expected_from_output: false,
+    });
+  });
+
   it("shows the API's error", async () => {
     fakeApi("viewer", {
       "GET /runs": apiErrorResponse(400, "invalid", "Unknown status."),

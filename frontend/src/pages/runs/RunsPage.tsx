@@ -1,5 +1,6 @@
 // Every run of the tenant, newest first, filtered by status, workflow, event,
 // metadata and creation time (kept in the address), refreshed every few seconds.
+// Editors select runs to add their inputs to a dataset.
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import type { Run, RunStatus } from "../../api/types";
@@ -10,6 +11,10 @@ import { RunLink } from "../../components/RunLink";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge, statusLabel } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
+import { useSession } from "../../session";
+import type { DatasetDetail } from "../datasets/api";
+import { RequireRole } from "../../components/RequireRole";
+import { AddMatchingToDataset, AddToDataset } from "./AddToDataset";
 import {
   hasFilters,
   pageSize,
@@ -39,6 +44,18 @@ export function RunsPage() {
     setFilters(readFilters(params));
   }
   const runs = useRuns(filters, { pollMs });
+  const [selected, setSelected] = useState<Run[]>([]);
+  const [added, setAdded] = useState<DatasetDetail | null>(null);
+  const [isAddingMatching, setIsAddingMatching] = useState(false);
+  const onAdded = (dataset: DatasetDetail) => {
+    setSelected([]);
+    setIsAddingMatching(false);
+    setAdded(dataset);
+  };
+  const select = (run: Run, isSelected: boolean) =>
+    setSelected((runs) =>
+      isSelected ? [...runs, run] : runs.filter((other) => other.id !== run.id),
+    );
 
   const show = (next: RunFilters) => {
     setFilters(next);
@@ -53,6 +70,27 @@ export function RunsPage() {
         <h1>Runs</h1>
       </header>
       <RunFiltersForm filters={filters} onChange={update} />
+      {selected.length > 0 && <AddToDataset runs={selected} onAdded={onAdded} />}
+      {selected.length === 0 && filters.workflow && (
+        <RequireRole role="editor">
+          {isAddingMatching ? (
+            <AddMatchingToDataset
+              filters={{ ...filters, workflow: filters.workflow }}
+              onAdded={onAdded}
+            />
+          ) : (
+            <button type="button" className="button" onClick={() => setIsAddingMatching(true)}>
+              Add the matching runs to a dataset
+            </button>
+          )}
+        </RequireRole>
+      )}
+      {added && (
+        <p role="status" className="added-to-dataset">
+          Added to <Link to={`/datasets/${added.id}`}>{added.name}</Link>: v{added.version}, with{" "}
+          {added.row_count} rows.
+        </p>
+      )}
       <AsyncView
         loading={runs.loading}
         error={runs.error}
@@ -83,7 +121,11 @@ export function RunsPage() {
       >
         {(page) => (
           <>
-            <RunsTable runs={page.results} />
+            <RunsTable
+              runs={page.results}
+              selected={selected.map((run) => run.id)}
+              onSelect={select}
+            />
             <Pagination
               count={page.count}
               limit={pageSize}
@@ -198,14 +240,35 @@ function RunFiltersForm({
   );
 }
 
-function RunsTable({ runs }: { runs: Run[] }) {
+function RunsTable({
+  runs,
+  selected,
+  onSelect,
+}: {
+  runs: Run[];
+  selected: string[];
+  onSelect: (run: Run, isSelected: boolean) => void;
+}) {
+  const { can } = useSession();
+  const canSelect = can("editor");
+  const columns = ["Run", "Workflow", "Status", "Trigger", "Created", "Duration"];
   return (
     <table className="data-table runs-table">
       <caption className="visually-hidden">Runs, newest first</caption>
-      <TableHead columns={["Run", "Workflow", "Status", "Trigger", "Created", "Duration"]} />
+      <TableHead columns={canSelect ? ["Select", ...columns] : columns} />
       <tbody>
         {runs.map((run) => (
           <tr key={run.id}>
+            {canSelect && (
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Select run ${run.id}`}
+                  checked={selected.includes(run.id)}
+                  onChange={(event) => onSelect(run, event.target.checked)}
+                />
+              </td>
+            )}
             <td>
               <RunLink runId={run.id} label={`Run ${run.id} of ${run.workflow}`} />
             </td>

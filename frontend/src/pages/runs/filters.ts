@@ -86,3 +86,16 @@ export function hasFilters(filters: RunFilters): boolean {
     filters.to,
   );
 }
+
+/** The filters as the body of a dataset's "add the runs this filter matches" (the
+ * runs list's query, without its page). */
+export function filterBody(filters: RunFilters): Record<string, string | string[]> {
+  const params = new URLSearchParams(runsPath(filters).split("?")[1]);
+  params.delete("limit");
+  params.delete("offset");
+  const body: Record<string, string | string[]> = {};
+  for (const name of new Set(params.keys())) {
+    body[name] = name === "metadata" ? params.getAll(name) : (params.get(name) ?? "");
+  }
+  return body;
+}
