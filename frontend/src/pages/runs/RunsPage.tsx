@@ -202,12 +202,17 @@ function RunsTable({ runs }: { runs: Run[] }) {
   return (
     <table className="data-table runs-table">
       <caption className="visually-hidden">Runs, newest first</caption>
-      <TableHead columns={["Run", "Workflow", "Status", "Trigger", "Created", "Duration"]} />
+      <TableHead
+        columns={["Run", "Input", "Workflow", "Status", "Trigger", "Created", "Duration"]}
+      />
       <tbody>
         {runs.map((run) => (
           <tr key={run.id}>
             <td>
               <RunLink runId={run.id} label={`Run ${run.id} of ${run.workflow}`} />
+            </td>
+            <td className="run-input-summary" title={run.input_summary}>
+              {run.input_summary}
             </td>
             <td>{run.workflow}</td>
             <td>
