@@ -48,8 +48,8 @@ const snapshot = (status: string, lines: unknown[]) => ({
 });
 let calls: FakeCall[] = [];
 
-/** Run "run-1" of SupportReply, failed with `error`. */
-const failedRun = (error: string, step_runs: StepRun[]): RunDetail => ({
+/** Run "run-1" of SupportReply, failed with `error` unless a test says otherwise. */
+const endedRun = (error: string, step_runs: StepRun[]): RunDetail => ({
   id: "run-1",
   workflow: "SupportReply",
   version: 1,
@@ -170,7 +170,7 @@ describe("RunOutputs", () => {
 
   it("shows the stored stream of a run that ended without the step's output", async () => {
     calls = fakeApi("viewer", {
-      "GET /runs/run-1": failedRun("Step 'draft' failed: model went away", [
+      "GET /runs/run-1": endedRun("Step 'draft' failed: model went away", [
         stepRun({ id: "draft-1", step: "draft", status: "FAILED", error: "model went away" }),
       ]),
       "GET /step-runs/draft-1/stream": storedPage(4),
@@ -183,9 +183,24 @@ describe("RunOutputs", () => {
     await waitFor(() => expect(shown()).toBe("Thanks for writing in, we "));
   });
 
+  it("says so when the step succeeded without output and streamed nothing", async () => {
+    calls = fakeApi("viewer", {
+      "GET /runs/run-1": {
+        ...endedRun("", [stepRun({ id: "draft-1", step: "draft", output: null })]),
+        status: "SUCCEEDED",
+      },
+      "GET /step-runs/draft-1/stream": { ...page([]), text: "" },
+    });
+    const socket = render();
+    socket.receive(snapshot("RUNNING", []));
+    socket.receive({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" });
+    expect(await screen.findByText("(no output)")).toBeInTheDocument();
+    expect(screen.queryByLabelText("draft output")).not.toBeInTheDocument();
+  });
+
   it("shows why a run failed in another step, where the step shown was only cancelled", async () => {
     calls = fakeApi("viewer", {
-      "GET /runs/run-1": failedRun("Step 'understand' failed: KeyError: 'question'", [
+      "GET /runs/run-1": endedRun("Step 'understand' failed: KeyError: 'question'", [
         stepRun({
           id: "understand-1",
           step: "understand",

@@ -50,7 +50,8 @@ function RunOutput({ run, step }: { run: StartedRun; step: string }) {
   );
   const detail = useRun(isDone ? run.runId : null);
   const stepRun = detail.data?.step_runs.find((candidate) => candidate.step === step);
-  const hasOutput = stepRun?.status === "SUCCEEDED";
+  const hasOutput =
+    stepRun?.status === "SUCCEEDED" && stepRun.output !== null && stepRun.output !== undefined;
   // Once the run is over its socket is closed: the stream shown is the stored one.
   const stored = useStepRunStream(isDone && !hasOutput ? (stepRunOf(live, step) ?? null) : null, 1);
   const streamed = stored.data?.text ?? streamedText(live, step);
@@ -90,6 +91,7 @@ function RunOutput({ run, step }: { run: StartedRun; step: string }) {
       )}
       {detail.error && <ErrorState error={detail.error} onRetry={detail.reload} />}
       {failure && <p className="form-error">{failure}</p>}
+      {detail.data && !hasOutput && !streamed && !failure && <p className="muted">(no output)</p>}
     </article>
   );
 }
