@@ -136,8 +136,8 @@ export function inputSummary(input: unknown, max = 80): string {
 }
 
 /** "1 input", "3 inputs": a count with its noun, plural when it is not one. */
-export function counted(count: number, noun: string, plural = `${noun}s`): string {
-  return `${count} ${count === 1 ? noun : plural}`;
+export function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 /**
