@@ -1,5 +1,6 @@
 """How workflows, runs, step runs and their lines look in the REST API."""
 
+import json
 import re
 from typing import Any, TypeVar
 
@@ -320,6 +321,20 @@ RUN_STATUSES = "|".join(
 )
 
 
+# The kinds of start a run records in `trigger`: the engine's, and "playground" for the
+# playground's own runs (set by that app, which this one does not import).
+RUN_TRIGGERS = ["api", "cron", "event", "playground", "replay", "schedule"]
+
+
+def trigger_field(help_text: str) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        RUN_TRIGGERS,
+        required=False,
+        error_messages={"invalid_choice": f"Use one of {', '.join(RUN_TRIGGERS)}."},
+        help_text=help_text,
+    )
+
+
 class RunFilterSerializer(MetadataFilterSerializer):
     status = serializers.RegexField(
         rf"^({RUN_STATUSES})(,({RUN_STATUSES}))*$",
@@ -337,6 +352,13 @@ class RunFilterSerializer(MetadataFilterSerializer):
         required=False, help_text="Runs created before this ISO 8601 time."
     )
     event = serializers.UUIDField(required=False, help_text="Runs this event started.")
+    trigger = trigger_field("Runs started this way.")
+    exclude_trigger = trigger_field(
+        "Runs not started this way: `playground` leaves out the playground's own runs."
+    )
+    with_input = serializers.BooleanField(
+        required=False, default=False, help_text="Each run with its `input` too."
+    )
 
     def validate_status(self, value: str) -> list[str]:
         return value.upper().split(",")
@@ -352,15 +374,55 @@ class RunFilterSerializer(MetadataFilterSerializer):
             runs = runs.filter(created_at__lt=filters["created_before"])
         if "event" in filters:
             runs = runs.filter(event_id=filters["event"])
+        if "trigger" in filters:
+            runs = runs.filter(trigger=filters["trigger"])
+        if "exclude_trigger" in filters:
+            runs = runs.exclude(trigger=filters["exclude_trigger"])
         return self.filter_metadata(runs, query)
 
 
+INPUT_SUMMARY_CHARACTERS = 80
+# Encodes lazily (iterencode without the C one-shot path), so that a summary of a large
+# input encodes only its start.
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def input_summary(value: Any, limit: int = INPUT_SUMMARY_CHARACTERS) -> str:
+    """A run's input in one line of at most `limit` characters: its first string field,
+    else its compact JSON; whitespace runs read as one space, and a cut ends in "…"."""
+    first_string = (
+        next((field for field in value.values() if isinstance(field, str)), None)
+        if isinstance(value, dict)
+        else None
+    )
+    if first_string is not None:
+        # Whitespace-heavy text may shrink a lot once collapsed: take a generous start.
+        text = " ".join(first_string[: limit * 4].split())
+    else:
+        text = ""
+        for chunk in COMPACT_JSON.iterencode(value):
+            text += chunk
+            if len(text) > limit:
+                break
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
 class RunSerializer(serializers.ModelSerializer):
-    """A workflow run in a list; expects `workflow` selected with it."""
+    """A workflow run in a list; expects `workflow` selected with it. A list leaves out
+    `input` (it can be large) unless its filters ask for it with `with_input`."""
 
     workflow = serializers.CharField(source="workflow.name")
     status = StatusField(WorkflowRunStatus)
     additional_metadata = serializers.DictField(child=serializers.JSONField())
+    input = serializers.DictField(
+        child=serializers.JSONField(), required=False, help_text="Only with `with_input=true`."
+    )
+    input_summary = serializers.SerializerMethodField(
+        help_text=(
+            f"The input's first string field (in the order the database keeps the fields), "
+            f"else its compact JSON, in at most {INPUT_SUMMARY_CHARACTERS} characters."
+        )
+    )
 
     class Meta:
         model = WorkflowRun
@@ -374,7 +436,20 @@ class RunSerializer(serializers.ModelSerializer):
             "trigger",
             "event",
             "additional_metadata",
+            "input_summary",
+            "input",
         ]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        filters = self.context.get("filters")
+        if filters is not None and not filters.get("with_input"):
+            del fields["input"]
+        return fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_input_summary(self, run: WorkflowRun) -> str:
+        return input_summary(run.input)
 
 
 class AttemptSerializer(serializers.ModelSerializer):

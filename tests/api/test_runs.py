@@ -48,6 +48,7 @@ def test_the_list_shows_runs_newest_first(api: APIClient, tenant: Tenant) -> Non
             "trigger": "api",
             "event": None,
             "additional_metadata": {},
+            "input_summary": '{"ticket":1}',
         },
         {
             "id": older,
@@ -59,6 +60,7 @@ def test_the_list_shows_runs_newest_first(api: APIClient, tenant: Tenant) -> Non
             "trigger": "api",
             "event": None,
             "additional_metadata": {},
+            "input_summary": '{"ticket":1}',
         },
     ]
 

@@ -2291,7 +2291,10 @@ export interface components {
             };
             title?: string;
         };
-        /** @description A workflow run in a list; expects `workflow` selected with it. */
+        /**
+         * @description A workflow run in a list; expects `workflow` selected with it. A list leaves out
+         *     `input` (it can be large) unless its filters ask for it with `with_input`.
+         */
         Run: {
             /** Format: uuid */
             readonly id: string;
@@ -2307,6 +2310,12 @@ export interface components {
             /** Format: uuid */
             event?: string | null;
             additional_metadata: {
+                [key: string]: unknown;
+            };
+            /** @description The input's first string field (in the order the database keeps the fields), else its compact JSON, in at most 80 characters. */
+            readonly input_summary: string;
+            /** @description Only with `with_input=true`. */
+            input?: {
                 [key: string]: unknown;
             };
         };
@@ -6496,6 +6505,17 @@ export interface operations {
                 created_before?: string;
                 /** @description Runs this event started. */
                 event?: string;
+                /**
+                 * @description Runs not started this way: `playground` leaves out the playground's own runs.
+                 *
+                 *     * `api` - api
+                 *     * `cron` - cron
+                 *     * `event` - event
+                 *     * `playground` - playground
+                 *     * `replay` - replay
+                 *     * `schedule` - schedule
+                 */
+                exclude_trigger?: "api" | "cron" | "event" | "playground" | "replay" | "schedule";
                 /** @description Number of results to return per page. */
                 limit?: number;
                 /** @description 'name:value', repeatable (all must match); `metadata[name]=value` too. */
@@ -6504,6 +6524,19 @@ export interface operations {
                 offset?: number;
                 /** @description One status or several separated by commas. */
                 status?: string;
+                /**
+                 * @description Runs started this way.
+                 *
+                 *     * `api` - api
+                 *     * `cron` - cron
+                 *     * `event` - event
+                 *     * `playground` - playground
+                 *     * `replay` - replay
+                 *     * `schedule` - schedule
+                 */
+                trigger?: "api" | "cron" | "event" | "playground" | "replay" | "schedule";
+                /** @description Each run with its `input` too. */
+                with_input?: boolean;
                 /** @description A workflow name. */
                 workflow?: string;
             };

@@ -1,4 +1,5 @@
 import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   fakeApi,
@@ -10,6 +11,7 @@ import {
 } from "../../test-utils";
 import { ComparisonGrid } from "./ComparisonGrid";
 import { LiveComparison } from "./ComparisonPage";
+import type { Cell } from "../../api/types";
 import { cell, comparison } from "./fixtures";
 import { comparisonReducer, comparisonState } from "./model";
 
@@ -22,17 +24,50 @@ describe("ComparisonGrid", () => {
   it("lays out inputs as rows and the baseline and variant as columns", () => {
     renderWithProviders(<ComparisonGrid comparison={finished} />);
     const grid = screen.getByRole("table", { name: "Comparison" });
+    // Each header's own text, without its folded overrides.
     const headers = within(grid)
       .getAllByRole("columnheader")
-      .map((th) => th.textContent);
-    expect(headers).toEqual(["Input", "Baseline (code defaults) · baseline", "brief · rev 2"]);
+      .map((th) =>
+        Array.from(th.childNodes)
+          .filter((node) => node.nodeName !== "DETAILS")
+          .map((node) => node.textContent)
+          .join(""),
+      );
+    expect(headers).toEqual(["Input", "Baseline (code defaults)", "brief · rev 2"]);
     expect(within(grid).getByRole("rowheader")).toHaveTextContent("Refund please");
     expect(screen.getByLabelText("Baseline (code defaults) output")).toHaveTextContent(
-      "reply: Thanks for reaching out: we received your message.",
+      "Thanks for reaching out: we received your message.",
     );
     expect(screen.getByLabelText("brief output")).toHaveTextContent(
-      "reply: Briefly: we received your message.",
+      "Briefly: we received your message.",
     );
+    expect(screen.getByLabelText("brief output")).not.toHaveTextContent("reply");
+  });
+
+  it("says baseline once, and names a baseline column that does not say it", () => {
+    const untitled = {
+      ...finished,
+      columns: finished.columns.map((column, index) =>
+        index === 0 ? { ...column, title: "Code defaults" } : column,
+      ),
+    };
+    renderWithProviders(<ComparisonGrid comparison={untitled} />);
+    expect(screen.getAllByRole("columnheader")[1]).toHaveTextContent(/^Code defaults · baseline$/);
+  });
+
+  it("shows the overrides that made an edited column, folded, and none for the baseline", async () => {
+    const user = userEvent.setup();
+    renderWithProviders(<ComparisonGrid comparison={finished} />);
+    const [baseline, brief] = screen.getAllByRole("columnheader").slice(1);
+    expect(within(baseline!).queryByText(/override/)).not.toBeInTheDocument();
+    const folded = within(brief!).getByText("1 override");
+    const details = folded.closest("details")!;
+    expect(details).not.toHaveAttribute("open");
+
+    await user.click(folded);
+    expect(details).toHaveAttribute("open");
+    expect(within(details).getByText("draft.system_prompt")).toBeVisible();
+    expect(within(details).getByText("Be brief.")).toBeVisible();
   });
 
   it("diffs each variant cell against the baseline cell of its row, and not the baseline itself", () => {
@@ -74,17 +109,36 @@ describe("ComparisonGrid", () => {
     ).not.toBeInTheDocument();
   });
 
-  it("shows a failed cell's error", () => {
+  /** The grid with the variant's cell failed (with `fields`); answers that cell. */
+  function renderFailedCell(fields: Partial<Cell>) {
     renderWithProviders(
       <ComparisonGrid
         comparison={comparison([
           cell(0, 0, { output: "ok" }),
-          cell(0, 1, { status: "FAILED", error: "model timed out" }),
+          cell(0, 1, { status: "FAILED", output: null, ...fields }),
         ])}
       />,
     );
-    expect(screen.getByText("model timed out")).toBeInTheDocument();
-    expect(screen.getByText("Failed")).toBeInTheDocument();
+    return screen.getByRole("cell", { name: "Refund please · brief" });
+  }
+
+  it("shows a failed cell's error in place of its empty output", () => {
+    const failed = renderFailedCell({
+      outputs: { understand: null, draft: null },
+      error: "Step 'understand' failed: KeyError: 'question'",
+    });
+    expect(within(failed).getByText("Step 'understand' failed: KeyError: 'question'")).toHaveClass(
+      "cell-error",
+    );
+    expect(within(failed).getByText("Failed")).toBeInTheDocument();
+    expect(screen.queryByLabelText("brief output")).not.toBeInTheDocument();
+    expect(screen.queryByText("(no output)")).not.toBeInTheDocument();
+  });
+
+  it("keeps what a failed cell streamed above its error", () => {
+    const failed = renderFailedCell({ stream: "Briefly: we", error: "Step 'draft' failed: boom" });
+    expect(screen.getByLabelText("brief output")).toHaveTextContent("Briefly: we");
+    expect(within(failed).getByText("Step 'draft' failed: boom")).toHaveClass("cell-error");
   });
 });
 
@@ -197,7 +251,7 @@ describe("LiveComparison", () => {
 
     socket.receive({ type: "cell", cell: cell(0, 1, { output: { reply: "Briefly: on it." } }) });
     socket.receive({ type: "comparison.finished", id: "cmp-1" });
-    expect(screen.getByLabelText("brief output")).toHaveTextContent("reply: Briefly: on it.");
+    expect(screen.getByLabelText("brief output")).toHaveTextContent("Briefly: on it.");
     expect(
       screen.getByRole("group", { name: "brief: diff against the baseline" }),
     ).toBeInTheDocument();

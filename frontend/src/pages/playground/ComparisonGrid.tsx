@@ -1,11 +1,13 @@
 // A comparison as a grid: one row per input, one column per variant (the baseline
-// first), each cell with its run's status and output, and every non-baseline cell
-// with the difference from the baseline cell of its row.
+// first, each with the overrides that made it), each cell with its run's status and
+// output (or error), and every non-baseline cell with the difference from the
+// baseline cell of its row.
 import { Link } from "react-router-dom";
-import type { Cell, Comparison } from "../../api/types";
+import type { Cell, Column, Comparison } from "../../api/types";
+import { OutputView } from "../../components/OutputView";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TextDiff } from "../../components/TextDiff";
-import { baselineColumn, cellAt, cellText, inputSummary } from "./model";
+import { baselineColumn, cellAt, cellText, counted, inputSummary, valueText } from "./model";
 
 export function ComparisonGrid({ comparison }: { comparison: Comparison }) {
   const baseline = baselineColumn(comparison);
@@ -19,12 +21,7 @@ export function ComparisonGrid({ comparison }: { comparison: Comparison }) {
             </th>
             {comparison.columns.map((column, index) => (
               <th scope="col" key={index}>
-                <span className="comparison-column-title">{column.title}</span>
-                {index === baseline ? (
-                  <span className="muted"> · baseline</span>
-                ) : column.revision ? (
-                  <span className="muted"> · rev {column.revision}</span>
-                ) : null}
+                <ColumnHead column={column} isBaseline={index === baseline} />
               </th>
             ))}
           </tr>
@@ -62,6 +59,45 @@ export function ComparisonGrid({ comparison }: { comparison: Comparison }) {
   );
 }
 
+/**
+ * The column's title, that it is the baseline (unless its title says so already) or
+ * which revision of a variant it ran, and the overrides that made it, folded.
+ */
+function ColumnHead({ column, isBaseline }: { column: Column; isBaseline: boolean }) {
+  const overrides = Object.entries(column.overrides ?? {}).flatMap(([step, values]) =>
+    Object.entries(values).map(([name, value]) => ({ step, name, value })),
+  );
+  return (
+    <>
+      <span className="comparison-column-title">{column.title}</span>
+      {isBaseline && !/baseline/i.test(column.title) ? (
+        <span className="muted"> · baseline</span>
+      ) : column.revision ? (
+        <span className="muted"> · rev {column.revision}</span>
+      ) : null}
+      {overrides.length > 0 && (
+        <details className="comparison-overrides">
+          <summary>{counted(overrides.length, "override")}</summary>
+          <dl>
+            {overrides.map(({ step, name, value }) => (
+              <div key={`${step}/${name}`}>
+                <dt>
+                  <code>
+                    {step}.{name}
+                  </code>
+                </dt>
+                <dd>
+                  <pre className="code">{valueText(value)}</pre>
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </details>
+      )}
+    </>
+  );
+}
+
 /** The row's title, and its input unless the title already is (the start of) it. */
 function RowTitle({ title, input }: { title: string; input: unknown }) {
   const summary = inputSummary(input, 200);
@@ -85,6 +121,9 @@ interface ComparisonCellProps {
 
 export function ComparisonCell({ cell, baseline, columnTitle }: ComparisonCellProps) {
   const text = cellText(cell);
+  const hasOutput = cell.is_finished && cell.output !== null && cell.output !== undefined;
+  // A run that ended without output and streamed nothing has only its error to show.
+  const showsBox = hasOutput || text !== "" || !cell.is_finished || !cell.error;
   const canDiff =
     baseline !== undefined &&
     baseline.is_finished &&
@@ -101,14 +140,22 @@ export function ComparisonCell({ cell, baseline, columnTitle }: ComparisonCellPr
           Run
         </Link>
       </div>
-      <pre
-        className={`comparison-output${cell.is_finished ? "" : " streaming"}`}
-        aria-label={`${columnTitle} output`}
-        aria-live={cell.is_finished ? undefined : "polite"}
-      >
-        {text || (cell.is_finished ? "(no output)" : "Waiting for output…")}
-      </pre>
-      {cell.error && <p className="form-error">{cell.error}</p>}
+      {hasOutput ? (
+        <div className="comparison-output final">
+          <OutputView value={cell.output} label={`${columnTitle} output`} />
+        </div>
+      ) : (
+        showsBox && (
+          <pre
+            className={`comparison-output${cell.is_finished ? "" : " streaming"}`}
+            aria-label={`${columnTitle} output`}
+            aria-live={cell.is_finished ? undefined : "polite"}
+          >
+            {text || (cell.is_finished ? "(no output)" : "Waiting for output…")}
+          </pre>
+        )
+      )}
+      {cell.error && <p className="form-error cell-error">{cell.error}</p>}
       {canDiff && (
         <div
           className="comparison-diff"

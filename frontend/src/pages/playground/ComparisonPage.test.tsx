@@ -29,10 +29,14 @@ describe("ComparisonPage", () => {
 
     const grid = await screen.findByRole("table", { name: "Comparison" });
     expect(within(grid).getByRole("rowheader")).toHaveTextContent("Refund please");
-    expect(screen.getByLabelText("brief output")).toHaveTextContent("reply: Briefly: on it.");
+    expect(screen.getByLabelText("brief output")).toHaveTextContent("Briefly: on it.");
     expect(screen.getByText("all runs finished")).toBeInTheDocument();
-    expect(screen.getByText(/2 columns × 1 inputs · by pat/)).toBeInTheDocument();
-    expect(screen.getByText("cmp-1")).toBeInTheDocument();
+    expect(screen.getByText(/^2 columns × 1 input ·/)).toBeInTheDocument();
+    expect(
+      screen.getByRole("heading", { level: 1, name: "Comparison of SupportReply" }),
+    ).toBeInTheDocument();
+    expect(screen.getByText(/^Started by pat/)).toBeInTheDocument();
+    expect(screen.queryByText("cmp-1")).not.toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Back to the playground" })).toHaveAttribute(
       "href",
       "/playground?workflow=SupportReply",
@@ -54,10 +58,11 @@ describe("ComparisonPage", () => {
     renderComparisonPage();
 
     expect(await screen.findByText("1 of 2 runs finished")).toBeInTheDocument();
+    expect(screen.getByText(/^2 columns × 1 input ·/)).toBeInTheDocument();
     const socket = FakeSocket.last!;
     expect(socket.url).toMatch(/\/ws\/playground\/compare\/cmp-1/);
     socket.receive({ type: "cell", cell: cell(0, 1, { output: { reply: "Briefly: on it." } }) });
-    expect(screen.getByLabelText("brief output")).toHaveTextContent("reply: Briefly: on it.");
+    expect(screen.getByLabelText("brief output")).toHaveTextContent("Briefly: on it.");
     expect(screen.getByText("all runs finished")).toBeInTheDocument();
     expect(socket.isClosed).toBe(true);
   });
@@ -65,7 +70,12 @@ describe("ComparisonPage", () => {
   it("names the step a comparison started from", async () => {
     fakeApi("viewer", { "GET /playground/compare/cmp-1": { ...finished, from_step: "review" } });
     renderComparisonPage();
-    expect(await screen.findByText(/from step review/)).toBeInTheDocument();
+    expect(
+      await screen.findByRole("heading", {
+        level: 1,
+        name: "Comparison of SupportReply from step review",
+      }),
+    ).toBeInTheDocument();
   });
 
   it("shows the API's error for an unknown comparison, and links back to the playground", async () => {

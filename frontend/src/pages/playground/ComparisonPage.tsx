@@ -1,5 +1,6 @@
-// One comparison: the grid loads from the API, then fills in live over
-// /ws/playground/compare/{id} as each cell's run streams and finishes.
+// One comparison, headed by its workflow, from-step, author and time: the grid loads
+// from the API, then fills in live over /ws/playground/compare/{id} as each cell's run
+// streams and finishes.
 import { useCallback, useReducer } from "react";
 import { Link, useParams } from "react-router-dom";
 import type { Fill } from "../../api/lines";
@@ -9,7 +10,7 @@ import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView } from "../../components/StateViews";
 import { useComparison } from "./api";
 import { ComparisonGrid } from "./ComparisonGrid";
-import { comparisonReducer, comparisonState, type ComparisonMessage } from "./model";
+import { comparisonReducer, comparisonState, counted, type ComparisonMessage } from "./model";
 import "./playground.css";
 
 export function ComparisonPage() {
@@ -19,10 +20,21 @@ export function ComparisonPage() {
     <section className="page comparison-page">
       <div className="page-header">
         <div>
-          <h1>Comparison</h1>
-          <p className="muted">
-            <code>{comparisonId}</code>
-          </p>
+          <h1>
+            {loaded.data ? (
+              <>
+                Comparison of {loaded.data.workflow}
+                {loaded.data.from_step ? ` from step ${loaded.data.from_step}` : ""}
+              </>
+            ) : (
+              "Comparison"
+            )}
+          </h1>
+          {loaded.data && (
+            <p className="muted">
+              Started by {loaded.data.created_by} <RelativeTime value={loaded.data.created_at} />
+            </p>
+          )}
         </div>
         <Link
           className="button"
@@ -57,14 +69,12 @@ export function LiveComparison({ initial }: { initial: Comparison }) {
   return (
     <>
       <p className="comparison-summary">
-        <strong>{comparison.workflow}</strong>
-        {comparison.from_step ? ` from step ${comparison.from_step}` : ""} ·{" "}
-        {comparison.columns.length} columns × {comparison.rows.length} inputs · by{" "}
-        {comparison.created_by} <RelativeTime value={comparison.created_at} /> ·{" "}
+        {counted(comparison.columns.length, "column")} × {counted(comparison.rows.length, "input")}{" "}
+        ·{" "}
         <span aria-live="polite">
           {comparison.is_finished
             ? "all runs finished"
-            : `${finished} of ${comparison.cells.length} runs finished`}
+            : `${finished} of ${counted(comparison.cells.length, "run")} finished`}
         </span>
       </p>
       <ComparisonGrid comparison={comparison} />

@@ -2,41 +2,38 @@ import { fireEvent, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { useState } from "react";
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../api/client";
-import type { Run, RunDetail } from "../../api/types";
+import type { Run } from "../../api/types";
 import { page, renderWithProviders } from "../../test-utils";
-import { failedRun } from "../runs/fixtures";
-import type { PastRun } from "./api";
 import { InputsPicker, type CustomInput } from "./InputsPicker";
 
-function pastRun(id: string, input: RunDetail["input"]): PastRun {
-  const run: Run = {
+/** A past run as the runs list answers it with `with_input=true`. */
+function pastRun(id: string, input: Record<string, unknown>, input_summary: string): Run {
+  return {
     id,
     workflow: "SupportReply",
     status: "SUCCEEDED",
     created_at: "2026-01-01T00:00:00Z",
+    started_at: null,
+    finished_at: null,
+    trigger: "event",
+    event: null,
     additional_metadata: {},
+    input_summary,
+    input,
   };
-  return { run, detail: { ...failedRun(), id, status: "SUCCEEDED", input }, error: null };
 }
 
-const refund = pastRun("run-refund", { ticket: "Refund please" });
-const shipping = pastRun("run-shipping", { ticket: "Where is my parcel?" });
+const refund = pastRun("run-refund", { ticket: "Refund please", tier: 2 }, "Refund please");
+const shipping = pastRun("run-shipping", { ticket: "Where is my parcel?" }, "Where is my parcel?");
 
 /** The picker wired to state as the playground page wires it; shows what it chose. */
-function Picker({ pastRuns }: { pastRuns: PastRun[] }) {
+function Picker({ pastRuns, readOnly = false }: { pastRuns: Run[]; readOnly?: boolean }) {
   const [selected, setSelected] = useState<string[]>([]);
   const [custom, setCustom] = useState<CustomInput>({ enabled: false, value: {}, valid: true });
   return (
     <>
       <InputsPicker
-        pastRuns={pastRuns}
-        list={{
-          data: page(pastRuns.map((past) => past.run)),
-          error: null,
-          loading: false,
-          reload: () => {},
-        }}
+        list={{ data: page(pastRuns), error: null, loading: false, reload: () => {} }}
         selected={selected}
         onToggle={(runId, isChosen) =>
           setSelected((current) =>
@@ -45,6 +42,7 @@ function Picker({ pastRuns }: { pastRuns: PastRun[] }) {
         }
         custom={custom}
         onCustomChange={setCustom}
+        readOnly={readOnly}
       />
       <output data-testid="chosen">{selected.join(",")}</output>
       <output data-testid="custom">
@@ -55,7 +53,7 @@ function Picker({ pastRuns }: { pastRuns: PastRun[] }) {
 }
 
 describe("InputsPicker", () => {
-  it("lists past runs by their input and chooses several", async () => {
+  it("lists past runs by their input's summary and chooses several", async () => {
     const user = userEvent.setup();
     renderWithProviders(<Picker pastRuns={[refund, shipping]} />);
     const list = screen.getByRole("group", { name: "Past runs" });
@@ -89,16 +87,10 @@ describe("InputsPicker", () => {
     expect(screen.getByText("No past run's input matches “invoice”.")).toBeInTheDocument();
   });
 
-  it("cannot choose a run whose input is still loading or could not be read", () => {
-    const loading: PastRun = { ...refund, detail: undefined };
-    const failed: PastRun = {
-      ...shipping,
-      detail: undefined,
-      error: new ApiError(403, "forbidden", "Not yours."),
-    };
-    renderWithProviders(<Picker pastRuns={[loading, failed]} />);
-    expect(screen.getByRole("checkbox", { name: /Loading input/ })).toBeDisabled();
-    expect(screen.getByRole("checkbox", { name: /Input unavailable: Not yours\./ })).toBeDisabled();
+  it("lets a viewer see the inputs but choose none", () => {
+    renderWithProviders(<Picker pastRuns={[refund, shipping]} readOnly />);
+    for (const box of screen.getAllByRole("checkbox")) expect(box).toBeDisabled();
+    expect(screen.getByRole("checkbox", { name: "Also use a custom input" })).toBeDisabled();
   });
 
   it("points to a custom input when the workflow has no finished run", () => {
@@ -108,15 +100,31 @@ describe("InputsPicker", () => {
     ).toBeInTheDocument();
   });
 
+  it("starts a custom input from the latest run's input and names the fields inputs have", async () => {
+    const user = userEvent.setup();
+    renderWithProviders(<Picker pastRuns={[refund, shipping]} />);
+    await user.click(screen.getByRole("checkbox", { name: "Also use a custom input" }));
+
+    const editor = screen.getByRole("textbox", { name: "Custom input (JSON object)" });
+    expect(JSON.parse((editor as HTMLTextAreaElement).value)).toEqual(refund.input);
+    expect(screen.getByTestId("custom")).toHaveTextContent(
+      '{"ticket":"Refund please","tier":2} true',
+    );
+    expect(screen.getByText(/Recent inputs have the fields/)).toHaveTextContent(
+      "Recent inputs have the fields ticket, tier.",
+    );
+  });
+
   it("takes a custom JSON object and refuses anything else", async () => {
     const user = userEvent.setup();
-    renderWithProviders(<Picker pastRuns={[refund]} />);
+    renderWithProviders(<Picker pastRuns={[]} />);
     expect(
       screen.queryByRole("textbox", { name: "Custom input (JSON object)" }),
     ).not.toBeInTheDocument();
 
     await user.click(screen.getByRole("checkbox", { name: "Also use a custom input" }));
     const editor = screen.getByRole("textbox", { name: "Custom input (JSON object)" });
+    expect(editor).toHaveValue("{}");
     fireEvent.change(editor, { target: { value: '["not", "an", "object"]' } });
     expect(screen.getByText("The custom input must be a JSON object.")).toBeInTheDocument();
     expect(screen.getByTestId("custom")).toHaveTextContent('["not","an","object"] false');

@@ -1,13 +1,13 @@
 // The inputs to try the edit on: past runs of the workflow (searchable, several at
-// once) and/or a custom JSON input.
+// once) and/or a custom JSON input, which starts from the latest past run's input so
+// that its fields are there to edit.
 import { useId, useState } from "react";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
-import type { ApiError } from "../../api/client";
+import type { ApiState } from "../../api/useApi";
 import type { Paginated, Run } from "../../api/types";
-import type { PastRun } from "./api";
-import { inputSummary, matchesSearch } from "./model";
+import { matchesSearch } from "./model";
 
 export interface CustomInput {
   enabled: boolean;
@@ -16,35 +16,48 @@ export interface CustomInput {
 }
 
 export interface InputsPickerProps {
-  pastRuns: PastRun[];
-  list: {
-    data: Paginated<Run> | undefined;
-    error: ApiError | null;
-    loading: boolean;
-    reload: () => void;
-  };
+  /** The past runs, each with its input (newest first). */
+  list: ApiState<Paginated<Run>>;
   selected: string[];
   onToggle: (runId: string, selected: boolean) => void;
   custom: CustomInput;
   onCustomChange: (custom: CustomInput) => void;
+  /** For a viewer: the inputs show, and nothing can be chosen. */
+  readOnly?: boolean;
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+
 export function InputsPicker({
-  pastRuns,
   list,
   selected,
   onToggle,
   custom,
   onCustomChange,
+  readOnly = false,
 }: InputsPickerProps) {
   const [search, setSearch] = useState("");
   const listId = useId();
-  const visible = pastRuns.filter(
-    (past) => past.detail === undefined || matchesSearch(past.detail.input, search),
-  );
+  const runs = list.data?.results ?? [];
+  const visible = runs.filter((run) => matchesSearch(run.input ?? run.input_summary, search));
+  const fields = [...new Set(runs.flatMap((run) => Object.keys(run.input ?? {})))];
+
+  const enableCustom = (enabled: boolean) => {
+    const latest = runs[0]?.input;
+    // An untouched custom input starts as the latest real one, fields and all.
+    const startsFromLatest =
+      enabled &&
+      latest !== undefined &&
+      isObject(custom.value) &&
+      !Object.keys(custom.value).length;
+    onCustomChange(
+      startsFromLatest ? { enabled, value: latest, valid: true } : { ...custom, enabled },
+    );
+  };
 
   return (
-    <div className="inputs-picker">
+    <div className={`inputs-picker${readOnly ? " read-only" : ""}`}>
       <label className="field">
         <span>Search past runs</span>
         <input
@@ -68,22 +81,16 @@ export function InputsPicker({
               <p className="muted">No past run's input matches “{search}”.</p>
             ) : (
               <ul className="past-run-list">
-                {visible.map(({ run, detail, error }) => (
+                {visible.map((run) => (
                   <li key={run.id}>
                     <label className="past-run">
                       <input
                         type="checkbox"
                         checked={selected.includes(run.id)}
-                        disabled={detail === undefined}
+                        disabled={readOnly}
                         onChange={(event) => onToggle(run.id, event.target.checked)}
                       />
-                      <span className="past-run-input">
-                        {detail
-                          ? inputSummary(detail.input)
-                          : error
-                            ? `Input unavailable: ${error.message}`
-                            : "Loading input…"}
-                      </span>
+                      <span className="past-run-input">{run.input_summary}</span>
                       <span className="muted past-run-time">
                         <RelativeTime value={run.created_at} />
                       </span>
@@ -99,23 +106,34 @@ export function InputsPicker({
         <input
           type="checkbox"
           checked={custom.enabled}
-          onChange={(event) => onCustomChange({ ...custom, enabled: event.target.checked })}
+          disabled={readOnly}
+          onChange={(event) => enableCustom(event.target.checked)}
         />
         <span>Also use a custom input</span>
       </label>
       {custom.enabled && (
-        <JsonEditor
-          label="Custom input (JSON object)"
-          initialValue={custom.value}
-          rows={5}
-          onChange={(value, valid) =>
-            onCustomChange({
-              enabled: true,
-              value,
-              valid: valid && value !== null && typeof value === "object" && !Array.isArray(value),
-            })
-          }
-        />
+        <>
+          <JsonEditor
+            label="Custom input (JSON object)"
+            initialValue={custom.value}
+            rows={5}
+            onChange={(value, valid) =>
+              onCustomChange({ enabled: true, value, valid: valid && isObject(value) })
+            }
+          />
+          {fields.length > 0 && (
+            <p className="muted">
+              Recent inputs have the fields{" "}
+              {fields.map((field, index) => (
+                <span key={field}>
+                  {index > 0 && ", "}
+                  <code>{field}</code>
+                </span>
+              ))}
+              .
+            </p>
+          )}
+        </>
       )}
       {custom.enabled && custom.valid === false && custom.value !== undefined && (
         <p className="form-error">The custom input must be a JSON object.</p>

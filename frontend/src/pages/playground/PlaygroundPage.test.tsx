@@ -8,7 +8,10 @@ import { PlaygroundPage } from "./PlaygroundPage";
 
 const prompt = "You are a friendly support agent. Answer in two sentences.";
 
-/** The catalog, one past run (and a playground run the picker leaves out) and its detail. */
+const pastRunsQuery =
+  "/runs?workflow=SupportReply&status=SUCCEEDED&exclude_trigger=playground&with_input=true&limit=25";
+
+/** The catalog, and one past run with its input, as the runs list answers it. */
 function fakeServer(role: Role) {
   return fakeApi(role, {
     "GET /playground/variables": page([
@@ -16,32 +19,18 @@ function fakeServer(role: Role) {
       variable("temperature", "number", 0.3),
     ]),
     "GET /playground/variants": page([]),
-    "GET /runs": page([
+    [`GET ${pastRunsQuery}`]: page([
       {
         id: "past-1",
         workflow: "SupportReply",
         status: "SUCCEEDED",
         created_at: "2026-01-01T00:00:00Z",
         trigger: "event",
-      },
-      {
-        id: "play-1",
-        workflow: "SupportReply",
-        status: "SUCCEEDED",
-        created_at: "2026-01-01T00:00:00Z",
-        trigger: "playground",
+        input_summary: "Refund please",
+        input: { ticket: "Refund please" },
       },
     ]),
-    "GET /runs/past-1": {
-      id: "past-1",
-      workflow: "SupportReply",
-      version: 1,
-      status: "SUCCEEDED",
-      input: { ticket: "Refund please" },
-      additional_metadata: {},
-      overrides: {},
-      step_runs: [],
-    },
+    "GET /playground/compare": page([]),
     "POST /playground/runs": () =>
       Response.json({ run_id: "new-run", run: { id: "new-run" } }, { status: 201 }),
   });
@@ -59,20 +48,52 @@ afterEach(() => {
 });
 
 describe("PlaygroundPage", () => {
-  it("shows a viewer the variables read-only, with no button that writes", async () => {
+  it("shows a viewer the variables and inputs read-only, with no button that writes", async () => {
     fakeServer("viewer");
     renderPage();
     const textarea = await screen.findByRole("textbox", { name: "system_prompt" });
     expect(textarea).toHaveAttribute("readonly");
+    const editor = screen.getByRole("region", { name: "system_prompt" });
+    expect(within(editor).getByText("Read-only")).toBeInTheDocument();
     expect(screen.getByRole("combobox", { name: "Workflow" })).toHaveValue("SupportReply");
     expect(screen.getByRole("combobox", { name: "Step" })).toHaveValue("draft");
-    await screen.findByText("Refund please");
+    expect(await screen.findByRole("checkbox", { name: /Refund please/ })).toBeDisabled();
+    expect(screen.getByRole("checkbox", { name: "Also use a custom input" })).toBeDisabled();
     for (const name of ["Run", "Compare with baseline", "Save variant", "Open pull request"]) {
       expect(screen.queryByRole("button", { name })).not.toBeInTheDocument();
     }
   });
 
-  it("lets an editor pick a past input (not the playground's own runs) and run the edit on it", async () => {
+  it("reads the past runs and their inputs in one request, leaving out the playground's own", async () => {
+    const calls = fakeServer("editor");
+    renderPage();
+    await screen.findByRole("checkbox", { name: /Refund please/ });
+    expect(calls.filter((call) => call.path.startsWith("/runs"))).toEqual([
+      { method: "GET", path: pastRunsQuery, body: undefined },
+    ]);
+  });
+
+  it("says what is wrong with a custom input instead of counting the inputs", async () => {
+    fakeServer("editor");
+    const user = userEvent.setup();
+    renderPage();
+    await user.click(await screen.findByRole("checkbox", { name: /Refund please/ }));
+    await user.click(screen.getByRole("checkbox", { name: "Also use a custom input" }));
+    expect(screen.getByText(/^2 inputs chosen/)).toBeInTheDocument();
+
+    fireEvent.change(screen.getByRole("textbox", { name: "Custom input (JSON object)" }), {
+      target: { value: '{"ticket": ' },
+    });
+    expect(screen.getByRole("button", { name: "Run" })).toBeDisabled();
+    expect(screen.queryByText(/inputs chosen/)).not.toBeInTheDocument();
+    expect(
+      screen.getByText(
+        "The custom input is not a JSON object: fix it, or untick it to run without it.",
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it("lets an editor pick a past input and run the edit on it", async () => {
     const calls = fakeServer("editor");
     const user = userEvent.setup();
     renderPage();
@@ -86,6 +107,7 @@ describe("PlaygroundPage", () => {
     const run = screen.getByRole("button", { name: "Run" });
     expect(run).toBeDisabled();
     await user.click(past);
+    expect(screen.getByText(/^1 input chosen\./)).toBeInTheDocument();
 
     await user.type(screen.getByRole("searchbox", { name: "Search past runs" }), "nothing like it");
     expect(screen.queryByRole("checkbox", { name: /Refund please/ })).not.toBeInTheDocument();

@@ -13,6 +13,7 @@ import { usePastRuns, useStartComparison, useStartRun, useVariables, useVariants
 import { InputsPicker, type CustomInput } from "./InputsPicker";
 import {
   catalogTree,
+  counted,
   editsFromOverrides,
   inputSummary,
   overridesFromEdits,
@@ -212,9 +213,10 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
   // Inputs.
   const past = usePastRuns(workflow);
   const [custom, setCustom] = useState<CustomInput>({ enabled: false, value: {}, valid: true });
-  const chosen = past.pastRuns.filter((entry) => chosenRuns.includes(entry.run.id) && entry.detail);
+  const chosen = (past.data?.results ?? []).filter((pastRun) => chosenRuns.includes(pastRun.id));
   const inputCount = chosen.length + (custom.enabled ? 1 : 0);
-  const inputsReady = inputCount > 0 && (!custom.enabled || custom.valid);
+  const isCustomInvalid = custom.enabled && !custom.valid;
+  const inputsReady = inputCount > 0 && !isCustomInvalid;
 
   // The variant stands for the edit when nothing was changed since loading it.
   const useVariant = selected !== undefined && !hasUnsavedEdits;
@@ -225,10 +227,7 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
   const run = async () => {
     setRunError(null);
     const inputs = [
-      ...chosen.map((entry) => ({
-        title: inputSummary(entry.detail?.input),
-        input: entry.detail?.input ?? {},
-      })),
+      ...chosen.map((pastRun) => ({ title: pastRun.input_summary, input: pastRun.input ?? {} })),
       ...(custom.enabled
         ? [
             {
@@ -261,10 +260,12 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
       ? { variant: selected.id }
       : { overrides, title: "Edited" };
     const rows: RowRequestBody[] = [
-      ...chosen.map((entry) => ({
-        run: entry.run.id,
-        title: inputSummary(entry.detail?.input, 60),
-      })),
+      // A blank title is refused; without one the row is named by the API.
+      ...chosen.map((pastRun) =>
+        pastRun.input_summary
+          ? { run: pastRun.id, title: pastRun.input_summary }
+          : { run: pastRun.id },
+      ),
       ...(custom.enabled
         ? [{ input: custom.value as Record<string, unknown>, title: "Custom input" }]
         : []),
@@ -325,8 +326,8 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
         <section className="card" aria-labelledby="inputs-title">
           <h2 id="inputs-title">Inputs</h2>
           <InputsPicker
-            pastRuns={past.pastRuns}
             list={past}
+            readOnly={!canEdit}
             selected={chosenRuns}
             onToggle={(runId, isChosen) =>
               setChosenRuns((current) =>
@@ -355,11 +356,17 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
             >
               Compare with baseline
             </button>
-            <span className="muted">
-              {inputCount === 0
-                ? "Choose at least one input."
-                : `${inputCount} input${inputCount === 1 ? "" : "s"} chosen${hasEdits ? "" : " · no edits: runs use the code defaults"}.`}
-            </span>
+            {isCustomInvalid ? (
+              <span className="form-error">
+                The custom input is not a JSON object: fix it, or untick it to run without it.
+              </span>
+            ) : (
+              <span className="muted">
+                {inputCount === 0
+                  ? "Choose at least one input."
+                  : `${counted(inputCount, "input")} chosen${hasEdits ? "" : " · no edits: runs use the code defaults"}.`}
+              </span>
+            )}
           </div>
           {runError && (
             <p className="form-error" role="alert">

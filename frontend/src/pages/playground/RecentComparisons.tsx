@@ -3,6 +3,7 @@ import { Link } from "react-router-dom";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView } from "../../components/StateViews";
 import { useRecentComparisons } from "./api";
+import { counted } from "./model";
 
 export function RecentComparisons({ workflow }: { workflow: string }) {
   const comparisons = useRecentComparisons(workflow);
@@ -20,8 +21,8 @@ export function RecentComparisons({ workflow }: { workflow: string }) {
                 {comparison.columns.map((column) => column.title).join(" vs ")}
               </Link>{" "}
               <span className="muted">
-                · {comparison.rows.length} input{comparison.rows.length === 1 ? "" : "s"} ·{" "}
-                {comparison.created_by} <RelativeTime value={comparison.created_at} />
+                · {counted(comparison.rows.length, "input")} · {comparison.created_by}{" "}
+                <RelativeTime value={comparison.created_at} />
               </span>
             </li>
           ))}

@@ -8,6 +8,8 @@ import {
   stubSockets,
   type FakeCall,
 } from "../../test-utils";
+import type { RunDetail, StepRun } from "../../api/types";
+import { stepRun } from "../runs/fixtures";
 import { RunOutputs } from "./RunOutputs";
 
 const chunk = (seq: number, text: string, attempt = 1) => ({
@@ -45,6 +47,20 @@ const snapshot = (status: string, lines: unknown[]) => ({
   lines,
 });
 let calls: FakeCall[] = [];
+
+/** Run "run-1" of SupportReply, failed with `error` unless a test says otherwise. */
+const endedRun = (error: string, step_runs: StepRun[]): RunDetail => ({
+  id: "run-1",
+  workflow: "SupportReply",
+  version: 1,
+  status: "FAILED",
+  error,
+  input: {},
+  additional_metadata: {},
+  overrides: {},
+  created_at: "2026-01-01T00:00:00Z",
+  step_runs,
+});
 
 beforeEach(() => {
   stubSockets();
@@ -97,9 +113,8 @@ describe("RunOutputs", () => {
     expect(screen.getByText("Running")).toBeInTheDocument();
 
     socket.receive({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" });
-    expect(await screen.findByLabelText("draft output")).toHaveTextContent(
-      "reply: Briefly: on it.",
-    );
+    expect(await screen.findByLabelText("draft output")).toHaveTextContent("Briefly: on it.");
+    expect(screen.getByLabelText("draft output")).not.toHaveTextContent("reply");
     expect(screen.getByText("Succeeded")).toBeInTheDocument();
     expect(socket.isClosed).toBe(true);
   });
@@ -155,36 +170,66 @@ describe("RunOutputs", () => {
 
   it("shows the stored stream of a run that ended without the step's output", async () => {
     calls = fakeApi("viewer", {
-      "GET /runs/run-1": {
-        id: "run-1",
-        workflow: "SupportReply",
-        version: 1,
-        status: "FAILED",
-        error: "draft failed",
-        input: {},
-        additional_metadata: {},
-        overrides: {},
-        step_runs: [
-          {
-            id: "draft-1",
-            step: "draft",
-            action: "a",
-            status: "FAILED",
-            output: null,
-            error: "model went away",
-            playground: [],
-            parents: [],
-            attempts: [],
-          },
-        ],
-      },
+      "GET /runs/run-1": endedRun("Step 'draft' failed: model went away", [
+        stepRun({ id: "draft-1", step: "draft", status: "FAILED", error: "model went away" }),
+      ]),
       "GET /step-runs/draft-1/stream": storedPage(4),
     });
     const socket = render();
     socket.receive(snapshot("RUNNING", [chunk(0, words[0]!)]));
     // The run's end arrives before its last chunks, and closes the socket.
     socket.receive({ type: "run.status", run_id: "run-1", status: "FAILED" });
-    expect(await screen.findByText("model went away")).toBeInTheDocument();
+    expect(await screen.findByText("Step 'draft' failed: model went away")).toBeInTheDocument();
     await waitFor(() => expect(shown()).toBe("Thanks for writing in, we "));
+  });
+
+  it("says so when the step succeeded without output and streamed nothing", async () => {
+    calls = fakeApi("viewer", {
+      "GET /runs/run-1": {
+        ...endedRun("", [stepRun({ id: "draft-1", step: "draft", output: null })]),
+        status: "SUCCEEDED",
+      },
+      "GET /step-runs/draft-1/stream": { ...page([]), text: "" },
+    });
+    const socket = render();
+    socket.receive(snapshot("RUNNING", []));
+    socket.receive({ type: "run.status", run_id: "run-1", status: "SUCCEEDED" });
+    expect(await screen.findByText("(no output)")).toBeInTheDocument();
+    expect(screen.queryByLabelText("draft output")).not.toBeInTheDocument();
+  });
+
+  it("shows why a run failed in another step, where the step shown was only cancelled", async () => {
+    calls = fakeApi("viewer", {
+      "GET /runs/run-1": endedRun("Step 'understand' failed: KeyError: 'question'", [
+        stepRun({
+          id: "understand-1",
+          step: "understand",
+          status: "FAILED",
+          error: "KeyError: 'question'",
+        }),
+        stepRun({
+          id: "draft-1",
+          step: "draft",
+          status: "CANCELLED",
+          error: "cancelled",
+          parents: ["understand"],
+        }),
+      ]),
+      "GET /step-runs/draft-1/stream": { ...page([]), text: "" },
+    });
+    const socket = render();
+    socket.receive(snapshot("RUNNING", []));
+    socket.receive({ type: "run.status", run_id: "run-1", status: "FAILED" });
+
+    expect(
+      await screen.findByText("Step 'understand' failed: KeyError: 'question'"),
+    ).toBeInTheDocument();
+    expect(screen.getByText("Failed")).toBeInTheDocument();
+    expect(screen.queryByText("cancelled")).not.toBeInTheDocument();
+    // No empty box where the output would be.
+    await waitFor(() =>
+      expect(calls.map((call) => call.path)).toContain("/step-runs/draft-1/stream?limit=1"),
+    );
+    expect(screen.queryByLabelText("Streamed output")).not.toBeInTheDocument();
   });
 });

@@ -1,18 +1,19 @@
 // The outputs of the runs the "Run" button started: each streams in over the run's
 // websocket, then shows the step's final output, or what it stored of its stream
-// (with its error).
+// with the reason the run ended without output (the step that failed, and how).
 import { useCallback, useReducer } from "react";
 import { Link } from "react-router-dom";
 import type { Fill } from "../../api/lines";
 import { useLineFill, useSocket } from "../../api/useApi";
+import { OutputView } from "../../components/OutputView";
 import { StatusBadge } from "../../components/StatusBadge";
 import { ErrorState } from "../../components/StateViews";
 import { useRun, useStepRunStream } from "../runs/api";
 import {
   emptyLiveRun,
+  failureOf,
   isTerminal,
   liveRunReducer,
-  outputText,
   stepRunOf,
   streamedText,
   type RunSocketMessage,
@@ -49,13 +50,12 @@ function RunOutput({ run, step }: { run: StartedRun; step: string }) {
   );
   const detail = useRun(isDone ? run.runId : null);
   const stepRun = detail.data?.step_runs.find((candidate) => candidate.step === step);
-  const finalText = stepRun && stepRun.status === "SUCCEEDED" ? outputText(stepRun.output) : null;
+  const hasOutput =
+    stepRun?.status === "SUCCEEDED" && stepRun.output !== null && stepRun.output !== undefined;
   // Once the run is over its socket is closed: the stream shown is the stored one.
-  const stored = useStepRunStream(
-    isDone && finalText === null ? (stepRunOf(live, step) ?? null) : null,
-    1,
-  );
+  const stored = useStepRunStream(isDone && !hasOutput ? (stepRunOf(live, step) ?? null) : null, 1);
   const streamed = stored.data?.text ?? streamedText(live, step);
+  const failure = detail.data && !hasOutput ? failureOf(detail.data, step) : "";
 
   return (
     <article className="card run-output" aria-label={`Output for ${run.title}`}>
@@ -72,19 +72,26 @@ function RunOutput({ run, step }: { run: StartedRun; step: string }) {
           Open run
         </Link>
       </header>
-      {finalText !== null ? (
-        <pre className="run-output-text final" aria-label={`${step} output`}>
-          {finalText}
-        </pre>
+      {hasOutput ? (
+        <div className="run-output-text final">
+          <OutputView value={stepRun.output} label={`${step} output`} />
+        </div>
       ) : (
-        <pre className="run-output-text streaming" aria-live="polite" aria-label="Streamed output">
-          {streamed || (isDone ? "" : "Waiting for output…")}
-          {!isDone && <span className="cursor" aria-hidden="true" />}
-        </pre>
+        // A finished run that streamed nothing shows only why it has no output.
+        (!isDone || streamed !== "") && (
+          <pre
+            className="run-output-text streaming"
+            aria-live="polite"
+            aria-label="Streamed output"
+          >
+            {streamed || "Waiting for output…"}
+            {!isDone && <span className="cursor" aria-hidden="true" />}
+          </pre>
+        )
       )}
       {detail.error && <ErrorState error={detail.error} onRetry={detail.reload} />}
-      {stepRun?.error && <p className="form-error">{stepRun.error}</p>}
-      {detail.data?.error && !stepRun?.error && <p className="form-error">{detail.data.error}</p>}
+      {failure && <p className="form-error">{failure}</p>}
+      {detail.data && !hasOutput && !streamed && !failure && <p className="muted">(no output)</p>}
     </article>
   );
 }

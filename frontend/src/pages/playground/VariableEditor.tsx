@@ -35,7 +35,7 @@ export function VariableEditor({
 
   return (
     <section
-      className={`card variable-editor${isEdited ? " edited" : ""}`}
+      className={`card variable-editor${isEdited ? " edited" : ""}${readOnly ? " read-only" : ""}`}
       aria-labelledby={`${defaultId}-title`}
     >
       <header className="variable-editor-header">
@@ -44,6 +44,7 @@ export function VariableEditor({
         </h3>
         <span className="variable-type">{variable.type}</span>
         {isEdited && <span className="status-badge tone-active">Edited</span>}
+        {readOnly && <span className="status-badge tone-muted">Read-only</span>}
         <span className="muted variable-site">
           {variable.call_site.path}:{variable.call_site.line} in {variable.call_site.function}()
         </span>

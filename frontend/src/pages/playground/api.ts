@@ -1,8 +1,5 @@
 // The playground's reads and writes, typed, over the shared client and hooks.
-import { useQueries } from "@tanstack/react-query";
-import { ApiError, apiFetch } from "../../api/client";
 import { useApi, useApiMutation } from "../../api/useApi";
-import { runKey, runPath } from "../runs/api";
 import type {
   BlindPair,
   Comparison,
@@ -19,7 +16,6 @@ import type {
   PullRequest,
   Review,
   Run,
-  RunDetail,
   Variable,
   Variant,
   VariantRevision,
@@ -44,40 +40,19 @@ export function useRevisions(variantId: string | null) {
   );
 }
 
-export const pastRunsLimit = 25;
-const pastRunsFetched = 100;
-const playgroundTrigger = "playground";
+const pastRunsLimit = 25;
 
-export interface PastRun {
-  run: Run;
-  detail: RunDetail | undefined;
-  error: ApiError | null;
-}
-
-/** The newest finished runs of a workflow, each with its input (from its detail). */
+/**
+ * The newest successful runs of a workflow with their inputs, in one request. Real
+ * traffic only: the playground's own runs (trigger "playground") are experiments, not
+ * inputs, and the API leaves them out.
+ */
 export function usePastRuns(workflow: string | null) {
-  const list = useApi<Paginated<Run>>(
-    workflow ? `/runs?workflow=${q(workflow)}&status=SUCCEEDED&limit=${pastRunsFetched}` : null,
+  return useApi<Paginated<Run>>(
+    workflow
+      ? `/runs?workflow=${q(workflow)}&status=SUCCEEDED&exclude_trigger=playground&with_input=true&limit=${pastRunsLimit}`
+      : null,
   );
-  // Real traffic only: the playground's own runs (trigger "playground") are experiments,
-  // not inputs. The runs API has no trigger filter, so they are left out here.
-  const runs = (list.data?.results ?? [])
-    .filter((run) => run.trigger !== playgroundTrigger)
-    .slice(0, pastRunsLimit);
-  const details = useQueries({
-    queries: runs.map((run) => ({
-      queryKey: runKey(run.id),
-      queryFn: ({ signal }: { signal: AbortSignal }) =>
-        apiFetch<RunDetail>(runPath(run.id), { signal }),
-      staleTime: 60_000,
-    })),
-  });
-  const pastRuns: PastRun[] = runs.map((run, index) => ({
-    run,
-    detail: details[index]?.data,
-    error: (details[index]?.error as ApiError | null) ?? null,
-  }));
-  return { ...list, pastRuns };
 }
 
 export function useComparison(comparisonId: string | undefined) {

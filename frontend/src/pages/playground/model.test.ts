@@ -4,6 +4,9 @@ import {
   catalogTree,
   emptyLiveRun,
   liveRunReducer,
+  counted,
+  failureOf,
+  inputSummary,
   outputText,
   overridesFromEdits,
   pullRequestReducer,
@@ -11,6 +14,7 @@ import {
   streamedText,
 } from "./model";
 import { queuedPullRequest, variable } from "./fixtures";
+import { failedRun, stepRun } from "../runs/fixtures";
 
 /** A variable of `workflow`'s `step`, typed by its default. */
 function variableOf(workflow: string, step: string, name: string, value: unknown): Variable {
@@ -62,10 +66,41 @@ describe("overridesFromEdits", () => {
 });
 
 describe("outputText", () => {
-  it("reads strings as they are and objects as key: value lines", () => {
+  it("reads strings and lone string fields as they are, other objects as key: value lines", () => {
     expect(outputText("hello")).toBe("hello");
+    expect(outputText({ reply: "Hi there" })).toBe("Hi there");
     expect(outputText({ reply: "Hi there", ok: true })).toBe("reply: Hi there\nok: true");
     expect(outputText(null)).toBe("");
+  });
+});
+
+describe("inputSummary", () => {
+  it("is the first string field, else compact JSON, on one line cut to 80 characters", () => {
+    expect(inputSummary({ n: 1, ticket: "Refund\n  please" })).toBe("Refund please");
+    expect(inputSummary({ n: 1 })).toBe('{"n":1}');
+    expect(inputSummary({ ticket: "x".repeat(100) })).toBe(`${"x".repeat(79)}…`);
+  });
+});
+
+describe("counted", () => {
+  it("puts the noun in the plural unless the count is one", () => {
+    expect(counted(1, "input")).toBe("1 input");
+    expect(counted(0, "input")).toBe("0 inputs");
+    expect(counted(3, "input")).toBe("3 inputs");
+  });
+});
+
+describe("failureOf", () => {
+  it("is the run's error, which names the step that failed, over the shown step's own", () => {
+    const run = {
+      ...failedRun(),
+      error: "Step 'understand' failed: KeyError: 'question'",
+      step_runs: [
+        stepRun({ id: "s-draft", step: "draft", status: "CANCELLED", error: "cancelled" }),
+      ],
+    };
+    expect(failureOf(run, "draft")).toBe("Step 'understand' failed: KeyError: 'question'");
+    expect(failureOf({ ...run, error: "" }, "draft")).toBe("cancelled");
   });
 });
 

@@ -17,9 +17,11 @@ import type {
   Comparison,
   PullRequest,
   PullRequestProgress,
+  RunDetail,
   RunStatus,
   Variable,
 } from "../../api/types";
+import { outputProse } from "../../components/OutputView";
 
 /** Values by step and variable name, as the API's `overrides` fields take them. */
 export type Overrides = Record<string, Record<string, unknown>>;
@@ -101,12 +103,14 @@ export function valueText(value: unknown): string {
 }
 
 /**
- * A step output as prose for reading and diffing: a string as is; an object as one
- * "key: value" line per field (string values unquoted); anything else as JSON.
+ * A step output as prose for reading and diffing: its text when it is one (a string or
+ * a lone string field); an object as one "key: value" line per field (string values
+ * unquoted); anything else as JSON.
  */
 export function outputText(output: unknown): string {
   if (output === null || output === undefined) return "";
-  if (typeof output === "string") return output;
+  const prose = outputProse(output);
+  if (prose !== null) return prose;
   if (typeof output === "object" && !Array.isArray(output)) {
     return Object.entries(output as Record<string, unknown>)
       .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
@@ -115,16 +119,34 @@ export function outputText(output: unknown): string {
   return JSON.stringify(output, null, 2) ?? "";
 }
 
-/** A short one-line summary of a run input, for lists and row titles. */
-export function inputSummary(input: unknown, max = 90): string {
-  let text: string;
-  if (input && typeof input === "object" && !Array.isArray(input)) {
-    const values = Object.values(input as Record<string, unknown>);
-    text = values.length === 1 && typeof values[0] === "string" ? values[0] : JSON.stringify(input);
-  } else {
-    text = JSON.stringify(input) ?? "";
-  }
+/**
+ * A one-line summary of an input, as the runs list's `input_summary` reads: its first
+ * string field, else its compact JSON; whitespace runs as one space, cut to `max`.
+ */
+export function inputSummary(input: unknown, max = 80): string {
+  const first =
+    input && typeof input === "object" && !Array.isArray(input)
+      ? Object.values(input as Record<string, unknown>).find((value) => typeof value === "string")
+      : undefined;
+  const text =
+    typeof first === "string"
+      ? first.split(/\s+/).filter(Boolean).join(" ")
+      : (JSON.stringify(input) ?? "");
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** "1 input", "3 inputs": a count with its noun, plural when it is not one. */
+export function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * Why a finished run has no output for `step`: the run's error (it names the step that
+ * failed, where the step shown may only say it was cancelled), else the step's own.
+ */
+export function failureOf(run: RunDetail, step: string): string {
+  const stepRun = run.step_runs.find((candidate) => candidate.step === step);
+  return run.error || stepRun?.error || "";
 }
 
 export function matchesSearch(input: unknown, search: string): boolean {

@@ -70,6 +70,31 @@ describe("RunPage", () => {
     expect(screen.getByRole("button", { name: "Retry" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Cancel" })).not.toBeInTheDocument();
   });
+  it("shows a step's text output as text, its JSON one click away", async () => {
+    const user = userEvent.setup();
+    const run = failedRun();
+    fakeApi("viewer", {
+      "GET /runs/run-1": {
+        ...run,
+        step_runs: run.step_runs.map((stepRun) =>
+          stepRun.step === "load"
+            ? { ...stepRun, output: { summary: "**Loaded** 3 rows" } }
+            : stepRun,
+        ),
+      },
+      ...noLines,
+    });
+    renderRunPage();
+
+    const output = await screen.findByRole("group", { name: "Output of load" });
+    expect(within(output).getByText("Loaded").tagName).toBe("STRONG");
+    expect(output).not.toHaveTextContent("summary");
+    await user.click(within(output).getByRole("button", { name: "JSON" }));
+    expect(within(output).getByRole("group", { name: "Output of load (JSON)" })).toHaveTextContent(
+      'summary: "**Loaded** 3 rows"',
+    );
+  });
+
   it("links the event that started the run", async () => {
     fakeApi("viewer", {
       "GET /runs/run-1": { ...failedRun(), trigger: "event", event: "e-1" },

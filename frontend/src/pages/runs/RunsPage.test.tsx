@@ -17,6 +17,7 @@ const failed: Run = {
   trigger: "event",
   event: null,
   additional_metadata: {},
+  input_summary: "2026-11-23",
 };
 const workflows = page([
   {
@@ -85,6 +86,11 @@ describe("RunsPage", () => {
     expect(within(row).getByText("Failed")).toBeInTheDocument();
     expect(within(row).getByText("event")).toBeInTheDocument();
     expect(within(row).getByText("4.0 s")).toBeInTheDocument();
+    expect(within(row).getByRole("cell", { name: "2026-11-23" })).toHaveAttribute(
+      "title",
+      "2026-11-23",
+    );
+    expect(screen.getByRole("columnheader", { name: "Input" })).toBeInTheDocument();
 
     await user.click(screen.getByRole("checkbox", { name: "Failed" }));
     await user.click(screen.getByRole("checkbox", { name: "Cancelled" }));

@@ -251,7 +251,7 @@ function RunsTable({
 }) {
   const { can } = useSession();
   const canSelect = can("editor");
-  const columns = ["Run", "Workflow", "Status", "Trigger", "Created", "Duration"];
+  const columns = ["Run", "Input", "Workflow", "Status", "Trigger", "Created", "Duration"];
   return (
     <table className="data-table runs-table">
       <caption className="visually-hidden">Runs, newest first</caption>
@@ -271,6 +271,9 @@ function RunsTable({
             )}
             <td>
               <RunLink runId={run.id} label={`Run ${run.id} of ${run.workflow}`} />
+            </td>
+            <td className="run-input-summary" title={run.input_summary}>
+              {run.input_summary}
             </td>
             <td>{run.workflow}</td>
             <td>

@@ -3,6 +3,7 @@
 import { useMemo } from "react";
 import type { Attempt, RunDetail, StepRun, StepRunLine } from "../../api/types";
 import { JsonViewer } from "../../components/JsonViewer";
+import { OutputView } from "../../components/OutputView";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useStepRunLogs, useStepRunStream } from "./api";
 import { elapsedMs, formatDuration, formatTime, isFinished } from "./format";
@@ -67,7 +68,7 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
               {isFinished(stepRun.status) ? "No output." : "Not finished yet."}
             </p>
           ) : (
-            <JsonViewer value={stepRun.output} label={`Output of ${stepRun.step}`} />
+            <OutputView value={stepRun.output} label={`Output of ${stepRun.step}`} />
           )}
         </details>
       </div>
