@@ -92,7 +92,8 @@ def score_cells(comparison: Comparison, run_ids: list[UUID] | None = None) -> li
     cells = [cell for cell in comparison_cells(comparison, run_ids) if cell["is_finished"]]
     if not cells:
         return []
-    scores, judged = [], []
+    scores: list[Score] = []
+    judged: list[tuple[str, str]] = []
     for cell in cells:
         row = comparison.rows[cell["row"]]
         for evaluator in evaluators:
@@ -130,7 +131,7 @@ def judge_pending_scores(judged: Iterable[tuple[str, str]]) -> None:
         run_ids = [UUID(run_id) for run_id, _ in pairs]
         read = {str(cell["run_id"]): cell for cell in comparison_cells(comparison, run_ids)}
         evaluators = Evaluator.objects.in_bulk([UUID(e) for _, e in pairs])
-        scores = []
+        scores: list[Score] = []
         for run_id, evaluator_id in pairs:
             evaluator = evaluators.get(UUID(evaluator_id))
             if evaluator is None:

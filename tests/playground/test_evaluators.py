@@ -1,9 +1,6 @@
 """Evaluators: built-in checks and LLM judges attached to a workflow, their verdicts on
 outputs, and the scores and column summaries they give comparison cells, live."""
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,17 +9,20 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from django.db import connection
 from rest_framework.test import APIClient
 
-from bench.livestack import LIVE_STACK_KEYS, sibling_database_url
-from bench.processes import ROOT
 from examples.support_reply import openai_reply
 from hatchet.models import Tenant
 from playground.evaluation import Subject, Verdict, evaluate
 from playground.models import Score
 from tests.e2e.live import stop_process
-from tests.factories import PlaygroundWorker, member_client, open_socket, register_support
+from tests.factories import (
+    PlaygroundWorker,
+    member_client,
+    open_socket,
+    register_support,
+    start_celery_worker,
+)
 from tests.openai_server import API_KEY, LoopbackOpenAI, usage_of
 from workflows.engine.results import record_step_failed, record_step_started
 from workflows.models import WorkflowRun
@@ -597,23 +597,7 @@ def judge_runner(tmp_path: Path, settings: Any) -> Iterator[None]:
     if not settings.REDIS_URL:
         yield
         return
-    database = connection.settings_dict["NAME"]
-    with open(tmp_path / "celery.log", "wb") as log:
-        worker = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "hatchet.celery", "worker"),
-                *("--pool", "solo", "--without-mingle", "--without-gossip"),
-                *("--loglevel", "WARNING"),
-            ],
-            cwd=ROOT,
-            env={
-                **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "OPENAI_"))},
-                "DATABASE_URL": sibling_database_url(os.environ["DATABASE_URL"], database),
-                **LIVE_STACK_KEYS,
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    worker = start_celery_worker(tmp_path / "celery.log", {})
     yield
     stop_process(worker)
 
