@@ -3,18 +3,22 @@ score it: the checks at once, in the process that saw the run finish; LLM judges
 Celery task (the cell's score waits as pending). Each time, the comparison's viewers
 are told which cells to read again (/ws/playground/compare/{id})."""
 
+import functools
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 from uuid import UUID
 
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from hatchet.celery import enqueue
 from hatchet.concurrency import submit
+from hatchet.db import close_broken_connections, described, is_transient
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from playground.evaluation import Subject, Verdict, evaluate
@@ -24,6 +28,8 @@ from workflows.models import WORKFLOW_RUN_TERMINAL, WorkflowRunStatus
 from workflows.signals import RunUpdate, runs_updated
 
 logger = logging.getLogger(__name__)
+R = TypeVar("R")
+RETRIES = 5
 
 SCORE_FIELDS = ["status", "value", "passed", "reason", "error", "tokens", "cost", "latency_ms"]
 
@@ -116,32 +122,70 @@ def queue_judging(judged: list[tuple[str, str]]) -> None:
     enqueue(judge_cells, [list(pair) for pair in judged])
 
 
-def judge_pending_scores(judged: Iterable[tuple[str, str]]) -> None:
-    """Ask each (cell, judge) pair's judge, one after the other, and store its verdict
-    (a rescore since made pends it again, for another task, with the same answer)."""
+@dataclass(frozen=True)
+class PendingJudgements:
+    """What one comparison's judges are asked about: its cells as read, and the
+    (cell's run id, evaluator) pairs."""
+
+    comparison: Comparison
+    cells: dict[str, dict[str, Any]]
+    pairs: list[tuple[str, Evaluator]]
+
+
+def pending_judgements(judged: Iterable[tuple[str, str]]) -> list[PendingJudgements]:
     by_comparison: dict[UUID, list[tuple[str, str]]] = defaultdict(list)
-    cells = PlaygroundRun.objects.filter(run_id__in=[run_id for run_id, _ in judged])
-    comparison_of = dict(cells.values_list("run_id", "comparison_id"))
+    records = PlaygroundRun.objects.filter(run_id__in=[run_id for run_id, _ in judged])
+    comparison_of = dict(records.values_list("run_id", "comparison_id"))
     for run_id, evaluator_id in judged:
         comparison_id = comparison_of.get(UUID(run_id))
         if comparison_id is not None:
             by_comparison[comparison_id].append((run_id, evaluator_id))
-    for comparison_id, pairs in by_comparison.items():
-        comparison = Comparison.objects.select_related("workflow").get(pk=comparison_id)
+    pending = []
+    for comparison in Comparison.objects.filter(pk__in=by_comparison).select_related("workflow"):
+        pairs = by_comparison[comparison.pk]
         run_ids = [UUID(run_id) for run_id, _ in pairs]
-        read = {str(cell["run_id"]): cell for cell in comparison_cells(comparison, run_ids)}
+        cells = {str(cell["run_id"]): cell for cell in comparison_cells(comparison, run_ids)}
         evaluators = Evaluator.objects.in_bulk([UUID(e) for _, e in pairs])
-        scores: list[Score] = []
-        for run_id, evaluator_id in pairs:
-            evaluator = evaluators.get(UUID(evaluator_id))
-            if evaluator is None:
-                continue  # deleted since, with its scores
-            cell = read[run_id]
+        # An evaluator deleted since went with its scores.
+        chosen = [(r, evaluators[UUID(e)]) for r, e in pairs if UUID(e) in evaluators]
+        pending.append(PendingJudgements(comparison, cells, chosen))
+    return pending
+
+
+def judge_pending_scores(judged: Iterable[tuple[str, str]]) -> None:
+    """Ask each (cell, judge) pair's judge, one after the other, and store its verdict
+    (a rescore since made pends it again, for another task, with the same answer)."""
+    for pending in with_retries(lambda: pending_judgements(judged)):
+        comparison = pending.comparison
+        scores = []
+        for run_id, evaluator in pending.pairs:
+            cell = pending.cells[run_id]
             verdict = verdict_on(evaluator, cell, comparison.rows[cell["row"]])
             scores.append(score_row(comparison, cell, evaluator, verdict))
-        with transaction.atomic():
-            save_scores(scores)
-            announce_scored(comparison_id, run_ids)
+        run_ids = [UUID(run_id) for run_id in pending.cells]
+        with_retries(functools.partial(save_and_announce, comparison, scores, run_ids))
+
+
+def save_and_announce(comparison: Comparison, scores: list[Score], run_ids: list[UUID]) -> None:
+    with transaction.atomic():
+        save_scores(scores)
+        announce_scored(comparison.pk, run_ids)
+
+
+def with_retries(work: Callable[[], R]) -> R:
+    """Scoring's database work is repeatable (reads, then upserts of whole scores): it
+    is tried again after a transient failure (SQLite's lock while another thread
+    scores, a lost connection), a few times, unless a caller's transaction holds it."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return work()
+        except DatabaseError as error:
+            if attempt == RETRIES or not is_transient(error) or connection.in_atomic_block:
+                raise
+            logger.info("playground: scoring is tried again after %s", described(error))
+            close_broken_connections()
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def rescore_comparison(tenant: Tenant, comparison_id: Any) -> Comparison:
@@ -197,7 +241,7 @@ def on_runs_updated(sender: Any, updates: list[RunUpdate], **kwargs: Any) -> Non
     if not finished:
         return
     try:
-        score_finished_runs(finished)
+        with_retries(lambda: score_finished_runs(finished))
     except Exception:
         # Scores are a by-product: the engine's announcement must go on regardless
         # (a rescore scores the cells again).
