@@ -178,16 +178,17 @@ def json_schema(config: dict[str, Any], subject: Subject) -> Judgement:
 
 
 def length(config: dict[str, Any], subject: Subject) -> Judgement:
-    size, low, high = len(text_of(subject.output)), config.get("min"), config.get("max")
+    """Bounds in characters: `min`, `max` or both (the other is None)."""
+    size, low, high = len(text_of(subject.output)), config["min"], config["max"]
     if low is not None and size < low:
         return passes(False, f"{number(size, 'chars')} < {number(low, 'chars')}")
     if high is not None and size > high:
         return passes(False, f"{number(size, 'chars')} > {number(high, 'chars')}")
     if low is not None and high is not None:
         return passes(True, f"{number(size, 'chars')}, within {low:,} to {high:,}")
-    if low is not None:
-        return passes(True, f"{number(size, 'chars')} ≥ {number(low, 'chars')}")
-    return passes(True, f"{number(size, 'chars')} ≤ {number(high, 'chars')}")
+    if high is not None:
+        return passes(True, f"{number(size, 'chars')} ≤ {number(high, 'chars')}")
+    return passes(True, f"{number(size, 'chars')} ≥ {number(low, 'chars')}")
 
 
 def latency(config: dict[str, Any], subject: Subject) -> Judgement:

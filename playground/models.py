@@ -135,7 +135,9 @@ class Comparison(models.Model):
     rows = models.JSONField(default=list)
     from_step = models.CharField(max_length=200, blank=True, default="")
     # What scores its cells, and the column the others are held against.
-    evaluators = models.ManyToManyField("Evaluator", blank=True, related_name="+")
+    evaluators: "models.ManyToManyField[Evaluator, Any]" = models.ManyToManyField(
+        "Evaluator", blank=True, related_name="+"
+    )
     baseline = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -234,7 +234,7 @@ def mean(values: list[float]) -> float | None:
 
 def evaluator_summary(evaluator: Evaluator, cells: list[dict[str, Any]]) -> dict[str, Any]:
     """Over the column's cells: how many of this evaluator's scores are done, passed,
-    errors or pending, its pass rate and mean score (of the done ones)."""
+    errored or pending, its pass rate and mean score (of the done ones)."""
     scores = [s for cell in cells for s in cell["scores"] if s["evaluator"] == evaluator.pk]
     done = [s for s in scores if s["status"] == ScoreStatus.DONE]
     passed = sum(1 for s in done if s["passed"])
@@ -243,7 +243,7 @@ def evaluator_summary(evaluator: Evaluator, cells: list[dict[str, Any]]) -> dict
         "name": evaluator.name,
         "scored": len(done),
         "passed": passed,
-        "errors": sum(1 for s in scores if s["status"] == ScoreStatus.ERROR),
+        "errored": sum(1 for s in scores if s["status"] == ScoreStatus.ERROR),
         "pending": sum(1 for s in scores if s["status"] == ScoreStatus.PENDING),
         "pass_rate": passed / len(done) if done else None,
         "mean_score": mean([s["value"] for s in done]),

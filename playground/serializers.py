@@ -414,7 +414,7 @@ class EvaluatorSummarySerializer(serializers.Serializer):
     name = serializers.CharField()
     scored = serializers.IntegerField(help_text="Cells it gave a verdict on.")
     passed = serializers.IntegerField()
-    errors = serializers.IntegerField()
+    errored = serializers.IntegerField(help_text="Cells it could give no verdict on.")
     pending = serializers.IntegerField()
     pass_rate = serializers.FloatField(allow_null=True, help_text="passed / scored.")
     mean_score = serializers.FloatField(allow_null=True)
