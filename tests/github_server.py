@@ -11,10 +11,12 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.loopback import LoopbackServer
 
 API_PREFIX = "/api/v3"
 GIT_ENV = {
@@ -161,7 +163,7 @@ class Pull:
     merged: bool = False
 
 
-class LoopbackGitHub:
+class LoopbackGitHub(LoopbackServer):
     """The server's state: repositories by full name, pull requests, the token it
     accepts, faults to inject and every request it saw."""
 
@@ -174,10 +176,7 @@ class LoopbackGitHub:
         self.holds: list[tuple[str, str, threading.Event]] = []
         self.requests: list[tuple[str, str]] = []
         self.authorizations: list[str] = []
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(handler_for(self))
 
     @property
     def full_name(self) -> str:
@@ -185,17 +184,12 @@ class LoopbackGitHub:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{API_PREFIX}"
-
-    def start(self) -> "LoopbackGitHub":
-        self.thread.start()
-        return self
+        return f"{self.origin}{API_PREFIX}"
 
     def stop(self) -> None:
         for _, _, release in self.holds:
             release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
     def fail(self, method: str, path: str, status: int, times: int = 1, **fields: Any) -> None:
         with self.lock:

@@ -3,11 +3,12 @@ JSON or, with `stream: true`, server-sent events, as the real `openai` client ex
 with scripted answers, rate limits (429 with Retry-After) and every request kept."""
 
 import json
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import LoopbackServer
 
 API_KEY = "sk-loopback-key"
 DEFAULT_ANSWER = '{"score": 1, "reason": "Meets the rubric."}'
@@ -21,7 +22,7 @@ class SeenRequest:
     at: float  # time.monotonic() on arrival
 
 
-class LoopbackOpenAI:
+class LoopbackOpenAI(LoopbackServer):
     """Answers each completion with the next scripted content (DEFAULT_ANSWER when none
     is left), after any scripted rate limits. Token counts are words: a prompt's in its
     messages, a completion's in its content."""
@@ -31,22 +32,11 @@ class LoopbackOpenAI:
         self.answers: list[str] = []
         self.rate_limits: list[str] = []
         self.requests: list[SeenRequest] = []
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(handler_for(self))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def start(self) -> "LoopbackOpenAI":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"{self.origin}/v1"
 
     def answer_with(self, *contents: str) -> None:
         with self.lock:
