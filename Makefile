@@ -65,10 +65,10 @@ types: setup
 	$(VENV)/bin/mypy hatchet workflows workers playground examples tests bench
 
 test-embedded: setup
-	$(EMBEDDED) $(PY) -m pytest -m "not browser" -p no:cacheprovider
+	$(EMBEDDED) $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=20
 
 test-services: setup
-	$(SERVICES) $(PY) -m pytest -m "not browser" -p no:cacheprovider
+	$(SERVICES) $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=20
 
 # Playwright for Python drives Chromium in its own pytest run (it clashes with asyncio).
 test-browser: setup frontend chromium

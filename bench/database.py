@@ -31,7 +31,8 @@ class Database:
         if url is not None:
             self._pg = psycopg.connect(url, autocommit=True)
         else:
-            assert sqlite_path is not None
+            if sqlite_path is None:
+                raise RuntimeError("a database needs a PostgreSQL url or an SQLite path")
             self._sqlite = sqlite3.connect(sqlite_path, check_same_thread=False, timeout=30)
             self._sqlite.isolation_level = None
 
@@ -41,7 +42,8 @@ class Database:
             self.statements += 1
             if self._pg is not None:
                 return self._pg.execute(sql, params).fetchall()
-            assert self._sqlite is not None
+            if self._sqlite is None:
+                raise RuntimeError("a database needs a PostgreSQL url or an SQLite path")
             return self._sqlite.execute(sql.replace("%s", "?"), params).fetchall()
 
     def scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:

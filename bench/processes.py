@@ -90,7 +90,7 @@ class Processes:
         self._log.close()
 
 
-def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+def stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     """A SIGTERM handler: turned into KeyboardInterrupt so that every `finally` (and
     `Processes`' exit) stops what it started."""
     raise KeyboardInterrupt

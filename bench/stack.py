@@ -126,7 +126,8 @@ class HatchetStack:
 
     @property
     def db(self) -> Database:
-        assert self.database is not None, "start() first"
+        if self.database is None:
+            raise RuntimeError("start() first")
         return self.database
 
     @property
@@ -298,7 +299,8 @@ class CeleryWorker:
             self.process = None
 
     def peak_memory_mb(self) -> dict[str, float | None]:
-        assert self.process is not None
+        if self.process is None:
+            raise RuntimeError("start() first")
         return {
             "main": peak_rss_mb(self.process.pid),
             "pool_process": max(known_peaks(child_pids(self.process.pid)), default=None),

@@ -18,6 +18,7 @@ NOOP = "BenchNoop"
 EVENT = "BenchEvent"
 CHAIN = "BenchChain"
 FANOUT = "BenchFanOut"
+PROMPT = "BenchPrompt"
 EVENT_KEY = "bench:noop"
 FANOUT_WIDTH = 20
 
@@ -53,27 +54,27 @@ class BenchChain:
         return stamp(context, time.time())
 
     @hatchet.step(parents=["first"])
-    async def second(self, context: Context) -> dict[str, Any]:
+    async def second(self, _context: Context) -> dict[str, Any]:
         return {}
 
     @hatchet.step(parents=["second"])
-    async def third(self, context: Context) -> dict[str, Any]:
+    async def third(self, _context: Context) -> dict[str, Any]:
         return {}
 
 
 def branch(name: str) -> StepFunction:
-    async def step(self: Any, context: Context) -> dict[str, Any]:
+    async def step(_self: Any, _context: Context) -> dict[str, Any]:
         return {}
 
     step.__name__ = step.__qualname__ = name
     return hatchet.step(parents=["start"])(step)
 
 
-async def fanout_start(self: Any, context: Context) -> dict[str, Any]:
+async def fanout_start(_self: Any, context: Context) -> dict[str, Any]:
     return stamp(context, time.time())
 
 
-async def fanout_join(self: Any, context: Context) -> dict[str, Any]:
+async def fanout_join(_self: Any, _context: Context) -> dict[str, Any]:
     return {}
 
 
@@ -94,15 +95,26 @@ BenchFanOut = hatchet.workflow(name=FANOUT)(
 )
 
 
+@hatchet.workflow(name=PROMPT)
+class BenchPrompt:
+    """One step that exposes its prompt, for the comparison benchmark (bench/comparison.py):
+    its reply names the prompt it was given, and it records the tokens it "used"."""
+
+    @hatchet.step()
+    async def answer(self, context: Context) -> dict[str, Any]:
+        prompt = context.playground("prompt", "Answer in one sentence.")
+        ticket = str(context.workflow_input().get("ticket", ""))
+        context.usage(len(prompt.split()) + len(ticket.split()), 12, "bench-model")
+        return {"reply": f"{prompt} Re: {ticket}"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", required=True)
     parser.add_argument("--slots", type=int, required=True)
     args = parser.parse_args()
     worker = hatchet.worker(args.name, max_runs=args.slots)
-    # The event workflow is registered even before the server has an events API: its
-    # definition is valid either way, and the harness only pushes events when it has one.
-    for workflow in (BenchNoop(), BenchEvent(), BenchChain(), BenchFanOut()):
+    for workflow in (BenchNoop(), BenchEvent(), BenchChain(), BenchFanOut(), BenchPrompt()):
         worker.register_workflow(workflow)
     worker.start()
 

@@ -32,20 +32,25 @@ def offline_reply(system_prompt: str, ticket: str) -> Iterator[str]:
         yield word + " "
 
 
-def openai_reply(system_prompt: str, ticket: str, temperature: float) -> Iterator[str]:
+def openai_reply(
+    context: Context, model: str, system_prompt: str, ticket: str, temperature: float
+) -> Iterator[str]:
     from openai import OpenAI
 
     client = OpenAI()  # reads OPENAI_API_KEY and OPENAI_BASE_URL
     stream = client.chat.completions.create(
-        model=os.environ.get("OPENAI_MODEL", "gpt-4o-mini"),
+        model=model,
         temperature=temperature,
         stream=True,
+        stream_options={"include_usage": True},
         messages=[
             {"role": "system", "content": system_prompt},
             {"role": "user", "content": ticket},
         ],
     )
     for chunk in stream:
+        if chunk.usage is not None:
+            context.usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens, model)
         if chunk.choices and chunk.choices[0].delta.content:
             yield chunk.choices[0].delta.content
 
@@ -65,15 +70,20 @@ class SupportReply:
             "system_prompt", "You are a friendly support agent. Answer in two sentences."
         )
         temperature = context.playground("temperature", 0.3)
+        model = context.playground("model", "gpt-4o-mini")
         ticket = context.workflow_input().get("ticket", "")
-        if os.environ.get("OPENAI_API_KEY"):
-            tokens = openai_reply(system_prompt, ticket, temperature)
+        is_online = bool(os.environ.get("OPENAI_API_KEY"))
+        if is_online:
+            tokens = openai_reply(context, model, system_prompt, ticket, temperature)
         else:
             tokens = offline_reply(system_prompt, ticket)
         parts = []
         for token in tokens:
             context.put_stream(token)
             parts.append(token)
+        if not is_online:
+            # Words for tokens, so that a comparison shows what a prompt costs offline too.
+            context.usage(len(f"{system_prompt} {ticket}".split()), len(parts), "offline")
         context.log("drafted reply")
         return {"reply": "".join(parts).strip()}
 

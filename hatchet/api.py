@@ -149,7 +149,7 @@ class QuerySerializer(serializers.Serializer):
             return rows
         return rows.filter(**{self.workflow_name_field: self.validated_data["workflow"]})
 
-    def filter(self, rows: QuerySet[M], query: Any) -> QuerySet[M]:
+    def filter(self, rows: QuerySet[M], _query: Any) -> QuerySet[M]:
         """The rows the validated filters keep: the workflow's, and each other filter
         as the lookup of its name. `query` is the raw query, for filters it has more
         of than the fields say (metadata)."""

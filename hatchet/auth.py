@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http.request import split_domain_port, validate_host
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
+from typing_extensions import override
 
 from hatchet.errors import Forbidden
 from hatchet.models import APIToken, Membership, Role, Tenant, TokenRole, role_allows
@@ -55,6 +56,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid or revoked API token.")
         return TokenUser(token), token
 
+    @override
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
@@ -139,7 +141,7 @@ class IsTenantMember(permissions.BasePermission):
 
 
 SUBPROTOCOL = "hatchet.v1"
-TOKEN_SUBPROTOCOL_PREFIX = "hatchet.token."
+TOKEN_SUBPROTOCOL_PREFIX = "hatchet.token."  # noqa: S105 (a prefix, not a secret)
 
 
 def scope_secret(scope: dict[str, Any]) -> str | None:

@@ -38,10 +38,10 @@ def ensure_token(path: Path, tenant: Tenant, name: str, role: str, created_by: A
     new one written there."""
     token = read_secret(path)
     known = token and APIToken.authenticate(token)
-    if not known or known.tenant_id != tenant.id or known.role != role:
-        _, token = APIToken.issue(tenant, name, role, created_by=created_by)
-        write_secret(path, token)
-    assert token is not None
+    if token and known and known.tenant_id == tenant.id and known.role == role:
+        return token
+    _, token = APIToken.issue(tenant, name, role, created_by=created_by)
+    write_secret(path, token)
     return token
 
 

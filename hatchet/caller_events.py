@@ -60,11 +60,11 @@ def current_caller(caller: Caller) -> Caller | None:
     return Caller(tenant=membership.tenant, role=membership.role, user_id=membership.user_id)
 
 
-def on_membership_deleted(sender: Any, instance: Membership, **kwargs: Any) -> None:
+def on_membership_deleted(instance: Membership, **kwargs: Any) -> None:
     announce_caller_changed(member_group(instance.tenant_id, instance.user_id))
 
 
-def on_token_deleted(sender: Any, instance: APIToken, **kwargs: Any) -> None:
+def on_token_deleted(instance: APIToken, **kwargs: Any) -> None:
     announce_caller_changed(token_group(instance.pk))
 
 

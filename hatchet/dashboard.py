@@ -17,7 +17,7 @@ NOT_BUILT = (
 
 
 @require_safe
-def index(request: HttpRequest) -> HttpResponse:
+def index(_request: HttpRequest) -> HttpResponse:
     page = settings.HATCHET_FRONTEND_DIR / "index.html"
     if not page.is_file():
         return HttpResponse(NOT_BUILT, status=503)
@@ -28,7 +28,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def asset(request: HttpRequest, path: str) -> HttpResponse:
+def asset(_request: HttpRequest, path: str) -> HttpResponse:
     try:
         file = safe_join(settings.HATCHET_FRONTEND_DIR / "assets", path)
     except SuspiciousFileOperation:

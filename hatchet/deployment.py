@@ -31,7 +31,7 @@ RATE_SETTINGS = ["HATCHET_SIGN_IN_RATE", "HATCHET_SIGN_IN_ADDRESS_RATE", "HATCHE
 
 
 @register(Tags.security)
-def check_rates(app_configs: Any, **kwargs: Any) -> list[CheckError]:
+def check_rates(**kwargs: Any) -> list[CheckError]:
     """A throttle's rate that does not parse would fail every request it guards."""
     from hatchet.throttling import rate_setting
 
@@ -45,7 +45,7 @@ def check_rates(app_configs: Any, **kwargs: Any) -> list[CheckError]:
 
 
 @register(Tags.security, deploy=True)
-def check_encryption_key(app_configs: Any, **kwargs: Any) -> list[CheckWarning]:
+def check_encryption_key(**kwargs: Any) -> list[CheckWarning]:
     if settings.HATCHET_ENCRYPTION_KEYS:
         return []
     return [

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, metadata, parsers
+from typing_extensions import override
 
 from hatchet import jsontext
 from hatchet.jsontext import JSONInputError, check_text
@@ -48,6 +49,7 @@ class RefusedJSON(exceptions.ParseError):
 class JSONBodyParser(parsers.JSONParser):
     """DRF's JSON parser with our rules: a bounded depth, no NUL or lone surrogate."""
 
+    @override
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
         try:
             text = stream.read().decode((parser_context or {}).get("encoding", "utf-8"))
@@ -66,6 +68,7 @@ class ResourceMetadata(metadata.SimpleMetadata):
     also describe each write's serializer, and views whose bodies are read by the
     engine (an action's, the runs trigger's) have none: it answered 500 there."""
 
+    @override
     def determine_metadata(self, request: Any, view: Any) -> dict[str, Any]:
         return {
             "name": view.get_view_name(),

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from hatchet.db import harmless_to_repeat
 
-TOKEN_PREFIX = "hct_"
+TOKEN_PREFIX = "hct_"  # noqa: S105 (a prefix, not a secret)
 
 
 class Tenant(models.Model):

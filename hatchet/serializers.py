@@ -35,7 +35,7 @@ class IssuedTokenSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "role", "prefix", "created_at", "token"]
         read_only_fields = fields
 
-    def get_token(self, token: APIToken) -> str:
+    def get_token(self, _token: APIToken) -> str:
         return self.context["secret"]
 
 

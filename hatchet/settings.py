@@ -30,7 +30,7 @@ DEBUG = env_bool("DEBUG", False)
 # Public, so it signs nothing in production: a server, engine or Celery process with
 # DEBUG off refuses to start on it (hatchet/deployment.py); `manage.py dev` gives its
 # processes a key of their own.
-HATCHET_DEV_SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"
+HATCHET_DEV_SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", "") or HATCHET_DEV_SECRET_KEY
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]

@@ -12,6 +12,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
+from typing_extensions import override
 
 from hatchet.auth import SUBPROTOCOL, Caller
 from hatchet.caller_events import caller_group, current_caller
@@ -78,13 +79,14 @@ class Socket(AsyncWebsocketConsumer):
             self.followed_group = None
         await super().websocket_disconnect(message)
 
-    async def caller_changed(self, event: dict[str, Any]) -> None:
+    async def caller_changed(self, _event: dict[str, Any]) -> None:
         await self.recheck_caller()
 
     async def recheck_caller(self) -> bool:
         """Read the caller again; refuse the socket and answer False when it is gone or
         its role may no longer use the socket."""
-        assert self.caller is not None
+        if self.caller is None:
+            raise RuntimeError("the socket has not been accepted")
         caller = await in_db_thread(current_caller, self.caller)
         if caller is None:
             await self.refuse(UNAUTHORIZED, "unauthorized", "The token or membership was revoked.")
@@ -97,6 +99,7 @@ class Socket(AsyncWebsocketConsumer):
         self.caller = caller
         return True
 
+    @override
     async def refuse(self, code: int, error_code: str, message: str) -> None:
         """Close an accepted socket whose caller may not (or no longer) use it."""
         await self.close(code=code)
@@ -105,6 +108,7 @@ class Socket(AsyncWebsocketConsumer):
 class SendingConsumer(Socket):
     """A socket that only sends JSON."""
 
+    @override
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         await self.send_json(
             {"type": "error", "code": "read_only", "message": "This socket only sends."}
@@ -170,6 +174,7 @@ class WatchConsumer(SendingConsumer):
             return
         await self.send_json(snapshot)
 
+    @override
     async def disconnect(self, code: int) -> None:
         await self.leave_group()
 

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from redis import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
+from typing_extensions import override
 
 from hatchet.auth import TokenUser
 
@@ -140,6 +141,7 @@ class RateThrottle(BaseThrottle):
     def __init__(self) -> None:
         self.seconds_to_wait: int | None = None
 
+    @override
     def allow_request(self, request: Request, view: Any) -> bool:
         user = request.user
         ident = f"token:{user.token.pk}" if isinstance(user, TokenUser) else f"user:{user.pk}"

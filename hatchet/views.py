@@ -241,9 +241,7 @@ class MemberViewSet(ListViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationViewSet(
-    JSONAPIView, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
-):
+class InvitationViewSet(mixins.DestroyModelMixin, ListViewSet):
     """The tenant's pending invitations (admins). An invitation's answer says nothing of
     whom it names: whether they exist, their id or email."""
 
@@ -282,7 +280,7 @@ class IsPerson(permissions.BasePermission):
         return True
 
 
-class MyInvitationViewSet(JSONAPIView, mixins.ListModelMixin, viewsets.GenericViewSet):
+class MyInvitationViewSet(ListViewSet):
     """The signed-in person's pending invitations, to accept or decline; a user with no
     tenant yet sees them too."""
 

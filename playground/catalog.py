@@ -182,7 +182,7 @@ def record_defaults(variables: dict[Any, Variable], sightings: list[Sighting]) -
         ).update(last_seen_at=s.seen_at, call_site=s.call_site)
 
 
-def on_playground_recorded(sender: Any, step_run_ids: list[Any], **kwargs: Any) -> None:
+def on_playground_recorded(step_run_ids: list[Any], **kwargs: Any) -> None:
     try:
         record_variables(step_run_ids)
     except Exception:

@@ -15,6 +15,7 @@ from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
+from typing_extensions import override
 
 from playground.rewrites import Change, RewriteRefused
 
@@ -61,20 +62,25 @@ class CallFinder(cst.CSTVisitor):
         self.scopes.append(node)
         self.depth += 1
 
+    @override
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.functions.pop()
         self.scopes.pop()
         self.depth -= 1
 
+    @override
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self.functions.append("<lambda>")
 
+    @override
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
         self.functions.pop()
 
+    @override
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.depth += 1
 
+    @override
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.depth -= 1
 
@@ -455,7 +461,8 @@ def replacement(
     if ast.literal_eval(text.replace(newline, "\n")) != value:
         raise RewriteRefused(name, "the new value cannot be written as a Python literal")
     new = cst.parse_expression(text).visit(Unindented())
-    assert isinstance(new, cst.BaseExpression)
+    if not isinstance(new, cst.BaseExpression):
+        raise TypeError(f"Unindented turned an expression into {type(new).__name__}")
     if isinstance(old, cst.Tuple):
         # A tuple's parentheses are its own; a list needs none.
         return new
@@ -467,6 +474,7 @@ class Unindented(cst.CSTTransformer):
     """The new value's line breaks carry their whole indentation, so libcst must not
     add the enclosing block's."""
 
+    @override
     def leave_ParenthesizedWhitespace(
         self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
     ) -> cst.ParenthesizedWhitespace:

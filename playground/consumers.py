@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from channels.db import database_sync_to_async
+from typing_extensions import override
 
 from hatchet.sockets import NOT_FOUND, SendingConsumer, WatchConsumer
 from playground.github.states import pull_request_group
@@ -117,6 +118,7 @@ class ComparisonConsumer(SendingConsumer):
         self.sent_lines = SentLines(stream_lines(cells))
         await self.send_json(snapshot)
 
+    @override
     async def disconnect(self, code: int) -> None:
         if self.watched is not None:
             await self.watch.stop()
@@ -131,7 +133,8 @@ class ComparisonConsumer(SendingConsumer):
             await self.forward(update)
 
     async def forward(self, update: dict[str, Any]) -> None:
-        assert self.watched is not None
+        if self.watched is None:
+            raise RuntimeError("the socket watches no comparison")
         if update["type"] == "run.status":
             cell = self.watched.cells.get(update["run_id"])
             if cell is None:
@@ -180,7 +183,8 @@ class ComparisonConsumer(SendingConsumer):
 
     async def cells_scored(self, event: dict[str, Any]) -> None:
         """Scores were given: the cells again, with them, then the new summary."""
-        assert self.watched is not None
+        if self.watched is None:
+            raise RuntimeError("the socket watches no comparison")
         for run_id in event["run_ids"]:
             cell = self.watched.cells.get(run_id)
             if cell is not None:
@@ -189,7 +193,8 @@ class ComparisonConsumer(SendingConsumer):
         await self.send_json(await database_sync_to_async(summary_message)(comparison))
 
     async def send_cell(self, cell: Cell) -> None:
-        assert self.watched is not None
+        if self.watched is None:
+            raise RuntimeError("the socket watches no comparison")
         message = await database_sync_to_async(cell_message)(self.watched.comparison, cell.run_id)
         self.sent_lines.add(stream_lines([message["cell"]]))
         await self.send_json(message)

@@ -125,7 +125,7 @@ def regex(config: dict[str, Any], subject: Subject) -> Judgement:
     return passes(found, f"{'matches' if found else 'does not match'} /{config['pattern']}/")
 
 
-def equals_expected(config: dict[str, Any], subject: Subject) -> Judgement:
+def equals_expected(_config: dict[str, Any], subject: Subject) -> Judgement:
     """JSON equality, or, where either side is text, equal text once stripped."""
     expected, output = subject.expected, subject.output
     if expected is None:
@@ -151,7 +151,7 @@ class NotJSON(Exception):
     pass
 
 
-def is_json(config: dict[str, Any], subject: Subject) -> Judgement:
+def is_json(_config: dict[str, Any], subject: Subject) -> Judgement:
     """Text (or an object's one text field) must parse; a structured output is JSON."""
     output = subject.output
     if not isinstance(output, str) and text_of(output) == json.dumps(output, ensure_ascii=False):

@@ -1,6 +1,6 @@
 """The playground's state: the variables steps expose, variants (saved sets of
-overrides) with their revisions, the runs, replays and comparisons made here, and the
-evaluators that score comparison cells with their scores."""
+overrides) with their revisions, the runs, replays and comparisons made here, people's
+reviews of cells, and the evaluators that score comparison cells with their scores."""
 
 import uuid
 from typing import Any
@@ -293,6 +293,77 @@ class PullRequestRequest(models.Model):
             "pr_state": self.pr_state,
             "updated_at": self.updated_at.isoformat(),
         }
+
+
+class Thumbs(models.TextChoices):
+    UP = "up"
+    DOWN = "down"
+
+
+class Review(models.Model):
+    """A person's judgement of one comparison cell: thumbs, a score from 0 to 1 and a
+    comment, any of them; one per cell and reviewer, edited in place."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="reviews")
+    cell = models.ForeignKey(PlaygroundRun, on_delete=models.CASCADE, related_name="reviews")
+    thumbs = models.CharField(max_length=4, choices=Thumbs.choices, blank=True, default="")
+    score = models.FloatField(null=True, blank=True)
+    comment = models.TextField(blank=True, default="")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewer_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cell", "reviewer_name"], name="one_review_per_cell"),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0, score__lte=1),
+                name="review_score_from_0_to_1",
+            ),
+        ]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"review of {self.cell_id} by {self.reviewer_name}"
+
+
+class PairwiseVote(models.Model):
+    """A blind A/B judgement: two cells of one row, shown in random order without their
+    columns, and which the reviewer found better (None: a tie). Kept by the columns it
+    judged, the lower first; one per pair, row and reviewer, the last vote standing."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="votes")
+    row = models.PositiveIntegerField()
+    column_a = models.PositiveIntegerField()
+    column_b = models.PositiveIntegerField()
+    winner = models.PositiveIntegerField(null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewer_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comparison", "row", "column_a", "column_b", "reviewer_name"],
+                name="one_vote_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(column_a__lt=models.F("column_b")), name="pair_in_order"
+            ),
+        ]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"vote on row {self.row}: {self.winner}"
 
 
 class EvaluatorKind(models.TextChoices):

@@ -10,7 +10,15 @@ from typing import Any
 from uuid import UUID
 
 from hatchet.errors import InvalidRequest
-from playground.models import Comparison, Evaluator, PlaygroundRun, Score, ScoreStatus
+from playground.models import (
+    Comparison,
+    Evaluator,
+    PairwiseVote,
+    PlaygroundRun,
+    Review,
+    Score,
+    ScoreStatus,
+)
 from playground.prices import cost_of_usages
 from workflows.engine.versions import steps_of
 from workflows.models import (
@@ -304,6 +312,56 @@ def column_summaries(
     return summaries
 
 
+def review_summary(comparison: Comparison, reviews: list[Review]) -> list[dict[str, Any]]:
+    """Per column: its reviews (thumbs up and down, mean score) and its blind votes
+    (wins, losses, ties and the pairwise score, a tie counting half a win)."""
+    columns = range(len(comparison.columns))
+    summary: dict[int, dict[str, Any]] = {
+        column: {
+            "column": column,
+            "reviews": 0,
+            "thumbs_up": 0,
+            "thumbs_down": 0,
+            "scores": [],
+            "wins": 0,
+            "losses": 0,
+            "ties": 0,
+        }
+        for column in columns
+    }
+    for review in reviews:
+        entry = summary.get(review.cell.column or 0)
+        if entry is None:
+            continue
+        entry["reviews"] += 1
+        if review.thumbs:
+            entry[f"thumbs_{review.thumbs}"] += 1
+        if review.score is not None:
+            entry["scores"].append(review.score)
+    for recorded in PairwiseVote.objects.filter(comparison=comparison):
+        for column in (recorded.column_a, recorded.column_b):
+            if column not in summary:
+                continue
+            if recorded.winner is None:
+                summary[column]["ties"] += 1
+            elif recorded.winner == column:
+                summary[column]["wins"] += 1
+            else:
+                summary[column]["losses"] += 1
+    return [finished_summary(summary[column]) for column in columns]
+
+
+def finished_summary(entry: dict[str, Any]) -> dict[str, Any]:
+    scores = entry.pop("scores")
+    votes = entry["wins"] + entry["losses"] + entry["ties"]
+    return {
+        **entry,
+        "mean_score": round(sum(scores) / len(scores), 4) if scores else None,
+        "votes": votes,
+        "pairwise_score": round((entry["wins"] + entry["ties"] / 2) / votes, 4) if votes else None,
+    }
+
+
 def check_baseline(baseline: int, column_count: int) -> int:
     if baseline >= column_count:
         raise InvalidRequest(
@@ -323,6 +381,7 @@ def comparison_matrix(comparison: Comparison, baseline: int | None = None) -> di
     )
     cells = comparison_cells(comparison)
     evaluators = list(comparison.evaluators.select_related("workflow").order_by("name"))
+    reviews = list(Review.objects.filter(comparison=comparison).select_related("cell"))
     return {
         "id": comparison.pk,
         "workflow": comparison.workflow.name,
@@ -334,6 +393,8 @@ def comparison_matrix(comparison: Comparison, baseline: int | None = None) -> di
         "baseline": held_against,
         "summary": column_summaries(len(comparison.columns), cells, evaluators, held_against),
         "is_finished": all(cell["is_finished"] for cell in cells),
+        "reviews": reviews,
+        "review_summary": review_summary(comparison, reviews),
         "created_by": comparison.created_by_name,
         "created_at": comparison.created_at,
     }

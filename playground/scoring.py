@@ -236,7 +236,7 @@ def score_finished_runs(run_ids: list[UUID]) -> None:
         score_cells(comparison, by_comparison[comparison.pk])
 
 
-def on_runs_updated(sender: Any, updates: list[RunUpdate], **kwargs: Any) -> None:
+def on_runs_updated(updates: list[RunUpdate], **kwargs: Any) -> None:
     finished = finished_runs(updates)
     if not finished:
         return

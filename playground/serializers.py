@@ -17,10 +17,13 @@ from playground.models import (
     Evaluator,
     EvaluatorKind,
     GitHubConnection,
+    PairwiseVote,
     PlaygroundRun,
     PlaygroundRunKind,
     PullRequestRequest,
+    Review,
     ScoreStatus,
+    Thumbs,
     Variable,
     VariableDefault,
     Variant,
@@ -435,6 +438,79 @@ class ColumnSummarySerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
 
 
+class ReviewSerializer(serializers.ModelSerializer):
+    run_id = serializers.UUIDField(source="cell_id")
+    thumbs = serializers.ChoiceField(choices=Thumbs.choices, allow_blank=True)
+    reviewer = serializers.CharField(source="reviewer_name")
+
+    class Meta:
+        model = Review
+        fields = ["id", "run_id", "thumbs", "score", "comment", "reviewer", "updated_at"]
+
+
+class ColumnReviewSummarySerializer(serializers.Serializer):
+    """What people said of a column: its reviews, and its blind votes against others."""
+
+    column = serializers.IntegerField()
+    reviews = serializers.IntegerField()
+    thumbs_up = serializers.IntegerField()
+    thumbs_down = serializers.IntegerField()
+    mean_score = serializers.FloatField(allow_null=True)
+    votes = serializers.IntegerField()
+    wins = serializers.IntegerField()
+    losses = serializers.IntegerField()
+    ties = serializers.IntegerField()
+    pairwise_score = serializers.FloatField(
+        allow_null=True, help_text="(wins + ties / 2) / votes; null without votes."
+    )
+
+
+class NewReviewSerializer(StrictSerializer):
+    run_id = serializers.UUIDField(help_text="The cell's run.")
+    thumbs = serializers.ChoiceField(
+        choices=Thumbs.choices, required=False, allow_blank=True, default=""
+    )
+    score = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=10_000, trim_whitespace=False
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not (attrs["thumbs"] or attrs.get("score") is not None or attrs["comment"].strip()):
+            raise serializers.ValidationError("A review needs thumbs, a score or a comment.")
+        return attrs
+
+
+class BlindPairQuerySerializer(QuerySerializer):
+    a = serializers.IntegerField(min_value=0, help_text="One column of the pair.")
+    b = serializers.IntegerField(min_value=0, help_text="The other column.")
+
+
+class BlindPairSerializer(serializers.Serializer):
+    """Two outputs of one row, in random order, their columns not said."""
+
+    pair = serializers.CharField(
+        allow_null=True, help_text="What to vote on; null when every row has a vote."
+    )
+    remaining = serializers.IntegerField(help_text="Rows left to vote on, this one included.")
+    input = serializers.JSONField(required=False)
+    left = serializers.JSONField(required=False)
+    right = serializers.JSONField(required=False)
+
+
+class NewVoteSerializer(StrictSerializer):
+    pair = serializers.CharField(max_length=2000)
+    choice = serializers.ChoiceField(choices=["left", "right", "tie"])
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer_name")
+
+    class Meta:
+        model = PairwiseVote
+        fields = ["id", "row", "column_a", "column_b", "winner", "reviewer", "created_at"]
+
+
 class ComparisonSerializer(serializers.Serializer):
     """The matrix: one cell per (row, column); live at /ws/playground/compare/{id}."""
 
@@ -448,6 +524,8 @@ class ComparisonSerializer(serializers.Serializer):
     baseline = serializers.IntegerField(help_text="The column the summary holds the others to.")
     summary = ColumnSummarySerializer(many=True, help_text="One per column.")
     is_finished = serializers.BooleanField()
+    reviews = ReviewSerializer(many=True)
+    review_summary = ColumnReviewSummarySerializer(many=True)
     created_by = serializers.CharField()
     created_at = serializers.DateTimeField()
 
@@ -544,7 +622,7 @@ class GitHubConnectionSerializer(serializers.ModelSerializer):
     def get_has_webhook_secret(self, connection: GitHubConnection) -> bool:
         return bool(connection.webhook_secret_ciphertext)
 
-    def get_api_url(self, connection: GitHubConnection) -> str:
+    def get_api_url(self, _connection: GitHubConnection) -> str:
         return str(settings.GITHUB_API_URL)
 
 

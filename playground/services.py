@@ -404,7 +404,8 @@ def comparison_columns(
             choice, title = Choice(None, None, {}, {}), "baseline"
         elif column.get("variant") is not None:
             choice = choose_overrides(tenant, workflow, column["variant"], column.get("revision"))
-            assert choice.variant is not None
+            if choice.variant is None:
+                raise RuntimeError("a variant column chose no variant")
             title = f"{choice.variant.name} r{choice.revision}"
         elif column.get("overrides") is not None:
             choice = choose_overrides(tenant, workflow, overrides=column["overrides"])

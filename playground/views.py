@@ -24,7 +24,7 @@ from hatchet.celery import enqueue
 from hatchet.models import Role, Tenant
 from hatchet.schema import ErrorSerializer
 from hatchet.views import JSONAPIView, TenantViewSet
-from playground import evaluators, scoring, services, tasks
+from playground import evaluators, reviews, scoring, services, tasks
 from playground.evaluation import Subject
 from playground.github.connections import connection_for, save_connection
 from playground.github.pull_requests import request_pull_request
@@ -40,6 +40,8 @@ from playground.models import (
 )
 from playground.outcomes import comparison_matrix
 from playground.serializers import (
+    BlindPairQuerySerializer,
+    BlindPairSerializer,
     ComparisonFilterSerializer,
     ComparisonQuerySerializer,
     ComparisonSerializer,
@@ -54,7 +56,9 @@ from playground.serializers import (
     NewEvaluatorSerializer,
     NewPlaygroundRunSerializer,
     NewPullRequestSerializer,
+    NewReviewSerializer,
     NewVariantSerializer,
+    NewVoteSerializer,
     PlaygroundRunDetailSerializer,
     PlaygroundRunFilterSerializer,
     PlaygroundRunSerializer,
@@ -62,6 +66,7 @@ from playground.serializers import (
     PullRequestSerializer,
     ReplaySerializer,
     RestoreVariantSerializer,
+    ReviewSerializer,
     TryEvaluatorSerializer,
     VariableFilterSerializer,
     VariableSerializer,
@@ -69,6 +74,7 @@ from playground.serializers import (
     VariantRevisionSerializer,
     VariantSerializer,
     VerdictSerializer,
+    VoteSerializer,
 )
 from workflows.views import run_details
 
@@ -289,6 +295,57 @@ class ComparisonViewSet(TenantViewSet):
             ComparisonSerializer(comparison_matrix(comparison)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(request=NewReviewSerializer, responses=ReviewSerializer)
+    @action(detail=True, methods=["post"])
+    def reviews(self, request: Request, pk: Any) -> Response:
+        """Review a cell: thumbs, a score from 0 to 1 and a comment, any of them; a
+        second review of the same cell by the same person replaces the first."""
+        comparison = self.get_object()
+        body = NewReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        review = reviews.review_cell(
+            comparison,
+            data["run_id"],
+            author_of(request),
+            thumbs=data["thumbs"],
+            score=data.get("score"),
+            comment=data["comment"],
+        )
+        return Response(ReviewSerializer(review).data)
+
+    @extend_schema(parameters=[BlindPairQuerySerializer], responses=BlindPairSerializer)
+    @action(detail=True, methods=["get"], url_path="blind-pair")
+    def blind_pair(self, request: Request, pk: Any) -> Response:
+        """A row not yet voted on by the caller for columns `a` and `b`, its two outputs
+        in random order, to vote on without knowing which column is which."""
+        comparison = self.get_object()
+        query = BlindPairQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        pair = reviews.blind_pair(
+            comparison,
+            query.validated_data["a"],
+            query.validated_data["b"],
+            author_of(request),
+        )
+        return Response(BlindPairSerializer(pair).data)
+
+    @extend_schema(request=NewVoteSerializer, responses={201: VoteSerializer})
+    @action(detail=True, methods=["post"])
+    def votes(self, request: Request, pk: Any) -> Response:
+        """Say which of a blind pair is better ("left", "right" or "tie"); a second vote
+        on the same row and columns replaces the first."""
+        comparison = self.get_object()
+        body = NewVoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        recorded = reviews.vote(
+            comparison,
+            body.validated_data["pair"],
+            body.validated_data["choice"],
+            author_of(request),
+        )
+        return Response(VoteSerializer(recorded).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ComparisonSerializer)
     @action(detail=True, methods=["post"])

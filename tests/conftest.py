@@ -34,7 +34,7 @@ def capture_signal() -> Iterator[SignalCapture]:
     def capture(signal: Signal, argument: str, *, many: bool = False) -> list[Any]:
         received: list[Any] = []
 
-        def receiver(sender: Any, **kwargs: Any) -> None:
+        def receiver(**kwargs: Any) -> None:
             if many:
                 received.extend(kwargs[argument])
             else:
@@ -50,12 +50,12 @@ def capture_signal() -> Iterator[SignalCapture]:
 
 
 @pytest.fixture
-def tenant(db: Any) -> Tenant:
+def tenant(db: Any) -> Tenant:  # noqa: ARG001 (pytest-django's database access)
     return Tenant.objects.create(slug="acme", name="Acme")
 
 
 @pytest.fixture
-def other_tenant(db: Any) -> Tenant:
+def other_tenant(db: Any) -> Tenant:  # noqa: ARG001 (pytest-django's database access)
     return Tenant.objects.create(slug="globex", name="Globex")
 
 

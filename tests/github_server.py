@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from typing_extensions import override
+
 from tests.loopback import LoopbackServer
 
 API_PREFIX = "/api/v3"
@@ -186,6 +188,7 @@ class LoopbackGitHub(LoopbackServer):
     def url(self) -> str:
         return f"{self.origin}{API_PREFIX}"
 
+    @override
     def stop(self) -> None:
         for _, _, release in self.holds:
             release.set()

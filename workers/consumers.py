@@ -12,6 +12,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from typing_extensions import override
 
 from hatchet.auth import Caller, refusal_of
 from hatchet.concurrency import in_db_thread
@@ -89,6 +90,7 @@ class WorkerConsumer(Socket):
         await self.send_message({"type": "error", "code": error_code, "message": message})
         await self.close(code=code)
 
+    @override
     async def disconnect(self, code: int) -> None:
         self.closed = True
         if not getattr(self, "registered", False):
@@ -121,6 +123,7 @@ class WorkerConsumer(Socket):
     async def send_message(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message))
 
+    @override
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:
             return  # refused or stopped: what arrives while the socket closes is not read
@@ -257,7 +260,8 @@ class WorkerConsumer(Socket):
             resume_id = UUID(worker_id) if worker_id else None
         except (ValueError, TypeError):
             raise ProtocolError("invalid_field", "'worker_id' must be a UUID string.") from None
-        assert self.caller is not None
+        if self.caller is None:
+            raise RuntimeError("the socket has not been accepted")
         worker, resume_key = await in_db_thread(
             registry.register_worker,
             self.caller.tenant,

@@ -105,7 +105,8 @@ class Dispatcher:
             self.loop.call_soon_threadsafe(self.note_wake, actions)
 
     def note_wake(self, actions: Iterable[str] | None) -> None:
-        assert self.wake_event is not None
+        if self.wake_event is None:
+            raise RuntimeError("the dispatcher has not started")
         if actions is None or self.woken_actions is None:
             self.woken_actions = None
         else:
@@ -117,7 +118,8 @@ class Dispatcher:
 
     def deliver(self, connection: WorkerConnection, assignments: list[Assignment]) -> None:
         """Send assignments made outside the loop (after their transaction committed)."""
-        assert self.loop is not None
+        if self.loop is None:
+            raise RuntimeError("the dispatcher has not started")
         if not assignments:
             return
 
@@ -136,7 +138,8 @@ class Dispatcher:
         return True
 
     async def dispatch_forever(self) -> None:
-        assert self.wake_event is not None
+        if self.wake_event is None:
+            raise RuntimeError("the dispatcher has not started")
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
@@ -172,7 +175,8 @@ class Dispatcher:
         return elsewhere
 
     def submit(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        assert self.loop is not None
+        if self.loop is None:
+            raise RuntimeError("the dispatcher has not started")
         if self.is_loop_thread():
             self.loop.create_task(coroutine)
         else:
@@ -253,14 +257,12 @@ def close_sockets_of(worker_ids: list[UUID]) -> None:
         publish({"kind": "stopped", "worker_ids": sorted(str(w) for w in elsewhere)})
 
 
-def on_step_runs_queued(sender: Any, actions: set[str], **kwargs: Any) -> None:
+def on_step_runs_queued(actions: set[str], **kwargs: Any) -> None:
     dispatcher.wake(actions)
     publish({"kind": "wake", "actions": sorted(actions)})
 
 
-def on_step_runs_queueing(
-    sender: Any, actions_by_tenant: dict[Any, set[str]], **kwargs: Any
-) -> set[UUID]:
+def on_step_runs_queueing(actions_by_tenant: dict[Any, set[str]], **kwargs: Any) -> set[UUID]:
     """Assign what a transaction queues to this process's workers with free slots, in
     that transaction: the assignment leaves as the transaction commits, without a
     wake-up and a claim of its own (the trigger-to-start path). Returns the ids of
@@ -287,7 +289,7 @@ def deliver_on_commit(connection: WorkerConnection) -> list[Assignment]:
     return assignments
 
 
-def on_step_runs_stopped(sender: Any, stops: list[StepStop], **kwargs: Any) -> None:
+def on_step_runs_stopped(stops: list[StepStop], **kwargs: Any) -> None:
     for stop in stops:
         if not dispatcher.deliver_stop(stop):
             publish(

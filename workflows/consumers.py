@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import exceptions
+from typing_extensions import override
 
 from hatchet.api import error_response, json_error_handler
 from hatchet.auth import Caller
@@ -124,6 +125,7 @@ class ClientConsumer(Socket):
         self.tasks: set[asyncio.Task[None]] = set()
         await self.accept()
 
+    @override
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             if text_data is None:
@@ -138,7 +140,8 @@ class ClientConsumer(Socket):
         task.add_done_callback(self.tasks.discard)
 
     async def serve(self, message: Message) -> None:
-        assert self.caller is not None
+        if self.caller is None:
+            raise RuntimeError("the socket has not been accepted")
         try:
             reply = await in_db_thread(answer, self.caller, message)
         finally:

@@ -2,12 +2,21 @@
 by the REST views and by the client socket: validate the body, call the engine, answer
 the JSON the API documents."""
 
+import json
 from typing import Any
 
+from django.conf import settings
+
 from hatchet.api import represent, validated
-from hatchet.errors import InvalidRequest
+from hatchet.errors import InvalidRequest, PayloadTooLarge
 from hatchet.models import Tenant
-from workflows.engine.events import push_event, push_events
+from workflows.engine.events import (
+    KEY_PATTERN,
+    KEY_RULES,
+    MAX_KEY_LENGTH,
+    NewEvent,
+    push_events,
+)
 from workflows.engine.runs import RunRequest, trigger_workflow_run, trigger_workflow_runs
 from workflows.serializers import (
     BulkTriggeredSerializer,
@@ -52,7 +61,60 @@ def push(tenant: Tenant, data: Any) -> dict[str, Any]:
     if isinstance(data, dict) and "events" in data:
         if set(data) != {"events"}:
             raise InvalidRequest('A batch is {"events": [...]} with nothing beside it.')
-        return dict(
-            represent(PushedEventsSerializer, {"events": push_events(tenant, data["events"])})
+        events = push_events(tenant, check_events(data["events"]))
+        return dict(represent(PushedEventsSerializer, {"events": events}))
+    [event] = push_events(tenant, [check_event(data, "The event")])
+    return dict(represent(EventDetailSerializer, event))
+
+
+def check_event(raw: Any, where: str) -> NewEvent:
+    if not isinstance(raw, dict):
+        raise InvalidRequest(f"{where} must be a JSON object.")
+    unknown = sorted(set(raw) - {"key", "payload", "additional_metadata"})
+    if unknown:
+        raise InvalidRequest(f"{where} has unknown field(s): {', '.join(unknown)}.")
+    key = raw.get("key")
+    if not isinstance(key, str) or not key:
+        raise InvalidRequest(f"{where}: key must be a non-empty string.", {"key": key})
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidRequest(
+            f"{where}: key is longer than {MAX_KEY_LENGTH} characters.", {"length": len(key)}
         )
-    return dict(represent(EventDetailSerializer, push_event(tenant, data)))
+    if not KEY_PATTERN.match(key):
+        raise InvalidRequest(f"{where}: key '{key}' is invalid: use {KEY_RULES}.", {"key": key})
+    payload = raw.get("payload")
+    payload = {} if payload is None else payload
+    metadata = raw.get("additional_metadata")
+    metadata = {} if metadata is None else metadata
+    if not isinstance(payload, dict):
+        raise InvalidRequest(f"{where}: payload must be a JSON object (it is the run's input).")
+    if not isinstance(metadata, dict):
+        raise InvalidRequest(f"{where}: additional_metadata must be a JSON object.")
+    size = len(json.dumps(payload).encode()) + len(json.dumps(metadata).encode())
+    if size > settings.HATCHET_MAX_MESSAGE_BYTES:
+        raise PayloadTooLarge(
+            f"{where}: payload and metadata take {size} bytes; the limit is "
+            f"{settings.HATCHET_MAX_MESSAGE_BYTES}.",
+            {"bytes": size, "limit": settings.HATCHET_MAX_MESSAGE_BYTES},
+        )
+    return NewEvent(key, payload, metadata)
+
+
+def check_events(raw_events: Any) -> list[NewEvent]:
+    limit = settings.HATCHET_MAX_EVENTS_PER_BATCH
+    if not isinstance(raw_events, list) or not raw_events:
+        raise InvalidRequest("events must be a non-empty list of events.")
+    if len(raw_events) > limit:
+        raise InvalidRequest(
+            f"A batch holds at most {limit} events; this one has {len(raw_events)}.",
+            {"count": len(raw_events), "limit": limit},
+        )
+    events = [check_event(raw, f"events[{i}]") for i, raw in enumerate(raw_events)]
+    size = sum(len(json.dumps([e.payload, e.additional_metadata]).encode()) for e in events)
+    if size > settings.HATCHET_MAX_MESSAGE_BYTES:
+        raise PayloadTooLarge(
+            f"The batch's payloads take {size} bytes; the limit is "
+            f"{settings.HATCHET_MAX_MESSAGE_BYTES}.",
+            {"bytes": size, "limit": settings.HATCHET_MAX_MESSAGE_BYTES},
+        )
+    return events

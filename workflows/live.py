@@ -127,7 +127,7 @@ class SentLines:
         return True
 
 
-def on_runs_updated(sender: Any, updates: list[RunUpdate], **kwargs: Any) -> None:
+def on_runs_updated(updates: list[RunUpdate], **kwargs: Any) -> None:
     layer = get_channel_layer()
     if layer is None:
         return

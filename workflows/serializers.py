@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
+from typing_extensions import override
 
 from hatchet.api import METADATA_PARAMETER, QuerySerializer
 from workflows.engine.definitions import MAX_STEPS
@@ -49,6 +50,7 @@ class StatusFieldExtension(OpenApiSerializerFieldExtension):
     def get_name(self) -> str:
         return f"{self.target.enum.__name__}Enum"
 
+    @override
     def map_serializer_field(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
         return {"type": "string", "enum": list(self.target.enum.values)}
 
@@ -207,7 +209,7 @@ class RegisteredWorkflowSerializer(serializers.Serializer):
     )
     checksum = serializers.CharField()
 
-    def get_created(self, version: WorkflowVersion) -> bool:
+    def get_created(self, _version: WorkflowVersion) -> bool:
         return self.context["created"]
 
 
@@ -506,7 +508,7 @@ class EventDetailSerializer(EventSerializer):
 
 
 class NewEventSerializer(serializers.Serializer):
-    refuses_unknown_fields = True  # the engine refuses them (engine/events.py)
+    refuses_unknown_fields = True  # workflows/handlers.py::check_event refuses them
     key = serializers.CharField(help_text="Segments separated by ':', e.g. 'user:created'.")
     payload = serializers.DictField(
         child=serializers.JSONField(), required=False, help_text="The runs' input."

@@ -16,6 +16,7 @@ import { EventPage } from "./pages/events/EventPage";
 import { TriggersPage } from "./pages/triggers/TriggersPage";
 import { WorkersPage } from "./pages/workers/WorkersPage";
 import { PlaygroundPage } from "./pages/playground/PlaygroundPage";
+import { BlindReviewPage } from "./pages/playground/BlindReviewPage";
 import { ComparisonPage } from "./pages/playground/ComparisonPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
 
@@ -36,6 +37,7 @@ export function AppRoutes() {
         <Route path="workers" element={<WorkersPage />} />
         <Route path="playground" element={<PlaygroundPage />} />
         <Route path="playground/compare/:comparisonId" element={<ComparisonPage />} />
+        <Route path="playground/compare/:comparisonId/blind" element={<BlindReviewPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -300,7 +300,7 @@ async def _wait_for_registered(ws: ClientConnection) -> Message:
 def retry_delay(failures: int) -> float:
     """Exponential backoff from 0.1 s to 5 s, with jitter so workers do not reconnect in step."""
     delay: float = min(_MAX_RETRY_DELAY, _FIRST_RETRY_DELAY * 2**failures)
-    return delay * random.uniform(0.5, 1.0)
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not a secret)
 
 
 def websocket_url(server_url: str) -> str:

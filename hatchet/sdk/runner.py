@@ -265,7 +265,8 @@ class StepRunner:
             )
 
     def _check_deadline(self, run: StepRun) -> None:
-        assert run.deadline is not None
+        if run.deadline is None:
+            raise RuntimeError("a step run without a deadline has no timer to check")
         run.timer = None
         remaining = run.deadline - self._running_loop().time()
         if remaining > 0:  # refresh_timeout moved the deadline

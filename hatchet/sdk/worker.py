@@ -146,7 +146,8 @@ class Worker:
 
     def _install_signal_handlers(self) -> list[int]:
         installed: list[int] = []
-        assert self._loop is not None
+        if self._loop is None:
+            raise RuntimeError("the worker is not running")
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._loop.add_signal_handler(signum, self._on_signal, signum)
@@ -156,7 +157,8 @@ class Worker:
         return installed
 
     def _on_signal(self, signum: int) -> None:
-        assert self._stop_event is not None
+        if self._stop_event is None:
+            raise RuntimeError("the worker is not running")
         name = signal.Signals(signum).name
         if self._stop_event.is_set():
             logger.warning("%s again: exiting now without draining", name)
@@ -198,7 +200,8 @@ class Worker:
 
     async def _sleep_unless_stopped(self, seconds: float) -> bool:
         """Sleep; True if a stop was requested meanwhile."""
-        assert self._stop_event is not None
+        if self._stop_event is None:
+            raise RuntimeError("the worker is not running")
         try:
             await asyncio.wait_for(self._stop_event.wait(), seconds)
         except TimeoutError:

@@ -19,7 +19,8 @@ def build(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.parametrize("path", ["/", "/runs", "/runs/0b3c/steps", "/playground?x=1"])
-def test_every_page_path_gets_the_index(build: Path, path: str) -> None:
+@pytest.mark.usefixtures("build")
+def test_every_page_path_gets_the_index(path: str) -> None:
     response = Client().get(path)
 
     assert response.status_code == 200
@@ -27,7 +28,8 @@ def test_every_page_path_gets_the_index(build: Path, path: str) -> None:
     assert response["Cache-Control"] == "no-cache"
 
 
-def test_assets_are_served_with_a_long_cache(build: Path) -> None:
+@pytest.mark.usefixtures("build")
+def test_assets_are_served_with_a_long_cache() -> None:
     response = Client().get("/assets/app-1a2b.js")
 
     assert response.status_code == 200
@@ -37,11 +39,13 @@ def test_assets_are_served_with_a_long_cache(build: Path) -> None:
 
 
 @pytest.mark.parametrize("path", ["/assets/missing.js", "/assets/../secret.txt", "/assets/"])
-def test_unknown_assets_and_escapes_are_404(build: Path, path: str) -> None:
+@pytest.mark.usefixtures("build")
+def test_unknown_assets_and_escapes_are_404(path: str) -> None:
     assert Client().get(path).status_code == 404
 
 
-def test_api_paths_are_not_pages(build: Path, db: object) -> None:
+@pytest.mark.usefixtures("build", "db")
+def test_api_paths_are_not_pages() -> None:
     response = Client().get("/api/v1/nothing-here")
 
     assert response.status_code == 404

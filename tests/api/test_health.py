@@ -6,6 +6,7 @@ import pytest
 from channels.layers import InMemoryChannelLayer
 from django.db import OperationalError
 from django.test import Client
+from typing_extensions import override
 
 from hatchet import views
 
@@ -29,6 +30,7 @@ def test_readyz_checks_the_database_and_the_channel_layer(client: Client) -> Non
 class SilentLayer(InMemoryChannelLayer):
     """A layer that loses every message, like an unreachable Redis."""
 
+    @override
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         return None
 

@@ -5,7 +5,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
-from tests.factories import register, start_run
+from tests.factories import member_client, register, start_run
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +35,21 @@ def test_a_bad_query_parameter_of_a_list_is_refused(
     }
 
 
-@pytest.mark.parametrize("resource", ["workflows", "tokens", "members", "workers"])
+@pytest.mark.parametrize("resource", ["workflows", "tokens", "members", "workers", "invitations"])
 def test_a_list_without_filters_takes_only_limit_and_offset(api: APIClient, resource: str) -> None:
     assert api.get(f"/api/v1/{resource}?limit=1&offset=0").status_code == 200
 
     response = api.get(f"/api/v1/{resource}?status=FAILED")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"status": ["Unknown query parameter."]}
+
+
+def test_the_invitations_one_received_take_only_limit_and_offset(tenant: Tenant) -> None:
+    person = member_client(tenant, "viewer", username="zoe")
+    assert person.get("/api/v1/session/invitations?limit=1&offset=0").status_code == 200
+
+    response = person.get("/api/v1/session/invitations?status=FAILED")
 
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {"status": ["Unknown query parameter."]}

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
 from tests.factories import ScriptedWorker, member_client, register, start_run
-from workflows.engine.events import push_event
+from workflows.engine.events import NewEvent, push_events
 from workflows.models import StepRun, WorkflowRun, WorkflowRunStatus
 
 pytestmark = pytest.mark.django_db
@@ -86,8 +86,8 @@ def test_the_list_filters_by_statuses_workflow_and_creation_time(
 
 def test_the_list_filters_by_event_and_metadata(api: APIClient, tenant: Tenant) -> None:
     register(tenant, on_events=["ticket:created"])
-    event = push_event(
-        tenant, {"key": "ticket:created", "additional_metadata": {"source": "web", "team": "b"}}
+    [event] = push_events(
+        tenant, [NewEvent("ticket:created", additional_metadata={"source": "web", "team": "b"})]
     )
     (from_event,) = event.runs.all()
     other = start_run(tenant, additional_metadata={"source": "api"})

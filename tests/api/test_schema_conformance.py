@@ -70,10 +70,10 @@ issued: dict[str, str] = {}
 
 @with_token.auth(refresh_interval=None)
 class TenantToken:
-    def get(self, case: Any, context: Any) -> str:
+    def get(self, _case: Any, _context: Any) -> str:
         return issued.get("secret", "")
 
-    def set(self, case: Any, data: str, context: Any) -> None:
+    def set(self, case: Any, data: str, _context: Any) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
@@ -110,11 +110,13 @@ FAST = settings(
 
 @with_token.parametrize()
 @settings(FAST, max_examples=30)
-def test_every_operation_with_a_token(case: Any, token: str) -> None:
+@pytest.mark.usefixtures("token")
+def test_every_operation_with_a_token(case: Any) -> None:
     case.call_and_validate()
 
 
 @anonymous.parametrize()
 @settings(FAST, max_examples=10)
-def test_every_operation_without_credentials(case: Any, db: Any) -> None:
+@pytest.mark.usefixtures("db")
+def test_every_operation_without_credentials(case: Any) -> None:
     case.call_and_validate()

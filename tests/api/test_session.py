@@ -42,8 +42,9 @@ def test_signed_out_the_session_is_empty_and_sets_the_csrf_cookie() -> None:
     assert csrf
 
 
+@pytest.mark.usefixtures("ada")
 def test_signing_in_shows_the_user_and_every_membership(
-    ada: None, tenant: Tenant, other_tenant: Tenant
+    tenant: Tenant, other_tenant: Tenant
 ) -> None:
     client, csrf = browser()
 
@@ -60,7 +61,8 @@ def test_signing_in_shows_the_user_and_every_membership(
     assert client.get("/api/v1/runs", HTTP_X_HATCHET_TENANT=other_tenant.slug).status_code == 200
 
 
-def test_a_sign_in_without_the_csrf_token_is_refused(ada: None) -> None:
+@pytest.mark.usefixtures("ada")
+def test_a_sign_in_without_the_csrf_token_is_refused() -> None:
     client, _ = browser()
 
     response = client.post(
@@ -73,7 +75,8 @@ def test_a_sign_in_without_the_csrf_token_is_refused(ada: None) -> None:
     assert client.get("/api/v1/session").json()["user"] is None
 
 
-def test_a_wrong_password_is_a_clear_400(ada: None) -> None:
+@pytest.mark.usefixtures("ada")
+def test_a_wrong_password_is_a_clear_400() -> None:
     client, csrf = browser()
 
     response = sign_in(client, csrf, password="wrong")
@@ -86,9 +89,8 @@ def test_a_wrong_password_is_a_clear_400(ada: None) -> None:
     }
 
 
-def test_signed_in_writes_need_the_csrf_token_and_signing_out_ends_the_session(
-    ada: None, tenant: Tenant
-) -> None:
+@pytest.mark.usefixtures("ada", "tenant")
+def test_signed_in_writes_need_the_csrf_token_and_signing_out_ends_the_session() -> None:
     client, csrf = browser()
     sign_in(client, csrf)
     csrf = client.cookies["csrftoken"].value

@@ -125,6 +125,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/v1/playground/evaluators/{pk}"): Rule(404, {"name": "b's"}),
     ("DELETE", "/api/v1/playground/evaluators/{pk}"): A_OBJECT,
     ("POST", "/api/v1/playground/evaluators/{pk}/try"): Rule(404, {"output": "hi"}),
+    ("POST", "/api/v1/playground/compare/{pk}/reviews"): Rule(
+        404, {"run_id": "{run}", "thumbs": "up"}
+    ),
+    ("GET", "/api/v1/playground/compare/{pk}/blind-pair"): A_OBJECT,
+    ("POST", "/api/v1/playground/compare/{pk}/votes"): Rule(404, {"pair": "x", "choice": "tie"}),
     ("GET", "/api/v1/playground/github-connection"): Rule(404, needs=ADMIN),
     (
         "PUT",
@@ -370,8 +375,9 @@ def test_every_socket_route_has_a_rule() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("own_dispatcher")
 def test_a_socket_of_another_tenant_neither_reaches_nor_watches_its_objects(
-    tenant: Tenant, other_tenant: Tenant, own_dispatcher: None
+    tenant: Tenant, other_tenant: Tenant
 ) -> None:
     ids = objects_of(tenant)
     step_run = StepRun.objects.filter(tenant=tenant).first()

@@ -52,8 +52,9 @@ def assert_throttled(answer: Any, message: str, longest_wait: int) -> None:
     )
 
 
+@pytest.mark.usefixtures("ada")
 def test_failed_sign_ins_are_throttled_per_username_and_address_before_any_hashing(
-    ada: None, settings: Any
+    settings: Any,
 ) -> None:
     # Counted per hour, not per minute: the tries must not straddle two windows.
     settings.HATCHET_SIGN_IN_RATE = "5/hour"
@@ -70,7 +71,8 @@ def test_failed_sign_ins_are_throttled_per_username_and_address_before_any_hashi
     assert sign_in("bob", "wrong").status_code == 400
 
 
-def test_the_admin_login_page_is_counted_and_refused_alike(tenant: Tenant, settings: Any) -> None:
+@pytest.mark.usefixtures("tenant")
+def test_the_admin_login_page_is_counted_and_refused_alike(settings: Any) -> None:
     settings.HATCHET_SIGN_IN_RATE = "5/hour"
     get_user_model().objects.create_superuser("root", "", PASSWORD)
     admin_page = Client()
@@ -87,7 +89,8 @@ def test_the_admin_login_page_is_counted_and_refused_alike(tenant: Tenant, setti
     assert cpu < 0.15
 
 
-def test_signing_in_forgives_the_failures_before_it(ada: None) -> None:
+@pytest.mark.usefixtures("ada")
+def test_signing_in_forgives_the_failures_before_it() -> None:
     before = [sign_in("ada", "wrong").status_code for _ in range(4)]
     signed_in = sign_in("ada", PASSWORD)
     after = [sign_in("ada", "wrong").status_code for _ in range(4)]
@@ -95,9 +98,8 @@ def test_signing_in_forgives_the_failures_before_it(ada: None) -> None:
     assert (before, signed_in.status_code, after) == ([400] * 4, 200, [400] * 4)
 
 
-def test_sign_in_attempts_from_one_address_are_limited_across_usernames(
-    ada: None, settings: Any
-) -> None:
+@pytest.mark.usefixtures("ada")
+def test_sign_in_attempts_from_one_address_are_limited_across_usernames(settings: Any) -> None:
     settings.HATCHET_SIGN_IN_ADDRESS_RATE = "3/hour"
 
     answers = [sign_in(name, "wrong") for name in ("ann", "ben", "cy", "ada")]
@@ -130,7 +132,8 @@ def test_event_pushes_are_throttled_per_token(tenant: Tenant, settings: Any) -> 
     assert api.get("/api/v1/events").json()["count"] == 4
 
 
-def test_the_counters_live_where_every_server_process_reads_them(ada: None, settings: Any) -> None:
+@pytest.mark.usefixtures("ada")
+def test_the_counters_live_where_every_server_process_reads_them(settings: Any) -> None:
     settings.HATCHET_SIGN_IN_RATE = "5/hour"
     for _ in range(5):
         sign_in("ada", "wrong")
@@ -156,8 +159,9 @@ def test_a_rate_that_does_not_parse_is_named_by_the_system_check(settings: Any) 
     )
 
 
+@pytest.mark.usefixtures("ada")
 def test_while_the_cache_is_unreachable_nothing_is_limited_and_nothing_fails(
-    ada: None, tenant: Tenant, settings: Any, caplog: pytest.LogCaptureFixture
+    tenant: Tenant, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Redis restarting under a server must not turn event pushes and sign-ins into
     500s (the fault suite saw it): the limits lapse until it is back."""

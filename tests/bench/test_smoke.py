@@ -88,3 +88,30 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
         for side in ("hatchet", "celery"):
             assert_numbers(results["latency_ms"][side], {"p50", "p99"})
             assert isinstance(results["throughput_per_s"][side], int | float)
+
+
+def test_the_comparison_benchmark_writes_every_figure(tmp_path: Path) -> None:
+    services = bool(os.environ.get("DATABASE_URL"))
+    output = tmp_path / "comparison.json"
+    command = [
+        *(sys.executable, "-m", "bench.comparison", "--rows", "3", "--columns", "2"),
+        *("--runs", "1", "--workers", "1", "--output", str(output)),
+        *("--backend", "services" if services else "embedded"),
+    ]
+    if services:
+        command += ["--redis-url", os.environ["REDIS_URL"]]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "last cell finished (s)" in result.stdout
+    medians = json.loads(output.read_text())["medians"]
+    assert set(medians) == {
+        "start_ms",
+        "first_cell_s",
+        "last_cell_s",
+        "matrix_read_ms",
+        "matrix_kib",
+    }
+    assert all(isinstance(value, float) and value > 0 for value in medians.values())

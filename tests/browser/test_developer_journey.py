@@ -14,9 +14,8 @@ pytestmark = pytest.mark.browser
 ERROR = "warehouse refused the connection: too many clients"
 
 
-def test_a_developer_triggers_a_failing_run_reads_the_traceback_and_retries_it(
-    page: Page, worker: object
-) -> None:
+@pytest.mark.usefixtures("worker")
+def test_a_developer_triggers_a_failing_run_reads_the_traceback_and_retries_it(page: Page) -> None:
     sign_in(page, "dev")
     page.get_by_role("link", name="Workflows").first.click()
     page.get_by_role("link", name="NightlyImport", exact=True).click()
@@ -60,8 +59,9 @@ def test_a_developer_triggers_a_failing_run_reads_the_traceback_and_retries_it(
     screenshot(page, "run-page", full_page=True)
 
 
+@pytest.mark.usefixtures("worker")
 def test_the_runs_list_filters_by_status_in_the_address_and_a_viewer_cannot_act(
-    page: Page, hatchet_server: LiveServer, worker: object
+    page: Page, hatchet_server: LiveServer
 ) -> None:
     with hatchet_server.api() as api:
         response = api.post("/workflows/NightlyImport/runs", json={"input": {"day": "viewer"}})

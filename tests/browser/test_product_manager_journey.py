@@ -3,7 +3,6 @@ reply's prompt, try it on two real past tickets, compare it with the code defaul
 save it as a variant and open the pull request that makes it the new default."""
 
 import re
-import subprocess
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -58,7 +57,7 @@ def past_runs(server: LiveServer) -> list[str]:
                         "/playground/variables", params={"workflow": WORKFLOW, "step": "draft"}
                     ).json()["results"]
                 }
-                == {"system_prompt", "temperature"}
+                == {"system_prompt", "temperature", "model"}
             )
         )
     return ids
@@ -76,11 +75,9 @@ def garbled(server: LiveServer, shown: list[list[str]]) -> list[str]:
     return [text for run_id, text in shown if not stored[run_id].startswith(text)]
 
 
+@pytest.mark.usefixtures("worker")
 def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request(
-    page: Page,
-    hatchet_server: LiveServer,
-    worker: subprocess.Popen[bytes],
-    github: LoopbackGitHub,
+    page: Page, hatchet_server: LiveServer, github: LoopbackGitHub
 ) -> None:
     past_runs(hatchet_server)
     sign_in(page, "pat")
@@ -165,9 +162,8 @@ def test_a_product_manager_edits_the_prompt_compares_it_and_opens_a_pull_request
     assert DEFAULT_PROMPT in original.decode()
 
 
-def test_a_viewer_sees_the_playground_read_only(
-    page: Page, hatchet_server: LiveServer, worker: subprocess.Popen[bytes]
-) -> None:
+@pytest.mark.usefixtures("worker")
+def test_a_viewer_sees_the_playground_read_only(page: Page, hatchet_server: LiveServer) -> None:
     past_runs(hatchet_server)
     sign_in(page, "vic")
 

@@ -44,7 +44,10 @@ def admin(hatchet_server: LiveServer) -> str:
 
 
 @pytest.fixture
-def something_to_see(hatchet_server: LiveServer, worker: object) -> dict[str, str]:
+def something_to_see(
+    hatchet_server: LiveServer,
+    worker: object,  # noqa: ARG001 (a worker must run the workflow)
+) -> dict[str, str]:
     """A NightlyImport run and an event, so the viewer's pages have rows in them."""
     with hatchet_server.api() as api:
         run = api.post("/workflows/NightlyImport/runs", json={"input": {}})

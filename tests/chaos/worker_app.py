@@ -162,7 +162,7 @@ class ChaosTimeout:
 class ChaosSlow:
     @hatchet.step()
     @recorded
-    def work(self, context: Context) -> dict[str, Any]:
+    def work(self, _context: Context) -> dict[str, Any]:
         time.sleep(SLOW_STEP_SECONDS)
         return {"slept": SLOW_STEP_SECONDS}
 
@@ -179,7 +179,7 @@ class ChaosEvent:
 class ChaosCron:
     @hatchet.step()
     @recorded
-    def tick(self, context: Context) -> dict[str, Any]:
+    def tick(self, _context: Context) -> dict[str, Any]:
         return {}
 
 
@@ -187,7 +187,7 @@ class ChaosCron:
 class ChaosLong:
     @hatchet.step()
     @recorded
-    def hold(self, context: Context) -> dict[str, Any]:
+    def hold(self, _context: Context) -> dict[str, Any]:
         time.sleep(LONG_STEP_SECONDS)
         return {"slept": LONG_STEP_SECONDS}
 
@@ -196,7 +196,7 @@ class ChaosLong:
 class ChaosProbe:
     @hatchet.step()
     @recorded
-    async def answer(self, context: Context) -> dict[str, Any]:
+    async def answer(self, _context: Context) -> dict[str, Any]:
         return {}
 
 

@@ -76,8 +76,9 @@ def runs_of(server: LiveServer, workflow: str, trigger: str) -> list[dict[str, A
     return [run for run in runs if run["trigger"] == trigger]
 
 
+@pytest.mark.usefixtures("ticker")
 def test_an_event_starts_the_matching_workflows_only_with_its_payload_as_input(
-    hatchet_server: LiveServer, start_worker: WorkerFactory, ticker: str
+    hatchet_server: LiveServer, start_worker: WorkerFactory
 ) -> None:
     start_worker("event-worker")
     hatchet = hatchet_server.client()
@@ -106,8 +107,9 @@ def test_an_event_starts_the_matching_workflows_only_with_its_payload_as_input(
     assert get(hatchet_server, "/events", key="e2e:order:*")["count"] == 2
 
 
+@pytest.mark.usefixtures("ticker")
 def test_a_cron_firing_every_second_starts_runs(
-    hatchet_server: LiveServer, start_worker: WorkerFactory, ticker: str
+    hatchet_server: LiveServer, start_worker: WorkerFactory
 ) -> None:
     start_worker("cron-worker")
     hatchet = hatchet_server.client()
@@ -131,8 +133,9 @@ def test_a_cron_firing_every_second_starts_runs(
     assert all(b - a > timedelta(seconds=0.2) for a, b in pairwise(times))
 
 
+@pytest.mark.usefixtures("ticker")
 def test_a_one_off_schedule_fires_once_at_its_time(
-    hatchet_server: LiveServer, start_worker: WorkerFactory, ticker: str
+    hatchet_server: LiveServer, start_worker: WorkerFactory
 ) -> None:
     start_worker("schedule-worker")
     at = datetime.now(UTC) + timedelta(seconds=2)
@@ -155,8 +158,9 @@ def test_a_one_off_schedule_fires_once_at_its_time(
     assert [r["id"] for r in runs_of(hatchet_server, "Ticked", "schedule")] == [run["id"]]
 
 
+@pytest.mark.usefixtures("ticker")
 def test_a_server_restart_between_push_and_run_start_loses_nothing(
-    hatchet_server: LiveServer, start_worker: WorkerFactory, ticker: str
+    hatchet_server: LiveServer, start_worker: WorkerFactory
 ) -> None:
     hatchet = hatchet_server.client()
     event = hatchet.event.push("e2e:user:created", {"user": "bob"})

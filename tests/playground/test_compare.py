@@ -137,8 +137,9 @@ def test_a_comparison_from_a_step_reuses_each_past_runs_earlier_outputs(
         ),
     ],
 )
+@pytest.mark.usefixtures("source")
 def test_bad_comparisons_are_refused_and_start_nothing(
-    api: APIClient, source: WorkflowRun, body: dict[str, Any], message: str
+    api: APIClient, body: dict[str, Any], message: str
 ) -> None:
     response = compare(api, **body)
 
@@ -147,9 +148,8 @@ def test_bad_comparisons_are_refused_and_start_nothing(
     assert WorkflowRun.objects.count() == 1
 
 
-def test_a_variant_of_another_workflow_is_refused(
-    api: APIClient, tenant: Tenant, source: WorkflowRun
-) -> None:
+@pytest.mark.usefixtures("source")
+def test_a_variant_of_another_workflow_is_refused(api: APIClient, tenant: Tenant) -> None:
     register(tenant, "Other")
     other = api.post(
         "/api/v1/playground/variants", {"workflow": "Other", "name": "x"}, format="json"

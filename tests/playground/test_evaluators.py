@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from examples.support_reply import openai_reply
 from hatchet.models import Tenant
+from hatchet.sdk import Context
 from playground.evaluation import Subject, Verdict, evaluate
 from playground.models import Score
 from tests.e2e.live import stop_process
@@ -26,7 +27,6 @@ from tests.factories import (
 )
 from tests.openai_server import API_KEY, LoopbackOpenAI, usage_of
 from workflows.engine.results import record_step_failed, record_step_started
-from workflows.models import WorkflowRun
 
 pytestmark = pytest.mark.django_db
 
@@ -585,10 +585,21 @@ def test_the_loopback_server_streams_to_the_real_client(
     monkeypatch.setenv("OPENAI_BASE_URL", openai_server.url)
     openai_server.answer_with("Thanks for writing in.")
 
-    tokens = list(openai_reply("Be kind.", "Where is my refund?", 0.3))
+    sent: list[dict[str, Any]] = []
+    context = Context(
+        {"step_run_id": "sr", "workflow_run_id": "wr", "attempt": 1}, send=sent.append
+    )
+
+    tokens = list(openai_reply(context, "gpt-4o-mini", "Be kind.", "Where is my refund?", 0.3))
 
     assert tokens == ["Thanks", " for", " writing", " in."]
     assert openai_server.requests[0].body["stream"] is True
+    # The usage chunk the stream ends with, as stream_options asked.
+    assert context._completion_fields()["usage"] == {
+        "prompt_tokens": 6,
+        "completion_tokens": 4,
+        "model": "gpt-4o-mini",
+    }
 
 
 @pytest.fixture
@@ -639,8 +650,9 @@ def attach_evaluators(api: APIClient) -> dict[str, str]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("source", "judge_runner")
 def test_finished_cells_are_scored_and_columns_summed_up_against_the_baseline(
-    api: APIClient, tenant: Tenant, source: WorkflowRun, judge_runner: None
+    api: APIClient, tenant: Tenant
 ) -> None:
     ids = attach_evaluators(api)
     matrix = scored_comparison(api, baseline=1)
@@ -715,9 +727,8 @@ def test_finished_cells_are_scored_and_columns_summed_up_against_the_baseline(
     ]
 
 
-def test_a_comparison_takes_the_evaluators_it_names_and_refuses_others(
-    api: APIClient, source: WorkflowRun
-) -> None:
+@pytest.mark.usefixtures("source")
+def test_a_comparison_takes_the_evaluators_it_names_and_refuses_others(api: APIClient) -> None:
     ids = attach_evaluators(api)
 
     chosen = scored_comparison(api, evaluators=[ids["short"]])
@@ -761,8 +772,9 @@ def test_a_comparison_takes_the_evaluators_it_names_and_refuses_others(
     )
 
 
+@pytest.mark.usefixtures("source")
 def test_a_rescore_scores_every_finished_cell_with_the_evaluators_as_they_are_now(
-    api: APIClient, tenant: Tenant, source: WorkflowRun, django_capture_on_commit_callbacks: Any
+    api: APIClient, tenant: Tenant, django_capture_on_commit_callbacks: Any
 ) -> None:
     evaluator = new_evaluator(api, name="strict", kind="contains", config={"text": "strict"})
     matrix = scored_comparison(api)
@@ -805,8 +817,9 @@ def test_a_run_that_failed_fails_every_evaluator_with_its_error(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("source")
 def test_scores_and_the_summary_arrive_live_on_the_comparison_socket(
-    api: APIClient, tenant: Tenant, source: WorkflowRun
+    api: APIClient, tenant: Tenant
 ) -> None:
     new_evaluator(api, name="strict", kind="contains", config={"text": "strict"})
     matrix = scored_comparison(api, rows=[{"input": {"ticket": "Hi"}}])

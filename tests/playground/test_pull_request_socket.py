@@ -10,14 +10,14 @@ from hatchet.models import APIToken, Tenant, TokenRole
 from playground.github.pull_requests import request_pull_request
 from playground.services import Author
 from tests.factories import connect, member_client, open_socket, socket_close_code
-from tests.github_server import GitRepository, LoopbackGitHub
+from tests.github_server import LoopbackGitHub
 from tests.playground.test_pull_requests import BRIEF, create_variant, run_task
-from workflows.models import WorkflowRun
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("source", "repo")
 def test_the_socket_shows_the_request_go_from_queued_to_opened(
-    tenant: Tenant, source: WorkflowRun, github: LoopbackGitHub, repo: GitRepository
+    tenant: Tenant, github: LoopbackGitHub
 ) -> None:
     connect(tenant, github)
     editor = member_client(tenant, "editor", username="eve")

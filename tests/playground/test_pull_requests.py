@@ -42,7 +42,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def editor(tenant: Tenant, source: WorkflowRun, github: LoopbackGitHub, repo: Any) -> APIClient:
+def editor(
+    tenant: Tenant,
+    source: WorkflowRun,  # noqa: ARG001 (the run must exist)
+    github: LoopbackGitHub,
+    repo: Any,  # noqa: ARG001 (the repository must exist)
+) -> APIClient:
     """An editor of a tenant whose Support workflow ran once, connected to acme/app."""
     connect(tenant, github)
     return member_client(tenant, "editor", username="eve")
@@ -208,8 +213,9 @@ def test_duplicate_clicks_give_one_request_and_one_pull_request(
     assert repo.branches() == sorted(["main", PullRequestRequest.objects.get().branch])
 
 
+@pytest.mark.usefixtures("repo")
 def test_a_request_another_delivery_is_working_on_is_left_alone_until_stale(
-    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+    editor: APIClient, github: LoopbackGitHub
 ) -> None:
     request_id = click(editor, create_variant(editor, BRIEF)).json()["id"]
     PullRequestRequest.objects.filter(pk=request_id).update(state="running", attempts=1)
@@ -254,8 +260,9 @@ def test_transient_failures_are_retried(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("repo", "task_runner")
 def test_the_click_is_answered_at_once_and_github_is_worked_on_in_the_background(
-    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, task_runner: None
+    editor: APIClient, github: LoopbackGitHub
 ) -> None:
     release = github.hold("POST", "/repos/acme/app/pulls")
     variant = create_variant(editor, BRIEF)
@@ -276,9 +283,8 @@ def test_the_click_is_answered_at_once_and_github_is_worked_on_in_the_background
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_retry_waits_as_long_as_github_asked(
-    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, task_runner: None
-) -> None:
+@pytest.mark.usefixtures("repo", "task_runner")
+def test_a_retry_waits_as_long_as_github_asked(editor: APIClient, github: LoopbackGitHub) -> None:
     github.fail("POST", "/repos/acme/app/pulls", 429, headers={"Retry-After": "2"})
     variant = create_variant(editor, BRIEF)
 
@@ -295,8 +301,9 @@ def test_a_retry_waits_as_long_as_github_asked(
     assert (opened.attempts, list(github.pulls)) == (2, [1])
 
 
+@pytest.mark.usefixtures("repo")
 def test_a_rate_limit_waits_for_its_reset_time_capped(
-    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, settings: Any
+    editor: APIClient, github: LoopbackGitHub, settings: Any
 ) -> None:
     variant = create_variant(editor, BRIEF)
     request_id = click(editor, variant).json()["id"]
@@ -370,11 +377,11 @@ def test_transient_failures_give_up_after_the_last_attempt_having_written_nothin
         ),
     ],
 )
+@pytest.mark.usefixtures("repo")
 def test_permanent_failures_are_reported_at_once(
     tenant: Tenant,
     editor: APIClient,
     github: LoopbackGitHub,
-    repo: GitRepository,
     case: str,
     method: str,
     path: str,
@@ -446,9 +453,8 @@ def test_call_site_paths_are_mapped_into_the_repository(
     assert "+++ b/src/app/support.py" in repo.diff("main", request.branch)
 
 
-def test_a_call_site_outside_the_project_root_is_refused(
-    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
-) -> None:
+@pytest.mark.usefixtures("github", "repo")
+def test_a_call_site_outside_the_project_root_is_refused(editor: APIClient) -> None:
     Variable.objects.filter(step="draft").update(
         call_site={"path": "/usr/lib/site.py", "line": 10, "function": "draft"}
     )
@@ -485,8 +491,9 @@ def pull_event(number: int, state: str, merged: bool) -> dict[str, Any]:
     }
 
 
+@pytest.mark.usefixtures("repo")
 def test_the_webhook_records_a_merge_when_signed_and_refuses_it_otherwise(
-    editor: APIClient, github: LoopbackGitHub, repo: GitRepository, other_tenant: Tenant
+    editor: APIClient, github: LoopbackGitHub, other_tenant: Tenant
 ) -> None:
     request = run_task(click(editor, create_variant(editor, BRIEF)).json()["id"])
     event = pull_event(request.pr_number or 0, "closed", True)
@@ -504,8 +511,9 @@ def test_the_webhook_records_a_merge_when_signed_and_refuses_it_otherwise(
     assert PullRequestRequest.objects.get(pk=request.pk).pr_state == "merged"
 
 
+@pytest.mark.usefixtures("repo")
 def test_the_periodic_refresh_follows_the_pull_request_on_github(
-    editor: APIClient, github: LoopbackGitHub, repo: GitRepository
+    editor: APIClient, github: LoopbackGitHub
 ) -> None:
     request = run_task(click(editor, create_variant(editor, BRIEF)).json()["id"])
     assert refresh_pull_request_states() == 0
@@ -519,11 +527,11 @@ def test_the_periodic_refresh_follows_the_pull_request_on_github(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_terminate_backend")
+@pytest.mark.usefixtures("repo")
 def test_the_in_process_refresh_goes_on_after_its_connections_were_terminated(
     tenant: Tenant,
     editor: APIClient,
     github: LoopbackGitHub,
-    repo: GitRepository,
     in_process_ticker: Callable[[], None],
     settings: Any,
 ) -> None:
@@ -546,8 +554,9 @@ def test_the_in_process_refresh_goes_on_after_its_connections_were_terminated(
     wait_for(lambda: PullRequestRequest.objects.get(pk=request.pk).pr_state == "closed", 10)
 
 
+@pytest.mark.usefixtures("github")
 def test_roles_decide_who_opens_and_who_connects(
-    tenant: Tenant, editor: APIClient, other_api: APIClient, github: LoopbackGitHub
+    tenant: Tenant, editor: APIClient, other_api: APIClient
 ) -> None:
     viewer = member_client(tenant, "viewer", username="vic")
     admin = member_client(tenant, "admin", username="ada")
@@ -574,12 +583,9 @@ def test_roles_decide_who_opens_and_who_connects(
     assert refused.status_code == 404
 
 
+@pytest.mark.usefixtures("source", "repo")
 def test_the_token_is_never_shown_stored_in_clear_or_logged(
-    tenant: Tenant,
-    source: WorkflowRun,
-    github: LoopbackGitHub,
-    repo: GitRepository,
-    caplog: pytest.LogCaptureFixture,
+    tenant: Tenant, github: LoopbackGitHub, caplog: pytest.LogCaptureFixture
 ) -> None:
     admin = member_client(tenant, "admin", username="ada")
     saved = admin.put(
@@ -624,8 +630,9 @@ def test_the_token_is_never_shown_stored_in_clear_or_logged(
     assert f"token {GITHUB_TOKEN}" in github.authorizations
 
 
+@pytest.mark.usefixtures("source", "repo")
 def test_the_servers_token_serves_only_the_repositories_the_operator_names(
-    tenant: Tenant, source: WorkflowRun, github: LoopbackGitHub, repo: GitRepository, settings: Any
+    tenant: Tenant, github: LoopbackGitHub, settings: Any
 ) -> None:
     settings.GITHUB_TOKEN = GITHUB_TOKEN
     admin = member_client(tenant, "admin", username="ada")
@@ -683,11 +690,11 @@ def test_without_a_token_and_without_the_servers_a_connection_is_refused(
     assert not GitHubConnection.objects.exists()
 
 
+@pytest.mark.usefixtures("repo")
 def test_a_connection_on_the_servers_token_is_refused_once_the_operator_narrows_it(
     tenant: Tenant,
     editor: APIClient,
     github: LoopbackGitHub,
-    repo: GitRepository,
     settings: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -724,8 +731,9 @@ def test_a_connection_on_the_servers_token_is_refused_once_the_operator_narrows_
     assert (shown["has_token"], shown["token_source"]) == (False, "none")
 
 
+@pytest.mark.usefixtures("source")
 def test_a_pull_request_needs_a_connection_and_something_to_change(
-    tenant: Tenant, source: WorkflowRun, settings: Any
+    tenant: Tenant, settings: Any
 ) -> None:
     settings.HATCHET_ENCRYPTION_KEYS = [ENCRYPTION_KEY]
     editor = member_client(tenant, "editor", username="eve")

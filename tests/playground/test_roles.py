@@ -130,7 +130,6 @@ def test_another_tenant_cannot_touch_them(
 
 
 @pytest.mark.parametrize("path", [p for p in READS if "{" not in p])
-def test_another_tenants_lists_are_empty(
-    other_api: APIClient, ids: dict[str, str], path: str
-) -> None:
+@pytest.mark.usefixtures("ids")
+def test_another_tenants_lists_are_empty(other_api: APIClient, path: str) -> None:
     assert other_api.get(path).json()["count"] == 0

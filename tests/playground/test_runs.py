@@ -21,9 +21,8 @@ def statuses(run_id: Any) -> dict[str, tuple[str, int]]:
     }
 
 
-def test_a_run_with_a_variant_and_overrides_records_both(
-    api: APIClient, tenant: Tenant, source: WorkflowRun
-) -> None:
+@pytest.mark.usefixtures("source")
+def test_a_run_with_a_variant_and_overrides_records_both(api: APIClient, tenant: Tenant) -> None:
     variant = api.post(
         "/api/v1/playground/variants",
         {"workflow": "Support", "name": "terse", "overrides": {"draft": {"temperature": 0.0}}},
@@ -119,8 +118,9 @@ def test_a_replay_from_the_second_step_reuses_the_first_steps_output(
     assert (diff["review"]["reused"], diff["review"]["changed"]) == (False, False)
 
 
+@pytest.mark.usefixtures("tenant")
 def test_a_whole_replay_runs_every_step_again_on_the_source_input(
-    api: APIClient, tenant: Tenant, source: WorkflowRun
+    api: APIClient, source: WorkflowRun
 ) -> None:
     response = api.post(
         "/api/v1/playground/runs/replay", {"source_run": str(source.pk)}, format="json"

@@ -29,7 +29,8 @@ def create(api: APIClient, overrides: dict[str, Any], name: str = "terse") -> An
     )
 
 
-def test_edits_are_revisions_that_can_be_listed_and_restored(tenant: Tenant, catalog: None) -> None:
+@pytest.mark.usefixtures("catalog")
+def test_edits_are_revisions_that_can_be_listed_and_restored(tenant: Tenant) -> None:
     editor = member_client(tenant, "editor", username="eve")
     created = create(editor, {"draft": {"system_prompt": "Be brief.", "temperature": 0.1}})
     assert created.status_code == 201
@@ -77,9 +78,8 @@ def test_edits_are_revisions_that_can_be_listed_and_restored(tenant: Tenant, cat
     assert editor.get(url).json()["revision"] == 3
 
 
-def test_a_value_of_the_wrong_type_is_refused_with_a_clear_message(
-    api: APIClient, catalog: None
-) -> None:
+@pytest.mark.usefixtures("catalog")
+def test_a_value_of_the_wrong_type_is_refused_with_a_clear_message(api: APIClient) -> None:
     response = create(api, {"draft": {"temperature": "hot"}})
 
     assert response.status_code == 400
@@ -106,9 +106,8 @@ def test_a_value_of_the_wrong_type_is_refused_with_a_clear_message(
     )
 
 
-def test_an_edit_of_the_wrong_type_leaves_the_variant_unchanged(
-    api: APIClient, catalog: None
-) -> None:
+@pytest.mark.usefixtures("catalog")
+def test_an_edit_of_the_wrong_type_leaves_the_variant_unchanged(api: APIClient) -> None:
     variant = create(api, {"review": {"strict": True}}).json()
     url = f"/api/v1/playground/variants/{variant['id']}"
 
@@ -122,7 +121,8 @@ def test_an_edit_of_the_wrong_type_leaves_the_variant_unchanged(
     assert api.get(f"{url}/revisions").json()["count"] == 1
 
 
-def test_unknown_steps_and_variables_are_refused(api: APIClient, catalog: None) -> None:
+@pytest.mark.usefixtures("catalog")
+def test_unknown_steps_and_variables_are_refused(api: APIClient) -> None:
     ghost_step = create(api, {"ghost": {"x": 1}})
     ghost_variable = create(api, {"review": {"tone": "warm"}})
 
@@ -138,7 +138,8 @@ def test_unknown_steps_and_variables_are_refused(api: APIClient, catalog: None) 
     }
 
 
-def test_an_edit_on_a_stale_revision_is_a_conflict(api: APIClient, catalog: None) -> None:
+@pytest.mark.usefixtures("catalog")
+def test_an_edit_on_a_stale_revision_is_a_conflict(api: APIClient) -> None:
     variant = create(api, {"review": {"strict": True}}).json()
     url = f"/api/v1/playground/variants/{variant['id']}"
     api.patch(url, {"notes": "second"}, format="json")
@@ -151,9 +152,8 @@ def test_an_edit_on_a_stale_revision_is_a_conflict(api: APIClient, catalog: None
     )
 
 
-def test_names_are_unique_per_workflow_and_an_empty_edit_is_no_revision(
-    api: APIClient, catalog: None
-) -> None:
+@pytest.mark.usefixtures("catalog")
+def test_names_are_unique_per_workflow_and_an_empty_edit_is_no_revision(api: APIClient) -> None:
     variant = create(api, {}).json()
 
     duplicate = create(api, {})
@@ -166,7 +166,8 @@ def test_names_are_unique_per_workflow_and_an_empty_edit_is_no_revision(
     assert unchanged.json()["revision"] == 1
 
 
-def test_restoring_a_revision_that_does_not_exist_is_404(api: APIClient, catalog: None) -> None:
+@pytest.mark.usefixtures("catalog")
+def test_restoring_a_revision_that_does_not_exist_is_404(api: APIClient) -> None:
     variant = create(api, {}).json()
 
     response = api.post(
@@ -179,9 +180,8 @@ def test_restoring_a_revision_that_does_not_exist_is_404(api: APIClient, catalog
     )
 
 
-def test_a_deleted_variant_is_gone_and_unknown_fields_are_refused(
-    api: APIClient, catalog: None
-) -> None:
+@pytest.mark.usefixtures("catalog")
+def test_a_deleted_variant_is_gone_and_unknown_fields_are_refused(api: APIClient) -> None:
     variant = create(api, {}).json()
     url = f"/api/v1/playground/variants/{variant['id']}"
 

@@ -147,7 +147,7 @@ def test_status_codes_map_to_error_classes(status, error_class):
 
 
 def test_unreachable_server_is_a_connection_error():
-    def refuse(request):
+    def refuse(_request):
         raise httpx.ConnectError("connection refused")
 
     hatchet = Hatchet("http://hatchet.test", token="secret")

@@ -134,7 +134,7 @@ def test_call_site_of_a_step_in_a_nested_module(tmp_path):
     source = package / "support.py"
     source.write_text("def draft(context):\n    return context.playground('prompt', 'hi')\n")
     namespace: dict = {}
-    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    exec(compile(source.read_text(), str(source), "exec"), namespace)  # noqa: S102 (a file the test wrote)
     context = make_context([], project_root=tmp_path)
     assert namespace["draft"](context) == "hi"
     assert context._completion_fields()["playground"][0]["call_site"] == {
@@ -240,7 +240,7 @@ def test_spawn_workflow_links_the_child_to_this_step():
 
     context = Context(
         {"step_run_id": "sr-1", "workflow_run_id": "wr-1", "attempt": 1},
-        send=lambda message: None,
+        send=lambda _message: None,
         client=Client(),  # type: ignore[arg-type]
     )
     assert context.spawn_workflow("Child", {"x": 1}, additional_metadata={"k": "v"}) == "handle"

@@ -103,7 +103,7 @@ def test_answers_may_come_in_any_order_from_many_threads() -> None:
 
 
 def test_an_error_answer_is_the_sdk_error_of_its_status() -> None:
-    def reply(request: dict[str, Any]) -> dict[str, Any]:
+    def reply(_request: dict[str, Any]) -> dict[str, Any]:
         error = {"code": "not_found", "message": "Workflow 'Nope' is not registered."}
         return {"type": "error", "status": 404, "error": {**error, "details": {"w": 1}}}
 
@@ -139,20 +139,21 @@ def test_a_drop_before_the_answer_says_so_and_the_next_call_reconnects() -> None
 
 def test_a_refused_token_is_an_authentication_error() -> None:
     with (
-        socket_server(answering(lambda r: {}), status=403) as (hatchet, _),
+        socket_server(answering(lambda _r: {}), status=403) as (hatchet, _),
         pytest.raises(AuthenticationError),
     ):
         hatchet.event.push("a")
 
 
-def test_a_server_without_the_socket_is_called_over_rest(monkeypatch: Any) -> None:
+@pytest.mark.usefixtures("monkeypatch")
+def test_a_server_without_the_socket_is_called_over_rest() -> None:
     posted: list[httpx.Request] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
         posted.append(request)
         return httpx.Response(201, json={"id": "rest-run"})
 
-    with socket_server(answering(lambda r: {}), status=404) as (hatchet, seen):
+    with socket_server(answering(lambda _r: {}), status=404) as (hatchet, seen):
         hatchet._http = httpx.Client(
             base_url=hatchet.server_url, transport=httpx.MockTransport(handle)
         )

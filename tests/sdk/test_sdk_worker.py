@@ -26,23 +26,23 @@ class Demo:
         return {"reply": "done"}
 
     @hatchet.step()
-    def nothing(self, context: Context):
+    def nothing(self, _context: Context):
         return None
 
     @hatchet.step()
-    def boom(self, context: Context):
+    def boom(self, _context: Context):
         raise ValueError("printer on fire")
 
     @hatchet.step()
-    def unserialisable(self, context: Context):
+    def unserialisable(self, _context: Context):
         return {"tags": {"a", "b"}}
 
     @hatchet.step()
-    def wordy(self, context: Context):
+    def wordy(self, _context: Context):
         return {"text": "x" * 1000}
 
     @hatchet.step()
-    async def sleepy(self, context: Context):
+    async def sleepy(self, _context: Context):
         await asyncio.sleep(30)
 
     @hatchet.step()

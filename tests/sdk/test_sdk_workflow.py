@@ -19,11 +19,11 @@ def test_definition_matches_the_protocol():
         @hatchet.step(
             timeout="30s", retries=3, backoff={"initial": "1s", "factor": 2, "max": "60s"}
         )
-        def draft(self, context: Context) -> dict:
+        def draft(self, _context: Context) -> dict:
             return {}
 
         @hatchet.step(parents=["draft"])
-        async def review(self, context: Context) -> dict:
+        async def review(self, _context: Context) -> dict:
             return {}
 
     spec = workflow_spec_of(SupportReply())
@@ -53,7 +53,7 @@ def test_defaults_leave_unset_keys_to_the_server():
     @workflow()
     class Bare:
         @step()
-        def only(self, context):
+        def only(self, _context):
             return None
 
     assert workflow_spec_of(Bare).to_definition() == {
@@ -70,7 +70,7 @@ def test_name_overrides_the_class_name_and_methods_stay_callable():
     @workflow(name="renamed", description="d", version="v2")
     class Original:
         @step()
-        def one(self, context):
+        def one(self, _context):
             return 1
 
     spec = workflow_spec_of(Original)
@@ -82,13 +82,13 @@ def test_name_overrides_the_class_name_and_methods_stay_callable():
 def test_subclass_inherits_and_adds_steps():
     class Base:
         @step()
-        def fetch(self, context):
+        def fetch(self, _context):
             return 1
 
     @workflow()
     class Child(Base):
         @step(parents=["fetch"])
-        def use(self, context):
+        def use(self, _context):
             return 2
 
     assert [s.name for s in workflow_spec_of(Child).steps] == ["fetch", "use"]

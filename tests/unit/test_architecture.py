@@ -9,6 +9,7 @@ without Django or any server module; the server does not import the SDK. Only
 """
 
 import ast
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ ENGINE = "workflows.engine"
 # name the write starts from: a worker's own state is the registry's.
 OTHER_STATUS_WRITES = {("workers.registry", "Worker"), ("workers.registry", "worker")}
 STATUS_UPDATES = ("update", "update_or_create")
+# SQL that sets a status, in a string or an f-string's text.
+SQL_STATUS_WRITE = re.compile(r"\bUPDATE\b.+\bSET\b.*\bstatus\b", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -145,10 +148,24 @@ def names_status(node: ast.expr | None) -> bool:
     )
 
 
+def text_of(node: ast.Constant | ast.JoinedStr) -> str:
+    """A string's text; an f-string's with `{}` for each value it formats."""
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            str(part.value) if isinstance(part, ast.Constant) else "{}" for part in node.values
+        )
+    return node.value if isinstance(node.value, str) else ""
+
+
 def status_writes(module: Module) -> Iterator[tuple[ast.stmt | ast.expr, str]]:
-    """`x.status = ...`, `.update(status=...)`, `.bulk_update(rows, ["status"])` and
-    `.save(update_fields=["status"])`, each with the name it starts from."""
+    """`x.status = ...`, `.update(status=...)` or `.update(**fields)` (which may name
+    it), `.bulk_update(rows, ["status"])`, `.save(update_fields=["status"])`, each with
+    the name it starts from, and SQL text that updates a status (named "SQL")."""
     for node in ast.walk(module.tree):
+        if isinstance(node, ast.Constant | ast.JoinedStr) and SQL_STATUS_WRITE.search(
+            text_of(node)
+        ):
+            yield node, "SQL"
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
@@ -158,7 +175,7 @@ def status_writes(module: Module) -> Iterator[tuple[ast.stmt | ast.expr, str]]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             method, keywords = node.func.attr, {k.arg: k.value for k in node.keywords}
             if (
-                (method in STATUS_UPDATES and "status" in keywords)
+                (method in STATUS_UPDATES and ("status" in keywords or None in keywords))
                 or (
                     method == "bulk_update"
                     and any(map(names_status, [*node.args, *keywords.values()]))
@@ -210,6 +227,15 @@ def test_the_rules_see_what_they_are_written_to_catch() -> None:
         "run.status = 'RUNNING'\n"
         "StepRun.objects.filter(pk=1).update(status='QUEUED')\n"
         "StepRun.objects.bulk_update(rows, ['status'])\n"
-        "run.save(update_fields=['status'])\n",
+        "run.save(update_fields=['status'])\n"
+        "WorkflowRun.objects.filter(pk=1).update(**changes)\n"
+        "cursor.execute(f'UPDATE {table} SET finished_at = now(), status = %s WHERE id = %s')\n",
     )
-    assert [name for _, name in status_writes(written)] == ["run", "StepRun", "StepRun", "run"]
+    assert [name for _, name in status_writes(written)] == [
+        "run",
+        "StepRun",
+        "StepRun",
+        "run",
+        "WorkflowRun",
+        "SQL",
+    ]

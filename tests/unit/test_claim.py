@@ -38,9 +38,8 @@ def claim(tenant: Tenant, actions: list[str], slots: int = 10) -> list[Assignmen
     )
 
 
-def test_a_claim_assigns_the_oldest_step_runs_and_says_all_a_worker_needs(
-    tenant: Tenant, claim_kind: str
-) -> None:
+@pytest.mark.usefixtures("claim_kind")
+def test_a_claim_assigns_the_oldest_step_runs_and_says_all_a_worker_needs(tenant: Tenant) -> None:
     register_workflow(tenant, definition("Two", [{"name": "a", "timeout": "30s"}, {"name": "b"}]))
     older = trigger_workflow_run(
         tenant,
@@ -85,7 +84,8 @@ def test_a_claim_assigns_the_oldest_step_runs_and_says_all_a_worker_needs(
     }
 
 
-def test_a_claim_never_exceeds_the_free_slots(tenant: Tenant, claim_kind: str) -> None:
+@pytest.mark.usefixtures("claim_kind")
+def test_a_claim_never_exceeds_the_free_slots(tenant: Tenant) -> None:
     register_workflow(tenant, definition("One", [{"name": "only"}]))
     for _ in range(5):
         trigger_workflow_run(tenant, "One", {})
@@ -99,8 +99,9 @@ def test_a_claim_never_exceeds_the_free_slots(tenant: Tenant, claim_kind: str) -
     assert StepRun.objects.filter(status="QUEUED").count() == 2
 
 
+@pytest.mark.usefixtures("claim_kind")
 def test_a_claim_takes_only_its_tenants_actions_that_are_due(
-    tenant: Tenant, other_tenant: Tenant, claim_kind: str
+    tenant: Tenant, other_tenant: Tenant
 ) -> None:
     for owner in (tenant, other_tenant):
         register_workflow(owner, definition("Two", [{"name": "a"}, {"name": "b"}]))
@@ -118,7 +119,8 @@ def test_a_claim_takes_only_its_tenants_actions_that_are_due(
     assert claim(tenant, ["Two:a"]) == []
 
 
-def test_nothing_to_claim_writes_nothing(tenant: Tenant, claim_kind: str) -> None:
+@pytest.mark.usefixtures("claim_kind")
+def test_nothing_to_claim_writes_nothing(tenant: Tenant) -> None:
     assert claim(tenant, ["Nothing:here"]) == []
     assert claim(tenant, []) == []
     assert not StepRunAttempt.objects.exists()

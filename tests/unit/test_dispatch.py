@@ -43,7 +43,7 @@ class LocalWorker:
             slots=self.slots,
         )
 
-    async def send_message(self, message: dict[str, Any]) -> None:
+    async def send_message(self, _message: dict[str, Any]) -> None:
         raise AssertionError("the test replaces delivery")
 
     async def close_stopped(self) -> None:
@@ -145,9 +145,9 @@ def test_a_fill_and_a_batchs_refill_leave_ahead_of_their_other_hooks(
     assert refilled.workflow_run_id == second.id
 
 
+@pytest.mark.usefixtures("delivered")
 def test_the_dispatchers_are_woken_only_for_what_the_transaction_left_queued(
     tenant: Tenant,
-    delivered: list[tuple[Any, list[Assignment]]],
     django_capture_on_commit_callbacks: Callable[..., Any],
     capture_signal: SignalCapture,
 ) -> None:

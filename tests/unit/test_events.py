@@ -10,12 +10,13 @@ from hatchet.models import Tenant
 from tests.factories import definition
 from workflows.engine.definitions import register_workflow
 from workflows.engine.events import (
+    NewEvent,
     pattern_matches,
-    push_event,
     push_events,
     replay_event,
     workflows_listening,
 )
+from workflows.handlers import push
 from workflows.models import Event, EventTrigger, WorkflowRun
 
 pytestmark = pytest.mark.django_db
@@ -67,9 +68,7 @@ def test_a_pushed_event_is_stored_and_starts_each_listening_workflow_once(tenant
     listens(tenant, "Welcome", "user:created", "user:*")
     listens(tenant, "Billing", "invoice:paid")
 
-    event = push_event(
-        tenant, {"key": "user:created", "payload": {"id": 7}, "additional_metadata": {"src": "x"}}
-    )
+    [event] = push_events(tenant, [NewEvent("user:created", {"id": 7}, {"src": "x"})])
 
     [run] = WorkflowRun.objects.all()
     assert (run.workflow.name, run.trigger, run.event_id) == ("Welcome", "event", event.id)
@@ -79,7 +78,7 @@ def test_a_pushed_event_is_stored_and_starts_each_listening_workflow_once(tenant
 
 
 def test_an_event_nobody_listens_for_is_still_stored(tenant: Tenant) -> None:
-    event = push_event(tenant, {"key": "nobody:listens"})
+    [event] = push_events(tenant, [NewEvent("nobody:listens")])
 
     assert Event.objects.get().pk == event.pk
     assert not WorkflowRun.objects.exists()
@@ -91,7 +90,7 @@ def test_events_start_only_their_own_tenants_workflows(
     listens(tenant, "Welcome", "user:created")
     listens(other_tenant, "Welcome", "user:created")
 
-    push_event(tenant, {"key": "user:created"})
+    push_events(tenant, [NewEvent("user:created")])
 
     assert list(WorkflowRun.objects.values_list("tenant", flat=True)) == [tenant.pk]
 
@@ -113,7 +112,7 @@ def test_a_batch_with_one_bad_event_stores_nothing(
     listens(tenant, "Welcome", "user:created")
 
     with pytest.raises(InvalidRequest) as error:
-        push_events(tenant, [{"key": "user:created"}, raw])
+        push(tenant, {"events": [{"key": "user:created"}, raw]})
 
     assert error.value.message.startswith(message)
     assert not Event.objects.exists()
@@ -123,20 +122,20 @@ def test_a_batch_with_one_bad_event_stores_nothing(
 @override_settings(HATCHET_MAX_EVENTS_PER_BATCH=3)
 def test_a_batch_over_its_limit_is_refused(tenant: Tenant) -> None:
     with pytest.raises(InvalidRequest, match="at most 3 events; this one has 4"):
-        push_events(tenant, [{"key": "a"}] * 4)
+        push(tenant, {"events": [{"key": "a"}] * 4})
     assert not Event.objects.exists()
 
 
 @override_settings(HATCHET_MAX_MESSAGE_BYTES=100)
 def test_an_oversized_payload_is_refused(tenant: Tenant) -> None:
     with pytest.raises(PayloadTooLarge) as error:
-        push_event(tenant, {"key": "a", "payload": {"text": "x" * 200}})
+        push(tenant, {"key": "a", "payload": {"text": "x" * 200}})
     assert error.value.status == 413
     assert not Event.objects.exists()
 
 
 def test_replay_starts_the_workflows_listening_now(tenant: Tenant) -> None:
-    event = push_event(tenant, {"key": "user:created", "payload": {"id": 1}})
+    [event] = push_events(tenant, [NewEvent("user:created", {"id": 1})])
     listens(tenant, "Welcome", "user:*")
 
     [run] = replay_event(tenant, event.id)

@@ -122,7 +122,7 @@ def test_a_request_whose_commit_cannot_be_settled_is_not_served_again(
     again could make its run twice: the outcome stays unknown."""
     register(tenant)
     lost = lose_the_connection_at_commit(monkeypatch, after_committing=False)
-    monkeypatch.setattr(DatabaseWrapper, "transaction_status", lambda db, xid: None)
+    monkeypatch.setattr(DatabaseWrapper, "transaction_status", lambda _db, _xid: None)
 
     with pytest.raises(OperationalError, match="terminating connection"):
         api.post("/api/v1/workflows/Chain/runs", {"input": {}}, format="json")

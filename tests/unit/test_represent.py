@@ -13,7 +13,7 @@ from hatchet.api import represent, validated
 from hatchet.models import Tenant
 from tests.factories import definition
 from workflows.engine.definitions import register_workflow
-from workflows.engine.events import push_event
+from workflows.engine.events import NewEvent, push_events
 from workflows.engine.runs import RunRequest, trigger_workflow_run, trigger_workflow_runs
 from workflows.serializers import (
     BulkTriggeredSerializer,
@@ -40,7 +40,7 @@ def test_a_reused_serializer_answers_each_instance_as_a_new_one_would(tenant: Te
     first = trigger_workflow_run(tenant, "Chain", {"n": 1}, additional_metadata={"k": "v"})
     second = trigger_workflow_run(tenant, "Chain", {"n": 2})
     many = {"runs": trigger_workflow_runs(tenant, "Chain", [RunRequest({"n": 3})] * 3)}
-    event = push_event(tenant, {"key": "user:created", "payload": {"id": 7}})
+    [event] = push_events(tenant, [NewEvent("user:created", {"id": 7})])
 
     cases: list[tuple[type[serializers.BaseSerializer[Any]], Any]] = [
         (RunDetailSerializer, first),

@@ -251,7 +251,7 @@ def test_a_revocation_just_before_the_socket_follows_its_caller_is_not_missed(
     read_at_handshake = token_caller(APIToken.authenticate(secret))  # type: ignore[arg-type]
     revoke_token(token)
 
-    async def stale_caller(scope: dict[str, Any]) -> Caller:
+    async def stale_caller(_scope: dict[str, Any]) -> Caller:
         return read_at_handshake
 
     monkeypatch.setattr(hatchet.auth, "caller_for_scope", stale_caller)

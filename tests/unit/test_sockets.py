@@ -7,6 +7,7 @@ import channels.generic.websocket
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from typing_extensions import override
 
 from hatchet.sockets import Socket
 
@@ -15,6 +16,7 @@ class Echo(Socket):
     async def connect(self) -> None:
         await self.accept()
 
+    @override
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         await self.send(text_data=text_data)
 

@@ -1,8 +1,6 @@
 """The migration that gives tokens a role keeps the tokens issued before it working
 as they did: as admins."""
 
-from typing import Any
-
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -12,7 +10,8 @@ AFTER = [("hatchet", "0002_api_token_role")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_tokens_issued_before_roles_stay_admins(transactional_db: Any) -> None:
+@pytest.mark.usefixtures("transactional_db")
+def test_tokens_issued_before_roles_stay_admins() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps

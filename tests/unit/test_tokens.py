@@ -46,7 +46,8 @@ def test_create_api_token_prints_the_token_alone(tenant: Tenant) -> None:
     assert (token.tenant, token.name) == (tenant, "deploy")
 
 
-def test_create_api_token_refuses_an_unknown_tenant_unless_asked(db: Any) -> None:
+@pytest.mark.usefixtures("db")
+def test_create_api_token_refuses_an_unknown_tenant_unless_asked() -> None:
     with pytest.raises(CommandError, match="Tenant 'nope' does not exist"):
         call_command("create_api_token", "--tenant", "nope", stdout=StringIO())
 
@@ -72,9 +73,8 @@ def test_add_member_creates_the_user_and_gives_the_role(tenant: Tenant) -> None:
         call_command("add_member", "--tenant", "acme", "--username", "pm", stdout=StringIO())
 
 
-def test_bootstrap_is_idempotent_and_writes_the_secrets(
-    db: Any, settings: Any, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("db")
+def test_bootstrap_is_idempotent_and_writes_the_secrets(settings: Any, tmp_path: Path) -> None:
     settings.DATA_DIR = tmp_path
 
     first = ensure_default_tenant()
@@ -97,7 +97,8 @@ def test_bootstrap_is_idempotent_and_writes_the_secrets(
 
 
 @pytest.mark.parametrize("role", ["viewer", "editor", "admin", "worker"])
-def test_create_api_token_sets_the_role(tenant: Tenant, role: str) -> None:
+@pytest.mark.usefixtures("tenant")
+def test_create_api_token_sets_the_role(role: str) -> None:
     out = StringIO()
 
     call_command("create_api_token", "--tenant", "acme", "--role", role, stdout=out)
@@ -105,7 +106,8 @@ def test_create_api_token_sets_the_role(tenant: Tenant, role: str) -> None:
     assert APIToken.authenticate(out.getvalue().strip()).role == role  # type: ignore[union-attr]
 
 
-def test_create_api_token_makes_a_viewer_unless_told(tenant: Tenant) -> None:
+@pytest.mark.usefixtures("tenant")
+def test_create_api_token_makes_a_viewer_unless_told() -> None:
     out = StringIO()
 
     call_command("create_api_token", "--tenant", "acme", stdout=out)

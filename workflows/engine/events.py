@@ -5,20 +5,18 @@ Keys are segments separated by ':'; in a pattern, `*` stands for exactly one seg
 (`user:*` matches `user:created`, not `user` nor `user:a:b`).
 """
 
-import json
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hatchet.errors import InvalidDefinition, InvalidRequest, PayloadTooLarge
+from hatchet.errors import InvalidDefinition
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from workflows.engine.rowio import mark_prefetched
@@ -35,8 +33,8 @@ KEY_RULES = "segments of letters, digits, '_', '-', '.', '/' or '@', separated b
 @dataclass(frozen=True)
 class NewEvent:
     key: str
-    payload: dict[str, Any]
-    additional_metadata: dict[str, Any]
+    payload: dict[str, Any] = field(default_factory=dict)
+    additional_metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def segments(key: str) -> list[str]:
@@ -95,59 +93,6 @@ def workflows_listening(tenant: Tenant, keys: Iterable[str]) -> dict[str, list[s
     return listening
 
 
-def check_event(raw: Any, where: str) -> NewEvent:
-    if not isinstance(raw, dict):
-        raise InvalidRequest(f"{where} must be a JSON object.")
-    unknown = sorted(set(raw) - {"key", "payload", "additional_metadata"})
-    if unknown:
-        raise InvalidRequest(f"{where} has unknown field(s): {', '.join(unknown)}.")
-    key = raw.get("key")
-    if not isinstance(key, str) or not key:
-        raise InvalidRequest(f"{where}: key must be a non-empty string.", {"key": key})
-    if len(key) > MAX_KEY_LENGTH:
-        raise InvalidRequest(
-            f"{where}: key is longer than {MAX_KEY_LENGTH} characters.", {"length": len(key)}
-        )
-    if not KEY_PATTERN.match(key):
-        raise InvalidRequest(f"{where}: key '{key}' is invalid: use {KEY_RULES}.", {"key": key})
-    payload = raw.get("payload")
-    payload = {} if payload is None else payload
-    metadata = raw.get("additional_metadata")
-    metadata = {} if metadata is None else metadata
-    if not isinstance(payload, dict):
-        raise InvalidRequest(f"{where}: payload must be a JSON object (it is the run's input).")
-    if not isinstance(metadata, dict):
-        raise InvalidRequest(f"{where}: additional_metadata must be a JSON object.")
-    size = len(json.dumps(payload).encode()) + len(json.dumps(metadata).encode())
-    if size > settings.HATCHET_MAX_MESSAGE_BYTES:
-        raise PayloadTooLarge(
-            f"{where}: payload and metadata take {size} bytes; the limit is "
-            f"{settings.HATCHET_MAX_MESSAGE_BYTES}.",
-            {"bytes": size, "limit": settings.HATCHET_MAX_MESSAGE_BYTES},
-        )
-    return NewEvent(key, payload, metadata)
-
-
-def check_events(raw_events: Any) -> list[NewEvent]:
-    limit = settings.HATCHET_MAX_EVENTS_PER_BATCH
-    if not isinstance(raw_events, list) or not raw_events:
-        raise InvalidRequest("events must be a non-empty list of events.")
-    if len(raw_events) > limit:
-        raise InvalidRequest(
-            f"A batch holds at most {limit} events; this one has {len(raw_events)}.",
-            {"count": len(raw_events), "limit": limit},
-        )
-    events = [check_event(raw, f"events[{i}]") for i, raw in enumerate(raw_events)]
-    size = sum(len(json.dumps([e.payload, e.additional_metadata]).encode()) for e in events)
-    if size > settings.HATCHET_MAX_MESSAGE_BYTES:
-        raise PayloadTooLarge(
-            f"The batch's payloads take {size} bytes; the limit is "
-            f"{settings.HATCHET_MAX_MESSAGE_BYTES}.",
-            {"bytes": size, "limit": settings.HATCHET_MAX_MESSAGE_BYTES},
-        )
-    return events
-
-
 def start_runs_for(tenant: Tenant, events: list[Event]) -> dict[uuid.UUID, list[WorkflowRun]]:
     """Start one run of every workflow listening for each event's key: the payload is
     the input, the metadata is carried over. Call inside the caller's transaction."""
@@ -170,9 +115,10 @@ def start_runs_for(tenant: Tenant, events: list[Event]) -> dict[uuid.UUID, list[
     return started
 
 
-def store_events(tenant: Tenant, new_events: list[NewEvent]) -> list[Event]:
-    """Store checked events and start the runs they trigger, all or nothing; each
-    event's `runs` hold the runs it started, with no query."""
+def push_events(tenant: Tenant, new_events: list[NewEvent]) -> list[Event]:
+    """Store checked events (workflows/handlers.py checks what programs send) and start
+    the runs they trigger, all or nothing; each event's `runs` hold the runs it
+    started, with no query."""
     now = timezone.now()
     events = [
         Event(
@@ -190,15 +136,6 @@ def store_events(tenant: Tenant, new_events: list[NewEvent]) -> list[Event]:
     for event in events:
         mark_prefetched(event, "runs", started[event.id])
     return events
-
-
-def push_event(tenant: Tenant, raw: Any) -> Event:
-    [event] = store_events(tenant, [check_event(raw, "The event")])
-    return event
-
-
-def push_events(tenant: Tenant, raw_events: Any) -> list[Event]:
-    return store_events(tenant, check_events(raw_events))
 
 
 def event_or_404(tenant: Tenant, event_id: Any) -> Event:

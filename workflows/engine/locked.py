@@ -51,7 +51,8 @@ class LockedRuns:
         them with their step runs and attempts. `of_step_runs=(tenant_id, step_run_ids)`
         names the runs by their step runs instead, found by the locking query itself.
         Call inside transaction.atomic()."""
-        assert transaction.get_connection().in_atomic_block, "LockedRuns needs a transaction"
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("LockedRuns needs a transaction")
         self.now: datetime = timezone.now()
         self.effects = Effects()
         if of_step_runs is None:

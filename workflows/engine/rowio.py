@@ -35,7 +35,8 @@ def write_rows(model: type[Model], fields: list[str], rows: list[Any]) -> None:
     db = transaction.get_connection()
     meta = model._meta
     pk = meta.pk
-    assert pk is not None
+    if pk is None:
+        raise RuntimeError(f"{model.__name__} has no primary key")
     columns = changed_columns(model, fields, rows)
     if not columns:
         return

@@ -238,6 +238,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/playground/compare/{id}/blind-pair": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description A row not yet voted on by the caller for columns `a` and `b`, its two outputs
+         *     in random order, to vote on without knowing which column is which.
+         */
+        get: operations["api_v1_playground_compare_blind_pair_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/playground/compare/{id}/rescore": {
         parameters: {
             query?: never;
@@ -252,6 +272,46 @@ export interface paths {
          *     once, judges as pending until they answer (live on the comparison's socket).
          */
         post: operations["api_v1_playground_compare_rescore_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/compare/{id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Review a cell: thumbs, a score from 0 to 1 and a comment, any of them; a
+         *     second review of the same cell by the same person replaces the first.
+         */
+        post: operations["api_v1_playground_compare_reviews_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/compare/{id}/votes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Say which of a blind pair is better ("left", "right" or "tie"); a second vote
+         *     on the same row and columns replaces the first.
+         */
+        post: operations["api_v1_playground_compare_votes_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1072,6 +1132,16 @@ export interface components {
         };
         /** @enum {unknown} */
         BlankEnum: "";
+        /** @description Two outputs of one row, in random order, their columns not said. */
+        BlindPair: {
+            /** @description What to vote on; null when every row has a vote. */
+            pair: string | null;
+            /** @description Rows left to vote on, this one included. */
+            remaining: number;
+            input?: unknown;
+            left?: unknown;
+            right?: unknown;
+        };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         BulkTriggerRequest: {
             runs: components["schemas"]["TriggerRunRequest"][];
@@ -1120,6 +1190,13 @@ export interface components {
             /** @description The chunks of `stream`, to merge live chunks with by seq. */
             stream_chunks: components["schemas"]["StreamChunk"][];
         };
+        /**
+         * @description * `left` - left
+         *     * `right` - right
+         *     * `tie` - tie
+         * @enum {string}
+         */
+        ChoiceEnum: "left" | "right" | "tie";
         Column: {
             title: string;
             /** Format: uuid */
@@ -1147,6 +1224,24 @@ export interface components {
                 };
             };
             title?: string;
+        };
+        /** @description What people said of a column: its reviews, and its blind votes against others. */
+        ColumnReviewSummary: {
+            column: number;
+            reviews: number;
+            thumbs_up: number;
+            thumbs_down: number;
+            /** Format: double */
+            mean_score: number | null;
+            votes: number;
+            wins: number;
+            losses: number;
+            ties: number;
+            /**
+             * Format: double
+             * @description (wins + ties / 2) / votes; null without votes.
+             */
+            pairwise_score: number | null;
         };
         ColumnSummary: {
             column: number;
@@ -1187,6 +1282,8 @@ export interface components {
             /** @description One per column. */
             summary: components["schemas"]["ColumnSummary"][];
             is_finished: boolean;
+            reviews: components["schemas"]["Review"][];
+            review_summary: components["schemas"]["ColumnReviewSummary"][];
             created_by: string;
             /** Format: date-time */
             created_at: string;
@@ -1536,6 +1633,20 @@ export interface components {
             revision?: number;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        NewReviewRequest: {
+            /**
+             * Format: uuid
+             * @description The cell's run.
+             */
+            run_id: string;
+            /** @default  */
+            thumbs: components["schemas"]["ThumbsEnum"] | components["schemas"]["BlankEnum"];
+            /** Format: double */
+            score?: number | null;
+            /** @default  */
+            comment: string;
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewScheduleRequest: {
             workflow: string;
             /**
@@ -1575,6 +1686,11 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        NewVoteRequest: {
+            pair: string;
+            choice: components["schemas"]["ChoiceEnum"];
         };
         NotReady: {
             error: components["schemas"]["NotReadyError"];
@@ -2073,6 +2189,19 @@ export interface components {
         RestoreVariantRequest: {
             revision: number;
         };
+        Review: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            run_id: string;
+            thumbs: components["schemas"]["ThumbsEnum"] | components["schemas"]["BlankEnum"];
+            /** Format: double */
+            score?: number | null;
+            comment?: string;
+            reviewer: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
         /**
          * @description * `viewer` - Viewer
          *     * `editor` - Editor
@@ -2355,6 +2484,12 @@ export interface components {
             /** @description Every chunk of the requested attempt (default: the latest), joined. */
             text: string;
         };
+        /**
+         * @description * `up` - Up
+         *     * `down` - Down
+         * @enum {string}
+         */
+        ThumbsEnum: "up" | "down";
         Token: {
             /** Format: uuid */
             readonly id: string;
@@ -2525,6 +2660,21 @@ export interface components {
              * @description The judge's own.
              */
             latency_ms: number | null;
+        };
+        Vote: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: int64 */
+            row: number;
+            /** Format: int64 */
+            column_a: number;
+            /** Format: int64 */
+            column_b: number;
+            /** Format: int64 */
+            winner?: number | null;
+            reviewer: string;
+            /** Format: date-time */
+            created_at?: string;
         };
         WebhookAnswer: {
             updated: number;
@@ -4064,6 +4214,68 @@ export interface operations {
             };
         };
     };
+    api_v1_playground_compare_blind_pair_retrieve: {
+        parameters: {
+            query: {
+                /** @description One column of the pair. */
+                a: number;
+                /** @description The other column. */
+                b: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlindPair"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     api_v1_playground_compare_rescore_create: {
         parameters: {
             query?: never;
@@ -4081,6 +4293,182 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_compare_reviews_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewReviewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_compare_votes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewVoteRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Vote"];
                 };
             };
             /** @description The request is malformed or invalid (see error.code). */

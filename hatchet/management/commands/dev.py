@@ -65,7 +65,7 @@ class Children:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, command: list[str], **env: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 (our own argument lists, no shell)
             command,
             cwd=settings.BASE_DIR,
             env={**os.environ, **self.keys, **env},
@@ -118,7 +118,7 @@ class Command(BaseCommand):
         )
         children = Children(development_keys())
 
-        def stop(signum: int, frame: FrameType | None) -> None:
+        def stop(_signum: int, _frame: FrameType | None) -> None:
             # A second signal while stopping: stop waiting.
             signal.signal(signal.SIGINT, lambda *_: children.kill())
             signal.signal(signal.SIGTERM, lambda *_: children.kill())

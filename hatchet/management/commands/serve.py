@@ -10,7 +10,7 @@ from twisted.web.http import HTTPChannel
 from hatchet.deployment import refuse_unsafe_settings
 
 
-def refuse_oversized_header_line(channel: Any, line: bytes) -> None:
+def refuse_oversized_header_line(channel: Any, _line: bytes) -> None:
     """Twisted closes the connection without a word on a request line or header longer
     than its line limit (a 100 KiB Authorization header): answer 431 first."""
     body = json.dumps(

@@ -4,21 +4,26 @@ import { ApiError, apiFetch } from "../../api/client";
 import { useApi, useApiMutation } from "../../api/useApi";
 import { runKey, runPath } from "../runs/api";
 import type {
+  BlindPair,
   Comparison,
   ComparisonSummary,
   NewComparisonBody,
   NewPlaygroundRunBody,
   NewPullRequestBody,
+  NewReviewBody,
   NewVariantBody,
+  NewVoteBody,
   Paginated,
   EditVariantBody,
   PlaygroundRunDetail,
   PullRequest,
+  Review,
   Run,
   RunDetail,
   Variable,
   Variant,
   VariantRevision,
+  Vote,
 } from "../../api/types";
 
 const q = encodeURIComponent;
@@ -126,4 +131,24 @@ export function useRecentComparisons(workflow: string) {
   return useApi<Paginated<ComparisonSummary>>(
     `/playground/compare?workflow=${q(workflow)}&limit=5`,
   );
+}
+
+/** A person's review of one cell; the comparison is read again to show it. */
+export function useReviewCell(comparisonId: string) {
+  return useApiMutation<NewReviewBody, Review>(
+    "POST",
+    `/playground/compare/${comparisonId}/reviews`,
+    { invalidates: [`/playground/compare/${comparisonId}`] },
+  );
+}
+
+/** A row not yet voted on for columns a and b, its outputs in random order. */
+export function useBlindPair(comparisonId: string, a: number, b: number) {
+  return useApi<BlindPair>(`/playground/compare/${comparisonId}/blind-pair?a=${a}&b=${b}`);
+}
+
+export function useVote(comparisonId: string) {
+  return useApiMutation<NewVoteBody, Vote>("POST", `/playground/compare/${comparisonId}/votes`, {
+    invalidates: [`/playground/compare/${comparisonId}`],
+  });
 }

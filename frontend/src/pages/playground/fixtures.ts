@@ -85,6 +85,8 @@ export function comparison(cells: Cell[], is_finished = true): Comparison {
     rows: [{ title: "Refund please", source_run: "past-1", input: { ticket: "Refund please" } }],
     cells,
     is_finished,
+    reviews: [],
+    review_summary: [],
     created_by: "pat",
     created_at: "2026-01-01T00:00:00Z",
   };

@@ -1,9 +1,8 @@
 // Crons: declared by workflows in code or created here; pause, resume, delete (the
 // server refuses deleting a declared one and says why), and a form to create one.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import type { Cron, NewCronBody } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
-import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
@@ -12,6 +11,7 @@ import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime } from "./WorkflowNameInput";
 import { useCreateCron, useCrons, useDeleteCron, usePauseCron, useResumeCron } from "./api";
+import { NewTriggerForm } from "./NewTriggerForm";
 import { useRunInput } from "./useRunInput";
 
 export function CronsSection() {
@@ -133,8 +133,7 @@ function NewCronForm() {
       input.reset();
     },
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     const body: NewCronBody = {
       workflow: workflow.trim(),
       expression: expression.trim(),
@@ -145,55 +144,39 @@ function NewCronForm() {
     create.mutate(body);
   };
   return (
-    <form className="card triggers-form" onSubmit={submit} aria-labelledby="new-cron-heading">
-      <h3 id="new-cron-heading">New cron</h3>
-      <div className="form-row">
-        <WorkflowNameInput value={workflow} onChange={setWorkflow} />
-        <label className="field">
-          <span>Expression</span>
-          <input
-            value={expression}
-            onChange={(event) => setExpression(event.target.value)}
-            required
-            placeholder="*/15 * * * * or @daily"
-            className="code"
-          />
-        </label>
-        <label className="field">
-          <span>Timezone</span>
-          <input
-            value={timezone}
-            onChange={(event) => setTimezone(event.target.value)}
-            placeholder="UTC"
-          />
-        </label>
-        <label className="field">
-          <span>Name (optional)</span>
-          <input value={name} onChange={(event) => setName(event.target.value)} />
-        </label>
-      </div>
-      <JsonEditor
-        key={input.editorKey}
-        label="Cron input"
-        initialValue={{}}
-        rows={4}
-        onChange={input.onChange}
-      />
-      <div className="toolbar">
-        <button
-          type="submit"
-          className="button primary"
-          disabled={create.isPending || !input.isValid}
-        >
-          Create cron
-        </button>
-        {create.isSuccess && (
-          <span role="status" className="muted">
-            Created; next fire {formatDateTime(create.data.next_fire_at)}.
-          </span>
-        )}
-      </div>
-      <ApiErrorMessage error={create.error} />
-    </form>
+    <NewTriggerForm
+      noun="cron"
+      input={input}
+      isPending={create.isPending}
+      created={
+        create.isSuccess && `Created; next fire ${formatDateTime(create.data.next_fire_at)}.`
+      }
+      error={create.error}
+      onSubmit={submit}
+    >
+      <WorkflowNameInput value={workflow} onChange={setWorkflow} />
+      <label className="field">
+        <span>Expression</span>
+        <input
+          value={expression}
+          onChange={(event) => setExpression(event.target.value)}
+          required
+          placeholder="*/15 * * * * or @daily"
+          className="code"
+        />
+      </label>
+      <label className="field">
+        <span>Timezone</span>
+        <input
+          value={timezone}
+          onChange={(event) => setTimezone(event.target.value)}
+          placeholder="UTC"
+        />
+      </label>
+      <label className="field">
+        <span>Name (optional)</span>
+        <input value={name} onChange={(event) => setName(event.target.value)} />
+      </label>
+    </NewTriggerForm>
   );
 }

@@ -3,7 +3,6 @@
 import { useState, type FormEvent } from "react";
 import type { NewScheduleBody, Schedule } from "../../api/types";
 import { ConfirmButton } from "../../components/ConfirmButton";
-import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
 import { RunLink } from "../../components/RunLink";
@@ -14,6 +13,7 @@ import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { TableHead } from "../../components/TableHead";
 import { WorkflowNameInput, formatDateTime, localToIso } from "./WorkflowNameInput";
 import { useCancelSchedule, useCreateSchedule, useReschedule, useSchedules } from "./api";
+import { NewTriggerForm } from "./NewTriggerForm";
 import { useRunInput } from "./useRunInput";
 
 export function SchedulesSection() {
@@ -128,8 +128,7 @@ function NewScheduleForm() {
       input.reset();
     },
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     create.mutate({
       workflow: workflow.trim(),
       trigger_at: localToIso(runAt),
@@ -137,42 +136,24 @@ function NewScheduleForm() {
     });
   };
   return (
-    <form className="card triggers-form" onSubmit={submit} aria-labelledby="new-schedule-heading">
-      <h3 id="new-schedule-heading">New schedule</h3>
-      <div className="form-row">
-        <WorkflowNameInput value={workflow} onChange={setWorkflow} />
-        <label className="field">
-          <span>Run at</span>
-          <input
-            type="datetime-local"
-            value={runAt}
-            onChange={(event) => setRunAt(event.target.value)}
-            required
-          />
-        </label>
-      </div>
-      <JsonEditor
-        key={input.editorKey}
-        label="Schedule input"
-        initialValue={{}}
-        rows={4}
-        onChange={input.onChange}
-      />
-      <div className="toolbar">
-        <button
-          type="submit"
-          className="button primary"
-          disabled={create.isPending || !input.isValid}
-        >
-          Create schedule
-        </button>
-        {create.isSuccess && (
-          <span role="status" className="muted">
-            Scheduled for {formatDateTime(create.data.trigger_at)}.
-          </span>
-        )}
-      </div>
-      <ApiErrorMessage error={create.error} />
-    </form>
+    <NewTriggerForm
+      noun="schedule"
+      input={input}
+      isPending={create.isPending}
+      created={create.isSuccess && `Scheduled for ${formatDateTime(create.data.trigger_at)}.`}
+      error={create.error}
+      onSubmit={submit}
+    >
+      <WorkflowNameInput value={workflow} onChange={setWorkflow} />
+      <label className="field">
+        <span>Run at</span>
+        <input
+          type="datetime-local"
+          value={runAt}
+          onChange={(event) => setRunAt(event.target.value)}
+          required
+        />
+      </label>
+    </NewTriggerForm>
   );
 }

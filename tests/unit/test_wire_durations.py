@@ -1,3 +1,5 @@
+"""hatchet.wire.durations: the duration strings the SDK sends and the server reads."""
+
 import pytest
 
 from hatchet.wire.durations import parse_duration

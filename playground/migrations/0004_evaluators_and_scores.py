@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('hatchet', '0003_invitations'),
-        ('playground', '0002_github_pull_requests'),
+        ('playground', '0003_reviews'),
         ('workflows', '0004_partial_open_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

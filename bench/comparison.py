@@ -1,0 +1,196 @@
+"""`python -m bench.comparison`: how a large playground comparison runs on a live stack.
+
+One comparison of `--rows` custom inputs x `--columns` prompts (the baseline and
+variants of BenchPrompt's prompt, bench/workflows.py) is started through the REST API,
+as the dashboard starts one, while `--workers` SDK workers serve the cells; `--runs`
+comparisons in a row, and the table gives the median of each figure:
+
+- start: the POST's answer time, in which every cell's run is created and queued;
+- first / last cell: from the POST to the first and the last cell's run finishing,
+  read from the runs' own `finished_at`;
+- matrix: what the dashboard loads to show it, `GET /playground/compare/{id}` once
+  every cell is done (median of 5 calls), and its size.
+
+Usage: python -m bench.comparison [--backend services|embedded] [--rows 50] [--columns 4]
+"""
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.__main__ import DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL
+from bench.processes import ROOT, Processes, wait_until
+from bench.stack import HatchetStack
+from bench.workflows import PROMPT
+
+logger = logging.getLogger("bench")
+CELLS_TIMEOUT = 300.0
+MATRIX_READS = 5
+
+
+def comparison_body(rows: int, columns: int) -> dict[str, Any]:
+    variants = [
+        {"overrides": {"answer": {"prompt": f"Variant {index}: answer in {index} words."}}}
+        for index in range(1, columns)
+    ]
+    return {
+        "workflow": PROMPT,
+        "columns": [{"baseline": True}, *variants],
+        "rows": [
+            {"input": {"ticket": f"Ticket {index}: where is my order?"}} for index in range(rows)
+        ],
+    }
+
+
+def api(stack: HatchetStack, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    response = httpx.request(
+        method,
+        f"{stack.url}/api/v1{path}",
+        headers={"Authorization": f"Bearer {stack.token}"},
+        timeout=60,
+        **kwargs,
+    )
+    response.raise_for_status()
+    return response
+
+
+def as_epoch(value: Any) -> float:
+    """A timestamp as the database returns it (a datetime, or SQLite's text)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.timestamp()
+
+
+def cell_finish_times(stack: HatchetStack, comparison_id: str) -> list[Any]:
+    rows = stack.db.rows(
+        "SELECT r.finished_at FROM playground_playgroundrun p "
+        "JOIN workflows_workflowrun r ON r.id = p.run_id WHERE p.comparison_id = %s",
+        (comparison_id.replace("-", "") if not stack.db.is_postgres else comparison_id,),
+    )
+    return [finished for (finished,) in rows]
+
+
+def run_comparison(stack: HatchetStack, rows: int, columns: int) -> dict[str, float]:
+    body = comparison_body(rows, columns)
+    sent = time.time()
+    matrix = api(stack, "POST", "/playground/compare", json=body).json()
+    answered = time.time()
+    comparison_id = matrix["id"]
+    cells = rows * columns
+
+    def all_finished() -> bool:
+        finished = cell_finish_times(stack, comparison_id)
+        return len(finished) == cells and all(value is not None for value in finished)
+
+    wait_until(
+        all_finished, CELLS_TIMEOUT, f"the {cells} cells of comparison {comparison_id}", 0.25
+    )
+    finished = sorted(as_epoch(value) for value in cell_finish_times(stack, comparison_id))
+    reads = []
+    size = 0
+    for _ in range(MATRIX_READS):
+        began = time.perf_counter()
+        size = len(api(stack, "GET", f"/playground/compare/{comparison_id}").content)
+        reads.append((time.perf_counter() - began) * 1000)
+    return {
+        "start_ms": (answered - sent) * 1000,
+        "first_cell_s": finished[0] - sent,
+        "last_cell_s": finished[-1] - sent,
+        "matrix_read_ms": statistics.median(reads),
+        "matrix_kib": size / 1024,
+    }
+
+
+def register_prompt(stack: HatchetStack) -> None:
+    """One run of BenchPrompt, so that the catalog knows its prompt and takes overrides."""
+    run = api(stack, "POST", f"/workflows/{PROMPT}/runs", json={"input": {"ticket": "warm-up"}})
+    run_id = run.json()["id"]
+
+    def variables_known() -> bool:
+        variables = api(stack, "GET", "/playground/variables", params={"workflow": PROMPT})
+        return bool(variables.json()["results"])
+
+    wait_until(
+        lambda: api(stack, "GET", f"/runs/{run_id}").json()["status"] == "SUCCEEDED",
+        30,
+        "the warm-up run",
+    )
+    wait_until(variables_known, 30, "BenchPrompt's variables")
+
+
+FIGURES = [
+    ("start_ms", "start: POST answered (ms)"),
+    ("first_cell_s", "first cell finished (s)"),
+    ("last_cell_s", "last cell finished (s)"),
+    ("matrix_read_ms", "GET the finished matrix (ms)"),
+    ("matrix_kib", "finished matrix size (KiB)"),
+]
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.comparison", description=__doc__)
+    parser.add_argument("--backend", choices=["services", "embedded"], default="services")
+    parser.add_argument("--rows", type=int, default=50)
+    parser.add_argument("--columns", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--slots", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES_URL,
+        help="a fresh database is made beside this one",
+    )
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument(
+        "--output", type=Path, default=ROOT / "bench" / "results" / "comparison.json"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    log_path = Path(tempfile.gettempdir()) / f"hatchet-bench-comparison-{os.getpid()}.log"
+    results: list[dict[str, float]] = []
+    with Processes(log_path) as processes:
+        stack = HatchetStack(args.backend, processes, args.postgres_url, args.redis_url, 1)
+        try:
+            stack.start()
+            for _ in range(args.workers):
+                stack.start_worker(args.slots)
+            register_prompt(stack)
+            for run in range(args.runs):
+                logger.info("comparison %d of %d", run + 1, args.runs)
+                results.append(run_comparison(stack, args.rows, args.columns))
+        finally:
+            stack.stop()
+    medians = {key: statistics.median(r[key] for r in results) for key, _ in FIGURES}
+    print(
+        f"\n== {args.backend}: {args.rows} rows x {args.columns} columns = "
+        f"{args.rows * args.columns} cells, {args.workers} workers x {args.slots} slots, "
+        f"median of {args.runs} =="
+    )
+    width = max(len(label) for _, label in FIGURES)
+    for key, label in FIGURES:
+        print(f"{label.ljust(width)}  {medians[key]:10.2f}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(
+        json.dumps(
+            {
+                "settings": vars(args) | {"output": str(args.output)},
+                "runs": results,
+                "medians": medians,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
