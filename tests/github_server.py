@@ -3,7 +3,6 @@
 make given requests fail the way GitHub fails or wait until released."""
 
 import base64
-import json
 import os
 import re
 import subprocess
@@ -18,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from typing_extensions import override
 
-from tests.loopback import LoopbackServer
+from tests.loopback import LoopbackServer, QuietHandler
 
 API_PREFIX = "/api/v3"
 GIT_ENV = {
@@ -420,12 +419,7 @@ class LoopbackGitHub(LoopbackServer):
 
 
 def handler_for(github: LoopbackGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             self.answer("GET")
 
@@ -437,8 +431,7 @@ def handler_for(github: LoopbackGitHub) -> type[BaseHTTPRequestHandler]:
 
         def answer(self, method: str) -> None:
             url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            body = self.read_json()
             path = url.path.removeprefix(API_PREFIX)
             github.requests.append((method, path))
             github.wait_if_held(method, path)
@@ -453,21 +446,10 @@ def handler_for(github: LoopbackGitHub) -> type[BaseHTTPRequestHandler]:
                 self.send_json(fault.status, {"message": fault.message}, fault.headers)
                 return
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            body = json.loads(raw) if raw else None
             try:
                 status, answer = github.route(method, path, query, body)
             except GitError as error:
                 status, answer = 500, {"message": f"git failed: {error}"}
             self.send_json(status, answer)
-
-        def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
 
     return Handler

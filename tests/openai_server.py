@@ -5,10 +5,9 @@ with scripted answers, rate limits (429 with Retry-After) and every request kept
 import json
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.loopback import LoopbackServer
+from tests.loopback import LoopbackServer, QuietHandler
 
 API_KEY = "sk-loopback-key"
 DEFAULT_ANSWER = '{"score": 1, "reason": "Meets the rubric."}'
@@ -111,17 +110,10 @@ def error_body(message: str, kind: str, code: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-def handler_for(openai: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+def handler_for(openai: LoopbackOpenAI) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            body = json.loads(raw) if raw else {}
+            body = self.read_json() or {}
             authorization = self.headers.get("Authorization", "")
             with openai.lock:
                 openai.requests.append(
@@ -136,36 +128,15 @@ def handler_for(openai: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
                 return
             retry_after = openai.next_rate_limit()
             if retry_after is not None:
-                self.send_json(
-                    429,
-                    error_body(
-                        "Rate limit reached for requests.", "requests", "rate_limit_exceeded"
-                    ),
-                    {"Retry-After": retry_after},
+                limited = error_body(
+                    "Rate limit reached for requests.", "requests", "rate_limit_exceeded"
                 )
+                self.send_json(429, limited, {"Retry-After": retry_after})
                 return
             content = openai.next_answer()
             if body.get("stream"):
                 self.send_bytes(200, openai.stream_events(body, content), "text/event-stream")
             else:
                 self.send_json(200, openai.completion(body, content))
-
-        def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            self.send_bytes(status, json.dumps(body).encode(), "application/json", headers)
-
-        def send_bytes(
-            self,
-            status: int,
-            data: bytes,
-            content_type: str,
-            headers: dict[str, str] | None = None,
-        ) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
 
     return Handler
