@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.test import APIClient
 
 from examples.support_reply import openai_reply
 from hatchet.models import Tenant
 from hatchet.sdk import Context
+from hatchet.settings import model_prices
 from playground.evaluation import Subject, Verdict, evaluate
 from playground.models import Score
+from playground.prices import cost_of, cost_of_usages, price_of
 from tests.e2e.live import stop_process
 from tests.factories import (
     PlaygroundWorker,
@@ -175,6 +178,29 @@ def test_a_check_without_what_it_needs_is_an_error_not_a_failure(
     kind: str, config: dict[str, Any], subject: Subject, error: str
 ) -> None:
     assert evaluate(kind, config, 0.5, subject) == Verdict("error", error=error)
+
+
+def test_the_operators_prices_are_laid_over_the_defaults(settings: Any) -> None:
+    settings.HATCHET_MODEL_PRICES = model_prices(
+        '{"house-model": {"prompt": 1, "completion": 2}, "gpt-4o": {"prompt": 3, "completion": 4}}'
+    )
+
+    assert cost_of("house-model", 1_000_000, 500_000) == 2.0
+    assert price_of("gpt-4o") == {"prompt": 3.0, "completion": 4.0}
+    # A dated release takes its family's price: the longest name it starts with.
+    assert price_of("gpt-4o-mini-2024-07-18") == {"prompt": 0.15, "completion": 0.60}
+    assert cost_of("unpriced", 10, 10) is None
+    assert cost_of_usages([{"model": "house-model", "prompt_tokens": 10}, {"model": "x"}]) is None
+
+
+def test_a_malformed_price_table_stops_the_start() -> None:
+    with pytest.raises(ImproperlyConfigured) as refused:
+        model_prices('{"house-model": {"prompt": 1}}')
+
+    assert str(refused.value) == (
+        'HATCHET_MODEL_PRICES must be JSON like {"model": {"prompt": 0.15, "completion": '
+        "0.6}} (USD per million tokens): 'completion'"
+    )
 
 
 def new_evaluator(api: APIClient, **body: Any) -> Any:
