@@ -259,13 +259,14 @@ def evaluator_summary(evaluator: Evaluator, cells: list[dict[str, Any]]) -> dict
 
 
 def row_scores(cells: list[dict[str, Any]]) -> dict[int, float]:
-    """Each row's mean score over its cell's done scores (rows with none left out)."""
-    means = {}
+    """Each row's mean score over the done scores of its cells in the column (several
+    when a comparison repeats its cells); rows with none are left out."""
+    values: dict[int, list[float]] = defaultdict(list)
     for cell in cells:
-        values = [s["value"] for s in cell["scores"] if s["status"] == ScoreStatus.DONE]
-        if values:
-            means[cell["row"]] = sum(values) / len(values)
-    return means
+        values[cell["row"]] += [
+            s["value"] for s in cell["scores"] if s["status"] == ScoreStatus.DONE
+        ]
+    return {row: sum(scored) / len(scored) for row, scored in values.items() if scored}
 
 
 def against_baseline(mine: dict[int, float], baseline: dict[int, float]) -> dict[str, int]:
