@@ -138,6 +138,10 @@ def equals_expected(_config: dict[str, Any], subject: Subject) -> Judgement:
     return passes(False, f"expected {shown(expected)}, got {shown(output)}")
 
 
+class NotJSON(Exception):
+    """Text that does not parse; the message is a reason ("is not valid JSON: ...")."""
+
+
 def parsed_json(text: str) -> Any:
     try:
         return json.loads(text)
@@ -145,10 +149,6 @@ def parsed_json(text: str) -> Any:
         raise NotJSON(
             f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
-
-
-class NotJSON(Exception):
-    pass
 
 
 def is_json(_config: dict[str, Any], subject: Subject) -> Judgement:
