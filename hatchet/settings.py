@@ -4,6 +4,7 @@ No DATABASE_URL/REDIS_URL: SQLite, the in-memory channel layer, eager Celery and
 the in-process ticker. With them: PostgreSQL, Redis channels and Celery workers.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -313,6 +314,55 @@ HATCHET_MAX_DATASET_ROWS = int(os.environ.get("HATCHET_MAX_DATASET_ROWS", 10_000
 HATCHET_GITHUB_WRITE_INTERVAL = env_float("HATCHET_GITHUB_WRITE_INTERVAL", 1.0)
 # Seconds between looks at open pull requests (merged? closed?), beside the webhook.
 HATCHET_GITHUB_REFRESH_INTERVAL = env_float("HATCHET_GITHUB_REFRESH_INTERVAL", 300.0)
+
+# The OpenAI-compatible Chat Completions API that LLM judges call (playground
+# evaluators). No key: an offline deterministic judge scores instead, so everything
+# runs without a network. The judge's own client retries a 429 or 5xx this many times,
+# honouring Retry-After, and gives up on one call after the timeout, in seconds.
+OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
+OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "") or None
+HATCHET_JUDGE_MODEL = os.environ.get("HATCHET_JUDGE_MODEL", "gpt-4o-mini")
+HATCHET_JUDGE_MAX_RETRIES = int(os.environ.get("HATCHET_JUDGE_MAX_RETRIES", 3))
+HATCHET_JUDGE_TIMEOUT = env_float("HATCHET_JUDGE_TIMEOUT", 60.0)
+# USD per million prompt and completion tokens, by model: what a cell's and a judge's
+# cost is reckoned with. HATCHET_MODEL_PRICES (JSON, the same shape) adds models or
+# replaces these defaults one model at a time. A dated model name
+# ("gpt-4o-mini-2024-07-18") takes the price of the longest name it starts with.
+HATCHET_DEFAULT_MODEL_PRICES: dict[str, dict[str, float]] = {
+    "gpt-4o": {"prompt": 2.50, "completion": 10.00},
+    "gpt-4o-mini": {"prompt": 0.15, "completion": 0.60},
+    "gpt-4.1": {"prompt": 2.00, "completion": 8.00},
+    "gpt-4.1-mini": {"prompt": 0.40, "completion": 1.60},
+    "gpt-4.1-nano": {"prompt": 0.10, "completion": 0.40},
+    "gpt-5": {"prompt": 1.25, "completion": 10.00},
+    "gpt-5-mini": {"prompt": 0.25, "completion": 2.00},
+    "gpt-5-nano": {"prompt": 0.05, "completion": 0.40},
+    "o3": {"prompt": 2.00, "completion": 8.00},
+    "o4-mini": {"prompt": 1.10, "completion": 4.40},
+    "gpt-3.5-turbo": {"prompt": 0.50, "completion": 1.50},
+    "claude-sonnet-4": {"prompt": 3.00, "completion": 15.00},
+    "claude-haiku-4": {"prompt": 1.00, "completion": 5.00},
+}
+
+
+def model_prices(text: str) -> dict[str, dict[str, float]]:
+    """The operator's prices laid over the defaults; a malformed table stops the start,
+    as a cost silently reckoned at zero would mislead."""
+    try:
+        overrides = json.loads(text) if text.strip() else {}
+        prices = {
+            str(model): {"prompt": float(price["prompt"]), "completion": float(price["completion"])}
+            for model, price in overrides.items()
+        }
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ImproperlyConfigured(
+            'HATCHET_MODEL_PRICES must be JSON like {"model": {"prompt": 0.15, '
+            f'"completion": 0.6}}}} (USD per million tokens): {error}'
+        ) from None
+    return {**HATCHET_DEFAULT_MODEL_PRICES, **prices}
+
+
+HATCHET_MODEL_PRICES = model_prices(os.environ.get("HATCHET_MODEL_PRICES", ""))
 
 LOGGING = {
     "version": 1,

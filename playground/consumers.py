@@ -1,7 +1,9 @@
-"""The comparison websocket: the matrix, then each cell's progress as its run goes.
+"""The comparison websocket: the matrix, then each cell's progress as its run goes,
+then its scores as the evaluators give them, with the columns' summary.
 
 It listens to the run groups the engine's announcements already reach (one per
-cell's run, see workflows.live), so the hot path does no extra work for it.
+cell's run, see workflows.live), so the hot path does no extra work for it, and to
+the comparison's group, where scoring says which cells it scored.
 """
 
 from collections.abc import Iterable, Iterator
@@ -16,7 +18,13 @@ from hatchet.sockets import NOT_FOUND, SendingConsumer, WatchConsumer
 from playground.github.states import pull_request_group
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest
 from playground.outcomes import comparison_cells, comparison_matrix
-from playground.serializers import CellSerializer, ComparisonSerializer, PullRequestSerializer
+from playground.scoring import comparison_group
+from playground.serializers import (
+    CellSerializer,
+    ColumnSummarySerializer,
+    ComparisonSerializer,
+    PullRequestSerializer,
+)
 from workflows.live import RunWatch, SentLines, run_group
 from workflows.models import WORKFLOW_RUN_TERMINAL, StepRun, StepRunStatus
 
@@ -69,6 +77,12 @@ def cell_message(comparison: Comparison, run_id: str) -> dict[str, Any]:
     return {"type": "cell", "cell": CellSerializer(cell).data}
 
 
+def summary_message(comparison: Comparison) -> dict[str, Any]:
+    matrix = comparison_matrix(comparison)
+    summary = ColumnSummarySerializer(matrix["summary"], many=True).data
+    return {"type": "comparison.summary", "baseline": matrix["baseline"], "summary": summary}
+
+
 def stream_lines(cells: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """The cells' stream chunks as the lines they are."""
     return ({**chunk, "kind": "stream"} for cell in cells for chunk in cell["stream_chunks"])
@@ -92,6 +106,9 @@ class ComparisonConsumer(SendingConsumer):
         # Join before the snapshot so no update falls between the two.
         for run_id in watched.cells:
             await self.channel_layer.group_add(run_group(run_id), self.channel_name)
+        await self.channel_layer.group_add(
+            comparison_group(watched.comparison.pk), self.channel_name
+        )
         self.watched = watched
         self.watch = RunWatch(watched.cells)
         await self.watch.start()
@@ -107,6 +124,9 @@ class ComparisonConsumer(SendingConsumer):
             await self.watch.stop()
             for run_id in self.watched.cells:
                 await self.channel_layer.group_discard(run_group(run_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                comparison_group(self.watched.comparison.pk), self.channel_name
+            )
 
     async def run_updates(self, event: dict[str, Any]) -> None:
         for update in event["updates"]:
@@ -160,6 +180,17 @@ class ComparisonConsumer(SendingConsumer):
                     "text": update["text"],
                 }
             )
+
+    async def cells_scored(self, event: dict[str, Any]) -> None:
+        """Scores were given: the cells again, with them, then the new summary."""
+        if self.watched is None:
+            raise RuntimeError("the socket watches no comparison")
+        for run_id in event["run_ids"]:
+            cell = self.watched.cells.get(run_id)
+            if cell is not None:
+                await self.send_cell(cell)
+        comparison = self.watched.comparison
+        await self.send_json(await database_sync_to_async(summary_message)(comparison))
 
     async def send_cell(self, cell: Cell) -> None:
         if self.watched is None:

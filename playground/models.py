@@ -1,5 +1,6 @@
 """The playground's state: the variables steps expose, variants (saved sets of
-overrides) with their revisions, and the runs, replays and comparisons made here."""
+overrides) with their revisions, the runs, replays and comparisons made here, people's
+reviews of cells, and the evaluators that score comparison cells with their scores."""
 
 import uuid
 from typing import Any
@@ -138,6 +139,11 @@ class Comparison(models.Model):
         "Dataset", null=True, blank=True, on_delete=models.SET_NULL, related_name="comparisons"
     )
     dataset_version = models.PositiveIntegerField(null=True, blank=True)
+    # What scores its cells, and the column the others are held against.
+    evaluators: "models.ManyToManyField[Evaluator, Any]" = models.ManyToManyField(
+        "Evaluator", blank=True, related_name="+"
+    )
+    baseline = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -471,3 +477,92 @@ class PairwiseVote(models.Model):
 
     def __str__(self) -> str:
         return f"vote on row {self.row}: {self.winner}"
+
+
+class EvaluatorKind(models.TextChoices):
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not_contains"
+    REGEX = "regex"
+    EQUALS_EXPECTED = "equals_expected"
+    IS_JSON = "is_json"
+    JSON_SCHEMA = "json_schema"
+    LENGTH = "length"
+    LATENCY = "latency"
+    COST = "cost"
+    LLM_JUDGE = "llm_judge"
+
+
+class Evaluator(models.Model):
+    """A check of a workflow's output (its output step's, or the named step's), run on
+    every cell of the comparisons it is chosen for. `config` holds the kind's settings,
+    as its serializer validated them (playground.serializers.CONFIG_SERIALIZERS)."""
+
+    Kind = EvaluatorKind
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="+")
+    # Blank: the step whose output a cell shows (playground.outcomes.output_step).
+    step = models.CharField(max_length=200, blank=True, default="")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    config = models.JSONField(default=dict)
+    # A score of at least this passes (the checks score 0 or 1; a judge anywhere between).
+    threshold = models.FloatField(default=0.5)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "name"], name="evaluator_name_per_workflow")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_judge(self) -> bool:
+        """Scored by a model, in the background; the other kinds are cheap checks."""
+        return self.kind == EvaluatorKind.LLM_JUDGE
+
+
+class ScoreStatus(models.TextChoices):
+    PENDING = "pending"
+    DONE = "done"
+    ERROR = "error"
+
+
+class Score(models.Model):
+    """One evaluator's verdict on one comparison cell: a value from 0 to 1, whether it
+    passed and why; a judge's own tokens, cost and time. An error (a judge that did not
+    answer, a row with no expected output) says so and counts as no verdict."""
+
+    Status = ScoreStatus
+
+    cell = models.ForeignKey(PlaygroundRun, on_delete=models.CASCADE, related_name="scores")
+    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="scores")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    value = models.FloatField(null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True)
+    reason = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    tokens = models.PositiveIntegerField(null=True, blank=True)
+    cost = models.FloatField(null=True, blank=True)
+    latency_ms = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cell", "evaluator"], name="score_once_per_cell")
+        ]
+        ordering = ["evaluator__name"]
+
+    def __str__(self) -> str:
+        return f"{self.evaluator_id} on {self.cell_id}: {self.status} {self.value}"

@@ -1,6 +1,6 @@
 """What came out of playground runs: per-step outputs of a replay beside its source's
 with their differences, and comparison matrices with each cell's output, status,
-duration, token usage and streamed text."""
+duration, token usage, cost, streamed text and scores, and each column's summary."""
 
 import difflib
 import json
@@ -9,7 +9,17 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from playground.models import Comparison, PairwiseVote, PlaygroundRun, Review
+from hatchet.errors import InvalidRequest
+from playground.models import (
+    Comparison,
+    Evaluator,
+    PairwiseVote,
+    PlaygroundRun,
+    Review,
+    Score,
+    ScoreStatus,
+)
+from playground.prices import cost_of_usages
 from workflows.engine.versions import steps_of
 from workflows.models import (
     WORKFLOW_RUN_TERMINAL,
@@ -136,6 +146,7 @@ def cell_of(
     step_runs: list[StepRun],
     stream: list[dict[str, Any]],
     shown_step: str,
+    scores: list[dict[str, Any]],
 ) -> dict[str, Any]:
     run = record.run
     outputs = {s.step.name: s.output for s in step_runs}
@@ -159,6 +170,8 @@ def cell_of(
         "finished_at": run.finished_at,
         "duration_ms": duration,
         "usage": usage_of(step_runs),
+        "cost": cost_of_usages([s.usage for s in step_runs if isinstance(s.usage, dict)]),
+        "scores": scores,
         "stream": "".join(chunk["text"] for chunk in stream),
         "stream_chunks": stream,
     }
@@ -179,6 +192,7 @@ def comparison_cells(comparison: Comparison, run_ids: list[UUID] | None = None) 
     ):
         step_runs[step_run.workflow_run_id].append(step_run)
     streams = stream_chunks(ids)
+    scores = scores_of(ids)
     shown = {
         version.pk: output_step(version)
         for version in WorkflowVersion.objects.filter(
@@ -191,9 +205,112 @@ def comparison_cells(comparison: Comparison, run_ids: list[UUID] | None = None) 
             step_runs[record.run_id],
             streams.get(record.run_id, []),
             shown[record.run.version_id],
+            scores.get(record.run_id, []),
         )
         for record in records_list
     ]
+
+
+def scores_of(run_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
+    """Each cell's scores, by evaluator name."""
+    scores: dict[UUID, list[dict[str, Any]]] = defaultdict(list)
+    for score in (
+        Score.objects.filter(cell_id__in=run_ids)
+        .select_related("evaluator")
+        .order_by("evaluator__name")
+    ):
+        scores[score.cell_id].append(
+            {
+                "evaluator": score.evaluator_id,
+                "name": score.evaluator.name,
+                "status": score.status,
+                "value": score.value,
+                "passed": score.passed,
+                "reason": score.reason,
+                "error": score.error,
+                "tokens": score.tokens,
+                "cost": score.cost,
+                "latency_ms": score.latency_ms,
+            }
+        )
+    return scores
+
+
+def mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def evaluator_summary(evaluator: Evaluator, cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """Over the column's cells: how many of this evaluator's scores are done, passed,
+    errored or pending, its pass rate and mean score (of the done ones)."""
+    scores = [s for cell in cells for s in cell["scores"] if s["evaluator"] == evaluator.pk]
+    done = [s for s in scores if s["status"] == ScoreStatus.DONE]
+    passed = sum(1 for s in done if s["passed"])
+    return {
+        "evaluator": evaluator.pk,
+        "name": evaluator.name,
+        "scored": len(done),
+        "passed": passed,
+        "errored": sum(1 for s in scores if s["status"] == ScoreStatus.ERROR),
+        "pending": sum(1 for s in scores if s["status"] == ScoreStatus.PENDING),
+        "pass_rate": passed / len(done) if done else None,
+        "mean_score": mean([s["value"] for s in done]),
+    }
+
+
+def row_scores(cells: list[dict[str, Any]]) -> dict[int, float]:
+    """Each row's mean score over the done scores of its cells in the column (several
+    when a comparison repeats its cells); rows with none are left out."""
+    values: dict[int, list[float]] = defaultdict(list)
+    for cell in cells:
+        values[cell["row"]] += [
+            s["value"] for s in cell["scores"] if s["status"] == ScoreStatus.DONE
+        ]
+    return {row: sum(scored) / len(scored) for row, scored in values.items() if scored}
+
+
+def against_baseline(mine: dict[int, float], baseline: dict[int, float]) -> dict[str, int]:
+    """Rows whose mean score rose, fell or stayed against the baseline column's; rows
+    that either column has not scored are not counted."""
+    counts = {"improved": 0, "regressed": 0, "unchanged": 0}
+    for row in mine.keys() & baseline.keys():
+        difference = mine[row] - baseline[row]
+        if abs(difference) < 1e-9:
+            counts["unchanged"] += 1
+        else:
+            counts["improved" if difference > 0 else "regressed"] += 1
+    return counts
+
+
+def column_summaries(
+    column_count: int, cells: list[dict[str, Any]], evaluators: list[Evaluator], baseline: int
+) -> list[dict[str, Any]]:
+    by_column: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for cell in cells:
+        by_column[cell["column"]].append(cell)
+    baseline_rows = row_scores(by_column[baseline])
+    summaries = []
+    for column in range(column_count):
+        mine = by_column[column]
+        costs = [cell["cost"] for cell in mine if cell["cost"] is not None]
+        evaluator_costs = [s["cost"] for c in mine for s in c["scores"] if s["cost"] is not None]
+        summaries.append(
+            {
+                "column": column,
+                "is_baseline": column == baseline,
+                "evaluators": [evaluator_summary(e, mine) for e in evaluators],
+                "mean_latency_ms": mean(
+                    [cell["duration_ms"] for cell in mine if cell["duration_ms"] is not None]
+                ),
+                "total_tokens": sum(
+                    cell["usage"]["total_tokens"] for cell in mine if cell["usage"] is not None
+                ),
+                "total_cost": sum(costs) if costs else None,
+                "evaluator_cost": sum(evaluator_costs) if evaluator_costs else None,
+                **against_baseline(row_scores(mine), baseline_rows),
+            }
+        )
+    return summaries
 
 
 def review_summary(comparison: Comparison, reviews: list[Review]) -> list[dict[str, Any]]:
@@ -246,8 +363,25 @@ def finished_summary(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def comparison_matrix(comparison: Comparison) -> dict[str, Any]:
+def check_baseline(baseline: int, column_count: int) -> int:
+    if baseline >= column_count:
+        raise InvalidRequest(
+            f"baseline is column {baseline}, but the columns are 0 to {column_count - 1}.",
+            {"baseline": baseline},
+        )
+    return baseline
+
+
+def comparison_matrix(comparison: Comparison, baseline: int | None = None) -> dict[str, Any]:
+    """The matrix with each column's summary against the comparison's baseline column
+    (or the `baseline` given)."""
+    held_against = (
+        comparison.baseline
+        if baseline is None
+        else check_baseline(baseline, len(comparison.columns))
+    )
     cells = comparison_cells(comparison)
+    evaluators = list(comparison.evaluators.select_related("workflow").order_by("name"))
     reviews = list(Review.objects.filter(comparison=comparison).select_related("cell"))
     return {
         "id": comparison.pk,
@@ -258,6 +392,9 @@ def comparison_matrix(comparison: Comparison) -> dict[str, Any]:
         "columns": comparison.columns,
         "rows": comparison.rows,
         "cells": cells,
+        "evaluators": evaluators,
+        "baseline": held_against,
+        "summary": column_summaries(len(comparison.columns), cells, evaluators, held_against),
         "is_finished": all(cell["is_finished"] for cell in cells),
         "reviews": reviews,
         "review_summary": review_summary(comparison, reviews),

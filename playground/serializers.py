@@ -1,10 +1,14 @@
-"""How the playground's variables, variants, runs and comparisons look in the API."""
+"""How the playground's variables, variants, runs, comparisons and evaluators look in
+the API."""
 
+import re
 from typing import Any
 
 from django.conf import settings
 from django.db.models import TextChoices
 from drf_spectacular.utils import extend_schema_field
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from rest_framework import serializers
 
 from hatchet.api import QuerySerializer
@@ -14,12 +18,15 @@ from playground.models import (
     DatasetRow,
     DatasetVersion,
     DatasetVersionOrigin,
+    Evaluator,
+    EvaluatorKind,
     GitHubConnection,
     PairwiseVote,
     PlaygroundRun,
     PlaygroundRunKind,
     PullRequestRequest,
     Review,
+    ScoreStatus,
     Thumbs,
     Variable,
     VariableDefault,
@@ -298,6 +305,19 @@ class NewComparisonSerializer(StrictSerializer):
         required=False, min_value=1, help_text="The dataset's version; default: its newest."
     )
 
+    evaluators = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=50,
+        help_text="Evaluators of the workflow to score each cell with; default: all of them.",
+    )
+    baseline = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="The column the others are held against; default: the first with the "
+        "defaults in code, else column 0.",
+    )
+
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if "dataset_version" in data and "dataset" not in data:
             raise serializers.ValidationError("dataset_version needs a dataset.")
@@ -339,6 +359,22 @@ class StreamChunkSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True)
 
 
+class VerdictSerializer(serializers.Serializer):
+    status = StatusField(ScoreStatus, help_text="pending while a judge has not answered.")
+    value = serializers.FloatField(allow_null=True, help_text="From 0 to 1.")
+    passed = serializers.BooleanField(allow_null=True, help_text="value >= the threshold.")
+    reason = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True, help_text="Why there is no verdict.")
+    tokens = serializers.IntegerField(allow_null=True, help_text="The judge's own.")
+    cost = serializers.FloatField(allow_null=True, help_text="The judge's own, in USD.")
+    latency_ms = serializers.FloatField(allow_null=True, help_text="The judge's own.")
+
+
+class ScoreSerializer(VerdictSerializer):
+    evaluator = serializers.UUIDField()
+    name = serializers.CharField(help_text="The evaluator's.")
+
+
 class CellSerializer(serializers.Serializer):
     row = serializers.IntegerField()
     column = serializers.IntegerField()
@@ -354,6 +390,12 @@ class CellSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     duration_ms = serializers.FloatField(allow_null=True)
     usage = UsageSerializer(allow_null=True, help_text="Where steps report it.")
+    cost = serializers.FloatField(
+        allow_null=True,
+        help_text="USD, from the steps' usage and HATCHET_MODEL_PRICES; null when a step's "
+        "model has no price or none reported usage.",
+    )
+    scores = ScoreSerializer(many=True, help_text="Each evaluator's, once the run finished.")
     stream = serializers.CharField(allow_blank=True, help_text="Streamed text so far.")
     stream_chunks = StreamChunkSerializer(
         many=True, help_text="The chunks of `stream`, to merge live chunks with by seq."
@@ -370,6 +412,57 @@ class ComparisonSummarySerializer(serializers.Serializer):
     rows = RowSerializer(many=True)
     created_by = serializers.CharField(source="created_by_name")
     created_at = serializers.DateTimeField()
+
+
+class EvaluatorSerializer(serializers.ModelSerializer):
+    workflow = serializers.CharField(source="workflow.name")
+    step = serializers.CharField(
+        allow_blank=True, help_text="Blank: the step whose output a cell shows."
+    )
+    kind = StatusField(EvaluatorKind)
+    config = serializers.DictField(child=serializers.JSONField())
+    created_by = serializers.CharField(source="created_by_name")
+
+    class Meta:
+        model = Evaluator
+        fields = [
+            "id",
+            "workflow",
+            "step",
+            "name",
+            "kind",
+            "config",
+            "threshold",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class EvaluatorSummarySerializer(serializers.Serializer):
+    evaluator = serializers.UUIDField()
+    name = serializers.CharField()
+    scored = serializers.IntegerField(help_text="Cells it gave a verdict on.")
+    passed = serializers.IntegerField()
+    errored = serializers.IntegerField(help_text="Cells it could give no verdict on.")
+    pending = serializers.IntegerField()
+    pass_rate = serializers.FloatField(allow_null=True, help_text="passed / scored.")
+    mean_score = serializers.FloatField(allow_null=True)
+
+
+class ColumnSummarySerializer(serializers.Serializer):
+    column = serializers.IntegerField()
+    is_baseline = serializers.BooleanField()
+    evaluators = EvaluatorSummarySerializer(many=True)
+    mean_latency_ms = serializers.FloatField(allow_null=True)
+    total_tokens = serializers.IntegerField()
+    total_cost = serializers.FloatField(allow_null=True, help_text="USD, of the priced cells.")
+    evaluator_cost = serializers.FloatField(allow_null=True, help_text="USD, of its judges.")
+    improved = serializers.IntegerField(
+        help_text="Rows whose mean score is higher than the baseline column's."
+    )
+    regressed = serializers.IntegerField(help_text="Rows whose mean score is lower.")
+    unchanged = serializers.IntegerField()
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -458,6 +551,9 @@ class ComparisonSerializer(serializers.Serializer):
     columns = ColumnSerializer(many=True)
     rows = RowSerializer(many=True)
     cells = CellSerializer(many=True)
+    evaluators = EvaluatorSerializer(many=True, help_text="What scores the cells.")
+    baseline = serializers.IntegerField(help_text="The column the summary holds the others to.")
+    summary = ColumnSummarySerializer(many=True, help_text="One per column.")
     is_finished = serializers.BooleanField()
     reviews = ReviewSerializer(many=True)
     review_summary = ColumnReviewSummarySerializer(many=True)
@@ -467,6 +563,14 @@ class ComparisonSerializer(serializers.Serializer):
 
 class ComparisonFilterSerializer(QuerySerializer):
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
+
+
+class ComparisonQuerySerializer(QuerySerializer):
+    baseline = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="Sum the columns up against this column; default: the comparison's.",
+    )
 
 
 class PullRequestChangeSerializer(serializers.Serializer):
@@ -732,3 +836,152 @@ class RemoveDatasetRowsSerializer(StrictSerializer):
 
 class DatasetUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A .jsonl or .csv file.")
+
+
+class TextCheckConfigSerializer(StrictSerializer):
+    text = serializers.CharField(max_length=1000)
+    case_sensitive = serializers.BooleanField(default=False)
+
+
+class RegexConfigSerializer(StrictSerializer):
+    pattern = serializers.CharField(max_length=500)
+    case_sensitive = serializers.BooleanField(default=False)
+
+    def validate_pattern(self, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise serializers.ValidationError(f"Not a regular expression: {error}.") from None
+        return pattern
+
+
+class NoConfigSerializer(StrictSerializer):
+    pass
+
+
+class JSONSchemaConfigSerializer(StrictSerializer):
+    schema = serializers.DictField(
+        child=serializers.JSONField(), help_text="A JSON Schema (draft 2020-12)."
+    )
+
+    def validate_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as error:
+            raise serializers.ValidationError(f"Not a JSON Schema: {error.message}.") from None
+        return schema
+
+
+class LengthConfigSerializer(StrictSerializer):
+    min = serializers.IntegerField(min_value=0, required=False, help_text="Characters.")
+    max = serializers.IntegerField(min_value=0, required=False, help_text="Characters.")
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "min" not in data and "max" not in data:
+            raise serializers.ValidationError("Give min, max or both (characters).")
+        if data.get("min", 0) > data.get("max", data.get("min", 0)):
+            raise serializers.ValidationError(
+                f"min ({data['min']}) is more than max ({data['max']})."
+            )
+        return {"min": data.get("min"), "max": data.get("max")}
+
+
+class LatencyConfigSerializer(StrictSerializer):
+    max_ms = serializers.FloatField(min_value=0, help_text="The longest run that passes.")
+
+
+class CostConfigSerializer(StrictSerializer):
+    max_usd = serializers.FloatField(min_value=0, help_text="The dearest run that passes.")
+
+
+class LLMJudgeConfigSerializer(StrictSerializer):
+    rubric = serializers.CharField(max_length=4000, help_text="What a good output does.")
+    model = serializers.CharField(
+        max_length=200,
+        default=lambda: settings.HATCHET_JUDGE_MODEL,
+        help_text="The Chat Completions model; default HATCHET_JUDGE_MODEL.",
+    )
+
+
+CONFIG_SERIALIZERS: dict[str, type[StrictSerializer]] = {
+    EvaluatorKind.CONTAINS: TextCheckConfigSerializer,
+    EvaluatorKind.NOT_CONTAINS: TextCheckConfigSerializer,
+    EvaluatorKind.REGEX: RegexConfigSerializer,
+    EvaluatorKind.EQUALS_EXPECTED: NoConfigSerializer,
+    EvaluatorKind.IS_JSON: NoConfigSerializer,
+    EvaluatorKind.JSON_SCHEMA: JSONSchemaConfigSerializer,
+    EvaluatorKind.LENGTH: LengthConfigSerializer,
+    EvaluatorKind.LATENCY: LatencyConfigSerializer,
+    EvaluatorKind.COST: CostConfigSerializer,
+    EvaluatorKind.LLM_JUDGE: LLMJudgeConfigSerializer,
+}
+
+CONFIG_HELP = (
+    "By kind: contains, not_contains {text, case_sensitive?}; regex {pattern, "
+    "case_sensitive?}; equals_expected, is_json {}; json_schema {schema}; length {min?, "
+    "max?} in characters; latency {max_ms}; cost {max_usd}; llm_judge {rubric, model?}."
+)
+
+
+def valid_config(kind: str, config: Any) -> dict[str, Any]:
+    """The config as the kind's serializer validates it, or its errors under `config`."""
+    checked = CONFIG_SERIALIZERS[kind](data=config)
+    if not checked.is_valid():
+        raise serializers.ValidationError({"config": checked.errors})
+    return dict(checked.validated_data)
+
+
+class EvaluatorFilterSerializer(QuerySerializer):
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")
+    kind = StatusField(EvaluatorKind, required=False)
+
+
+class NewEvaluatorSerializer(StrictSerializer):
+    workflow = serializers.CharField()
+    name = serializers.CharField(max_length=200)
+    step = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The step whose output it checks; default: the one a cell shows.",
+    )
+    kind = StatusField(EvaluatorKind)
+    config = serializers.DictField(
+        child=serializers.JSONField(), required=False, default=dict, help_text=CONFIG_HELP
+    )
+    threshold = serializers.FloatField(
+        min_value=0, max_value=1, default=0.5, help_text="A score of at least this passes."
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "config": valid_config(data["kind"], data["config"])}
+
+
+class EditEvaluatorSerializer(StrictSerializer):
+    """Validated with the evaluator's `kind` in the context: a config is checked
+    against the kind it will have."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    step = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    kind = StatusField(EvaluatorKind, required=False)
+    config = serializers.DictField(
+        child=serializers.JSONField(), required=False, help_text=CONFIG_HELP
+    )
+    threshold = serializers.FloatField(min_value=0, max_value=1, required=False)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        kind = data.get("kind", self.context["kind"])
+        if "config" in data or kind != self.context["kind"]:
+            data = {**data, "config": valid_config(kind, data.get("config", {}))}
+        return data
+
+
+class TryEvaluatorSerializer(StrictSerializer):
+    input = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
+    output = serializers.JSONField(allow_null=True, help_text="The output to evaluate.")
+    expected = serializers.JSONField(
+        required=False, allow_null=True, default=None, help_text="For equals_expected."
+    )
+    duration_ms = serializers.FloatField(min_value=0, required=False, help_text="For latency.")
+    cost = serializers.FloatField(min_value=0, required=False, help_text="USD, for cost.")

@@ -20,11 +20,13 @@ from playground.models import (
     Comparison,
     DatasetRow,
     DatasetVersion,
+    Evaluator,
     PlaygroundRun,
     Variable,
     Variant,
     VariantRevision,
 )
+from playground.outcomes import check_baseline
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     RunRequest,
@@ -607,6 +609,31 @@ def replay_past_run_cells(
     return cells
 
 
+def comparison_evaluators(
+    workflow: Workflow, evaluator_ids: Sequence[Any] | None
+) -> list[Evaluator]:
+    """The evaluators named (default: all of the workflow's), each of the workflow."""
+    evaluators = Evaluator.objects.filter(workflow=workflow)
+    if evaluator_ids is None:
+        return list(evaluators)
+    found = evaluators.in_bulk(evaluator_ids)
+    missing = [str(pk) for pk in evaluator_ids if pk not in found]
+    if missing:
+        raise InvalidRequest(
+            f"{workflow.name} has no evaluator {', '.join(missing)}.", {"evaluators": missing}
+        )
+    return [found[pk] for pk in dict.fromkeys(evaluator_ids)]
+
+
+def baseline_column(columns: Sequence[Column], baseline: int | None) -> int:
+    """The column the others are held against: the one asked for, else the first with
+    the defaults in code (no variant, no overrides), else the first."""
+    if baseline is None:
+        defaults = [i for i, column in enumerate(columns) if not column.choice.merged]
+        return defaults[0] if defaults else 0
+    return check_baseline(baseline, len(columns))
+
+
 def start_comparison(
     tenant: Tenant,
     workflow_name: str,
@@ -616,20 +643,26 @@ def start_comparison(
     *,
     from_step: str | None = None,
     dataset_version: DatasetVersion | None = None,
+    evaluators: Sequence[Any] | None = None,
+    baseline: int | None = None,
 ) -> Comparison:
     """Start one run per (row, column), all at once in one transaction: past runs are
     replayed (from `from_step` if given), custom inputs run from the start, and so do
-    the rows of a dataset's version, after the rows given."""
+    the rows of a dataset's version, after the rows given. Each cell is scored by
+    `evaluators` (default: all of the workflow's) once its run finishes."""
     workflow = workflow_or_404(tenant, workflow_name)
     from_dataset = dataset_rows(workflow, dataset_version, from_step)
     check_comparison_size(len(columns), len(rows) + len(from_dataset))
     chosen_columns = comparison_columns(tenant, workflow, columns)
     chosen_rows = [*comparison_rows(tenant, workflow, rows, from_step), *from_dataset]
+    chosen_evaluators = comparison_evaluators(workflow, evaluators)
     comparison = new_comparison(
         tenant, workflow, chosen_columns, chosen_rows, author, from_step, dataset_version
     )
+    comparison.baseline = baseline_column(chosen_columns, baseline)
     with transaction.atomic():
         comparison.save(force_insert=True)
+        comparison.evaluators.set(chosen_evaluators)
         PlaygroundRun.objects.bulk_create(
             [
                 *run_custom_input_cells(comparison, chosen_columns, chosen_rows, author),

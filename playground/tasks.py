@@ -1,7 +1,7 @@
 """Celery tasks of the playground: the GitHub work of a pull request, tried again
-after a delay while GitHub fails transiently, and the periodic look at opened pull
+after a delay while GitHub fails transiently, the periodic look at opened pull
 requests (Celery beat's task, or periodic work beside the engine tick where run_engine
-or the in-process ticker drives it)."""
+or the in-process ticker drives it), and the LLM judges' scores of comparison cells."""
 
 import logging
 
@@ -12,6 +12,7 @@ from hatchet.celery import enqueue
 from hatchet.periodic import PeriodicWork
 from playground.github.pull_requests import work_on_pull_request
 from playground.github.refresh import refresh_pull_request_states
+from playground.scoring import judge_pending_scores
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,12 @@ def open_pull_request(request_id: str, attempt: int = 1) -> None:
 @shared_task(name="playground.refresh_pull_requests", ignore_result=True)
 def refresh_pull_requests() -> int:
     return refresh_pull_request_states()
+
+
+@shared_task(name="playground.judge_cells", ignore_result=True)
+def judge_cells(judged: list[list[str]]) -> None:
+    """[[cell's run id, evaluator id], ...]: ask each judge, store its score."""
+    judge_pending_scores([(run_id, evaluator_id) for run_id, evaluator_id in judged])
 
 
 def pull_request_refresh() -> PeriodicWork:

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from playground.views import (
     ComparisonViewSet,
     DatasetViewSet,
+    EvaluatorViewSet,
     GitHubConnectionView,
     GitHubWebhookView,
     PlaygroundRunViewSet,
@@ -19,6 +20,7 @@ router.register("variables", VariableViewSet, basename="playground-variable")
 router.register("variants", VariantViewSet, basename="playground-variant")
 router.register("runs", PlaygroundRunViewSet, basename="playground-run")
 router.register("compare", ComparisonViewSet, basename="playground-comparison")
+router.register("evaluators", EvaluatorViewSet, basename="playground-evaluator")
 router.register("pull-requests", PullRequestViewSet, basename="playground-pull-request")
 router.register("datasets", DatasetViewSet, basename="playground-dataset")
 

@@ -1,5 +1,6 @@
 """The playground's REST resources: variables, variants and their revisions, runs,
-replays and comparisons. Reading needs any role; everything else the editor role."""
+replays, comparisons and evaluators. Reading needs any role; everything else the
+editor role."""
 
 from typing import Any
 
@@ -27,7 +28,8 @@ from hatchet.errors import InvalidRequest
 from hatchet.models import Role, Tenant
 from hatchet.schema import ErrorSerializer
 from hatchet.views import JSONAPIView, TenantViewSet
-from playground import datasets, reviews, services, tasks
+from playground import datasets, evaluators, reviews, scoring, services, tasks
+from playground.evaluation import Subject
 from playground.github.connections import connection_for, save_connection
 from playground.github.pull_requests import request_pull_request
 from playground.github.webhooks import BadSignature, ServerTokenRefused, handle_webhook
@@ -35,6 +37,7 @@ from playground.models import (
     Comparison,
     Dataset,
     DatasetVersion,
+    Evaluator,
     PlaygroundRun,
     PullRequestRequest,
     Variable,
@@ -47,6 +50,7 @@ from playground.serializers import (
     BlindPairQuerySerializer,
     BlindPairSerializer,
     ComparisonFilterSerializer,
+    ComparisonQuerySerializer,
     ComparisonSerializer,
     ComparisonSummarySerializer,
     DatasetDetailSerializer,
@@ -55,11 +59,15 @@ from playground.serializers import (
     DatasetUploadSerializer,
     DatasetVersionQuerySerializer,
     EditDatasetSerializer,
+    EditEvaluatorSerializer,
     EditGitHubConnectionSerializer,
     EditVariantSerializer,
+    EvaluatorFilterSerializer,
+    EvaluatorSerializer,
     GitHubConnectionSerializer,
     NewComparisonSerializer,
     NewDatasetSerializer,
+    NewEvaluatorSerializer,
     NewPlaygroundRunSerializer,
     NewPullRequestSerializer,
     NewReviewSerializer,
@@ -74,11 +82,13 @@ from playground.serializers import (
     ReplaySerializer,
     RestoreVariantSerializer,
     ReviewSerializer,
+    TryEvaluatorSerializer,
     VariableFilterSerializer,
     VariableSerializer,
     VariantFilterSerializer,
     VariantRevisionSerializer,
     VariantSerializer,
+    VerdictSerializer,
     VoteSerializer,
 )
 from workflows.views import run_details
@@ -272,9 +282,12 @@ class ComparisonViewSet(TenantViewSet):
     filter_class = ComparisonFilterSerializer
     list_serializer_class = ComparisonSummarySerializer
 
-    @extend_schema(responses=ComparisonSerializer)
+    @extend_schema(parameters=[ComparisonQuerySerializer], responses=ComparisonSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:
-        return Response(ComparisonSerializer(comparison_matrix(self.get_object())).data)
+        query = ComparisonQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        matrix = comparison_matrix(self.get_object(), query.validated_data.get("baseline"))
+        return Response(ComparisonSerializer(matrix).data)
 
     @extend_schema(request=NewComparisonSerializer, responses={201: ComparisonSerializer})
     def create(self, request: Request) -> Response:
@@ -297,6 +310,8 @@ class ComparisonViewSet(TenantViewSet):
             author_of(request),
             from_step=data.get("from_step"),
             dataset_version=dataset_version,
+            evaluators=data.get("evaluators"),
+            baseline=data.get("baseline"),
         )
         return Response(
             ComparisonSerializer(comparison_matrix(comparison)).data,
@@ -353,6 +368,78 @@ class ComparisonViewSet(TenantViewSet):
             author_of(request),
         )
         return Response(VoteSerializer(recorded).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ComparisonSerializer)
+    @action(detail=True, methods=["post"])
+    def rescore(self, request: Request, pk: Any) -> Response:
+        """Score every finished cell again with the comparison's evaluators: checks at
+        once, judges as pending until they answer (live on the comparison's socket)."""
+        comparison = scoring.rescore_comparison(tenant_of(request), pk)
+        return Response(ComparisonSerializer(comparison_matrix(comparison)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[EvaluatorFilterSerializer], responses=EvaluatorSerializer(many=True)
+    )
+)
+class EvaluatorViewSet(TenantViewSet):
+    """Checks of a workflow's output that score comparison cells: built-in checks
+    configured without code, and LLM judges with a rubric."""
+
+    queryset = Evaluator.objects.select_related("workflow").order_by("workflow__name", "name")
+    filter_class = EvaluatorFilterSerializer
+    list_serializer_class = EvaluatorSerializer
+
+    @extend_schema(request=NewEvaluatorSerializer, responses={201: EvaluatorSerializer})
+    def create(self, request: Request) -> Response:
+        body = NewEvaluatorSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        evaluator = evaluators.create_evaluator(
+            tenant_of(request),
+            data["workflow"],
+            data["name"],
+            data["kind"],
+            data["config"],
+            author_of(request),
+            step=data["step"],
+            threshold=data["threshold"],
+        )
+        return Response(EvaluatorSerializer(evaluator).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=EvaluatorSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(EvaluatorSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=EditEvaluatorSerializer,
+        responses=EvaluatorSerializer,
+        description="Change its name, step, kind, config or threshold; scores already given "
+        "change when their comparison is rescored.",
+    )
+    def partial_update(self, request: Request, pk: Any) -> Response:
+        tenant = tenant_of(request)
+        evaluator = evaluators.evaluator_or_404(tenant, pk)
+        body = EditEvaluatorSerializer(data=request.data, context={"kind": evaluator.kind})
+        body.is_valid(raise_exception=True)
+        edited = evaluators.edit_evaluator(tenant, pk, **body.validated_data)
+        return Response(EvaluatorSerializer(edited).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any) -> Response:
+        evaluators.delete_evaluator(tenant_of(request), pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=TryEvaluatorSerializer, responses=VerdictSerializer)
+    @action(detail=True, methods=["post"], url_path="try")
+    def try_it(self, request: Request, pk: Any) -> Response:
+        """Evaluate one output given by hand (with its input and expected output) and
+        answer the verdict; nothing is stored. A judge is asked for real."""
+        body = TryEvaluatorSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        verdict = evaluators.try_evaluator(tenant_of(request), pk, Subject(**body.validated_data))
+        return Response(VerdictSerializer(verdict).data)
 
 
 @extend_schema_view(

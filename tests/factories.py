@@ -1,14 +1,21 @@
 """Helpers the tests share: objects made as their programs and people make them."""
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.db import connection
 from rest_framework.test import APIClient
 
+from bench.livestack import LIVE_STACK_KEYS, sibling_database_url
+from bench.processes import ROOT
 from hatchet.asgi import router
 from hatchet.models import APIToken, Membership, Tenant, TokenRole
 from playground.catalog import record_variables
@@ -277,3 +284,28 @@ async def socket_close_code(path: str, headers: list[tuple[bytes, bytes]]) -> An
     closed = await socket.receive_output(timeout=5)
     await socket.disconnect()
     return closed.get("code")
+
+
+def start_celery_worker(log: Path, env: dict[str, str]) -> "subprocess.Popen[bytes]":
+    """A Celery worker on this test database (the services backend), as production runs
+    them; `env` is laid over this process's environment, less pytest's variables and
+    OpenAI's (tests never reach the network)."""
+    database = connection.settings_dict["NAME"]
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "OPENAI_"))}
+    with open(log, "wb") as output:
+        return subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "hatchet.celery", "worker"),
+                *("--pool", "solo", "--without-mingle", "--without-gossip"),
+                *("--loglevel", "WARNING"),
+            ],
+            cwd=ROOT,
+            env={
+                **inherited,
+                "DATABASE_URL": sibling_database_url(os.environ["DATABASE_URL"], database),
+                **LIVE_STACK_KEYS,
+                **env,
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )

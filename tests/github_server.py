@@ -3,7 +3,6 @@
 make given requests fail the way GitHub fails or wait until released."""
 
 import base64
-import json
 import os
 import re
 import subprocess
@@ -11,10 +10,14 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from typing_extensions import override
+
+from tests.loopback import LoopbackServer, QuietHandler
 
 API_PREFIX = "/api/v3"
 GIT_ENV = {
@@ -161,7 +164,7 @@ class Pull:
     merged: bool = False
 
 
-class LoopbackGitHub:
+class LoopbackGitHub(LoopbackServer):
     """The server's state: repositories by full name, pull requests, the token it
     accepts, faults to inject and every request it saw."""
 
@@ -174,10 +177,7 @@ class LoopbackGitHub:
         self.holds: list[tuple[str, str, threading.Event]] = []
         self.requests: list[tuple[str, str]] = []
         self.authorizations: list[str] = []
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(handler_for(self))
 
     @property
     def full_name(self) -> str:
@@ -185,17 +185,13 @@ class LoopbackGitHub:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{API_PREFIX}"
+        return f"{self.origin}{API_PREFIX}"
 
-    def start(self) -> "LoopbackGitHub":
-        self.thread.start()
-        return self
-
+    @override
     def stop(self) -> None:
         for _, _, release in self.holds:
             release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
     def fail(self, method: str, path: str, status: int, times: int = 1, **fields: Any) -> None:
         with self.lock:
@@ -423,12 +419,7 @@ class LoopbackGitHub:
 
 
 def handler_for(github: LoopbackGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             self.answer("GET")
 
@@ -440,8 +431,7 @@ def handler_for(github: LoopbackGitHub) -> type[BaseHTTPRequestHandler]:
 
         def answer(self, method: str) -> None:
             url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            body = self.read_json()
             path = url.path.removeprefix(API_PREFIX)
             github.requests.append((method, path))
             github.wait_if_held(method, path)
@@ -456,21 +446,10 @@ def handler_for(github: LoopbackGitHub) -> type[BaseHTTPRequestHandler]:
                 self.send_json(fault.status, {"message": fault.message}, fault.headers)
                 return
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            body = json.loads(raw) if raw else None
             try:
                 status, answer = github.route(method, path, query, body)
             except GitError as error:
                 status, answer = 500, {"message": f"git failed: {error}"}
             self.send_json(status, answer)
-
-        def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
 
     return Handler

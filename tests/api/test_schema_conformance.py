@@ -28,6 +28,7 @@ VALID_IN_CONTEXT_ONLY = {
     ("POST", "/api/v1/schedules"): "trigger_at must be in the future",
     ("PATCH", "/api/v1/schedules/{id}"): "trigger_at must be in the future",
     ("POST", "/api/v1/members"): "a new user needs a password",
+    ("POST", "/api/v1/playground/evaluators"): "the config's fields are its kind's",
     (
         "PUT",
         "/api/v1/playground/github-connection",

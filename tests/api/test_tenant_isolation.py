@@ -23,6 +23,7 @@ from hatchet.routing import websocket_urlpatterns
 from playground.models import (
     Comparison,
     Dataset,
+    Evaluator,
     PlaygroundRun,
     PullRequestRequest,
     Variable,
@@ -115,6 +116,16 @@ RULES: dict[tuple[str, str], Rule] = {
         {"workflow": "Support", "columns": [{"baseline": True}], "rows": [{"run": "{source_run}"}]},
     ),
     ("GET", "/api/v1/playground/compare/{pk}"): A_OBJECT,
+    ("POST", "/api/v1/playground/compare/{pk}/rescore"): A_OBJECT,
+    ("GET", "/api/v1/playground/evaluators"): LIST,
+    (
+        "POST",
+        "/api/v1/playground/evaluators",
+    ): Rule(404, {"workflow": "Support", "name": "b", "kind": "is_json"}),
+    ("GET", "/api/v1/playground/evaluators/{pk}"): A_OBJECT,
+    ("PATCH", "/api/v1/playground/evaluators/{pk}"): Rule(404, {"name": "b's"}),
+    ("DELETE", "/api/v1/playground/evaluators/{pk}"): A_OBJECT,
+    ("POST", "/api/v1/playground/evaluators/{pk}/try"): Rule(404, {"output": "hi"}),
     ("POST", "/api/v1/playground/compare/{pk}/reviews"): Rule(
         404, {"run_id": "{run}", "thumbs": "up"}
     ),
@@ -199,6 +210,7 @@ PATH_OBJECTS: dict[str, Any] = {
     "/api/v1/members/": Membership,
     "/api/v1/playground/compare/": Comparison,
     "/api/v1/playground/datasets/": Dataset,
+    "/api/v1/playground/evaluators/": Evaluator,
     "/api/v1/playground/pull-requests/": PullRequestRequest,
     "/api/v1/playground/runs/": PlaygroundRun,
     "/api/v1/playground/variables/": Variable,
@@ -236,6 +248,7 @@ def objects_of(tenant: Tenant) -> dict[str, str]:
         ("/api/v1/events", {"key": "ticket:created"}),
         ("/api/v1/invitations", {"invitee": "pat@example.com", "role": "viewer"}),
         ("/api/v1/playground/github-connection", {"repository": "a/repo", "token": "ghp_a"}),
+        ("/api/v1/playground/evaluators", {"workflow": "Support", "name": "a", "kind": "is_json"}),
     ]:
         method = programs.put if path.endswith("connection") else programs.post
         assert method(path, body, format="json").status_code in (200, 201), path

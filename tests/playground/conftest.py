@@ -2,18 +2,12 @@
 expose variables, and a loopback GitHub for the pull requests (tests/factories.py makes
 the rest)."""
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
-from bench.livestack import LIVE_STACK_KEYS, sibling_database_url
-from bench.processes import ROOT
 from hatchet.models import Tenant
 from tests.e2e.live import stop_process
 from tests.factories import (
@@ -22,6 +16,7 @@ from tests.factories import (
     SUPPORT_PY,
     PlaygroundWorker,
     register_support,
+    start_celery_worker,
 )
 from tests.github_server import GitRepository, LoopbackGitHub
 from workflows.engine.runs import trigger_workflow_run
@@ -58,33 +53,15 @@ def task_runner(github: LoopbackGitHub, tmp_path: Path, settings: Any) -> Iterat
     if not settings.REDIS_URL:
         yield
         return
-    database = connection.settings_dict["NAME"]
-    with open(tmp_path / "celery.log", "wb") as log:
-        worker = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "hatchet.celery", "worker"),
-                *(
-                    "--pool",
-                    "solo",
-                    "--without-mingle",
-                    "--without-gossip",
-                    "--loglevel",
-                    "WARNING",
-                ),
-            ],
-            cwd=ROOT,
-            env={
-                **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-                "DATABASE_URL": sibling_database_url(os.environ["DATABASE_URL"], database),
-                "GITHUB_API_URL": github.url,
-                "GITHUB_TOKEN": "",
-                "HATCHET_GITHUB_WRITE_INTERVAL": "0",
-                "HATCHET_ENCRYPTION_KEY": ENCRYPTION_KEY,
-                **{k: v for k, v in LIVE_STACK_KEYS.items() if k != "HATCHET_ENCRYPTION_KEY"},
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    worker = start_celery_worker(
+        tmp_path / "celery.log",
+        {
+            "GITHUB_API_URL": github.url,
+            "GITHUB_TOKEN": "",
+            "HATCHET_GITHUB_WRITE_INTERVAL": "0",
+            "HATCHET_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        },
+    )
     yield
     stop_process(worker)
 

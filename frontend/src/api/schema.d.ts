@@ -258,6 +258,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/playground/compare/{id}/rescore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Score every finished cell again with the comparison's evaluators: checks at
+         *     once, judges as pending until they answer (live on the comparison's socket).
+         */
+        post: operations["api_v1_playground_compare_rescore_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/playground/compare/{id}/reviews": {
         parameters: {
             query?: never;
@@ -409,6 +429,75 @@ export interface paths {
         put?: never;
         /** @description Add the rows of a file: JSONL (a line per row, {input, expected?, notes?}) or CSV (a header; an input column of JSON objects or a column per input field; expected and notes columns if any), as the multipart field `file` or as the body. The first bad line refuses the whole file. */
         post: operations["api_v1_playground_datasets_upload_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/evaluators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Checks of a workflow's output that score comparison cells: built-in checks
+         *     configured without code, and LLM judges with a rubric.
+         */
+        get: operations["api_v1_playground_evaluators_list"];
+        put?: never;
+        /**
+         * @description Checks of a workflow's output that score comparison cells: built-in checks
+         *     configured without code, and LLM judges with a rubric.
+         */
+        post: operations["api_v1_playground_evaluators_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/evaluators/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Checks of a workflow's output that score comparison cells: built-in checks
+         *     configured without code, and LLM judges with a rubric.
+         */
+        get: operations["api_v1_playground_evaluators_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description Checks of a workflow's output that score comparison cells: built-in checks
+         *     configured without code, and LLM judges with a rubric.
+         */
+        delete: operations["api_v1_playground_evaluators_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Change its name, step, kind, config or threshold; scores already given change when their comparison is rescored. */
+        patch: operations["api_v1_playground_evaluators_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/playground/evaluators/{id}/try": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Evaluate one output given by hand (with its input and expected output) and
+         *     answer the verdict; nothing is stored. A judge is asked for real.
+         */
+        post: operations["api_v1_playground_evaluators_try_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1227,6 +1316,13 @@ export interface components {
             duration_ms: number | null;
             /** @description Where steps report it. */
             usage: components["schemas"]["Usage"] | null;
+            /**
+             * Format: double
+             * @description USD, from the steps' usage and HATCHET_MODEL_PRICES; null when a step's model has no price or none reported usage.
+             */
+            cost: number | null;
+            /** @description Each evaluator's, once the run finished. */
+            scores: components["schemas"]["Score"][];
             /** @description Streamed text so far. */
             stream: string;
             /** @description The chunks of `stream`, to merge live chunks with by seq. */
@@ -1285,6 +1381,29 @@ export interface components {
              */
             pairwise_score: number | null;
         };
+        ColumnSummary: {
+            column: number;
+            is_baseline: boolean;
+            evaluators: components["schemas"]["EvaluatorSummary"][];
+            /** Format: double */
+            mean_latency_ms: number | null;
+            total_tokens: number;
+            /**
+             * Format: double
+             * @description USD, of the priced cells.
+             */
+            total_cost: number | null;
+            /**
+             * Format: double
+             * @description USD, of its judges.
+             */
+            evaluator_cost: number | null;
+            /** @description Rows whose mean score is higher than the baseline column's. */
+            improved: number;
+            /** @description Rows whose mean score is lower. */
+            regressed: number;
+            unchanged: number;
+        };
         /** @description The matrix: one cell per (row, column); live at /ws/playground/compare/{id}. */
         Comparison: {
             /** Format: uuid */
@@ -1300,6 +1419,12 @@ export interface components {
             columns: components["schemas"]["Column"][];
             rows: components["schemas"]["Row"][];
             cells: components["schemas"]["Cell"][];
+            /** @description What scores the cells. */
+            evaluators: components["schemas"]["Evaluator"][];
+            /** @description The column the summary holds the others to. */
+            baseline: number;
+            /** @description One per column. */
+            summary: components["schemas"]["ColumnSummary"][];
             is_finished: boolean;
             reviews: components["schemas"]["Review"][];
             review_summary: components["schemas"]["ColumnReviewSummary"][];
@@ -1456,6 +1581,21 @@ export interface components {
             name?: string;
             description?: string;
         };
+        /**
+         * @description Validated with the evaluator's `kind` in the context: a config is checked
+         *     against the kind it will have.
+         */
+        EditEvaluatorRequest: {
+            name?: string;
+            step?: string;
+            kind?: components["schemas"]["EvaluatorKindEnum"];
+            /** @description By kind: contains, not_contains {text, case_sensitive?}; regex {pattern, case_sensitive?}; equals_expected, is_json {}; json_schema {schema}; length {min?, max?} in characters; latency {max_ms}; cost {max_usd}; llm_judge {rubric, model?}. */
+            config?: {
+                [key: string]: unknown;
+            };
+            /** Format: double */
+            threshold?: number;
+        };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         EditGitHubConnectionRequest: {
             /** @description owner/name */
@@ -1499,6 +1639,45 @@ export interface components {
             message: string;
             /** @description What the code needs: fields, a path, ids. */
             details: unknown;
+        };
+        Evaluator: {
+            /** Format: uuid */
+            readonly id: string;
+            workflow: string;
+            /** @description Blank: the step whose output a cell shows. */
+            step: string;
+            name: string;
+            kind: components["schemas"]["EvaluatorKindEnum"];
+            config: {
+                [key: string]: unknown;
+            };
+            /** Format: double */
+            threshold?: number;
+            created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
+        /** @enum {string} */
+        EvaluatorKindEnum: "contains" | "not_contains" | "regex" | "equals_expected" | "is_json" | "json_schema" | "length" | "latency" | "cost" | "llm_judge";
+        EvaluatorSummary: {
+            /** Format: uuid */
+            evaluator: string;
+            name: string;
+            /** @description Cells it gave a verdict on. */
+            scored: number;
+            passed: number;
+            /** @description Cells it could give no verdict on. */
+            errored: number;
+            pending: number;
+            /**
+             * Format: double
+             * @description passed / scored.
+             */
+            pass_rate: number | null;
+            /** Format: double */
+            mean_score: number | null;
         };
         Event: {
             /** Format: uuid */
@@ -1597,6 +1776,10 @@ export interface components {
             dataset?: string;
             /** @description The dataset's version; default: its newest. */
             dataset_version?: number;
+            /** @description Evaluators of the workflow to score each cell with; default: all of them. */
+            evaluators?: string[];
+            /** @description The column the others are held against; default: the first with the defaults in code, else column 0. */
+            baseline?: number;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewCronRequest: {
@@ -1628,6 +1811,27 @@ export interface components {
             expected?: unknown;
             /** @default  */
             notes: string;
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        NewEvaluatorRequest: {
+            workflow: string;
+            name: string;
+            /**
+             * @description The step whose output it checks; default: the one a cell shows.
+             * @default
+             */
+            step: string;
+            kind: components["schemas"]["EvaluatorKindEnum"];
+            /** @description By kind: contains, not_contains {text, case_sensitive?}; regex {pattern, case_sensitive?}; equals_expected, is_json {}; json_schema {schema}; length {min?, max?} in characters; latency {max_ms}; cost {max_usd}; llm_judge {rubric, model?}. */
+            config?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: double
+             * @description A score of at least this passes.
+             * @default 0.5
+             */
+            threshold: number;
         };
         NewEventRequest: {
             /** @description Segments separated by ':', e.g. 'user:created'. */
@@ -1805,6 +2009,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Dataset"][];
+        };
+        PaginatedEvaluatorList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Evaluator"][];
         };
         PaginatedEventList: {
             /** @example 123 */
@@ -2376,6 +2595,38 @@ export interface components {
         };
         /** @enum {string} */
         ScheduledRunStatusEnum: "SCHEDULED" | "FIRED" | "CANCELLED";
+        Score: {
+            /** @description pending while a judge has not answered. */
+            status: components["schemas"]["ScoreStatusEnum"];
+            /**
+             * Format: double
+             * @description From 0 to 1.
+             */
+            value: number | null;
+            /** @description value >= the threshold. */
+            passed: boolean | null;
+            reason: string;
+            /** @description Why there is no verdict. */
+            error: string;
+            /** @description The judge's own. */
+            tokens: number | null;
+            /**
+             * Format: double
+             * @description The judge's own, in USD.
+             */
+            cost: number | null;
+            /**
+             * Format: double
+             * @description The judge's own.
+             */
+            latency_ms: number | null;
+            /** Format: uuid */
+            evaluator: string;
+            /** @description The evaluator's. */
+            name: string;
+        };
+        /** @enum {string} */
+        ScoreStatusEnum: "pending" | "done" | "error";
         Session: {
             user: components["schemas"]["User"] | null;
             memberships: components["schemas"]["SessionMembership"][];
@@ -2575,6 +2826,26 @@ export interface components {
             on_events: string[];
             on_crons: string[];
         };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        TryEvaluatorRequest: {
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @description The output to evaluate. */
+            output: unknown;
+            /** @description For equals_expected. */
+            expected?: unknown;
+            /**
+             * Format: double
+             * @description For latency.
+             */
+            duration_ms?: number;
+            /**
+             * Format: double
+             * @description USD, for cost.
+             */
+            cost?: number;
+        };
         Usage: {
             prompt_tokens: number;
             completion_tokens: number;
@@ -2653,6 +2924,32 @@ export interface components {
             author: string;
             /** Format: date-time */
             created_at?: string;
+        };
+        Verdict: {
+            /** @description pending while a judge has not answered. */
+            status: components["schemas"]["ScoreStatusEnum"];
+            /**
+             * Format: double
+             * @description From 0 to 1.
+             */
+            value: number | null;
+            /** @description value >= the threshold. */
+            passed: boolean | null;
+            reason: string;
+            /** @description Why there is no verdict. */
+            error: string;
+            /** @description The judge's own. */
+            tokens: number | null;
+            /**
+             * Format: double
+             * @description The judge's own, in USD.
+             */
+            cost: number | null;
+            /**
+             * Format: double
+             * @description The judge's own.
+             */
+            latency_ms: number | null;
         };
         Vote: {
             /** Format: uuid */
@@ -4149,7 +4446,10 @@ export interface operations {
     };
     api_v1_playground_compare_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Sum the columns up against this column; default: the comparison's. */
+                baseline?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -4257,6 +4557,90 @@ export interface operations {
             };
             /** @description The tenant has no such object (in the path or the body). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_compare_rescore_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5070,6 +5454,453 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatasetDetail"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_evaluators_list: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["EvaluatorKindEnum"];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /** @description A workflow name. */
+                workflow?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedEvaluatorList"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_evaluators_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewEvaluatorRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_evaluators_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_evaluators_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_evaluators_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EditEvaluatorRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_evaluators_try_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TryEvaluatorRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Verdict"];
                 };
             };
             /** @description The request is malformed or invalid (see error.code). */
