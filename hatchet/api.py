@@ -117,6 +117,16 @@ def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any
 PAGE_PARAMETERS = {"limit", "offset"}
 
 
+class StringField(serializers.CharField):
+    """A string the schema calls a string: DRF's CharField also takes a number and
+    makes it one, which the schema does not allow."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 class QuerySerializer(serializers.Serializer):
     """A list's query parameters: a name it does not know is refused (a misspelt filter
     would return everything), and so is a blank value (DRF reads `workflow=` from a

@@ -3,6 +3,7 @@ invitations."""
 
 from rest_framework import serializers
 
+from hatchet.api import StringField
 from hatchet.models import APIToken, Invitation, Membership, Role, TokenRole
 
 
@@ -18,7 +19,7 @@ class TokenSerializer(serializers.ModelSerializer):
 
 
 class NewTokenSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StringField(max_length=200)
     role = serializers.ChoiceField(
         choices=TokenRole.choices,
         default=TokenRole.VIEWER,
@@ -62,8 +63,8 @@ class SessionSerializer(serializers.Serializer):
 
 
 class SignInSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    username = StringField(max_length=150)
+    password = StringField(max_length=4096, trim_whitespace=False)
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -75,10 +76,10 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class NewMemberSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = StringField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
-    password = serializers.CharField(
+    password = StringField(
         write_only=True,
         max_length=4096,
         trim_whitespace=False,
@@ -101,7 +102,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class NewInvitationSerializer(serializers.Serializer):
-    invitee = serializers.CharField(max_length=254, help_text="A username or an email address.")
+    invitee = StringField(max_length=254, help_text="A username or an email address.")
     role = serializers.ChoiceField(choices=Role.choices)
 
 

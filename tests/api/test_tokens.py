@@ -73,6 +73,23 @@ def test_a_token_needs_a_name(api: APIClient) -> None:
     assert response.json()["error"]["message"] == "name: This field is required."
 
 
+def test_a_tokens_name_is_a_string_not_a_number_made_one(api: APIClient) -> None:
+    """Schemathesis found a number taken as a name, where the schema says string."""
+    response = api.post("/api/v1/tokens", {"name": 35242682746}, format="json")
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "error": {
+                "code": "invalid_request",
+                "message": "name: Not a valid string.",
+                "details": {"name": ["Not a valid string."]},
+            }
+        },
+    )
+    assert list(APIToken.objects.values_list("name", flat=True)) == ["tests"]
+
+
 def test_editors_cannot_manage_tokens(tenant: Tenant) -> None:
     editor = member_client(tenant, "editor")
 
