@@ -27,6 +27,7 @@ describe("CellReview", () => {
         comparisonId="cmp-1"
         runId="run-1"
         reviews={[review("eve", { thumbs: "down", comment: "Too curt" })]}
+        reviewer={{ name: "ada", canReview: true }}
       />,
     );
 
@@ -48,6 +49,7 @@ describe("CellReview", () => {
         comparisonId="cmp-1"
         runId="run-1"
         reviews={[review("ada", { thumbs: "down", score: 0.2 })]}
+        reviewer={{ name: "ada", canReview: true }}
       />,
     );
 
@@ -62,7 +64,12 @@ describe("CellReview", () => {
   it("gives a viewer the reviews to read and no form", async () => {
     fakeApi("viewer", {});
     renderAs(
-      <CellReview comparisonId="cmp-1" runId="run-1" reviews={[review("eve", { score: 0.5 })]} />,
+      <CellReview
+        comparisonId="cmp-1"
+        runId="run-1"
+        reviews={[review("eve", { score: 0.5 })]}
+        reviewer={{ name: "vic", canReview: false }}
+      />,
     );
 
     expect(await screen.findByText("eve: 0.50")).toBeInTheDocument();

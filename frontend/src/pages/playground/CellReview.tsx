@@ -3,19 +3,24 @@
 import { useState, type FormEvent } from "react";
 import type { Review } from "../../api/types";
 import { ApiErrorMessage } from "../../components/ApiErrorMessage";
-import { useSession } from "../../session";
 import { useReviewCell } from "./api";
+
+/** Who looks at the comparison: their name, and whether they may review. */
+export interface Reviewer {
+  name: string;
+  canReview: boolean;
+}
 
 interface Props {
   comparisonId: string;
   runId: string;
-  /** Every review of this cell, the caller's among them if they wrote one. */
+  /** Every review of this cell, the reviewer's among them if they wrote one. */
   reviews: Review[];
+  reviewer: Reviewer;
 }
 
-export function CellReview({ comparisonId, runId, reviews }: Props) {
-  const { user, can } = useSession();
-  const mine = reviews.find((review) => review.reviewer === user?.username);
+export function CellReview({ comparisonId, runId, reviews, reviewer }: Props) {
+  const mine = reviews.find((review) => review.reviewer === reviewer.name);
   const others = reviews.filter((review) => review !== mine);
   return (
     <div className="cell-review">
@@ -26,7 +31,7 @@ export function CellReview({ comparisonId, runId, reviews }: Props) {
           {review.comment && ` “${review.comment}”`}
         </p>
       ))}
-      {can("editor") && (
+      {reviewer.canReview && (
         <ReviewForm key={mine?.id ?? "new"} comparisonId={comparisonId} runId={runId} mine={mine} />
       )}
     </div>

@@ -356,3 +356,84 @@ describe("LiveComparison shows each chunk of a cell once, in the order it stream
     expect(calls).toEqual([]);
   });
 });
+
+describe("ComparisonGrid's judging", () => {
+  const score = (name: string, fields: Partial<Cell["scores"][number]>) => ({
+    evaluator: `ev-${name}`,
+    name,
+    status: "done" as const,
+    value: 1,
+    passed: true,
+    reason: "",
+    error: "",
+    tokens: null,
+    cost: null,
+    latency_ms: null,
+    ...fields,
+  });
+  const judged = {
+    ...comparison([
+      cell(0, 0, { scores: [score("mentions refund", { reason: "contains 'refund'" })] }),
+      cell(0, 1, {
+        cost: 0.0012,
+        scores: [
+          score("mentions refund", { value: 0, passed: false, reason: "lacks 'refund'" }),
+          score("polite", { status: "pending", value: null, passed: null }),
+        ],
+      }),
+    ]),
+    summary: [0, 1].map((column) => ({
+      column,
+      is_baseline: column === 0,
+      evaluators: [
+        {
+          evaluator: "ev-mentions refund",
+          name: "mentions refund",
+          scored: 1,
+          passed: 1 - column,
+          errored: 0,
+          pending: 0,
+          pass_rate: 1 - column,
+          mean_score: 1 - column,
+        },
+      ],
+      mean_latency_ms: 1200,
+      total_tokens: 42,
+      total_cost: column ? 0.0012 : null,
+      evaluator_cost: null,
+      improved: 0,
+      regressed: column,
+      unchanged: 0,
+    })),
+  };
+
+  it("shows each cell's verdicts with their reasons, and each column's totals against the baseline", () => {
+    renderWithProviders(<ComparisonGrid comparison={judged} />);
+
+    const variant = screen.getByRole("list", { name: "brief scores" });
+    expect(
+      within(variant)
+        .getAllByRole("listitem")
+        .map((li) => li.textContent),
+    ).toEqual(["mentions refund: ✗ 0.00 (lacks 'refund')", "polite: …"]);
+    expect(screen.getByText("$0.0012", { selector: ".comparison-cell-meta span" })).toBeTruthy();
+    const totals = screen.getByLabelText("brief summary");
+    expect(totals).toHaveTextContent("mentions refund: 0% pass, mean 0.00");
+    expect(totals).toHaveTextContent("1.2 s mean · 42 tokens · $0.0012");
+    expect(totals).toHaveTextContent("0 better · 1 worse · 0 same than Baseline (code defaults)");
+    expect(screen.getByLabelText("Baseline (code defaults) summary")).not.toHaveTextContent(
+      "better",
+    );
+  });
+
+  it("offers a review form in finished cells only when given a reviewer", () => {
+    const { unmount } = renderWithProviders(<ComparisonGrid comparison={judged} />);
+    expect(screen.queryByRole("form", { name: "Your review" })).toBeNull();
+    unmount();
+
+    renderWithProviders(
+      <ComparisonGrid comparison={judged} reviewer={{ name: "ada", canReview: true }} />,
+    );
+    expect(screen.getAllByRole("form", { name: "Your review" })).toHaveLength(2);
+  });
+});

@@ -3,13 +3,21 @@
 // output (or error), and every non-baseline cell with the difference from the
 // baseline cell of its row.
 import { Link } from "react-router-dom";
-import type { Cell, Column, Comparison } from "../../api/types";
+import type { Cell, Column, ColumnSummary, Comparison, Review, Score } from "../../api/types";
 import { OutputView } from "../../components/OutputView";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TextDiff } from "../../components/TextDiff";
+import { CellReview, type Reviewer } from "./CellReview";
 import { baselineColumn, cellAt, cellText, counted, inputSummary, valueText } from "./model";
 
-export function ComparisonGrid({ comparison }: { comparison: Comparison }) {
+export function ComparisonGrid({
+  comparison,
+  reviewer,
+}: {
+  comparison: Comparison;
+  /** With a reviewer, each finished cell shows its reviews and a form for theirs. */
+  reviewer?: Reviewer;
+}) {
   const baseline = baselineColumn(comparison);
   return (
     <div className="comparison-scroll">
@@ -39,11 +47,21 @@ export function ComparisonGrid({ comparison }: { comparison: Comparison }) {
                   return (
                     <td key={columnIndex} aria-label={`${row.title} · ${column.title}`}>
                       {cell ? (
-                        <ComparisonCell
-                          cell={cell}
-                          baseline={columnIndex === baseline ? undefined : baselineCell}
-                          columnTitle={column.title}
-                        />
+                        <>
+                          <ComparisonCell
+                            cell={cell}
+                            baseline={columnIndex === baseline ? undefined : baselineCell}
+                            columnTitle={column.title}
+                          />
+                          {reviewer && cell.is_finished && (
+                            <CellReview
+                              reviewer={reviewer}
+                              comparisonId={comparison.id}
+                              runId={cell.run_id}
+                              reviews={reviewsOf(comparison.reviews, cell.run_id)}
+                            />
+                          )}
+                        </>
                       ) : (
                         <span className="muted">No run.</span>
                       )}
@@ -54,8 +72,89 @@ export function ComparisonGrid({ comparison }: { comparison: Comparison }) {
             );
           })}
         </tbody>
+        {comparison.summary.length > 0 && (
+          <tfoot>
+            <tr>
+              <th scope="row">Summary</th>
+              {comparison.columns.map((column, index) => (
+                <td key={index} aria-label={`${column.title} summary`}>
+                  {comparison.summary[index] && (
+                    <ColumnTotals
+                      summary={comparison.summary[index]}
+                      baselineTitle={comparison.columns[baseline]?.title ?? "the baseline"}
+                    />
+                  )}
+                </td>
+              ))}
+            </tr>
+          </tfoot>
+        )}
       </table>
     </div>
+  );
+}
+
+const reviewsOf = (reviews: Review[], runId: string) =>
+  reviews.filter((review) => review.run_id === runId);
+
+const percent = (value: number | null) => (value === null ? "—" : `${Math.round(value * 100)}%`);
+const dollars = (value: number | null) => (value === null ? "—" : `$${value.toFixed(4)}`);
+
+/** A column's pass rates and scores per evaluator, its latency, tokens and cost, and
+ * how many rows it did better or worse on than the baseline. */
+function ColumnTotals({
+  summary,
+  baselineTitle,
+}: {
+  summary: ColumnSummary;
+  baselineTitle: string;
+}) {
+  return (
+    <div className="column-totals">
+      <ul className="score-list">
+        {summary.evaluators.map((evaluator) => (
+          <li key={evaluator.evaluator}>
+            <strong>{evaluator.name}</strong>: {percent(evaluator.pass_rate)} pass
+            {evaluator.mean_score !== null && `, mean ${evaluator.mean_score.toFixed(2)}`}
+            {evaluator.pending > 0 && <span className="muted"> ({evaluator.pending} pending)</span>}
+            {evaluator.errored > 0 && <span className="muted"> ({evaluator.errored} errored)</span>}
+          </li>
+        ))}
+      </ul>
+      <p className="muted">
+        {summary.mean_latency_ms === null
+          ? "—"
+          : `${(summary.mean_latency_ms / 1000).toFixed(1)} s`}{" "}
+        mean · {summary.total_tokens} tokens · {dollars(summary.total_cost)}
+      </p>
+      {!summary.is_baseline && (
+        <p>
+          <span className="tone-success">{summary.improved} better</span> ·{" "}
+          <span className="tone-danger">{summary.regressed} worse</span> · {summary.unchanged} same
+          than {baselineTitle}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** An evaluator's verdict on a cell: pass or fail with its score, the reason on hover
+ * and in the text for screen readers. */
+function ScoreChip({ score }: { score: Score }) {
+  const verdict =
+    score.status === "pending"
+      ? "…"
+      : score.status === "error"
+        ? "error"
+        : `${score.passed ? "✓" : "✗"} ${score.value?.toFixed(2)}`;
+  const tone =
+    score.status !== "done" ? "tone-muted" : score.passed ? "tone-success" : "tone-danger";
+  const reason = score.status === "error" ? score.error : score.reason;
+  return (
+    <li className={`score-chip ${tone}`} title={reason}>
+      {score.name}: {verdict}
+      {reason && <span className="visually-hidden"> ({reason})</span>}
+    </li>
   );
 }
 
@@ -136,10 +235,19 @@ export function ComparisonCell({ cell, baseline, columnTitle }: ComparisonCellPr
         {cell.duration_ms !== null && (
           <span className="muted">{(cell.duration_ms / 1000).toFixed(1)} s</span>
         )}
+        {cell.cost !== null && <span className="muted">{dollars(cell.cost)}</span>}
+        {cell.usage && <span className="muted">{cell.usage.total_tokens} tokens</span>}
         <Link to={`/runs/${cell.run_id}`} className="muted">
           Run
         </Link>
       </div>
+      {cell.scores.length > 0 && (
+        <ul className="score-list" aria-label={`${columnTitle} scores`}>
+          {cell.scores.map((score) => (
+            <ScoreChip key={score.evaluator} score={score} />
+          ))}
+        </ul>
+      )}
       {hasOutput ? (
         <div className="comparison-output final">
           <OutputView value={cell.output} label={`${columnTitle} output`} />

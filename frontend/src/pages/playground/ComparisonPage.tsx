@@ -1,7 +1,7 @@
 // One comparison, headed by its workflow, from-step, author and time: the grid loads
 // from the API, then fills in live over /ws/playground/compare/{id} as each cell's run
 // streams and finishes.
-import { useCallback, useReducer } from "react";
+import { useCallback, useEffect, useReducer } from "react";
 import { Link, useParams } from "react-router-dom";
 import type { Fill } from "../../api/lines";
 import { useLineFill, useSocket } from "../../api/useApi";
@@ -9,13 +9,22 @@ import type { Comparison } from "../../api/types";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView } from "../../components/StateViews";
 import { useComparison } from "./api";
+import type { Reviewer } from "./CellReview";
 import { ComparisonGrid } from "./ComparisonGrid";
-import { comparisonReducer, comparisonState, counted, type ComparisonMessage } from "./model";
+import { useSession } from "../../session";
+import {
+  comparisonReducer,
+  comparisonState,
+  counted,
+  isSettled,
+  type ComparisonMessage,
+} from "./model";
 import "./playground.css";
 
 export function ComparisonPage() {
   const { comparisonId } = useParams();
   const loaded = useComparison(comparisonId);
+  const { user, can } = useSession();
   return (
     <section className="page comparison-page">
       <div className="page-header">
@@ -36,15 +45,28 @@ export function ComparisonPage() {
             </p>
           )}
         </div>
-        <Link
-          className="button"
-          to={`/playground${loaded.data ? `?workflow=${encodeURIComponent(loaded.data.workflow)}` : ""}`}
-        >
-          Back to the playground
-        </Link>
+        <div className="toolbar">
+          {loaded.data && loaded.data.columns.length > 1 && (
+            <Link className="button" to={`/playground/compare/${comparisonId}/blind`}>
+              Blind review
+            </Link>
+          )}
+          <Link
+            className="button"
+            to={`/playground${loaded.data ? `?workflow=${encodeURIComponent(loaded.data.workflow)}` : ""}`}
+          >
+            Back to the playground
+          </Link>
+        </div>
       </div>
       <AsyncView {...loaded} onRetry={loaded.reload}>
-        {(comparison) => <LiveComparison key={comparison.id} initial={comparison} />}
+        {(comparison) => (
+          <LiveComparison
+            key={comparison.id}
+            initial={comparison}
+            reviewer={{ name: user?.username ?? "", canReview: can("editor") }}
+          />
+        )}
       </AsyncView>
     </section>
   );
@@ -53,11 +75,20 @@ export function ComparisonPage() {
 // A cell shows its stream, so a gap is filled with stream chunks.
 const shownKinds = ["stream"] as const;
 
-export function LiveComparison({ initial }: { initial: Comparison }) {
+export function LiveComparison({
+  initial,
+  reviewer,
+}: {
+  initial: Comparison;
+  reviewer?: Reviewer;
+}) {
   const [live, dispatch] = useReducer(comparisonReducer, initial, comparisonState);
   const { comparison } = live;
+  // The matrix read again (after a review is saved) is the server's latest word.
+  useEffect(() => dispatch({ type: "comparison.snapshot", comparison: initial }), [initial]);
+  // Judges may answer after the last run finished: their scores arrive on the socket too.
   useSocket<ComparisonMessage>(
-    comparison.is_finished ? null : `/playground/compare/${comparison.id}`,
+    isSettled(comparison) ? null : `/playground/compare/${comparison.id}`,
     dispatch,
   );
   useLineFill(
@@ -77,7 +108,7 @@ export function LiveComparison({ initial }: { initial: Comparison }) {
             : `${finished} of ${counted(comparison.cells.length, "run")} finished`}
         </span>
       </p>
-      <ComparisonGrid comparison={comparison} />
+      <ComparisonGrid comparison={comparison} reviewer={reviewer} />
     </>
   );
 }

@@ -14,6 +14,7 @@ import {
 } from "../../api/lines";
 import type {
   Cell,
+  ColumnSummary,
   Comparison,
   PullRequest,
   PullRequestProgress,
@@ -248,6 +249,7 @@ export type ComparisonMessage =
       text: string;
     } & CellPlace)
   | { type: "cell"; cell: Cell }
+  | { type: "comparison.summary"; baseline: number; summary: ColumnSummary[] }
   | { type: "comparison.finished"; id: string }
   | { type: "lines.filled"; fill: Fill };
 
@@ -372,6 +374,11 @@ export function comparisonReducer(
         lines,
       };
     }
+    case "comparison.summary":
+      return {
+        ...state,
+        comparison: { ...comparison, baseline: message.baseline, summary: message.summary },
+      };
     case "comparison.finished":
       return { ...state, comparison: { ...comparison, is_finished: true } };
     default:
@@ -379,12 +386,17 @@ export function comparisonReducer(
   }
 }
 
-/** The baseline column: the one with no variant and no overrides, else the first. */
+/** The column the others are held against, as the server chose it. */
 export function baselineColumn(comparison: Comparison): number {
-  const index = comparison.columns.findIndex(
-    (column) => column.variant === null && Object.keys(column.overrides ?? {}).length === 0,
+  return comparison.baseline;
+}
+
+/** Whether anything may still change: a run still going, or a judge not yet answered. */
+export function isSettled(comparison: Comparison): boolean {
+  return (
+    comparison.is_finished &&
+    comparison.cells.every((cell) => cell.scores.every((score) => score.status !== "pending"))
   );
-  return index === -1 ? 0 : index;
 }
 
 export function cellAt(comparison: Comparison, row: number, column: number): Cell | undefined {
