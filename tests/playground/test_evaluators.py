@@ -11,6 +11,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.core.exceptions import ImproperlyConfigured
+from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from examples.support_reply import openai_reply
@@ -642,10 +643,22 @@ def judge_runner(tmp_path: Path, settings: Any) -> Iterator[None]:
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Until `condition` holds. On SQLite the test's in-memory database shares a cache
+    with the judges' threads, and a read meeting a table a judge is writing fails at
+    once ("database table is locked") instead of waiting: it is read again."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not holds(condition):
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return condition()
+    except OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        return False
 
 
 def scored_comparison(api: APIClient, **body: Any) -> dict[str, Any]:
