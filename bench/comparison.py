@@ -8,8 +8,12 @@ comparisons in a row, and the table gives the median of each figure:
 - start: the POST's answer time, in which every cell's run is created and queued;
 - first / last cell: from the POST to the first and the last cell's run finishing,
   read from the runs' own `finished_at`;
+- last score: from the POST to the last cell scored by BenchPrompt's two built-in
+  evaluators (contains, length), which score each cell as its run finishes;
+- scoring delay: from a cell's run finishing to its scores being stored (median and
+  p95 over the cells' scores);
 - matrix: what the dashboard loads to show it, `GET /playground/compare/{id}` once
-  every cell is done (median of 5 calls), and its size.
+  every cell is scored (median of 5 calls), and its size.
 
 Usage: python -m bench.comparison [--backend services|embedded] [--rows 50] [--columns 4]
 """
@@ -79,6 +83,33 @@ def cell_finish_times(stack: HatchetStack, comparison_id: str) -> list[Any]:
     return [finished for (finished,) in rows]
 
 
+EVALUATORS = [
+    {"name": "answers the ticket", "kind": "contains", "config": {"text": "Re:"}},
+    {"name": "short", "kind": "length", "config": {"max": 200}},
+]
+
+
+def attach_evaluators(stack: HatchetStack) -> None:
+    for evaluator in EVALUATORS:
+        api(stack, "POST", "/playground/evaluators", json={"workflow": PROMPT, **evaluator})
+
+
+def score_times(stack: HatchetStack, comparison_id: str) -> list[tuple[Any, Any]]:
+    """(scored at, the cell's run finished at) of each stored score of the comparison."""
+    return stack.db.rows(
+        "SELECT s.updated_at, r.finished_at FROM playground_score s "
+        "JOIN playground_playgroundrun p ON p.run_id = s.cell_id "
+        "JOIN workflows_workflowrun r ON r.id = p.run_id "
+        "WHERE p.comparison_id = %s AND s.status = 'done'",
+        (comparison_id.replace("-", "") if not stack.db.is_postgres else comparison_id,),
+    )
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
 def run_comparison(stack: HatchetStack, rows: int, columns: int) -> dict[str, float]:
     body = comparison_body(rows, columns)
     sent = time.time()
@@ -95,6 +126,17 @@ def run_comparison(stack: HatchetStack, rows: int, columns: int) -> dict[str, fl
         all_finished, CELLS_TIMEOUT, f"the {cells} cells of comparison {comparison_id}", 0.25
     )
     finished = sorted(as_epoch(value) for value in cell_finish_times(stack, comparison_id))
+    scores = cells * len(EVALUATORS)
+    wait_until(
+        lambda: len(score_times(stack, comparison_id)) == scores,
+        CELLS_TIMEOUT,
+        f"the {scores} scores of comparison {comparison_id}",
+        0.25,
+    )
+    scored = [
+        (as_epoch(at), as_epoch(run_end)) for at, run_end in score_times(stack, comparison_id)
+    ]
+    delays = [(at - run_end) * 1000 for at, run_end in scored]
     reads = []
     size = 0
     for _ in range(MATRIX_READS):
@@ -105,6 +147,9 @@ def run_comparison(stack: HatchetStack, rows: int, columns: int) -> dict[str, fl
         "start_ms": (answered - sent) * 1000,
         "first_cell_s": finished[0] - sent,
         "last_cell_s": finished[-1] - sent,
+        "last_score_s": max(at for at, _ in scored) - sent,
+        "scoring_delay_p50_ms": statistics.median(delays),
+        "scoring_delay_p95_ms": percentile(delays, 0.95),
         "matrix_read_ms": statistics.median(reads),
         "matrix_kib": size / 1024,
     }
@@ -131,6 +176,9 @@ FIGURES = [
     ("start_ms", "start: POST answered (ms)"),
     ("first_cell_s", "first cell finished (s)"),
     ("last_cell_s", "last cell finished (s)"),
+    ("last_score_s", "last cell scored (s)"),
+    ("scoring_delay_p50_ms", "run finished -> scored, p50 (ms)"),
+    ("scoring_delay_p95_ms", "run finished -> scored, p95 (ms)"),
     ("matrix_read_ms", "GET the finished matrix (ms)"),
     ("matrix_kib", "finished matrix size (KiB)"),
 ]
@@ -165,6 +213,7 @@ def main(argv: list[str]) -> None:
             for _ in range(args.workers):
                 stack.start_worker(args.slots)
             register_prompt(stack)
+            attach_evaluators(stack)
             for run in range(args.runs):
                 logger.info("comparison %d of %d", run + 1, args.runs)
                 results.append(run_comparison(stack, args.rows, args.columns))

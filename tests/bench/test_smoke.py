@@ -111,7 +111,10 @@ def test_the_comparison_benchmark_writes_every_figure(tmp_path: Path) -> None:
         "start_ms",
         "first_cell_s",
         "last_cell_s",
+        "last_score_s",
+        "scoring_delay_p50_ms",
+        "scoring_delay_p95_ms",
         "matrix_read_ms",
         "matrix_kib",
     }
-    assert all(isinstance(value, float) and value > 0 for value in medians.values())
+    assert all(isinstance(value, float) and value >= 0 for value in medians.values())
