@@ -437,3 +437,55 @@ describe("ComparisonGrid's judging", () => {
     expect(screen.getAllByRole("form", { name: "Your review" })).toHaveLength(2);
   });
 });
+
+describe("ComparisonGrid's row filter", () => {
+  const verdict = (value: number, status: "done" | "error" = "done") => ({
+    evaluator: "ev-1",
+    name: "check",
+    status,
+    value: status === "done" ? value : null,
+    passed: status === "done" ? value >= 0.5 : null,
+    reason: "",
+    error: status === "error" ? "no expected output" : "",
+    tokens: null,
+    cost: null,
+    latency_ms: null,
+  });
+  const rows = ["same", "worse", "broken"].map((title) => ({
+    title,
+    source_run: null,
+    input: { ticket: title },
+  }));
+  const filtered = {
+    ...comparison([
+      cell(0, 0, { output: { reply: "A" }, scores: [verdict(1)] }),
+      cell(0, 1, { output: { reply: "A" }, scores: [verdict(1)] }),
+      cell(1, 0, { output: { reply: "B" }, scores: [verdict(1)] }),
+      cell(1, 1, { output: { reply: "C" }, scores: [verdict(0)] }),
+      cell(2, 0, { output: { reply: "D" }, scores: [verdict(1)] }),
+      cell(2, 1, { status: "FAILED", output: null, error: "Step 'draft' failed", scores: [] }),
+    ]),
+    rows,
+  };
+  const shownRows = () =>
+    within(screen.getByRole("table", { name: "Comparison" }))
+      .queryAllByRole("rowheader")
+      .filter((th) => th.closest("tbody"))
+      .map((th) => th.textContent);
+
+  it.each([
+    ["all", ["same", "worse", "broken"]],
+    ["failing", ["worse"]],
+    ["errors", ["broken"]],
+    ["differ", ["worse"]],
+    ["regressions", ["worse"]],
+  ])("shows %s rows", async (filter, expected) => {
+    renderWithProviders(<ComparisonGrid comparison={filtered} />);
+
+    await userEvent.selectOptions(screen.getByLabelText("Show"), filter);
+
+    expect(shownRows().map((text) => text?.split("ticket")[0] ?? "")).toEqual(
+      expected.map((title) => expect.stringContaining(title)),
+    );
+  });
+});

@@ -2,13 +2,23 @@
 // first, each with the overrides that made it), each cell with its run's status and
 // output (or error), and every non-baseline cell with the difference from the
 // baseline cell of its row.
+import { useState } from "react";
 import { Link } from "react-router-dom";
 import type { Cell, Column, ColumnSummary, Comparison, Review, Score } from "../../api/types";
 import { OutputView } from "../../components/OutputView";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TextDiff } from "../../components/TextDiff";
 import { CellReview, type Reviewer } from "./CellReview";
-import { baselineColumn, cellAt, cellText, counted, inputSummary, valueText } from "./model";
+import {
+  baselineColumn,
+  cellAt,
+  cellText,
+  counted,
+  inputSummary,
+  rowMatches,
+  valueText,
+  type RowFilter,
+} from "./model";
 
 export function ComparisonGrid({
   comparison,
@@ -19,8 +29,27 @@ export function ComparisonGrid({
   reviewer?: Reviewer;
 }) {
   const baseline = baselineColumn(comparison);
+  const [filter, setFilter] = useState<RowFilter>("all");
+  const shownRows = comparison.rows
+    .map((row, index) => ({ row, index }))
+    .filter(({ index }) => rowMatches(comparison, index, filter));
   return (
     <div className="comparison-scroll">
+      <label className="field comparison-filter">
+        <span>Show</span>
+        <select value={filter} onChange={(event) => setFilter(event.target.value as RowFilter)}>
+          <option value="all">every input</option>
+          <option value="failing">inputs a check failed</option>
+          <option value="errors">inputs with errors</option>
+          <option value="differ">outputs that differ from the baseline</option>
+          <option value="regressions">regressions against the baseline</option>
+        </select>
+        {filter !== "all" && (
+          <span className="muted" role="status">
+            {shownRows.length} of {counted(comparison.rows.length, "input")}
+          </span>
+        )}
+      </label>
       <table className="comparison-grid" aria-label="Comparison">
         <thead>
           <tr>
@@ -35,7 +64,7 @@ export function ComparisonGrid({
           </tr>
         </thead>
         <tbody>
-          {comparison.rows.map((row, rowIndex) => {
+          {shownRows.map(({ row, index: rowIndex }) => {
             const baselineCell = cellAt(comparison, rowIndex, baseline);
             return (
               <tr key={rowIndex}>

@@ -411,6 +411,55 @@ export function cellText(cell: Cell): string {
   return cell.stream;
 }
 
+/** Which rows of a comparison the grid shows. */
+export type RowFilter = "all" | "failing" | "errors" | "differ" | "regressions";
+
+const failedStatuses = new Set(["FAILED", "CANCELLED", "TIMED_OUT"]);
+
+const meanScore = (cell: Cell | undefined): number | null => {
+  const values = (cell?.scores ?? [])
+    .filter((score) => score.status === "done" && score.value !== null)
+    .map((score) => score.value as number);
+  return values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null;
+};
+
+/**
+ * Whether a row passes the filter: `failing`, a cell an evaluator failed; `errors`, a
+ * cell whose run failed or that an evaluator could not judge; `differ`, a succeeded cell
+ * whose output is not its (succeeded) baseline cell's; `regressions`, a cell scoring lower on
+ * average than its baseline cell.
+ */
+export function rowMatches(comparison: Comparison, row: number, filter: RowFilter): boolean {
+  if (filter === "all") return true;
+  const cells = comparison.cells.filter((cell) => cell.row === row);
+  const baseline = cellAt(comparison, row, comparison.baseline);
+  const others = cells.filter((cell) => cell.column !== comparison.baseline);
+  switch (filter) {
+    case "failing":
+      return cells.some((cell) => cell.scores.some((score) => score.passed === false));
+    case "errors":
+      return cells.some(
+        (cell) =>
+          failedStatuses.has(cell.status) || cell.scores.some((score) => score.status === "error"),
+      );
+    case "differ":
+      return (
+        baseline?.status === "SUCCEEDED" &&
+        others.some((cell) => cell.status === "SUCCEEDED" && cellText(cell) !== cellText(baseline))
+      );
+    case "regressions": {
+      const held = meanScore(baseline);
+      return (
+        held !== null &&
+        others.some((cell) => {
+          const mean = meanScore(cell);
+          return mean !== null && mean < held;
+        })
+      );
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // A pull request followed over /ws/playground/pull-requests/{id}.
 
