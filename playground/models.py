@@ -16,6 +16,29 @@ from workflows.models import Workflow, WorkflowRun, WorkflowVersion
 JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object")
 
 
+class Made(models.Model):
+    """Who made it (the user, and their name as it was then: a token's, or a user's
+    who may be gone) and when."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class Edited(Made):
+    """Made, and changed since: when last."""
+
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
 class Variable(models.Model):
     """A value a step exposes with `context.playground(name, default)`, as last seen."""
 
@@ -68,7 +91,7 @@ class VariableDefault(models.Model):
         return f"{self.variable} = {self.default!r}"
 
 
-class Variant(models.Model):
+class Variant(Edited):
     """A named, saved set of overrides {step: {name: value}} for one workflow."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -78,12 +101,6 @@ class Variant(models.Model):
     notes = models.TextField(blank=True, default="")
     overrides = models.JSONField(default=dict)
     revision = models.PositiveIntegerField(default=1)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_by_name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -122,7 +139,7 @@ class VariantRevision(models.Model):
         return f"{self.variant_id} r{self.number}"
 
 
-class Comparison(models.Model):
+class Comparison(Made):
     """Columns (variants, the baseline or ad hoc overrides) by rows (past runs or
     custom inputs); each cell is a PlaygroundRun."""
 
@@ -144,11 +161,6 @@ class Comparison(models.Model):
         "Evaluator", blank=True, related_name="+"
     )
     baseline = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_by_name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
@@ -162,7 +174,7 @@ class PlaygroundRunKind(models.TextChoices):
     REPLAY = "replay"
 
 
-class PlaygroundRun(models.Model):
+class PlaygroundRun(Made):
     """What the playground knows of a workflow run it started: the variant and
     revision used, the ad hoc overrides, the source of a replay, the comparison cell."""
 
@@ -189,11 +201,6 @@ class PlaygroundRun(models.Model):
     )
     row = models.PositiveIntegerField(null=True, blank=True)
     column = models.PositiveIntegerField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_by_name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "-created_at"], name="playground_run_created")]
@@ -239,7 +246,7 @@ class PullState(models.TextChoices):
     CLOSED = "closed"
 
 
-class PullRequestRequest(models.Model):
+class PullRequestRequest(Edited):
     """One "Open pull request" click: a variant at a revision, written into the code
     on a branch of its own, and the pull request that came of it."""
 
@@ -265,12 +272,6 @@ class PullRequestRequest(models.Model):
     pr_number = models.PositiveIntegerField(null=True, blank=True)
     pr_url = models.CharField(max_length=500, blank=True, default="")
     pr_state = models.CharField(max_length=8, choices=PullState.choices, blank=True, default="")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_by_name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
     opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -300,7 +301,7 @@ class PullRequestRequest(models.Model):
         }
 
 
-class Dataset(models.Model):
+class Dataset(Edited):
     """A named set of inputs of one workflow to compare variants over, each maybe with
     the output expected of it. Its rows change only by new versions."""
 
@@ -312,12 +313,6 @@ class Dataset(models.Model):
     # The newest version's number (0 until rows are first added) and its row count.
     version = models.PositiveIntegerField(default=0)
     row_count = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_by_name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -492,7 +487,7 @@ class EvaluatorKind(models.TextChoices):
     LLM_JUDGE = "llm_judge"
 
 
-class Evaluator(models.Model):
+class Evaluator(Edited):
     """A check of a workflow's output (its output step's, or the named step's), run on
     every cell of the comparisons it is chosen for. `config` holds the kind's settings,
     as its serializer validated them (playground.serializers.CONFIG_SERIALIZERS)."""
@@ -509,12 +504,6 @@ class Evaluator(models.Model):
     config = models.JSONField(default=dict)
     # A score of at least this passes (the checks score 0 or 1; a judge anywhere between).
     threshold = models.FloatField(default=0.5)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_by_name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
