@@ -39,6 +39,19 @@ class Edited(Made):
         abstract = True
 
 
+class Authored(models.Model):
+    """A change and who made it (the user, and their name as it was then), and when."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
 class Variable(models.Model):
     """A value a step exposes with `context.playground(name, default)`, as last seen."""
 
@@ -112,7 +125,7 @@ class Variant(Edited):
         return self.name
 
 
-class VariantRevision(models.Model):
+class VariantRevision(Authored):
     """A variant as one edit left it; restoring one makes a new revision."""
 
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="revisions")
@@ -123,11 +136,6 @@ class VariantRevision(models.Model):
     # [{step, name, old, new}] against the revision before; absent values are null.
     changes = models.JSONField(default=list)
     restored_from = models.PositiveIntegerField(null=True, blank=True)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    author_name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -353,7 +361,7 @@ class DatasetVersionOrigin(models.TextChoices):
     REMOVAL = "removal"
 
 
-class DatasetVersion(models.Model):
+class DatasetVersion(Authored):
     """The rows a dataset held after one change; never changed afterwards."""
 
     Origin = DatasetVersionOrigin
@@ -364,11 +372,6 @@ class DatasetVersion(models.Model):
     row_count = models.PositiveIntegerField()
     added = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    author_name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
