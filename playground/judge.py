@@ -4,6 +4,7 @@ or 5xx honouring Retry-After; the answer, JSON {score, reason}, read leniently a
 refused precisely. With no key, an offline judge scores by a stable rule instead, so
 the playground runs with no network, as the example's responder does."""
 
+import functools
 import json
 import math
 import re
@@ -46,14 +47,26 @@ def judge_messages(rubric: str, subject: Subject) -> list[ChatCompletionMessageP
     ]
 
 
+@functools.lru_cache(maxsize=4)
+def client_for(
+    api_key: str, base_url: str | None, max_retries: int, timeout: float
+) -> openai.OpenAI:
+    """One client per process and settings, shared by the judging threads: making one
+    builds an HTTP client and its TLS context (~45 ms, bench/comparison.py --judge),
+    and a shared one keeps its connections open between judgements."""
+    return openai.OpenAI(
+        api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout
+    )
+
+
 def judge(rubric: str, model: str, subject: Subject) -> Judgement:
     if not settings.OPENAI_API_KEY:
         return offline_judgement(rubric, subject)
-    client = openai.OpenAI(
-        api_key=settings.OPENAI_API_KEY,
-        base_url=settings.OPENAI_BASE_URL,
-        max_retries=settings.HATCHET_JUDGE_MAX_RETRIES,
-        timeout=settings.HATCHET_JUDGE_TIMEOUT,
+    client = client_for(
+        settings.OPENAI_API_KEY,
+        settings.OPENAI_BASE_URL,
+        settings.HATCHET_JUDGE_MAX_RETRIES,
+        settings.HATCHET_JUDGE_TIMEOUT,
     )
     started = time.monotonic()
     try:
