@@ -95,7 +95,7 @@ def test_the_comparison_benchmark_writes_every_figure(tmp_path: Path) -> None:
     output = tmp_path / "comparison.json"
     command = [
         *(sys.executable, "-m", "bench.comparison", "--rows", "3", "--columns", "2"),
-        *("--runs", "1", "--workers", "1", "--output", str(output)),
+        *("--runs", "1", "--workers", "1", "--judge", "--output", str(output)),
         *("--backend", "services" if services else "embedded"),
     ]
     if services:
@@ -116,5 +116,10 @@ def test_the_comparison_benchmark_writes_every_figure(tmp_path: Path) -> None:
         "scoring_delay_p95_ms",
         "matrix_read_ms",
         "matrix_kib",
+        "last_judgement_s",
+        "judge_latency_p50_ms",
+        "judge_tokens_per_cell",
+        "judge_usd_per_cell",
     }
-    assert all(isinstance(value, float) and value >= 0 for value in medians.values())
+    assert all(isinstance(value, int | float) and value >= 0 for value in medians.values())
+    assert medians["judge_tokens_per_cell"] > 0
