@@ -20,6 +20,7 @@ import { BlindReviewPage } from "./pages/playground/BlindReviewPage";
 import { ComparisonPage } from "./pages/playground/ComparisonPage";
 import { DatasetsPage } from "./pages/datasets/DatasetsPage";
 import { DatasetPage } from "./pages/datasets/DatasetPage";
+import { EvaluatorsPage } from "./pages/evaluators/EvaluatorsPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
 
 export function AppRoutes() {
@@ -42,6 +43,7 @@ export function AppRoutes() {
         <Route path="playground/compare/:comparisonId/blind" element={<BlindReviewPage />} />
         <Route path="datasets" element={<DatasetsPage />} />
         <Route path="datasets/:datasetId" element={<DatasetPage />} />
+        <Route path="evaluators" element={<EvaluatorsPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -13,6 +13,7 @@ const navItems = [
   { to: "/workers", label: "Workers" },
   { to: "/playground", label: "Playground" },
   { to: "/datasets", label: "Datasets" },
+  { to: "/evaluators", label: "Evaluators" },
   { to: "/settings", label: "Settings" },
 ];
 

@@ -3,18 +3,9 @@ import userEvent from "@testing-library/user-event";
 import { Route, Routes } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { fakeApi, LocationProbe, page, renderAs } from "../../test-utils";
+import { supportWorkflows } from "../workflows/fixtures";
 import { DatasetsPage } from "./DatasetsPage";
 import { tickets, ticketsDetail } from "./fixtures";
-
-const workflows = page([
-  {
-    id: "w1",
-    name: "Support",
-    latest_version: 1,
-    step_count: 3,
-    created_at: "2026-11-01T00:00:00Z",
-  },
-]);
 
 function renderDatasets() {
   return renderAs(
@@ -48,7 +39,7 @@ describe("DatasetsPage", () => {
     const user = userEvent.setup();
     const calls = fakeApi("editor", {
       "GET /playground/datasets": page([]),
-      "GET /workflows": workflows,
+      "GET /workflows": supportWorkflows,
       "POST /playground/datasets": {
         ...ticketsDetail(),
         version: 0,

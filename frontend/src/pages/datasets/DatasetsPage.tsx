@@ -7,7 +7,7 @@ import { RelativeTime } from "../../components/RelativeTime";
 import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { TableHead } from "../../components/TableHead";
-import { useWorkflows } from "../workflows/api";
+import { WorkflowSelect } from "../../components/WorkflowSelect";
 import { useCreateDataset, useDatasets, type Dataset } from "./api";
 import "./datasets.css";
 
@@ -64,7 +64,6 @@ function DatasetsTable({ datasets }: { datasets: Dataset[] }) {
 
 function NewDatasetForm() {
   const navigate = useNavigate();
-  const workflows = useWorkflows({ limit: 200 });
   const [workflow, setWorkflow] = useState("");
   const [name, setName] = useState("");
   const create = useCreateDataset({
@@ -76,17 +75,13 @@ function NewDatasetForm() {
   };
   return (
     <form className="card dataset-form" aria-label="New dataset" onSubmit={submit}>
-      <label className="field">
-        <span>Workflow</span>
-        <select value={workflow} onChange={(event) => setWorkflow(event.target.value)} required>
-          <option value="">Choose a workflow</option>
-          {(workflows.data?.results ?? []).map((item) => (
-            <option key={item.name} value={item.name}>
-              {item.name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <WorkflowSelect
+        label="Workflow"
+        value={workflow}
+        emptyLabel="Choose a workflow"
+        onChange={setWorkflow}
+        required
+      />
       <label className="field">
         <span>Name</span>
         <input value={name} onChange={(event) => setName(event.target.value)} required />
