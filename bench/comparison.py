@@ -23,8 +23,13 @@ judge costs per cell: tokens, USD at the default price of its model, and the tim
 the POST to the last judgement; the judge's own latency is the loopback's, so these
 figures are our overhead and the token bill, not a model's speed.
 
+With `--browser`, a signed-in editor's Chromium opens each comparison's page as soon
+as the comparison is started and the table adds how the page kept up (bench/browser.py:
+when it showed every run finished, the main thread's blocking time, a row filter's
+time on the finished grid). It needs the built dashboard (`make frontend`).
+
 Usage: python -m bench.comparison [--backend services|embedded] [--rows 50] [--columns 4]
-       [--judge]
+       [--judge] [--browser]
 """
 
 import argparse
@@ -42,6 +47,7 @@ from typing import Any
 import httpx
 
 from bench.__main__ import DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL
+from bench.browser import ComparisonWatcher
 from bench.processes import ROOT, Processes, wait_until
 from bench.stack import HatchetStack
 from bench.workflows import PROMPT
@@ -156,7 +162,11 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def run_comparison(
-    stack: HatchetStack, rows: int, columns: int, evaluators: list[dict[str, Any]]
+    stack: HatchetStack,
+    rows: int,
+    columns: int,
+    evaluators: list[dict[str, Any]],
+    watcher: ComparisonWatcher | None = None,
 ) -> dict[str, float]:
     body = comparison_body(rows, columns)
     sent = time.time()
@@ -164,6 +174,7 @@ def run_comparison(
     answered = time.time()
     comparison_id = matrix["id"]
     cells = rows * columns
+    watched = {} if watcher is None else watcher.watch(comparison_id, sent)
 
     def all_finished() -> bool:
         finished = cell_finish_times(stack, comparison_id)
@@ -193,6 +204,7 @@ def run_comparison(
     judged = judge_figures(stack, comparison_id, sent) if JUDGE in evaluators else {}
     return {
         **judged,
+        **watched,
         "start_ms": (answered - sent) * 1000,
         "first_cell_s": finished[0] - sent,
         "last_cell_s": finished[-1] - sent,
@@ -239,6 +251,12 @@ JUDGE_FIGURES = [
 ]
 
 
+BROWSER_FIGURES = [
+    ("browser_all_shown_s", "browser: all runs shown finished (s)"),
+    ("browser_blocking_ms", "browser: total blocking time (ms)"),
+    ("browser_longest_task_ms", "browser: longest task (ms)"),
+    ("browser_filter_ms", "browser: row filter on the finished grid (ms)"),
+]
 JUDGE_WARM_UP_ROWS = 6
 
 
@@ -263,6 +281,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--slots", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--judge", action="store_true", help="add an LLM judge (see above)")
+    parser.add_argument("--browser", action="store_true", help="watch in Chromium (see above)")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES_URL,
@@ -278,7 +297,12 @@ def main(argv: list[str]) -> None:
     log_path = Path(tempfile.gettempdir()) / f"hatchet-bench-comparison-{os.getpid()}.log"
     results: list[dict[str, float]] = []
     evaluators = [*EVALUATORS, JUDGE] if args.judge else EVALUATORS
-    figures = [*FIGURES, *JUDGE_FIGURES] if args.judge else FIGURES
+    figures = [
+        *FIGURES,
+        *(JUDGE_FIGURES if args.judge else []),
+        *(BROWSER_FIGURES if args.browser else []),
+    ]
+    watcher: ComparisonWatcher | None = None
     openai_server = LoopbackOpenAI().start() if args.judge else None
     with Processes(log_path) as processes:
         stack = HatchetStack(args.backend, processes, args.postgres_url, args.redis_url, 1)
@@ -298,10 +322,14 @@ def main(argv: list[str]) -> None:
                 # Not measured: the start of the Celery worker's processes and of their
                 # judge clients (a few cells, so that each process takes one).
                 run_comparison(stack, JUDGE_WARM_UP_ROWS, 1, evaluators)
+            if args.browser:
+                watcher = ComparisonWatcher(stack)
             for run in range(args.runs):
                 logger.info("comparison %d of %d", run + 1, args.runs)
-                results.append(run_comparison(stack, args.rows, args.columns, evaluators))
+                results.append(run_comparison(stack, args.rows, args.columns, evaluators, watcher))
         finally:
+            if watcher is not None:
+                watcher.close()
             stack.stop()
             if openai_server is not None:
                 openai_server.stop()

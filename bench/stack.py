@@ -233,6 +233,13 @@ class HatchetStack:
         except httpx.HTTPError:
             return False
 
+    def add_member(self, username: str, password: str, role: str) -> None:
+        """A dashboard user of the bench tenant."""
+        self._manage(
+            *("add_member", "--tenant", "bench", "--username", username),
+            *("--password", password, "--role", role),
+        )
+
     def _manage(self, *args: str) -> str:
         return manage(self.env, *args)
 
