@@ -140,6 +140,9 @@ class WorkflowRun(models.Model):
     event = trigger_link("Event")
     cron = trigger_link("CronTrigger")
     scheduled_run = trigger_link("ScheduledRun")
+    # The cron tick or schedule time the run fired for: after downtime a missed tick
+    # fires late, so created_at does not say which tick it was.
+    fire_time = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -264,24 +264,24 @@ class Audit:
             (run for run in self.runs.values() if run["workflow"] == CRON),
             key=lambda run: run["created_at"],
         )
-        created = [datetime.fromisoformat(run["created_at"]) for run in runs]
-        fired_twice, self.cron_missed = cron_fires(created)
+        fire_times = [datetime.fromisoformat(run["fire_time"]) for run in runs]
+        fired_twice, self.cron_missed = cron_fires(fire_times)
         for index in fired_twice:
             run = runs[index]
             self.fail(
                 CRON_TWICE,
-                f"run {run['id']} created {run['created_at']}: its fire time (the last of "
-                f"{CRON_EXPRESSION} at or before it) has a run already; the cron's runs "
-                f"around it: {self.cron_runs_near(runs, created[index])}",
+                f"run {run['id']} created {run['created_at']} fired for {run['fire_time']}, "
+                f"which has a run already; the cron's runs around it: "
+                f"{self.cron_runs_near(runs, fire_times[index])}",
             )
 
     @staticmethod
-    def cron_runs_near(runs: list[Run], at: datetime) -> list[tuple[str, str]]:
+    def cron_runs_near(runs: list[Run], at: datetime) -> list[tuple[str, str, str]]:
         window = timedelta(seconds=10)
         return [
-            (run["id"], run["created_at"])
+            (run["id"], run["fire_time"], run["created_at"])
             for run in runs
-            if abs(datetime.fromisoformat(run["created_at"]) - at) <= window
+            if abs(datetime.fromisoformat(run["fire_time"]) - at) <= window
         ]
 
     def check_server_errors(self) -> None:
@@ -428,28 +428,21 @@ class Audit:
         return self.logs.naming([i for i in ids if i])
 
 
-def cron_fires(created: list[datetime]) -> tuple[list[int], int]:
-    """Which of the cron's runs (their creation times, in order) fired a fire time that
-    an earlier run had fired, and how many fire times between the first run and the last
-    started none.
-
-    A run does not say which fire time started it: it is taken for the last fire time at
-    or before its creation. That holds while a tick fires less than the cron's period
-    late (5 s; 1.7 s seen on SQLite with a tick waiting for the write lock); after
-    downtime the missed fire times fire once, as one run."""
+def cron_fires(fire_times: list[datetime]) -> tuple[list[int], int]:
+    """Which of the cron's runs (the fire times they record, in order of creation) fired
+    a fire time that an earlier run had fired, and how many fire times between the
+    first and the last started none (after downtime the missed fire times fire once,
+    late, as one run for the first of them)."""
     fired: dict[datetime, int] = {}
     fired_twice = []
-    for index, at in enumerate(created):
-        fire_time = croniter(
-            CRON_EXPRESSION, at + timedelta(microseconds=1), second_at_beginning=True
-        ).get_prev(datetime)
+    for index, fire_time in enumerate(fire_times):
         if fire_time in fired:
             fired_twice.append(index)
         fired[fire_time] = index
     missed = 0
     if fired:
-        fire_times = croniter(CRON_EXPRESSION, min(fired), second_at_beginning=True)
-        while (fire_time := fire_times.get_next(datetime)) < max(fired):
+        expected = croniter(CRON_EXPRESSION, min(fired), second_at_beginning=True)
+        while (fire_time := expected.get_next(datetime)) < max(fired):
             missed += fire_time not in fired
     return fired_twice, missed
 

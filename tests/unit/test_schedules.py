@@ -34,6 +34,7 @@ def test_a_schedule_fires_once_at_its_time(soon: ScheduledRun) -> None:
 
     [run] = WorkflowRun.objects.all()
     assert (run.trigger, run.scheduled_run_id, run.input) == ("schedule", soon.pk, {"week": 12})
+    assert run.fire_time == soon.trigger_at
     soon.refresh_from_db()
     assert (soon.status, soon.fired_at) == ("FIRED", soon.trigger_at)
 

@@ -180,6 +180,7 @@ def fire_due_crons(now: datetime | None = None) -> int:
         CronTrigger.objects.filter(is_paused=False, next_fire_at__lte=now).order_by("next_fire_at"),
         trigger="cron",
         link="cron",
+        due_at=lambda cron: cron.next_fire_at,
         advance=advance,
         fields=["last_fired_at", "next_fire_at"],
     )

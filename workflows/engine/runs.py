@@ -50,7 +50,8 @@ class RunRequest:
     input: Any = None
     additional_metadata: Any = None
     overrides: Any = None
-    # What started the run, as WorkflowRun fields: event, cron or scheduled_run.
+    # What started the run, as WorkflowRun fields: event, cron or scheduled_run (with
+    # the fire_time it was due at).
     links: dict[str, Any] | None = None
 
 

@@ -107,6 +107,7 @@ def fire_due_schedules(now: datetime | None = None) -> int:
         ).order_by("trigger_at"),
         trigger="schedule",
         link="scheduled_run",
+        due_at=lambda scheduled: scheduled.trigger_at,
         advance=fired,
         fields=["status", "fired_at"],
     )

@@ -2528,6 +2528,8 @@ export interface components {
             trigger?: string;
             /** Format: uuid */
             event?: string | null;
+            /** Format: date-time */
+            fire_time?: string | null;
             additional_metadata: {
                 [key: string]: unknown;
             };
@@ -2563,6 +2565,8 @@ export interface components {
             cron?: string | null;
             /** Format: uuid */
             scheduled_run?: string | null;
+            /** Format: date-time */
+            fire_time?: string | null;
             error?: string;
             /** Format: date-time */
             created_at?: string;
