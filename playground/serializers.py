@@ -321,9 +321,8 @@ class NewComparisonSerializer(StrictSerializer):
         required=False,
         min_value=1,
         max_value=10,
-        default=1,
-        help_text="Runs per (row, column), to see how stable each cell is; the cell cap "
-        "counts rows x columns x repeats.",
+        help_text="Runs per (row, column), to see how stable each cell is (default 1); the "
+        "cell cap counts rows x columns x repeats.",
     )
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:

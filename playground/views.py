@@ -312,7 +312,7 @@ class ComparisonViewSet(TenantViewSet):
             dataset_version=dataset_version,
             evaluators=data.get("evaluators"),
             baseline=data.get("baseline"),
-            repeat=data["repeat"],
+            repeat=data.get("repeat", 1),
         )
         return Response(
             ComparisonSerializer(comparison_matrix(comparison)).data,

@@ -1815,11 +1815,8 @@ export interface components {
             evaluators?: string[];
             /** @description The column the others are held against; default: the first with the defaults in code, else column 0. */
             baseline?: number;
-            /**
-             * @description Runs per (row, column), to see how stable each cell is; the cell cap counts rows x columns x repeats.
-             * @default 1
-             */
-            repeat: number;
+            /** @description Runs per (row, column), to see how stable each cell is (default 1); the cell cap counts rows x columns x repeats. */
+            repeat?: number;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewCronRequest: {
