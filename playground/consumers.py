@@ -92,8 +92,16 @@ def summary_message(comparison: Comparison, baseline: int | None = None) -> dict
     return {"type": "comparison.summary", "baseline": summed["baseline"], "summary": summary}
 
 
+# Far more than `{"type": "comparison.baseline", "baseline": 12}` needs.
+BASELINE_MESSAGE_MAX = 200
+
+
 def chosen_baseline(text: str | None, column_count: int) -> int:
     """The column a viewer's `{"type": "comparison.baseline", "baseline": N}` names."""
+    if len(text or "") > BASELINE_MESSAGE_MAX:
+        raise InvalidRequest(
+            f"A message to this socket has at most {BASELINE_MESSAGE_MAX} characters."
+        )
     try:
         message = json.loads(text or "")
     except ValueError:

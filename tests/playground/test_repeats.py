@@ -278,6 +278,14 @@ def test_the_socket_sums_up_against_the_viewers_baseline_and_watches_new_attempt
         await receive_until("comparison.snapshot")
         await socket.send_to(text_data="not json")
         assert (await receive_until("error"))["message"] == "Send a JSON object."
+        await socket.send_to(text_data=" " * 201)
+        assert (await receive_until("error"))["message"] == (
+            "A message to this socket has at most 200 characters."
+        )
+        await socket.send_json_to({"type": "comparison.baseline", "baseline": "1"})
+        assert (await receive_until("error"))["message"] == (
+            "baseline must be a column number (0 or more)."
+        )
         await socket.send_json_to({"type": "comparison.baseline", "baseline": 2})
         assert (await receive_until("error"))["message"] == (
             "baseline is column 2, but the columns are 0 to 1."
