@@ -169,12 +169,19 @@ def place_of(record: PlaygroundRun, latest: dict[tuple[int, int, int], int]) -> 
     }
 
 
-def latest_attempts(comparison: Comparison) -> dict[tuple[int, int, int], int]:
-    """Each (row, column, repeat)'s latest attempt."""
+def latest_attempts(
+    comparison: Comparison, records: list[PlaygroundRun] | None = None
+) -> dict[tuple[int, int, int], int]:
+    """Each (row, column, repeat)'s latest attempt: of the whole comparison, or of the
+    rows and columns of `records` (one cell's look-up reads only its own)."""
+    runs = PlaygroundRun.objects.filter(comparison=comparison)
+    if records is not None:
+        runs = runs.filter(
+            row__in={record.row for record in records},
+            column__in={record.column for record in records},
+        )
     latest: dict[tuple[int, int, int], int] = {}
-    for row, column, repeat, attempt in PlaygroundRun.objects.filter(
-        comparison=comparison
-    ).values_list("row", "column", "repeat", "attempt"):
+    for row, column, repeat, attempt in runs.values_list("row", "column", "repeat", "attempt"):
         key = (row or 0, column or 0, repeat)
         latest[key] = max(latest.get(key, 0), attempt)
     return latest
@@ -222,7 +229,7 @@ def comparison_cells(comparison: Comparison, run_ids: list[UUID] | None = None) 
     """The comparison's cells (or those of `run_ids`), row by row, each repeat's
     attempts in turn."""
     records_list = cell_records(comparison, run_ids)
-    latest = latest_attempts(comparison)
+    latest = latest_attempts(comparison, None if run_ids is None else records_list)
     ids = [record.run_id for record in records_list]
     step_runs: dict[UUID, list[StepRun]] = defaultdict(list)
     for step_run in (
