@@ -306,7 +306,7 @@ HATCHET_ENCRYPTION_KEYS = [
 # longest wait between two, in seconds.
 HATCHET_GITHUB_MAX_ATTEMPTS = int(os.environ.get("HATCHET_GITHUB_MAX_ATTEMPTS", 5))
 HATCHET_GITHUB_MAX_RETRY_DELAY = env_float("HATCHET_GITHUB_MAX_RETRY_DELAY", 300.0)
-# Most runs a playground comparison starts (rows x columns), and most rows a dataset
+# Most runs a playground comparison starts (rows x columns x repeats), and most rows a dataset
 # version holds.
 HATCHET_MAX_COMPARISON_CELLS = int(os.environ.get("HATCHET_MAX_COMPARISON_CELLS", 200))
 HATCHET_MAX_DATASET_ROWS = int(os.environ.get("HATCHET_MAX_DATASET_ROWS", 10_000))

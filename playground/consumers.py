@@ -1,11 +1,14 @@
 """The comparison websocket: the matrix, then each cell's progress as its run goes,
-then its scores as the evaluators give them, with the columns' summary.
+then its scores as the evaluators give them, with the columns' summary (against the
+baseline the viewer chose with a `comparison.baseline` message), and the new attempts
+a re-run of failed cells starts.
 
 It listens to the run groups the engine's announcements already reach (one per
 cell's run, see workflows.live), so the hot path does no extra work for it, and to
 the comparison's group, where scoring says which cells it scored.
 """
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +17,16 @@ from uuid import UUID
 from channels.db import database_sync_to_async
 from typing_extensions import override
 
+from hatchet.errors import InvalidRequest
 from hatchet.sockets import NOT_FOUND, SendingConsumer, WatchConsumer
 from playground.github.states import pull_request_group
 from playground.models import Comparison, PlaygroundRun, PullRequestRequest
-from playground.outcomes import comparison_cells, comparison_matrix
+from playground.outcomes import (
+    check_baseline,
+    comparison_cells,
+    comparison_matrix,
+    comparison_summary,
+)
 from playground.scoring import comparison_group
 from playground.serializers import (
     CellSerializer,
@@ -77,10 +86,34 @@ def cell_message(comparison: Comparison, run_id: str) -> dict[str, Any]:
     return {"type": "cell", "cell": CellSerializer(cell).data}
 
 
-def summary_message(comparison: Comparison) -> dict[str, Any]:
-    matrix = comparison_matrix(comparison)
-    summary = ColumnSummarySerializer(matrix["summary"], many=True).data
-    return {"type": "comparison.summary", "baseline": matrix["baseline"], "summary": summary}
+def summary_message(comparison: Comparison, baseline: int | None = None) -> dict[str, Any]:
+    summed = comparison_summary(comparison, baseline)
+    summary = ColumnSummarySerializer(summed["summary"], many=True).data
+    return {"type": "comparison.summary", "baseline": summed["baseline"], "summary": summary}
+
+
+# Far more than `{"type": "comparison.baseline", "baseline": 12}` needs.
+BASELINE_MESSAGE_MAX = 200
+
+
+def chosen_baseline(text: str | None, column_count: int) -> int:
+    """The column a viewer's `{"type": "comparison.baseline", "baseline": N}` names."""
+    if len(text or "") > BASELINE_MESSAGE_MAX:
+        raise InvalidRequest(
+            f"A message to this socket has at most {BASELINE_MESSAGE_MAX} characters."
+        )
+    try:
+        message = json.loads(text or "")
+    except ValueError:
+        raise InvalidRequest("Send a JSON object.") from None
+    if not isinstance(message, dict) or message.get("type") != "comparison.baseline":
+        raise InvalidRequest(
+            'This socket takes only {"type": "comparison.baseline", "baseline": N}.'
+        )
+    baseline = message.get("baseline")
+    if isinstance(baseline, bool) or not isinstance(baseline, int) or baseline < 0:
+        raise InvalidRequest("baseline must be a column number (0 or more).")
+    return check_baseline(baseline, column_count)
 
 
 def stream_lines(cells: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -90,9 +123,11 @@ def stream_lines(cells: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 class ComparisonConsumer(SendingConsumer):
     watched: Watched | None = None
-    watch: RunWatch
+    watches: list[RunWatch]
     finished: set[str]
     sent_lines: SentLines
+    # The column the viewer holds the others against; None: the comparison's own.
+    baseline: int | None = None
 
     async def connect(self) -> None:
         caller = await self.accept_caller()
@@ -110,8 +145,8 @@ class ComparisonConsumer(SendingConsumer):
             comparison_group(watched.comparison.pk), self.channel_name
         )
         self.watched = watched
-        self.watch = RunWatch(watched.cells)
-        await self.watch.start()
+        self.watches = [RunWatch(watched.cells)]
+        await self.watches[0].start()
         snapshot = await database_sync_to_async(matrix_message)(watched.comparison)
         cells = snapshot["comparison"]["cells"]
         self.finished = {cell["run_id"] for cell in cells if cell["is_finished"]}
@@ -121,7 +156,8 @@ class ComparisonConsumer(SendingConsumer):
     @override
     async def disconnect(self, code: int) -> None:
         if self.watched is not None:
-            await self.watch.stop()
+            for watch in self.watches:
+                await watch.stop()
             for run_id in self.watched.cells:
                 await self.channel_layer.group_discard(run_group(run_id), self.channel_name)
             await self.channel_layer.group_discard(
@@ -189,15 +225,58 @@ class ComparisonConsumer(SendingConsumer):
             cell = self.watched.cells.get(run_id)
             if cell is not None:
                 await self.send_cell(cell)
-        comparison = self.watched.comparison
-        await self.send_json(await database_sync_to_async(summary_message)(comparison))
+        await self.send_summary()
 
-    async def send_cell(self, cell: Cell) -> None:
+    async def send_summary(self) -> None:
+        if self.watched is None:
+            raise RuntimeError("the socket watches no comparison")
+        message = await database_sync_to_async(summary_message)(
+            self.watched.comparison, self.baseline
+        )
+        await self.send_json(message)
+
+    @override
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """A viewer's chosen baseline: the summary against it now, and from now on."""
+        if self.watched is None:
+            return
+        try:
+            self.baseline = chosen_baseline(text_data, len(self.watched.comparison.columns))
+        except InvalidRequest as error:
+            await self.send_json({"type": "error", "code": error.code, "message": error.message})
+            return
+        await self.send_summary()
+
+    async def cells_added(self, event: dict[str, Any]) -> None:
+        """A re-run started new attempts at failed cells: watch their runs too, and send
+        each as it is now."""
+        if self.watched is None:
+            raise RuntimeError("the socket watches no comparison")
+        comparison = self.watched.comparison
+        added = await database_sync_to_async(watched_comparison)(
+            comparison.tenant_id, comparison.pk
+        )
+        if added is None:
+            return
+        new = [run_id for run_id in event["run_ids"] if run_id in added.cells]
+        for run_id in new:
+            await self.channel_layer.group_add(run_group(run_id), self.channel_name)
+        watch = RunWatch(new)
+        self.watches.append(watch)
+        await watch.start()
+        self.watched = added
+        for run_id in new:
+            if (await self.send_cell(added.cells[run_id]))["is_finished"]:
+                self.finished.add(run_id)
+
+    async def send_cell(self, cell: Cell) -> dict[str, Any]:
+        """Send the cell as it is now, and return it."""
         if self.watched is None:
             raise RuntimeError("the socket watches no comparison")
         message = await database_sync_to_async(cell_message)(self.watched.comparison, cell.run_id)
         self.sent_lines.add(stream_lines([message["cell"]]))
         await self.send_json(message)
+        return dict(message["cell"])
 
 
 def cell_place(cell: Cell) -> dict[str, Any]:

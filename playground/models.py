@@ -169,6 +169,8 @@ class Comparison(Made):
         "Evaluator", blank=True, related_name="+"
     )
     baseline = models.PositiveIntegerField(default=0)
+    # How many times each (row, column) runs: its repeats show how stable a cell is.
+    repeat = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-created_at"]
@@ -209,6 +211,10 @@ class PlaygroundRun(Made):
     )
     row = models.PositiveIntegerField(null=True, blank=True)
     column = models.PositiveIntegerField(null=True, blank=True)
+    # Which of the cell's repeats it is, and which attempt at it: re-running a failed
+    # cell adds the next attempt and keeps the earlier ones.
+    repeat = models.PositiveIntegerField(default=0)
+    attempt = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "-created_at"], name="playground_run_created")]

@@ -141,8 +141,64 @@ def stream_chunks(run_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
     }
 
 
+def measures_of(run: WorkflowRun, step_runs: list[StepRun]) -> dict[str, Any]:
+    """What a cell's run took: its duration, the tokens its steps reported and their
+    cost."""
+    usages = [s.usage for s in step_runs if isinstance(s.usage, dict)]
+    return {
+        "duration_ms": (
+            None
+            if run.started_at is None or run.finished_at is None
+            else round((run.finished_at - run.started_at).total_seconds() * 1000, 1)
+        ),
+        "usage": usage_of(step_runs),
+        "cost": cost_of_usages(usages),
+    }
+
+
+def place_of(record: PlaygroundRun, latest: dict[tuple[int, int, int], int]) -> dict[str, Any]:
+    """Where a cell sits: its row and column, which repeat it is, which attempt at that
+    repeat, and whether it is the latest attempt (the one summaries count)."""
+    key = (record.row or 0, record.column or 0, record.repeat)
+    return {
+        "row": record.row,
+        "column": record.column,
+        "repeat": record.repeat,
+        "attempt": record.attempt,
+        "is_latest": record.attempt == latest.get(key, record.attempt),
+    }
+
+
+def latest_attempts(
+    comparison: Comparison, records: list[PlaygroundRun] | None = None
+) -> dict[tuple[int, int, int], int]:
+    """Each (row, column, repeat)'s latest attempt: of the whole comparison, or of the
+    rows and columns of `records` (one cell's look-up reads only its own)."""
+    runs = PlaygroundRun.objects.filter(comparison=comparison)
+    if records is not None:
+        runs = runs.filter(
+            row__in={record.row for record in records},
+            column__in={record.column for record in records},
+        )
+    latest: dict[tuple[int, int, int], int] = {}
+    for row, column, repeat, attempt in runs.values_list("row", "column", "repeat", "attempt"):
+        key = (row or 0, column or 0, repeat)
+        latest[key] = max(latest.get(key, 0), attempt)
+    return latest
+
+
+def cell_records(comparison: Comparison, run_ids: list[UUID] | None) -> list[PlaygroundRun]:
+    """The comparison's cells (or those of `run_ids`) with their runs, in the grid's
+    order: row, column, repeat, attempt."""
+    records = PlaygroundRun.objects.filter(comparison=comparison).select_related("run")
+    if run_ids is not None:
+        records = records.filter(run_id__in=run_ids)
+    return sorted(records, key=lambda r: (r.row or 0, r.column or 0, r.repeat, r.attempt))
+
+
 def cell_of(
     record: PlaygroundRun,
+    place: dict[str, Any],
     step_runs: list[StepRun],
     stream: list[dict[str, Any]],
     shown_step: str,
@@ -150,14 +206,8 @@ def cell_of(
 ) -> dict[str, Any]:
     run = record.run
     outputs = {s.step.name: s.output for s in step_runs}
-    duration = (
-        None
-        if run.started_at is None or run.finished_at is None
-        else round((run.finished_at - run.started_at).total_seconds() * 1000, 1)
-    )
     return {
-        "row": record.row,
-        "column": record.column,
+        **place,
         "run_id": run.pk,
         "kind": record.kind,
         "status": run.status,
@@ -168,9 +218,7 @@ def cell_of(
         "error": run.error,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
-        "duration_ms": duration,
-        "usage": usage_of(step_runs),
-        "cost": cost_of_usages([s.usage for s in step_runs if isinstance(s.usage, dict)]),
+        **measures_of(run, step_runs),
         "scores": scores,
         "stream": "".join(chunk["text"] for chunk in stream),
         "stream_chunks": stream,
@@ -178,11 +226,10 @@ def cell_of(
 
 
 def comparison_cells(comparison: Comparison, run_ids: list[UUID] | None = None) -> list[Any]:
-    """The comparison's cells (or those of `run_ids`), row by row."""
-    records = PlaygroundRun.objects.filter(comparison=comparison).select_related("run")
-    if run_ids is not None:
-        records = records.filter(run_id__in=run_ids)
-    records_list = sorted(records, key=lambda r: (r.row or 0, r.column or 0))
+    """The comparison's cells (or those of `run_ids`), row by row, each repeat's
+    attempts in turn."""
+    records_list = cell_records(comparison, run_ids)
+    latest = latest_attempts(comparison, None if run_ids is None else records_list)
     ids = [record.run_id for record in records_list]
     step_runs: dict[UUID, list[StepRun]] = defaultdict(list)
     for step_run in (
@@ -202,11 +249,38 @@ def comparison_cells(comparison: Comparison, run_ids: list[UUID] | None = None) 
     return [
         cell_of(
             record,
+            place_of(record, latest),
             step_runs[record.run_id],
             streams.get(record.run_id, []),
             shown[record.run.version_id],
             scores.get(record.run_id, []),
         )
+        for record in records_list
+    ]
+
+
+def summary_cells(comparison: Comparison) -> list[dict[str, Any]]:
+    """What the column summaries read of each cell (place, status, duration, usage,
+    cost, scores) and nothing more: no outputs, no streams. The comparison's socket
+    sums up again after every scoring, so this stays small."""
+    records_list = cell_records(comparison, None)
+    latest = latest_attempts(comparison)
+    ids = [record.run_id for record in records_list]
+    usages: dict[UUID, list[StepRun]] = defaultdict(list)
+    for step_run in StepRun.objects.filter(workflow_run_id__in=ids).only(
+        "workflow_run_id", "usage"
+    ):
+        usages[step_run.workflow_run_id].append(step_run)
+    scores = scores_of(ids)
+    return [
+        {
+            **place_of(record, latest),
+            "run_id": record.run_id,
+            "status": record.run.status,
+            "is_finished": record.run.status in WORKFLOW_RUN_TERMINAL,
+            **measures_of(record.run, usages[record.run_id]),
+            "scores": scores.get(record.run_id, []),
+        }
         for record in records_list
     ]
 
@@ -285,9 +359,13 @@ def against_baseline(mine: dict[int, float], baseline: dict[int, float]) -> dict
 def column_summaries(
     column_count: int, cells: list[dict[str, Any]], evaluators: list[Evaluator], baseline: int
 ) -> list[dict[str, Any]]:
+    """Each column summed up over its cells' latest attempts (every repeat counts as a
+    cell); the improved / regressed rows compare each row's mean score over its
+    repeats with the baseline column's."""
     by_column: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for cell in cells:
-        by_column[cell["column"]].append(cell)
+        if cell.get("is_latest", True):
+            by_column[cell["column"]].append(cell)
     baseline_rows = row_scores(by_column[baseline])
     summaries = []
     for column in range(column_count):
@@ -298,6 +376,7 @@ def column_summaries(
             {
                 "column": column,
                 "is_baseline": column == baseline,
+                "runs": len(mine),
                 "evaluators": [evaluator_summary(e, mine) for e in evaluators],
                 "mean_latency_ms": mean(
                     [cell["duration_ms"] for cell in mine if cell["duration_ms"] is not None]
@@ -372,16 +451,36 @@ def check_baseline(baseline: int, column_count: int) -> int:
     return baseline
 
 
+def held_against(comparison: Comparison, baseline: int | None) -> int:
+    """The comparison's baseline column, or the `baseline` given (checked)."""
+    if baseline is None:
+        return comparison.baseline
+    return check_baseline(baseline, len(comparison.columns))
+
+
+def evaluators_of(comparison: Comparison) -> list[Evaluator]:
+    return list(comparison.evaluators.select_related("workflow").order_by("name"))
+
+
+def comparison_summary(comparison: Comparison, baseline: int | None = None) -> dict[str, Any]:
+    """Only the columns' summary against the baseline (or the `baseline` given), from
+    what it needs of the cells: what the socket sends after each scoring."""
+    column = held_against(comparison, baseline)
+    summary = column_summaries(
+        len(comparison.columns),
+        summary_cells(comparison),
+        evaluators_of(comparison),
+        column,
+    )
+    return {"baseline": column, "summary": summary}
+
+
 def comparison_matrix(comparison: Comparison, baseline: int | None = None) -> dict[str, Any]:
     """The matrix with each column's summary against the comparison's baseline column
     (or the `baseline` given)."""
-    held_against = (
-        comparison.baseline
-        if baseline is None
-        else check_baseline(baseline, len(comparison.columns))
-    )
+    against = held_against(comparison, baseline)
     cells = comparison_cells(comparison)
-    evaluators = list(comparison.evaluators.select_related("workflow").order_by("name"))
+    evaluators = evaluators_of(comparison)
     reviews = list(Review.objects.filter(comparison=comparison).select_related("cell"))
     return {
         "id": comparison.pk,
@@ -391,10 +490,11 @@ def comparison_matrix(comparison: Comparison, baseline: int | None = None) -> di
         "dataset_version": comparison.dataset_version,
         "columns": comparison.columns,
         "rows": comparison.rows,
+        "repeat": comparison.repeat,
         "cells": cells,
         "evaluators": evaluators,
-        "baseline": held_against,
-        "summary": column_summaries(len(comparison.columns), cells, evaluators, held_against),
+        "baseline": against,
+        "summary": column_summaries(len(comparison.columns), cells, evaluators, against),
         "is_finished": all(cell["is_finished"] for cell in cells),
         "reviews": reviews,
         "review_summary": review_summary(comparison, reviews),

@@ -199,7 +199,16 @@ def rescore_comparison(tenant: Tenant, comparison_id: Any) -> Comparison:
 
 def announce_scored(comparison_id: Any, run_ids: list[UUID]) -> None:
     """After commit: the comparison's sockets read these cells, and the summary, again."""
-    message = {"type": "cells.scored", "run_ids": [str(run_id) for run_id in run_ids]}
+    announce(comparison_id, "cells.scored", run_ids)
+
+
+def announce_cells_added(comparison_id: Any, run_ids: list[UUID]) -> None:
+    """After commit: the comparison's sockets watch these new cells (re-run attempts)."""
+    announce(comparison_id, "cells.added", run_ids)
+
+
+def announce(comparison_id: Any, kind: str, run_ids: list[UUID]) -> None:
+    message = {"type": kind, "run_ids": [str(run_id) for run_id in run_ids]}
 
     def send() -> None:
         layer = get_channel_layer()

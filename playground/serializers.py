@@ -317,6 +317,13 @@ class NewComparisonSerializer(StrictSerializer):
         help_text="The column the others are held against; default: the first with the "
         "defaults in code, else column 0.",
     )
+    repeat = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10,
+        help_text="Runs per (row, column), to see how stable each cell is (default 1); the "
+        "cell cap counts rows x columns x repeats.",
+    )
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if "dataset_version" in data and "dataset" not in data:
@@ -378,6 +385,13 @@ class ScoreSerializer(VerdictSerializer):
 class CellSerializer(serializers.Serializer):
     row = serializers.IntegerField()
     column = serializers.IntegerField()
+    repeat = serializers.IntegerField(help_text="Which of the (row, column)'s repeats, from 0.")
+    attempt = serializers.IntegerField(
+        help_text="Which attempt at the repeat, from 0; re-running a failed cell adds one."
+    )
+    is_latest = serializers.BooleanField(
+        help_text="The repeat's latest attempt: the one the summary counts."
+    )
     run_id = serializers.UUIDField()
     kind = StatusField(PlaygroundRunKind)
     status = StatusField(WorkflowRunStatus)
@@ -410,6 +424,7 @@ class ComparisonSummarySerializer(serializers.Serializer):
     dataset_version = serializers.IntegerField(required=False, allow_null=True)
     columns = ColumnSerializer(many=True)
     rows = RowSerializer(many=True)
+    repeat = serializers.IntegerField(help_text="Runs per (row, column).")
     created_by = serializers.CharField(source="created_by_name")
     created_at = serializers.DateTimeField()
 
@@ -453,13 +468,18 @@ class EvaluatorSummarySerializer(serializers.Serializer):
 class ColumnSummarySerializer(serializers.Serializer):
     column = serializers.IntegerField()
     is_baseline = serializers.BooleanField()
+    runs = serializers.IntegerField(
+        help_text="The cells counted: each repeat's latest attempt, so a row repeated 3 "
+        "times counts 3 times in the pass rates, means and totals."
+    )
     evaluators = EvaluatorSummarySerializer(many=True)
     mean_latency_ms = serializers.FloatField(allow_null=True)
     total_tokens = serializers.IntegerField()
     total_cost = serializers.FloatField(allow_null=True, help_text="USD, of the priced cells.")
     evaluator_cost = serializers.FloatField(allow_null=True, help_text="USD, of its judges.")
     improved = serializers.IntegerField(
-        help_text="Rows whose mean score is higher than the baseline column's."
+        help_text="Rows whose mean score (over evaluators and repeats) is higher than the "
+        "baseline column's."
     )
     regressed = serializers.IntegerField(help_text="Rows whose mean score is lower.")
     unchanged = serializers.IntegerField()
@@ -550,7 +570,10 @@ class ComparisonSerializer(serializers.Serializer):
     dataset_version = serializers.IntegerField(required=False, allow_null=True)
     columns = ColumnSerializer(many=True)
     rows = RowSerializer(many=True)
-    cells = CellSerializer(many=True)
+    repeat = serializers.IntegerField(help_text="Runs per (row, column).")
+    cells = CellSerializer(
+        many=True, help_text="Per (row, column): each repeat, each attempt at it in turn."
+    )
     evaluators = EvaluatorSerializer(many=True, help_text="What scores the cells.")
     baseline = serializers.IntegerField(help_text="The column the summary holds the others to.")
     summary = ColumnSummarySerializer(many=True, help_text="One per column.")

@@ -3,10 +3,12 @@ overrides, replays of past runs, and comparisons of variants over inputs. Each
 validates, writes in one transaction and returns what it touched; the engine
 announces the runs it starts."""
 
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,11 +24,13 @@ from playground.models import (
     DatasetVersion,
     Evaluator,
     PlaygroundRun,
+    ScoreStatus,
     Variable,
     Variant,
     VariantRevision,
 )
-from playground.outcomes import check_baseline
+from playground.outcomes import check_baseline, summary_cells
+from playground.scoring import announce_cells_added
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     RunRequest,
@@ -34,7 +38,7 @@ from workflows.engine.runs import (
     trigger_workflow_runs,
 )
 from workflows.engine.versions import latest_version, steps_of
-from workflows.models import Workflow, WorkflowRun
+from workflows.models import Workflow, WorkflowRun, WorkflowRunStatus
 
 PLAYGROUND_TRIGGER = "playground"
 
@@ -476,14 +480,16 @@ def dataset_rows(
     ]
 
 
-def check_comparison_size(column_count: int, row_count: int) -> None:
-    cells = row_count * column_count
+def check_comparison_size(column_count: int, row_count: int, repeat: int) -> None:
+    """The cap counts runs: rows x columns x repeats."""
+    cells = row_count * column_count * repeat
     most = settings.HATCHET_MAX_COMPARISON_CELLS
     if not cells:
         raise InvalidRequest("A comparison needs at least one column and one row.")
     if cells > most:
+        repeats = f" x {repeat} repeats" if repeat > 1 else ""
         raise InvalidRequest(
-            f"{row_count} rows x {column_count} columns is {cells} runs; "
+            f"{row_count} rows x {column_count} columns{repeats} is {cells} runs; "
             f"a comparison has at most {most}.",
             {"cells": cells, "max": most},
         )
@@ -545,17 +551,21 @@ def dataset_row_fields(row: DatasetRow | None) -> dict[str, Any]:
 def run_custom_input_cells(
     comparison: Comparison, columns: Sequence[Column], rows: Sequence[Row], author: Author
 ) -> list[PlaygroundRun]:
-    """One run per column for each row with a custom input, triggered together; the
-    cells are returned unsaved."""
+    """One run per column and repeat for each row with a custom input, triggered
+    together; the cells are returned unsaved."""
     cells = [
-        (r, c) for r, row in enumerate(rows) if row.source is None for c in range(len(columns))
+        (r, c, k)
+        for r, row in enumerate(rows)
+        if row.source is None
+        for c in range(len(columns))
+        for k in range(comparison.repeat)
     ]
     if not cells:
         return []
     runs = trigger_workflow_runs(
         comparison.tenant,
         comparison.workflow.name,
-        [RunRequest(rows[r].input, None, columns[c].choice.merged) for r, c in cells],
+        [RunRequest(rows[r].input, None, columns[c].choice.merged) for r, c, _ in cells],
         trigger=PLAYGROUND_TRIGGER,
     )
     return [
@@ -567,8 +577,9 @@ def run_custom_input_cells(
             comparison=comparison,
             row=r,
             column=c,
+            repeat=k,
         )
-        for (r, c), run in zip(cells, runs, strict=True)
+        for (r, c, k), run in zip(cells, runs, strict=True)
     ]
 
 
@@ -579,13 +590,13 @@ def replay_past_run_cells(
     author: Author,
     from_step: str | None,
 ) -> list[PlaygroundRun]:
-    """A replay per column of each row's past run (from `from_step` if given); the
-    cells are returned unsaved."""
+    """A replay per column and repeat of each row's past run (from `from_step` if
+    given); the cells are returned unsaved."""
     cells = []
     for r, row in enumerate(rows):
         if row.source is None:
             continue
-        for c, column in enumerate(columns):
+        for (c, column), k in itertools.product(enumerate(columns), range(comparison.repeat)):
             run = replay_workflow_run(
                 comparison.tenant,
                 row.source.pk,
@@ -602,6 +613,7 @@ def replay_past_run_cells(
                     comparison=comparison,
                     row=r,
                     column=c,
+                    repeat=k,
                     source_run=row.source,
                     from_step=from_step or "",
                 )
@@ -645,14 +657,15 @@ def start_comparison(
     dataset_version: DatasetVersion | None = None,
     evaluators: Sequence[Any] | None = None,
     baseline: int | None = None,
+    repeat: int = 1,
 ) -> Comparison:
-    """Start one run per (row, column), all at once in one transaction: past runs are
-    replayed (from `from_step` if given), custom inputs run from the start, and so do
-    the rows of a dataset's version, after the rows given. Each cell is scored by
+    """Start `repeat` runs per (row, column), all at once in one transaction: past runs
+    are replayed (from `from_step` if given), custom inputs run from the start, and so
+    do the rows of a dataset's version, after the rows given. Each cell is scored by
     `evaluators` (default: all of the workflow's) once its run finishes."""
     workflow = workflow_or_404(tenant, workflow_name)
     from_dataset = dataset_rows(workflow, dataset_version, from_step)
-    check_comparison_size(len(columns), len(rows) + len(from_dataset))
+    check_comparison_size(len(columns), len(rows) + len(from_dataset), repeat)
     chosen_columns = comparison_columns(tenant, workflow, columns)
     chosen_rows = [*comparison_rows(tenant, workflow, rows, from_step), *from_dataset]
     chosen_evaluators = comparison_evaluators(workflow, evaluators)
@@ -660,6 +673,7 @@ def start_comparison(
         tenant, workflow, chosen_columns, chosen_rows, author, from_step, dataset_version
     )
     comparison.baseline = baseline_column(chosen_columns, baseline)
+    comparison.repeat = repeat
     with transaction.atomic():
         comparison.save(force_insert=True)
         comparison.evaluators.set(chosen_evaluators)
@@ -670,3 +684,120 @@ def start_comparison(
             ]
         )
     return comparison
+
+
+def comparison_or_404(tenant: Tenant, comparison_id: Any, *, lock: bool = False) -> Comparison:
+    comparisons = Comparison.objects.filter(tenant=tenant).select_related("workflow")
+    if lock:
+        comparisons = comparisons.select_for_update(of=("self",))
+    return get_or_404(comparisons, "Comparison not found.", pk=comparison_id)
+
+
+class NothingToRerun(Conflict):
+    code = "nothing_to_rerun"
+
+
+def is_failed(cell: dict[str, Any]) -> bool:
+    """A cell worth another attempt: its run failed or was cancelled, or an evaluator
+    could give it no verdict."""
+    return cell["status"] in RERUN_STATUSES or any(
+        score["status"] == ScoreStatus.ERROR for score in cell["scores"]
+    )
+
+
+RERUN_STATUSES = (WorkflowRunStatus.FAILED, WorkflowRunStatus.CANCELLED)
+
+
+def failed_cells(comparison: Comparison) -> list[UUID]:
+    """The runs of the finished comparison's latest attempts that failed; refused while
+    a cell still runs, and when none failed."""
+    latest = [cell for cell in summary_cells(comparison) if cell["is_latest"]]
+    running = sum(1 for cell in latest if not cell["is_finished"])
+    if running:
+        raise Conflict(
+            f"The comparison is still running ({running} of {len(latest)} cells); "
+            "re-run its failed cells once it has finished.",
+            {"running": running},
+        )
+    failed = [cell["run_id"] for cell in latest if is_failed(cell)]
+    if not failed:
+        raise NothingToRerun(
+            "No cell failed: every run succeeded and every evaluator gave a verdict.",
+            {"cells": len(latest)},
+        )
+    return failed
+
+
+def next_attempt(record: PlaygroundRun, run: WorkflowRun, author: Author) -> PlaygroundRun:
+    """The cell's next attempt (unsaved): the same variant, overrides and source."""
+    return PlaygroundRun(
+        run=run,
+        tenant_id=record.tenant_id,
+        kind=record.kind,
+        variant_id=record.variant_id,
+        variant_name=record.variant_name,
+        variant_revision=record.variant_revision,
+        overrides=record.overrides,
+        source_run_id=record.source_run_id,
+        from_step=record.from_step,
+        comparison_id=record.comparison_id,
+        row=record.row,
+        column=record.column,
+        repeat=record.repeat,
+        attempt=record.attempt + 1,
+        created_by=author.user,
+        created_by_name=author.name,
+        created_at=run.created_at,
+    )
+
+
+def rerun_failed_cells(
+    tenant: Tenant, comparison_id: Any, author: Author
+) -> tuple[Comparison, list[PlaygroundRun]]:
+    """Start a new attempt at each failed cell of a finished comparison (see
+    `is_failed`), with the runs' own input and overrides; the earlier attempts stay.
+    Returns the comparison and the new cells."""
+    with transaction.atomic():
+        # Locked so that two clicks start one set of attempts.
+        comparison = comparison_or_404(tenant, comparison_id, lock=True)
+        records = list(
+            PlaygroundRun.objects.filter(run_id__in=failed_cells(comparison))
+            .select_related("run")
+            .order_by("row", "column", "repeat")
+        )
+        runs = [record for record in records if record.kind == PlaygroundRun.Kind.RUN]
+        started = (
+            trigger_workflow_runs(
+                tenant,
+                comparison.workflow.name,
+                [RunRequest(r.run.input, None, r.run.overrides) for r in runs],
+                trigger=PLAYGROUND_TRIGGER,
+            )
+            if runs
+            else []
+        )
+        attempts = [
+            next_attempt(record, run, author) for record, run in zip(runs, started, strict=True)
+        ]
+        for record in records:
+            if record.kind == PlaygroundRun.Kind.REPLAY:
+                attempts.append(next_attempt(record, replay_again(tenant, record), author))
+        PlaygroundRun.objects.bulk_create(attempts)
+        announce_cells_added(comparison.pk, [attempt.run_id for attempt in attempts])
+    return comparison, attempts
+
+
+def replay_again(tenant: Tenant, record: PlaygroundRun) -> WorkflowRun:
+    if record.source_run_id is None:
+        raise Conflict(
+            f"Row {record.row} replayed a past run that has been deleted since; "
+            "it cannot be replayed again.",
+            {"row": record.row},
+        )
+    return replay_workflow_run(
+        tenant,
+        record.source_run_id,
+        from_step=record.from_step or None,
+        overrides=record.run.overrides,
+        trigger=PLAYGROUND_TRIGGER,
+    )

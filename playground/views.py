@@ -312,6 +312,7 @@ class ComparisonViewSet(TenantViewSet):
             dataset_version=dataset_version,
             evaluators=data.get("evaluators"),
             baseline=data.get("baseline"),
+            repeat=data.get("repeat", 1),
         )
         return Response(
             ComparisonSerializer(comparison_matrix(comparison)).data,
@@ -376,6 +377,19 @@ class ComparisonViewSet(TenantViewSet):
         once, judges as pending until they answer (live on the comparison's socket)."""
         comparison = scoring.rescore_comparison(tenant_of(request), pk)
         return Response(ComparisonSerializer(comparison_matrix(comparison)).data)
+
+    @extend_schema(request=None, responses={201: ComparisonSerializer})
+    @action(detail=True, methods=["post"], url_path="rerun-failed")
+    def rerun_failed(self, request: Request, pk: Any) -> Response:
+        """Start a new attempt at each cell of a finished comparison whose run failed or
+        was cancelled, or that an evaluator could give no verdict; earlier attempts
+        stay in the matrix, and the summary counts the latest. 409 while cells run or
+        when none failed."""
+        comparison, _ = services.rerun_failed_cells(tenant_of(request), pk, author_of(request))
+        return Response(
+            ComparisonSerializer(comparison_matrix(comparison)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 @extend_schema_view(

@@ -108,12 +108,21 @@ export class FakeSocket {
   onmessage: ((event: { data: string }) => void) | null = null;
   onclose: ((event: { code: number }) => void) | null = null;
   isClosed = false;
+  /** What the page sent, parsed. */
+  sent: unknown[] = [];
   constructor(url: string) {
     this.url = url;
     FakeSocket.instances.push(this);
   }
   receive(message: unknown) {
     act(() => this.onmessage?.({ data: JSON.stringify(message) }));
+  }
+  send(text: string) {
+    this.sent.push(JSON.parse(text));
+  }
+  /** The server accepts the socket. */
+  open() {
+    act(() => this.onopen?.());
   }
   close() {
     this.isClosed = true;

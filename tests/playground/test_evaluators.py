@@ -725,6 +725,7 @@ def test_finished_cells_are_scored_and_columns_summed_up_against_the_baseline(
     assert {k: v for k, v in baseline.items() if k not in ("evaluators", "mean_latency_ms")} == {
         "column": 0,
         "is_baseline": False,
+        "runs": 2,
         "total_tokens": 3000,
         "total_cost": pytest.approx(2 * (1000 * 0.15 + 500 * 0.60) / 1_000_000),
         "evaluator_cost": 0.0,

@@ -258,6 +258,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/playground/compare/{id}/rerun-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Start a new attempt at each cell of a finished comparison whose run failed or
+         *     was cancelled, or that an evaluator could give no verdict; earlier attempts
+         *     stay in the matrix, and the summary counts the latest. 409 while cells run or
+         *     when none failed.
+         */
+        post: operations["api_v1_playground_compare_rerun_failed_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/playground/compare/{id}/rescore": {
         parameters: {
             query?: never;
@@ -1296,6 +1318,12 @@ export interface components {
         Cell: {
             row: number;
             column: number;
+            /** @description Which of the (row, column)'s repeats, from 0. */
+            repeat: number;
+            /** @description Which attempt at the repeat, from 0; re-running a failed cell adds one. */
+            attempt: number;
+            /** @description The repeat's latest attempt: the one the summary counts. */
+            is_latest: boolean;
             /** Format: uuid */
             run_id: string;
             kind: components["schemas"]["PlaygroundRunKindEnum"];
@@ -1384,6 +1412,8 @@ export interface components {
         ColumnSummary: {
             column: number;
             is_baseline: boolean;
+            /** @description The cells counted: each repeat's latest attempt, so a row repeated 3 times counts 3 times in the pass rates, means and totals. */
+            runs: number;
             evaluators: components["schemas"]["EvaluatorSummary"][];
             /** Format: double */
             mean_latency_ms: number | null;
@@ -1398,7 +1428,7 @@ export interface components {
              * @description USD, of its judges.
              */
             evaluator_cost: number | null;
-            /** @description Rows whose mean score is higher than the baseline column's. */
+            /** @description Rows whose mean score (over evaluators and repeats) is higher than the baseline column's. */
             improved: number;
             /** @description Rows whose mean score is lower. */
             regressed: number;
@@ -1418,6 +1448,9 @@ export interface components {
             dataset_version?: number | null;
             columns: components["schemas"]["Column"][];
             rows: components["schemas"]["Row"][];
+            /** @description Runs per (row, column). */
+            repeat: number;
+            /** @description Per (row, column): each repeat, each attempt at it in turn. */
             cells: components["schemas"]["Cell"][];
             /** @description What scores the cells. */
             evaluators: components["schemas"]["Evaluator"][];
@@ -1442,6 +1475,8 @@ export interface components {
             dataset_version?: number | null;
             columns: components["schemas"]["Column"][];
             rows: components["schemas"]["Row"][];
+            /** @description Runs per (row, column). */
+            repeat: number;
             created_by: string;
             /** Format: date-time */
             created_at: string;
@@ -1780,6 +1815,8 @@ export interface components {
             evaluators?: string[];
             /** @description The column the others are held against; default: the first with the defaults in code, else column 0. */
             baseline?: number;
+            /** @description Runs per (row, column), to see how stable each cell is (default 1); the cell cap counts rows x columns x repeats. */
+            repeat?: number;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewCronRequest: {
@@ -4561,6 +4598,90 @@ export interface operations {
             };
             /** @description The tenant has no such object (in the path or the body). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_compare_rerun_failed_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@
 // live websocket subscription, and one that fills the gaps of live lines from the
 // stored ones.
 import {
+  keepPreviousData,
   QueryClient,
   useMutation,
   useQuery,
@@ -39,6 +40,9 @@ export interface ApiState<T> {
 export interface UseApiOptions {
   /** Re-fetch every this many milliseconds while mounted (and the tab is visible). */
   pollMs?: number;
+  /** While a new path loads, keep showing the previous path's data (a view of the same
+   * thing asked differently, not another thing). */
+  keepPrevious?: boolean;
 }
 
 /** The cache key of a resource: the tenant it belongs to, then its path. */
@@ -62,6 +66,7 @@ export function useApi<T>(path: string | null, options: UseApiOptions = {}): Api
     },
     enabled: path !== null,
     refetchInterval: options.pollMs ?? false,
+    placeholderData: options.keepPrevious ? keepPreviousData : undefined,
     refetchIntervalInBackground: false,
   });
   const { refetch } = query;
@@ -132,13 +137,20 @@ const refusalCodes = new Set([4401, 4403, 4404]);
  * Subscribes to `/ws${path}` for the current tenant and hands every parsed JSON
  * message to `onMessage`. Reconnects with exponential backoff after a drop (not after
  * a refusal) and closes on unmount or when `path` changes; a null path opens nothing.
+ * A `greeting` is sent each time the socket opens and whenever it changes while open
+ * (what the viewer asks of the server, such as the baseline a comparison's summaries
+ * are held against).
  */
 export function useSocket<M = unknown>(
   path: string | null,
   onMessage: (message: M) => void,
+  greeting?: unknown,
 ): SocketStatus {
   const [status, setStatus] = useState<SocketStatus>("connecting");
   const handleMessage = useEffectEvent(onMessage);
+  const greetingText = greeting === undefined ? null : JSON.stringify(greeting);
+  const currentGreeting = useEffectEvent(() => greetingText);
+  const openSocket = useRef<WebSocket | null>(null);
 
   useEffect(() => {
     if (path === null) return;
@@ -152,6 +164,9 @@ export function useSocket<M = unknown>(
       socket = new WebSocket(socketUrl(path));
       socket.onopen = () => {
         retryMs = firstRetryMs;
+        openSocket.current = socket;
+        const text = currentGreeting();
+        if (text !== null) socket?.send(text);
         setStatus("open");
       };
       socket.onmessage = (event: MessageEvent<string>) => {
@@ -164,6 +179,7 @@ export function useSocket<M = unknown>(
         handleMessage(message);
       };
       socket.onclose = (event: CloseEvent) => {
+        openSocket.current = null;
         if (isUnmounted) return;
         setStatus("closed");
         if (refusalCodes.has(event.code)) return;
@@ -175,11 +191,16 @@ export function useSocket<M = unknown>(
 
     return () => {
       isUnmounted = true;
+      openSocket.current = null;
       window.clearTimeout(retryTimer);
       socket?.close();
     };
     // The tenant is part of the URL; a tenant switch remounts the page tree.
   }, [path]);
+
+  useEffect(() => {
+    if (greetingText !== null) openSocket.current?.send(greetingText);
+  }, [greetingText]);
 
   return path === null ? "closed" : status;
 }

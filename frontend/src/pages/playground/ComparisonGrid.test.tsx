@@ -12,7 +12,7 @@ import {
 import { ComparisonGrid } from "./ComparisonGrid";
 import { LiveComparison } from "./ComparisonPage";
 import type { Cell } from "../../api/types";
-import { cell, comparison } from "./fixtures";
+import { cell, comparison, score } from "./fixtures";
 import { comparisonReducer, comparisonState } from "./model";
 
 const finished = comparison([
@@ -358,19 +358,6 @@ describe("LiveComparison shows each chunk of a cell once, in the order it stream
 });
 
 describe("ComparisonGrid's judging", () => {
-  const score = (name: string, fields: Partial<Cell["scores"][number]>) => ({
-    evaluator: `ev-${name}`,
-    name,
-    status: "done" as const,
-    value: 1,
-    passed: true,
-    reason: "",
-    error: "",
-    tokens: null,
-    cost: null,
-    latency_ms: null,
-    ...fields,
-  });
   const judged = {
     ...comparison([
       cell(0, 0, { scores: [score("mentions refund", { reason: "contains 'refund'" })] }),
@@ -385,6 +372,7 @@ describe("ComparisonGrid's judging", () => {
     summary: [0, 1].map((column) => ({
       column,
       is_baseline: column === 0,
+      runs: 1,
       evaluators: [
         {
           evaluator: "ev-mentions refund",
@@ -487,5 +475,104 @@ describe("ComparisonGrid's row filter", () => {
     expect(shownRows().map((text) => text?.split("ticket")[0] ?? "")).toEqual(
       expected.map((title) => expect.stringContaining(title)),
     );
+  });
+});
+
+describe("ComparisonGrid's repeats and attempts", () => {
+  const strict = (passed: boolean) => score("strict", { value: passed ? 1 : 0, passed });
+  const repeated = {
+    ...comparison([
+      ...[true, false, true].map((passed, repeat) =>
+        cell(0, 0, {
+          repeat,
+          run_id: `run-0-0-${repeat}`,
+          duration_ms: 1000 * (repeat + 1),
+          output: { reply: passed ? "strict reply" : "loose reply" },
+          scores: [strict(passed)],
+        }),
+      ),
+      ...[0, 1, 2].map((repeat) =>
+        cell(0, 1, {
+          repeat,
+          run_id: `run-0-1-${repeat}`,
+          output: { reply: "strict reply" },
+          scores: [strict(true)],
+        }),
+      ),
+    ]),
+    repeat: 3,
+  };
+
+  it("shows the spread of a cell's repeats, marks disagreeing ones unstable, and each repeat in a tab", async () => {
+    renderWithProviders(<ComparisonGrid comparison={repeated} />);
+
+    const baseline = screen.getByRole("group", { name: "Baseline (code defaults) spread" });
+    expect(baseline).toHaveTextContent("3 repeats · unstable");
+    expect(baseline).toHaveTextContent("strict: 2/3 pass, mean 0.67 (0.00–1.00)");
+    expect(baseline).toHaveTextContent("2.0 s mean (1.0 s–3.0 s)");
+    const brief = screen.getByRole("group", { name: "brief spread" });
+    expect(brief).toHaveTextContent("strict: 3/3 pass, mean 1.00 (1.00–1.00)");
+    expect(brief).not.toHaveTextContent("unstable");
+
+    const tabs = within(screen.getByRole("tablist", { name: "Baseline (code defaults) repeats" }));
+    expect(screen.getByLabelText("Baseline (code defaults) output")).toHaveTextContent(
+      "strict reply",
+    );
+    await userEvent.click(tabs.getByRole("tab", { name: "Repeat 2" }));
+    expect(tabs.getByRole("tab", { name: "Repeat 2" })).toHaveAttribute("aria-selected", "true");
+    expect(screen.getByLabelText("Baseline (code defaults) output")).toHaveTextContent(
+      "loose reply",
+    );
+  });
+
+  it("shows a re-run cell's latest attempt, its earlier ones folded", async () => {
+    const rerun = comparison([
+      cell(0, 0, {
+        status: "FAILED",
+        is_latest: false,
+        error: "Step 'classify' failed: KeyError: 'question'",
+      }),
+      cell(0, 0, { attempt: 1, run_id: "run-0-0-again", output: { reply: "Now it works." } }),
+      cell(0, 1, { output: { reply: "Briefly." } }),
+    ]);
+    renderWithProviders(<ComparisonGrid comparison={rerun} />);
+
+    expect(screen.getByLabelText("Baseline (code defaults) output")).toHaveTextContent(
+      "Now it works.",
+    );
+    await userEvent.click(screen.getByText("1 earlier attempt"));
+    expect(screen.getByText("Attempt 1")).toBeVisible();
+    expect(screen.getByText("Step 'classify' failed: KeyError: 'question'")).toBeVisible();
+  });
+
+  it("lets the viewer hold the columns against another column", async () => {
+    const chosen = vi.fn();
+    renderWithProviders(<ComparisonGrid comparison={finished} onBaselineChange={chosen} />);
+
+    await userEvent.selectOptions(screen.getByLabelText("Hold the columns against"), "brief");
+
+    expect(chosen).toHaveBeenCalledWith(1);
+  });
+
+  it("adds a re-run's new attempt from the socket and leaves the earlier one behind", () => {
+    const failed = comparison([cell(0, 0, { status: "FAILED" }), cell(0, 1)]);
+    const state = comparisonReducer(comparisonState(failed), {
+      type: "cell",
+      cell: cell(0, 0, {
+        attempt: 1,
+        run_id: "run-0-0-again",
+        status: "PENDING",
+        is_finished: false,
+      }),
+    });
+
+    expect(state.comparison.cells.map((c) => [c.run_id, c.attempt, c.is_latest, c.status])).toEqual(
+      [
+        ["run-0-0", 0, false, "FAILED"],
+        ["run-0-0-again", 1, true, "PENDING"],
+        ["run-0-1", 0, true, "SUCCEEDED"],
+      ],
+    );
+    expect(state.comparison.is_finished).toBe(false);
   });
 });

@@ -1,7 +1,9 @@
 // A comparison as a grid: one row per input, one column per variant (the baseline
 // first, each with the overrides that made it), each cell with its run's status and
 // output (or error), and every non-baseline cell with the difference from the
-// baseline cell of its row.
+// baseline cell of its row. A repeated cell shows the spread of its repeats (scores,
+// pass counts, latency; "unstable" when they disagree) and each repeat in a tab; a
+// re-run cell keeps its earlier attempts one click away.
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import type { Cell, Column, ColumnSummary, Comparison, Review, Score } from "../../api/types";
@@ -12,7 +14,10 @@ import { CellReview, type Reviewer } from "./CellReview";
 import {
   baselineColumn,
   cellAt,
+  cellsAt,
+  cellSpread,
   cellText,
+  earlierAttempts,
   counted,
   inputSummary,
   rowMatches,
@@ -23,10 +28,13 @@ import {
 export function ComparisonGrid({
   comparison,
   reviewer,
+  onBaselineChange,
 }: {
   comparison: Comparison;
   /** With a reviewer, each finished cell shows its reviews and a form for theirs. */
   reviewer?: Reviewer;
+  /** With it, the viewer picks the column the others are held against. */
+  onBaselineChange?: (column: number) => void;
 }) {
   const baseline = baselineColumn(comparison);
   const [filter, setFilter] = useState<RowFilter>("all");
@@ -50,6 +58,21 @@ export function ComparisonGrid({
           </span>
         )}
       </label>
+      {onBaselineChange && comparison.columns.length > 1 && (
+        <label className="field comparison-filter">
+          <span>Hold the columns against</span>
+          <select
+            value={baseline}
+            onChange={(event) => onBaselineChange(Number(event.target.value))}
+          >
+            {comparison.columns.map((column, index) => (
+              <option key={index} value={index}>
+                {column.title}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <table className="comparison-grid" aria-label="Comparison">
         <thead>
           <tr>
@@ -72,25 +95,17 @@ export function ComparisonGrid({
                   <RowTitle title={row.title} input={row.input} />
                 </th>
                 {comparison.columns.map((column, columnIndex) => {
-                  const cell = cellAt(comparison, rowIndex, columnIndex);
+                  const repeats = cellsAt(comparison, rowIndex, columnIndex);
                   return (
                     <td key={columnIndex} aria-label={`${row.title} · ${column.title}`}>
-                      {cell ? (
-                        <>
-                          <ComparisonCell
-                            cell={cell}
-                            baseline={columnIndex === baseline ? undefined : baselineCell}
-                            columnTitle={column.title}
-                          />
-                          {reviewer && cell.is_finished && (
-                            <CellReview
-                              reviewer={reviewer}
-                              comparisonId={comparison.id}
-                              runId={cell.run_id}
-                              reviews={reviewsOf(comparison.reviews, cell.run_id)}
-                            />
-                          )}
-                        </>
+                      {repeats.length > 0 ? (
+                        <RepeatedCell
+                          comparison={comparison}
+                          repeats={repeats}
+                          baseline={columnIndex === baseline ? undefined : baselineCell}
+                          columnTitle={column.title}
+                          reviewer={reviewer}
+                        />
                       ) : (
                         <span className="muted">No run.</span>
                       )}
@@ -126,6 +141,118 @@ export function ComparisonGrid({
 const reviewsOf = (reviews: Review[], runId: string) =>
   reviews.filter((review) => review.run_id === runId);
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * A (row, column): with repeats, their spread and a tab per repeat; the repeat shown,
+ * with its review form and, when it was re-run, its earlier attempts folded.
+ */
+function RepeatedCell({
+  comparison,
+  repeats,
+  baseline,
+  columnTitle,
+  reviewer,
+}: {
+  comparison: Comparison;
+  repeats: Cell[];
+  baseline?: Cell;
+  columnTitle: string;
+  reviewer?: Reviewer;
+}) {
+  const [shown, setShown] = useState(0);
+  const cell = repeats[shown] ?? repeats[0];
+  if (cell === undefined) return null;
+  const earlier = earlierAttempts(comparison, cell);
+  return (
+    <>
+      {repeats.length > 1 && (
+        <>
+          <SpreadView repeats={repeats} columnTitle={columnTitle} />
+          <div className="repeat-tabs" role="tablist" aria-label={`${columnTitle} repeats`}>
+            {repeats.map((repeat, index) => (
+              <button
+                key={repeat.run_id}
+                type="button"
+                role="tab"
+                aria-selected={index === shown}
+                className={`repeat-tab${index === shown ? " selected" : ""}`}
+                data-status={repeat.status}
+                onClick={() => setShown(index)}
+              >
+                Repeat {index + 1}
+              </button>
+            ))}
+          </div>
+        </>
+      )}
+      <ComparisonCell cell={cell} baseline={baseline} columnTitle={columnTitle} />
+      {earlier.length > 0 && (
+        <details className="earlier-attempts">
+          <summary>{counted(earlier.length, "earlier attempt")}</summary>
+          {earlier.map((attempt) => (
+            <div key={attempt.run_id} className="earlier-attempt">
+              <span className="muted">Attempt {attempt.attempt + 1}</span>
+              <ComparisonCell
+                cell={attempt}
+                columnTitle={`${columnTitle} attempt ${attempt.attempt + 1}`}
+              />
+            </div>
+          ))}
+        </details>
+      )}
+      {reviewer && cell.is_finished && (
+        <CellReview
+          reviewer={reviewer}
+          comparisonId={comparison.id}
+          runId={cell.run_id}
+          reviews={reviewsOf(comparison.reviews, cell.run_id)}
+        />
+      )}
+    </>
+  );
+}
+
+/** The repeats together: per evaluator its pass count and score range, the latency
+ * range, and whether they disagree. */
+function SpreadView({ repeats, columnTitle }: { repeats: Cell[]; columnTitle: string }) {
+  const spread = cellSpread(repeats);
+  return (
+    <div className="cell-spread" role="group" aria-label={`${columnTitle} spread`}>
+      <p>
+        {counted(spread.repeats, "repeat")}
+        {spread.finished < spread.repeats && (
+          <span className="muted"> ({spread.finished} finished)</span>
+        )}
+        {spread.isUnstable && (
+          <span
+            className="tone-danger unstable"
+            title="The repeats disagree: different outputs, statuses or verdicts."
+          >
+            {" "}
+            · unstable
+          </span>
+        )}
+      </p>
+      <ul className="score-list">
+        {spread.evaluators.map((evaluator) => (
+          <li key={evaluator.evaluator}>
+            {evaluator.name}: {evaluator.passed}/{evaluator.scored} pass
+            {evaluator.score &&
+              `, mean ${evaluator.score.mean.toFixed(2)} (${evaluator.score.min.toFixed(2)}–${evaluator.score.max.toFixed(2)})`}
+          </li>
+        ))}
+      </ul>
+      {spread.latency && (
+        <p className="muted">
+          {seconds(spread.latency.mean)} mean ({seconds(spread.latency.min)}–
+          {seconds(spread.latency.max)})
+        </p>
+      )}
+    </div>
+  );
+}
+
 const percent = (value: number | null) => (value === null ? "—" : `${Math.round(value * 100)}%`);
 const dollars = (value: number | null) => (value === null ? "—" : `$${value.toFixed(4)}`);
 
@@ -151,10 +278,14 @@ function ColumnTotals({
         ))}
       </ul>
       <p className="muted">
-        {summary.mean_latency_ms === null
-          ? "—"
-          : `${(summary.mean_latency_ms / 1000).toFixed(1)} s`}{" "}
-        mean · {summary.total_tokens} tokens · {dollars(summary.total_cost)}
+        {summary.mean_latency_ms === null ? "—" : seconds(summary.mean_latency_ms)} mean ·{" "}
+        {summary.total_tokens} tokens · {dollars(summary.total_cost)}
+      </p>
+      <p
+        className="muted"
+        title="Every repeat counts as a run in the pass rates, means and totals; a re-run cell counts its latest attempt only. Better and worse compare each input's mean score over its repeats."
+      >
+        over {counted(summary.runs, "run")}
       </p>
       {!summary.is_baseline && (
         <p>

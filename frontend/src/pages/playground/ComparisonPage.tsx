@@ -1,14 +1,17 @@
 // One comparison, headed by its workflow, from-step, author and time: the grid loads
 // from the API, then fills in live over /ws/playground/compare/{id} as each cell's run
-// streams and finishes.
-import { useCallback, useEffect, useReducer } from "react";
+// streams and finishes. The viewer picks the column the others are held against (the
+// API sums up against it, and the socket is told to as well), an editor re-runs the
+// failed cells and saves the rows to a dataset.
+import { useCallback, useEffect, useReducer, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import type { Fill } from "../../api/lines";
 import { useLineFill, useSocket } from "../../api/useApi";
 import type { Comparison } from "../../api/types";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView } from "../../components/StateViews";
-import { useComparison } from "./api";
+import { useComparison, useRerunFailed } from "./api";
+import { SaveRowsToDataset } from "./SaveRowsToDataset";
 import type { Reviewer } from "./CellReview";
 import { ComparisonGrid } from "./ComparisonGrid";
 import { useSession } from "../../session";
@@ -16,6 +19,7 @@ import {
   comparisonReducer,
   comparisonState,
   counted,
+  failedCells,
   isSettled,
   type ComparisonMessage,
 } from "./model";
@@ -23,7 +27,9 @@ import "./playground.css";
 
 export function ComparisonPage() {
   const { comparisonId } = useParams();
-  const loaded = useComparison(comparisonId);
+  // null: the comparison's own baseline.
+  const [baseline, setBaseline] = useState<number | null>(null);
+  const loaded = useComparison(comparisonId, baseline);
   const { user, can } = useSession();
   return (
     <section className="page comparison-page">
@@ -65,6 +71,8 @@ export function ComparisonPage() {
             key={comparison.id}
             initial={comparison}
             reviewer={{ name: user?.username ?? "", canReview: can("editor") }}
+            baseline={baseline}
+            onBaselineChange={setBaseline}
           />
         )}
       </AsyncView>
@@ -78,19 +86,29 @@ const shownKinds = ["stream"] as const;
 export function LiveComparison({
   initial,
   reviewer,
+  baseline = null,
+  onBaselineChange,
 }: {
   initial: Comparison;
   reviewer?: Reviewer;
+  /** The column the viewer holds the others against; null: the comparison's own. */
+  baseline?: number | null;
+  onBaselineChange?: (column: number) => void;
 }) {
   const [live, dispatch] = useReducer(comparisonReducer, initial, comparisonState);
   const { comparison } = live;
-  // The matrix read again (after a review is saved) is the server's latest word.
+  // The matrix read again (after a review, a re-run or another baseline) is the
+  // server's latest word.
   useEffect(() => dispatch({ type: "comparison.snapshot", comparison: initial }), [initial]);
-  // Judges may answer after the last run finished: their scores arrive on the socket too.
+  // Judges may answer after the last run finished: their scores arrive on the socket
+  // too, summed up against the viewer's baseline.
   useSocket<ComparisonMessage>(
     isSettled(comparison) ? null : `/playground/compare/${comparison.id}`,
     dispatch,
+    baseline === null ? undefined : { type: "comparison.baseline", baseline },
   );
+  const rerun = useRerunFailed(comparison.id);
+  const failed = failedCells(comparison).length;
   useLineFill(
     live.lines,
     shownKinds,
@@ -108,7 +126,36 @@ export function LiveComparison({
             : `${finished} of ${counted(comparison.cells.length, "run")} finished`}
         </span>
       </p>
-      <ComparisonGrid comparison={comparison} reviewer={reviewer} />
+      {reviewer?.canReview && (
+        <div className="toolbar comparison-actions">
+          {comparison.is_finished && failed > 0 && (
+            <button
+              type="button"
+              className="button"
+              disabled={rerun.isPending}
+              onClick={() =>
+                rerun.mutate(undefined, {
+                  onSuccess: (matrix) =>
+                    dispatch({ type: "comparison.snapshot", comparison: matrix }),
+                })
+              }
+            >
+              Re-run {counted(failed, "failed cell")}
+            </button>
+          )}
+          <SaveRowsToDataset comparison={comparison} />
+        </div>
+      )}
+      {rerun.error && (
+        <p className="form-error" role="alert">
+          {rerun.error.message}
+        </p>
+      )}
+      <ComparisonGrid
+        comparison={comparison}
+        reviewer={reviewer}
+        onBaselineChange={onBaselineChange}
+      />
     </>
   );
 }

@@ -1,18 +1,26 @@
 // The inputs to try the edit on: past runs of the workflow (searchable, several at
 // once) and/or a custom JSON input, which starts from the latest past run's input so
-// that its fields are there to edit.
+// that its fields are there to edit; and, for a comparison, a dataset of the workflow
+// at one of its versions, whose rows follow the inputs chosen.
 import { useId, useState } from "react";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { JsonEditor } from "../../components/JsonEditor";
 import { RelativeTime } from "../../components/RelativeTime";
 import type { ApiState } from "../../api/useApi";
 import type { Paginated, Run } from "../../api/types";
+import type { Dataset } from "../datasets/api";
 import { matchesSearch } from "./model";
 
 export interface CustomInput {
   enabled: boolean;
   value: unknown;
   valid: boolean;
+}
+
+/** A dataset to compare over, at a version (null: its newest). */
+export interface DatasetChoice {
+  id: string;
+  version: number | null;
 }
 
 export interface InputsPickerProps {
@@ -24,6 +32,10 @@ export interface InputsPickerProps {
   onCustomChange: (custom: CustomInput) => void;
   /** For a viewer: the inputs show, and nothing can be chosen. */
   readOnly?: boolean;
+  /** The workflow's datasets; with some, one can be chosen to compare over. */
+  datasets?: Dataset[];
+  dataset?: DatasetChoice | null;
+  onDatasetChange?: (dataset: DatasetChoice | null) => void;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -36,6 +48,9 @@ export function InputsPicker({
   custom,
   onCustomChange,
   readOnly = false,
+  datasets = [],
+  dataset = null,
+  onDatasetChange,
 }: InputsPickerProps) {
   const [search, setSearch] = useState("");
   const listId = useId();
@@ -138,6 +153,80 @@ export function InputsPicker({
       {custom.enabled && custom.valid === false && custom.value !== undefined && (
         <p className="form-error">The custom input must be a JSON object.</p>
       )}
+      {onDatasetChange && datasets.length > 0 && (
+        <DatasetPicker
+          datasets={datasets}
+          dataset={dataset}
+          onChange={onDatasetChange}
+          readOnly={readOnly}
+        />
+      )}
     </div>
+  );
+}
+
+/** "Compare over a dataset": one of the workflow's datasets, at a version. */
+function DatasetPicker({
+  datasets,
+  dataset,
+  onChange,
+  readOnly,
+}: {
+  datasets: Dataset[];
+  dataset: DatasetChoice | null;
+  onChange: (dataset: DatasetChoice | null) => void;
+  readOnly: boolean;
+}) {
+  const chosen = datasets.find((candidate) => candidate.id === dataset?.id);
+  const versions = chosen
+    ? Array.from({ length: chosen.version }, (_, i) => chosen.version - i)
+    : [];
+  return (
+    <fieldset className="dataset-picker">
+      <legend>Compare over a dataset</legend>
+      <label className="field">
+        <span>Dataset</span>
+        <select
+          value={dataset?.id ?? ""}
+          disabled={readOnly}
+          onChange={(event) =>
+            onChange(event.target.value ? { id: event.target.value, version: null } : null)
+          }
+        >
+          <option value="">None</option>
+          {datasets.map((candidate) => (
+            <option key={candidate.id} value={candidate.id}>
+              {candidate.name} ({candidate.row_count} rows)
+            </option>
+          ))}
+        </select>
+      </label>
+      {chosen && dataset && (
+        <label className="field">
+          <span>Version</span>
+          <select
+            value={dataset.version ?? ""}
+            disabled={readOnly}
+            onChange={(event) =>
+              onChange({
+                id: chosen.id,
+                version: event.target.value ? Number(event.target.value) : null,
+              })
+            }
+          >
+            <option value="">newest (v{chosen.version})</option>
+            {versions.map((version) => (
+              <option key={version} value={version}>
+                v{version}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <p className="muted">
+        A comparison runs the dataset's rows after the inputs chosen above; Run uses those inputs
+        only.
+      </p>
+    </fieldset>
   );
 }

@@ -125,4 +125,47 @@ describe("PlaygroundPage", () => {
       await screen.findByRole("article", { name: "Output for Refund please" }),
     ).toBeInTheDocument();
   });
+
+  it("compares the edit over a dataset's version, each cell repeated", async () => {
+    const calls = fakeApi("editor", {
+      "GET /playground/variables": page([variable("system_prompt", "string", prompt)]),
+      "GET /playground/variants": page([]),
+      [`GET ${pastRunsQuery}`]: page([]),
+      "GET /playground/compare": page([]),
+      "GET /playground/datasets": page([
+        { id: "ds-1", workflow: "SupportReply", name: "refunds", version: 3, row_count: 12 },
+      ]),
+      "POST /playground/compare": () => Response.json({ id: "cmp-9" }, { status: 201 }),
+    });
+    const user = userEvent.setup();
+    renderPage();
+    const textarea = await screen.findByRole("textbox", { name: "system_prompt" });
+    fireEvent.change(textarea, { target: { value: "Be brief." } });
+    const compare = screen.getByRole("button", { name: "Compare with baseline" });
+    expect(compare).toBeDisabled();
+
+    await user.selectOptions(await screen.findByLabelText("Dataset"), "refunds (12 rows)");
+    await user.selectOptions(screen.getByLabelText("Version"), "v2");
+    fireEvent.change(screen.getByLabelText("Repeat each cell"), { target: { value: "3" } });
+    expect(screen.getByText(/^0 inputs chosen \+ dataset refunds\./)).toBeInTheDocument();
+    await user.click(compare);
+
+    await waitFor(() =>
+      expect(
+        calls.some((call) => call.method === "POST" && call.path === "/playground/compare"),
+      ).toBe(true),
+    );
+    const post = calls.find((call) => call.method === "POST");
+    expect(post?.body).toEqual({
+      workflow: "SupportReply",
+      columns: [
+        { baseline: true, title: "Baseline (code defaults)" },
+        { overrides: { draft: { system_prompt: "Be brief." } }, title: "Edited" },
+      ],
+      rows: [],
+      repeat: 3,
+      dataset: "ds-1",
+      dataset_version: 2,
+    });
+  });
 });

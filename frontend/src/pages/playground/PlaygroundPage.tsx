@@ -10,7 +10,8 @@ import { RequireRole } from "../../components/RequireRole";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { useSession } from "../../session";
 import { usePastRuns, useStartComparison, useStartRun, useVariables, useVariants } from "./api";
-import { InputsPicker, type CustomInput } from "./InputsPicker";
+import { useDatasets } from "../datasets/api";
+import { InputsPicker, type CustomInput, type DatasetChoice } from "./InputsPicker";
 import {
   catalogTree,
   counted,
@@ -217,6 +218,11 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
   const inputCount = chosen.length + (custom.enabled ? 1 : 0);
   const isCustomInvalid = custom.enabled && !custom.valid;
   const inputsReady = inputCount > 0 && !isCustomInvalid;
+  const datasets = useDatasets(workflow || null);
+  const [dataset, setDataset] = useState<DatasetChoice | null>(null);
+  const datasetName = datasets.data?.results.find((found) => found.id === dataset?.id)?.name;
+  const [repeat, setRepeat] = useState(1);
+  const comparisonReady = (inputCount > 0 || dataset !== null) && !isCustomInvalid;
 
   // The variant stands for the edit when nothing was changed since loading it.
   const useVariant = selected !== undefined && !hasUnsavedEdits;
@@ -275,6 +281,9 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
         workflow,
         columns: [{ baseline: true, title: "Baseline (code defaults)" }, editColumn],
         rows,
+        repeat,
+        ...(dataset && { dataset: dataset.id }),
+        ...(dataset?.version && { dataset_version: dataset.version }),
       },
       { onSuccess: (comparison) => navigate(`/playground/compare/${comparison.id}`) },
     );
@@ -336,6 +345,9 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
             }
             custom={custom}
             onCustomChange={setCustom}
+            datasets={datasets.data?.results}
+            dataset={dataset}
+            onDatasetChange={setDataset}
           />
         </section>
         <RequireRole role="editor">
@@ -351,20 +363,32 @@ function Workspace({ workflow, step, variables }: WorkspaceProps) {
             <button
               type="button"
               className="button"
-              disabled={!inputsReady || !hasEdits || compare.isPending}
+              disabled={!comparisonReady || !hasEdits || compare.isPending}
               onClick={startComparison}
             >
               Compare with baseline
             </button>
+            <label className="field repeat-field">
+              <span>Repeat each cell</span>
+              <input
+                type="number"
+                min={1}
+                max={10}
+                value={repeat}
+                onChange={(event) =>
+                  setRepeat(Math.min(10, Math.max(1, Math.round(Number(event.target.value) || 1))))
+                }
+              />
+            </label>
             {isCustomInvalid ? (
               <span className="form-error">
                 The custom input is not a JSON object: fix it, or untick it to run without it.
               </span>
             ) : (
               <span className="muted">
-                {inputCount === 0
+                {inputCount === 0 && dataset === null
                   ? "Choose at least one input."
-                  : `${counted(inputCount, "input")} chosen${hasEdits ? "" : " · no edits: runs use the code defaults"}.`}
+                  : `${counted(inputCount, "input")} chosen${datasetName ? ` + dataset ${datasetName}` : ""}${hasEdits ? "" : " · no edits: runs use the code defaults"}.`}
               </span>
             )}
           </div>

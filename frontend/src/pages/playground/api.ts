@@ -55,8 +55,21 @@ export function usePastRuns(workflow: string | null) {
   );
 }
 
-export function useComparison(comparisonId: string | undefined) {
-  return useApi<Comparison>(comparisonId ? `/playground/compare/${comparisonId}` : null);
+/** The comparison with its columns summed up against `baseline` (null: its own). */
+export function useComparison(comparisonId: string | undefined, baseline: number | null = null) {
+  const against = baseline === null ? "" : `?baseline=${baseline}`;
+  return useApi<Comparison>(comparisonId ? `/playground/compare/${comparisonId}${against}` : null, {
+    keepPrevious: true,
+  });
+}
+
+/** New attempts at the failed cells of a finished comparison. */
+export function useRerunFailed(comparisonId: string) {
+  return useApiMutation<undefined, Comparison>(
+    "POST",
+    `/playground/compare/${comparisonId}/rerun-failed`,
+    { invalidates: [`/playground/compare/${comparisonId}`] },
+  );
 }
 
 export function useStartRun() {

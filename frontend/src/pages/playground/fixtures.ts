@@ -42,6 +42,9 @@ export function cell(row: number, column: number, fields: Partial<Cell> = {}): C
   return {
     row,
     column,
+    repeat: 0,
+    attempt: 0,
+    is_latest: true,
     run_id: `run-${row}-${column}`,
     kind: "run",
     status: "SUCCEEDED",
@@ -58,6 +61,23 @@ export function cell(row: number, column: number, fields: Partial<Cell> = {}): C
     scores: [],
     stream: "",
     stream_chunks: [],
+    ...fields,
+  };
+}
+
+/** An evaluator's passing verdict on a cell unless `fields` says otherwise. */
+export function score(name: string, fields: Partial<Cell["scores"][number]> = {}) {
+  return {
+    evaluator: `ev-${name}`,
+    name,
+    status: "done" as const,
+    value: 1,
+    passed: true,
+    reason: "",
+    error: "",
+    tokens: null,
+    cost: null,
+    latency_ms: null,
     ...fields,
   };
 }
@@ -85,6 +105,7 @@ export function comparison(cells: Cell[], is_finished = true): Comparison {
       },
     ],
     rows: [{ title: "Refund please", source_run: "past-1", input: { ticket: "Refund please" } }],
+    repeat: 1,
     cells,
     is_finished,
     evaluators: [],

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Variable } from "../../api/types";
 import {
   catalogTree,
+  cellSpread,
+  failedCells,
   emptyLiveRun,
   liveRunReducer,
   counted,
@@ -13,7 +15,7 @@ import {
   sameOverrides,
   streamedText,
 } from "./model";
-import { queuedPullRequest, variable } from "./fixtures";
+import { cell, comparison, queuedPullRequest, score, variable } from "./fixtures";
 import { failedRun, stepRun } from "../runs/fixtures";
 
 /** A variable of `workflow`'s `step`, typed by its default. */
@@ -165,5 +167,57 @@ describe("pullRequestReducer", () => {
       ...base,
     });
     expect(other).toBe(queued);
+  });
+});
+
+describe("repeats and re-runs", () => {
+  it("spreads a cell's repeats: unstable when they end differently, pending ones not counted", () => {
+    const same = { output: { reply: "Hi" }, scores: [score("polite")] };
+    const steady = cellSpread([cell(0, 0, same), cell(0, 0, { ...same, repeat: 1 })]);
+    expect(steady).toMatchObject({ repeats: 2, finished: 2, isUnstable: false });
+
+    const spread = cellSpread([
+      cell(0, 0, same),
+      cell(0, 0, {
+        ...same,
+        repeat: 1,
+        status: "FAILED",
+        scores: [score("polite", { value: 0, passed: false })],
+      }),
+      cell(0, 0, {
+        repeat: 2,
+        status: "RUNNING",
+        is_finished: false,
+        duration_ms: null,
+        scores: [score("polite", { status: "pending", value: null, passed: null })],
+      }),
+    ]);
+    expect(spread).toEqual({
+      repeats: 3,
+      finished: 2,
+      evaluators: [
+        {
+          evaluator: "ev-polite",
+          name: "polite",
+          score: { mean: 0.5, min: 0, max: 1 },
+          passed: 1,
+          scored: 2,
+        },
+      ],
+      latency: { mean: 1200, min: 1200, max: 1200 },
+      isUnstable: true,
+    });
+  });
+
+  it("re-runs the latest attempts that failed or that an evaluator could not judge", () => {
+    const matrix = comparison([
+      cell(0, 0, { status: "FAILED", is_latest: false }),
+      cell(0, 0, { attempt: 1, run_id: "again", status: "FAILED" }),
+      cell(0, 1, {
+        run_id: "unjudged",
+        scores: [score("json", { status: "error", value: null, passed: null })],
+      }),
+    ]);
+    expect(failedCells(matrix).map((c) => c.run_id)).toEqual(["again", "unjudged"]);
   });
 });

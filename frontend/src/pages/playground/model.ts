@@ -318,8 +318,26 @@ function updateCell(
   return found ? { ...comparison, cells } : comparison;
 }
 
-const at = (place: { row: number; column: number }) => (cell: Cell) =>
-  cell.row === place.row && cell.column === place.column;
+// A message names its cell by run: a (row, column) holds a run per repeat and attempt.
+const at = (place: { run_id: string }) => (cell: Cell) => cell.run_id === place.run_id;
+
+const gridOrder = (a: Cell, b: Cell) =>
+  a.row - b.row || a.column - b.column || a.repeat - b.repeat || a.attempt - b.attempt;
+
+/**
+ * The comparison with `cell` in its place: replacing its run's, or, for a new attempt
+ * (a re-run of a failed cell), added in grid order with the earlier attempts of its
+ * repeat no longer the latest.
+ */
+function withCell(comparison: Comparison, cell: Cell): Comparison {
+  if (comparison.cells.some(at(cell))) return updateCell(comparison, at(cell), () => cell);
+  const earlier = (other: Cell) =>
+    other.row === cell.row && other.column === cell.column && other.repeat === cell.repeat;
+  const cells = comparison.cells.map((other) =>
+    earlier(other) && other.attempt < cell.attempt ? { ...other, is_latest: false } : other,
+  );
+  return { ...comparison, cells: [...cells, cell].sort(gridOrder) };
+}
 
 /** The comparison after one socket message (or a fill of its lines). */
 export function comparisonReducer(
@@ -354,7 +372,7 @@ export function comparisonReducer(
     }
     case "cell": {
       const lines = withStored(state.lines, chunkLines(message.cell));
-      const next = updateCell(comparison, at(message.cell), () => withStream(message.cell, lines));
+      const next = withCell(comparison, withStream(message.cell, lines));
       return {
         comparison: { ...next, is_finished: next.cells.every((cell) => cell.is_finished) },
         lines,
@@ -399,8 +417,98 @@ export function isSettled(comparison: Comparison): boolean {
   );
 }
 
+/** The latest attempt of each repeat of a (row, column), by repeat. */
+export function cellsAt(comparison: Comparison, row: number, column: number): Cell[] {
+  return comparison.cells.filter(
+    (cell) => cell.row === row && cell.column === column && cell.is_latest,
+  );
+}
+
+/** The (row, column)'s first repeat, as its latest attempt. */
 export function cellAt(comparison: Comparison, row: number, column: number): Cell | undefined {
-  return comparison.cells.find((cell) => cell.row === row && cell.column === column);
+  return cellsAt(comparison, row, column)[0];
+}
+
+/** The earlier attempts at a cell's repeat, newest first. */
+export function earlierAttempts(comparison: Comparison, cell: Cell): Cell[] {
+  return comparison.cells
+    .filter(
+      (other) =>
+        other.row === cell.row &&
+        other.column === cell.column &&
+        other.repeat === cell.repeat &&
+        other.attempt < cell.attempt,
+    )
+    .sort((a, b) => b.attempt - a.attempt);
+}
+
+/** How spread out numbers are: their mean, least and greatest. */
+export interface Range {
+  mean: number;
+  min: number;
+  max: number;
+}
+
+function rangeOf(values: number[]): Range | null {
+  if (values.length === 0) return null;
+  return {
+    mean: values.reduce((sum, value) => sum + value, 0) / values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
+}
+
+/** One evaluator over a cell's repeats: its scores' range, and how many passed. */
+export interface EvaluatorSpread {
+  evaluator: string;
+  name: string;
+  score: Range | null;
+  passed: number;
+  scored: number;
+}
+
+/** A cell's repeats taken together. */
+export interface CellSpread {
+  repeats: number;
+  finished: number;
+  evaluators: EvaluatorSpread[];
+  latency: Range | null;
+  /** Finished repeats that disagree: different outputs, statuses or verdicts. */
+  isUnstable: boolean;
+}
+
+/** The spread of a (row, column)'s repeats (their latest attempts). */
+export function cellSpread(cells: Cell[]): CellSpread {
+  const finished = cells.filter((cell) => cell.is_finished);
+  const names = new Map<string, string>();
+  for (const cell of cells) for (const score of cell.scores) names.set(score.evaluator, score.name);
+  const evaluators = [...names.entries()].map(([evaluator, name]) => {
+    const done = cells
+      .flatMap((cell) => cell.scores)
+      .filter((score) => score.evaluator === evaluator && score.status === "done");
+    return {
+      evaluator,
+      name,
+      score: rangeOf(done.flatMap((score) => (score.value === null ? [] : [score.value]))),
+      passed: done.filter((score) => score.passed).length,
+      scored: done.length,
+    };
+  });
+  const differ = (key: (cell: Cell) => string) => new Set(finished.map(key)).size > 1;
+  const verdicts = (cell: Cell) =>
+    JSON.stringify(cell.scores.filter((s) => s.status === "done").map((s) => [s.name, s.passed]));
+  return {
+    repeats: cells.length,
+    finished: finished.length,
+    evaluators,
+    latency: rangeOf(
+      finished.flatMap((cell) => (cell.duration_ms === null ? [] : [cell.duration_ms])),
+    ),
+    isUnstable:
+      differ((cell) => cell.status) ||
+      differ((cell) => JSON.stringify(cell.output ?? null)) ||
+      differ(verdicts),
+  };
 }
 
 /** What a cell shows: its final output once finished, its stream until then. */
@@ -411,13 +519,27 @@ export function cellText(cell: Cell): string {
   return cell.stream;
 }
 
+const failedStatuses = new Set(["FAILED", "CANCELLED", "TIMED_OUT"]);
+
+/** A cell whose run failed or was cancelled, or that an evaluator could not judge. */
+const hasFailed = (cell: Cell) =>
+  failedStatuses.has(cell.status) || cell.scores.some((score) => score.status === "error");
+
+/**
+ * The cells a re-run would start again (as the API chooses them): latest attempts
+ * whose run failed or was cancelled, or that an evaluator could not judge.
+ */
+export function failedCells(comparison: Comparison): Cell[] {
+  return comparison.cells.filter((cell) => cell.is_latest && cell.is_finished && hasFailed(cell));
+}
+
 /** Which rows of a comparison the grid shows. */
 export type RowFilter = "all" | "failing" | "errors" | "differ" | "regressions";
 
-const failedStatuses = new Set(["FAILED", "CANCELLED", "TIMED_OUT"]);
-
-const meanScore = (cell: Cell | undefined): number | null => {
-  const values = (cell?.scores ?? [])
+/** The mean of the done scores of a (row, column)'s repeats, as the summary's rows. */
+const meanScore = (cells: Cell[]): number | null => {
+  const values = cells
+    .flatMap((cell) => cell.scores)
     .filter((score) => score.status === "done" && score.value !== null)
     .map((score) => score.value as number);
   return values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null;
@@ -426,34 +548,31 @@ const meanScore = (cell: Cell | undefined): number | null => {
 /**
  * Whether a row passes the filter: `failing`, a cell an evaluator failed; `errors`, a
  * cell whose run failed or that an evaluator could not judge; `differ`, a succeeded cell
- * whose output is not its (succeeded) baseline cell's; `regressions`, a cell scoring lower on
- * average than its baseline cell.
+ * whose output is not its (succeeded) baseline cell's; `regressions`, a column scoring lower
+ * on average (over its repeats) than the baseline column. Only latest attempts count.
  */
 export function rowMatches(comparison: Comparison, row: number, filter: RowFilter): boolean {
   if (filter === "all") return true;
-  const cells = comparison.cells.filter((cell) => cell.row === row);
+  const cells = comparison.cells.filter((cell) => cell.row === row && cell.is_latest);
   const baseline = cellAt(comparison, row, comparison.baseline);
   const others = cells.filter((cell) => cell.column !== comparison.baseline);
   switch (filter) {
     case "failing":
       return cells.some((cell) => cell.scores.some((score) => score.passed === false));
     case "errors":
-      return cells.some(
-        (cell) =>
-          failedStatuses.has(cell.status) || cell.scores.some((score) => score.status === "error"),
-      );
+      return cells.some(hasFailed);
     case "differ":
       return (
         baseline?.status === "SUCCEEDED" &&
         others.some((cell) => cell.status === "SUCCEEDED" && cellText(cell) !== cellText(baseline))
       );
     case "regressions": {
-      const held = meanScore(baseline);
+      const held = meanScore(cellsAt(comparison, row, comparison.baseline));
       return (
         held !== null &&
-        others.some((cell) => {
-          const mean = meanScore(cell);
-          return mean !== null && mean < held;
+        comparison.columns.some((_, column) => {
+          const mean = meanScore(cellsAt(comparison, row, column));
+          return column !== comparison.baseline && mean !== null && mean < held;
         })
       );
     }
