@@ -81,26 +81,8 @@ export function GateThresholds({ workflow }: { workflow: string }) {
               <option value="pass_rate">pass rate</option>
               <option value="mean_score">mean score</option>
             </select>
-            <input
-              aria-label="May drop at most"
-              type="number"
-              min={0}
-              max={1}
-              step={0.01}
-              placeholder="max drop"
-              value={maxDrop}
-              onChange={(e) => setMaxDrop(e.target.value)}
-            />
-            <input
-              aria-label="At least"
-              type="number"
-              min={0}
-              max={1}
-              step={0.01}
-              placeholder="at least"
-              value={atLeast}
-              onChange={(e) => setAtLeast(e.target.value)}
-            />
+            <BoundInput label="May drop at most" value={maxDrop} onChange={setMaxDrop} />
+            <BoundInput label="At least" value={atLeast} onChange={setAtLeast} />
             <button type="submit" className="button" disabled={!hasBound || save.isPending}>
               Set threshold
             </button>
@@ -109,6 +91,30 @@ export function GateThresholds({ workflow }: { workflow: string }) {
       </RequireRole>
       <ApiErrorMessage error={save.error} />
     </div>
+  );
+}
+
+/** A bound from 0 to 1, blank for none. */
+function BoundInput({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <input
+      aria-label={label}
+      type="number"
+      min={0}
+      max={1}
+      step={0.01}
+      placeholder={label.toLowerCase()}
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+    />
   );
 }
 
