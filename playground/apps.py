@@ -7,8 +7,10 @@ class PlaygroundConfig(AppConfig):
 
     def ready(self) -> None:
         from playground import catalog, scoring, tasks
+        from playground.github import evidence
         from workflows import ticker
 
         catalog.subscribe_to_engine()
         scoring.subscribe_to_engine()
+        evidence.subscribe_to_scores()
         ticker.add_periodic_work(tasks.pull_request_refresh)

@@ -287,6 +287,9 @@ class PullRequestRequest(Edited):
     pr_url = models.CharField(max_length=500, blank=True, default="")
     pr_state = models.CharField(max_length=8, choices=PullState.choices, blank=True, default="")
     opened_at = models.DateTimeField(null=True, blank=True)
+    # The last comparison whose finish queued the evidence on the pull request: one
+    # queueing per comparison however many times its cells are announced scored.
+    evidence_comparison = models.UUIDField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -564,3 +567,60 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluator_id} on {self.cell_id}: {self.status} {self.value}"
+
+
+class GateMetric(models.TextChoices):
+    """What of an evaluator's column summary a gate looks at."""
+
+    PASS_RATE = "pass_rate"  # noqa: S105 (a metric's name, not a password)
+    MEAN_SCORE = "mean_score"
+
+
+class RegressionThreshold(Edited):
+    """How far a variant may fall behind the baseline on one evaluator's metric before
+    it counts as a regression (`max_drop`), and the least it must reach (`at_least`);
+    either or both. The regression gate and the pull request's commit status use the
+    workflow's thresholds (playground.gates)."""
+
+    Metric = GateMetric
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="+")
+    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="thresholds")
+    metric = models.CharField(max_length=16, choices=Metric.choices)
+    max_drop = models.FloatField(null=True, blank=True)
+    at_least = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["evaluator", "metric"], name="threshold_per_metric"),
+            models.CheckConstraint(
+                condition=models.Q(max_drop__isnull=False) | models.Q(at_least__isnull=False),
+                name="threshold_sets_a_bound",
+            ),
+        ]
+        ordering = ["evaluator__name", "metric"]
+
+    def __str__(self) -> str:
+        return f"{self.evaluator_id} {self.metric}"
+
+
+class Evaluation(Made):
+    """A run of the regression gate: a comparison of a variant (column `column`)
+    against a baseline over a dataset, judged by the workflow's thresholds and the
+    `rules` asked for with it ([{evaluator, metric, max_drop, at_least}])."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    comparison = models.OneToOneField(
+        Comparison, on_delete=models.CASCADE, related_name="evaluation"
+    )
+    column = models.PositiveIntegerField()
+    rules = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"evaluation {self.id}"

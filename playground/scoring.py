@@ -24,6 +24,7 @@ from hatchet.models import Tenant
 from playground.evaluation import Subject, Verdict, evaluate
 from playground.models import Comparison, Evaluator, PlaygroundRun, Score, ScoreStatus
 from playground.outcomes import comparison_cells
+from playground.signals import cells_scored
 from workflows.models import WORKFLOW_RUN_TERMINAL, WorkflowRunStatus
 from workflows.signals import RunUpdate, runs_updated
 
@@ -221,6 +222,7 @@ def announce(comparison_id: Any, kind: str, run_ids: list[UUID]) -> None:
         submit(send_to_group)
 
     transaction.on_commit(send)
+    transaction.on_commit(lambda: cells_scored.send(sender=Comparison, comparison_id=comparison_id))
 
 
 def finished_runs(updates: list[RunUpdate]) -> list[UUID]:

@@ -20,11 +20,13 @@ from playground.models import (
     DatasetVersionOrigin,
     Evaluator,
     EvaluatorKind,
+    GateMetric,
     GitHubConnection,
     PairwiseVote,
     PlaygroundRun,
     PlaygroundRunKind,
     PullRequestRequest,
+    RegressionThreshold,
     Review,
     ScoreStatus,
     Thumbs,
@@ -1008,3 +1010,122 @@ class TryEvaluatorSerializer(StrictSerializer):
     )
     duration_ms = serializers.FloatField(min_value=0, required=False, help_text="For latency.")
     cost = serializers.FloatField(min_value=0, required=False, help_text="USD, for cost.")
+
+
+class GateRuleSerializer(StrictSerializer):
+    evaluator = serializers.CharField(max_length=200, help_text="An evaluator's name.")
+    metric = StatusField(GateMetric, default=GateMetric.PASS_RATE)
+    max_drop = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="How far below the baseline's the variant's metric may fall.",
+    )
+    at_least = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The least the variant's metric must reach.",
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data["max_drop"] is None and data["at_least"] is None:
+            raise serializers.ValidationError("Set max_drop, at_least or both.")
+        return data
+
+
+class NewThresholdSerializer(GateRuleSerializer):
+    workflow = serializers.CharField()
+
+
+class ThresholdSerializer(serializers.ModelSerializer):
+    workflow = serializers.CharField(source="workflow.name")
+    evaluator = serializers.CharField(source="evaluator.name")
+    evaluator_id = serializers.UUIDField(source="evaluator.pk")
+    metric = StatusField(GateMetric)
+    created_by = serializers.CharField(source="created_by_name")
+
+    class Meta:
+        model = RegressionThreshold
+        fields = [
+            "id",
+            "workflow",
+            "evaluator",
+            "evaluator_id",
+            "metric",
+            "max_drop",
+            "at_least",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ThresholdFilterSerializer(QuerySerializer):
+    workflow = serializers.CharField(required=False, help_text="A workflow name.")
+
+
+class NewEvaluationSerializer(StrictSerializer):
+    workflow = serializers.CharField()
+    dataset = serializers.CharField(max_length=200, help_text="A dataset's name or id.")
+    variant = serializers.CharField(max_length=200, help_text="A variant's name or id.")
+    baseline = serializers.CharField(
+        max_length=200,
+        default="code",
+        help_text="A variant's name or id, or 'code' (the defaults in code).",
+    )
+    rules = GateRuleSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="Bounds besides the workflow's thresholds.",
+    )
+
+
+class GateEvaluatorSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    scored = serializers.IntegerField()
+    passed = serializers.IntegerField()
+    pass_rate = serializers.FloatField(allow_null=True)
+    mean_score = serializers.FloatField(allow_null=True)
+
+
+class GateColumnSerializer(serializers.Serializer):
+    column = serializers.IntegerField()
+    title = serializers.CharField()
+    is_baseline = serializers.BooleanField()
+    evaluators = GateEvaluatorSerializer(many=True)
+    mean_latency_ms = serializers.FloatField(allow_null=True)
+    total_tokens = serializers.IntegerField()
+    total_cost = serializers.FloatField(allow_null=True)
+    improved = serializers.IntegerField()
+    regressed = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class RegressedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    title = serializers.CharField()
+    baseline_score = serializers.FloatField()
+    score = serializers.FloatField()
+
+
+class EvaluationSerializer(serializers.Serializer):
+    """A gate run's verdict: `regressed` means only once `is_finished` (every cell run
+    and scored)."""
+
+    id = serializers.UUIDField()
+    comparison = serializers.UUIDField()
+    workflow = serializers.CharField()
+    column = serializers.IntegerField()
+    baseline = serializers.IntegerField()
+    is_finished = serializers.BooleanField()
+    regressed = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    rules = GateRuleSerializer(many=True)
+    columns = GateColumnSerializer(many=True)
+    regressed_rows = RegressedRowSerializer(many=True)

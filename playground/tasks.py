@@ -1,5 +1,5 @@
-"""Celery tasks of the playground: the GitHub work of a pull request, tried again
-after a delay while GitHub fails transiently, the periodic look at opened pull
+"""Celery tasks of the playground: the GitHub work of a pull request and of its
+evidence, tried again after a delay while GitHub fails transiently, the periodic look at opened pull
 requests (Celery beat's task, or periodic work beside the engine tick where run_engine
 or the in-process ticker drives it), and the LLM judges' scores of comparison cells."""
 
@@ -10,6 +10,7 @@ from django.conf import settings
 
 from hatchet.celery import enqueue
 from hatchet.periodic import PeriodicWork
+from playground.github.evidence import work_on_evidence
 from playground.github.pull_requests import work_on_pull_request
 from playground.github.refresh import refresh_pull_request_states
 from playground.scoring import judge_pending_scores
@@ -22,6 +23,15 @@ def open_pull_request(request_id: str, attempt: int = 1) -> None:
     delay = work_on_pull_request(request_id, attempt=attempt)
     if delay is not None:
         enqueue(open_pull_request, request_id, attempt + 1, countdown=delay)
+
+
+@shared_task(name="playground.post_evidence", ignore_result=True)
+def post_evidence(request_id: str, attempt: int = 1) -> None:
+    """The latest comparison's evidence on an opened pull request: its comment and
+    the commit status `hatchet/evaluation`."""
+    delay = work_on_evidence(request_id, attempt=attempt)
+    if delay is not None:
+        enqueue(post_evidence, request_id, attempt + 1, countdown=delay)
 
 
 @shared_task(name="playground.refresh_pull_requests", ignore_result=True)

@@ -6,11 +6,13 @@ from rest_framework.routers import SimpleRouter
 from playground.views import (
     ComparisonViewSet,
     DatasetViewSet,
+    EvaluationViewSet,
     EvaluatorViewSet,
     GitHubConnectionView,
     GitHubWebhookView,
     PlaygroundRunViewSet,
     PullRequestViewSet,
+    ThresholdViewSet,
     VariableViewSet,
     VariantViewSet,
 )
@@ -23,6 +25,8 @@ router.register("compare", ComparisonViewSet, basename="playground-comparison")
 router.register("evaluators", EvaluatorViewSet, basename="playground-evaluator")
 router.register("pull-requests", PullRequestViewSet, basename="playground-pull-request")
 router.register("datasets", DatasetViewSet, basename="playground-dataset")
+router.register("thresholds", ThresholdViewSet, basename="playground-threshold")
+router.register("evaluations", EvaluationViewSet, basename="playground-evaluation")
 
 urlpatterns = [
     *router.urls,

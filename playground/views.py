@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import parsers, serializers, status
+from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,7 +28,7 @@ from hatchet.errors import InvalidRequest
 from hatchet.models import Role, Tenant
 from hatchet.schema import ErrorSerializer
 from hatchet.views import JSONAPIView, TenantViewSet
-from playground import datasets, evaluators, reviews, scoring, services, tasks
+from playground import datasets, evaluators, gates, reviews, scoring, services, tasks
 from playground.evaluation import Subject
 from playground.github.connections import connection_for, save_connection
 from playground.github.pull_requests import request_pull_request
@@ -37,9 +37,11 @@ from playground.models import (
     Comparison,
     Dataset,
     DatasetVersion,
+    Evaluation,
     Evaluator,
     PlaygroundRun,
     PullRequestRequest,
+    RegressionThreshold,
     Variable,
     VariableDefault,
     Variant,
@@ -62,15 +64,18 @@ from playground.serializers import (
     EditEvaluatorSerializer,
     EditGitHubConnectionSerializer,
     EditVariantSerializer,
+    EvaluationSerializer,
     EvaluatorFilterSerializer,
     EvaluatorSerializer,
     GitHubConnectionSerializer,
     NewComparisonSerializer,
     NewDatasetSerializer,
+    NewEvaluationSerializer,
     NewEvaluatorSerializer,
     NewPlaygroundRunSerializer,
     NewPullRequestSerializer,
     NewReviewSerializer,
+    NewThresholdSerializer,
     NewVariantSerializer,
     NewVoteSerializer,
     PlaygroundRunDetailSerializer,
@@ -82,6 +87,8 @@ from playground.serializers import (
     ReplaySerializer,
     RestoreVariantSerializer,
     ReviewSerializer,
+    ThresholdFilterSerializer,
+    ThresholdSerializer,
     TryEvaluatorSerializer,
     VariableFilterSerializer,
     VariableSerializer,
@@ -496,6 +503,75 @@ class PullRequestViewSet(TenantViewSet):
             PullRequestSerializer(pull_request).data,
             status=status.HTTP_201_CREATED if is_new else status.HTTP_200_OK,
         )
+
+
+def verdict_answer(evaluation: Evaluation, status_code: int = status.HTTP_200_OK) -> Response:
+    verdict = gates.evaluation_verdict(evaluation)
+    body = {"id": evaluation.pk, **verdict.as_json()}
+    return Response(EvaluationSerializer(body).data, status=status_code)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[ThresholdFilterSerializer], responses=ThresholdSerializer(many=True)
+    )
+)
+class ThresholdViewSet(TenantViewSet):
+    """How far a workflow's variants may fall behind the baseline on an evaluator's
+    pass rate or mean score (or the least they must reach) before the regression gate
+    and the pull request's `hatchet/evaluation` status fail."""
+
+    queryset = RegressionThreshold.objects.select_related("workflow", "evaluator")
+    filter_class = ThresholdFilterSerializer
+    list_serializer_class = ThresholdSerializer
+
+    @extend_schema(
+        request=NewThresholdSerializer,
+        responses={200: ThresholdSerializer},
+        description="Set the bound on an evaluator's metric (replacing the one set before).",
+    )
+    def create(self, request: Request) -> Response:
+        body = NewThresholdSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        rule = gates.Rule(data["evaluator"], data["metric"], data["max_drop"], data["at_least"])
+        threshold = gates.set_threshold(
+            tenant_of(request), data["workflow"], rule, author_of(request)
+        )
+        return Response(ThresholdSerializer(threshold).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any) -> Response:
+        gates.delete_threshold(tenant_of(request), pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EvaluationViewSet(JSONAPIView, viewsets.ViewSet):
+    """The regression gate over REST: start a comparison of a variant against the
+    baseline over a dataset, then read its verdict (regressed or not, and why) once it
+    `is_finished`."""
+
+    lookup_value_converter = "uuid"
+
+    @extend_schema(responses=EvaluationSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return verdict_answer(gates.evaluation_or_404(tenant_of(request), pk))
+
+    @extend_schema(request=NewEvaluationSerializer, responses={201: EvaluationSerializer})
+    def create(self, request: Request) -> Response:
+        body = NewEvaluationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        evaluation = gates.start_evaluation(
+            tenant_of(request),
+            data["workflow"],
+            data["dataset"],
+            data["variant"],
+            author_of(request),
+            baseline=data["baseline"],
+            rules=[gates.Rule(**rule) for rule in data["rules"]],
+        )
+        return verdict_answer(evaluation, status.HTTP_201_CREATED)
 
 
 class GitHubConnectionView(JSONAPIView):

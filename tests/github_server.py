@@ -1,6 +1,7 @@
 """A loopback GitHub: the part of the REST API that the pull request flow uses
-(through PyGithub), backed by a real bare git repository on disk, with switches that
-make given requests fail the way GitHub fails or wait until released."""
+through PyGithub (git data, pull requests, their issue comments, commit statuses),
+backed by a real bare git repository on disk, with switches that make given requests
+fail the way GitHub fails or wait until released."""
 
 import base64
 import os
@@ -154,6 +155,24 @@ class Fault:
 
 
 @dataclass
+class Comment:
+    id: int
+    issue: int
+    body: str
+    login: str = "hatchet-bot"
+
+
+@dataclass
+class Status:
+    id: int
+    sha: str
+    state: str
+    context: str
+    description: str
+    target_url: str
+
+
+@dataclass
 class Pull:
     number: int
     title: str
@@ -173,6 +192,9 @@ class LoopbackGitHub(LoopbackServer):
         self.owner, self.name = owner, name
         self.repo = GitRepository(root / f"{name}.git")
         self.pulls: dict[int, Pull] = {}
+        self.comments: dict[int, Comment] = {}
+        # Newest last; GitHub lists a commit's statuses newest first.
+        self.statuses: list[Status] = []
         self.faults: list[Fault] = []
         self.holds: list[tuple[str, str, threading.Event]] = []
         self.requests: list[tuple[str, str]] = []
@@ -336,7 +358,62 @@ class LoopbackGitHub(LoopbackServer):
                 pull.body = body.get("body", pull.body)
                 pull.state = body.get("state", pull.state)
             return 200, self.pull_json(pull)
+        return self.issue_and_status_route(method, rest, body)
+
+    def issue_and_status_route(self, method: str, rest: str, body: Any) -> tuple[int, Any]:
+        """A pull request's issue comments and a commit's statuses, as GitHub has them."""
+        match = re.fullmatch(r"/issues/(\d+)/comments", rest)
+        if match:
+            number = int(match.group(1))
+            if number not in self.pulls:
+                return 404, {"message": "Not Found"}
+            if method == "POST":
+                if not body.get("body"):
+                    return 422, {"message": "Validation Failed", "errors": [{"field": "body"}]}
+                comment = Comment(max(self.comments, default=0) + 1, number, body["body"])
+                self.comments[comment.id] = comment
+                return 201, self.comment_json(comment)
+            return 200, [self.comment_json(c) for c in self.comments.values() if c.issue == number]
+        match = re.fullmatch(r"/issues/comments/(\d+)", rest)
+        if match:
+            found = self.comments.get(int(match.group(1)))
+            if found is None:
+                return 404, {"message": "Not Found"}
+            if method == "PATCH":
+                found.body = body.get("body", found.body)
+            return 200, self.comment_json(found)
+        match = re.fullmatch(r"/commits/([0-9a-f]{40})(/statuses)?", rest)
+        if match and method == "GET":
+            sha = match.group(1)
+            if not self.repo.exists(sha):
+                return 404, {"message": "Not Found"}
+            if match.group(2):
+                mine = [self.status_json(s) for s in reversed(self.statuses) if s.sha == sha]
+                return 200, mine
+            return 200, self.rest_commit_json(sha)
+        match = re.fullmatch(r"/statuses/([0-9a-f]{40})", rest)
+        if match and method == "POST":
+            sha = match.group(1)
+            if not self.repo.exists(sha):
+                return 422, {"message": "No commit found for SHA: " + sha}
+            if body.get("state") not in {"error", "failure", "pending", "success"}:
+                return 422, {"message": "Validation Failed", "errors": [{"field": "state"}]}
+            status = Status(
+                len(self.statuses) + 1,
+                sha,
+                body["state"],
+                body.get("context") or "default",
+                body.get("description") or "",
+                body.get("target_url") or "",
+            )
+            self.statuses.append(status)
+            return 201, self.status_json(status)
         return 404, {"message": "Not Found"}
+
+    def latest_status(self, sha: str, context: str) -> Status | None:
+        """The status a pull request shows for `context` on the commit: the newest."""
+        mine = [s for s in self.statuses if s.sha == sha and s.context == context]
+        return mine[-1] if mine else None
 
     def is_ancestor(self, old: str, new: str) -> bool:
         try:
@@ -404,10 +481,44 @@ class LoopbackGitHub(LoopbackServer):
             ],
         }
 
+    def rest_commit_json(self, sha: str) -> dict[str, Any]:
+        git_commit = self.commit_json(sha)
+        return {
+            "sha": sha,
+            "url": f"{self.url}/repos/{self.full_name}/commits/{sha}",
+            "html_url": f"https://github.example/{self.full_name}/commit/{sha}",
+            "commit": {**git_commit, "message": git_commit["message"]},
+            "parents": git_commit["parents"],
+        }
+
+    def comment_json(self, comment: Comment) -> dict[str, Any]:
+        return {
+            "id": comment.id,
+            "url": f"{self.url}/repos/{self.full_name}/issues/comments/{comment.id}",
+            "html_url": (
+                f"https://github.example/{self.full_name}/pull/{comment.issue}"
+                f"#issuecomment-{comment.id}"
+            ),
+            "issue_url": f"{self.url}/repos/{self.full_name}/issues/{comment.issue}",
+            "body": comment.body,
+            "user": {"login": comment.login},
+        }
+
+    def status_json(self, status: Status) -> dict[str, Any]:
+        return {
+            "id": status.id,
+            "url": f"{self.url}/repos/{self.full_name}/statuses/{status.sha}",
+            "state": status.state,
+            "context": status.context,
+            "description": status.description,
+            "target_url": status.target_url,
+        }
+
     def pull_json(self, pull: Pull) -> dict[str, Any]:
         return {
             "number": pull.number,
             "url": f"{self.url}/repos/{self.full_name}/pulls/{pull.number}",
+            "issue_url": f"{self.url}/repos/{self.full_name}/issues/{pull.number}",
             "html_url": f"https://github.example/{self.full_name}/pull/{pull.number}",
             "title": pull.title,
             "body": pull.body,

@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from hatchet.errors import InvalidRequest
 from hatchet.models import Tenant
+from playground.gates import GateVerdict
 from playground.github.changes import FileChange, VariableChange, rewritten_files, variable_changes
 from playground.github.client import GitHubError, client_for, doing, masked, retry_delay
 from playground.github.connections import connection_for, token_of
+from playground.github.evidence import latest_evidence, queue_evidence
 from playground.github.states import announce, announce_now, set_state
 from playground.github.texts import (
     branch_name,
@@ -98,6 +100,7 @@ def push_pull_request(
     connection: GitHubConnection,
     request: PullRequestRequest,
     changes: Sequence[VariableChange],
+    evidence: GateVerdict | None = None,
 ) -> tuple[Opened, list[FileChange]]:
     from github import InputGitTreeElement
 
@@ -121,7 +124,8 @@ def push_pull_request(
         commit = repo.create_git_commit(commit_message(request, changes), tree, [base_commit])
     with doing(f"pointing the branch {branch} at the commit"):
         point_branch(repo, branch, commit.sha)
-    title, body = pull_request_title(request, changes), pull_request_body(request, changes, files)
+    title = pull_request_title(request, changes)
+    body = pull_request_body(request, changes, files, evidence)
     with doing(f"opening the pull request from {branch}"):
         existing = list(repo.get_pulls(state="open", head=f"{owner}:{branch}", base=base))
         if existing:
@@ -174,7 +178,10 @@ def work_on_pull_request(request_id: Any, attempt: int = 1) -> float | None:
         if connection is None:
             raise InvalidRequest("No GitHub repository is connected any more.")
         changes = variable_changes(request, connection)
-        opened, files = push_pull_request(client_for(connection), connection, request, changes)
+        evidence = latest_evidence(request)
+        opened, files = push_pull_request(
+            client_for(connection), connection, request, changes, evidence
+        )
     except (RewriteRefused, InvalidRequest) as refused:
         set_state(request, PullRequestState.FAILED, masked(refused.message, token))
         return None
@@ -220,4 +227,7 @@ def work_on_pull_request(request_id: Any, attempt: int = 1) -> float | None:
             if any(f.path == c.path for f in files)
         ],
     )
+    if evidence is not None:
+        # The body has it; the comment and the commit status follow.
+        queue_evidence(request)
     return None

@@ -1,4 +1,5 @@
-"""The words of a pull request: its branch's name, title, body and commit message."""
+"""The words of a pull request: its branch's name, title, body and commit message, and
+the evidence of its latest comparison."""
 
 import json
 import re
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
+from playground.gates import GateVerdict, shown
 from playground.github.changes import FileChange, VariableChange
 from playground.models import PlaygroundRun, PullRequestRequest
 
@@ -54,7 +56,10 @@ def table_cell(text: str) -> str:
 
 
 def pull_request_body(
-    request: PullRequestRequest, changes: Sequence[VariableChange], files: Sequence[FileChange]
+    request: PullRequestRequest,
+    changes: Sequence[VariableChange],
+    files: Sequence[FileChange],
+    evidence: GateVerdict | None = None,
 ) -> str:
     lines = [
         f"Opened from the Hatchet playground by {request.created_by_name}: variant "
@@ -69,6 +74,8 @@ def pull_request_body(
         f"{table_cell(shortened(c.new))} |"
         for c in changes
     ]
+    if evidence is not None:
+        lines += ["", evidence_markdown(evidence).rstrip("\n")]
     runs = runs_that_tried(request)
     lines += ["", "Playground runs that tried this variant:", *(runs or ["- none yet"])]
     diff = "".join(f.diff for f in files)
@@ -87,3 +94,44 @@ def commit_message(request: PullRequestRequest, changes: Sequence[VariableChange
     lines = [f"Playground: variant '{request.variant_name}' r{request.revision}", ""]
     lines += [f"- {c.step}.{c.name}: {shortened(c.old)} -> {shortened(c.new)}" for c in changes]
     return "\n".join(lines) + "\n"
+
+
+def comparison_url(comparison_id: Any) -> str:
+    return f"{settings.HATCHET_PUBLIC_URL}/playground/compare/{comparison_id}"
+
+
+def evidence_markdown(verdict: GateVerdict) -> str:
+    """The comparison's figures per column, the verdict and the rows that regressed."""
+    names = [e["name"] for e in verdict.columns[0]["evaluators"]] if verdict.columns else []
+    lines = [
+        f"### Evaluation: {'regressed' if verdict.regressed else 'no regression'}",
+        "",
+        f"[The comparison in Hatchet]({comparison_url(verdict.comparison)}) of this "
+        "variant against the defaults in code.",
+        "",
+        "| column | "
+        + " | ".join(f"{table_cell(n)} (pass rate / mean)" for n in names)
+        + " | mean latency | tokens | cost | improved / regressed |",
+        "|---|" + "---|" * (len(names) + 4),
+    ]
+    for column in verdict.columns:
+        scores = " | ".join(
+            f"{shown(e['pass_rate'], '.0%')} / {shown(e['mean_score'], '.2f')}"
+            for e in column["evaluators"]
+        )
+        title = table_cell(column["title"]) + (" (baseline)" if column["is_baseline"] else "")
+        lines.append(
+            f"| {title} | {scores} | {shown(column['mean_latency_ms'], '.0f')} ms | "
+            f"{column['total_tokens']} | {shown(column['total_cost'], '.6f')} | "
+            f"{column['improved']} / {column['regressed']} |"
+        )
+    lines += ["", *(f"- :x: {table_cell(reason)}" for reason in verdict.reasons)]
+    if verdict.regressed_rows:
+        lines += ["", "Rows whose score fell below the baseline's:"]
+        lines += [
+            f"- {row['title']}: {row['baseline_score']:.2f} -> {row['score']:.2f}"
+            for row in verdict.regressed_rows[:RUNS_LINKED]
+        ]
+        if len(verdict.regressed_rows) > RUNS_LINKED:
+            lines.append(f"- and {len(verdict.regressed_rows) - RUNS_LINKED} more")
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -23,9 +23,11 @@ from hatchet.routing import websocket_urlpatterns
 from playground.models import (
     Comparison,
     Dataset,
+    Evaluation,
     Evaluator,
     PlaygroundRun,
     PullRequestRequest,
+    RegressionThreshold,
     Variable,
     Variant,
 )
@@ -118,6 +120,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/playground/compare/{pk}"): A_OBJECT,
     ("POST", "/api/v1/playground/compare/{pk}/rescore"): A_OBJECT,
     ("GET", "/api/v1/playground/evaluators"): LIST,
+    ("GET", "/api/v1/playground/thresholds"): LIST,
+    (
+        "POST",
+        "/api/v1/playground/thresholds",
+    ): Rule(404, {"workflow": "Support", "evaluator": "a", "max_drop": 0.1}),
+    ("DELETE", "/api/v1/playground/thresholds/{pk}"): A_OBJECT,
+    (
+        "POST",
+        "/api/v1/playground/evaluations",
+    ): Rule(404, {"workflow": "Support", "dataset": "d", "variant": "v"}),
+    ("GET", "/api/v1/playground/evaluations/{pk}"): A_OBJECT,
     (
         "POST",
         "/api/v1/playground/evaluators",
@@ -211,6 +224,8 @@ PATH_OBJECTS: dict[str, Any] = {
     "/api/v1/playground/compare/": Comparison,
     "/api/v1/playground/datasets/": Dataset,
     "/api/v1/playground/evaluators/": Evaluator,
+    "/api/v1/playground/evaluations/": Evaluation,
+    "/api/v1/playground/thresholds/": RegressionThreshold,
     "/api/v1/playground/pull-requests/": PullRequestRequest,
     "/api/v1/playground/runs/": PlaygroundRun,
     "/api/v1/playground/variables/": Variable,
@@ -249,6 +264,7 @@ def objects_of(tenant: Tenant) -> dict[str, str]:
         ("/api/v1/invitations", {"invitee": "pat@example.com", "role": "viewer"}),
         ("/api/v1/playground/github-connection", {"repository": "a/repo", "token": "ghp_a"}),
         ("/api/v1/playground/evaluators", {"workflow": "Support", "name": "a", "kind": "is_json"}),
+        ("/api/v1/playground/thresholds", {"workflow": "Support", "evaluator": "a", "at_least": 1}),
     ]:
         method = programs.put if path.endswith("connection") else programs.post
         assert method(path, body, format="json").status_code in (200, 201), path
@@ -269,6 +285,12 @@ def objects_of(tenant: Tenant) -> dict[str, str]:
         f"/api/v1/playground/datasets/{dataset}/rows", {"runs": [ids["source_run"]]}, format="json"
     )
     ids["dataset_row"] = added.json()["rows"][0]["id"]
+    evaluation = programs.post(
+        "/api/v1/playground/evaluations",
+        {"workflow": "Support", "dataset": "d", "variant": "v"},
+        format="json",
+    )
+    assert evaluation.status_code == 201, evaluation.json()
     PullRequestRequest.objects.create(
         tenant=tenant,
         workflow=Workflow.objects.get(tenant=tenant),

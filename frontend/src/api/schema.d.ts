@@ -457,6 +457,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/playground/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description The regression gate over REST: start a comparison of a variant against the
+         *     baseline over a dataset, then read its verdict (regressed or not, and why) once it
+         *     `is_finished`.
+         */
+        post: operations["api_v1_playground_evaluations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/evaluations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The regression gate over REST: start a comparison of a variant against the
+         *     baseline over a dataset, then read its verdict (regressed or not, and why) once it
+         *     `is_finished`.
+         */
+        get: operations["api_v1_playground_evaluations_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/playground/evaluators": {
         parameters: {
             query?: never;
@@ -667,6 +709,49 @@ export interface paths {
          */
         post: operations["api_v1_playground_runs_replay_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description How far a workflow's variants may fall behind the baseline on an evaluator's
+         *     pass rate or mean score (or the least they must reach) before the regression gate
+         *     and the pull request's `hatchet/evaluation` status fail.
+         */
+        get: operations["api_v1_playground_thresholds_list"];
+        put?: never;
+        /** @description Set the bound on an evaluator's metric (replacing the one set before). */
+        post: operations["api_v1_playground_thresholds_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/playground/thresholds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * @description How far a workflow's variants may fall behind the baseline on an evaluator's
+         *     pass rate or mean score (or the least they must reach) before the regression gate
+         *     and the pull request's `hatchet/evaluation` status fail.
+         */
+        delete: operations["api_v1_playground_thresholds_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1675,6 +1760,25 @@ export interface components {
             /** @description What the code needs: fields, a path, ids. */
             details: unknown;
         };
+        /**
+         * @description A gate run's verdict: `regressed` means only once `is_finished` (every cell run
+         *     and scored).
+         */
+        Evaluation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            comparison: string;
+            workflow: string;
+            column: number;
+            baseline: number;
+            is_finished: boolean;
+            regressed: boolean;
+            reasons: string[];
+            rules: components["schemas"]["GateRule"][];
+            columns: components["schemas"]["GateColumn"][];
+            regressed_rows: components["schemas"]["RegressedRow"][];
+        };
         Evaluator: {
             /** Format: uuid */
             readonly id: string;
@@ -1745,6 +1849,65 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
             runs: components["schemas"]["StartedRun"][];
+        };
+        GateColumn: {
+            column: number;
+            title: string;
+            is_baseline: boolean;
+            evaluators: components["schemas"]["GateEvaluator"][];
+            /** Format: double */
+            mean_latency_ms: number | null;
+            total_tokens: number;
+            /** Format: double */
+            total_cost: number | null;
+            improved: number;
+            regressed: number;
+            unchanged: number;
+        };
+        GateEvaluator: {
+            name: string;
+            scored: number;
+            passed: number;
+            /** Format: double */
+            pass_rate: number | null;
+            /** Format: double */
+            mean_score: number | null;
+        };
+        /** @enum {string} */
+        GateMetricEnum: "pass_rate" | "mean_score";
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        GateRule: {
+            /** @description An evaluator's name. */
+            evaluator: string;
+            /** @default pass_rate */
+            metric: components["schemas"]["GateMetricEnum"];
+            /**
+             * Format: double
+             * @description How far below the baseline's the variant's metric may fall.
+             */
+            max_drop?: number | null;
+            /**
+             * Format: double
+             * @description The least the variant's metric must reach.
+             */
+            at_least?: number | null;
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        GateRuleRequest: {
+            /** @description An evaluator's name. */
+            evaluator: string;
+            /** @default pass_rate */
+            metric: components["schemas"]["GateMetricEnum"];
+            /**
+             * Format: double
+             * @description How far below the baseline's the variant's metric may fall.
+             */
+            max_drop?: number | null;
+            /**
+             * Format: double
+             * @description The least the variant's metric must reach.
+             */
+            at_least?: number | null;
         };
         GitHubConnection: {
             repository: string;
@@ -1850,6 +2013,21 @@ export interface components {
             notes: string;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        NewEvaluationRequest: {
+            workflow: string;
+            /** @description A dataset's name or id. */
+            dataset: string;
+            /** @description A variant's name or id. */
+            variant: string;
+            /**
+             * @description A variant's name or id, or 'code' (the defaults in code).
+             * @default code
+             */
+            baseline: string;
+            /** @description Bounds besides the workflow's thresholds. */
+            rules?: components["schemas"]["GateRuleRequest"][];
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         NewEvaluatorRequest: {
             workflow: string;
             name: string;
@@ -1951,6 +2129,24 @@ export interface components {
             additional_metadata?: {
                 [key: string]: unknown;
             };
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        NewThresholdRequest: {
+            /** @description An evaluator's name. */
+            evaluator: string;
+            /** @default pass_rate */
+            metric: components["schemas"]["GateMetricEnum"];
+            /**
+             * Format: double
+             * @description How far below the baseline's the variant's metric may fall.
+             */
+            max_drop?: number | null;
+            /**
+             * Format: double
+             * @description The least the variant's metric must reach.
+             */
+            at_least?: number | null;
+            workflow: string;
         };
         NewTokenRequest: {
             name: string;
@@ -2197,6 +2393,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["StepRunLine"][];
         };
+        PaginatedThresholdList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Threshold"][];
+        };
         PaginatedTokenList: {
             /** @example 123 */
             count: number;
@@ -2440,6 +2651,14 @@ export interface components {
             /** @description False when this definition was already registered. */
             readonly created: boolean;
             checksum: string;
+        };
+        RegressedRow: {
+            row: number;
+            title: string;
+            /** Format: double */
+            baseline_score: number;
+            /** Format: double */
+            score: number;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         RemoveDatasetRowsRequest: {
@@ -2814,6 +3033,24 @@ export interface components {
             results: components["schemas"]["StepRunLine"][];
             /** @description Every chunk of the requested attempt (default: the latest), joined. */
             text: string;
+        };
+        Threshold: {
+            /** Format: uuid */
+            readonly id: string;
+            workflow: string;
+            evaluator: string;
+            /** Format: uuid */
+            evaluator_id: string;
+            metric: components["schemas"]["GateMetricEnum"];
+            /** Format: double */
+            max_drop?: number | null;
+            /** Format: double */
+            at_least?: number | null;
+            created_by: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
         };
         /**
          * @description * `up` - Up
@@ -5646,6 +5883,149 @@ export interface operations {
             };
         };
     };
+    api_v1_playground_evaluations_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewEvaluationRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluation"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_evaluations_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluation"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     api_v1_playground_evaluators_list: {
         parameters: {
             query?: {
@@ -6814,6 +7194,219 @@ export interface operations {
             };
             /** @description The body is not JSON. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_thresholds_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /** @description A workflow name. */
+                workflow?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedThresholdList"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_thresholds_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewThresholdRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Threshold"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_playground_thresholds_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,6 +8,7 @@ import { RequireRole } from "../../components/RequireRole";
 import { StatusBadge } from "../../components/StatusBadge";
 import { ErrorState } from "../../components/StateViews";
 import { useLatestPullRequest, useOpenPullRequest } from "./api";
+import { GateThresholds } from "./GateThresholds";
 import { pullRequestReducer, pullRequestSteps, valueText, type PullRequestMessage } from "./model";
 
 export function PullRequestPanel({
@@ -47,6 +48,7 @@ export function PullRequestPanel({
       {latest && (
         <PullRequestLive key={`${latest.id}/${latest.updated_at ?? ""}`} initial={latest} />
       )}
+      <GateThresholds workflow={variant.workflow} />
     </section>
   );
 }

@@ -4,10 +4,12 @@ import type {
   BlindPair,
   Comparison,
   ComparisonSummary,
+  Evaluator,
   NewComparisonBody,
   NewPlaygroundRunBody,
   NewPullRequestBody,
   NewReviewBody,
+  NewThresholdBody,
   NewVariantBody,
   NewVoteBody,
   Paginated,
@@ -16,6 +18,7 @@ import type {
   PullRequest,
   Review,
   Run,
+  Threshold,
   Variable,
   Variant,
   VariantRevision,
@@ -138,5 +141,26 @@ export function useBlindPair(comparisonId: string, a: number, b: number) {
 export function useVote(comparisonId: string) {
   return useApiMutation<NewVoteBody, Vote>("POST", `/playground/compare/${comparisonId}/votes`, {
     invalidates: [`/playground/compare/${comparisonId}`],
+  });
+}
+
+export function useEvaluators(workflow: string) {
+  return useApi<Paginated<Evaluator>>(`/playground/evaluators?workflow=${q(workflow)}&limit=100`);
+}
+
+/** The workflow's regression thresholds (the gate's and the pull request status's). */
+export function useThresholds(workflow: string) {
+  return useApi<Paginated<Threshold>>(`/playground/thresholds?workflow=${q(workflow)}&limit=100`);
+}
+
+export function useSetThreshold() {
+  return useApiMutation<NewThresholdBody, Threshold>("POST", "/playground/thresholds", {
+    invalidates: ["/playground/thresholds"],
+  });
+}
+
+export function useDeleteThreshold(thresholdId: string) {
+  return useApiMutation<undefined, void>("DELETE", `/playground/thresholds/${thresholdId}`, {
+    invalidates: ["/playground/thresholds"],
   });
 }
