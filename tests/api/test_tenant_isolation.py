@@ -119,6 +119,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/playground/compare/{pk}"): A_OBJECT,
     ("POST", "/api/v1/playground/compare/{pk}/rescore"): A_OBJECT,
+    ("POST", "/api/v1/playground/compare/{pk}/rerun-failed"): A_OBJECT,
     ("GET", "/api/v1/playground/evaluators"): LIST,
     ("GET", "/api/v1/playground/thresholds"): LIST,
     (
@@ -433,7 +434,9 @@ def test_a_socket_of_another_tenant_neither_reaches_nor_watches_its_objects(
     assert step_run is not None
     watched = {
         "runs": ids["source_run"],
-        "playground/compare": str(Comparison.objects.get(tenant=tenant).pk),
+        "playground/compare": str(
+            Comparison.objects.filter(tenant=tenant).earliest("created_at").pk
+        ),
         "playground/pull-requests": str(PullRequestRequest.objects.get(tenant=tenant).pk),
     }
     before = tenant_rows(tenant)
