@@ -4,7 +4,7 @@
 // baseline cell of its row. A repeated cell shows the spread of its repeats (scores,
 // pass counts, latency; "unstable" when they disagree) and each repeat in a tab; a
 // re-run cell keeps its earlier attempts one click away.
-import { useState } from "react";
+import { memo, useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import type { Cell, Column, ColumnSummary, Comparison, Review, Score } from "../../api/types";
 import { OutputView } from "../../components/OutputView";
@@ -13,13 +13,12 @@ import { TextDiff } from "../../components/TextDiff";
 import { CellReview, type Reviewer } from "./CellReview";
 import {
   baselineColumn,
-  cellAt,
-  cellsAt,
   cellSpread,
   cellText,
-  earlierAttempts,
   counted,
+  indexCells,
   inputSummary,
+  placeKey,
   rowMatches,
   valueText,
   type RowFilter,
@@ -38,9 +37,11 @@ export function ComparisonGrid({
 }) {
   const baseline = baselineColumn(comparison);
   const [filter, setFilter] = useState<RowFilter>("all");
+  const cells = useMemo(() => indexCells(comparison.cells), [comparison.cells]);
+  const reviewsByRun = useMemo(() => reviewsOf(comparison.reviews), [comparison.reviews]);
   const shownRows = comparison.rows
     .map((row, index) => ({ row, index }))
-    .filter(({ index }) => rowMatches(comparison, index, filter));
+    .filter(({ index }) => rowMatches(comparison, cells, index, filter));
   return (
     <div className="comparison-scroll">
       <label className="field comparison-filter">
@@ -88,23 +89,24 @@ export function ComparisonGrid({
         </thead>
         <tbody>
           {shownRows.map(({ row, index: rowIndex }) => {
-            const baselineCell = cellAt(comparison, rowIndex, baseline);
+            const baselineCell = cells.get(placeKey(rowIndex, baseline))?.[0]?.[0];
             return (
               <tr key={rowIndex}>
                 <th scope="row" className="comparison-input">
                   <RowTitle title={row.title} input={row.input} />
                 </th>
                 {comparison.columns.map((column, columnIndex) => {
-                  const repeats = cellsAt(comparison, rowIndex, columnIndex);
+                  const attempts = cells.get(placeKey(rowIndex, columnIndex)) ?? [];
                   return (
                     <td key={columnIndex} aria-label={`${row.title} · ${column.title}`}>
-                      {repeats.length > 0 ? (
+                      {attempts.length > 0 ? (
                         <RepeatedCell
-                          comparison={comparison}
-                          repeats={repeats}
+                          comparisonId={comparison.id}
+                          attempts={attempts}
                           baseline={columnIndex === baseline ? undefined : baselineCell}
                           columnTitle={column.title}
                           reviewer={reviewer}
+                          reviewsByRun={reviewsByRun}
                         />
                       ) : (
                         <span className="muted">No run.</span>
@@ -138,80 +140,115 @@ export function ComparisonGrid({
   );
 }
 
-const reviewsOf = (reviews: Review[], runId: string) =>
-  reviews.filter((review) => review.run_id === runId);
+function reviewsOf(reviews: Review[]): ReadonlyMap<string, Review[]> {
+  const byRun = new Map<string, Review[]>();
+  for (const review of reviews)
+    byRun.set(review.run_id, [...(byRun.get(review.run_id) ?? []), review]);
+  return byRun;
+}
+
+const noReviews: Review[] = [];
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/**
- * A (row, column): with repeats, their spread and a tab per repeat; the repeat shown,
- * with its review form and, when it was re-run, its earlier attempts folded.
- */
-function RepeatedCell({
-  comparison,
-  repeats,
-  baseline,
-  columnTitle,
-  reviewer,
-}: {
-  comparison: Comparison;
-  repeats: Cell[];
+interface RepeatedCellProps {
+  comparisonId: string;
+  /** Each repeat's attempts, the latest first. */
+  attempts: readonly Cell[][];
   baseline?: Cell;
   columnTitle: string;
   reviewer?: Reviewer;
-}) {
-  const [shown, setShown] = useState(0);
-  const cell = repeats[shown] ?? repeats[0];
-  if (cell === undefined) return null;
-  const earlier = earlierAttempts(comparison, cell);
+  reviewsByRun: ReadonlyMap<string, Review[]>;
+}
+
+/** The same cells in the same places: the grid's index is read again on every change
+ * of any cell, and a cell whose own runs did not change need not render again. */
+function sameAttempts(before: readonly Cell[][], after: readonly Cell[][]): boolean {
   return (
-    <>
-      {repeats.length > 1 && (
-        <>
-          <SpreadView repeats={repeats} columnTitle={columnTitle} />
-          <div className="repeat-tabs" role="tablist" aria-label={`${columnTitle} repeats`}>
-            {repeats.map((repeat, index) => (
-              <button
-                key={repeat.run_id}
-                type="button"
-                role="tab"
-                aria-selected={index === shown}
-                className={`repeat-tab${index === shown ? " selected" : ""}`}
-                data-status={repeat.status}
-                onClick={() => setShown(index)}
-              >
-                Repeat {index + 1}
-              </button>
-            ))}
-          </div>
-        </>
-      )}
-      <ComparisonCell cell={cell} baseline={baseline} columnTitle={columnTitle} />
-      {earlier.length > 0 && (
-        <details className="earlier-attempts">
-          <summary>{counted(earlier.length, "earlier attempt")}</summary>
-          {earlier.map((attempt) => (
-            <div key={attempt.run_id} className="earlier-attempt">
-              <span className="muted">Attempt {attempt.attempt + 1}</span>
-              <ComparisonCell
-                cell={attempt}
-                columnTitle={`${columnTitle} attempt ${attempt.attempt + 1}`}
-              />
-            </div>
-          ))}
-        </details>
-      )}
-      {reviewer && cell.is_finished && (
-        <CellReview
-          reviewer={reviewer}
-          comparisonId={comparison.id}
-          runId={cell.run_id}
-          reviews={reviewsOf(comparison.reviews, cell.run_id)}
-        />
-      )}
-    </>
+    before.length === after.length &&
+    before.every(
+      (attempts, index) =>
+        attempts.length === after[index]?.length &&
+        attempts.every((cell, at) => cell === after[index]?.[at]),
+    )
   );
 }
+
+/**
+ * A (row, column): with repeats, their spread and a tab per repeat; the repeat shown,
+ * with its review form and, when it was re-run, its earlier attempts folded. It renders
+ * again only when its own runs, its baseline or its reviews change: a large grid
+ * receives a message per chunk of every cell's stream.
+ */
+const RepeatedCell = memo(
+  function RepeatedCell({
+    comparisonId,
+    attempts,
+    baseline,
+    columnTitle,
+    reviewer,
+    reviewsByRun,
+  }: RepeatedCellProps) {
+    const [shown, setShown] = useState(0);
+    const repeats = attempts.map((repeat) => repeat[0]).filter((cell) => cell !== undefined);
+    const [cell, ...earlier] = attempts[shown] ?? attempts[0] ?? [];
+    if (cell === undefined) return null;
+    return (
+      <>
+        {repeats.length > 1 && (
+          <>
+            <SpreadView repeats={repeats} columnTitle={columnTitle} />
+            <div className="repeat-tabs" role="tablist" aria-label={`${columnTitle} repeats`}>
+              {repeats.map((repeat, index) => (
+                <button
+                  key={repeat.run_id}
+                  type="button"
+                  role="tab"
+                  aria-selected={index === shown}
+                  className={`repeat-tab${index === shown ? " selected" : ""}`}
+                  data-status={repeat.status}
+                  onClick={() => setShown(index)}
+                >
+                  Repeat {index + 1}
+                </button>
+              ))}
+            </div>
+          </>
+        )}
+        <ComparisonCell cell={cell} baseline={baseline} columnTitle={columnTitle} />
+        {earlier.length > 0 && (
+          <details className="earlier-attempts">
+            <summary>{counted(earlier.length, "earlier attempt")}</summary>
+            {earlier.map((attempt) => (
+              <div key={attempt.run_id} className="earlier-attempt">
+                <span className="muted">Attempt {attempt.attempt + 1}</span>
+                <ComparisonCell
+                  cell={attempt}
+                  columnTitle={`${columnTitle} attempt ${attempt.attempt + 1}`}
+                />
+              </div>
+            ))}
+          </details>
+        )}
+        {reviewer && cell.is_finished && (
+          <CellReview
+            reviewer={reviewer}
+            comparisonId={comparisonId}
+            runId={cell.run_id}
+            reviews={reviewsByRun.get(cell.run_id) ?? noReviews}
+          />
+        )}
+      </>
+    );
+  },
+  (before, after) =>
+    before.comparisonId === after.comparisonId &&
+    before.baseline === after.baseline &&
+    before.columnTitle === after.columnTitle &&
+    before.reviewer === after.reviewer &&
+    before.reviewsByRun === after.reviewsByRun &&
+    sameAttempts(before.attempts, after.attempts),
+);
 
 /** The repeats together: per evaluator its pass count and score range, the latency
  * range, and whether they disagree. */
@@ -378,7 +415,11 @@ interface ComparisonCellProps {
   columnTitle: string;
 }
 
-export function ComparisonCell({ cell, baseline, columnTitle }: ComparisonCellProps) {
+export const ComparisonCell = memo(function ComparisonCell({
+  cell,
+  baseline,
+  columnTitle,
+}: ComparisonCellProps) {
   const text = cellText(cell);
   const hasOutput = cell.is_finished && cell.output !== null && cell.output !== undefined;
   // A run that ended without output and streamed nothing has only its error to show.
@@ -442,4 +483,4 @@ export function ComparisonCell({ cell, baseline, columnTitle }: ComparisonCellPr
       )}
     </div>
   );
-}
+});
