@@ -159,3 +159,18 @@ def test_the_worker_runs_sync_and_async_evaluators_as_steps():
         "sr-1": ("step.completed", {"score": 1.0, "reason": "says please"}),
         "sr-2": ("step.completed", {"score": 1.0, "reason": "cell c-1"}),
     }
+
+
+def test_the_examples_evaluator_scores_a_longer_reply_lower():
+    from examples.support_reply import concise
+
+    assert concise({}, {"reply": "word " * 20}, None) == Evaluation(1.0, "20 words (aim: 40)")
+    assert concise({}, {"reply": "word " * 80}, None) == Evaluation(0.5, "80 words (aim: 40)")
+    assert concise({}, {"reply": ""}, None) == Evaluation(0.0, "the reply is empty")
+    assert evaluator_spec_of(concise).to_definition("support-worker")["evaluator"] == {
+        "name": "concise",
+        "workflow": "SupportReply",
+        "step": "draft",
+        "function": "examples.support_reply.concise",
+        "worker": "support-worker",
+    }
