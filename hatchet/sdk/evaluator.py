@@ -12,8 +12,10 @@ score's range and type and names a wrong value in the score's error.
 
 import inspect
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from hatchet.sdk.context import Context
@@ -131,7 +133,7 @@ def evaluator(
             name=name,
             workflow=workflow_name,
             step=step or "",
-            function=f"{function.__module__}.{function.__qualname__}",
+            function=f"{module_name(function)}.{function.__qualname__}",
             timeout=timeout,
             retries=retries,
             takes_metadata=takes_metadata,
@@ -140,6 +142,20 @@ def evaluator(
         return function
 
     return decorate
+
+
+def module_name(function: Callable[..., Any]) -> str:
+    """The function's module as a person finds it: a worker started with `python -m
+    examples.support_reply` (or `python worker.py`) runs it as `__main__`."""
+    module = function.__module__
+    main = sys.modules.get("__main__")
+    if module != "__main__" or main is None:
+        return module
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name:
+        return str(spec.name)
+    path = getattr(main, "__file__", None)
+    return Path(path).stem if path else module
 
 
 def evaluator_spec_of(function: object) -> EvaluatorSpec:

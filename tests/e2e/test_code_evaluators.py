@@ -67,7 +67,7 @@ def test_a_comparisons_cells_are_scored_by_the_code_evaluators_of_the_users_work
                 "",
                 {
                     "workflow": "Graded.evaluate.crashes",
-                    "function": "__main__.crashes",
+                    "function": "tests.e2e.worker_app.crashes",
                     "worker": "code-evaluators",
                 },
             ),
@@ -76,7 +76,7 @@ def test_a_comparisons_cells_are_scored_by_the_code_evaluators_of_the_users_work
                 "answer",
                 {
                     "workflow": "Graded.evaluate.matches_expected",
-                    "function": "__main__.matches_expected",
+                    "function": "tests.e2e.worker_app.matches_expected",
                     "worker": "code-evaluators",
                 },
             ),
@@ -85,7 +85,7 @@ def test_a_comparisons_cells_are_scored_by_the_code_evaluators_of_the_users_work
                 "",
                 {
                     "workflow": "Graded.evaluate.mentions_topic",
-                    "function": "__main__.mentions_topic",
+                    "function": "tests.e2e.worker_app.mentions_topic",
                     "worker": "code-evaluators",
                 },
             ),
@@ -94,7 +94,7 @@ def test_a_comparisons_cells_are_scored_by_the_code_evaluators_of_the_users_work
                 "",
                 {
                     "workflow": "Graded.evaluate.overflows",
-                    "function": "__main__.overflows",
+                    "function": "tests.e2e.worker_app.overflows",
                     "worker": "code-evaluators",
                 },
             ),
