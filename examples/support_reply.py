@@ -6,18 +6,20 @@ example runs with no key and no network.
 
 It needs only a worker token (HATCHET_TOKEN from `manage.py create_api_token --role
 worker`; `make dev` gives it `.hatchet/worker-token`): it registers SupportReply and
-serves its steps, nothing else.
+its code evaluator `concise`, and serves their steps, nothing else.
 """
 
 import os
 import time
 from collections.abc import Iterator
 
-from hatchet.sdk import Context, Hatchet
+from hatchet.sdk import Context, Evaluation, Hatchet
 
 hatchet = Hatchet()
 
 OFFLINE_LABEL = "[offline responder]"
+# A reply a customer reads at a glance; longer ones score less.
+CONCISE_WORDS = 40
 
 
 def offline_reply(system_prompt: str, ticket: str) -> Iterator[str]:
@@ -94,9 +96,20 @@ class SupportReply:
         return {"ok": bool(reply), "reply": reply, "priority": priority}
 
 
+@hatchet.evaluator("concise", workflow=SupportReply, step="draft")
+def concise(_input: dict, output: dict, _expected: object) -> Evaluation:
+    """Full marks up to CONCISE_WORDS words, then less the longer the reply; run by this
+    worker each time the playground scores a cell with it."""
+    words = len(str(output.get("reply", "")).split())
+    if not words:
+        return Evaluation(0.0, "the reply is empty")
+    return Evaluation(min(1.0, CONCISE_WORDS / words), f"{words} words (aim: {CONCISE_WORDS})")
+
+
 def main() -> None:
     worker = hatchet.worker("support-worker", max_runs=10)
     worker.register_workflow(SupportReply())
+    worker.register_evaluator(concise)
     worker.start()
 
 

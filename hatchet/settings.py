@@ -324,6 +324,9 @@ OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "") or None
 HATCHET_JUDGE_MODEL = os.environ.get("HATCHET_JUDGE_MODEL", "gpt-4o-mini")
 HATCHET_JUDGE_MAX_RETRIES = int(os.environ.get("HATCHET_JUDGE_MAX_RETRIES", 3))
 HATCHET_JUDGE_TIMEOUT = env_float("HATCHET_JUDGE_TIMEOUT", 60.0)
+# Seconds that trying a code evaluator (POST playground/evaluators/{id}/try) waits for
+# its run on a worker before it answers `pending` with the run's id.
+HATCHET_CODE_EVALUATOR_TRY_WAIT = env_float("HATCHET_CODE_EVALUATOR_TRY_WAIT", 10.0)
 # USD per million prompt and completion tokens, by model: what a cell's and a judge's
 # cost is reckoned with. HATCHET_MODEL_PRICES (JSON, the same shape) adds models or
 # replaces these defaults one model at a time. A dated model name

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -32,7 +33,8 @@ class Subject:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A score as it is stored: done with a value, or an error that says why not."""
+    """A score as it is stored: done with a value, or an error that says why not; a
+    code evaluator's names the run that gives it."""
 
     status: str
     value: float | None = None
@@ -42,6 +44,7 @@ class Verdict:
     tokens: int | None = None
     cost: float | None = None
     latency_ms: float | None = None
+    run: UUID | None = None
 
 
 class CannotEvaluate(Exception):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from hatchet.errors import Conflict, InvalidRequest
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
+from playground.code_evaluators import try_code_evaluator
 from playground.evaluation import Subject, Verdict, evaluate
 from playground.models import Evaluator
 from playground.services import Author, workflow_or_404
@@ -95,6 +96,9 @@ def delete_evaluator(tenant: Tenant, evaluator_id: Any) -> None:
 
 
 def try_evaluator(tenant: Tenant, evaluator_id: Any, subject: Subject) -> Verdict:
-    """The evaluator's verdict on an output given by hand; nothing is stored."""
+    """The evaluator's verdict on an output given by hand; nothing is stored (but a
+    code evaluator's run, which may answer pending: see try_code_evaluator)."""
     evaluator = evaluator_or_404(tenant, evaluator_id)
+    if evaluator.is_code:
+        return try_code_evaluator(evaluator, subject)
     return evaluate(evaluator.kind, evaluator.config, evaluator.threshold, subject)

@@ -497,6 +497,8 @@ class EvaluatorKind(models.TextChoices):
     LATENCY = "latency"
     COST = "cost"
     LLM_JUDGE = "llm_judge"
+    # A function declared with the SDK's @hatchet.evaluator, run by the user's workers.
+    CODE = "code"
 
 
 class Evaluator(Edited):
@@ -531,6 +533,12 @@ class Evaluator(Edited):
         """Scored by a model, in the background; the other kinds are cheap checks."""
         return self.kind == EvaluatorKind.LLM_JUDGE
 
+    @property
+    def is_code(self) -> bool:
+        """Declared by a worker (playground.code_evaluators): each score is a run of its
+        workflow, `config["workflow"]`."""
+        return self.kind == EvaluatorKind.CODE
+
 
 class ScoreStatus(models.TextChoices):
     PENDING = "pending"
@@ -556,6 +564,10 @@ class Score(models.Model):
     tokens = models.PositiveIntegerField(null=True, blank=True)
     cost = models.FloatField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
+    # A code evaluator's run that gives this score (the latest, after a rescore).
+    evaluator_run = models.ForeignKey(
+        WorkflowRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -305,6 +305,7 @@ def scores_of(run_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
                 "tokens": score.tokens,
                 "cost": score.cost,
                 "latency_ms": score.latency_ms,
+                "run": score.evaluator_run_id,
             }
         )
     return scores

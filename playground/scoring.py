@@ -1,6 +1,7 @@
 """Scores on comparison cells. When a cell's run finishes, the comparison's evaluators
 score it: the checks at once, in the process that saw the run finish; LLM judges in a
-Celery task (the cell's score waits as pending). Each time, the comparison's viewers
+Celery task, code evaluators in runs on the user's workers (playground.code_evaluators;
+the cell's score waits as pending until either answers). Each time, the comparison's viewers
 are told which cells to read again (/ws/playground/compare/{id})."""
 
 import functools
@@ -21,6 +22,7 @@ from hatchet.concurrency import submit
 from hatchet.db import close_broken_connections, described, is_transient
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
+from playground.code_evaluators import start_evaluations, verdicts_of_runs
 from playground.evaluation import Subject, Verdict, evaluate
 from playground.models import Comparison, Evaluator, PlaygroundRun, Score, ScoreStatus
 from playground.outcomes import comparison_cells
@@ -76,6 +78,7 @@ def score_row(
         cell_id=cell["run_id"],
         evaluator=evaluator,
         tenant_id=comparison.tenant_id,
+        evaluator_run_id=None if verdict is None else verdict.run,
         updated_at=timezone.now(),
         **fields,
     )
@@ -87,34 +90,94 @@ def save_scores(scores: list[Score]) -> None:
         scores,
         update_conflicts=True,
         unique_fields=["cell", "evaluator"],
-        update_fields=[*SCORE_FIELDS, "updated_at"],
+        update_fields=[*SCORE_FIELDS, "evaluator_run", "updated_at"],
     )
 
 
 def score_cells(comparison: Comparison, run_ids: list[UUID] | None = None) -> list[Score]:
     """Score the comparison's finished cells (all, or those of `run_ids`) with its
-    evaluators: checks now, judges pending until their task answers. Returns the
-    scores written."""
+    evaluators: checks now, judges pending until their task answers, code evaluators
+    pending on the runs they start. Returns the scores written."""
     evaluators = list(comparison.evaluators.all())
     cells = [cell for cell in comparison_cells(comparison, run_ids) if cell["is_finished"]]
     if not cells:
         return []
     scores: list[Score] = []
     judged: list[tuple[str, str]] = []
+    coded: dict[Evaluator, list[dict[str, Any]]] = defaultdict(list)
     for cell in cells:
         row = comparison.rows[cell["row"]]
         for evaluator in evaluators:
-            waits = evaluator.is_judge and cell["status"] == WorkflowRunStatus.SUCCEEDED
+            succeeded = cell["status"] == WorkflowRunStatus.SUCCEEDED
+            if evaluator.is_code and succeeded:
+                coded[evaluator].append(cell)
+                continue
+            waits = evaluator.is_judge and succeeded
             verdict = None if waits else verdict_on(evaluator, cell, row)
             scores.append(score_row(comparison, cell, evaluator, verdict))
             if waits:
                 judged.append((str(cell["run_id"]), str(evaluator.pk)))
     with transaction.atomic():
+        for evaluator, evaluated in coded.items():
+            scores += code_scores(comparison, evaluator, evaluated)
         save_scores(scores)
         if judged:
             transaction.on_commit(lambda: queue_judging(judged))
         announce_scored(comparison.pk, [cell["run_id"] for cell in cells])
     return scores
+
+
+def code_scores(
+    comparison: Comparison, evaluator: Evaluator, cells: list[dict[str, Any]]
+) -> list[Score]:
+    """Pending scores on the runs of the code evaluator that start for these cells."""
+    subjects = [
+        (
+            subject_of(evaluator, cell, comparison.rows[cell["row"]]),
+            {
+                "comparison": str(comparison.pk),
+                "cell": str(cell["run_id"]),
+                "row": cell["row"],
+                "column": cell["column"],
+                "evaluator": str(evaluator.pk),
+                "workflow": comparison.workflow.name,
+                "step": evaluator.step or cell["output_step"],
+            },
+        )
+        for cell in cells
+    ]
+    verdicts = start_evaluations(evaluator, subjects)
+    return [
+        score_row(comparison, cell, evaluator, verdict)
+        for cell, verdict in zip(cells, verdicts, strict=True)
+    ]
+
+
+def record_code_scores(run_ids: list[UUID]) -> None:
+    """Store the verdicts of the code evaluators' runs among these finished runs, on
+    the scores still waiting for them (a rescore since waits for a newer run)."""
+    scores = list(
+        Score.objects.filter(
+            evaluator_run_id__in=run_ids, status=ScoreStatus.PENDING
+        ).select_related("evaluator", "evaluator_run", "cell")
+    )
+    if not scores:
+        return
+    runs = {score.evaluator_run: score for score in scores if score.evaluator_run is not None}
+    verdicts = verdicts_of_runs(
+        list(runs), {run.pk: score.evaluator.threshold for run, score in runs.items()}
+    )
+    cells: dict[UUID, list[UUID]] = defaultdict(list)
+    with transaction.atomic():
+        for run, score in runs.items():
+            verdict = verdicts[run.pk]
+            Score.objects.filter(pk=score.pk, evaluator_run=run).update(
+                updated_at=timezone.now(), **{name: getattr(verdict, name) for name in SCORE_FIELDS}
+            )
+            if score.cell.comparison_id is not None:
+                cells[score.cell.comparison_id].append(score.cell_id)
+        for comparison_id, scored in cells.items():
+            announce_scored(comparison_id, scored)
 
 
 def queue_judging(judged: list[tuple[str, str]]) -> None:
@@ -253,6 +316,7 @@ def on_runs_updated(updates: list[RunUpdate], **kwargs: Any) -> None:
         return
     try:
         with_retries(lambda: score_finished_runs(finished))
+        with_retries(lambda: record_code_scores(finished))
     except Exception:
         # Scores are a by-product: the engine's announcement must go on regardless
         # (a rescore scores the cells again).

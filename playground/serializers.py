@@ -377,6 +377,9 @@ class VerdictSerializer(serializers.Serializer):
     tokens = serializers.IntegerField(allow_null=True, help_text="The judge's own.")
     cost = serializers.FloatField(allow_null=True, help_text="The judge's own, in USD.")
     latency_ms = serializers.FloatField(allow_null=True, help_text="The judge's own.")
+    run = serializers.UUIDField(
+        allow_null=True, help_text="A code evaluator's run that gives (or will give) it."
+    )
 
 
 class ScoreSerializer(VerdictSerializer):
@@ -948,8 +951,16 @@ CONFIG_HELP = (
 )
 
 
+CODE_IS_DECLARED = (
+    "A code evaluator is declared in code with the SDK's @hatchet.evaluator and made "
+    "when a worker registers it; its name, step and function change there."
+)
+
+
 def valid_config(kind: str, config: Any) -> dict[str, Any]:
     """The config as the kind's serializer validates it, or its errors under `config`."""
+    if kind == EvaluatorKind.CODE:
+        raise serializers.ValidationError({"kind": CODE_IS_DECLARED})
     checked = CONFIG_SERIALIZERS[kind](data=config)
     if not checked.is_valid():
         raise serializers.ValidationError({"config": checked.errors})
@@ -997,6 +1008,10 @@ class EditEvaluatorSerializer(StrictSerializer):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         kind = data.get("kind", self.context["kind"])
+        if self.context["kind"] == EvaluatorKind.CODE and set(data) - {"threshold"}:
+            raise serializers.ValidationError(
+                {field: CODE_IS_DECLARED for field in sorted(set(data) - {"threshold"})}
+            )
         if "config" in data or kind != self.context["kind"]:
             data = {**data, "config": valid_config(kind, data.get("config", {}))}
         return data

@@ -323,7 +323,7 @@ RUN_STATUSES = "|".join(
 
 # The kinds of start a run records in `trigger`: the engine's, and "playground" for the
 # playground's own runs (set by that app, which this one does not import).
-RUN_TRIGGERS = ["api", "cron", "event", "playground", "replay", "schedule"]
+RUN_TRIGGERS = ["api", "cron", "evaluator", "event", "playground", "replay", "schedule"]
 
 
 def trigger_field(help_text: str) -> serializers.ChoiceField:

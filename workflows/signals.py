@@ -22,6 +22,11 @@ step_runs_stopped = Signal()
 runs_updated = Signal()
 # kwargs: step_run_ids (list[UUID]) of step runs that succeeded with playground records.
 playground_recorded = Signal()
+# kwargs: tenant, workflow (the evaluator's, a str), declaration (EvaluatorDeclaration);
+# sent when a definition declaring a code evaluator is registered, before its version
+# is written, so that a receiver that refuses the declaration (InvalidDefinition)
+# refuses the registration.
+evaluator_registered = Signal()
 
 
 @dataclass(frozen=True)

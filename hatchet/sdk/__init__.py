@@ -12,6 +12,7 @@ from hatchet.sdk.errors import (
     StepOutputNotFound,
     WorkflowRunFailed,
 )
+from hatchet.sdk.evaluator import Evaluation
 from hatchet.sdk.version import SDK_VERSION
 from hatchet.sdk.worker import Worker
 
@@ -20,6 +21,7 @@ __all__ = [
     "AuthenticationError",
     "CancellationFlag",
     "Context",
+    "Evaluation",
     "Hatchet",
     "HatchetConnectionError",
     "HatchetError",

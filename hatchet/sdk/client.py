@@ -23,6 +23,7 @@ from hatchet.sdk.errors import (
     ServerError,
     WorkflowRunFailed,
 )
+from hatchet.sdk.evaluator import evaluator as _evaluator
 from hatchet.sdk.version import SDK_VERSION
 from hatchet.sdk.worker import Worker
 from hatchet.sdk.workflow import step as _step
@@ -47,6 +48,7 @@ class Hatchet:
 
     workflow = staticmethod(_workflow)
     step = staticmethod(_step)
+    evaluator = staticmethod(_evaluator)
 
     def __init__(
         self,

@@ -14,10 +14,11 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hatchet.sdk.connection import WorkerConnection, retry_delay
 from hatchet.sdk.errors import HatchetConnectionError, HatchetError, ServerError
+from hatchet.sdk.evaluator import EVALUATE_STEP, EvaluatorSpec, evaluate_step, evaluator_spec_of
 from hatchet.sdk.runner import Message, StepFunction, StepRunner
 from hatchet.sdk.workflow import WorkflowSpec, workflow_spec_of
 
@@ -63,6 +64,7 @@ class Worker:
         self._client = client
         self._project_root_setting = project_root
         self._workflows: list[WorkflowSpec] = []
+        self._evaluators: list[EvaluatorSpec] = []
         self._actions: dict[str, StepFunction] = {}
         # The runner shares the actions that register_workflow fills; its steps report
         # through the connection, which hands it the server's messages.
@@ -86,11 +88,29 @@ class Worker:
             raise RuntimeError("register workflows before start()")
         instance = workflow() if isinstance(workflow, type) else workflow
         spec = workflow_spec_of(instance)
-        if any(existing.name == spec.name for existing in self._workflows):
+        if spec.name in self._registered_names():
             raise ValueError(f"workflow {spec.name!r} is already registered on this worker")
         for step_spec in spec.steps:
             self._actions[spec.action(step_spec.name)] = getattr(instance, step_spec.name)
         self._workflows.append(spec)
+
+    def register_evaluator(self, function: Callable[..., Any]) -> None:
+        """Offer an `@hatchet.evaluator` function: its one-step workflow is registered
+        after the worker's workflows (the evaluated workflow must be registered first,
+        by this worker or another) and its step runs here like any other."""
+        if self._started:
+            raise RuntimeError("register evaluators before start()")
+        spec = evaluator_spec_of(function)
+        workflow = spec.workflow_spec()
+        if workflow.name in self._registered_names():
+            raise ValueError(f"evaluator {workflow.name!r} is already registered on this worker")
+        self._actions[workflow.action(EVALUATE_STEP)] = evaluate_step(spec, function)
+        self._evaluators.append(spec)
+
+    def _registered_names(self) -> set[str]:
+        return {spec.name for spec in self._workflows} | {
+            spec.workflow_name for spec in self._evaluators
+        }
 
     def start(self) -> None:
         """Register the workflows, connect and run steps until stopped; blocks.
@@ -98,8 +118,8 @@ class Worker:
         SIGINT or SIGTERM (or `stop()`) drains: no new work, running steps get `grace`
         seconds, the rest is handed back. A second signal exits the process at once.
         """
-        if not self._workflows:
-            raise RuntimeError("register at least one workflow before start()")
+        if not self._workflows and not self._evaluators:
+            raise RuntimeError("register at least one workflow or evaluator before start()")
         if self._started:
             raise RuntimeError("a worker can be started only once")
         self._started = True
@@ -170,20 +190,24 @@ class Worker:
     async def _register_workflows(self) -> bool:
         """Register every workflow over REST; False if stopped while the server was away."""
         failures = 0
-        for spec in self._workflows:
+        definitions = [spec.to_definition() for spec in self._workflows] + [
+            spec.to_definition(self.name) for spec in self._evaluators
+        ]
+        for definition in definitions:
+            name = definition["name"]
             while True:
                 try:
                     answer = await asyncio.to_thread(
-                        self._client.admin.register_workflow, spec.to_definition()
+                        self._client.admin.register_workflow, definition
                     )
                     break
                 except (HatchetConnectionError, ServerError) as exc:
                     log = logger.warning if failures == 0 else logger.debug
-                    log("cannot register workflow %s yet: %s; retrying", spec.name, exc)
+                    log("cannot register workflow %s yet: %s; retrying", name, exc)
                 except HatchetError as exc:
                     # A refused definition (or token) will be refused again: stop here.
                     raise type(exc)(
-                        f"cannot register workflow {spec.name!r}: {exc.message}",
+                        f"cannot register workflow {name!r}: {exc.message}",
                         status=exc.status,
                         code=exc.code,
                         details=exc.details,
@@ -193,7 +217,7 @@ class Worker:
                 failures += 1
             logger.info(
                 "registered workflow %s (version %s)",
-                spec.name,
+                name,
                 answer.get("version") if isinstance(answer, dict) else "?",
             )
         return True

@@ -96,7 +96,7 @@ def step(
     """Mark a method of a workflow class as a step named after the method."""
     parent_names = _parents(parents)
     if timeout is not None:
-        _positive_duration(timeout, "step timeout")
+        positive_duration(timeout, "step timeout")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries must be a non-negative integer, not {retries!r}")
     checked_backoff = _backoff(backoff)
@@ -105,7 +105,7 @@ def step(
         if not callable(method):
             raise TypeError("@step decorates a method")
         name = method.__name__
-        _check_name(name, "step")
+        check_name(name, "step")
         if name in parent_names:
             raise ValueError(f"step {name!r} cannot be its own parent")
         spec = StepSpec(name, parent_names, timeout, retries, checked_backoff)
@@ -132,9 +132,9 @@ def workflow(
     events = _strings(on_events, "on_events")
     crons = _strings(on_crons, "on_crons")
     if timeout is not None:
-        _positive_duration(timeout, "workflow timeout")
+        positive_duration(timeout, "workflow timeout")
     if schedule_timeout is not None:
-        _positive_duration(schedule_timeout, "schedule_timeout")
+        positive_duration(schedule_timeout, "schedule_timeout")
     if not isinstance(version, str):
         raise TypeError("version must be a string")
 
@@ -142,7 +142,7 @@ def workflow(
         if not isinstance(workflow_cls, type):
             raise TypeError("@workflow decorates a class")
         workflow_name = name if name is not None else workflow_cls.__name__
-        _check_name(workflow_name, "workflow")
+        check_name(workflow_name, "workflow")
         steps = _collect_steps(workflow_cls)
         if not steps:
             raise ValueError(f"workflow {workflow_name!r} has no steps: mark methods with @step")
@@ -226,7 +226,7 @@ def _strings(values: Iterable[str] | None, what: str) -> tuple[str, ...]:
     return result
 
 
-def _check_name(name: str, what: str) -> None:
+def check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(
             f"invalid {what} name {name!r}: use letters, digits, '_', '.' or '-', "
@@ -234,7 +234,7 @@ def _check_name(name: str, what: str) -> None:
         )
 
 
-def _positive_duration(value: str, what: str) -> None:
+def positive_duration(value: str, what: str) -> None:
     if parse_duration(value) <= 0:
         raise ValueError(f"{what} must be longer than zero, got {value!r}")
 
@@ -251,7 +251,7 @@ def _backoff(backoff: dict[str, Any] | None) -> dict[str, Any] | None:
         )
     for key in ("initial", "max"):
         if key in backoff:
-            _positive_duration(backoff[key], f"backoff {key}")
+            positive_duration(backoff[key], f"backoff {key}")
     factor = backoff.get("factor", 1)
     if (
         isinstance(factor, bool)

@@ -52,17 +52,14 @@ def test_the_trigger_filters_keep_or_leave_out_runs_started_one_way(
     assert ids("trigger=api&exclude_trigger=playground") == [str(by_api.id)]
 
 
+TRIGGERS = "Use one of api, cron, evaluator, event, playground, replay, schedule."
+
+
 @pytest.mark.parametrize(
     ("query", "details"),
     [
-        (
-            "trigger=webhook",
-            {"trigger": ["Use one of api, cron, event, playground, replay, schedule."]},
-        ),
-        (
-            "exclude_trigger=PLAYGROUND",
-            {"exclude_trigger": ["Use one of api, cron, event, playground, replay, schedule."]},
-        ),
+        ("trigger=webhook", {"trigger": [TRIGGERS]}),
+        ("exclude_trigger=PLAYGROUND", {"exclude_trigger": [TRIGGERS]}),
         ("exclude_trigger=", {"exclude_trigger": ["May not be blank."]}),
         ("with_input=perhaps", {"with_input": ["Must be a valid boolean."]}),
     ],

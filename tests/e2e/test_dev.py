@@ -189,6 +189,23 @@ def test_the_example_worker_runs_on_a_worker_token(dev: Dev) -> None:
     with dev.api() as api:
         tokens = api.get("/tokens").json()["results"]
         wait_for(lambda: api.get("/workflows/SupportReply").status_code == 200, 30)
+        # Its code evaluator, declared by the worker with its workflow.
+        evaluators = wait_for(
+            lambda: api.get("/playground/evaluators", params={"kind": "code"}).json()["results"],
+            30,
+        )
+    assert [(e["workflow"], e["name"], e["step"], e["config"]) for e in evaluators] == [
+        (
+            "SupportReply",
+            "concise",
+            "draft",
+            {
+                "workflow": "SupportReply.evaluate.concise",
+                "function": "examples.support_reply.concise",
+                "worker": "support-worker",
+            },
+        )
+    ]
     assert sorted((t["name"], t["role"]) for t in tokens) == [
         ("dev", "admin"),
         ("example worker", "worker"),

@@ -150,6 +150,37 @@ class PlaygroundChain:
 
 
 @hatchet.workflow()
+class Graded:
+    """Answers about a topic; the code evaluators below score its answers."""
+
+    @hatchet.step(timeout="30s")
+    def answer(self, context: Context) -> dict:
+        tone = context.playground("tone", "plain")
+        return {"text": f"{tone} words about {context.workflow_input()['topic']}"}
+
+
+@hatchet.evaluator("mentions_topic", workflow=Graded)
+async def mentions_topic(input: dict, output: dict, _expected: object) -> tuple[float, str]:
+    found = input["topic"] in output["text"]
+    return (1.0, f"mentions {input['topic']}") if found else (0.0, "the topic is missing")
+
+
+@hatchet.evaluator("matches_expected", workflow=Graded, step="answer")
+def matches_expected(_input: dict, output: dict, expected: object, metadata: dict) -> dict:
+    return {"score": output == expected, "reason": f"checked for {metadata['evaluator']}"}
+
+
+@hatchet.evaluator("crashes", workflow=Graded)
+def crashes(_input: dict, _output: dict, _expected: object) -> float:
+    raise RuntimeError("the grader is out of ink")
+
+
+@hatchet.evaluator("overflows", workflow=Graded)
+def overflows(_input: dict, _output: dict, _expected: object) -> float:
+    return 1.5
+
+
+@hatchet.workflow()
 class Sized:
     """An output of `bytes` x's; with `release` (a path), only once that file exists."""
 
@@ -213,6 +244,7 @@ def main() -> None:
         Overrun(),
         Streams(),
         PlaygroundChain(),
+        Graded(),
         Sized(),
         OrderPlaced(),
         AnyOrder(),
@@ -220,6 +252,8 @@ def main() -> None:
         Ticked(),
     ):
         worker.register_workflow(workflow)
+    for evaluator in (mentions_topic, matches_expected, crashes, overflows):
+        worker.register_evaluator(evaluator)
     worker.start()
 
 

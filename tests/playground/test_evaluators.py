@@ -242,6 +242,7 @@ def test_an_editor_attaches_a_check_and_tries_it_on_an_output(tenant: Tenant) ->
         "tokens": None,
         "cost": None,
         "latency_ms": None,
+        "run": None,
     }
     listed = editor.get("/api/v1/playground/evaluators", {"workflow": "Support"}).json()
     assert [e["name"] for e in listed["results"]] == ["mentions refund"]
@@ -511,6 +512,7 @@ def test_the_judge_asks_the_model_and_keeps_its_tokens_and_cost(
         "cost": pytest.approx(
             (usage["prompt_tokens"] * 0.15 + usage["completion_tokens"] * 0.60) / 1_000_000
         ),
+        "run": None,
     }
 
 
@@ -602,6 +604,7 @@ def test_without_a_key_the_offline_judge_scores_by_a_stable_rule(
         "error": "",
         "tokens": 0,
         "cost": 0.0,
+        "run": None,
     }
 
 

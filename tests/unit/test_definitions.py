@@ -7,7 +7,7 @@ import pytest
 from hatchet.errors import InvalidDefinition
 from hatchet.models import Tenant
 from tests.factories import definition
-from workflows.engine.definitions import register_workflow
+from workflows.engine.definitions import parse_definition, register_workflow
 from workflows.models import Step
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +66,10 @@ def test_tenants_have_their_own_workflows(tenant: Tenant, other_tenant: Tenant) 
 
     assert created
     assert mine.workflow_id != theirs.workflow_id
+
+
+def test_a_definition_without_an_evaluator_keeps_its_checksum(tenant: Tenant) -> None:
+    """The `evaluator` field came later: definitions without it hash as they did."""
+    version, _ = register_workflow(tenant, definition())
+    assert "evaluator" not in version.definition
+    assert version.checksum == parse_definition(definition()).checksum

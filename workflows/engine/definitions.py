@@ -9,14 +9,15 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from hatchet.errors import InvalidDefinition
+from hatchet.errors import InvalidDefinition, NotFound
 from hatchet.models import Tenant
 from hatchet.wire.durations import parse_duration
 from workflows.engine.crons import cron_problem, sync_declared_crons
 from workflows.engine.dag import topological_order
 from workflows.engine.events import check_trigger_pattern, sync_event_triggers
-from workflows.engine.versions import forget_latest_version
+from workflows.engine.versions import forget_latest_version, latest_version, steps_of
 from workflows.models import Step, Workflow, WorkflowVersion
+from workflows.signals import evaluator_registered
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
 MAX_STEPS = 500
@@ -34,7 +35,10 @@ WORKFLOW_FIELDS = {
     "timeout",
     "schedule_timeout",
     "steps",
+    "evaluator",
 }
+# The longest text of each field of an evaluator's declaration.
+EVALUATOR_FIELDS = {"name": 200, "workflow": 200, "step": 200, "function": 500, "worker": 200}
 STEP_FIELDS = {"name", "parents", "timeout", "schedule_timeout", "retries", "backoff"}
 
 
@@ -51,6 +55,19 @@ class StepDefinition:
 
 
 @dataclass(frozen=True)
+class EvaluatorDeclaration:
+    """What a code evaluator's workflow scores: the output of `step` (blank: the one a
+    playground cell shows) of `workflow`, with the SDK's `function`, as `worker`
+    registered it."""
+
+    name: str
+    workflow: str
+    step: str
+    function: str
+    worker: str
+
+
+@dataclass(frozen=True)
 class WorkflowDefinition:
     name: str
     description: str
@@ -59,9 +76,15 @@ class WorkflowDefinition:
     on_crons: list[str]
     timeout_seconds: float | None
     steps: list[StepDefinition]
+    evaluator: EvaluatorDeclaration | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Without an evaluator the key is left out, so that the checksums of the
+        # definitions registered before evaluators existed stay the same.
+        definition = asdict(self)
+        if self.evaluator is None:
+            del definition["evaluator"]
+        return definition
 
     @property
     def checksum(self) -> str:
@@ -153,6 +176,51 @@ def parse_step(raw: Any, index: int, workflow_schedule_timeout: float) -> StepDe
     )
 
 
+def parse_evaluator(raw: Any) -> EvaluatorDeclaration | None:
+    """docs/protocol.md, "Code evaluators"."""
+    if raw is None:
+        return None
+    require(isinstance(raw, dict), "evaluator must be an object.", field="evaluator")
+    unknown_fields(raw, set(EVALUATOR_FIELDS), "evaluator")
+    texts = {}
+    for key, longest in sorted(EVALUATOR_FIELDS.items()):
+        value = raw.get(key, "")
+        require(
+            isinstance(value, str) and len(value) <= longest,
+            f"evaluator.{key} must be a string of at most {longest} characters.",
+            field=f"evaluator.{key}",
+        )
+        texts[key] = value
+    for key in ("name", "workflow"):
+        require(
+            bool(NAME_PATTERN.match(texts[key])),
+            f"evaluator.{key} {texts[key]!r} is invalid: use letters, digits, '_', '.' or "
+            "'-', starting with a letter or '_'.",
+            field=f"evaluator.{key}",
+        )
+    return EvaluatorDeclaration(**texts)
+
+
+def check_evaluated(tenant: Tenant, declaration: EvaluatorDeclaration) -> None:
+    """An evaluator scores a workflow registered before it, and one of its steps."""
+    try:
+        version = latest_version(tenant, declaration.workflow)
+    except NotFound:
+        raise InvalidDefinition(
+            f"The evaluator '{declaration.name}' scores the workflow '{declaration.workflow}', "
+            "which is not registered: register it first.",
+            {"field": "evaluator.workflow", "workflow": declaration.workflow},
+        ) from None
+    names = [step.name for step in steps_of(version.pk)]
+    require(
+        not declaration.step or declaration.step in names,
+        f"The evaluator '{declaration.name}' scores the step '{declaration.step}', which "
+        f"{declaration.workflow} does not have (its steps: {', '.join(names)}).",
+        field="evaluator.step",
+        steps=names,
+    )
+
+
 def parse_definition(raw: Any) -> WorkflowDefinition:
     """A validated definition, or InvalidDefinition naming the first problem."""
     require(isinstance(raw, dict), "A workflow definition must be a JSON object.")
@@ -199,12 +267,24 @@ def parse_definition(raw: Any) -> WorkflowDefinition:
         on_crons=crons,
         timeout_seconds=None if timeout is None else duration(timeout, "timeout", "timeout"),
         steps=steps,
+        evaluator=parse_evaluator(raw.get("evaluator")),
     )
 
 
 def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:
     """Store a definition; the same definition again returns its existing version."""
     definition = parse_definition(raw)
+    if definition.evaluator is not None:
+        check_evaluated(tenant, definition.evaluator)
+        # Before anything is written: a subscriber that refuses the declaration refuses
+        # the whole registration.
+        with transaction.atomic():
+            evaluator_registered.send(
+                sender=None,
+                tenant=tenant,
+                workflow=definition.name,
+                declaration=definition.evaluator,
+            )
     checksum = definition.checksum
     try:
         with transaction.atomic():

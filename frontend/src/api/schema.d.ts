@@ -1799,7 +1799,7 @@ export interface components {
             updated_at?: string;
         };
         /** @enum {string} */
-        EvaluatorKindEnum: "contains" | "not_contains" | "regex" | "equals_expected" | "is_json" | "json_schema" | "length" | "latency" | "cost" | "llm_judge";
+        EvaluatorKindEnum: "contains" | "not_contains" | "regex" | "equals_expected" | "is_json" | "json_schema" | "length" | "latency" | "cost" | "llm_judge" | "code";
         EvaluatorSummary: {
             /** Format: uuid */
             evaluator: string;
@@ -2880,6 +2880,11 @@ export interface components {
              * @description The judge's own.
              */
             latency_ms: number | null;
+            /**
+             * Format: uuid
+             * @description A code evaluator's run that gives (or will give) it.
+             */
+            run: string | null;
             /** Format: uuid */
             evaluator: string;
             /** @description The evaluator's. */
@@ -3228,6 +3233,11 @@ export interface components {
              * @description The judge's own.
              */
             latency_ms: number | null;
+            /**
+             * Format: uuid
+             * @description A code evaluator's run that gives (or will give) it.
+             */
+            run: string | null;
         };
         Vote: {
             /** Format: uuid */
@@ -8059,12 +8069,13 @@ export interface operations {
                  *
                  *     * `api` - api
                  *     * `cron` - cron
+                 *     * `evaluator` - evaluator
                  *     * `event` - event
                  *     * `playground` - playground
                  *     * `replay` - replay
                  *     * `schedule` - schedule
                  */
-                exclude_trigger?: "api" | "cron" | "event" | "playground" | "replay" | "schedule";
+                exclude_trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
                 /** @description Number of results to return per page. */
                 limit?: number;
                 /** @description 'name:value', repeatable (all must match); `metadata[name]=value` too. */
@@ -8078,12 +8089,13 @@ export interface operations {
                  *
                  *     * `api` - api
                  *     * `cron` - cron
+                 *     * `evaluator` - evaluator
                  *     * `event` - event
                  *     * `playground` - playground
                  *     * `replay` - replay
                  *     * `schedule` - schedule
                  */
-                trigger?: "api" | "cron" | "event" | "playground" | "replay" | "schedule";
+                trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
                 /** @description Each run with its `input` too. */
                 with_input?: boolean;
                 /** @description A workflow name. */

@@ -39,8 +39,11 @@ group("evaluator config", () => {
     expect(describe("llm_judge", { rubric: "Polite.", model: "gpt-4o-mini" })).toBe(
       "gpt-4o-mini: Polite.",
     );
-    expect(describe("code", { function: "tone" })).toBe('{"function":"tone"}');
-    expect(kindLabel("code")).toBe("code");
+    expect(describe("code", { function: "support.concise", worker: "w1" })).toBe(
+      "support.concise, run by the workers that register it (last: w1)",
+    );
+    expect(describe("new_kind", { size: 1 })).toBe('{"size":1}');
+    expect(kindLabel("code")).toBe("Code (SDK)");
     expect(kindLabel("llm_judge")).toBe("LLM judge");
   });
 });

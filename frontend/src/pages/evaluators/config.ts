@@ -90,6 +90,7 @@ export const KINDS: Partial<Record<EvaluatorKind, KindSpec>> = {
 };
 
 export function kindLabel(kind: string): string {
+  if (kind === "code") return "Code (SDK)";
   return KINDS[kind as EvaluatorKind]?.label ?? kind;
 }
 
@@ -165,6 +166,8 @@ export function describe(kind: string, config: Record<string, unknown>): string 
       return `costs at most $${config.max_usd}`;
     case "llm_judge":
       return `${config.model ?? "judge"}: ${String(config.rubric ?? "")}`;
+    case "code":
+      return `${String(config.function)}, run by the workers that register it (last: ${String(config.worker)})`;
     default:
       return JSON.stringify(config);
   }

@@ -365,7 +365,13 @@ describe("ComparisonGrid's judging", () => {
         cost: 0.0012,
         scores: [
           score("mentions refund", { value: 0, passed: false, reason: "lacks 'refund'" }),
-          score("polite", { status: "pending", value: null, passed: null }),
+          score("polite", {
+            status: "pending",
+            value: null,
+            passed: null,
+            reason: "waiting for its run on a worker",
+            run: "run-polite",
+          }),
         ],
       }),
     ]),
@@ -403,7 +409,14 @@ describe("ComparisonGrid's judging", () => {
       within(variant)
         .getAllByRole("listitem")
         .map((li) => li.textContent),
-    ).toEqual(["mentions refund: ✗ 0.00 (lacks 'refund')", "polite: …"]);
+    ).toEqual([
+      "mentions refund: ✗ 0.00 (lacks 'refund')",
+      "polite: … (waiting for its run on a worker)",
+    ]);
+    // A code evaluator's score links to the run on the user's worker that gives it.
+    expect(within(variant).getByRole("link", { name: "polite" }).getAttribute("href")).toBe(
+      "/runs/run-polite",
+    );
     expect(screen.getByText("$0.0012", { selector: ".comparison-cell-meta span" })).toBeTruthy();
     const totals = screen.getByLabelText("brief summary");
     expect(totals).toHaveTextContent("mentions refund: 0% pass, mean 0.00");
@@ -438,6 +451,7 @@ describe("ComparisonGrid's row filter", () => {
     tokens: null,
     cost: null,
     latency_ms: null,
+    run: null,
   });
   const rows = ["same", "worse", "broken"].map((title) => ({
     title,

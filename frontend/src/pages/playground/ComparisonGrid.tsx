@@ -336,7 +336,8 @@ function ColumnTotals({
 }
 
 /** An evaluator's verdict on a cell: pass or fail with its score, the reason on hover
- * and in the text for screen readers. */
+ * and in the text for screen readers; a code evaluator's links to the run that gives
+ * it (its logs, or why it still waits). */
 function ScoreChip({ score }: { score: Score }) {
   const verdict =
     score.status === "pending"
@@ -349,7 +350,7 @@ function ScoreChip({ score }: { score: Score }) {
   const reason = score.status === "error" ? score.error : score.reason;
   return (
     <li className={`score-chip ${tone}`} title={reason}>
-      {score.name}: {verdict}
+      {score.run ? <Link to={`/runs/${score.run}`}>{score.name}</Link> : score.name}: {verdict}
       {reason && <span className="visually-hidden"> ({reason})</span>}
     </li>
   );

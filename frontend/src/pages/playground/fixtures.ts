@@ -78,6 +78,7 @@ export function score(name: string, fields: Partial<Cell["scores"][number]> = {}
     tokens: null,
     cost: null,
     latency_ms: null,
+    run: null,
     ...fields,
   };
 }

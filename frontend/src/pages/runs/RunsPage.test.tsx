@@ -71,6 +71,9 @@ describe("run filters", () => {
     expect(query.has("created_before")).toBe(false);
     expect(query.get("limit")).toBe("25");
     expect(query.get("offset")).toBe("25");
+    expect(query.has("exclude_trigger")).toBe(false);
+    const unfiltered = new URLSearchParams(runsPath({ ...filters, workflow: "" }).split("?")[1]);
+    expect(unfiltered.get("exclude_trigger")).toBe("evaluator");
   });
 });
 
@@ -118,7 +121,7 @@ describe("RunsPage", () => {
     expect(await screen.findByText("No run matches these filters.")).toBeInTheDocument();
     expect(screen.getByRole("checkbox", { name: "Running" })).toBeChecked();
     expect(calls.find((call) => call.path.startsWith("/runs"))?.path).toBe(
-      "/runs?status=RUNNING&limit=25&offset=0",
+      "/runs?status=RUNNING&exclude_trigger=evaluator&limit=25&offset=0",
     );
     await user.click(screen.getByRole("button", { name: "Clear filters" }));
     expect(await screen.findByText(/No runs yet/)).toBeInTheDocument();
@@ -146,7 +149,7 @@ describe("RunsPage", () => {
     );
     await waitFor(() =>
       expect(calls.at(-1)?.path).toBe(
-        "/runs?event=e-1&metadata=region%3Aeu&metadata=plan%3Apro&metadata=tier%3Agold&limit=25&offset=0",
+        "/runs?event=e-1&metadata=region%3Aeu&metadata=plan%3Apro&metadata=tier%3Agold&exclude_trigger=evaluator&limit=25&offset=0",
       ),
     );
     expect(screen.getByLabelText("Metadata")).toHaveValue("region:eu\nplan:pro\ntier:gold");
@@ -168,7 +171,7 @@ describe("RunsPage", () => {
     expect(screen.getByLabelText("Event")).toHaveValue("e-1");
     expect(screen.getByLabelText("Metadata")).toHaveValue("region");
     expect(calls.find((call) => call.path.startsWith("/runs"))?.path).toBe(
-      "/runs?event=e-1&metadata=region&limit=25&offset=0",
+      "/runs?event=e-1&metadata=region&exclude_trigger=evaluator&limit=25&offset=0",
     );
   });
 

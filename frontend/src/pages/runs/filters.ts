@@ -62,11 +62,13 @@ function toIso(local: string): string | null {
 
 /**
  * `/runs?...` for the API: statuses comma-separated, metadata pairs repeated, the time
- * range as ISO 8601.
+ * range as ISO 8601. The code evaluators' runs (one per scored cell) are left out unless
+ * a workflow is chosen: a score links to its own run.
  */
 export function runsPath(filters: RunFilters): string {
   const params = new URLSearchParams();
   setMatchParams(params, filters);
+  if (!filters.workflow) params.set("exclude_trigger", "evaluator");
   const after = toIso(filters.from);
   const before = toIso(filters.to);
   if (after) params.set("created_after", after);
