@@ -30,7 +30,12 @@ SDK_THIRD_PARTY = ("httpx", "websockets")
 ENGINE = "workflows.engine"
 # Status writes outside the engine that are of no run or step run, by module and the
 # name the write starts from: a worker's own state is the registry's.
-OTHER_STATUS_WRITES = {("workers.registry", "Worker"), ("workers.registry", "worker")}
+# Statuses that are no run's: a worker's, and a score's (pending, done, error).
+OTHER_STATUS_WRITES = {
+    ("workers.registry", "Worker"),
+    ("workers.registry", "worker"),
+    ("playground.scoring", "Score"),
+}
 STATUS_UPDATES = ("update", "update_or_create")
 # SQL that sets a status, in a string or an f-string's text.
 SQL_STATUS_WRITE = re.compile(r"\bUPDATE\b.+\bSET\b.*\bstatus\b", re.IGNORECASE | re.DOTALL)
