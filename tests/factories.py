@@ -309,3 +309,23 @@ def start_celery_worker(log: Path, env: dict[str, str]) -> "subprocess.Popen[byt
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+
+
+def editor_with_plain_check(tenant: Tenant) -> APIClient:
+    """An editor ("eve") of a tenant whose Support workflow is registered, with the
+    check "plain" on its draft step: the brief variant's draft fails it, the defaults
+    in code pass."""
+    api = member_client(tenant, "editor", username="eve")
+    answer = api.post(
+        "/api/v1/playground/evaluators",
+        {
+            "workflow": "Support",
+            "name": "plain",
+            "kind": "not_contains",
+            "step": "draft",
+            "config": {"text": "Be brief"},
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+    return api

@@ -13,7 +13,7 @@ from hatchet.models import Tenant
 from playground.github.evidence import MARKER, STATUS_CONTEXT, latest_evidence, work_on_evidence
 from playground.models import PullRequestRequest
 from tests.e2e.live import wait_for
-from tests.factories import PlaygroundWorker, connect, member_client
+from tests.factories import PlaygroundWorker, connect, editor_with_plain_check
 from tests.github_server import LoopbackGitHub
 from tests.playground.test_pull_requests import BRIEF, click, create_variant, run_task
 from workflows.models import WorkflowRun
@@ -30,20 +30,7 @@ def editor(
     """An editor of a tenant whose Support workflow ran once, connected to acme/app,
     with a check that the brief variant fails and the defaults in code pass."""
     connect(tenant, github)
-    api = member_client(tenant, "editor", username="eve")
-    answer = api.post(
-        "/api/v1/playground/evaluators",
-        {
-            "workflow": "Support",
-            "name": "plain",
-            "kind": "not_contains",
-            "step": "draft",
-            "config": {"text": "Be brief"},
-        },
-        format="json",
-    )
-    assert answer.status_code == 201, answer.json()
-    return api
+    return editor_with_plain_check(tenant)
 
 
 def start_comparison(api: APIClient, source: WorkflowRun, *columns: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from hatchet.errors import InvalidRequest
 from hatchet.models import Tenant
 from playground.gates import Rule, gate_verdict, rule_from_option
 from playground.models import Comparison
-from tests.factories import PlaygroundWorker, member_client
+from tests.factories import PlaygroundWorker, editor_with_plain_check, member_client
 from workflows.models import WorkflowRun
 
 pytestmark = pytest.mark.django_db
@@ -19,20 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def editor(tenant: Tenant, source: WorkflowRun) -> APIClient:  # noqa: ARG001 (Support ran)
-    api = member_client(tenant, "editor", username="eve")
-    answer = api.post(
-        "/api/v1/playground/evaluators",
-        {
-            "workflow": "Support",
-            "name": "plain",
-            "kind": "not_contains",
-            "step": "draft",
-            "config": {"text": "Be brief"},
-        },
-        format="json",
-    )
-    assert answer.status_code == 201, answer.json()
-    return api
+    return editor_with_plain_check(tenant)
 
 
 def set_threshold(api: APIClient, **body: Any) -> Any:
