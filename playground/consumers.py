@@ -194,7 +194,6 @@ class ComparisonConsumer(SendingConsumer):
                 {"type": "cell.status", **cell_place(cell), "status": update["status"]}
             )
             if update["status"] in WORKFLOW_RUN_TERMINAL:
-                self.finished.add(cell.run_id)
                 self.send_later([cell.run_id])
             return
         placed = self.watched.step_runs.get(update.get("step_run_id", ""))
@@ -307,20 +306,22 @@ class ComparisonConsumer(SendingConsumer):
         await watch.start()
         self.watched = added
         self.is_finish_sent = False
-        for cell in await self.send_cells(new):
-            if cell["is_finished"]:
-                self.finished.add(cell["run_id"])
+        await self.send_cells(new)
 
-    async def send_cells(self, run_ids: list[str]) -> list[dict[str, Any]]:
-        """Send the cells as they are now, and return them."""
+    async def send_cells(self, run_ids: list[str]) -> None:
+        """Send the cells as they are now. A cell counts as finished once it went out
+        finished: a run that finishes while others are read is sent after them, and the
+        comparison must not finish (dashboards stop listening then) before it is."""
         if self.watched is None:
             raise RuntimeError("the socket watches no comparison")
         comparison = self.watched.comparison
         messages = await database_sync_to_async(cell_messages)(comparison, run_ids)
         for message in messages:
-            self.sent_lines.add(stream_lines([message["cell"]]))
+            cell = message["cell"]
+            self.sent_lines.add(stream_lines([cell]))
             await self.send_json(message)
-        return [dict(message["cell"]) for message in messages]
+            if cell["is_finished"]:
+                self.finished.add(cell["run_id"])
 
 
 def cell_place(cell: Cell) -> dict[str, Any]:

@@ -132,9 +132,3 @@ def test_a_product_manager_judges_a_variant_over_a_dataset_and_its_pull_request_
     changed = github.repo.file_at(pull.head, "examples/support_reply.py")
     assert changed is not None
     assert BRIEF_PROMPT in changed.decode()
-
-    # The server is the session's: the other journeys compare without these evaluators.
-    with hatchet_server.api() as api:
-        listed = api.get("/playground/evaluators", params={"workflow": WORKFLOW}).json()
-        for evaluator in listed["results"]:
-            api.delete(f"/playground/evaluators/{evaluator['id']}").raise_for_status()

@@ -275,3 +275,46 @@ def test_a_viewer_joining_mid_stream_sees_each_chunk_of_a_cell_once(
     assert [(c["step_run_id"], c["attempt"], c["seq"]) for c in cell_read["stream_chunks"]] == [
         (str(draft.id), 1, seq) for seq in range(4)
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_comparison_finishes_on_the_socket_only_after_every_cell_went_out_finished(
+    api: APIClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_support(tenant)
+    rows = [{"input": {"ticket": "Hi"}}, {"input": {"ticket": "Hello"}}]
+    matrix = compare(api, columns=[{"baseline": True}], rows=rows).json()
+    worker = PlaygroundWorker(tenant)
+    worker.run_step("classify")
+    worker.run_step("draft")
+    first, second = worker.claim("review")
+    unfinished = [second]
+    read_cells = consumers.cell_messages
+
+    def cells_while_the_other_finishes(
+        comparison: Comparison, run_ids: list[str]
+    ) -> list[dict[str, Any]]:
+        # The other run finishes while the first one's cell is read.
+        if str(first.workflow_run_id) in run_ids and unfinished:
+            worker.complete(unfinished.pop(), {"step": "review", "used": {}})
+        return read_cells(comparison, run_ids)
+
+    monkeypatch.setattr(consumers, "cell_messages", cells_while_the_other_finishes)
+    received: list[dict[str, Any]] = []
+
+    async def watch() -> None:
+        socket = await open_socket(tenant, f"/ws/playground/compare/{matrix['id']}")
+        received.append(await socket.receive_json_from(timeout=5))
+        await database_sync_to_async(worker.complete)(first, {"step": "review", "used": {}})
+        while received[-1]["type"] != "comparison.finished":
+            received.append(await socket.receive_json_from(timeout=5))
+        await socket.disconnect()
+
+    async_to_sync(watch)()
+
+    # A dashboard stops listening once the comparison is finished: by then it has
+    # every cell as it finished, output and all.
+    finished_cells = {
+        m["cell"]["run_id"] for m in received if m["type"] == "cell" and m["cell"]["is_finished"]
+    }
+    assert finished_cells == {c["run_id"] for c in matrix["cells"]}
