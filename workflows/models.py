@@ -70,6 +70,8 @@ class Step(models.Model):
     backoff_initial_seconds = models.FloatField()
     backoff_factor = models.FloatField()
     backoff_max_seconds = models.FloatField()
+    # The step that runs only when another fails for good, before the run fails.
+    is_on_failure = models.BooleanField(default=False)
     position = models.PositiveIntegerField()
 
     class Meta:

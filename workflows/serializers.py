@@ -76,6 +76,7 @@ class StepSerializer(serializers.ModelSerializer):
             "schedule_timeout_seconds",
             "retries",
             "backoff",
+            "is_on_failure",
         ]
 
 
@@ -180,6 +181,11 @@ class StepDefinitionSerializer(serializers.Serializer):
     schedule_timeout = serializers.CharField(required=False)
     retries = serializers.IntegerField(required=False, min_value=0)
     backoff = BackoffDefinitionSerializer(required=False)
+    on_failure = serializers.BooleanField(
+        required=False,
+        help_text="Run this step (no parents) only when another fails for good, "
+        "before the run fails.",
+    )
 
 
 class WorkflowDefinitionSerializer(serializers.Serializer):

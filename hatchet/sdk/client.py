@@ -26,6 +26,7 @@ from hatchet.sdk.errors import (
 from hatchet.sdk.evaluator import evaluator as _evaluator
 from hatchet.sdk.version import SDK_VERSION
 from hatchet.sdk.worker import Worker
+from hatchet.sdk.workflow import on_failure_step as _on_failure_step
 from hatchet.sdk.workflow import step as _step
 from hatchet.sdk.workflow import workflow as _workflow
 
@@ -48,6 +49,7 @@ class Hatchet:
 
     workflow = staticmethod(_workflow)
     step = staticmethod(_step)
+    on_failure_step = staticmethod(_on_failure_step)
     evaluator = staticmethod(_evaluator)
 
     def __init__(

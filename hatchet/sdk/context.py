@@ -67,6 +67,7 @@ class Context:
         self._parents: dict[str, Any] = dict(assignment.get("parents") or {})
         self._overrides: dict[str, Any] = dict(assignment.get("overrides") or {})
         self._metadata: dict[str, Any] = dict(assignment.get("metadata") or {})
+        self._errors: dict[str, str] = dict(assignment.get("errors") or {})
         self._send = send
         self._project_root = str(Path(project_root if project_root is not None else os.getcwd()))
         self._client = client
@@ -92,6 +93,11 @@ class Context:
 
     def additional_metadata(self) -> dict[str, Any]:
         return dict(self._metadata)
+
+    def step_run_errors(self) -> dict[str, str]:
+        """In an on-failure step, the error of each step that failed for good, by step
+        name (e.g. {"charge": "TimeoutError: the bank did not answer"}); else empty."""
+        return dict(self._errors)
 
     def done(self) -> bool:
         return self.cancelled.is_set() or self._finished.is_set()

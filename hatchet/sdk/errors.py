@@ -64,3 +64,8 @@ class StepOutputNotFound(KeyError):
     def __str__(self) -> str:
         # KeyError's own __str__ would print the message as a quoted repr.
         return str(self.args[0]) if self.args else ""
+
+
+class NonRetryableError(Exception):
+    """Raise it from a step to fail it at once: the step's remaining retries are skipped
+    (a refused input, say, that no retry can fix)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hatchet.sdk.context import Context
+from hatchet.sdk.errors import NonRetryableError
 from hatchet.sdk.outbox import Entry, MessageTooLarge
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ class StepRunner:
                     run,
                     f"{type(error).__name__}: {error}",
                     "".join(traceback.format_exception(error)),
-                    retryable=True,
+                    retryable=not isinstance(error, NonRetryableError),
                 )
             )
             return

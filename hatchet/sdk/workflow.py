@@ -30,6 +30,7 @@ class StepSpec:
     timeout: str | None
     retries: int
     backoff: dict[str, Any] | None
+    on_failure: bool = False
 
     def to_definition(self) -> dict[str, Any]:
         definition: dict[str, Any] = {
@@ -42,6 +43,8 @@ class StepSpec:
             definition["timeout"] = self.timeout
         if self.backoff is not None:
             definition["backoff"] = dict(self.backoff)
+        if self.on_failure:
+            definition["on_failure"] = True
         return definition
 
 
@@ -94,7 +97,28 @@ def step(
     backoff: dict[str, Any] | None = None,
 ) -> Callable[[F], F]:
     """Mark a method of a workflow class as a step named after the method."""
-    parent_names = _parents(parents)
+    return _step_decorator(timeout, retries, _parents(parents), backoff, on_failure=False)
+
+
+def on_failure_step(
+    *,
+    timeout: str | None = None,
+    retries: int = 0,
+    backoff: dict[str, Any] | None = None,
+) -> Callable[[F], F]:
+    """Mark the method that runs when any other step of the workflow fails for good,
+    before the run fails; `context.step_run_errors()` holds what failed."""
+    return _step_decorator(timeout, retries, (), backoff, on_failure=True)
+
+
+def _step_decorator(
+    timeout: str | None,
+    retries: int,
+    parent_names: tuple[str, ...],
+    backoff: dict[str, Any] | None,
+    *,
+    on_failure: bool,
+) -> Callable[[F], F]:
     if timeout is not None:
         positive_duration(timeout, "step timeout")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
@@ -108,7 +132,7 @@ def step(
         check_name(name, "step")
         if name in parent_names:
             raise ValueError(f"step {name!r} cannot be its own parent")
-        spec = StepSpec(name, parent_names, timeout, retries, checked_backoff)
+        spec = StepSpec(name, parent_names, timeout, retries, checked_backoff, on_failure)
         setattr(method, STEP_ATTRIBUTE, spec)
         return method
 
@@ -186,6 +210,19 @@ def _collect_steps(cls: type) -> tuple[StepSpec, ...]:
 
 def _check_dag(workflow_name: str, steps: tuple[StepSpec, ...]) -> None:
     names = {spec.name for spec in steps}
+    handlers = [spec.name for spec in steps if spec.on_failure]
+    if len(handlers) > 1:
+        raise ValueError(
+            f"workflow {workflow_name!r} has more than one @on_failure_step: {', '.join(handlers)}"
+        )
+    if handlers and len(steps) == 1:
+        raise ValueError(f"workflow {workflow_name!r} has only its @on_failure_step")
+    for spec in steps:
+        if set(handlers) & set(spec.parents):
+            raise ValueError(
+                f"step {spec.name!r} of workflow {workflow_name!r} cannot wait for the "
+                f"on-failure step {handlers[0]!r}"
+            )
     for spec in steps:
         for parent in spec.parents:
             if parent not in names:

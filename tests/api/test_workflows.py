@@ -179,6 +179,7 @@ def test_the_detail_shows_versions_steps_triggers_and_recent_runs(
             "schedule_timeout_seconds": 300.0,
             "retries": 3,
             "backoff": {"initial_seconds": 1.0, "factor": 2.0, "max_seconds": 60.0},
+            "is_on_failure": False,
         },
         {
             "name": "send",
@@ -188,6 +189,7 @@ def test_the_detail_shows_versions_steps_triggers_and_recent_runs(
             "schedule_timeout_seconds": 60.0,
             "retries": 0,
             "backoff": {"initial_seconds": 1.0, "factor": 2.0, "max_seconds": 60.0},
+            "is_on_failure": False,
         },
     ]
     assert body["triggers"] == {"on_events": ["ticket:created"], "on_crons": ["*/15 * * * *"]}

@@ -62,6 +62,28 @@ def test_step_that_always_raises_fails_after_its_retries_with_backoff(
     assert seconds_between(attempts[1]["finished_at"], attempts[2]["started_at"]) >= 2.0
 
 
+def test_a_non_retryable_error_fails_at_once_and_the_on_failure_step_sees_it(
+    hatchet_server: LiveServer, start_worker: WorkerFactory
+) -> None:
+    start_worker("refund-worker", slots=2)
+    run = hatchet_server.client().admin.run_workflow("Refund", {"order": 7})
+
+    with pytest.raises(WorkflowRunFailed, match="no order 7"):
+        run.result(timeout=30)
+
+    detail = wait_for_status(hatchet_server, run.workflow_run_id, "FAILED")
+    assert detail["error"] == "Step 'refund' failed: NonRetryableError: no order 7"
+    refund, report = step_run(detail, "refund"), step_run(detail, "report")
+    assert [a["status"] for a in refund["attempts"]] == ["FAILED"]
+    assert report["status"] == "SUCCEEDED"
+    assert report["output"] == {
+        "order": 7,
+        "errors": {"refund": "NonRetryableError: no order 7"},
+    }
+    assert report["started_at"] >= refund["finished_at"]
+    assert detail["finished_at"] >= report["finished_at"]
+
+
 def test_step_past_its_timeout_is_timed_out_and_frees_the_slot(
     hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
 ) -> None:

@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from hatchet.sdk import Context, Hatchet
+from hatchet.sdk import Context, Hatchet, NonRetryableError
 
 hatchet = Hatchet()
 
@@ -48,6 +48,19 @@ class AlwaysFails:
     @hatchet.step(retries=2, backoff={"initial": "1s", "factor": 2, "max": "10s"})
     def explode(self, context: Context) -> dict:
         raise RuntimeError(f"boom on retry {context.retry_count}")
+
+
+@hatchet.workflow()
+class Refund:
+    """Fails for good at once, whatever its retries; its on-failure step reports what."""
+
+    @hatchet.step(retries=3)
+    def refund(self, context: Context) -> dict:
+        raise NonRetryableError(f"no order {context.workflow_input()['order']}")
+
+    @hatchet.on_failure_step()
+    def report(self, context: Context) -> dict:
+        return {"order": context.workflow_input()["order"], "errors": context.step_run_errors()}
 
 
 @hatchet.workflow()
@@ -237,6 +250,7 @@ def main() -> None:
     for workflow in (
         FanOut(),
         AlwaysFails(),
+        Refund(),
         Sleepy(),
         Waits(),
         Quick(),

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from hatchet.sdk import Context, Hatchet
+from hatchet.sdk import Context, Hatchet, NonRetryableError
 from hatchet.sdk.connection import websocket_url
 from hatchet.sdk.runner import STARTED_DELAY
 from hatchet.sdk.worker import project_root_path
@@ -32,6 +32,10 @@ class Demo:
     @hatchet.step()
     def boom(self, _context: Context):
         raise ValueError("printer on fire")
+
+    @hatchet.step()
+    def refuses(self, _context: Context):
+        raise NonRetryableError("no such customer")
 
     @hatchet.step()
     def unserialisable(self, _context: Context):
@@ -151,6 +155,18 @@ def test_a_raising_step_fails_retryably_with_its_traceback():
     assert failed["retryable"] is True
     assert 'raise ValueError("printer on fire")' in failed["traceback"]
     assert "handed_back" not in failed
+
+
+def test_a_non_retryable_error_fails_without_retry():
+    async def body(connection):
+        connection.handle(assignment("refuses"))
+        await until(lambda: len(connection.outbox) == 1)
+
+    [failed] = sent(run_worker(body))
+    assert (failed["error"], failed["retryable"]) == (
+        "NonRetryableError: no such customer",
+        False,
+    )
 
 
 def test_an_output_that_is_not_json_fails_without_retry():

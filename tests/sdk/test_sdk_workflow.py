@@ -188,3 +188,54 @@ def test_undecorated_class_is_not_a_workflow():
 
     with pytest.raises(TypeError, match="Plain is not a workflow"):
         workflow_spec_of(Plain())
+
+
+def test_the_on_failure_step_is_declared_outside_the_dag():
+    @hatchet.workflow()
+    class Charge:
+        @hatchet.step(retries=2)
+        def charge(self, context): ...
+
+        @hatchet.on_failure_step(timeout="10s")
+        def notify(self, context): ...
+
+    steps = workflow_spec_of(Charge).to_definition()["steps"]
+    assert steps == [
+        {"name": "charge", "parents": [], "retries": 2},
+        {"name": "notify", "parents": [], "retries": 0, "timeout": "10s", "on_failure": True},
+    ]
+
+
+def test_misplaced_on_failure_steps_are_refused():
+    with pytest.raises(ValueError, match="'W' has more than one @on_failure_step: a, b"):
+
+        @workflow()
+        class W:
+            @step()
+            def work(self, context): ...
+
+            @hatchet.on_failure_step()
+            def a(self, context): ...
+
+            @hatchet.on_failure_step()
+            def b(self, context): ...
+
+    with pytest.raises(ValueError, match="'Only' has only its @on_failure_step"):
+
+        @workflow()
+        class Only:
+            @hatchet.on_failure_step()
+            def a(self, context): ...
+
+    with pytest.raises(ValueError, match="step 'after' of workflow 'W2' cannot wait for the"):
+
+        @workflow()
+        class W2:
+            @step()
+            def work(self, context): ...
+
+            @hatchet.on_failure_step()
+            def handler(self, context): ...
+
+            @step(parents=["handler"])
+            def after(self, context): ...

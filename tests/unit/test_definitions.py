@@ -7,7 +7,7 @@ import pytest
 from hatchet.errors import InvalidDefinition
 from hatchet.models import Tenant
 from tests.factories import definition
-from workflows.engine.definitions import parse_definition, register_workflow
+from workflows.engine.definitions import register_workflow
 from workflows.models import Step
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +35,32 @@ pytestmark = pytest.mark.django_db
         (definition(colour="red"), "The workflow definition has unknown field(s): colour."),
         (definition(on_crons=["every day"]), "Invalid cron expression 'every day'."),
         ([1, 2], "A workflow definition must be a JSON object."),
+        (
+            definition(steps=[{"name": "a"}, {"name": "x", "on_failure": "yes"}]),
+            "Step 'x': on_failure must be true or false.",
+        ),
+        (
+            definition(steps=[{"name": "x", "on_failure": True}]),
+            "The on-failure step 'x' needs another step to watch.",
+        ),
+        (
+            definition(
+                steps=[
+                    {"name": "a"},
+                    {"name": "x", "on_failure": True},
+                    {"name": "y", "on_failure": True},
+                ]
+            ),
+            "A workflow has at most one on-failure step (found x, y).",
+        ),
+        (
+            definition(steps=[{"name": "a"}, {"name": "x", "parents": ["a"], "on_failure": True}]),
+            "The on-failure step 'x' cannot have parents: it runs when any step fails.",
+        ),
+        (
+            definition(steps=[{"name": "x", "on_failure": True}, {"name": "a", "parents": ["x"]}]),
+            "Step 'a' cannot wait for the on-failure step 'x'.",
+        ),
     ],
 )
 def test_invalid_definitions_are_refused_precisely(tenant: Tenant, raw: Any, message: str) -> None:
@@ -68,8 +94,14 @@ def test_tenants_have_their_own_workflows(tenant: Tenant, other_tenant: Tenant) 
     assert mine.workflow_id != theirs.workflow_id
 
 
-def test_a_definition_without_an_evaluator_keeps_its_checksum(tenant: Tenant) -> None:
-    """The `evaluator` field came later: definitions without it hash as they did."""
+def test_a_definition_without_later_fields_keeps_its_checksum(tenant: Tenant) -> None:
+    """`evaluator` and a step's `on_failure` came later: definitions without them hash
+    as they did (the checksum below is the one from before either existed), so that
+    upgrading the server makes no new versions."""
     version, _ = register_workflow(tenant, definition())
     assert "evaluator" not in version.definition
-    assert version.checksum == parse_definition(definition()).checksum
+    assert all("on_failure" not in step for step in version.definition["steps"])
+    assert version.checksum == ("36eeb71bf714adc5efddf49b28d7c3dde368ec9434f13a26757a0889fcb77ba9")
+    with_handler = definition(steps=[{"name": "a"}, {"name": "x", "on_failure": True}])
+    handled, _ = register_workflow(tenant, with_handler)
+    assert [(s.name, s.is_on_failure) for s in handled.steps.all()] == [("a", False), ("x", True)]

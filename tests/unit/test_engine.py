@@ -16,7 +16,8 @@ from workflows.engine import maintenance, results
 from workflows.engine.definitions import register_workflow
 from workflows.engine.maintenance import Heard
 from workflows.engine.queue import Assignment, claim_queued_step_runs
-from workflows.engine.runs import cancel_workflow_run, trigger_workflow_run
+from workflows.engine.replays import replay_workflow_run
+from workflows.engine.runs import cancel_workflow_run, retry_workflow_run, trigger_workflow_run
 from workflows.models import StepRun, WorkflowRun
 from workflows.signals import StepStop, step_runs_queued, step_runs_stopped
 
@@ -449,3 +450,122 @@ def test_a_step_run_has_a_deadline_exactly_while_it_is_open(tenant: Tenant) -> N
     assert done.status == "SUCCEEDED"
     assert done.deadline is None
     assert StepRun.objects.get(pk=attempt.step_run_id).status == "QUEUED"
+
+
+HANDLED = [
+    {"name": "charge", "retries": 1, "backoff": {"initial": "1ms"}},
+    {"name": "receipt", "parents": ["charge"]},
+    {"name": "side"},
+    {"name": "notify", "on_failure": True},
+]
+
+
+def fail_for_good(tenant: Tenant, action: str, error: str) -> Assignment:
+    """Fail every attempt of the step until its retries are spent; the last one."""
+    while True:
+        StepRun.objects.filter(action=action).update(available_at=timezone.now())
+        [a] = claim(tenant, [action])
+        ref = (tenant.id, a.step_run_id, a.attempt, WORKER)
+        assert results.record_step_started(*ref)
+        assert results.record_step_failed(*ref, error, "Traceback ...")
+        if StepRun.objects.get(pk=a.step_run_id).status == "FAILED":
+            return a
+
+
+def test_the_on_failure_step_runs_after_a_step_fails_for_good_and_then_the_run_fails(
+    tenant: Tenant, stops: list[StepStop], django_capture_on_commit_callbacks: Any
+) -> None:
+    register_workflow(tenant, definition("Handled", HANDLED, timeout="1h"))
+    run = trigger_workflow_run(tenant, "Handled", {})
+    assert statuses(run)["notify"] == "PENDING"
+    [side] = claim(tenant, ["Handled:side"])
+    results.record_step_started(tenant.id, side.step_run_id, 1, WORKER)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_for_good(tenant, "Handled:charge", "CardDeclined: no funds")
+
+    run.refresh_from_db()
+    assert statuses(run) == {
+        "charge": "FAILED",
+        "receipt": "CANCELLED",
+        "side": "CANCELLED",
+        "notify": "QUEUED",
+    }
+    assert stops == [StepStop(WORKER, side.step_run_id, 1, "cancelled")]
+    # The run waits for its on-failure step, holding the failure, with no run deadline.
+    assert (run.status, run.error, run.deadline) == (
+        "RUNNING",
+        "Step 'charge' failed: CardDeclined: no funds",
+        None,
+    )
+    [handler] = claim(tenant, ["Handled:notify"])
+    assert handler.as_message()["errors"] == {"charge": "CardDeclined: no funds"}
+    assert "errors" not in side.as_message()
+    run_step(tenant, handler, {"notified": True})
+
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("FAILED", "Step 'charge' failed: CardDeclined: no funds")
+    assert statuses(run)["notify"] == "SUCCEEDED"
+
+
+def test_a_failing_on_failure_step_adds_its_error_and_a_succeeding_run_skips_it(
+    tenant: Tenant,
+) -> None:
+    steps = [*HANDLED[:3], {"name": "notify", "on_failure": True, "retries": 0}]
+    register_workflow(tenant, definition("Handled", steps))
+    failing = trigger_workflow_run(tenant, "Handled", {})
+    [side] = claim(tenant, ["Handled:side"])
+    run_step(tenant, side)
+    fail_for_good(tenant, "Handled:charge", "E")
+    fail_for_good(tenant, "Handled:notify", "SMTPError: down")
+    failing.refresh_from_db()
+    assert (failing.status, failing.error) == (
+        "FAILED",
+        "Step 'charge' failed: E (then: Step 'notify' failed: SMTPError: down)",
+    )
+
+    fine = trigger_workflow_run(tenant, "Handled", {})
+    for action in ("Handled:charge", "Handled:side", "Handled:receipt"):
+        [a] = claim(tenant, [action])
+        run_step(tenant, a)
+    fine.refresh_from_db()
+    assert fine.status == "SUCCEEDED"
+    notify = fine.step_runs.get(step__name="notify")
+    assert (notify.status, notify.error) == ("CANCELLED", "no step failed")
+
+
+def test_a_run_timing_out_runs_its_on_failure_step(tenant: Tenant) -> None:
+    register_workflow(tenant, definition("Handled", HANDLED, timeout="1s"))
+    run = trigger_workflow_run(tenant, "Handled", {})
+
+    maintenance.run_deadlines(timezone.now() + timedelta(seconds=2))
+
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("RUNNING", "Workflow run timed out after 1s.")
+    assert statuses(run)["notify"] == "QUEUED"
+    [handler] = claim(tenant, ["Handled:notify"])
+    assert handler.as_message()["errors"] == {}
+    run_step(tenant, handler)
+    run.refresh_from_db()
+    assert (run.status, run.error) == ("FAILED", "Workflow run timed out after 1s.")
+
+
+def test_a_retried_run_waits_for_a_failure_again_and_no_replay_starts_at_the_handler(
+    tenant: Tenant,
+) -> None:
+    register_workflow(tenant, definition("Handled", HANDLED))
+    run = trigger_workflow_run(tenant, "Handled", {})
+    fail_for_good(tenant, "Handled:charge", "E")
+    [handler] = claim(tenant, ["Handled:notify"])
+    run_step(tenant, handler)
+
+    retry_workflow_run(tenant, run.pk)
+
+    assert statuses(run) == {
+        "charge": "QUEUED",
+        "receipt": "PENDING",
+        "side": "QUEUED",
+        "notify": "PENDING",
+    }
+    with pytest.raises(InvalidRequest, match="'notify': it is the on-failure step"):
+        replay_workflow_run(tenant, run.pk, from_step="notify")

@@ -39,7 +39,7 @@ WORKFLOW_FIELDS = {
 }
 # The longest text of each field of an evaluator's declaration.
 EVALUATOR_FIELDS = {"name": 200, "workflow": 200, "step": 200, "function": 500, "worker": 200}
-STEP_FIELDS = {"name", "parents", "timeout", "schedule_timeout", "retries", "backoff"}
+STEP_FIELDS = {"name", "parents", "timeout", "schedule_timeout", "retries", "backoff", "on_failure"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class StepDefinition:
     backoff_initial_seconds: float
     backoff_factor: float
     backoff_max_seconds: float
+    on_failure: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,14 @@ class WorkflowDefinition:
     evaluator: EvaluatorDeclaration | None = None
 
     def as_json(self) -> dict[str, Any]:
-        # Without an evaluator the key is left out, so that the checksums of the
-        # definitions registered before evaluators existed stay the same.
+        # Without an evaluator (or an on-failure step) the key is left out, so that the
+        # checksums of the definitions registered before they existed stay the same.
         definition = asdict(self)
         if self.evaluator is None:
             del definition["evaluator"]
+        for step in definition["steps"]:
+            if not step["on_failure"]:
+                del step["on_failure"]
         return definition
 
     @property
@@ -152,6 +156,8 @@ def parse_step(raw: Any, index: int, workflow_schedule_timeout: float) -> StepDe
     )
     schedule_timeout = raw.get("schedule_timeout")
     field = f"steps[{index}]"
+    on_failure = raw.get("on_failure", False)
+    require(isinstance(on_failure, bool), f"{where}: on_failure must be true or false.")
     return StepDefinition(
         name=name,
         parents=string_list(raw.get("parents", []), f"{where}: parents"),
@@ -173,7 +179,38 @@ def parse_step(raw: Any, index: int, workflow_schedule_timeout: float) -> StepDe
         backoff_max_seconds=duration(
             backoff["max"], f"{where}: backoff max", f"{field}.backoff.max"
         ),
+        on_failure=on_failure,
     )
+
+
+def check_on_failure(steps: list[StepDefinition]) -> None:
+    """At most one on-failure step, beside at least one other, and outside the DAG: it
+    runs when another step fails for good, so it waits for none and none waits for it."""
+    handlers = [step.name for step in steps if step.on_failure]
+    require(
+        len(handlers) <= 1,
+        f"A workflow has at most one on-failure step (found {', '.join(handlers)}).",
+        steps=handlers,
+    )
+    if not handlers:
+        return
+    [handler] = handlers
+    require(
+        len(steps) > 1,
+        f"The on-failure step '{handler}' needs another step to watch.",
+        step=handler,
+    )
+    for step in steps:
+        require(
+            not (step.on_failure and step.parents),
+            f"The on-failure step '{handler}' cannot have parents: it runs when any step fails.",
+            step=handler,
+        )
+        require(
+            handler not in step.parents,
+            f"Step '{step.name}' cannot wait for the on-failure step '{handler}'.",
+            step=step.name,
+        )
 
 
 def parse_evaluator(raw: Any) -> EvaluatorDeclaration | None:
@@ -248,6 +285,7 @@ def parse_definition(raw: Any) -> WorkflowDefinition:
         require(step.name not in seen, f"Duplicate step '{step.name}'.", step=step.name)
         seen.add(step.name)
     topological_order({step.name: step.parents for step in steps})
+    check_on_failure(steps)
     crons = string_list(raw.get("on_crons", []), "on_crons")
     for expression in crons:
         problem = cron_problem(expression)
@@ -316,6 +354,7 @@ def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:
                 backoff_initial_seconds=step.backoff_initial_seconds,
                 backoff_factor=step.backoff_factor,
                 backoff_max_seconds=step.backoff_max_seconds,
+                is_on_failure=step.on_failure,
                 position=position,
             )
             for position, step in enumerate(definition.steps)

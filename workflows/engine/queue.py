@@ -30,9 +30,12 @@ class Assignment:
     overrides: dict[str, Any]
     timeout_seconds: float
     metadata: dict[str, Any]
+    is_on_failure: bool = False
+    # The on-failure step's: the error of each step that failed for good, by name.
+    errors: dict[str, str] | None = None
 
     def as_message(self) -> dict[str, Any]:
-        return {
+        message = {
             "type": "step.assign",
             "step_run_id": str(self.step_run_id),
             "workflow_run_id": str(self.workflow_run_id),
@@ -47,6 +50,9 @@ class Assignment:
             "timeout_seconds": self.timeout_seconds,
             "metadata": self.metadata,
         }
+        if self.is_on_failure:
+            message["errors"] = self.errors or {}
+        return message
 
 
 def slot_lock_key(worker_id: UUID) -> int:
@@ -92,7 +98,7 @@ def claim_queued_step_runs(
         claimed = claim(tenant_id, worker_id, worker_name, list(actions), slots, timezone.now())
         if not claimed:
             return []
-        assignments = with_parent_outputs(claimed)
+        assignments = with_failures(with_parent_outputs(claimed))
         for row in claimed:
             effects.step_status(
                 row.workflow_run_id, row.step_run_id, StepRunStatus.ASSIGNED, row.attempt
@@ -171,6 +177,7 @@ def claim_with_orm(
             overrides=step_run.workflow_run.overrides.get(step_run.step.name, {}),
             timeout_seconds=step_run.step.timeout_seconds,
             metadata=step_run.workflow_run.additional_metadata,
+            is_on_failure=step_run.step.is_on_failure,
         )
         for step_run in step_runs
     ]
@@ -209,7 +216,8 @@ WITH picked AS (
     FROM assigned
 )
 SELECT a.id, a.workflow_run_id, a.attempt, a.retry_count, a.action, w.name, st.name,
-    st.parents, st.timeout_seconds, r.input, r.overrides, r.additional_metadata
+    st.parents, st.timeout_seconds, r.input, r.overrides, r.additional_metadata,
+    st.is_on_failure
 FROM assigned AS a
 JOIN workflows_step AS st ON st.id = a.step_id
 JOIN workflows_workflowrun AS r ON r.id = a.workflow_run_id
@@ -258,6 +266,7 @@ def claim_in_one_statement(
             overrides=from_json(row[10]).get(row[6], {}),
             timeout_seconds=row[8],
             metadata=from_json(row[11]),
+            is_on_failure=row[12],
         )
         for row in rows
     ]
@@ -275,4 +284,21 @@ def with_parent_outputs(assignments: list[Assignment]) -> list[Assignment]:
     return [
         replace(a, parents={name: outputs.get((a.workflow_run_id, name)) for name in a.parents})
         for a in assignments
+    ]
+
+
+def with_failures(assignments: list[Assignment]) -> list[Assignment]:
+    """The on-failure assignments with the errors of their runs' failed steps."""
+    wanted_runs = {a.workflow_run_id for a in assignments if a.is_on_failure}
+    if not wanted_runs:
+        return assignments
+    rows = StepRun.objects.filter(
+        workflow_run_id__in=wanted_runs,
+        status__in=[StepRunStatus.FAILED, StepRunStatus.TIMED_OUT],
+    ).values_list("workflow_run_id", "step__name", "error")
+    errors: dict[UUID, dict[str, str]] = {run_id: {} for run_id in wanted_runs}
+    for run_id, name, error in rows:
+        errors[run_id][name] = error
+    return [
+        replace(a, errors=errors[a.workflow_run_id]) if a.is_on_failure else a for a in assignments
     ]

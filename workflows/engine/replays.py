@@ -87,6 +87,12 @@ def reusable_step_runs(
             f"(its steps: {', '.join(parents)}).",
             {"from_step": from_step},
         )
+    if next(step for step in steps if step.name == from_step).is_on_failure:
+        raise InvalidRequest(
+            f"Cannot replay from '{from_step}': it is the on-failure step, which runs "
+            "only when another step fails.",
+            {"from_step": from_step},
+        )
     if input is not None:
         raise InvalidRequest(
             "input cannot change when replaying from a step: the reused outputs "

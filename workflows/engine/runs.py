@@ -98,8 +98,8 @@ def new_run(
 ) -> tuple[WorkflowRun, list[StepRun]]:
     """A new run of `version` with its step runs, in memory (`request.overrides` already
     checked). The steps named in `reused` are SUCCEEDED with those step runs' outputs;
-    every step whose parents are all reused (the roots, when none is) is queued; the
-    announcements go to `effects`."""
+    every step whose parents are all reused (the roots, when none is) is queued, but
+    the on-failure step, which waits for a failure; the announcements go to `effects`."""
     reused = reused or {}
     run = new_instance(
         WorkflowRun,
@@ -132,7 +132,7 @@ def new_run(
             step_run.output = recorded.output
             step_run.playground = recorded.playground
             step_run.started_at = step_run.finished_at = now
-        elif all(parent in reused for parent in step.parents):
+        elif not step.is_on_failure and all(parent in reused for parent in step.parents):
             queue_step_run(step_run, now)
             effects.queued(step_run)
         step_runs.append(step_run)

@@ -79,10 +79,18 @@ def start_run(locked: LockedRuns, run: WorkflowRun) -> None:
         locked.effects.run_changed(run)
 
 
-def stop_open_step_runs(locked: LockedRuns, run: WorkflowRun, reason: str) -> None:
-    """Cancel every step run of `run` not yet finished; held ones are told to stop."""
+def failure_handler(locked: LockedRuns, run: WorkflowRun) -> StepRun | None:
+    """The run's on-failure step run, if its workflow has one."""
+    return next((s for s in locked.step_runs_of[run.pk] if s.step.is_on_failure), None)
+
+
+def stop_open_step_runs(
+    locked: LockedRuns, run: WorkflowRun, reason: str, keep: StepRun | None = None
+) -> None:
+    """Cancel every step run of `run` not yet finished (but `keep`); held ones are told
+    to stop."""
     for step_run in locked.step_runs_of[run.pk]:
-        if step_run.status in STEP_RUN_TERMINAL:
+        if step_run.status in STEP_RUN_TERMINAL or step_run is keep:
             continue
         if step_run.status in STEP_RUN_HELD:
             close_attempt(locked, step_run, StepRunStatus.CANCELLED, error=f"stopped: {reason}")
@@ -100,6 +108,24 @@ def finish_run(locked: LockedRuns, run: WorkflowRun, status: str, error: str = "
 
 
 def fail_run(locked: LockedRuns, run: WorkflowRun, error: str, reason: str = "cancelled") -> None:
+    """A step failed for good (or the run timed out): the other step runs stop and the
+    run fails; with an on-failure step not yet run, the run keeps the error and waits
+    for that step first (with no run deadline: the step has its own)."""
+    handler = failure_handler(locked, run)
+    if handler is not None and handler.status == StepRunStatus.PENDING:
+        stop_open_step_runs(locked, run, reason, keep=handler)
+        queue_step_run(handler, locked.now)
+        locked.changed(handler)
+        locked.effects.queued(handler)
+        locked.effects.step_changed(handler)
+        start_run(locked, run)
+        run.error = error
+        run.deadline = None
+        locked.changed(run)
+        return
+    if handler is not None and run.error:
+        # The on-failure step failed too, or the run timed out while it ran.
+        error = f"{run.error} (then: {error})"
     stop_open_step_runs(locked, run, reason)
     finish_run(locked, run, WorkflowRunStatus.FAILED, error=error)
 
@@ -117,13 +143,14 @@ def retry_run(locked: LockedRuns, run: WorkflowRun) -> None:
     step_runs = locked.step_runs_of[run.pk]
     succeeded = {s.step.name for s in step_runs if s.status == StepRunStatus.SUCCEEDED}
     for step_run in step_runs:
-        if step_run.status == StepRunStatus.SUCCEEDED:
+        is_handler = step_run.step.is_on_failure
+        if step_run.status == StepRunStatus.SUCCEEDED and not is_handler:
             continue
         step_run.retry_count = step_run.requeue_count = 0
         step_run.error = ""
         step_run.output = None
         step_run.started_at = step_run.finished_at = None
-        if set(step_run.step.parents) <= succeeded:
+        if not is_handler and set(step_run.step.parents) <= succeeded:
             queue_step_run(step_run, locked.now)
             locked.effects.queued(step_run)
         else:
@@ -146,6 +173,10 @@ def succeed_step_run(locked: LockedRuns, step_run: StepRun) -> None:
     finish_step_run(locked, step_run, StepRunStatus.SUCCEEDED)
     locked.effects.succeeded(step_run)
     run = locked.run_of(step_run)
+    if step_run.step.is_on_failure:
+        # It ran because a step failed: now the run fails as that step did.
+        finish_run(locked, run, WorkflowRunStatus.FAILED, error=run.error)
+        return
     siblings = locked.step_runs_of[run.pk]
     by_name = {sibling.step.name: sibling for sibling in siblings}
     parents = {name: sibling.step.parents for name, sibling in by_name.items()}
@@ -158,7 +189,10 @@ def succeed_step_run(locked: LockedRuns, step_run: StepRun) -> None:
             locked.changed(child_run)
             locked.effects.queued(child_run)
             locked.effects.step_changed(child_run)
-    if all(sibling.status == StepRunStatus.SUCCEEDED for sibling in siblings):
+    handler = failure_handler(locked, run)
+    if all(s.status == StepRunStatus.SUCCEEDED for s in siblings if s is not handler):
+        if handler is not None:
+            finish_step_run(locked, handler, StepRunStatus.CANCELLED, error="no step failed")
         finish_run(locked, run, WorkflowRunStatus.SUCCEEDED)
 
 

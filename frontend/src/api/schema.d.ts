@@ -2953,6 +2953,7 @@ export interface components {
             /** Format: int64 */
             retries?: number;
             backoff: components["schemas"]["Backoff"];
+            is_on_failure?: boolean;
         };
         StepDefinitionRequest: {
             name: string;
@@ -2962,6 +2963,8 @@ export interface components {
             schedule_timeout?: string;
             retries?: number;
             backoff?: components["schemas"]["BackoffDefinitionRequest"];
+            /** @description Run this step (no parents) only when another fails for good, before the run fails. */
+            on_failure?: boolean;
         };
         StepOutputDiff: {
             step: string;

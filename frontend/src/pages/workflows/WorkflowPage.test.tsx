@@ -25,6 +25,7 @@ const detail: WorkflowDetail = {
       schedule_timeout_seconds: 300,
       retries: 0,
       backoff: { factor: 2, max_seconds: 60 } as never,
+      is_on_failure: false,
     },
     {
       name: "load",
@@ -34,6 +35,17 @@ const detail: WorkflowDetail = {
       schedule_timeout_seconds: 300,
       retries: 2,
       backoff: { factor: 2, max_seconds: 60 } as never,
+      is_on_failure: false,
+    },
+    {
+      name: "alert",
+      action: "NightlyImport:alert",
+      parents: [],
+      timeout_seconds: 30,
+      schedule_timeout_seconds: 300,
+      retries: 0,
+      backoff: { factor: 2, max_seconds: 60 } as never,
+      is_on_failure: true,
     },
   ],
   triggers: { on_events: ["import:requested"], on_crons: ["0 3 * * *"] },
@@ -128,7 +140,7 @@ describe("WorkflowPage", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("No worker serves this workflow.");
   });
 
-  it("lists each step's parents, timeout and retries, asks for this workflow's crons, and links its runs", async () => {
+  it("lists each step's parents (or that it runs on failure), timeout and retries, asks for this workflow's crons, and links its runs", async () => {
     const calls = fakeApi("viewer", {
       "GET /workflows/NightlyImport": detail,
       "GET /crons": page([cron]),
@@ -136,7 +148,12 @@ describe("WorkflowPage", () => {
     renderWorkflowPage();
     const steps = await screen.findByRole("table", { name: "Step settings" });
     const rows = within(steps).getAllByRole("row").slice(1);
-    expect(rows.map((row) => row.textContent)).toEqual(["fetch—60 s0", "loadfetch60 s2"]);
+    expect(rows.map((row) => row.textContent)).toEqual([
+      "fetch—60 s0",
+      "loadfetch60 s2",
+      "alertruns when any other step fails for good30 s0",
+    ]);
+    expect(screen.getByText("alert (on failure)")).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "All runs of NightlyImport" })).toHaveAttribute(
       "href",
       "/runs?workflow=NightlyImport",

@@ -41,7 +41,11 @@ export function WorkflowPage() {
 function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
   const steps = useMemo<DagStep[]>(
     () =>
-      workflow.steps.map((step) => ({ id: step.name, label: step.name, parents: step.parents })),
+      workflow.steps.map((step) => ({
+        id: step.name,
+        label: step.is_on_failure ? `${step.name} (on failure)` : step.name,
+        parents: step.parents,
+      })),
     [workflow.steps],
   );
   const versions = [...workflow.versions].sort((a, b) => b.number - a.number);
@@ -68,7 +72,9 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
                     <code>{step.name}</code>
                   </td>
                   <td>
-                    {step.parents.length ? (
+                    {step.is_on_failure ? (
+                      <span className="muted">runs when any other step fails for good</span>
+                    ) : step.parents.length ? (
                       step.parents.join(", ")
                     ) : (
                       <span className="muted">—</span>
