@@ -259,6 +259,10 @@ HATCHET_WORKER_TIMEOUT = env_float("HATCHET_WORKER_TIMEOUT", 15.0)
 HATCHET_RECONNECT_GRACE = env_float("HATCHET_RECONNECT_GRACE", 0.75)
 # Seconds an assignment may wait for its step.started before it is queued again.
 HATCHET_ASSIGN_START_TIMEOUT = env_float("HATCHET_ASSIGN_START_TIMEOUT", 15.0)
+# What one level of priority is worth in waiting: a queued step of priority p goes ahead
+# of those of lower priority q that became claimable less than (p - q) x this long
+# before it, and behind those that waited longer, so that no priority starves.
+HATCHET_PRIORITY_AGING = env_float("HATCHET_PRIORITY_AGING", 60.0)
 # Times a step run may be queued again because its worker vanished (a poison step
 # that kills every worker must end).
 HATCHET_MAX_REQUEUES = int(os.environ.get("HATCHET_MAX_REQUEUES", 5))

@@ -37,6 +37,7 @@ def trigger_run(tenant: Tenant, workflow: str, data: Any) -> dict[str, Any]:
         body.get("input"),
         additional_metadata=body.get("additional_metadata"),
         overrides=body.get("overrides"),
+        priority=body.get("priority"),
     )
     return dict(represent(RunDetailSerializer, run))
 
@@ -48,7 +49,12 @@ def trigger_runs(tenant: Tenant, workflow: str, data: Any) -> dict[str, Any]:
         tenant,
         workflow,
         [
-            RunRequest(run.get("input"), run.get("additional_metadata"), run.get("overrides"))
+            RunRequest(
+                run.get("input"),
+                run.get("additional_metadata"),
+                run.get("overrides"),
+                run.get("priority"),
+            )
             for run in body["runs"]
         ],
         details=False,

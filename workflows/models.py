@@ -87,6 +87,11 @@ class Step(models.Model):
         return timedelta(seconds=min(seconds, self.backoff_max_seconds))
 
 
+# 1 (the default) to 4 (the most urgent): see StepRun.ranked_at.
+DEFAULT_PRIORITY = 1
+MAX_PRIORITY = 4
+
+
 class WorkflowRunStatus(models.TextChoices):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
@@ -132,6 +137,7 @@ class WorkflowRun(models.Model):
     # the defaults in code.
     overrides = models.JSONField(default=dict)
     trigger = models.CharField(max_length=16, default="api")
+    priority = models.PositiveSmallIntegerField(default=DEFAULT_PRIORITY)
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -225,6 +231,12 @@ class StepRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     available_at = models.DateTimeField(null=True, blank=True)
+    # The run's priority, copied: queueing again (a retry) reads no run.
+    priority = models.PositiveSmallIntegerField(default=DEFAULT_PRIORITY)
+    # The order of the claim: when it became claimable, moved earlier by its priority
+    # (HATCHET_PRIORITY_AGING per level), so that urgent steps go first and the others
+    # still get their turn.
+    ranked_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
@@ -236,9 +248,9 @@ class StepRun(models.Model):
         # ~5 to ~7 ms after 15,000 runs with full indexes).
         indexes = [
             models.Index(
-                fields=["action", "available_at"],
+                fields=["action", "ranked_at"],
                 condition=Q(status="QUEUED"),
-                name="step_run_queued",
+                name="step_run_ranked",
             ),
             models.Index(
                 fields=["worker_id", "status"],

@@ -17,6 +17,8 @@ from typing_extensions import override
 from hatchet.api import METADATA_PARAMETER, QuerySerializer
 from workflows.engine.definitions import MAX_STEPS
 from workflows.models import (
+    DEFAULT_PRIORITY,
+    MAX_PRIORITY,
     CronTrigger,
     Event,
     ScheduledRun,
@@ -200,6 +202,12 @@ class WorkflowDefinitionSerializer(serializers.Serializer):
     on_crons = serializers.ListField(child=serializers.CharField(), required=False)
     timeout = serializers.CharField(required=False, help_text="A duration such as '10m'.")
     schedule_timeout = serializers.CharField(required=False)
+    priority = serializers.IntegerField(
+        required=False,
+        min_value=DEFAULT_PRIORITY,
+        max_value=MAX_PRIORITY,
+        help_text="Its runs' priority unless a trigger names one.",
+    )
     steps = serializers.ListField(
         child=StepDefinitionSerializer(), min_length=1, max_length=MAX_STEPS
     )
@@ -241,6 +249,13 @@ class TriggerRunSerializer(StrictSerializer):
         child=serializers.DictField(child=serializers.JSONField()),
         required=False,
         help_text="Playground values by step name: {step: {variable: value}}.",
+    )
+    priority = serializers.IntegerField(
+        required=False,
+        min_value=DEFAULT_PRIORITY,
+        max_value=MAX_PRIORITY,
+        help_text=f"{DEFAULT_PRIORITY} to {MAX_PRIORITY} (the most urgent); the workflow's "
+        "by default.",
     )
 
 
@@ -440,6 +455,7 @@ class RunSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "trigger",
+            "priority",
             "event",
             "fire_time",
             "additional_metadata",
@@ -527,6 +543,7 @@ class RunDetailSerializer(RunSerializer):
             "additional_metadata",
             "overrides",
             "trigger",
+            "priority",
             "event",
             "cron",
             "scheduled_run",

@@ -26,6 +26,7 @@ from hatchet.sdk.errors import (
 from hatchet.sdk.evaluator import evaluator as _evaluator
 from hatchet.sdk.version import SDK_VERSION
 from hatchet.sdk.worker import Worker
+from hatchet.sdk.workflow import check_priority
 from hatchet.sdk.workflow import on_failure_step as _on_failure_step
 from hatchet.sdk.workflow import step as _step
 from hatchet.sdk.workflow import workflow as _workflow
@@ -305,16 +306,21 @@ class AdminClient:
         *,
         overrides: dict[str, dict[str, Any]] | None = None,
         additional_metadata: dict[str, Any] | None = None,
+        priority: int | None = None,
     ) -> "WorkflowRun":
-        """Trigger a run; `overrides` maps step names to {playground name: value}."""
+        """Trigger a run; `overrides` maps step names to {playground name: value};
+        `priority` (1-4, 4 the most urgent) overrides the workflow's."""
+        request: dict[str, Any] = {
+            "type": "run.trigger",
+            "workflow": workflow_name,
+            "input": input if input is not None else {},
+            "additional_metadata": additional_metadata or {},
+            "overrides": overrides or {},
+        }
+        if priority is not None:
+            request["priority"] = check_priority(priority)
         detail = self._client.command(
-            {
-                "type": "run.trigger",
-                "workflow": workflow_name,
-                "input": input if input is not None else {},
-                "additional_metadata": additional_metadata or {},
-                "overrides": overrides or {},
-            },
+            request,
             "POST",
             f"/api/v1/workflows/{quote(workflow_name, safe='')}/runs",
         )
@@ -324,7 +330,8 @@ class AdminClient:
         self, workflow_name: str, runs: Iterable[dict[str, Any]]
     ) -> list["WorkflowRun"]:
         """Trigger many runs in one request, all or none (at most 1,000); each item may
-        have `input`, `additional_metadata` and `overrides`, as run_workflow takes."""
+        have `input`, `additional_metadata`, `overrides` and `priority`, as run_workflow
+        takes."""
         body = self._client.command(
             {"type": "runs.trigger", "workflow": workflow_name, "runs": list(runs)},
             "POST",

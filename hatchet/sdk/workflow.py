@@ -15,6 +15,8 @@ STEP_ATTRIBUTE = "__hatchet_step__"
 WORKFLOW_ATTRIBUTE = "__hatchet_workflow__"
 
 _BACKOFF_KEYS = {"initial", "factor", "max"}
+# The server's priorities: 1 (the default) to 4, the most urgent.
+_PRIORITIES = range(1, 5)
 _MIN_BACKOFF_FACTOR = 1
 _MAX_BACKOFF_FACTOR = 10
 # The server's rule for workflow and step names (workflows/engine/definitions.py).
@@ -60,6 +62,7 @@ class WorkflowSpec:
     timeout: str | None
     schedule_timeout: str | None
     steps: tuple[StepSpec, ...]
+    priority: int | None = None
 
     def action(self, step_name: str) -> str:
         return f"{self.name}:{step_name}"
@@ -76,6 +79,8 @@ class WorkflowSpec:
             definition["timeout"] = self.timeout
         if self.schedule_timeout is not None:
             definition["schedule_timeout"] = self.schedule_timeout
+        if self.priority is not None:
+            definition["priority"] = self.priority
         definition["steps"] = [step.to_definition() for step in self.steps]
         return definition
 
@@ -148,11 +153,16 @@ def workflow(
     schedule_timeout: str | None = None,
     description: str | None = None,
     version: str = "",
+    priority: int | None = None,
 ) -> Callable[[C], C]:
     """Declare a class as a workflow whose `@step` methods form its DAG.
 
     The name defaults to the class name and the description to the class docstring.
+    `priority` (1-4, 4 the most urgent; the server's default is 1) is its runs' unless
+    a trigger names another: workers take the more urgent steps first, across workflows.
     """
+    if priority is not None:
+        check_priority(priority)
     events = _strings(on_events, "on_events")
     crons = _strings(on_crons, "on_crons")
     if timeout is not None:
@@ -182,6 +192,7 @@ def workflow(
             timeout=timeout,
             schedule_timeout=schedule_timeout,
             steps=steps,
+            priority=priority,
         )
         setattr(workflow_cls, WORKFLOW_ATTRIBUTE, spec)
         return workflow_cls
@@ -269,6 +280,14 @@ def check_name(name: str, what: str) -> None:
             f"invalid {what} name {name!r}: use letters, digits, '_', '.' or '-', "
             "starting with a letter or '_'"
         )
+
+
+def check_priority(priority: int) -> int:
+    if isinstance(priority, bool) or priority not in _PRIORITIES:
+        raise ValueError(
+            f"priority must be an integer from 1 to 4 (4 the most urgent), not {priority!r}"
+        )
+    return priority
 
 
 def positive_duration(value: str, what: str) -> None:

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from hatchet.models import Tenant
 from tests.factories import definition, member_client, register, start_run
-from workflows.models import Step, StepRunStatus, Workflow, WorkflowRun, WorkflowVersion
+from workflows.models import Step, StepRun, StepRunStatus, Workflow, WorkflowRun, WorkflowVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -252,6 +252,29 @@ def test_triggering_with_overrides_of_an_unknown_step_is_400(
         "details": {"steps": ["nope"]},
     }
     assert not WorkflowRun.objects.exists()
+
+
+def test_a_trigger_names_a_priority_from_1_to_4_else_the_workflows_holds(
+    api: APIClient, tenant: Tenant
+) -> None:
+    register(tenant, priority=2)
+
+    default = api.post("/api/v1/workflows/Chain/runs", {}, format="json")
+    urgent = api.post("/api/v1/workflows/Chain/runs", {"priority": 4}, format="json")
+    bulk = api.post(
+        "/api/v1/workflows/Chain/runs/bulk", {"runs": [{"priority": 3}, {}]}, format="json"
+    )
+    refused = api.post("/api/v1/workflows/Chain/runs", {"priority": 5}, format="json")
+
+    assert (default.json()["priority"], urgent.json()["priority"]) == (2, 4)
+    bulk_ids = [run["id"] for run in bulk.json()["runs"]]
+    assert [WorkflowRun.objects.get(pk=i).priority for i in bulk_ids] == [3, 2]
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"] == {
+        "priority": ["Ensure this value is less than or equal to 4."]
+    }
+    steps = StepRun.objects.filter(workflow_run_id=urgent.json()["id"])
+    assert {step.priority for step in steps} == {4}
 
 
 def test_triggering_with_a_misspelt_field_is_400(api: APIClient, tenant: Tenant) -> None:

@@ -123,6 +123,33 @@ def test_cancelling_a_running_run_stops_its_step(
     assert step_run(detail, "wait")["status"] == "CANCELLED"
 
 
+def test_a_busy_worker_takes_the_most_urgent_steps_first_across_workflows(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    start_worker("one-slot-worker", slots=1)
+    client = hatchet_server.client()
+    busy = client.admin.run_workflow("Waits", {"seconds": 2, "markers": str(markers)})
+    wait_for(lambda: list(markers.glob("started-*")), timeout=20)
+    # Queued while the only slot is busy: two of priority 1, then Urgent (priority 3 by
+    # its workflow), then a Quick run triggered with priority 4.
+    runs = {
+        "first": client.admin.run_workflow("Quick", {}),
+        "second": client.admin.run_workflow("Quick", {}),
+        "urgent": client.admin.run_workflow("Urgent", {}),
+        "most urgent": client.admin.run_workflow("Quick", {}, priority=4),
+    }
+
+    started = {name: run.result(timeout=30)["work"]["started"] for name, run in runs.items()}
+
+    assert busy.result(timeout=30) == {"wait": {"waited": True}}
+    assert sorted(started, key=started.__getitem__) == ["most urgent", "urgent", "first", "second"]
+    priorities = {
+        name: hatchet_server.client().admin.get_run(run.workflow_run_id)["priority"]
+        for name, run in runs.items()
+    }
+    assert priorities == {"first": 1, "second": 1, "urgent": 3, "most urgent": 4}
+
+
 def test_two_hundred_runs_on_five_slots_never_run_more_than_five_at_once(
     hatchet_server: LiveServer, start_worker: WorkerFactory
 ) -> None:

@@ -93,9 +93,22 @@ class Waits:
 class Quick:
     @hatchet.step(timeout="30s")
     def work(self, context: Context) -> dict:
-        started = time.time()
-        time.sleep(float(context.workflow_input().get("seconds", 0.02)))
-        return {"started": started, "finished": time.time(), "pid": os.getpid()}
+        return timed_work(context)
+
+
+@hatchet.workflow(priority=3)
+class Urgent:
+    """Quick, with priority 3 unless a trigger names another."""
+
+    @hatchet.step()
+    def work(self, context: Context) -> dict:
+        return timed_work(context)
+
+
+def timed_work(context: Context) -> dict:
+    started = time.time()
+    time.sleep(float(context.workflow_input().get("seconds", 0.02)))
+    return {"started": started, "finished": time.time(), "pid": os.getpid()}
 
 
 def sleep_between_marks(context: Context) -> dict:
@@ -254,6 +267,7 @@ def main() -> None:
         Sleepy(),
         Waits(),
         Quick(),
+        Urgent(),
         SlowOnce(),
         Overrun(),
         Streams(),

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from hatchet.sdk import Context, Hatchet
@@ -239,3 +241,16 @@ def test_misplaced_on_failure_steps_are_refused():
 
             @step(parents=["handler"])
             def after(self, context): ...
+
+
+def test_a_workflow_priority_goes_into_its_definition_and_is_checked():
+    @hatchet.workflow(priority=3)
+    class Urgent:
+        @hatchet.step()
+        def work(self, context): ...
+
+    assert workflow_spec_of(Urgent).to_definition()["priority"] == 3
+    bad: Any
+    for bad in (0, 5, True, "4"):
+        with pytest.raises(ValueError, match="priority must be an integer from 1 to 4"):
+            hatchet.workflow(priority=bad)

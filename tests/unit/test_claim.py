@@ -4,9 +4,11 @@ held to the same stories on the database they share. (Races: test_claim_races.py
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from hatchet.models import Tenant
@@ -124,3 +126,43 @@ def test_nothing_to_claim_writes_nothing(tenant: Tenant) -> None:
     assert claim(tenant, ["Nothing:here"]) == []
     assert claim(tenant, []) == []
     assert not StepRunAttempt.objects.exists()
+
+
+@pytest.mark.usefixtures("claim_kind")
+def test_urgent_steps_go_first_across_workflows_until_the_others_waited_long_enough(
+    tenant: Tenant, settings: Any
+) -> None:
+    settings.HATCHET_PRIORITY_AGING = 60.0
+    register_workflow(tenant, definition("Batch", [{"name": "work"}]))
+    register_workflow(tenant, definition("Urgent", [{"name": "work"}], priority=4))
+    actions = ["Batch:work", "Urgent:work"]
+
+    def waited(run: WorkflowRun, seconds: float) -> None:
+        """As if its step had been queued `seconds` ago."""
+        earlier = timedelta(seconds=seconds)
+        StepRun.objects.filter(workflow_run=run).update(
+            available_at=F("available_at") - earlier, ranked_at=F("ranked_at") - earlier
+        )
+
+    # Priority 4 is three levels (three minutes) ahead of priority 1.
+    batch_for_two_minutes = trigger_workflow_run(tenant, "Batch", {})
+    waited(batch_for_two_minutes, 120)
+    urgent = trigger_workflow_run(tenant, "Urgent", {})
+    batch_for_four_minutes = trigger_workflow_run(tenant, "Batch", {})
+    waited(batch_for_four_minutes, 240)
+    # A trigger's priority overrides the workflow's.
+    urgent_batch = trigger_workflow_run(tenant, "Batch", {}, priority=4)
+
+    order = []
+    for _ in range(4):
+        [assignment] = claim(tenant, actions, slots=1)
+        record_step_completed(tenant.id, assignment.step_run_id, 1, WORKER, {})
+        order.append(assignment.workflow_run_id)
+
+    assert order == [
+        batch_for_four_minutes.pk,
+        urgent.pk,
+        urgent_batch.pk,
+        batch_for_two_minutes.pk,
+    ]
+    assert [r.priority for r in WorkflowRun.objects.order_by("created_at")] == [1, 4, 1, 4]

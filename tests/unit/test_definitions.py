@@ -35,6 +35,7 @@ pytestmark = pytest.mark.django_db
         (definition(colour="red"), "The workflow definition has unknown field(s): colour."),
         (definition(on_crons=["every day"]), "Invalid cron expression 'every day'."),
         ([1, 2], "A workflow definition must be a JSON object."),
+        (definition(priority=0), "priority must be an integer from 1 to 4 (4 is the most urgent)."),
         (
             definition(steps=[{"name": "a"}, {"name": "x", "on_failure": "yes"}]),
             "Step 'x': on_failure must be true or false.",

@@ -16,7 +16,7 @@ from workflows.engine.crons import cron_problem, sync_declared_crons
 from workflows.engine.dag import topological_order
 from workflows.engine.events import check_trigger_pattern, sync_event_triggers
 from workflows.engine.versions import forget_latest_version, latest_version, steps_of
-from workflows.models import Step, Workflow, WorkflowVersion
+from workflows.models import DEFAULT_PRIORITY, MAX_PRIORITY, Step, Workflow, WorkflowVersion
 from workflows.signals import evaluator_registered
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
@@ -36,6 +36,7 @@ WORKFLOW_FIELDS = {
     "schedule_timeout",
     "steps",
     "evaluator",
+    "priority",
 }
 # The longest text of each field of an evaluator's declaration.
 EVALUATOR_FIELDS = {"name": 200, "workflow": 200, "step": 200, "function": 500, "worker": 200}
@@ -78,13 +79,17 @@ class WorkflowDefinition:
     timeout_seconds: float | None
     steps: list[StepDefinition]
     evaluator: EvaluatorDeclaration | None = None
+    # The priority of its runs unless a trigger names one; None: DEFAULT_PRIORITY.
+    priority: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        # Without an evaluator (or an on-failure step) the key is left out, so that the
-        # checksums of the definitions registered before they existed stay the same.
+        # Without an evaluator (or an on-failure step, or a priority) the key is left
+        # out, so that the checksums of the definitions registered before they existed
+        # stay the same.
         definition = asdict(self)
-        if self.evaluator is None:
-            del definition["evaluator"]
+        for key in ("evaluator", "priority"):
+            if definition[key] is None:
+                del definition[key]
         for step in definition["steps"]:
             if not step["on_failure"]:
                 del step["on_failure"]
@@ -306,7 +311,21 @@ def parse_definition(raw: Any) -> WorkflowDefinition:
         timeout_seconds=None if timeout is None else duration(timeout, "timeout", "timeout"),
         steps=steps,
         evaluator=parse_evaluator(raw.get("evaluator")),
+        priority=None if raw.get("priority") is None else checked_priority(raw["priority"]),
     )
+
+
+def checked_priority(value: Any) -> int:
+    require(
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and DEFAULT_PRIORITY <= value <= MAX_PRIORITY,
+        f"priority must be an integer from {DEFAULT_PRIORITY} to {MAX_PRIORITY} "
+        f"({MAX_PRIORITY} is the most urgent).",
+        field="priority",
+        value=value,
+    )
+    return int(value)
 
 
 def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:

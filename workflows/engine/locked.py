@@ -32,6 +32,7 @@ STEP_RUN_FIELDS = [
     "usage",
     "queued_at",
     "available_at",
+    "ranked_at",
     "started_at",
     "finished_at",
     "deadline",

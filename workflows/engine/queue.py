@@ -85,9 +85,10 @@ def claim_queued_step_runs(
     slots: int,
 ) -> list[Assignment]:
     """Assign to the worker as many claimable step runs of its actions as it has free
-    slots, oldest first; other claimers skip the rows this one has locked. Claims
-    nothing while another transaction holds the worker's slot lock (it is claiming for
-    the worker), unless this one took it first with lock_worker_slots."""
+    slots, in rank order (StepRun.ranked_at: oldest first, moved up by priority); other
+    claimers skip the rows this one has locked. Claims nothing while another
+    transaction holds the worker's slot lock (it is claiming for the worker), unless
+    this one took it first with lock_worker_slots."""
     if not actions:
         return []
     effects = Effects()
@@ -136,7 +137,7 @@ def claim_with_orm(
             action__in=actions,
             available_at__lte=now,
         )
-        .order_by("available_at")
+        .order_by("ranked_at")
         .values_list("id", flat=True)[:free]
     )
     if not ids:
@@ -150,7 +151,7 @@ def claim_with_orm(
     step_runs = list(
         StepRun.objects.filter(pk__in=ids)
         .select_related("step", "workflow_run", "workflow_run__workflow")
-        .order_by("available_at")
+        .order_by("ranked_at")
     )
     StepRunAttempt.objects.bulk_create(
         StepRunAttempt(
@@ -191,7 +192,7 @@ WITH picked AS (
     SELECT id FROM workflows_steprun
     WHERE tenant_id = %(tenant)s AND status = 'QUEUED' AND action = ANY(%(actions)s)
       AND available_at <= %(now)s
-    ORDER BY available_at
+    ORDER BY ranked_at
     -- The worker's free slots, if its slot lock is free or already this transaction's
     -- (lock_worker_slots): a claim never waits for the lock. Held step runs are counted
     -- as HELD_STEP_RUNS says, so that the partial index of open step runs serves the
@@ -208,7 +209,7 @@ WITH picked AS (
         deadline = %(deadline)s
     FROM picked WHERE s.id = picked.id
     RETURNING s.id, s.workflow_run_id, s.step_id, s.attempt, s.retry_count, s.action,
-        s.available_at
+        s.ranked_at
 ), attempts AS (
     INSERT INTO workflows_steprunattempt
         (step_run_id, number, status, worker_id, worker_name, assigned_at, error, traceback)
@@ -222,7 +223,7 @@ FROM assigned AS a
 JOIN workflows_step AS st ON st.id = a.step_id
 JOIN workflows_workflowrun AS r ON r.id = a.workflow_run_id
 JOIN workflows_workflow AS w ON w.id = r.workflow_id
-ORDER BY a.available_at
+ORDER BY a.ranked_at
 """
 
 

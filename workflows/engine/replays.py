@@ -62,6 +62,7 @@ def replay_workflow_run(
         source.input if input is None else input,
         source.additional_metadata if additional_metadata is None else additional_metadata,
         source.overrides if overrides is None else check_overrides(version, steps, overrides),
+        source.priority,
     )
     effects = Effects()
     built = new_run(

@@ -18,6 +18,7 @@ from workflows.engine.rowio import insert_rows, mark_prefetched, new_instance
 from workflows.engine.transitions import cancel_run, queue_step_run, retry_run
 from workflows.engine.versions import latest_version, steps_of
 from workflows.models import (
+    DEFAULT_PRIORITY,
     Step,
     StepRun,
     StepRunStatus,
@@ -50,6 +51,8 @@ class RunRequest:
     input: Any = None
     additional_metadata: Any = None
     overrides: Any = None
+    # 1-4; None: the workflow's (its definition's `priority`, else DEFAULT_PRIORITY).
+    priority: int | None = None
     # What started the run, as WorkflowRun fields: event, cron or scheduled_run (with
     # the fire_time it was due at).
     links: dict[str, Any] | None = None
@@ -112,6 +115,7 @@ def new_run(
         ),
         overrides={} if request.overrides is None else request.overrides,
         trigger=trigger,
+        priority=request.priority or version.definition.get("priority") or DEFAULT_PRIORITY,
         created_at=now,
         deadline=version.run_deadline(now),
         **(request.links or {}),
@@ -123,7 +127,13 @@ def new_run(
     step_runs = []
     for step in steps:
         step_run = new_instance(
-            StepRun, tenant=tenant, workflow_run=run, step=step, action=step.action, created_at=now
+            StepRun,
+            tenant=tenant,
+            workflow_run=run,
+            step=step,
+            action=step.action,
+            priority=run.priority,
+            created_at=now,
         )
         recorded = reused.get(step.name)
         if recorded is not None:
@@ -169,10 +179,11 @@ def trigger_workflow_run(
     *,
     additional_metadata: Any = None,
     overrides: Any = None,
+    priority: int | None = None,
     trigger: str = "api",
 ) -> WorkflowRun:
     """Create one run of the workflow's latest version with its root steps queued."""
-    request = RunRequest(input, additional_metadata, overrides)
+    request = RunRequest(input, additional_metadata, overrides, priority)
     [run] = trigger_workflow_runs(tenant, workflow_name, [request], trigger=trigger)
     return run
 

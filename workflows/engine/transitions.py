@@ -11,6 +11,7 @@ from django.conf import settings
 from workflows.engine.dag import children_of
 from workflows.engine.locked import LockedRuns
 from workflows.models import (
+    DEFAULT_PRIORITY,
     STEP_RUN_HELD,
     STEP_RUN_TERMINAL,
     StepRun,
@@ -27,6 +28,8 @@ def queue_step_run(step_run: StepRun, now: datetime, available_at: datetime | No
     step_run.worker_id = None
     step_run.queued_at = now
     step_run.available_at = available_at
+    head_start = (step_run.priority - DEFAULT_PRIORITY) * settings.HATCHET_PRIORITY_AGING
+    step_run.ranked_at = available_at - timedelta(seconds=head_start)
     step_run.deadline = available_at + timedelta(seconds=step_run.step.schedule_timeout_seconds)
 
 

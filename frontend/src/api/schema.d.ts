@@ -2782,6 +2782,8 @@ export interface components {
             /** Format: date-time */
             finished_at?: string | null;
             trigger?: string;
+            /** Format: int64 */
+            priority?: number;
             /** Format: uuid */
             event?: string | null;
             /** Format: date-time */
@@ -2815,6 +2817,8 @@ export interface components {
                 };
             };
             trigger?: string;
+            /** Format: int64 */
+            priority?: number;
             /** Format: uuid */
             event?: string | null;
             /** Format: uuid */
@@ -3100,6 +3104,8 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+            /** @description 1 to 4 (the most urgent); the workflow's by default. */
+            priority?: number;
         };
         TriggeredRun: {
             /** Format: uuid */
@@ -3308,6 +3314,8 @@ export interface components {
             /** @description A duration such as '10m'. */
             timeout?: string;
             schedule_timeout?: string;
+            /** @description Its runs' priority unless a trigger names one. */
+            priority?: number;
             steps: components["schemas"]["StepDefinitionRequest"][];
         };
         /** @description A workflow with its versions (newest first) and its latest version's shape. */

@@ -56,6 +56,7 @@ describe("RunPage", () => {
 
     expect(await screen.findByRole("heading", { name: /NightlyImport/ })).toBeInTheDocument();
     expect(screen.getByRole("heading", { name: "Step load" })).toBeInTheDocument();
+    expect(screen.getByText("3 of 4")).toBeInTheDocument();
     const traceback = screen.getByText(/Traceback \(most recent call last\)/);
     expect(traceback.tagName).toBe("PRE");
     expect(traceback).toHaveTextContent(

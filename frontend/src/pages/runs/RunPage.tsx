@@ -118,6 +118,10 @@ function RunView({
           </dd>
         </div>
         <div>
+          <dt>Priority</dt>
+          <dd>{run.priority} of 4</dd>
+        </div>
+        <div>
           <dt>Created</dt>
           <dd>{formatTime(run.created_at)}</dd>
         </div>

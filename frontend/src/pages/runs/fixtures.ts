@@ -38,6 +38,7 @@ export function failedRun(): RunDetail {
     additional_metadata: { source: "test" },
     overrides: {},
     trigger: "api",
+    priority: 3,
     error: "Step load failed.",
     created_at: "2026-11-24T10:00:00Z",
     started_at: "2026-11-24T10:00:00Z",
