@@ -15,6 +15,8 @@ class Workflow(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="workflows")
     name = models.CharField(max_length=200)
+    # New runs wait (WorkflowRun.waiting_for) until it resumes; running ones go on.
+    is_paused = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -87,6 +89,7 @@ class Step(models.Model):
         return timedelta(seconds=min(seconds, self.backoff_max_seconds))
 
 
+WAITING_FOR_RESUME = "resume"
 # 1 (the default) to 4 (the most urgent): see StepRun.ranked_at.
 DEFAULT_PRIORITY = 1
 MAX_PRIORITY = 4
@@ -138,6 +141,9 @@ class WorkflowRun(models.Model):
     overrides = models.JSONField(default=dict)
     trigger = models.CharField(max_length=16, default="api")
     priority = models.PositiveSmallIntegerField(default=DEFAULT_PRIORITY)
+    # Why a PENDING run has not queued its first steps: WAITING_FOR_RESUME (its workflow
+    # is paused); blank for every other run.
+    waiting_for = models.CharField(max_length=16, blank=True, default="")
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -166,6 +172,12 @@ class WorkflowRun(models.Model):
                     fields=[link], condition=Q(**{f"{link}__isnull": False}), name=f"run_{link}"
                 )
                 for link in ("event", "cron", "scheduled_run")
+            ),
+            # Partial: only waiting runs, in the order their wait ends.
+            models.Index(
+                fields=["workflow", "created_at"],
+                condition=~Q(waiting_for=""),
+                name="run_waiting",
             ),
         ]
         ordering = ["-created_at"]

@@ -111,7 +111,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Workflow
-        fields = ["name", "id", "latest_version", "created_at", "step_count"]
+        fields = ["name", "id", "latest_version", "created_at", "step_count", "is_paused"]
 
 
 class WorkflowDetailSerializer(serializers.ModelSerializer):
@@ -129,6 +129,7 @@ class WorkflowDetailSerializer(serializers.ModelSerializer):
             "name",
             "id",
             "created_at",
+            "is_paused",
             "latest_version",
             "versions",
             "steps",
@@ -456,6 +457,7 @@ class RunSerializer(serializers.ModelSerializer):
             "finished_at",
             "trigger",
             "priority",
+            "waiting_for",
             "event",
             "fire_time",
             "additional_metadata",
@@ -544,6 +546,7 @@ class RunDetailSerializer(RunSerializer):
             "overrides",
             "trigger",
             "priority",
+            "waiting_for",
             "event",
             "cron",
             "scheduled_run",

@@ -19,6 +19,7 @@ from hatchet.views import JSONAPIView, TenantViewSet
 from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_cron
 from workflows.engine.definitions import register_workflow
 from workflows.engine.events import replay_event
+from workflows.engine.pausing import set_paused
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     cancel_workflow_run,
@@ -150,6 +151,23 @@ class WorkflowViewSet(TenantViewSet):
         """Trigger many runs of the workflow at once (all or none), in one transaction."""
         body = trigger_runs(tenant_of(request), name, request.data)
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=WorkflowSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, name: str) -> Response:
+        """New runs wait (created, nothing queued) until a resume; running ones go on."""
+        return self.paused_response(name, paused=True)
+
+    @extend_schema(request=None, responses=WorkflowSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, name: str) -> Response:
+        """The runs that waited go on, in the order they came."""
+        return self.paused_response(name, paused=False)
+
+    def paused_response(self, name: str, *, paused: bool) -> Response:
+        set_paused(tenant_of(self.request), name, paused=paused)
+        workflow = with_latest_version(self.get_queryset().filter(name=name)).get()
+        return Response(WorkflowSerializer(workflow).data)
 
 
 @extend_schema_view(

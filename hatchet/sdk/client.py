@@ -362,6 +362,21 @@ class AdminClient:
         )
         return run
 
+    def pause_workflow(self, workflow_name: str) -> dict[str, Any]:
+        """New runs of the workflow wait (crons, schedules and events still start them)
+        until resume_workflow; runs already going go on. Answers the workflow."""
+        return self._set_paused(workflow_name, "pause")
+
+    def resume_workflow(self, workflow_name: str) -> dict[str, Any]:
+        """The runs that waited go on, in the order they came."""
+        return self._set_paused(workflow_name, "resume")
+
+    def _set_paused(self, workflow_name: str, verb: str) -> dict[str, Any]:
+        workflow: dict[str, Any] = self._client.request(
+            "POST", f"/api/v1/workflows/{quote(workflow_name, safe='')}/{verb}"
+        )
+        return workflow
+
 
 class WorkflowRun:
     """A handle on a triggered workflow run."""

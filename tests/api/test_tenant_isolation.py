@@ -213,6 +213,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/workflows/{name}"): A_OBJECT,
     ("POST", "/api/v1/workflows/{name}/runs"): A_OBJECT,
     ("POST", "/api/v1/workflows/{name}/runs/bulk"): Rule(404, {"runs": [{"input": {}}]}),
+    ("POST", "/api/v1/workflows/{name}/pause"): A_OBJECT,
+    ("POST", "/api/v1/workflows/{name}/resume"): A_OBJECT,
 }
 
 # The model whose row of A a path's {pk} or {name} names, by the path's resource.

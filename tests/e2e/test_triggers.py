@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from hatchet.sdk import Hatchet
 from tests.e2e.live import (
     LiveServer,
     WorkerFactory,
@@ -117,20 +118,57 @@ def test_a_cron_firing_every_second_starts_runs(
     assert (declared["source"], declared["expression"]) == ("declared", "0 0 1 1 *")
     assert declared["next_fire_at"].endswith("-01-01T00:00:00Z")
 
-    cron = hatchet.cron.create("Ticked", "* * * * * *", {"from": "cron"}, name="every-second")
-    try:
-        recent = wait_for(
-            lambda: len(runs := hatchet.cron.get(cron["id"])["recent_runs"]) >= 3 and runs,
-            timeout=20,
-        )
-    finally:
-        hatchet.cron.delete(cron["id"])
+    recent = runs_of_a_cron_every_second(hatchet, "every-second", 3)
 
     outputs = outputs_of(hatchet_server, recent[-3:])
     assert outputs == {"Ticked": {"input": {"from": "cron"}, "metadata": {}}}
     times = sorted(datetime.fromisoformat(run["created_at"]) for run in recent)
     # One run per second: never two for the same tick.
     assert all(b - a > timedelta(seconds=0.2) for a, b in pairwise(times))
+
+
+@pytest.mark.usefixtures("ticker")
+def test_a_paused_workflow_holds_its_runs_and_a_cron_fires_into_the_wait_until_resumed(
+    hatchet_server: LiveServer, start_worker: WorkerFactory
+) -> None:
+    start_worker("paused-worker", slots=1)
+    hatchet = hatchet_server.client()
+    assert hatchet.admin.pause_workflow("Ticked")["is_paused"] is True
+    try:
+        first = hatchet.admin.run_workflow("Ticked", {"from": "api"})
+        fired = runs_of_a_cron_every_second(hatchet, "while-paused", 2)
+        last = hatchet.admin.run_workflow("Ticked", {"from": "api, later"})
+        held = [first.workflow_run_id, *sorted_by_creation(fired), last.workflow_run_id]
+        time.sleep(1)
+        for run_id in held:
+            run = get(hatchet_server, f"/runs/{run_id}")
+            assert (run["status"], run["waiting_for"]) == ("PENDING", "resume")
+            assert {s["status"] for s in run["step_runs"]} == {"PENDING"}
+    finally:
+        assert hatchet.admin.resume_workflow("Ticked")["is_paused"] is False
+
+    finished = [wait_for_status(hatchet_server, run_id, "SUCCEEDED") for run_id in held]
+    started = [run["step_runs"][0]["started_at"] for run in finished]
+    assert started == sorted(started), "released out of the order the runs came in"
+
+
+def runs_of_a_cron_every_second(hatchet: Hatchet, name: str, count: int) -> list[dict[str, Any]]:
+    """The recent runs of a cron of Ticked firing every second, once it fired `count`
+    times; then it is deleted."""
+    cron = hatchet.cron.create("Ticked", "* * * * * *", {"from": "cron"}, name=name)
+    try:
+        return list(
+            wait_for(
+                lambda: len(runs := hatchet.cron.get(cron["id"])["recent_runs"]) >= count and runs,
+                timeout=20,
+            )
+        )
+    finally:
+        hatchet.cron.delete(cron["id"])
+
+
+def sorted_by_creation(runs: list[dict[str, Any]]) -> list[str]:
+    return [run["id"] for run in sorted(runs, key=lambda run: run["created_at"])]
 
 
 @pytest.mark.usefixtures("ticker")

@@ -20,7 +20,7 @@ from workflows.engine.rowio import SelectedRows, db_value, in_list, write_rows
 from workflows.engine.versions import steps_of
 from workflows.models import StepRun, StepRunAttempt, WorkflowRun
 
-RUN_FIELDS = ["status", "started_at", "finished_at", "error", "deadline"]
+RUN_FIELDS = ["status", "waiting_for", "started_at", "finished_at", "error", "deadline"]
 STEP_RUN_FIELDS = [
     "status",
     "worker_id",

@@ -19,6 +19,7 @@ from workflows.engine.transitions import cancel_run, queue_step_run, retry_run
 from workflows.engine.versions import latest_version, steps_of
 from workflows.models import (
     DEFAULT_PRIORITY,
+    WAITING_FOR_RESUME,
     Step,
     StepRun,
     StepRunStatus,
@@ -102,7 +103,8 @@ def new_run(
     """A new run of `version` with its step runs, in memory (`request.overrides` already
     checked). The steps named in `reused` are SUCCEEDED with those step runs' outputs;
     every step whose parents are all reused (the roots, when none is) is queued, but
-    the on-failure step, which waits for a failure; the announcements go to `effects`."""
+    the on-failure step, which waits for a failure, and none while the workflow is
+    paused; the announcements go to `effects`."""
     reused = reused or {}
     run = new_instance(
         WorkflowRun,
@@ -116,6 +118,10 @@ def new_run(
         overrides={} if request.overrides is None else request.overrides,
         trigger=trigger,
         priority=request.priority or version.definition.get("priority") or DEFAULT_PRIORITY,
+        # The pause is read with the version: a pause reaches this process's triggers at
+        # once, the others' within LATEST_VERSION_SECONDS (the tick releases the runs
+        # they hold back after a resume).
+        waiting_for=WAITING_FOR_RESUME if version.workflow.is_paused else "",
         created_at=now,
         deadline=version.run_deadline(now),
         **(request.links or {}),
@@ -142,7 +148,11 @@ def new_run(
             step_run.output = recorded.output
             step_run.playground = recorded.playground
             step_run.started_at = step_run.finished_at = now
-        elif not step.is_on_failure and all(parent in reused for parent in step.parents):
+        elif (
+            not run.waiting_for
+            and not step.is_on_failure
+            and all(parent in reused for parent in step.parents)
+        ):
             queue_step_run(step_run, now)
             effects.queued(step_run)
         step_runs.append(step_run)

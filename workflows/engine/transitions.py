@@ -21,15 +21,22 @@ from workflows.models import (
 )
 
 
-def queue_step_run(step_run: StepRun, now: datetime, available_at: datetime | None = None) -> None:
-    """Make a step run claimable at `available_at` (now by default)."""
+def queue_step_run(
+    step_run: StepRun,
+    now: datetime,
+    available_at: datetime | None = None,
+    *,
+    waiting_since: datetime | None = None,
+) -> None:
+    """Make a step run claimable at `available_at` (now by default), ranked as if it
+    had been waiting since `waiting_since` (a run held back until now) or then."""
     available_at = available_at or now
     step_run.status = StepRunStatus.QUEUED
     step_run.worker_id = None
     step_run.queued_at = now
     step_run.available_at = available_at
     head_start = (step_run.priority - DEFAULT_PRIORITY) * settings.HATCHET_PRIORITY_AGING
-    step_run.ranked_at = available_at - timedelta(seconds=head_start)
+    step_run.ranked_at = (waiting_since or available_at) - timedelta(seconds=head_start)
     step_run.deadline = available_at + timedelta(seconds=step_run.step.schedule_timeout_seconds)
 
 
@@ -74,6 +81,26 @@ def start_step_run(locked: LockedRuns, step_run: StepRun, at: datetime | None = 
     start_run(locked, locked.run_of(step_run))
 
 
+def release_run(locked: LockedRuns, run: WorkflowRun) -> None:
+    """A waiting run goes on: the steps whose parents all succeeded (the roots, or those
+    after a replay's reused steps) are queued, ranked from when the run was created, so
+    that the runs released together keep their order and go ahead of newer ones."""
+    run.waiting_for = ""
+    locked.changed(run)
+    step_runs = locked.step_runs_of[run.pk]
+    succeeded = {s.step.name for s in step_runs if s.status == StepRunStatus.SUCCEEDED}
+    for step_run in step_runs:
+        if (
+            step_run.status == StepRunStatus.PENDING
+            and not step_run.step.is_on_failure
+            and set(step_run.step.parents) <= succeeded
+        ):
+            queue_step_run(step_run, locked.now, waiting_since=run.created_at)
+            locked.changed(step_run)
+            locked.effects.queued(step_run)
+            locked.effects.step_changed(step_run)
+
+
 def start_run(locked: LockedRuns, run: WorkflowRun) -> None:
     if run.status == WorkflowRunStatus.PENDING:
         run.status = WorkflowRunStatus.RUNNING
@@ -103,6 +130,7 @@ def stop_open_step_runs(
 
 def finish_run(locked: LockedRuns, run: WorkflowRun, status: str, error: str = "") -> None:
     run.status = status
+    run.waiting_for = ""
     run.finished_at = locked.now
     run.error = error
     run.deadline = None

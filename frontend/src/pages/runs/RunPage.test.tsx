@@ -57,6 +57,7 @@ describe("RunPage", () => {
     expect(await screen.findByRole("heading", { name: /NightlyImport/ })).toBeInTheDocument();
     expect(screen.getByRole("heading", { name: "Step load" })).toBeInTheDocument();
     expect(screen.getByText("3 of 4")).toBeInTheDocument();
+    expect(screen.queryByText(/is paused/)).not.toBeInTheDocument();
     const traceback = screen.getByText(/Traceback \(most recent call last\)/);
     expect(traceback.tagName).toBe("PRE");
     expect(traceback).toHaveTextContent(
@@ -94,6 +95,17 @@ describe("RunPage", () => {
     expect(within(output).getByRole("group", { name: "Output of load (JSON)" })).toHaveTextContent(
       'summary: "**Loaded** 3 rows"',
     );
+  });
+
+  it("says why a run of a paused workflow waits", async () => {
+    fakeApi("viewer", {
+      "GET /runs/run-1": { ...failedRun(), status: "PENDING", waiting_for: "resume", error: "" },
+      ...noLines,
+    });
+    renderRunPage();
+    expect(
+      await screen.findByText("Waiting: NightlyImport is paused. This run starts when it resumes."),
+    ).toHaveAttribute("role", "status");
   });
 
   it("links the event that started the run", async () => {

@@ -138,6 +138,11 @@ function RunView({
           <dd>{formatDuration(elapsedMs(run.started_at, run.finished_at, now))}</dd>
         </div>
       </dl>
+      {run.waiting_for === "resume" && (
+        <p className="muted" role="status">
+          Waiting: {run.workflow} is paused. This run starts when it resumes.
+        </p>
+      )}
       {run.error && (
         <p className="form-error run-error">
           <strong>Error:</strong> {run.error}

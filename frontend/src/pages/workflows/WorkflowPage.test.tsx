@@ -11,6 +11,7 @@ const detail: WorkflowDetail = {
   id: "w1",
   name: "NightlyImport",
   created_at: "2026-11-01T00:00:00Z",
+  is_paused: false,
   latest_version: 2,
   versions: [
     { number: 1, checksum: "aaaaaaaaaaaaaaaa", created_at: "2026-11-01T00:00:00Z", definition: {} },
@@ -125,6 +126,34 @@ describe("WorkflowPage", () => {
       input: { day: "2026-11-23" },
       additional_metadata: { source: "ui" },
     });
+  });
+
+  it("pauses the workflow, saying that new runs wait, and resumes it", async () => {
+    const user = userEvent.setup();
+    let workflow = detail;
+    const calls = fakeApi("editor", {
+      "GET /workflows/NightlyImport": () => workflow,
+      "GET /crons": page([]),
+      "POST /workflows/NightlyImport/pause": () => {
+        workflow = { ...detail, is_paused: true };
+        return workflow;
+      },
+      "POST /workflows/NightlyImport/resume": () => {
+        workflow = detail;
+        return workflow;
+      },
+    });
+    renderWorkflowPage();
+
+    await user.click(await screen.findByRole("button", { name: "Pause" }));
+    expect(await screen.findByRole("heading", { name: "Paused" })).toBeInTheDocument();
+    expect(screen.getByText(/New runs wait/)).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Resume" }));
+    expect(await screen.findByRole("button", { name: "Pause" })).toBeInTheDocument();
+    expect(calls.filter((call) => call.method === "POST").map((call) => call.path)).toEqual([
+      "/workflows/NightlyImport/pause",
+      "/workflows/NightlyImport/resume",
+    ]);
   });
 
   it("shows the server's refusal of a trigger", async () => {

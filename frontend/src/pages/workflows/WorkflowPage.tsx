@@ -12,7 +12,7 @@ import { AsyncView } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
 import { useCrons } from "../triggers/api";
-import { useWorkflow } from "./api";
+import { useSetPaused, useWorkflow } from "./api";
 import { TriggerRunForm } from "./TriggerRunForm";
 import "./workflows.css";
 
@@ -131,6 +131,7 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
       </div>
 
       <div className="split-column">
+        <PauseCard workflow={workflow} />
         <RequireRole role="editor">
           <section className="card" aria-labelledby="trigger-heading">
             <h2 id="trigger-heading">Trigger a run</h2>
@@ -140,6 +141,35 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
         <TriggersCard workflow={workflow} />
       </div>
     </div>
+  );
+}
+
+function PauseCard({ workflow }: { workflow: WorkflowDetail }) {
+  const setPaused = useSetPaused(workflow.name, !workflow.is_paused);
+  return (
+    <section className="card" aria-labelledby="pause-heading">
+      <h2 id="pause-heading">{workflow.is_paused ? "Paused" : "Running"}</h2>
+      <p className="muted">
+        {workflow.is_paused
+          ? "New runs wait (crons, schedules and events still start them) until it resumes; then they go on in the order they came."
+          : "Pausing holds new runs until it resumes; runs already going go on."}
+      </p>
+      <RequireRole role="editor">
+        <button
+          type="button"
+          className="button"
+          disabled={setPaused.isPending}
+          onClick={() => setPaused.mutate(undefined)}
+        >
+          {workflow.is_paused ? "Resume" : "Pause"}
+        </button>
+        {setPaused.error && (
+          <p className="form-error" role="alert">
+            {setPaused.error.message}
+          </p>
+        )}
+      </RequireRole>
+    </section>
   );
 }
 

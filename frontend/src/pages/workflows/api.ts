@@ -1,5 +1,5 @@
-// The workflows' reads and the one write a page makes (trigger a run), typed, over
-// the shared client and hooks.
+// The workflows' reads and the writes a page makes (trigger a run, pause or resume),
+// typed, over the shared client and hooks.
 import type {
   Paginated,
   RunDetail,
@@ -26,5 +26,13 @@ export function useTriggerRun(workflow: string, callbacks: MutationCallbacks<Run
   return useApiMutation<TriggerRunBody, RunDetail>("POST", `${workflowPath(workflow)}/runs`, {
     invalidates: ["/runs", workflowPath(workflow)],
     ...callbacks,
+  });
+}
+
+/** Pause (new runs wait) or resume (they go on, in order) the workflow. */
+export function useSetPaused(workflow: string, paused: boolean) {
+  const verb = paused ? "pause" : "resume";
+  return useApiMutation<undefined, Workflow>("POST", `${workflowPath(workflow)}/${verb}`, {
+    invalidates: ["/workflows", "/runs"],
   });
 }
