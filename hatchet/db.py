@@ -27,14 +27,15 @@ def pipelined() -> Iterator[None]:
         return
     connection.ensure_connection()
     # Leaving the pipeline syncs it: a connection lost meanwhile fails there, with
-    # psycopg's error, which Django's wrapper turns into its own like any statement's.
-    with connection.wrap_database_errors:
-        try:
-            with connection.connection.pipeline():
-                yield
-        except DatabaseError:
-            note_failed_statement()
-            raise
+    # psycopg's error, which Django's wrapper turns into its own like any statement's;
+    # the statements the sync carried failed, which the request's ledger must hear of
+    # (caught outside the wrapper: inside, the error is still psycopg's).
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            yield
+    except DatabaseError:
+        note_failed_statement()
+        raise
 
 
 def is_transient(error: BaseException) -> bool:

@@ -9,13 +9,15 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.db.backends.postgresql import base as django_postgresql
 from rest_framework.test import APIClient
 
+from hatchet.db import once_more_if_nothing_written, pipelined
 from hatchet.models import Tenant
 from hatchet.postgresql.base import DatabaseWrapper
 from tests.factories import register
+from workflows.engine.runs import trigger_workflow_run
 from workflows.models import WorkflowRun
 
 pytestmark = [
@@ -26,26 +28,34 @@ pytestmark = [
 RUNS_TABLE = WorkflowRun._meta.db_table
 
 
-def terminate_backend(pid: int) -> None:
+def terminate_backend(pid: int | None) -> None:
+    """Terminate the backend `pid`, or (None) every backend of the test database, as a
+    database restart would."""
     settings = connection.settings_dict
     with psycopg.connect(
         host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname="postgres"
     ) as admin:
         # Waits until the backend is gone, so the statement cannot slip in before it.
-        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+        admin.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+            "WHERE (pid = %s OR (%s::int IS NULL AND datname = %s)) AND pid <> pg_backend_pid()",
+            (pid, pid, settings["NAME"]),
+        )
 
 
 @contextlib.contextmanager
-def connection_lost_before(matches: Callable[[str, bool], bool]) -> Iterator[None]:
+def connection_lost_before(
+    matches: Callable[[str, bool], bool], *, every_connection: bool = False
+) -> Iterator[None]:
     """The first statement that `matches` (given its text and whether it runs in a
-    transaction) finds its connection terminated, as though the database restarted
-    just then."""
+    transaction) finds its connection terminated (and, with `every_connection`, the
+    pool's idle ones too), as though the database restarted just then."""
     terminated: list[str] = []
 
     def terminate_first(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         db = context["connection"]
         if not terminated and matches(sql, db.in_atomic_block):
-            terminate_backend(db.connection.info.backend_pid)
+            terminate_backend(None if every_connection else db.connection.info.backend_pid)
             terminated.append(sql)
         return execute(sql, params, many, context)
 
@@ -73,6 +83,29 @@ def test_a_trigger_lost_before_its_commit_makes_its_run_once(
 
     assert response.status_code == 201, response.content
     assert [str(run.id) for run in WorkflowRun.objects.all()] == [response.json()["id"]]
+
+
+def test_writes_lost_as_their_pipeline_syncs_are_served_again(tenant: Tenant) -> None:
+    """In pipeline mode the statements travel at the block's end: a connection lost
+    then fails there, with the writes sent but never committed (the chaos suite's
+    pg_terminate_backend met a trigger so, and it answered 500)."""
+    register(tenant)
+    calls: list[int] = []
+
+    def trigger_losing_the_first_connection_before_the_sync() -> WorkflowRun:
+        calls.append(1)
+        with transaction.atomic(), pipelined():
+            run = trigger_workflow_run(tenant, "Chain", {})
+            if len(calls) == 1:
+                terminate_backend(connection.connection.info.backend_pid)
+        return run
+
+    run = once_more_if_nothing_written(
+        trigger_losing_the_first_connection_before_the_sync, lambda: None
+    )
+
+    assert len(calls) == 2
+    assert [r.pk for r in WorkflowRun.objects.all()] == [run.pk]
 
 
 def lose_the_connection_at_commit(
