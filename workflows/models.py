@@ -90,6 +90,7 @@ class Step(models.Model):
 
 
 WAITING_FOR_RESUME = "resume"
+WAITING_FOR_SLOT = "concurrency"
 # 1 (the default) to 4 (the most urgent): see StepRun.ranked_at.
 DEFAULT_PRIORITY = 1
 MAX_PRIORITY = 4
@@ -142,8 +143,11 @@ class WorkflowRun(models.Model):
     trigger = models.CharField(max_length=16, default="api")
     priority = models.PositiveSmallIntegerField(default=DEFAULT_PRIORITY)
     # Why a PENDING run has not queued its first steps: WAITING_FOR_RESUME (its workflow
-    # is paused); blank for every other run.
+    # is paused) or WAITING_FOR_SLOT (its concurrency key is full); blank for every
+    # other run.
     waiting_for = models.CharField(max_length=16, blank=True, default="")
+    # The key its workflow's concurrency counts it under (workflows/engine/concurrency.py).
+    concurrency_key = models.CharField(max_length=255, blank=True, default="")
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -172,6 +176,12 @@ class WorkflowRun(models.Model):
                     fields=[link], condition=Q(**{f"{link}__isnull": False}), name=f"run_{link}"
                 )
                 for link in ("event", "cron", "scheduled_run")
+            ),
+            # Partial: the unfinished runs of each concurrency key, oldest first.
+            models.Index(
+                fields=["tenant", "concurrency_key", "created_at"],
+                condition=~Q(concurrency_key="") & Q(finished_at__isnull=True),
+                name="run_concurrency_key",
             ),
             # Partial: only waiting runs, in the order their wait ends.
             models.Index(

@@ -15,6 +15,7 @@ from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 from typing_extensions import override
 
 from hatchet.api import METADATA_PARAMETER, QuerySerializer
+from workflows.engine.concurrency import MAX_RUNS, STRATEGIES
 from workflows.engine.definitions import MAX_STEPS
 from workflows.models import (
     DEFAULT_PRIORITY,
@@ -191,6 +192,18 @@ class StepDefinitionSerializer(serializers.Serializer):
     )
 
 
+class ConcurrencyDefinitionSerializer(serializers.Serializer):
+    refuses_unknown_fields = True  # the engine refuses them (concurrency.py)
+    key = serializers.CharField(
+        help_text="A path into each run's input or metadata: 'input.customer_id'."
+    )
+    max_runs = serializers.IntegerField(required=False, min_value=1, max_value=MAX_RUNS)
+    strategy = serializers.ChoiceField(choices=STRATEGIES, required=False)
+    scope = serializers.CharField(
+        required=False, help_text="Workflows naming the same scope share the limit per key."
+    )
+
+
 class WorkflowDefinitionSerializer(serializers.Serializer):
     """The definition a worker registers (docs/protocol.md); documents the request body
     only: the engine validates it and names the first problem."""
@@ -209,6 +222,7 @@ class WorkflowDefinitionSerializer(serializers.Serializer):
         max_value=MAX_PRIORITY,
         help_text="Its runs' priority unless a trigger names one.",
     )
+    concurrency = ConcurrencyDefinitionSerializer(required=False)
     steps = serializers.ListField(
         child=StepDefinitionSerializer(), min_length=1, max_length=MAX_STEPS
     )
@@ -458,6 +472,7 @@ class RunSerializer(serializers.ModelSerializer):
             "trigger",
             "priority",
             "waiting_for",
+            "concurrency_key",
             "event",
             "fire_time",
             "additional_metadata",
@@ -547,6 +562,7 @@ class RunDetailSerializer(RunSerializer):
             "trigger",
             "priority",
             "waiting_for",
+            "concurrency_key",
             "event",
             "cron",
             "scheduled_run",

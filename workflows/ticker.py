@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from hatchet.periodic import PeriodicWork, run_periodically
+from workflows.engine.concurrency import settle_waiting_keys
 from workflows.engine.crons import fire_due_crons
 from workflows.engine.maintenance import run_deadlines
 from workflows.engine.pausing import release_waiting_runs
@@ -52,6 +53,7 @@ def tick(*, triggers: bool = True) -> dict[str, int]:
     close_old_connections()
     counts.update(run_deadlines())
     counts["paused_runs_released"] = release_waiting_runs()
+    counts["concurrency_keys_settled"] = settle_waiting_keys()
     for run_pass in _tick_passes:
         counts.update(run_pass())
     return counts

@@ -16,11 +16,13 @@ from hatchet.sdk.errors import (
 from hatchet.sdk.evaluator import Evaluation
 from hatchet.sdk.version import SDK_VERSION
 from hatchet.sdk.worker import Worker
+from hatchet.sdk.workflow import Concurrency
 
 __all__ = [
     "SDK_VERSION",
     "AuthenticationError",
     "CancellationFlag",
+    "Concurrency",
     "Context",
     "Evaluation",
     "Hatchet",

@@ -15,12 +15,55 @@ STEP_ATTRIBUTE = "__hatchet_step__"
 WORKFLOW_ATTRIBUTE = "__hatchet_workflow__"
 
 _BACKOFF_KEYS = {"initial", "factor", "max"}
+_STRATEGIES = ("GROUP_ROUND_ROBIN", "CANCEL_IN_PROGRESS", "CANCEL_NEWEST")
 # The server's priorities: 1 (the default) to 4, the most urgent.
 _PRIORITIES = range(1, 5)
 _MIN_BACKOFF_FACTOR = 1
 _MAX_BACKOFF_FACTOR = 10
 # The server's rule for workflow and step names (workflows/engine/definitions.py).
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,199}")
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    """At most `max_runs` runs per key go at once; `key` is a path into each run's input
+    or metadata ("input.customer_id", "metadata.tenant"). When a run comes and its key
+    is full, `strategy` says what happens: "GROUP_ROUND_ROBIN" (it waits its turn, and
+    a key that floods cannot starve the others), "CANCEL_IN_PROGRESS" (the key's oldest
+    runs are cancelled to make room) or "CANCEL_NEWEST" (it is cancelled). Workflows
+    naming the same `scope` share the limit per key."""
+
+    key: str
+    max_runs: int = 1
+    strategy: str = "GROUP_ROUND_ROBIN"
+    scope: str | None = None
+
+    def __post_init__(self) -> None:
+        root, _, rest = self.key.partition(".")
+        if root not in ("input", "metadata") or not rest:
+            raise ValueError(
+                f"Concurrency key must be a path such as 'input.customer_id', not {self.key!r}"
+            )
+        if (
+            isinstance(self.max_runs, bool)
+            or not isinstance(self.max_runs, int)
+            or self.max_runs < 1
+        ):
+            raise ValueError(f"max_runs must be a positive integer, not {self.max_runs!r}")
+        if self.strategy not in _STRATEGIES:
+            raise ValueError(
+                f"strategy must be one of {', '.join(_STRATEGIES)}, not {self.strategy!r}"
+            )
+
+    def to_definition(self) -> dict[str, Any]:
+        definition: dict[str, Any] = {
+            "key": self.key,
+            "max_runs": self.max_runs,
+            "strategy": self.strategy,
+        }
+        if self.scope is not None:
+            definition["scope"] = self.scope
+        return definition
 
 
 @dataclass(frozen=True)
@@ -63,6 +106,7 @@ class WorkflowSpec:
     schedule_timeout: str | None
     steps: tuple[StepSpec, ...]
     priority: int | None = None
+    concurrency: Concurrency | None = None
 
     def action(self, step_name: str) -> str:
         return f"{self.name}:{step_name}"
@@ -81,6 +125,8 @@ class WorkflowSpec:
             definition["schedule_timeout"] = self.schedule_timeout
         if self.priority is not None:
             definition["priority"] = self.priority
+        if self.concurrency is not None:
+            definition["concurrency"] = self.concurrency.to_definition()
         definition["steps"] = [step.to_definition() for step in self.steps]
         return definition
 
@@ -154,13 +200,17 @@ def workflow(
     description: str | None = None,
     version: str = "",
     priority: int | None = None,
+    concurrency: Concurrency | None = None,
 ) -> Callable[[C], C]:
     """Declare a class as a workflow whose `@step` methods form its DAG.
 
     The name defaults to the class name and the description to the class docstring.
     `priority` (1-4, 4 the most urgent; the server's default is 1) is its runs' unless
     a trigger names another: workers take the more urgent steps first, across workflows.
+    `concurrency` limits how many of its runs go at once per key (see Concurrency).
     """
+    if concurrency is not None and not isinstance(concurrency, Concurrency):
+        raise TypeError("concurrency must be a Concurrency(key=..., max_runs=..., strategy=...)")
     if priority is not None:
         check_priority(priority)
     events = _strings(on_events, "on_events")
@@ -193,6 +243,7 @@ def workflow(
             schedule_timeout=schedule_timeout,
             steps=steps,
             priority=priority,
+            concurrency=concurrency,
         )
         setattr(workflow_cls, WORKFLOW_ATTRIBUTE, spec)
         return workflow_cls

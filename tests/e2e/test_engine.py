@@ -1,7 +1,9 @@
 """The engine end to end: a live server, real SDK workers, real runs."""
 
+import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,6 +152,73 @@ def test_a_busy_worker_takes_the_most_urgent_steps_first_across_workflows(
     assert priorities == {"first": 1, "second": 1, "urgent": 3, "most urgent": 4}
 
 
+def test_a_customer_flooding_a_concurrency_key_cannot_starve_another(
+    hatchet_server: LiveServer, start_worker: WorkerFactory
+) -> None:
+    start_worker("fair-worker", slots=4)
+    client = hatchet_server.client()
+    flood = client.admin.run_workflows(
+        "PerCustomer", [{"input": {"customer": "flood", "seconds": 0.2}}] * 40
+    )
+    others = []
+    for _ in range(5):
+        time.sleep(0.3)
+        others.append(
+            client.admin.run_workflow("PerCustomer", {"customer": "other", "seconds": 0.2})
+        )
+
+    def waits(runs: list[Any]) -> list[float]:
+        """Seconds from each run's creation to its step's start."""
+        details = [
+            wait_for_status(hatchet_server, r.workflow_run_id, "SUCCEEDED", timeout=60)
+            for r in runs
+        ]
+        return [
+            step_run(d, "work")["output"]["started"]
+            - datetime.fromisoformat(d["created_at"]).timestamp()
+            for d in details
+        ]
+
+    other_waits, flood_waits = waits(others), waits(flood)
+    # Two at a time, 0.2 s each: the flood's last run waited ~4 s; the other customer's
+    # runs started as they came, beside it.
+    assert max(flood_waits) > 3
+    assert max(other_waits) < 1.5, other_waits
+    running = [
+        (output["started"], output["finished"])
+        for output in (r.result(timeout=30)["work"] for r in flood)
+    ]
+    assert max_overlap(running) <= 2
+
+
+def test_workflows_sharing_a_concurrency_scope_share_its_limit_per_key(
+    hatchet_server: LiveServer, start_worker: WorkerFactory
+) -> None:
+    start_worker("account-worker", slots=4)
+    client = hatchet_server.client()
+    charge = client.admin.run_workflow("AccountCharge", {"account": 1, "seconds": 0.5})
+    refund = client.admin.run_workflow("AccountRefund", {"account": 1, "seconds": 0.5})
+    elsewhere = client.admin.run_workflow("AccountRefund", {"account": 2, "seconds": 0.5})
+
+    spans = {
+        name: (out["started"], out["finished"])
+        for name, run in (("charge", charge), ("refund", refund), ("elsewhere", elsewhere))
+        for out in [run.result(timeout=30)["work"]]
+    }
+
+    assert spans["refund"][0] >= spans["charge"][1]
+    assert spans["elsewhere"][0] < spans["charge"][1]
+
+
+def max_overlap(spans: list[tuple[float, float]]) -> int:
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
 def test_two_hundred_runs_on_five_slots_never_run_more_than_five_at_once(
     hatchet_server: LiveServer, start_worker: WorkerFactory
 ) -> None:
@@ -159,10 +228,6 @@ def test_two_hundred_runs_on_five_slots_never_run_more_than_five_at_once(
 
     outputs = [run.result(timeout=120)["work"] for run in runs]
 
-    events = sorted([(o["started"], 1) for o in outputs] + [(o["finished"], -1) for o in outputs])
-    running = peak = 0
-    for _, change in events:
-        running += change
-        peak = max(peak, running)
+    peak = max_overlap([(o["started"], o["finished"]) for o in outputs])
     assert len(outputs) == 200
     assert 1 < peak <= 5

@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from hatchet.sdk import Context, Hatchet, NonRetryableError
+from hatchet.sdk import Concurrency, Context, Hatchet, NonRetryableError
 
 hatchet = Hatchet()
 
@@ -99,6 +99,33 @@ class Quick:
 @hatchet.workflow(priority=3)
 class Urgent:
     """Quick, with priority 3 unless a trigger names another."""
+
+    @hatchet.step()
+    def work(self, context: Context) -> dict:
+        return timed_work(context)
+
+
+@hatchet.workflow(concurrency=Concurrency(key="input.customer", max_runs=2))
+class PerCustomer:
+    """Quick, with at most two runs per customer at once; a customer who floods waits."""
+
+    @hatchet.step()
+    def work(self, context: Context) -> dict:
+        return timed_work(context)
+
+
+@hatchet.workflow(concurrency=Concurrency(key="input.account", max_runs=1, scope="account"))
+class AccountCharge:
+    """Quick; one run per account at once, counted with AccountRefund's."""
+
+    @hatchet.step()
+    def work(self, context: Context) -> dict:
+        return timed_work(context)
+
+
+@hatchet.workflow(concurrency=Concurrency(key="input.account", max_runs=1, scope="account"))
+class AccountRefund:
+    """AccountCharge's twin in the scope "account"."""
 
     @hatchet.step()
     def work(self, context: Context) -> dict:
@@ -268,6 +295,9 @@ def main() -> None:
         Waits(),
         Quick(),
         Urgent(),
+        PerCustomer(),
+        AccountCharge(),
+        AccountRefund(),
         SlowOnce(),
         Overrun(),
         Streams(),

@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from hatchet.sdk import Context, Hatchet
+from hatchet.sdk import Concurrency, Context, Hatchet
 from hatchet.sdk.workflow import step, workflow, workflow_spec_of
 
 hatchet = Hatchet("http://127.0.0.1:1", token="t")
@@ -254,3 +254,23 @@ def test_a_workflow_priority_goes_into_its_definition_and_is_checked():
     for bad in (0, 5, True, "4"):
         with pytest.raises(ValueError, match="priority must be an integer from 1 to 4"):
             hatchet.workflow(priority=bad)
+
+
+def test_a_concurrency_limit_goes_into_the_definition_and_is_checked():
+    @hatchet.workflow(concurrency=Concurrency(key="input.customer", max_runs=3, scope="c"))
+    class PerCustomer:
+        @hatchet.step()
+        def work(self, context): ...
+
+    assert workflow_spec_of(PerCustomer).to_definition()["concurrency"] == {
+        "key": "input.customer",
+        "max_runs": 3,
+        "strategy": "GROUP_ROUND_ROBIN",
+        "scope": "c",
+    }
+    with pytest.raises(ValueError, match=r"a path such as 'input\.customer_id', not 'customer'"):
+        Concurrency(key="customer")
+    with pytest.raises(ValueError, match="strategy must be one of GROUP_ROUND_ROBIN"):
+        Concurrency(key="input.c", strategy="FIFO")
+    with pytest.raises(ValueError, match="max_runs must be a positive integer"):
+        Concurrency(key="input.c", max_runs=0)

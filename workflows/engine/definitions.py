@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from hatchet.errors import InvalidDefinition, NotFound
 from hatchet.models import Tenant
 from hatchet.wire.durations import parse_duration
+from workflows.engine.concurrency import parse_concurrency
 from workflows.engine.crons import cron_problem, sync_declared_crons
 from workflows.engine.dag import topological_order
 from workflows.engine.events import check_trigger_pattern, sync_event_triggers
@@ -37,6 +38,7 @@ WORKFLOW_FIELDS = {
     "steps",
     "evaluator",
     "priority",
+    "concurrency",
 }
 # The longest text of each field of an evaluator's declaration.
 EVALUATOR_FIELDS = {"name": 200, "workflow": 200, "step": 200, "function": 500, "worker": 200}
@@ -81,13 +83,15 @@ class WorkflowDefinition:
     evaluator: EvaluatorDeclaration | None = None
     # The priority of its runs unless a trigger names one; None: DEFAULT_PRIORITY.
     priority: int | None = None
+    # workflows/engine/concurrency.py
+    concurrency: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         # Without an evaluator (or an on-failure step, or a priority) the key is left
         # out, so that the checksums of the definitions registered before they existed
         # stay the same.
         definition = asdict(self)
-        for key in ("evaluator", "priority"):
+        for key in ("evaluator", "priority", "concurrency"):
             if definition[key] is None:
                 del definition[key]
         for step in definition["steps"]:
@@ -312,6 +316,7 @@ def parse_definition(raw: Any) -> WorkflowDefinition:
         steps=steps,
         evaluator=parse_evaluator(raw.get("evaluator")),
         priority=None if raw.get("priority") is None else checked_priority(raw["priority"]),
+        concurrency=parse_concurrency(raw.get("concurrency")),
     )
 
 

@@ -102,6 +102,9 @@ class LockedRuns:
             (attempt.step_run_id, attempt.number): attempt for attempt in attempts.fetch()
         }
         self.dirty: set[Any] = set()
+        # (tenant id, concurrency key) of the going runs that finished: their keys have
+        # room for a waiting run, settled as the changes are written.
+        self.freed_keys: set[tuple[Any, str]] = set()
 
     def run_of(self, step_run: StepRun) -> WorkflowRun:
         return self.runs[step_run.workflow_run_id]
@@ -113,7 +116,8 @@ class LockedRuns:
         self.dirty.update(objects)
 
     def flush(self) -> None:
-        """Write every changed row, then queue the announcements for after commit."""
+        """Write every changed row, queue the announcements for after commit, and settle
+        the concurrency keys that runs which finished here made room in."""
         for model, fields in (
             (WorkflowRun, RUN_FIELDS),
             (StepRun, STEP_RUN_FIELDS),
@@ -124,3 +128,8 @@ class LockedRuns:
                 write_rows(model, fields, rows)
         self.dirty.clear()
         self.effects.announce()
+        if self.freed_keys:
+            from workflows.engine.concurrency import settle_keys  # it builds LockedRuns
+
+            keys, self.freed_keys = self.freed_keys, set()
+            settle_keys(keys)

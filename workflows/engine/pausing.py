@@ -8,10 +8,11 @@ from django.db import transaction
 
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
+from workflows.engine.concurrency import settle_keys
 from workflows.engine.locked import LockedRuns
 from workflows.engine.transitions import release_run
 from workflows.engine.versions import forget_latest_version
-from workflows.models import WAITING_FOR_RESUME, Workflow, WorkflowRun
+from workflows.models import WAITING_FOR_RESUME, WAITING_FOR_SLOT, Workflow, WorkflowRun
 
 # Runs released per transaction.
 RELEASE_BATCH = 500
@@ -53,11 +54,20 @@ def release_waiting_runs(workflow_id: Any = None) -> int:
             return released
         with transaction.atomic():
             locked = LockedRuns(run_ids, skip_locked=True)
+            keyed = set()
             for run in sorted(locked.runs.values(), key=lambda run: run.created_at):
-                if run.waiting_for == WAITING_FOR_RESUME:
+                if run.waiting_for != WAITING_FOR_RESUME:
+                    continue
+                released += 1
+                if run.concurrency_key:
+                    # Its key decides now, as for a run just triggered.
+                    run.waiting_for = WAITING_FOR_SLOT
+                    locked.changed(run)
+                    keyed.add((run.tenant_id, run.concurrency_key))
+                else:
                     release_run(locked, run)
-                    released += 1
             locked.flush()
+            settle_keys(keyed)
         if len(locked.runs) < len(run_ids):
             # Another process holds some of them (a cancel, or its own release): this
             # pass leaves them to it, or to the next.

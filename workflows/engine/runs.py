@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -12,6 +12,7 @@ from hatchet.db import pipelined
 from hatchet.errors import Conflict, InvalidRequest
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
+from workflows.engine.concurrency import run_key, settle_keys
 from workflows.engine.effects import Effects
 from workflows.engine.locked import LockedRuns
 from workflows.engine.rowio import insert_rows, mark_prefetched, new_instance
@@ -20,6 +21,7 @@ from workflows.engine.versions import latest_version, steps_of
 from workflows.models import (
     DEFAULT_PRIORITY,
     WAITING_FOR_RESUME,
+    WAITING_FOR_SLOT,
     Step,
     StepRun,
     StepRunStatus,
@@ -79,12 +81,14 @@ def trigger_workflow_runs(
             tenant,
             version,
             steps,
-            now,
+            # A microsecond apart, so that the runs keep the order they were asked in
+            # wherever they are ordered by creation (a concurrency key's turns, lists).
+            now + timedelta(microseconds=index),
             effects,
             replace(request, overrides=check_overrides(version, steps, request.overrides)),
             trigger=trigger,
         )
-        for request in requests
+        for index, request in enumerate(requests)
     ]
     return insert_runs(built, effects, details=details)
 
@@ -104,17 +108,19 @@ def new_run(
     checked). The steps named in `reused` are SUCCEEDED with those step runs' outputs;
     every step whose parents are all reused (the roots, when none is) is queued, but
     the on-failure step, which waits for a failure, and none while the workflow is
-    paused; the announcements go to `effects`."""
+    paused or while the run waits for its concurrency key to decide (insert_runs); the
+    announcements go to `effects`."""
     reused = reused or {}
+    input = {} if request.input is None else request.input
+    metadata = {} if request.additional_metadata is None else request.additional_metadata
+    concurrency = version.definition.get("concurrency")
     run = new_instance(
         WorkflowRun,
         tenant=tenant,
         workflow=version.workflow,
         version=version,
-        input={} if request.input is None else request.input,
-        additional_metadata=(
-            {} if request.additional_metadata is None else request.additional_metadata
-        ),
+        input=input,
+        additional_metadata=metadata,
         overrides={} if request.overrides is None else request.overrides,
         trigger=trigger,
         priority=request.priority or version.definition.get("priority") or DEFAULT_PRIORITY,
@@ -122,10 +128,21 @@ def new_run(
         # once, the others' within LATEST_VERSION_SECONDS (the tick releases the runs
         # they hold back after a resume).
         waiting_for=WAITING_FOR_RESUME if version.workflow.is_paused else "",
+        concurrency_key=(
+            ""
+            if concurrency is None
+            else run_key(concurrency, version.workflow.name, input, metadata)
+        ),
         created_at=now,
         deadline=version.run_deadline(now),
         **(request.links or {}),
     )
+    if run.concurrency_key and not run.waiting_for:
+        # Its key decides, once the run is written (insert_runs).
+        run.waiting_for = WAITING_FOR_SLOT
+    if run.waiting_for:
+        # The run's time starts when it goes on (release_run).
+        run.deadline = None
     if reused:
         # A run that starts with reused steps has already begun.
         run.status = WorkflowRunStatus.RUNNING
@@ -172,6 +189,11 @@ def insert_runs(
         insert_rows(WorkflowRun, [run for run, _ in built])
         insert_rows(StepRun, [step_run for _, step_runs in built for step_run in step_runs])
         effects.announce()
+        settle_keys(
+            (run.tenant_id, run.concurrency_key)
+            for run, _ in built
+            if run.waiting_for == WAITING_FOR_SLOT
+        )
     if details:
         # Callers answering with a run's detail read it from here, not the database;
         # attached after the writes, so that a trigger of its own commits sooner.

@@ -86,6 +86,7 @@ def release_run(locked: LockedRuns, run: WorkflowRun) -> None:
     after a replay's reused steps) are queued, ranked from when the run was created, so
     that the runs released together keep their order and go ahead of newer ones."""
     run.waiting_for = ""
+    run.deadline = run.version.run_deadline(locked.now)
     locked.changed(run)
     step_runs = locked.step_runs_of[run.pk]
     succeeded = {s.step.name for s in step_runs if s.status == StepRunStatus.SUCCEEDED}
@@ -129,6 +130,8 @@ def stop_open_step_runs(
 
 
 def finish_run(locked: LockedRuns, run: WorkflowRun, status: str, error: str = "") -> None:
+    if run.concurrency_key and not run.waiting_for:
+        locked.freed_keys.add((run.tenant_id, run.concurrency_key))
     run.status = status
     run.waiting_for = ""
     run.finished_at = locked.now
@@ -161,10 +164,10 @@ def fail_run(locked: LockedRuns, run: WorkflowRun, error: str, reason: str = "ca
     finish_run(locked, run, WorkflowRunStatus.FAILED, error=error)
 
 
-def cancel_run(locked: LockedRuns, run: WorkflowRun) -> None:
+def cancel_run(locked: LockedRuns, run: WorkflowRun, error: str = "Cancelled.") -> None:
     if not run.is_terminal:
         stop_open_step_runs(locked, run, "cancelled")
-        finish_run(locked, run, WorkflowRunStatus.CANCELLED, error="Cancelled.")
+        finish_run(locked, run, WorkflowRunStatus.CANCELLED, error=error)
 
 
 def retry_run(locked: LockedRuns, run: WorkflowRun) -> None:

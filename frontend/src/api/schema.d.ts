@@ -1600,6 +1600,14 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        ConcurrencyDefinitionRequest: {
+            /** @description A path into each run's input or metadata: 'input.customer_id'. */
+            key: string;
+            max_runs?: number;
+            strategy?: components["schemas"]["StrategyEnum"];
+            /** @description Workflows naming the same scope share the limit per key. */
+            scope?: string;
+        };
         Cron: {
             /** Format: uuid */
             readonly id: string;
@@ -2819,6 +2827,7 @@ export interface components {
             /** Format: int64 */
             priority?: number;
             waiting_for?: string;
+            concurrency_key?: string;
             /** Format: uuid */
             event?: string | null;
             /** Format: date-time */
@@ -2855,6 +2864,7 @@ export interface components {
             /** Format: int64 */
             priority?: number;
             waiting_for?: string;
+            concurrency_key?: string;
             /** Format: uuid */
             event?: string | null;
             /** Format: uuid */
@@ -3064,6 +3074,13 @@ export interface components {
         };
         /** @enum {string} */
         StepRunStatusEnum: "PENDING" | "QUEUED" | "ASSIGNED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
+        /**
+         * @description * `GROUP_ROUND_ROBIN` - GROUP_ROUND_ROBIN
+         *     * `CANCEL_IN_PROGRESS` - CANCEL_IN_PROGRESS
+         *     * `CANCEL_NEWEST` - CANCEL_NEWEST
+         * @enum {string}
+         */
+        StrategyEnum: "GROUP_ROUND_ROBIN" | "CANCEL_IN_PROGRESS" | "CANCEL_NEWEST";
         StreamChunk: {
             /** Format: uuid */
             step_run_id: string;
@@ -3353,6 +3370,7 @@ export interface components {
             schedule_timeout?: string;
             /** @description Its runs' priority unless a trigger names one. */
             priority?: number;
+            concurrency?: components["schemas"]["ConcurrencyDefinitionRequest"];
             steps: components["schemas"]["StepDefinitionRequest"][];
         };
         /** @description A workflow with its versions (newest first) and its latest version's shape. */

@@ -108,6 +108,26 @@ describe("RunPage", () => {
     ).toHaveAttribute("role", "status");
   });
 
+  it("says which concurrency key a run waits for", async () => {
+    fakeApi("viewer", {
+      "GET /runs/run-1": {
+        ...failedRun(),
+        status: "PENDING",
+        waiting_for: "concurrency",
+        concurrency_key: 'NightlyImport:"acme"',
+        error: "",
+      },
+      ...noLines,
+    });
+    renderRunPage();
+    expect(
+      await screen.findByText(
+        'Waiting: other runs hold every slot of the concurrency key NightlyImport:"acme". This run starts when one of them finishes.',
+      ),
+    ).toHaveAttribute("role", "status");
+    expect(screen.getByText('NightlyImport:"acme"', { selector: "code" })).toBeInTheDocument();
+  });
+
   it("links the event that started the run", async () => {
     fakeApi("viewer", {
       "GET /runs/run-1": { ...failedRun(), trigger: "event", event: "e-1" },

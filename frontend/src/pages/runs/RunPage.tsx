@@ -117,6 +117,14 @@ function RunView({
             <RunTrigger run={run} />
           </dd>
         </div>
+        {run.concurrency_key && (
+          <div>
+            <dt>Concurrency key</dt>
+            <dd>
+              <code>{run.concurrency_key}</code>
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Priority</dt>
           <dd>{run.priority} of 4</dd>
@@ -138,9 +146,11 @@ function RunView({
           <dd>{formatDuration(elapsedMs(run.started_at, run.finished_at, now))}</dd>
         </div>
       </dl>
-      {run.waiting_for === "resume" && (
+      {run.waiting_for && (
         <p className="muted" role="status">
-          Waiting: {run.workflow} is paused. This run starts when it resumes.
+          {run.waiting_for === "resume"
+            ? `Waiting: ${run.workflow} is paused. This run starts when it resumes.`
+            : `Waiting: other runs hold every slot of the concurrency key ${run.concurrency_key}. This run starts when one of them finishes.`}
         </p>
       )}
       {run.error && (
