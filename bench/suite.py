@@ -14,7 +14,7 @@ from bench.latency import Samples, celery_latency, hatchet_latency
 from bench.processes import ROOT, Processes
 from bench.stack import CeleryWorker, HatchetStack, server_process_count
 from bench.throughput import celery_throughput, hatchet_throughput
-from bench.workflows import CHAIN, FANOUT, FANOUT_WIDTH, NOOP
+from bench.workflows import CHAIN, FANOUT, FANOUT_WIDTH, KEYED, NOOP
 
 logger = logging.getLogger("bench")
 
@@ -97,6 +97,7 @@ def run_hatchet(
         before = snapshot(stack)
         data["throughput"]["noop_2_workers"] = throughput(NOOP, 1)
         data["cost"]["saturated"] = per_step_run(db, NOOP, before, snapshot(stack))
+        data["throughput"]["keyed_2_workers"] = throughput(KEYED, 1)
         data["throughput"]["chain_2_workers"] = throughput(CHAIN, 3)
         data["throughput"]["fanout_2_workers"] = throughput(FANOUT, FANOUT_WIDTH + 2)
         data["peak_rss_mb"] = stack.peak_memory_mb()

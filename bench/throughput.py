@@ -22,6 +22,7 @@ import redis
 from bench.celery_app import noop
 from bench.database import Database
 from bench.processes import wait_until
+from bench.workflows import KEYS
 from hatchet.sdk import Hatchet
 
 TRIGGER_THREADS = 4
@@ -139,8 +140,13 @@ def hatchet_throughput(
 
     def trigger(client: Hatchet) -> list[Any]:
         batch = max(1, min(BULK_TRIGGER, high_water // TRIGGER_THREADS))
-        run = {"input": {"sent": time.time(), "phase": "throughput"}}
-        return client.admin.run_workflows(workflow, [run] * batch)
+        sent = time.time()
+        # BenchKeyed's runs spread over its keys; the others ignore the key.
+        runs = [
+            {"input": {"sent": sent, "phase": "throughput", "key": index % KEYS}}
+            for index in range(batch)
+        ]
+        return client.admin.run_workflows(workflow, runs)
 
     triggers = [partial(trigger, clients[t % len(clients)]) for t in range(TRIGGER_THREADS)]
     window = sustain(triggers, lambda: db.open_runs(workflow), high_water, warmup, duration)

@@ -12,9 +12,14 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from hatchet.sdk import Context, Hatchet
+from hatchet.sdk import Concurrency, Context, Hatchet
 
 NOOP = "BenchNoop"
+KEYED = "BenchKeyed"
+# The keys BenchKeyed's runs are spread over, and each key's limit: high enough that a
+# full queue (--high-water) never fills a key, so the figure is the price of counting.
+KEYS = 64
+KEY_MAX_RUNS = 100
 EVENT = "BenchEvent"
 CHAIN = "BenchChain"
 FANOUT = "BenchFanOut"
@@ -35,6 +40,16 @@ def stamp(context: Context, started: float) -> dict[str, Any]:
 # The steps are async so that a no-op costs the worker no thread start.
 @hatchet.workflow(name=NOOP)
 class BenchNoop:
+    @hatchet.step()
+    async def noop(self, context: Context) -> dict[str, Any]:
+        return stamp(context, time.time())
+
+
+@hatchet.workflow(name=KEYED, concurrency=Concurrency(key="input.key", max_runs=KEY_MAX_RUNS))
+class BenchKeyed:
+    """BenchNoop with a concurrency key: each run is counted under its key as it comes
+    and as it finishes."""
+
     @hatchet.step()
     async def noop(self, context: Context) -> dict[str, Any]:
         return stamp(context, time.time())
@@ -114,7 +129,14 @@ def main() -> None:
     parser.add_argument("--slots", type=int, required=True)
     args = parser.parse_args()
     worker = hatchet.worker(args.name, max_runs=args.slots)
-    for workflow in (BenchNoop(), BenchEvent(), BenchChain(), BenchFanOut(), BenchPrompt()):
+    for workflow in (
+        BenchNoop(),
+        BenchKeyed(),
+        BenchEvent(),
+        BenchChain(),
+        BenchFanOut(),
+        BenchPrompt(),
+    ):
         worker.register_workflow(workflow)
     worker.start()
 

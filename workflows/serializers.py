@@ -192,6 +192,16 @@ class StepDefinitionSerializer(serializers.Serializer):
     )
 
 
+class BulkCancelledSerializer(serializers.Serializer):
+    matched = serializers.IntegerField(help_text="Runs the filters matched.")
+    cancelled = serializers.IntegerField(help_text="Those of them that had not finished.")
+
+
+class BulkReplayedSerializer(serializers.Serializer):
+    matched = serializers.IntegerField(help_text="Runs the filters matched.")
+    replayed = serializers.IntegerField(help_text="New runs made, one per match.")
+
+
 class ConcurrencyDefinitionSerializer(serializers.Serializer):
     refuses_unknown_fields = True  # the engine refuses them (concurrency.py)
     key = serializers.CharField(

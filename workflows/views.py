@@ -16,6 +16,7 @@ from hatchet.auth import tenant_of
 from hatchet.models import Tenant
 from hatchet.throttling import RateThrottle
 from hatchet.views import JSONAPIView, TenantViewSet
+from workflows.engine.bulk import cancel_matching, replay_matching
 from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_cron
 from workflows.engine.definitions import register_workflow
 from workflows.engine.events import replay_event
@@ -39,6 +40,8 @@ from workflows.models import (
     WorkflowVersion,
 )
 from workflows.serializers import (
+    BulkCancelledSerializer,
+    BulkReplayedSerializer,
     BulkTriggeredSerializer,
     BulkTriggerSerializer,
     CronDetailSerializer,
@@ -188,6 +191,37 @@ class RunViewSet(TenantViewSet):
     @extend_schema(responses=RunDetailSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:
         return Response(RunDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        operation_id="api_v1_runs_cancel_matching",
+        request=None,
+        parameters=[RunFilterSerializer],
+        responses=BulkCancelledSerializer,
+    )
+    @action(detail=False, methods=["post"], url_path="cancel")
+    def cancel_matching(self, request: Request) -> Response:
+        """Cancel every unfinished run the filters (the list's) match, at most 10,000."""
+        result = cancel_matching(self.matching())
+        return Response(BulkCancelledSerializer(result).data)
+
+    @extend_schema(
+        operation_id="api_v1_runs_replay_matching",
+        request=None,
+        parameters=[RunFilterSerializer],
+        responses=BulkReplayedSerializer,
+    )
+    @action(detail=False, methods=["post"], url_path="replay")
+    def replay_matching(self, request: Request) -> Response:
+        """Replay every run the filters (the list's) match, at most 10,000: a new run of
+        each, from its input, on its workflow's latest version."""
+        result = replay_matching(tenant_of(request), self.matching())
+        return Response(BulkReplayedSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    def matching(self) -> QuerySet[WorkflowRun]:
+        filters = self.filter_class(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        runs = WorkflowRun.objects.filter(tenant=tenant_of(self.request))
+        return filters.filter(runs, self.request.query_params)
 
     @extend_schema(request=None, responses=RunDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -214,6 +214,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/workflows/{name}/runs"): A_OBJECT,
     ("POST", "/api/v1/workflows/{name}/runs/bulk"): Rule(404, {"runs": [{"input": {}}]}),
     ("POST", "/api/v1/workflows/{name}/pause"): A_OBJECT,
+    # B cancels and replays only its own runs: the filters match none of A's.
+    ("POST", "/api/v1/runs/cancel"): LIST,
+    ("POST", "/api/v1/runs/replay"): Rule(201),
     ("POST", "/api/v1/workflows/{name}/resume"): A_OBJECT,
 }
 

@@ -219,6 +219,33 @@ def max_overlap(spans: list[tuple[float, float]]) -> int:
     return peak
 
 
+def test_a_thousand_runs_matching_a_filter_are_cancelled_at_once(
+    hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path
+) -> None:
+    start_worker("bulk-worker", slots=2)
+    client = hatchet_server.client()
+    runs = client.admin.run_workflows(
+        "Waits", [{"input": {"seconds": 60, "markers": str(markers)}}] * 1000
+    )
+    wait_for(lambda: len(list(markers.glob("started-*"))) == 2, timeout=20)
+
+    with hatchet_server.api() as api:
+        counted = api.get("/runs", params={"workflow": "Waits", "status": "PENDING,RUNNING"})
+        response = api.post(
+            "/runs/cancel", params={"workflow": "Waits", "status": "PENDING,RUNNING"}
+        )
+
+    assert counted.json()["count"] == 1000
+    assert response.json() == {"matched": 1000, "cancelled": 1000}
+    # The two that were running are told to stop, on the worker.
+    wait_for(lambda: len(list(markers.glob("stopped-*"))) == 2, timeout=10)
+    for run in (runs[0], runs[500], runs[-1]):
+        assert (
+            wait_for_status(hatchet_server, run.workflow_run_id, "CANCELLED")["error"]
+            == "Cancelled."
+        )
+
+
 def test_two_hundred_runs_on_five_slots_never_run_more_than_five_at_once(
     hatchet_server: LiveServer, start_worker: WorkerFactory
 ) -> None:

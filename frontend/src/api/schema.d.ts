@@ -959,6 +959,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Cancel every unfinished run the filters (the list's) match, at most 10,000. */
+        post: operations["api_v1_runs_cancel_matching"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Replay every run the filters (the list's) match, at most 10,000: a new run of
+         *     each, from its input, on its workflow's latest version.
+         */
+        post: operations["api_v1_runs_replay_matching"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/schedules": {
         parameters: {
             query?: never;
@@ -1420,6 +1457,18 @@ export interface components {
             input?: unknown;
             left?: unknown;
             right?: unknown;
+        };
+        BulkCancelled: {
+            /** @description Runs the filters matched. */
+            matched: number;
+            /** @description Those of them that had not finished. */
+            cancelled: number;
+        };
+        BulkReplayed: {
+            /** @description Runs the filters matched. */
+            matched: number;
+            /** @description New runs made, one per match. */
+            replayed: number;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         BulkTriggerRequest: {
@@ -8466,6 +8515,248 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_runs_cancel_matching: {
+        parameters: {
+            query?: {
+                /** @description Runs created at or after this ISO 8601 time. */
+                created_after?: string;
+                /** @description Runs created before this ISO 8601 time. */
+                created_before?: string;
+                /** @description Runs this event started. */
+                event?: string;
+                /**
+                 * @description Runs not started this way: `playground` leaves out the playground's own runs.
+                 *
+                 *     * `api` - api
+                 *     * `cron` - cron
+                 *     * `evaluator` - evaluator
+                 *     * `event` - event
+                 *     * `playground` - playground
+                 *     * `replay` - replay
+                 *     * `schedule` - schedule
+                 */
+                exclude_trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                /** @description 'name:value', repeatable (all must match); `metadata[name]=value` too. */
+                metadata?: string[];
+                /** @description One status or several separated by commas. */
+                status?: string;
+                /**
+                 * @description Runs started this way.
+                 *
+                 *     * `api` - api
+                 *     * `cron` - cron
+                 *     * `evaluator` - evaluator
+                 *     * `event` - event
+                 *     * `playground` - playground
+                 *     * `replay` - replay
+                 *     * `schedule` - schedule
+                 */
+                trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                /** @description Each run with its `input` too. */
+                with_input?: boolean;
+                /** @description A workflow name. */
+                workflow?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkCancelled"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_runs_replay_matching: {
+        parameters: {
+            query?: {
+                /** @description Runs created at or after this ISO 8601 time. */
+                created_after?: string;
+                /** @description Runs created before this ISO 8601 time. */
+                created_before?: string;
+                /** @description Runs this event started. */
+                event?: string;
+                /**
+                 * @description Runs not started this way: `playground` leaves out the playground's own runs.
+                 *
+                 *     * `api` - api
+                 *     * `cron` - cron
+                 *     * `evaluator` - evaluator
+                 *     * `event` - event
+                 *     * `playground` - playground
+                 *     * `replay` - replay
+                 *     * `schedule` - schedule
+                 */
+                exclude_trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                /** @description 'name:value', repeatable (all must match); `metadata[name]=value` too. */
+                metadata?: string[];
+                /** @description One status or several separated by commas. */
+                status?: string;
+                /**
+                 * @description Runs started this way.
+                 *
+                 *     * `api` - api
+                 *     * `cron` - cron
+                 *     * `evaluator` - evaluator
+                 *     * `event` - event
+                 *     * `playground` - playground
+                 *     * `replay` - replay
+                 *     * `schedule` - schedule
+                 */
+                trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                /** @description Each run with its `input` too. */
+                with_input?: boolean;
+                /** @description A workflow name. */
+                workflow?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkReplayed"];
                 };
             };
             /** @description The request is malformed or invalid (see error.code). */

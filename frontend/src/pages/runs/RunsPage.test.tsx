@@ -249,6 +249,32 @@ describe("RunsPage", () => {
     });
   });
 
+  it("lets an editor cancel every run the filters match, after saying how many", async () => {
+    const user = userEvent.setup();
+    const calls = fakeApi("editor", {
+      "GET /runs": { ...page([failed]), count: 1000 },
+      "GET /workflows": workflows,
+      "POST /runs/cancel": { matched: 1000, cancelled: 990 },
+    });
+    renderRunsPage("/runs?status=RUNNING&workflow=NightlyImport");
+
+    await user.click(await screen.findByRole("button", { name: "Cancel the 1,000 matching runs" }));
+    const confirm = screen.getByRole("group", { name: "Confirm" });
+    expect(confirm).toHaveTextContent("Cancel 1,000 matching runs (those that have not finished)?");
+    await user.click(within(confirm).getByRole("button", { name: "Cancel them" }));
+
+    expect(await screen.findByText(/^Cancelled 990 of 1000/)).toHaveAttribute("role", "status");
+    const post = calls.find((call) => call.method === "POST");
+    expect(post?.path).toBe("/runs/cancel?status=RUNNING&workflow=NightlyImport");
+  });
+
+  it("offers no bulk action without a filter", async () => {
+    fakeApi("editor", { "GET /runs": page([failed]), "GET /workflows": workflows });
+    renderRunsPage("/runs");
+    await screen.findAllByText("NightlyImport");
+    expect(screen.queryByRole("button", { name: /matching run/ })).not.toBeInTheDocument();
+  });
+
   it("shows the API's error", async () => {
     fakeApi("viewer", {
       "GET /runs": apiErrorResponse(400, "invalid", "Unknown status."),

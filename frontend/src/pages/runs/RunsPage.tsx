@@ -25,6 +25,7 @@ import {
 } from "./filters";
 import { useWorkflows } from "../workflows/api";
 import { useRuns } from "./api";
+import { BulkRunActions } from "./BulkRunActions";
 import { elapsedMs, formatDuration } from "./format";
 import { RunTrigger } from "./RunTrigger";
 import "./runs.css";
@@ -121,6 +122,11 @@ export function RunsPage() {
       >
         {(page) => (
           <>
+            {hasFilters(filters) && (
+              <RequireRole role="editor">
+                <BulkRunActions filters={filters} count={page.count} />
+              </RequireRole>
+            )}
             <RunsTable
               runs={page.results}
               selected={selected.map((run) => run.id)}

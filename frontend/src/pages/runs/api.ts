@@ -1,6 +1,8 @@
 // The runs' reads and writes (runs, their step runs' logs and stream), typed, over the
 // shared client and hooks.
 import type {
+  BulkCancelled,
+  BulkReplayed,
   Paginated,
   ReplayRunBody,
   Run,
@@ -15,7 +17,7 @@ import {
   type MutationCallbacks,
   type UseApiOptions,
 } from "../../api/useApi";
-import { runsPath, type RunFilters } from "./filters";
+import { matchQuery, runsPath, type RunFilters } from "./filters";
 
 export function useRuns(filters: RunFilters, options: UseApiOptions = {}) {
   return useApi<Paginated<Run>>(runsPath(filters), options);
@@ -61,4 +63,13 @@ export function useStepRunLogs(stepRunId: string) {
 export function useStepRunStream(stepRunId: string | null, limit?: number) {
   const query = limit === undefined ? "" : `?limit=${limit}`;
   return useApi<StreamPage>(stepRunId ? `/step-runs/${stepRunId}/stream${query}` : null);
+}
+
+/** Cancel or replay every run the filters match (at most 10,000). */
+export function useBulkRuns(action: "cancel" | "replay", filters: RunFilters) {
+  return useApiMutation<undefined, BulkCancelled | BulkReplayed>(
+    "POST",
+    `/runs/${action}?${matchQuery(filters).toString()}`,
+    { invalidates: ["/runs"] },
+  );
 }

@@ -65,7 +65,8 @@ function toIso(local: string): string | null {
  * range as ISO 8601. The code evaluators' runs (one per scored cell) are left out unless
  * a workflow is chosen: a score links to its own run.
  */
-export function runsPath(filters: RunFilters): string {
+/** The runs list's query of the runs the filters match, without its page. */
+export function matchQuery(filters: RunFilters): URLSearchParams {
   const params = new URLSearchParams();
   setMatchParams(params, filters);
   if (!filters.workflow) params.set("exclude_trigger", "evaluator");
@@ -73,6 +74,11 @@ export function runsPath(filters: RunFilters): string {
   const before = toIso(filters.to);
   if (after) params.set("created_after", after);
   if (before) params.set("created_before", before);
+  return params;
+}
+
+export function runsPath(filters: RunFilters): string {
+  const params = matchQuery(filters);
   params.set("limit", String(pageSize));
   params.set("offset", String(filters.offset));
   return `/runs?${params.toString()}`;
