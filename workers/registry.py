@@ -21,6 +21,7 @@ from workflows.engine.maintenance import (
     requeue_unstarted_assignments,
 )
 from workflows.models import HELD_STEP_RUNS, StepRun
+from workflows.signals import ActionServers
 
 # A node is up while it was seen within this share of the worker timeout (it beats
 # every heartbeat interval).
@@ -215,8 +216,9 @@ def check_workers(now: datetime | None = None) -> dict[str, int]:
     }
 
 
-def workers_with_slots(tenant: Tenant) -> QuerySet[Worker]:
-    """Workers of the tenant annotated with `used_slots`: the step runs they hold."""
+def workers_with_slots(tenant: Tenant | Any) -> QuerySet[Worker]:
+    """Workers of the tenant (or tenant id) annotated with `used_slots`: the step runs
+    they hold."""
     held = (
         StepRun.objects.filter(HELD_STEP_RUNS, worker_id=OuterRef("pk"))
         .order_by()
@@ -227,3 +229,20 @@ def workers_with_slots(tenant: Tenant) -> QuerySet[Worker]:
     return Worker.objects.filter(tenant=tenant).annotate(
         used_slots=Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
     )
+
+
+def serving_workers(tenant_id: Any, actions: set[str], **_: Any) -> dict[str, ActionServers]:
+    """The active workers that serve each of these actions, and their free slots (the
+    engine asks, to say why a queued step waits)."""
+    served: dict[str, ActionServers] = {}
+    # An annotation django-stubs cannot see through workers_with_slots.
+    annotated: Any = workers_with_slots(tenant_id)
+    rows = annotated.filter(status=WorkerStatus.ACTIVE).values_list(
+        "actions", "slots", "used_slots"
+    )
+    for worker_actions, slots, used_slots in rows:
+        free = max(slots - used_slots, 0)
+        for action in actions.intersection(worker_actions):
+            known = served.get(action, ActionServers(0, 0))
+            served[action] = ActionServers(known.workers + 1, known.free_slots + free)
+    return served

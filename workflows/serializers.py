@@ -17,6 +17,7 @@ from typing_extensions import override
 from hatchet.api import METADATA_PARAMETER, QuerySerializer
 from workflows.engine.concurrency import MAX_RUNS, STRATEGIES
 from workflows.engine.definitions import MAX_STEPS
+from workflows.engine.waits import run_waiting_reason, step_waiting_reasons
 from workflows.models import (
     DEFAULT_PRIORITY,
     MAX_PRIORITY,
@@ -559,6 +560,21 @@ class RunDetailSerializer(RunSerializer):
     input = serializers.DictField(child=serializers.JSONField())
     overrides = serializers.DictField(child=serializers.DictField(child=serializers.JSONField()))
     step_runs = StepRunSerializer(many=True)
+    waiting_reason = serializers.SerializerMethodField(
+        help_text="Why the run has queued nothing yet (paused, its concurrency key full); "
+        "blank when it has."
+    )
+    step_waiting_reasons = serializers.SerializerMethodField(
+        help_text="Why each queued step run waits (no worker serves it, every one busy, a "
+        "retry's backoff), by step run id."
+    )
+
+    def get_waiting_reason(self, run: WorkflowRun) -> str:
+        return run_waiting_reason(run)
+
+    def get_step_waiting_reasons(self, run: WorkflowRun) -> dict[str, str]:
+        reasons = step_waiting_reasons(run.tenant_id, run.step_runs.all())
+        return {str(step_run_id): reason for step_run_id, reason in reasons.items()}
 
     class Meta(RunSerializer.Meta):
         fields = [
@@ -581,6 +597,8 @@ class RunDetailSerializer(RunSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "waiting_reason",
+            "step_waiting_reasons",
             "step_runs",
         ]
 

@@ -22,11 +22,22 @@ step_runs_stopped = Signal()
 runs_updated = Signal()
 # kwargs: step_run_ids (list[UUID]) of step runs that succeeded with playground records.
 playground_recorded = Signal()
+# kwargs: tenant_id, actions (set[str]); a receiver answers {action: ActionServers} for
+# the actions some live worker of the tenant serves (asked for a queued step's reason).
+workers_serving = Signal()
 # kwargs: tenant, workflow (the evaluator's, a str), declaration (EvaluatorDeclaration);
 # sent when a definition declaring a code evaluator is registered, before its version
 # is written, so that a receiver that refuses the declaration (InvalidDefinition)
 # refuses the registration.
 evaluator_registered = Signal()
+
+
+@dataclass(frozen=True)
+class ActionServers:
+    """The live workers that serve an action, and their free slots."""
+
+    workers: int
+    free_slots: int
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,7 @@ class RunViewSet(TenantViewSet):
         operation_id="api_v1_runs_replay_matching",
         request=None,
         parameters=[RunFilterSerializer],
-        responses=BulkReplayedSerializer,
+        responses={201: BulkReplayedSerializer},
     )
     @action(detail=False, methods=["post"], url_path="replay")
     def replay_matching(self, request: Request) -> Response:

@@ -2929,6 +2929,12 @@ export interface components {
             started_at?: string | null;
             /** Format: date-time */
             finished_at?: string | null;
+            /** @description Why the run has queued nothing yet (paused, its concurrency key full); blank when it has. */
+            readonly waiting_reason: string;
+            /** @description Why each queued step run waits (no worker serves it, every one busy, a retry's backoff), by step run id. */
+            readonly step_waiting_reasons: {
+                [key: string]: string;
+            };
             step_runs: components["schemas"]["StepRun"][];
         };
         /** @description A one-off schedule; expects `workflow` selected and `runs` prefetched. */
@@ -8751,7 +8757,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -57,7 +57,7 @@ describe("RunPage", () => {
     expect(await screen.findByRole("heading", { name: /NightlyImport/ })).toBeInTheDocument();
     expect(screen.getByRole("heading", { name: "Step load" })).toBeInTheDocument();
     expect(screen.getByText("3 of 4")).toBeInTheDocument();
-    expect(screen.queryByText(/is paused/)).not.toBeInTheDocument();
+    expect(screen.queryByRole("list", { name: "Why it waits" })).not.toBeInTheDocument();
     const traceback = screen.getByText(/Traceback \(most recent call last\)/);
     expect(traceback.tagName).toBe("PRE");
     expect(traceback).toHaveTextContent(
@@ -97,34 +97,29 @@ describe("RunPage", () => {
     );
   });
 
-  it("says why a run of a paused workflow waits", async () => {
-    fakeApi("viewer", {
-      "GET /runs/run-1": { ...failedRun(), status: "PENDING", waiting_for: "resume", error: "" },
-      ...noLines,
-    });
-    renderRunPage();
-    expect(
-      await screen.findByText("Waiting: NightlyImport is paused. This run starts when it resumes."),
-    ).toHaveAttribute("role", "status");
-  });
-
-  it("says which concurrency key a run waits for", async () => {
+  it("says why the run, and each queued step of it, waits", async () => {
+    const run = failedRun();
     fakeApi("viewer", {
       "GET /runs/run-1": {
-        ...failedRun(),
+        ...run,
         status: "PENDING",
-        waiting_for: "concurrency",
-        concurrency_key: 'NightlyImport:"acme"',
         error: "",
+        concurrency_key: 'NightlyImport:"acme"',
+        waiting_reason: 'Its concurrency key NightlyImport:"acme" is full: 1 run going.',
+        step_waiting_reasons: { "sr-fetch": "No worker serves NightlyImport:fetch." },
       },
       ...noLines,
     });
     renderRunPage();
+    const waits = await screen.findByRole("list", { name: "Why it waits" });
     expect(
-      await screen.findByText(
-        'Waiting: other runs hold every slot of the concurrency key NightlyImport:"acme". This run starts when one of them finishes.',
-      ),
-    ).toHaveAttribute("role", "status");
+      within(waits)
+        .getAllByRole("listitem")
+        .map((item) => item.textContent),
+    ).toEqual([
+      'Waiting: Its concurrency key NightlyImport:"acme" is full: 1 run going.',
+      "Step fetch is queued: No worker serves NightlyImport:fetch.",
+    ]);
     expect(screen.getByText('NightlyImport:"acme"', { selector: "code" })).toBeInTheDocument();
   });
 

@@ -146,12 +146,17 @@ function RunView({
           <dd>{formatDuration(elapsedMs(run.started_at, run.finished_at, now))}</dd>
         </div>
       </dl>
-      {run.waiting_for && (
-        <p className="muted" role="status">
-          {run.waiting_for === "resume"
-            ? `Waiting: ${run.workflow} is paused. This run starts when it resumes.`
-            : `Waiting: other runs hold every slot of the concurrency key ${run.concurrency_key}. This run starts when one of them finishes.`}
-        </p>
+      {(run.waiting_reason || Object.keys(run.step_waiting_reasons).length > 0) && (
+        <ul className="muted run-waiting" aria-label="Why it waits">
+          {run.waiting_reason && <li>Waiting: {run.waiting_reason}</li>}
+          {run.step_runs
+            .filter((stepRun) => run.step_waiting_reasons[stepRun.id])
+            .map((stepRun) => (
+              <li key={stepRun.id}>
+                Step {stepRun.step} is queued: {run.step_waiting_reasons[stepRun.id]}
+              </li>
+            ))}
+        </ul>
       )}
       {run.error && (
         <p className="form-error run-error">

@@ -39,6 +39,8 @@ export function failedRun(): RunDetail {
     overrides: {},
     trigger: "api",
     priority: 3,
+    waiting_reason: "",
+    step_waiting_reasons: {},
     error: "Step load failed.",
     created_at: "2026-11-24T10:00:00Z",
     started_at: "2026-11-24T10:00:00Z",

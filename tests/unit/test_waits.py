@@ -1,0 +1,72 @@
+"""Why a run or a queued step of it waits, as its detail says."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from hatchet.models import Tenant
+from tests.factories import definition
+from workers.models import Worker
+from workflows.engine.definitions import register_workflow
+from workflows.engine.pausing import set_paused
+from workflows.engine.queue import claim_queued_step_runs
+from workflows.engine.runs import trigger_workflow_run
+from workflows.models import StepRun, WorkflowRun
+
+pytestmark = pytest.mark.django_db
+
+
+def reasons(api: APIClient, run: WorkflowRun) -> tuple[str, list[str]]:
+    detail = api.get(f"/api/v1/runs/{run.pk}").json()
+    return detail["waiting_reason"], list(detail["step_waiting_reasons"].values())
+
+
+def serving(tenant: Tenant, slots: int) -> Worker:
+    return Worker.objects.create(
+        tenant=tenant, name="box", actions=["One:only"], slots=slots, status="ACTIVE"
+    )
+
+
+def test_a_queued_step_says_whether_a_worker_serves_it_and_has_room(
+    api: APIClient, tenant: Tenant
+) -> None:
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    first = trigger_workflow_run(tenant, "One", {})
+    second = trigger_workflow_run(tenant, "One", {})
+
+    assert reasons(api, first) == ("", ["No worker serves One:only: start one that registers One."])
+
+    worker = serving(tenant, slots=1)
+    assert reasons(api, first) == ("", ["Being assigned to a worker with a free slot."])
+
+    claim_queued_step_runs(
+        tenant_id=tenant.id, worker_id=worker.id, worker_name="box", actions=["One:only"], slots=1
+    )
+    assert reasons(api, second) == (
+        "",
+        ["Every worker serving One:only is busy (1 worker, no free slot)."],
+    )
+    later = timezone.now() + timedelta(minutes=1)
+    StepRun.objects.filter(workflow_run=second).update(available_at=later)
+    assert reasons(api, second) == ("", [f"Waiting for its retry at {later.isoformat()}."])
+
+
+def test_a_waiting_run_says_it_is_paused_or_how_many_are_ahead_on_its_key(
+    api: APIClient, tenant: Tenant
+) -> None:
+    steps = [{"name": "only"}]
+    register_workflow(tenant, definition("Paused", steps))
+    register_workflow(
+        tenant, definition("Keyed", steps, concurrency={"key": "input.c", "max_runs": 1})
+    )
+    set_paused(tenant, "Paused", paused=True)
+    paused = trigger_workflow_run(tenant, "Paused", {})
+    keyed = [trigger_workflow_run(tenant, "Keyed", {"c": 1}) for _ in range(3)]
+
+    assert reasons(api, paused) == ("Paused is paused: this run starts when it resumes.", [])
+    assert reasons(api, keyed[2])[0] == (
+        "Its concurrency key Keyed:1 is full: 1 run going, 1 waiting ahead of this one."
+    )
+    assert reasons(api, keyed[0])[0] == ""

@@ -1,0 +1,66 @@
+"""Why a run, or a queued step of it, is waiting: said on the run's detail."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from workflows.models import (
+    WAITING_FOR_RESUME,
+    WAITING_FOR_SLOT,
+    StepRun,
+    StepRunStatus,
+    WorkflowRun,
+)
+from workflows.signals import ActionServers, workers_serving
+
+
+def run_waiting_reason(run: WorkflowRun) -> str:
+    """Why the run has queued nothing yet; blank when it has."""
+    if run.waiting_for == WAITING_FOR_RESUME:
+        return f"{run.workflow.name} is paused: this run starts when it resumes."
+    if run.waiting_for == WAITING_FOR_SLOT:
+        unfinished = WorkflowRun.objects.filter(
+            tenant_id=run.tenant_id, concurrency_key=run.concurrency_key, finished_at__isnull=True
+        )
+        going = unfinished.filter(waiting_for="").count()
+        ahead = unfinished.filter(
+            waiting_for=WAITING_FOR_SLOT, created_at__lt=run.created_at
+        ).count()
+        return (
+            f"Its concurrency key {run.concurrency_key} is full: {going} "
+            f"run{'s' if going != 1 else ''} going, {ahead} waiting ahead of this one."
+        )
+    return ""
+
+
+def step_waiting_reasons(tenant_id: Any, step_runs: Iterable[StepRun]) -> dict[Any, str]:
+    """Why each queued step run is not yet assigned, by step run id."""
+    queued = [s for s in step_runs if s.status == StepRunStatus.QUEUED]
+    if not queued:
+        return {}
+    servers: dict[str, ActionServers] = {}
+    for _, answer in workers_serving.send(
+        sender=None, tenant_id=tenant_id, actions={s.action for s in queued}
+    ):
+        if isinstance(answer, dict):
+            servers.update(answer)
+    now = timezone.now()
+    return {s.pk: step_reason(s, servers.get(s.action), now) for s in queued}
+
+
+def step_reason(step_run: StepRun, served: ActionServers | None, now: datetime) -> str:
+    if step_run.available_at is not None and step_run.available_at > now:
+        return f"Waiting for its retry at {step_run.available_at.isoformat()}."
+    if served is None:
+        return (
+            f"No worker serves {step_run.action}: start one that registers "
+            f"{step_run.action.split(':', 1)[0]}."
+        )
+    if served.free_slots <= 0:
+        return (
+            f"Every worker serving {step_run.action} is busy ({served.workers} "
+            f"worker{'s' if served.workers != 1 else ''}, no free slot)."
+        )
+    return "Being assigned to a worker with a free slot."
