@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from django.db import OperationalError
 
 from bench.livestack import (
     LIVE_STACK_KEYS,
@@ -144,9 +145,18 @@ def worker_named(server: LiveServer, name: str, process: subprocess.Popen[bytes]
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30, interval: float = 0.1) -> Any:
+    """The first true value of `condition`. A read that meets a table another thread is
+    writing counts as not yet: on SQLite the tests' in-memory database shares a cache
+    with the threads that run tasks in the embedded mode, and such a read fails at once
+    ("database table is locked") instead of waiting."""
     deadline = time.monotonic() + timeout
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:

@@ -1,9 +1,8 @@
 """Evaluators: built-in checks and LLM judges attached to a workflow, their verdicts on
 outputs, and the scores and column summaries they give comparison cells, live."""
 
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.core.exceptions import ImproperlyConfigured
-from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from examples.support_reply import openai_reply
@@ -21,7 +19,7 @@ from hatchet.settings import model_prices
 from playground.evaluation import Subject, Verdict, evaluate
 from playground.models import Score
 from playground.prices import cost_of, cost_of_usages, price_of
-from tests.e2e.live import stop_process
+from tests.e2e.live import stop_process, wait_for
 from tests.factories import (
     PlaygroundWorker,
     member_client,
@@ -643,25 +641,6 @@ def judge_runner(tmp_path: Path, settings: Any) -> Iterator[None]:
     worker = start_celery_worker(tmp_path / "celery.log", {})
     yield
     stop_process(worker)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Until `condition` holds. On SQLite the test's in-memory database shares a cache
-    with the judges' threads, and a read meeting a table a judge is writing fails at
-    once ("database table is locked") instead of waiting: it is read again."""
-    deadline = time.monotonic() + timeout
-    while not holds(condition):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def holds(condition: Callable[[], bool]) -> bool:
-    try:
-        return condition()
-    except OperationalError as error:
-        if "locked" not in str(error):
-            raise
-        return False
 
 
 def scored_comparison(api: APIClient, **body: Any) -> dict[str, Any]:
