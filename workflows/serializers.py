@@ -560,21 +560,6 @@ class RunDetailSerializer(RunSerializer):
     input = serializers.DictField(child=serializers.JSONField())
     overrides = serializers.DictField(child=serializers.DictField(child=serializers.JSONField()))
     step_runs = StepRunSerializer(many=True)
-    waiting_reason = serializers.SerializerMethodField(
-        help_text="Why the run has queued nothing yet (paused, its concurrency key full); "
-        "blank when it has."
-    )
-    step_waiting_reasons = serializers.SerializerMethodField(
-        help_text="Why each queued step run waits (no worker serves it, every one busy, a "
-        "retry's backoff), by step run id."
-    )
-
-    def get_waiting_reason(self, run: WorkflowRun) -> str:
-        return run_waiting_reason(run)
-
-    def get_step_waiting_reasons(self, run: WorkflowRun) -> dict[str, str]:
-        reasons = step_waiting_reasons(run.tenant_id, run.step_runs.all())
-        return {str(step_run_id): reason for step_run_id, reason in reasons.items()}
 
     class Meta(RunSerializer.Meta):
         fields = [
@@ -597,10 +582,33 @@ class RunDetailSerializer(RunSerializer):
             "created_at",
             "started_at",
             "finished_at",
-            "waiting_reason",
-            "step_waiting_reasons",
             "step_runs",
         ]
+
+
+class RunDetailWithWaitsSerializer(RunDetailSerializer):
+    """A run's detail as `GET /runs/{id}` answers it: with why it waits. Not in a
+    trigger's answer, whose run has just been queued: asking the workers there would
+    cost every trigger a query after its commit."""
+
+    waiting_reason = serializers.SerializerMethodField(
+        help_text="Why the run has queued nothing yet (paused, its concurrency key full); "
+        "blank when it has."
+    )
+    step_waiting_reasons = serializers.SerializerMethodField(
+        help_text="Why each queued step run waits (no worker serves it, every one busy, a "
+        "retry's backoff), by step run id."
+    )
+
+    def get_waiting_reason(self, run: WorkflowRun) -> str:
+        return run_waiting_reason(run)
+
+    def get_step_waiting_reasons(self, run: WorkflowRun) -> dict[str, str]:
+        reasons = step_waiting_reasons(run.tenant_id, run.step_runs.all())
+        return {str(step_run_id): reason for step_run_id, reason in reasons.items()}
+
+    class Meta(RunDetailSerializer.Meta):
+        fields = [*RunDetailSerializer.Meta.fields, "waiting_reason", "step_waiting_reasons"]
 
 
 class LineFilterSerializer(QuerySerializer):

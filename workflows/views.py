@@ -60,6 +60,7 @@ from workflows.serializers import (
     ReplayRunSerializer,
     RescheduleSerializer,
     RunDetailSerializer,
+    RunDetailWithWaitsSerializer,
     RunFilterSerializer,
     RunSerializer,
     ScheduleFilterSerializer,
@@ -188,9 +189,9 @@ class RunViewSet(TenantViewSet):
             return runs.order_by("-created_at", "-id")
         return run_details(tenant_of(self.request))
 
-    @extend_schema(responses=RunDetailSerializer)
+    @extend_schema(responses=RunDetailWithWaitsSerializer)
     def retrieve(self, request: Request, pk: Any) -> Response:
-        return Response(RunDetailSerializer(self.get_object()).data)
+        return Response(RunDetailWithWaitsSerializer(self.get_object()).data)
 
     @extend_schema(
         operation_id="api_v1_runs_cancel_matching",

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -70,3 +72,16 @@ def test_a_waiting_run_says_it_is_paused_or_how_many_are_ahead_on_its_key(
         "Its concurrency key Keyed:1 is full: 1 run going, 1 waiting ahead of this one."
     )
     assert reasons(api, keyed[0])[0] == ""
+
+
+def test_a_triggers_answer_asks_no_worker_why_it_waits(api: APIClient, tenant: Tenant) -> None:
+    """Its run has just been queued; asking the workers there cost every trigger a query
+    after its commit, which a broken connection turned into a 500 (make test's chaos)."""
+    register_workflow(tenant, definition("One", [{"name": "only"}]))
+    serving(tenant, slots=1)
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = api.post("/api/v1/workflows/One/runs", {}, format="json").json()
+
+    assert "step_waiting_reasons" not in answer
+    assert not [q for q in queries.captured_queries if "workers_worker" in q["sql"]]

@@ -2929,13 +2929,57 @@ export interface components {
             started_at?: string | null;
             /** Format: date-time */
             finished_at?: string | null;
+            step_runs: components["schemas"]["StepRun"][];
+        };
+        /**
+         * @description A run's detail as `GET /runs/{id}` answers it: with why it waits. Not in a
+         *     trigger's answer, whose run has just been queued: asking the workers there would
+         *     cost every trigger a query after its commit.
+         */
+        RunDetailWithWaits: {
+            /** Format: uuid */
+            readonly id: string;
+            workflow: string;
+            version: number;
+            status: components["schemas"]["WorkflowRunStatusEnum"];
+            input: {
+                [key: string]: unknown;
+            };
+            additional_metadata: {
+                [key: string]: unknown;
+            };
+            overrides: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            trigger?: string;
+            /** Format: int64 */
+            priority?: number;
+            waiting_for?: string;
+            concurrency_key?: string;
+            /** Format: uuid */
+            event?: string | null;
+            /** Format: uuid */
+            cron?: string | null;
+            /** Format: uuid */
+            scheduled_run?: string | null;
+            /** Format: date-time */
+            fire_time?: string | null;
+            error?: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            step_runs: components["schemas"]["StepRun"][];
             /** @description Why the run has queued nothing yet (paused, its concurrency key full); blank when it has. */
             readonly waiting_reason: string;
             /** @description Why each queued step run waits (no worker serves it, every one busy, a retry's backoff), by step run id. */
             readonly step_waiting_reasons: {
                 [key: string]: string;
             };
-            step_runs: components["schemas"]["StepRun"][];
         };
         /** @description A one-off schedule; expects `workflow` selected and `runs` prefetched. */
         Schedule: {
@@ -8291,7 +8335,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunDetail"];
+                    "application/json": components["schemas"]["RunDetailWithWaits"];
                 };
             };
             /** @description The request is malformed or invalid (see error.code). */

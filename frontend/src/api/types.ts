@@ -47,6 +47,7 @@ export type Review = Schemas["Review"];
 export type Row = Schemas["Row"];
 export type Run = Schemas["Run"];
 export type RunDetail = Schemas["RunDetail"];
+export type RunDetailWithWaits = Schemas["RunDetailWithWaits"];
 export type BulkCancelled = Schemas["BulkCancelled"];
 export type BulkReplayed = Schemas["BulkReplayed"];
 export type Score = Schemas["Score"];

@@ -58,8 +58,6 @@ const endedRun = (error: string, step_runs: StepRun[]): RunDetail => ({
   input: {},
   additional_metadata: {},
   overrides: {},
-  waiting_reason: "",
-  step_waiting_reasons: {},
   created_at: "2026-01-01T00:00:00Z",
   step_runs,
 });

@@ -3,7 +3,7 @@
 // It follows the run live over its websocket.
 import { useEffect, useMemo, useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import type { RunDetail } from "../../api/types";
+import type { RunDetail, RunDetailWithWaits } from "../../api/types";
 import { Dag, type DagStep } from "../../components/Dag";
 import { JsonViewer } from "../../components/JsonViewer";
 import { RequireRole } from "../../components/RequireRole";
@@ -146,18 +146,7 @@ function RunView({
           <dd>{formatDuration(elapsedMs(run.started_at, run.finished_at, now))}</dd>
         </div>
       </dl>
-      {(run.waiting_reason || Object.keys(run.step_waiting_reasons).length > 0) && (
-        <ul className="muted run-waiting" aria-label="Why it waits">
-          {run.waiting_reason && <li>Waiting: {run.waiting_reason}</li>}
-          {run.step_runs
-            .filter((stepRun) => run.step_waiting_reasons[stepRun.id])
-            .map((stepRun) => (
-              <li key={stepRun.id}>
-                Step {stepRun.step} is queued: {run.step_waiting_reasons[stepRun.id]}
-              </li>
-            ))}
-        </ul>
-      )}
+      <WaitReasons run={run} />
       {run.error && (
         <p className="form-error run-error">
           <strong>Error:</strong> {run.error}
@@ -211,5 +200,23 @@ function RunView({
         </div>
       </div>
     </>
+  );
+}
+
+/** Why the run, and each queued step of it, waits: a run's GET says so; the answer of a
+ * cancel or retry, which may stand in for it meanwhile, does not. */
+function WaitReasons({ run }: { run: RunDetail & Partial<RunDetailWithWaits> }) {
+  const stepReasons = run.step_waiting_reasons ?? {};
+  const waitingSteps = run.step_runs.filter((stepRun) => stepReasons[stepRun.id]);
+  if (!run.waiting_reason && waitingSteps.length === 0) return null;
+  return (
+    <ul className="muted run-waiting" aria-label="Why it waits">
+      {run.waiting_reason && <li>Waiting: {run.waiting_reason}</li>}
+      {waitingSteps.map((stepRun) => (
+        <li key={stepRun.id}>
+          Step {stepRun.step} is queued: {stepReasons[stepRun.id]}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -7,6 +7,7 @@ import type {
   ReplayRunBody,
   Run,
   RunDetail,
+  RunDetailWithWaits,
   StepRunLine,
   StreamPage,
 } from "../../api/types";
@@ -33,7 +34,7 @@ export function runKey(runId: string) {
 }
 
 export function useRun(runId: string | null) {
-  return useApi<RunDetail>(runId ? runPath(runId) : null);
+  return useApi<RunDetailWithWaits>(runId ? runPath(runId) : null);
 }
 
 export function useCancelRun(runId: string) {

@@ -1,5 +1,5 @@
 // Runs as the API answers them, for the tests of these pages.
-import type { RunDetail, StepRun } from "../../api/types";
+import type { RunDetailWithWaits, StepRun } from "../../api/types";
 
 const traceback = `Traceback (most recent call last):
   File "tests/browser/worker_app.py", line 22, in load
@@ -28,7 +28,7 @@ export function stepRun(overrides: Partial<StepRun> & Pick<StepRun, "id" | "step
   };
 }
 
-export function failedRun(): RunDetail {
+export function failedRun(): RunDetailWithWaits {
   return {
     id: "run-1",
     workflow: "NightlyImport",
