@@ -40,6 +40,20 @@ def queue_step_run(
     step_run.deadline = available_at + timedelta(seconds=step_run.step.schedule_timeout_seconds)
 
 
+def queue_locked_step_run(
+    locked: LockedRuns,
+    step_run: StepRun,
+    *,
+    available_at: datetime | None = None,
+    waiting_since: datetime | None = None,
+) -> None:
+    """queue_step_run on a loaded step run, marked for the flush and announced."""
+    queue_step_run(step_run, locked.now, available_at, waiting_since=waiting_since)
+    locked.changed(step_run)
+    locked.effects.queued(step_run)
+    locked.effects.step_changed(step_run)
+
+
 def close_attempt(
     locked: LockedRuns, step_run: StepRun, status: str, error: str = "", traceback: str = ""
 ) -> None:
@@ -96,10 +110,7 @@ def release_run(locked: LockedRuns, run: WorkflowRun) -> None:
             and not step_run.step.is_on_failure
             and set(step_run.step.parents) <= succeeded
         ):
-            queue_step_run(step_run, locked.now, waiting_since=run.created_at)
-            locked.changed(step_run)
-            locked.effects.queued(step_run)
-            locked.effects.step_changed(step_run)
+            queue_locked_step_run(locked, step_run, waiting_since=run.created_at)
 
 
 def start_run(locked: LockedRuns, run: WorkflowRun) -> None:
@@ -148,10 +159,7 @@ def fail_run(locked: LockedRuns, run: WorkflowRun, error: str, reason: str = "ca
     handler = failure_handler(locked, run)
     if handler is not None and handler.status == StepRunStatus.PENDING:
         stop_open_step_runs(locked, run, reason, keep=handler)
-        queue_step_run(handler, locked.now)
-        locked.changed(handler)
-        locked.effects.queued(handler)
-        locked.effects.step_changed(handler)
+        queue_locked_step_run(locked, handler)
         start_run(locked, run)
         run.error = error
         run.deadline = None
@@ -219,10 +227,7 @@ def succeed_step_run(locked: LockedRuns, step_run: StepRun) -> None:
         if child_run.status == StepRunStatus.PENDING and all(
             by_name[parent].status == StepRunStatus.SUCCEEDED for parent in parents[child]
         ):
-            queue_step_run(child_run, locked.now)
-            locked.changed(child_run)
-            locked.effects.queued(child_run)
-            locked.effects.step_changed(child_run)
+            queue_locked_step_run(locked, child_run)
     handler = failure_handler(locked, run)
     if all(s.status == StepRunStatus.SUCCEEDED for s in siblings if s is not handler):
         if handler is not None:
@@ -245,11 +250,8 @@ def end_failed_attempt(
     if retryable and step_run.retry_count < step_run.step.retries:
         step_run.retry_count += 1
         backoff = step_run.step.backoff_after(step_run.retry_count)
-        queue_step_run(step_run, locked.now, available_at=locked.now + backoff)
         step_run.error = error
-        locked.changed(step_run)
-        locked.effects.queued(step_run)
-        locked.effects.step_changed(step_run)
+        queue_locked_step_run(locked, step_run, available_at=locked.now + backoff)
         return
     finish_step_run(locked, step_run, attempt_status, error=error)
     outcome = attempt_status.lower().replace("_", " ")
@@ -273,10 +275,7 @@ def requeue_held_step_run(
             f"Step '{step_run.step.name}' lost its worker too often: {reason}",
         )
         return
-    queue_step_run(step_run, locked.now)
-    locked.changed(step_run)
-    locked.effects.queued(step_run)
-    locked.effects.step_changed(step_run)
+    queue_locked_step_run(locked, step_run)
 
 
 def time_out_running_step_run(locked: LockedRuns, step_run: StepRun) -> None:
