@@ -1,5 +1,6 @@
 """The embedded database's writers never collide (hatchet/sqlite): a connection that
-left a statement unfinished still begins its next write."""
+left a statement unfinished still begins its next write, and in the tests' shared
+in-memory database a reader in one thread does not fail a writer in another."""
 
 import threading
 from pathlib import Path
@@ -67,3 +68,45 @@ def writes_after_an_unfinished_statement(connections: ConnectionHandler) -> None
         cursor.execute("SELECT count(*) FROM numbers")
         assert cursor.fetchone() == (12,)
     db.close()
+
+
+def test_a_reader_does_not_fail_a_writer_in_the_shared_in_memory_database(
+    django_db_blocker: Any,
+) -> None:
+    """The tests' in-memory database is one shared cache with a lock per table that
+    refuses at once: a task's write failed with "database table is locked" while the
+    test read the same table, waiting for the task (test_evidence, CI on ed81fd1)."""
+    connections = ConnectionHandler(
+        {
+            "default": {
+                "ENGINE": "hatchet.sqlite",
+                "NAME": "file:readers?mode=memory&cache=shared",
+                "OPTIONS": {"uri": True, "transaction_mode": "IMMEDIATE", "timeout": 5},
+            }
+        }
+    )
+    with django_db_blocker.unblock():
+        reader = connections["default"]
+        with reader.cursor() as cursor:
+            cursor.execute("CREATE TABLE numbers (n INTEGER)")
+        for n in range(10):
+            write(reader, n)
+        unfinished = reader.cursor()
+        unfinished.execute("SELECT n FROM numbers ORDER BY n")
+        assert unfinished.fetchone() == (0,)
+        errors: list[Exception] = []
+
+        def write_elsewhere() -> None:
+            try:
+                write(connections["default"], 100)
+            except Exception as error:
+                errors.append(error)
+            finally:
+                connections["default"].close()
+
+        writer = threading.Thread(target=write_elsewhere)
+        writer.start()
+        writer.join()
+        unfinished.close()
+        assert errors == []
+        reader.close()
