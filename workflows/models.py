@@ -74,6 +74,8 @@ class Step(models.Model):
     backoff_max_seconds = models.FloatField()
     # The step that runs only when another fails for good, before the run fails.
     is_on_failure = models.BooleanField(default=False)
+    # The units it takes of rate limits at each attempt (workflows/engine/rate_limits.py).
+    rate_limits = models.JSONField(default=list)
     position = models.PositiveIntegerField()
 
     class Meta:
@@ -320,6 +322,53 @@ class StepRunAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.step_run_id}"
+
+
+class RateLimitPeriod(models.IntegerChoices):
+    SECOND = 1, "second"
+    MINUTE = 60, "minute"
+    HOUR = 3600, "hour"
+    DAY = 86400, "day"
+
+
+class RateLimit(models.Model):
+    """At most `limit` units taken in any `period` (a sliding window), by the step runs
+    of every workflow that name its key. A dynamic one was created by a step that
+    computes its key from the run's input or metadata."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    limit = models.PositiveIntegerField()
+    period = models.PositiveIntegerField(choices=RateLimitPeriod.choices)
+    dynamic = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="rate_limit_key")]
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.limit}/{self.get_period_display()}"
+
+
+class RateLimitUse(models.Model):
+    """Units of a rate limit taken by a step run's attempt as it was assigned."""
+
+    id = models.BigAutoField(primary_key=True)
+    rate_limit = models.ForeignKey(
+        RateLimit, on_delete=models.CASCADE, related_name="uses", db_index=False
+    )
+    units = models.PositiveIntegerField()
+    used_at = models.DateTimeField()
+    step_run_id = models.UUIDField()
+
+    class Meta:
+        indexes = [models.Index(fields=["rate_limit", "used_at"], name="rate_limit_use_window")]
+
+    def __str__(self) -> str:
+        return f"{self.units} of {self.rate_limit_id} at {self.used_at}"
 
 
 class StepRunLine(models.Model):

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet, TextChoices
 from django.db.models.fields.json import KeyTransform
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema_field
@@ -17,12 +18,17 @@ from typing_extensions import override
 from hatchet.api import METADATA_PARAMETER, QuerySerializer
 from workflows.engine.concurrency import MAX_RUNS, STRATEGIES
 from workflows.engine.definitions import MAX_STEPS
+from workflows.engine.rate_limits import MAX_KEY_LENGTH as MAX_RATE_LIMIT_KEY
+from workflows.engine.rate_limits import MAX_LIMIT as MAX_RATE_LIMIT
+from workflows.engine.rate_limits import current_use
 from workflows.engine.waits import run_waiting_reason, step_waiting_reasons
 from workflows.models import (
     DEFAULT_PRIORITY,
     MAX_PRIORITY,
     CronTrigger,
     Event,
+    RateLimit,
+    RateLimitPeriod,
     ScheduledRun,
     ScheduledRunStatus,
     Step,
@@ -597,7 +603,7 @@ class RunDetailWithWaitsSerializer(RunDetailSerializer):
     )
     step_waiting_reasons = serializers.SerializerMethodField(
         help_text="Why each queued step run waits (no worker serves it, every one busy, a "
-        "retry's backoff), by step run id."
+        "retry's backoff, a rate limit full or not defined), by step run id."
     )
 
     def get_waiting_reason(self, run: WorkflowRun) -> str:
@@ -810,3 +816,44 @@ class RescheduleSerializer(StrictSerializer):
 class ScheduleFilterSerializer(QuerySerializer):
     workflow = serializers.CharField(required=False, help_text="A workflow name.")
     status = serializers.ChoiceField(choices=ScheduledRunStatus.choices, required=False)
+
+
+PERIOD_NAMES = [label for _, label in RateLimitPeriod.choices]
+
+
+class RateLimitListSerializer(serializers.ListSerializer):
+    """Limits with the units each took in its window ending now: one query per period."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        rate_limits = list(data.all() if isinstance(data, QuerySet) else data)
+        self.context["used"] = current_use(rate_limits, timezone.now())
+        return super().to_representation(rate_limits)
+
+
+class RateLimitSerializer(serializers.ModelSerializer):
+    period = serializers.ChoiceField(choices=PERIOD_NAMES, source="get_period_display")
+    used = serializers.SerializerMethodField(
+        help_text="Units taken in the window that ends now (the last `period`)."
+    )
+
+    class Meta:
+        model = RateLimit
+        fields = ["id", "key", "limit", "period", "dynamic", "used", "created_at", "updated_at"]
+        list_serializer_class = RateLimitListSerializer
+
+    def get_used(self, rate_limit: RateLimit) -> int:
+        used = self.context.get("used")
+        if used is None:
+            used = current_use([rate_limit], timezone.now())
+        return int(used.get(rate_limit.id, 0))
+
+
+class PutRateLimitSerializer(StrictSerializer):
+    key = serializers.CharField(max_length=MAX_RATE_LIMIT_KEY)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_RATE_LIMIT)
+    period = serializers.ChoiceField(choices=PERIOD_NAMES)
+
+
+class RateLimitFilterSerializer(QuerySerializer):
+    key = serializers.CharField(required=False, help_text="A limit's key.")
+    dynamic = serializers.BooleanField(required=False)

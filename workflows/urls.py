@@ -1,5 +1,5 @@
-"""Routes of the workflows, runs, step-runs, events, crons and schedules resources
-(under /api/v1/)."""
+"""Routes of the workflows, runs, step-runs, events, crons, schedules and rate-limits
+resources (under /api/v1/)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from workflows.views import (
     CronViewSet,
     EventViewSet,
+    RateLimitViewSet,
     RunViewSet,
     ScheduleViewSet,
     StepRunLogsView,
@@ -20,6 +21,7 @@ router.register("runs", RunViewSet, basename="run")
 router.register("events", EventViewSet, basename="event")
 router.register("crons", CronViewSet, basename="cron")
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("rate-limits", RateLimitViewSet, basename="rate-limit")
 
 urlpatterns = [
     *router.urls,

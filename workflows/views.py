@@ -21,6 +21,7 @@ from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_
 from workflows.engine.definitions import register_workflow
 from workflows.engine.events import replay_event
 from workflows.engine.pausing import set_paused
+from workflows.engine.rate_limits import delete_rate_limit, put_rate_limit
 from workflows.engine.replays import replay_workflow_run
 from workflows.engine.runs import (
     cancel_workflow_run,
@@ -31,6 +32,7 @@ from workflows.handlers import push, trigger_run, trigger_runs
 from workflows.models import (
     CronTrigger,
     Event,
+    RateLimit,
     ScheduledRun,
     Step,
     StepRun,
@@ -56,6 +58,9 @@ from workflows.serializers import (
     NewEventSerializer,
     NewScheduleSerializer,
     PushedEventsSerializer,
+    PutRateLimitSerializer,
+    RateLimitFilterSerializer,
+    RateLimitSerializer,
     RegisteredWorkflowSerializer,
     ReplayRunSerializer,
     RescheduleSerializer,
@@ -402,6 +407,43 @@ class CronViewSet(TenantViewSet):
     def resume(self, request: Request, pk: Any) -> Response:
         """Fire again from the next time after now (what was missed is skipped)."""
         return Response(CronDetailSerializer(resume_cron(tenant_of(request), pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[RateLimitFilterSerializer], responses=RateLimitSerializer(many=True)
+    )
+)
+class RateLimitViewSet(TenantViewSet):
+    """Named rate limits, and the dynamic ones steps created, with their current use.
+    PUT-like create: posting a key that exists sets its limit and period."""
+
+    queryset = RateLimit.objects.all()
+    filter_class = RateLimitFilterSerializer
+    serializer_class = RateLimitSerializer
+
+    @extend_schema(responses=RateLimitSerializer)
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        return Response(RateLimitSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=PutRateLimitSerializer,
+        responses={200: RateLimitSerializer, 201: RateLimitSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        body = PutRateLimitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        rate_limit, created = put_rate_limit(
+            tenant_of(request).pk, data["key"], data["limit"], data["period"]
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(RateLimitSerializer(rate_limit).data, status=code)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: Any) -> Response:
+        delete_rate_limit(tenant_of(request).pk, pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(

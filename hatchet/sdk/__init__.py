@@ -16,7 +16,7 @@ from hatchet.sdk.errors import (
 from hatchet.sdk.evaluator import Evaluation
 from hatchet.sdk.version import SDK_VERSION
 from hatchet.sdk.worker import Worker
-from hatchet.sdk.workflow import Concurrency
+from hatchet.sdk.workflow import Concurrency, RateLimit
 
 __all__ = [
     "SDK_VERSION",
@@ -31,6 +31,7 @@ __all__ = [
     "InvalidRequestError",
     "NonRetryableError",
     "NotFoundError",
+    "RateLimit",
     "ServerError",
     "StepOutputNotFound",
     "Worker",

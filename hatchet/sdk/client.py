@@ -83,6 +83,7 @@ class Hatchet:
         self.event = EventClient(self)
         self.admin = AdminClient(self)
         self.cron = CronClient(self)
+        self.rate_limits = RateLimitClient(self)
 
     def worker(
         self,
@@ -257,14 +258,8 @@ class CronClient:
 
     def list(self, workflow: str | None = None) -> list[dict[str, Any]]:
         """Every cron of the tenant (or of one workflow), with its next fire time."""
-        crons: list[dict[str, Any]] = []
         query = f"&workflow={quote(workflow, safe='')}" if workflow else ""
-        path: str | None = f"/api/v1/crons?limit=500{query}"
-        while path:
-            page = self._client.request("GET", path)
-            crons.extend(page["results"])
-            path = page.get("next")
-        return crons
+        return every_row(self._client, f"/api/v1/crons?limit=500{query}")
 
     def get(self, cron_id: str) -> dict[str, Any]:
         """One cron with its recent runs."""
@@ -286,6 +281,46 @@ class CronClient:
     @staticmethod
     def _path(cron_id: str) -> str:
         return f"/api/v1/crons/{quote(str(cron_id), safe='')}"
+
+
+class RateLimitClient:
+    """Rate limits that steps take units of (`@step(rate_limits=[RateLimit(key=...)])`):
+    at most `limit` units in any `period` ("second", "minute", "hour" or "day")."""
+
+    def __init__(self, client: Hatchet) -> None:
+        self._client = client
+
+    def put(self, key: str, limit: int, period: str = "minute") -> dict[str, Any]:
+        """Create the limit, or set its limit and period if it exists."""
+        rate_limit: dict[str, Any] = self._client.request(
+            "POST", "/api/v1/rate-limits", {"key": key, "limit": limit, "period": period}
+        )
+        return rate_limit
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every limit of the tenant, with the units it took in its current window."""
+        return every_row(self._client, "/api/v1/rate-limits?limit=500")
+
+    def get(self, key: str) -> dict[str, Any]:
+        page = self._client.request("GET", f"/api/v1/rate-limits?key={quote(key, safe='')}")
+        if not page["results"]:
+            raise NotFoundError(f"No rate limit {key!r}.", status=404, code="not_found")
+        rate_limit: dict[str, Any] = page["results"][0]
+        return rate_limit
+
+    def delete(self, key: str) -> None:
+        self._client.request("DELETE", f"/api/v1/rate-limits/{self.get(key)['id']}")
+
+
+def every_row(client: Hatchet, path: str) -> list[dict[str, Any]]:
+    """The rows of a list resource, page after page from `path`."""
+    rows: list[dict[str, Any]] = []
+    next_path: str | None = path
+    while next_path:
+        page = client.request("GET", next_path)
+        rows.extend(page["results"])
+        next_path = page.get("next")
+    return rows
 
 
 class AdminClient:

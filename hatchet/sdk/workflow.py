@@ -18,6 +18,7 @@ _BACKOFF_KEYS = {"initial", "factor", "max"}
 _STRATEGIES = ("GROUP_ROUND_ROBIN", "CANCEL_IN_PROGRESS", "CANCEL_NEWEST")
 # The server's priorities: 1 (the default) to 4, the most urgent.
 _PRIORITIES = range(1, 5)
+_PERIODS = ("second", "minute", "hour", "day")
 _MIN_BACKOFF_FACTOR = 1
 _MAX_BACKOFF_FACTOR = 10
 # The server's rule for workflow and step names (workflows/engine/definitions.py).
@@ -39,11 +40,7 @@ class Concurrency:
     scope: str | None = None
 
     def __post_init__(self) -> None:
-        root, _, rest = self.key.partition(".")
-        if root not in ("input", "metadata") or not rest:
-            raise ValueError(
-                f"Concurrency key must be a path such as 'input.customer_id', not {self.key!r}"
-            )
+        _check_path(self.key, "Concurrency key")
         if (
             isinstance(self.max_runs, bool)
             or not isinstance(self.max_runs, int)
@@ -67,6 +64,56 @@ class Concurrency:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """Units a step takes of a rate limit at each attempt, as it is assigned: of the
+    limit named `key` (created with `hatchet.rate_limits.put`), or of one per value of
+    `dynamic_key` (a path such as "input.user_id"), `limit` units per `period` each,
+    created on first use. `units` is a count or a path ("input.tokens"). A step whose
+    units are not free waits in the queue until they are; it never fails for it."""
+
+    key: str | None = None
+    units: int | str = 1
+    dynamic_key: str | None = None
+    limit: int | None = None
+    period: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.key is None) == (self.dynamic_key is None):
+            raise ValueError("RateLimit takes either key= or dynamic_key=")
+        if isinstance(self.units, str):
+            _check_path(self.units, "units")
+        elif isinstance(self.units, bool) or not isinstance(self.units, int) or self.units < 1:
+            raise ValueError(f"units must be a positive integer or a path, not {self.units!r}")
+        if self.key is not None:
+            if self.limit is not None or self.period is not None:
+                raise ValueError(
+                    "limit and period go with dynamic_key; set a key's with hatchet.rate_limits.put"
+                )
+            return
+        _check_path(self.dynamic_key or "", "dynamic_key")
+        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
+            raise ValueError(f"a dynamic_key needs limit=, a positive integer, not {self.limit!r}")
+        if self.period not in _PERIODS:
+            raise ValueError(f"a dynamic_key needs period=, one of {', '.join(_PERIODS)}")
+
+    def to_definition(self) -> dict[str, Any]:
+        if self.key is not None:
+            return {"key": self.key, "units": self.units}
+        return {
+            "dynamic_key": self.dynamic_key,
+            "units": self.units,
+            "limit": self.limit,
+            "period": self.period,
+        }
+
+
+def _check_path(expression: str, what: str) -> None:
+    root, _, rest = expression.partition(".")
+    if root not in ("input", "metadata") or not rest:
+        raise ValueError(f"{what} must be a path such as 'input.user_id', not {expression!r}")
+
+
+@dataclass(frozen=True)
 class StepSpec:
     """One step as declared by `@step`; its name is the method's name."""
 
@@ -76,6 +123,7 @@ class StepSpec:
     retries: int
     backoff: dict[str, Any] | None
     on_failure: bool = False
+    rate_limits: tuple[RateLimit, ...] = ()
 
     def to_definition(self) -> dict[str, Any]:
         definition: dict[str, Any] = {
@@ -90,6 +138,8 @@ class StepSpec:
             definition["backoff"] = dict(self.backoff)
         if self.on_failure:
             definition["on_failure"] = True
+        if self.rate_limits:
+            definition["rate_limits"] = [limit.to_definition() for limit in self.rate_limits]
         return definition
 
 
@@ -146,9 +196,13 @@ def step(
     retries: int = 0,
     parents: Iterable[str] | None = None,
     backoff: dict[str, Any] | None = None,
+    rate_limits: Iterable[RateLimit] = (),
 ) -> Callable[[F], F]:
-    """Mark a method of a workflow class as a step named after the method."""
-    return _step_decorator(timeout, retries, _parents(parents), backoff, on_failure=False)
+    """Mark a method of a workflow class as a step named after the method; each of its
+    attempts takes the units of `rate_limits` (see RateLimit)."""
+    return _step_decorator(
+        timeout, retries, _parents(parents), backoff, on_failure=False, rate_limits=rate_limits
+    )
 
 
 def on_failure_step(
@@ -169,12 +223,16 @@ def _step_decorator(
     backoff: dict[str, Any] | None,
     *,
     on_failure: bool,
+    rate_limits: Iterable[RateLimit] = (),
 ) -> Callable[[F], F]:
     if timeout is not None:
         positive_duration(timeout, "step timeout")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries must be a non-negative integer, not {retries!r}")
     checked_backoff = _backoff(backoff)
+    limits = tuple(rate_limits)
+    if not all(isinstance(limit, RateLimit) for limit in limits):
+        raise TypeError("rate_limits must be RateLimit(...) objects")
 
     def decorate(method: F) -> F:
         if not callable(method):
@@ -183,7 +241,7 @@ def _step_decorator(
         check_name(name, "step")
         if name in parent_names:
             raise ValueError(f"step {name!r} cannot be its own parent")
-        spec = StepSpec(name, parent_names, timeout, retries, checked_backoff, on_failure)
+        spec = StepSpec(name, parent_names, timeout, retries, checked_backoff, on_failure, limits)
         setattr(method, STEP_ATTRIBUTE, spec)
         return method
 

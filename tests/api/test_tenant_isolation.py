@@ -34,7 +34,15 @@ from playground.models import (
 from tests.factories import ENCRYPTION_KEY, client_for, filled, open_socket, playground_objects
 from workers import registry
 from workers.models import Worker
-from workflows.models import CronTrigger, Event, ScheduledRun, StepRun, Workflow, WorkflowRun
+from workflows.models import (
+    CronTrigger,
+    Event,
+    RateLimit,
+    ScheduledRun,
+    StepRun,
+    Workflow,
+    WorkflowRun,
+)
 
 # Who may call an endpoint beyond the default of docs/security.md (reading needs the
 # viewer role, writing the editor's): anyone, a signed-in person only (no token), or
@@ -218,6 +226,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/runs/cancel"): LIST,
     ("POST", "/api/v1/runs/replay"): Rule(201),
     ("POST", "/api/v1/workflows/{name}/resume"): A_OBJECT,
+    ("GET", "/api/v1/rate-limits"): LIST,
+    # B's limit of the same key is its own: A's keeps its limit and its uses.
+    ("POST", "/api/v1/rate-limits"): Rule(201, {"key": "llm", "limit": 1, "period": "second"}),
+    ("GET", "/api/v1/rate-limits/{pk}"): A_OBJECT,
+    ("DELETE", "/api/v1/rate-limits/{pk}"): A_OBJECT,
 }
 
 # The model whose row of A a path's {pk} or {name} names, by the path's resource.
@@ -236,6 +249,7 @@ PATH_OBJECTS: dict[str, Any] = {
     "/api/v1/playground/runs/": PlaygroundRun,
     "/api/v1/playground/variables/": Variable,
     "/api/v1/playground/variants/": Variant,
+    "/api/v1/rate-limits/": RateLimit,
     "/api/v1/runs/": WorkflowRun,
     "/api/v1/schedules/": ScheduledRun,
     "/api/v1/step-runs/": StepRun,
@@ -266,6 +280,7 @@ def objects_of(tenant: Tenant) -> dict[str, str]:
     for path, body in [
         ("/api/v1/crons", {"workflow": "Support", "expression": "0 * * * *"}),
         ("/api/v1/schedules", {"workflow": "Support", "trigger_at": LATER}),
+        ("/api/v1/rate-limits", {"key": "llm", "limit": 5, "period": "minute"}),
         ("/api/v1/events", {"key": "ticket:created"}),
         ("/api/v1/invitations", {"invitee": "pat@example.com", "role": "viewer"}),
         ("/api/v1/playground/github-connection", {"repository": "a/repo", "token": "ghp_a"}),

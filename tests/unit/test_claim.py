@@ -69,6 +69,7 @@ def test_a_claim_assigns_the_oldest_step_runs_and_says_all_a_worker_needs(tenant
         overrides={"prompt": "hi"},
         timeout_seconds=30.0,
         metadata={"m": 1},
+        schedule_timeout_seconds=300.0,
     )
     assert (step_run.status, step_run.worker_id, step_run.attempt) == ("ASSIGNED", WORKER, 1)
     assert step_run.deadline is not None

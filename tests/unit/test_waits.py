@@ -14,8 +14,9 @@ from workers.models import Worker
 from workflows.engine.definitions import register_workflow
 from workflows.engine.pausing import set_paused
 from workflows.engine.queue import claim_queued_step_runs
+from workflows.engine.rate_limits import put_rate_limit
 from workflows.engine.runs import trigger_workflow_run
-from workflows.models import StepRun, WorkflowRun
+from workflows.models import RateLimitUse, StepRun, WorkflowRun
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +86,33 @@ def test_a_triggers_answer_asks_no_worker_why_it_waits(api: APIClient, tenant: T
 
     assert "step_waiting_reasons" not in answer
     assert not [q for q in queries.captured_queries if "workers_worker" in q["sql"]]
+
+
+def test_a_step_held_back_by_a_rate_limit_says_which_and_when_it_frees(
+    api: APIClient, tenant: Tenant
+) -> None:
+    step = {"name": "only", "rate_limits": [{"key": "llm", "units": 2}]}
+    register_workflow(tenant, definition("One", [step]))
+    first = trigger_workflow_run(tenant, "One", {})
+    second = trigger_workflow_run(tenant, "One", {})
+    worker = serving(tenant, slots=5)
+
+    assert reasons(api, first) == (
+        "",
+        ["Rate limit 'llm' is not defined: put it for this step to run."],
+    )
+
+    put_rate_limit(tenant.id, "llm", 3, "minute")
+    StepRun.objects.filter(status="QUEUED").update(available_at=timezone.now())
+    claim_queued_step_runs(
+        tenant_id=tenant.id, worker_id=worker.id, worker_name="box", actions=["One:only"], slots=5
+    )
+
+    free_at = RateLimitUse.objects.get().used_at + timedelta(minutes=1)
+    assert reasons(api, second) == (
+        "",
+        [
+            "Rate limit 'llm' is full: 2 of 3 units taken in the last minute; 2 free at "
+            f"{free_at.isoformat()}."
+        ],
+    )

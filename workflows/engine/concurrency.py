@@ -25,6 +25,7 @@ from django.db import connection, transaction
 
 from hatchet.errors import InvalidDefinition
 from workflows.engine.locked import LockedRuns
+from workflows.engine.paths import key_path, value_at
 from workflows.engine.transitions import cancel_run, release_run
 from workflows.models import WAITING_FOR_SLOT, WorkflowRun, WorkflowVersion
 
@@ -79,22 +80,10 @@ def parse_concurrency(raw: Any) -> dict[str, Any] | None:
     return {"key": key, "max_runs": max_runs, "strategy": strategy, "scope": scope}
 
 
-def key_path(expression: str) -> list[str]:
-    """['input', 'customer_id'] for 'input.customer_id'; [] if it names neither the
-    input nor the metadata."""
-    parts = expression.strip().split(".")
-    if len(parts) < 2 or parts[0] not in ("input", "metadata") or not all(parts):
-        return []
-    return parts
-
-
 def run_key(config: Mapping[str, Any], workflow: str, input: Any, metadata: Any) -> str:
     """The key a run counts under: its scope (the workflow's name unless shared) and the
     value at the config's path (JSON; `null` when missing)."""
-    [root, *path] = key_path(config["key"])
-    value: Any = input if root == "input" else metadata
-    for part in path:
-        value = value.get(part) if isinstance(value, dict) else None
+    value = value_at(config["key"], input, metadata)
     text = f"{config.get('scope') or workflow}:{json.dumps(value, sort_keys=True)}"
     if len(text) > MAX_KEY_LENGTH:
         return f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"

@@ -4,7 +4,7 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,6 +16,7 @@ from workflows.engine.concurrency import parse_concurrency
 from workflows.engine.crons import cron_problem, sync_declared_crons
 from workflows.engine.dag import topological_order
 from workflows.engine.events import check_trigger_pattern, sync_event_triggers
+from workflows.engine.rate_limits import parse_rate_limits
 from workflows.engine.versions import forget_latest_version, latest_version, steps_of
 from workflows.models import DEFAULT_PRIORITY, MAX_PRIORITY, Step, Workflow, WorkflowVersion
 from workflows.signals import evaluator_registered
@@ -42,7 +43,16 @@ WORKFLOW_FIELDS = {
 }
 # The longest text of each field of an evaluator's declaration.
 EVALUATOR_FIELDS = {"name": 200, "workflow": 200, "step": 200, "function": 500, "worker": 200}
-STEP_FIELDS = {"name", "parents", "timeout", "schedule_timeout", "retries", "backoff", "on_failure"}
+STEP_FIELDS = {
+    "name",
+    "parents",
+    "timeout",
+    "schedule_timeout",
+    "retries",
+    "backoff",
+    "on_failure",
+    "rate_limits",
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class StepDefinition:
     backoff_factor: float
     backoff_max_seconds: float
     on_failure: bool = False
+    # workflows/engine/rate_limits.py
+    rate_limits: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -95,8 +107,9 @@ class WorkflowDefinition:
             if definition[key] is None:
                 del definition[key]
         for step in definition["steps"]:
-            if not step["on_failure"]:
-                del step["on_failure"]
+            for key in ("on_failure", "rate_limits"):
+                if not step[key]:
+                    del step[key]
         return definition
 
     @property
@@ -189,6 +202,7 @@ def parse_step(raw: Any, index: int, workflow_schedule_timeout: float) -> StepDe
             backoff["max"], f"{where}: backoff max", f"{field}.backoff.max"
         ),
         on_failure=on_failure,
+        rate_limits=parse_rate_limits(raw.get("rate_limits"), where),
     )
 
 
@@ -379,6 +393,7 @@ def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:
                 backoff_factor=step.backoff_factor,
                 backoff_max_seconds=step.backoff_max_seconds,
                 is_on_failure=step.on_failure,
+                rate_limits=step.rate_limits,
                 position=position,
             )
             for position, step in enumerate(definition.steps)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from workflows.engine.locked import LockedRuns
 from workflows.engine.transitions import (
+    end_queued_step_run,
     fail_run,
     requeue_held_step_run,
     time_out_queued_step_run,
@@ -72,6 +73,16 @@ def time_out_queued_step_runs(now: datetime) -> int:
         Q(status=StepRunStatus.QUEUED, deadline__lt=now),
         lambda s: s.status == StepRunStatus.QUEUED and s.deadline is not None and s.deadline < now,
         time_out_queued_step_run,
+    )
+
+
+def fail_queued_step_runs(errors: Mapping[UUID, str]) -> int:
+    """Queued step runs that can never run (rate_limits.UnusableUnits): failed, with
+    their errors."""
+    return handle_locked(
+        Q(pk__in=list(errors), status=StepRunStatus.QUEUED),
+        lambda s: s.status == StepRunStatus.QUEUED,
+        lambda locked, s: end_queued_step_run(locked, s, StepRunStatus.FAILED, errors[s.id]),
     )
 
 

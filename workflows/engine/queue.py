@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from workflows.engine.effects import Effects
+from workflows.engine.rate_limits import take_units
 from workflows.models import HELD_STEP_RUNS, StepRun, StepRunAttempt, StepRunStatus
 
 
@@ -33,6 +34,9 @@ class Assignment:
     is_on_failure: bool = False
     # The on-failure step's: the error of each step that failed for good, by name.
     errors: dict[str, str] | None = None
+    # Not sent: what the claim needs to take the step's rate limits (or give it back).
+    rate_limits: list[dict[str, Any]] = field(default_factory=list)
+    schedule_timeout_seconds: float = 0
 
     def as_message(self) -> dict[str, Any]:
         message = {
@@ -96,7 +100,17 @@ def claim_queued_step_runs(
     # failed claim fails that transaction, as any other part of it would.
     with transaction.atomic(savepoint=False):
         claim = claim_of_this_database()
-        claimed = claim(tenant_id, worker_id, worker_name, list(actions), slots, timezone.now())
+        claimed: list[Assignment] = []
+        # Step runs whose rate limits are full go back to the queue, until their units
+        # are free; the slots they took are claimed again, a few times at most (the
+        # next wake-up or poll claims the rest).
+        for _ in range(CLAIM_PASSES):
+            now = timezone.now()
+            passed = claim(tenant_id, worker_id, worker_name, list(actions), slots, now)
+            given_back = take_units(tenant_id, passed, now)
+            claimed += [a for a in passed if a.step_run_id not in given_back]
+            if not given_back:
+                break
         if not claimed:
             return []
         assignments = with_failures(with_parent_outputs(claimed))
@@ -108,6 +122,7 @@ def claim_queued_step_runs(
     return assignments
 
 
+CLAIM_PASSES = 3
 Claim = Callable[[Any, UUID, str, list[str], int, datetime], list[Assignment]]
 
 
@@ -179,6 +194,8 @@ def claim_with_orm(
             timeout_seconds=step_run.step.timeout_seconds,
             metadata=step_run.workflow_run.additional_metadata,
             is_on_failure=step_run.step.is_on_failure,
+            rate_limits=step_run.step.rate_limits,
+            schedule_timeout_seconds=step_run.step.schedule_timeout_seconds,
         )
         for step_run in step_runs
     ]
@@ -218,7 +235,7 @@ WITH picked AS (
 )
 SELECT a.id, a.workflow_run_id, a.attempt, a.retry_count, a.action, w.name, st.name,
     st.parents, st.timeout_seconds, r.input, r.overrides, r.additional_metadata,
-    st.is_on_failure
+    st.is_on_failure, st.rate_limits, st.schedule_timeout_seconds
 FROM assigned AS a
 JOIN workflows_step AS st ON st.id = a.step_id
 JOIN workflows_workflowrun AS r ON r.id = a.workflow_run_id
@@ -268,6 +285,8 @@ def claim_in_one_statement(
             timeout_seconds=row[8],
             metadata=from_json(row[11]),
             is_on_failure=row[12],
+            rate_limits=from_json(row[13]),
+            schedule_timeout_seconds=row[14],
         )
         for row in rows
     ]

@@ -295,8 +295,14 @@ def time_out_queued_step_run(locked: LockedRuns, step_run: StepRun) -> None:
         f"not assigned to a worker within {step_run.step.schedule_timeout_seconds:g}s "
         "(schedule timeout)"
     )
-    finish_step_run(locked, step_run, StepRunStatus.TIMED_OUT, error=error)
-    fail_run(locked, locked.run_of(step_run), f"Step '{step_run.step.name}' timed out: {error}")
+    end_queued_step_run(locked, step_run, StepRunStatus.TIMED_OUT, error)
+
+
+def end_queued_step_run(locked: LockedRuns, step_run: StepRun, status: str, error: str) -> None:
+    """A queued step run that will never be assigned ends, and its run fails."""
+    finish_step_run(locked, step_run, status, error=error)
+    ended = "timed out" if status == StepRunStatus.TIMED_OUT else "failed"
+    fail_run(locked, locked.run_of(step_run), f"Step '{step_run.step.name}' {ended}: {error}")
 
 
 def is_past_deadline(step_run: StepRun, now: datetime) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from workflows.engine.rate_limits import waiting_reason
 from workflows.models import (
     WAITING_FOR_RESUME,
     WAITING_FOR_SLOT,
@@ -51,6 +52,13 @@ def step_waiting_reasons(tenant_id: Any, step_runs: Iterable[StepRun]) -> dict[A
 
 
 def step_reason(step_run: StepRun, served: ActionServers | None, now: datetime) -> str:
+    if step_run.step.rate_limits:
+        run = step_run.workflow_run
+        limited = waiting_reason(
+            step_run.tenant_id, step_run.step.rate_limits, run.input, run.additional_metadata
+        )
+        if limited:
+            return limited
     if step_run.available_at is not None and step_run.available_at > now:
         return f"Waiting for its retry at {step_run.available_at.isoformat()}."
     if served is None:

@@ -862,6 +862,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rate-limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Named rate limits, and the dynamic ones steps created, with their current use.
+         *     PUT-like create: posting a key that exists sets its limit and period.
+         */
+        get: operations["api_v1_rate_limits_list"];
+        put?: never;
+        /**
+         * @description Named rate limits, and the dynamic ones steps created, with their current use.
+         *     PUT-like create: posting a key that exists sets its limit and period.
+         */
+        post: operations["api_v1_rate_limits_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rate-limits/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Named rate limits, and the dynamic ones steps created, with their current use.
+         *     PUT-like create: posting a key that exists sets its limit and period.
+         */
+        get: operations["api_v1_rate_limits_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description Named rate limits, and the dynamic ones steps created, with their current use.
+         *     PUT-like create: posting a key that exists sets its limit and period.
+         */
+        delete: operations["api_v1_rate_limits_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs": {
         parameters: {
             query?: never;
@@ -2424,6 +2472,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["PullRequest"][];
         };
+        PaginatedRateLimitList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["RateLimit"][];
+        };
         PaginatedReceivedInvitationList: {
             /** @example 123 */
             count: number;
@@ -2589,6 +2652,14 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Workflow"][];
         };
+        /**
+         * @description * `second` - second
+         *     * `minute` - minute
+         *     * `hour` - hour
+         *     * `day` - day
+         * @enum {string}
+         */
+        PeriodEnum: "second" | "minute" | "hour" | "day";
         /** @description A run the playground started; expects `run__workflow` selected with it. */
         PlaygroundRun: {
             /** Format: uuid */
@@ -2706,6 +2777,27 @@ export interface components {
         PushedEvent: components["schemas"]["EventDetail"] | components["schemas"]["PushedEvents"];
         PushedEvents: {
             events: components["schemas"]["EventDetail"][];
+        };
+        /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
+        PutRateLimitRequest: {
+            key: string;
+            limit: number;
+            period: components["schemas"]["PeriodEnum"];
+        };
+        RateLimit: {
+            /** Format: uuid */
+            readonly id: string;
+            key: string;
+            /** Format: int64 */
+            limit: number;
+            period: components["schemas"]["PeriodEnum"];
+            dynamic?: boolean;
+            /** @description Units taken in the window that ends now (the last `period`). */
+            readonly used: number;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            updated_at?: string;
         };
         Readiness: {
             status: string;
@@ -2976,7 +3068,7 @@ export interface components {
             step_runs: components["schemas"]["StepRun"][];
             /** @description Why the run has queued nothing yet (paused, its concurrency key full); blank when it has. */
             readonly waiting_reason: string;
-            /** @description Why each queued step run waits (no worker serves it, every one busy, a retry's backoff), by step run id. */
+            /** @description Why each queued step run waits (no worker serves it, every one busy, a retry's backoff, a rate limit full or not defined), by step run id. */
             readonly step_waiting_reasons: {
                 [key: string]: string;
             };
@@ -8212,6 +8304,285 @@ export interface operations {
             };
             /** @description The tenant has no such object (in the path or the body). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_rate_limits_list: {
+        parameters: {
+            query?: {
+                dynamic?: boolean;
+                /** @description A limit's key. */
+                key?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRateLimitList"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_rate_limits_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutRateLimitRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimit"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimit"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_rate_limits_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimit"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_rate_limits_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
