@@ -8,17 +8,17 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
-from bench.livestack import (
-    drop_database,
-)
+from bench.livestack import drop_database, free_port
 from tests.e2e.live import (
     LiveServer,
     WorkerFactory,
     fresh_postgres_url,
     server_env,
+    stop_process,
     wait_for,
     worker_named,
 )
@@ -78,3 +78,25 @@ def start_worker(hatchet_server: LiveServer) -> Iterator[WorkerFactory]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def second_server(hatchet_server: LiveServer) -> Iterator[str]:
+    """Another server process on the same database and Redis (services backend only:
+    embedded runs in one process)."""
+    if hatchet_server.backend != "services":
+        pytest.skip("one process serves the embedded backend")
+    port = free_port()
+    process = hatchet_server.spawn("manage.py", "serve", "--port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: healthy(url, process), timeout=30)
+    yield url
+    stop_process(process)
+
+
+def healthy(url: str, process: subprocess.Popen[bytes]) -> bool:
+    assert process.poll() is None
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

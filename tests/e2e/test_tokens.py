@@ -4,24 +4,18 @@ too, with Redis) and refuses the reconnect; no token reaches the access log."""
 
 import asyncio
 import json
-import subprocess
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 from websockets.typing import Subprotocol
 
-from bench.livestack import free_port
 from tests.e2e.live import (
     LiveServer,
     WorkerFactory,
     api_client,
     receive_until_closed,
-    stop_process,
-    wait_for,
 )
 
 pytestmark = pytest.mark.e2e
@@ -119,28 +113,6 @@ def test_an_sdk_worker_on_an_editor_token_stops_with_the_reason(
         "the server refused the worker's token (close code 4403: its role may not run "
         "workers; use a worker token)"
     ) in log
-
-
-@pytest.fixture
-def second_server(hatchet_server: LiveServer) -> Iterator[str]:
-    """Another server process on the same database and Redis (services backend only:
-    embedded runs in one process)."""
-    if hatchet_server.backend != "services":
-        pytest.skip("one process serves the embedded backend")
-    port = free_port()
-    process = hatchet_server.spawn("manage.py", "serve", "--port", str(port))
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: healthy(url, process), timeout=30)
-    yield url
-    stop_process(process)
-
-
-def healthy(url: str, process: subprocess.Popen[bytes]) -> bool:
-    assert process.poll() is None
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_revoking_closes_the_tokens_socket_on_another_server_process(

@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from hatchet.sdk import Concurrency, Context, Hatchet, NonRetryableError
+from hatchet.sdk import Concurrency, Context, Hatchet, NonRetryableError, RateLimit
 
 hatchet = Hatchet()
 
@@ -128,6 +128,24 @@ class AccountRefund:
     """AccountCharge's twin in the scope "account"."""
 
     @hatchet.step()
+    def work(self, context: Context) -> dict:
+        return timed_work(context)
+
+
+@hatchet.workflow()
+class RateLimited:
+    """Quick; each run takes a unit of the "e2e-calls" limit, which the tests put."""
+
+    @hatchet.step(rate_limits=[RateLimit(key="e2e-calls")])
+    def work(self, context: Context) -> dict:
+        return timed_work(context)
+
+
+@hatchet.workflow()
+class PerUserLimited:
+    """Quick; at most two runs a second per user."""
+
+    @hatchet.step(rate_limits=[RateLimit(dynamic_key="input.user", limit=2, period="second")])
     def work(self, context: Context) -> dict:
         return timed_work(context)
 
@@ -298,6 +316,8 @@ def main() -> None:
         PerCustomer(),
         AccountCharge(),
         AccountRefund(),
+        RateLimited(),
+        PerUserLimited(),
         SlowOnce(),
         Overrun(),
         Streams(),

@@ -7,8 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
+from hatchet.db import pipelined
 from hatchet.errors import InvalidDefinition
 from hatchet.models import Tenant
 from tests.factories import definition
@@ -74,6 +76,20 @@ def test_a_step_takes_units_until_the_limit_and_the_rest_wait_queued(tenant: Ten
     age_uses(61)
 
     assert [a.workflow_run_id for a in claim(tenant)] == [run.pk for run in runs[3:]]
+
+
+def test_a_full_limit_is_met_in_a_reports_refill(tenant: Tenant) -> None:
+    """A worker's report refills its slots in one pipelined transaction (psycopg's
+    pipeline mode refuses server-side cursors: every report of the e2e run failed)."""
+    put_rate_limit(tenant.id, "llm", 1, "minute")
+    limited(tenant)
+    runs = [trigger_workflow_run(tenant, "Limited", {}) for _ in range(2)]
+
+    with transaction.atomic(), pipelined():
+        assigned = claim(tenant)
+
+    assert [a.workflow_run_id for a in assigned] == [runs[0].pk]
+    assert step_run_of(runs[1]).status == "QUEUED"
 
 
 def test_units_free_partway_through_the_window_let_that_many_go(tenant: Tenant) -> None:

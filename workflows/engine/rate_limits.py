@@ -155,7 +155,9 @@ class Window:
         uses = RateLimitUse.objects.filter(
             rate_limit=self.rate_limit, used_at__gt=self.start
         ).order_by("used_at")
-        for used_at, used in uses.values_list("used_at", "units").iterator():
+        # A list, not an iterator: a report's refill claims in pipeline mode, where
+        # PostgreSQL's server-side cursors are refused.
+        for used_at, used in list(uses.values_list("used_at", "units")):
             excess -= used
             if excess <= 0:
                 return used_at + period
