@@ -90,6 +90,10 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         "no-op steps/s with a concurrency key, 2 workers",
         _dig(data, "throughput", "keyed_2_workers", "step_runs_per_s"),
     )
+    row(
+        "no-op steps/s with a rate limit, 2 workers",
+        _dig(data, "throughput", "rate_limited_2_workers", "step_runs_per_s"),
+    )
     for name, label in (("chain_2_workers", "3-step chain"), ("fanout_2_workers", "1->20->1")):
         row(f"{label}: step runs/s", _dig(data, "throughput", name, "step_runs_per_s"))
         row(f"{label}: runs/s", _dig(data, "throughput", name, "runs_per_s"))

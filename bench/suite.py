@@ -14,7 +14,16 @@ from bench.latency import Samples, celery_latency, hatchet_latency
 from bench.processes import ROOT, Processes
 from bench.stack import CeleryWorker, HatchetStack, server_process_count
 from bench.throughput import celery_throughput, hatchet_throughput
-from bench.workflows import CHAIN, FANOUT, FANOUT_WIDTH, KEYED, NOOP
+from bench.workflows import (
+    CHAIN,
+    FANOUT,
+    FANOUT_WIDTH,
+    KEYED,
+    NOOP,
+    RATE_LIMIT_KEY,
+    RATE_LIMIT_PER_SECOND,
+    RATE_LIMITED,
+)
 
 logger = logging.getLogger("bench")
 
@@ -98,6 +107,8 @@ def run_hatchet(
         data["throughput"]["noop_2_workers"] = throughput(NOOP, 1)
         data["cost"]["saturated"] = per_step_run(db, NOOP, before, snapshot(stack))
         data["throughput"]["keyed_2_workers"] = throughput(KEYED, 1)
+        client.rate_limits.put(RATE_LIMIT_KEY, RATE_LIMIT_PER_SECOND, "second")
+        data["throughput"]["rate_limited_2_workers"] = throughput(RATE_LIMITED, 1)
         data["throughput"]["chain_2_workers"] = throughput(CHAIN, 3)
         data["throughput"]["fanout_2_workers"] = throughput(FANOUT, FANOUT_WIDTH + 2)
         data["peak_rss_mb"] = stack.peak_memory_mb()

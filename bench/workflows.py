@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from hatchet.sdk import Concurrency, Context, Hatchet
+from hatchet.sdk import Concurrency, Context, Hatchet, RateLimit
 
 NOOP = "BenchNoop"
 KEYED = "BenchKeyed"
@@ -20,6 +20,11 @@ KEYED = "BenchKeyed"
 # full queue (--high-water) never fills a key, so the figure is the price of counting.
 KEYS = 64
 KEY_MAX_RUNS = 100
+RATE_LIMITED = "BenchRateLimited"
+# The limit BenchRateLimited's steps take a unit of, put so high that it never holds a
+# step back: the figure is the price of taking units under the limit's lock.
+RATE_LIMIT_KEY = "bench-calls"
+RATE_LIMIT_PER_SECOND = 1_000_000_000
 EVENT = "BenchEvent"
 CHAIN = "BenchChain"
 FANOUT = "BenchFanOut"
@@ -51,6 +56,15 @@ class BenchKeyed:
     and as it finishes."""
 
     @hatchet.step()
+    async def noop(self, context: Context) -> dict[str, Any]:
+        return stamp(context, time.time())
+
+
+@hatchet.workflow(name=RATE_LIMITED)
+class BenchRateLimited:
+    """BenchNoop whose step takes a unit of one rate limit as it is assigned."""
+
+    @hatchet.step(rate_limits=[RateLimit(key=RATE_LIMIT_KEY)])
     async def noop(self, context: Context) -> dict[str, Any]:
         return stamp(context, time.time())
 
@@ -132,6 +146,7 @@ def main() -> None:
     for workflow in (
         BenchNoop(),
         BenchKeyed(),
+        BenchRateLimited(),
         BenchEvent(),
         BenchChain(),
         BenchFanOut(),

@@ -14,6 +14,7 @@ import { WorkflowPage } from "./pages/workflows/WorkflowPage";
 import { EventsPage } from "./pages/events/EventsPage";
 import { EventPage } from "./pages/events/EventPage";
 import { TriggersPage } from "./pages/triggers/TriggersPage";
+import { RateLimitsPage } from "./pages/rate-limits/RateLimitsPage";
 import { WorkersPage } from "./pages/workers/WorkersPage";
 import { PlaygroundPage } from "./pages/playground/PlaygroundPage";
 import { BlindReviewPage } from "./pages/playground/BlindReviewPage";
@@ -37,6 +38,7 @@ export function AppRoutes() {
         <Route path="events" element={<EventsPage />} />
         <Route path="events/:eventId" element={<EventPage />} />
         <Route path="triggers" element={<TriggersPage />} />
+        <Route path="rate-limits" element={<RateLimitsPage />} />
         <Route path="workers" element={<WorkersPage />} />
         <Route path="playground" element={<PlaygroundPage />} />
         <Route path="playground/compare/:comparisonId" element={<ComparisonPage />} />

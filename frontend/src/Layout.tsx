@@ -10,6 +10,7 @@ const navItems = [
   { to: "/workflows", label: "Workflows" },
   { to: "/events", label: "Events" },
   { to: "/triggers", label: "Crons & schedules" },
+  { to: "/rate-limits", label: "Rate limits" },
   { to: "/workers", label: "Workers" },
   { to: "/playground", label: "Playground" },
   { to: "/datasets", label: "Datasets" },

@@ -110,7 +110,7 @@ class RateLimit:
 def _check_path(expression: str, what: str) -> None:
     root, _, rest = expression.partition(".")
     if root not in ("input", "metadata") or not rest:
-        raise ValueError(f"{what} must be a path such as 'input.user_id', not {expression!r}")
+        raise ValueError(f"{what} must be a path such as 'input.customer_id', not {expression!r}")
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
         "noop_1_worker",
         "noop_2_workers",
         "keyed_2_workers",
+        "rate_limited_2_workers",
         "chain_2_workers",
         "fanout_2_workers",
     }

@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from hatchet.sdk import Concurrency, Context, Hatchet
+from hatchet.sdk import Concurrency, Context, Hatchet, RateLimit
 from hatchet.sdk.workflow import step, workflow, workflow_spec_of
 
 hatchet = Hatchet("http://127.0.0.1:1", token="t")
@@ -274,3 +274,44 @@ def test_a_concurrency_limit_goes_into_the_definition_and_is_checked():
         Concurrency(key="input.c", strategy="FIFO")
     with pytest.raises(ValueError, match="max_runs must be a positive integer"):
         Concurrency(key="input.c", max_runs=0)
+
+
+def test_rate_limits_of_a_step_go_into_its_definition():
+    @hatchet.workflow()
+    class Limited:
+        @hatchet.step(
+            rate_limits=[
+                RateLimit(key="llm"),
+                RateLimit(dynamic_key="input.user", units="input.tokens", limit=9, period="hour"),
+            ]
+        )
+        def work(self, context): ...
+
+    [work] = workflow_spec_of(Limited).to_definition()["steps"]
+    assert work["rate_limits"] == [
+        {"key": "llm", "units": 1},
+        {"dynamic_key": "input.user", "units": "input.tokens", "limit": 9, "period": "hour"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({}, "either key= or dynamic_key="),
+        ({"key": "a", "dynamic_key": "input.a"}, "either key= or dynamic_key="),
+        ({"key": "a", "limit": 3}, "limit and period go with dynamic_key"),
+        ({"key": "a", "units": 0}, "units must be a positive integer or a path"),
+        ({"key": "a", "units": "tokens"}, "units must be a path such as"),
+        ({"dynamic_key": "user", "limit": 1, "period": "minute"}, "dynamic_key must be a path"),
+        ({"dynamic_key": "input.user", "period": "minute"}, "needs limit="),
+        ({"dynamic_key": "input.user", "limit": 1, "period": "week"}, "needs period="),
+    ],
+)
+def test_a_bad_rate_limit_is_refused_where_it_is_declared(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        RateLimit(**arguments)
+
+
+def test_rate_limits_must_be_rate_limit_objects():
+    with pytest.raises(TypeError, match="rate_limits must be RateLimit"):
+        step(rate_limits=[{"key": "llm"}])  # type: ignore[list-item]

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ApiError, apiFetch, getTenant, setTenant, socketUrl } from "./client";
+import { ApiError, apiFetch, apiResponse, getTenant, setTenant, socketUrl } from "./client";
 
 function stubFetch(response: Response) {
   const fetchMock = vi.fn<(url: string, init: RequestInit) => Promise<Response>>(
@@ -72,6 +72,21 @@ describe("apiFetch", () => {
       status: 502,
       code: "http_502",
       message: "Bad Gateway",
+    });
+  });
+});
+
+describe("apiResponse", () => {
+  it("keeps the status beside the body, so a put tells created from changed", async () => {
+    stubFetch(Response.json({ key: "llm" }, { status: 201 }));
+    await expect(
+      apiResponse("/rate-limits", { method: "POST", body: { key: "llm" } }),
+    ).resolves.toEqual({ status: 201, body: { key: "llm" } });
+
+    stubFetch(new Response(null, { status: 204 }));
+    await expect(apiResponse("/rate-limits/1", { method: "DELETE" })).resolves.toEqual({
+      status: 204,
+      body: undefined,
     });
   });
 });

@@ -68,6 +68,21 @@ export interface ApiFetchOptions {
  * Throws ApiError for any non-2xx answer, and for network failures (code "network").
  */
 export async function apiFetch<T>(path: string, options: ApiFetchOptions = {}): Promise<T> {
+  return (await apiResponse<T>(path, options)).body;
+}
+
+/** An answer with its status, for a write whose status says what it did: a put
+ * answers 201 when it created the thing and 200 when it changed one. */
+export interface ApiResponse<T> {
+  status: number;
+  body: T;
+}
+
+/** `apiFetch`, keeping the answer's status. */
+export async function apiResponse<T>(
+  path: string,
+  options: ApiFetchOptions = {},
+): Promise<ApiResponse<T>> {
   const method = options.method ?? "GET";
   const headers: Record<string, string> = { Accept: "application/json" };
   if (currentTenant) headers["X-Hatchet-Tenant"] = currentTenant;
@@ -98,10 +113,10 @@ export async function apiFetch<T>(path: string, options: ApiFetchOptions = {}): 
     throw new ApiError(0, "network", "The server could not be reached.", String(cause));
   }
 
-  if (response.status === 204) return undefined as T;
+  if (response.status === 204) return { status: 204, body: undefined as T };
   const payload: unknown = await response.json().catch(() => undefined);
   if (!response.ok) throw errorFromPayload(response, payload);
-  return payload as T;
+  return { status: response.status, body: payload as T };
 }
 
 function errorFromPayload(response: Response, payload: unknown): ApiError {

@@ -41,6 +41,7 @@ export type PullRequest = Schemas["PullRequest"];
 export type PullRequestChange = Schemas["PullRequestChange"];
 export type PushedEvent = Schemas["PushedEvent"];
 export type PushedEvents = Schemas["PushedEvents"];
+export type RateLimit = Schemas["RateLimit"];
 export type RecentRun = Schemas["RecentRun"];
 export type RegisteredWorkflow = Schemas["RegisteredWorkflow"];
 export type Review = Schemas["Review"];
@@ -91,6 +92,7 @@ export type CronSource = Schemas["SourceEnum"];
 export type OverrideChangeKind = Schemas["OverrideChangeKindEnum"];
 export type PlaygroundRunKind = Schemas["PlaygroundRunKindEnum"];
 export type GateMetric = Schemas["GateMetricEnum"];
+export type RateLimitPeriod = Schemas["PeriodEnum"];
 
 // Request bodies.
 export type BackoffDefinitionBody = Schemas["BackoffDefinitionRequest"];
@@ -114,6 +116,7 @@ export type EditVariantBody = Schemas["EditVariantRequest"];
 export type MemberRoleBody = Schemas["MemberRoleRequest"];
 export type RescheduleBody = Schemas["RescheduleRequest"];
 export type PushEventsBody = Schemas["PushEventsRequest"];
+export type PutRateLimitBody = Schemas["PutRateLimitRequest"];
 export type ReplayBody = Schemas["ReplayRequest"];
 export type ReplayRunBody = Schemas["ReplayRunRequest"];
 export type RestoreVariantBody = Schemas["RestoreVariantRequest"];

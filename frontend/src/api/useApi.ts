@@ -11,7 +11,15 @@ import {
   type UseMutationResult,
 } from "@tanstack/react-query";
 import { useCallback, useEffect, useEffectEvent, useRef, useState } from "react";
-import { ApiError, apiFetch, getTenant, socketUrl, type HttpMethod } from "./client";
+import {
+  ApiError,
+  apiFetch,
+  apiResponse,
+  getTenant,
+  socketUrl,
+  type ApiResponse,
+  type HttpMethod,
+} from "./client";
 import { gapsOf, type Fill, type Gap, type LineBook, type LiveLine } from "./lines";
 import type { Paginated, StepRunLine } from "./types";
 
@@ -98,12 +106,35 @@ export function useApiMutation<B = unknown, R = unknown>(
   path: string | ((body: B) => string),
   options: ApiMutationOptions<R> = {},
 ): UseMutationResult<R, ApiError, B> {
+  return useWrite<B, R>((body) => apiFetch<R>(targetOf(path, body), { method, body }), options);
+}
+
+/** `useApiMutation` whose result keeps the answer's status, for a write that says
+ * with it what it did (a put: 201 created, 200 changed). */
+export function useApiMutationWithStatus<B = unknown, R = unknown>(
+  method: Exclude<HttpMethod, "GET">,
+  path: string | ((body: B) => string),
+  options: ApiMutationOptions<ApiResponse<R>> = {},
+): UseMutationResult<ApiResponse<R>, ApiError, B> {
+  return useWrite<B, ApiResponse<R>>(
+    (body) => apiResponse<R>(targetOf(path, body), { method, body }),
+    options,
+  );
+}
+
+function targetOf<B>(path: string | ((body: B) => string), body: B): string {
+  return typeof path === "function" ? path(body) : path;
+}
+
+function useWrite<B, R>(
+  send: (body: B) => Promise<R>,
+  options: ApiMutationOptions<R>,
+): UseMutationResult<R, ApiError, B> {
   const client = useQueryClient();
   return useMutation<R, ApiError, B>({
     mutationFn: async (body: B) => {
-      const target = typeof path === "function" ? path(body) : path;
       try {
-        return await apiFetch<R>(target, { method, body: body === undefined ? undefined : body });
+        return await send(body);
       } catch (cause) {
         throw asApiError(cause);
       }

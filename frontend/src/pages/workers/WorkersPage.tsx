@@ -3,6 +3,7 @@ import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView, Empty } from "../../components/StateViews";
 import { StatusBadge } from "../../components/StatusBadge";
 import { TableHead } from "../../components/TableHead";
+import { UsageMeter } from "../../components/UsageMeter";
 import type { Worker } from "../../api/types";
 import { useWorkers } from "./api";
 import "./workers.css";
@@ -63,7 +64,14 @@ function WorkersTable({ workers }: { workers: Worker[] }) {
               <StatusBadge status={worker.status ?? "DISCONNECTED"} />
             </td>
             <td>
-              <SlotBar used={worker.used_slots} total={worker.slots} />
+              <UsageMeter
+                used={worker.used_slots}
+                total={worker.slots}
+                label="Slots in use"
+                valueText={`${worker.used_slots} of ${worker.slots} slots in use`}
+              >
+                {worker.used_slots} used · {Math.max(worker.slots - worker.used_slots, 0)} free
+              </UsageMeter>
             </td>
             <td>
               {worker.actions.length === 0 ? (
@@ -92,33 +100,6 @@ function WorkersTable({ workers }: { workers: Worker[] }) {
         ))}
       </tbody>
     </table>
-  );
-}
-
-/** Used and free slots as numbers and a bar; the numbers carry the meaning. */
-export function SlotBar({ used, total }: { used: number; total: number }) {
-  const free = Math.max(total - used, 0);
-  const percent = total > 0 ? Math.min(100, Math.round((used / total) * 100)) : 0;
-  return (
-    <div className="slot-bar">
-      <span>
-        {used} used · {free} free
-      </span>
-      <div
-        className="slot-bar-track"
-        role="meter"
-        aria-label="Slots in use"
-        aria-valuemin={0}
-        aria-valuemax={total}
-        aria-valuenow={used}
-        aria-valuetext={`${used} of ${total} slots in use`}
-      >
-        <div
-          className={`slot-bar-fill${percent >= 100 ? " full" : ""}`}
-          style={{ width: `${percent}%` }}
-        />
-      </div>
-    </div>
   );
 }
 
