@@ -263,6 +263,10 @@ HATCHET_ASSIGN_START_TIMEOUT = env_float("HATCHET_ASSIGN_START_TIMEOUT", 15.0)
 # of those of lower priority q that became claimable less than (p - q) x this long
 # before it, and behind those that waited longer, so that no priority starves.
 HATCHET_PRIORITY_AGING = env_float("HATCHET_PRIORITY_AGING", 60.0)
+# How long a step that prefers worker labels (or a soft-sticky run's worker) waits for
+# the best-matching worker before one that matches less well may take it; a worker
+# with none of what it prefers waits all of it (workflows/engine/affinity.py).
+HATCHET_PREFERENCE_WAIT = env_float("HATCHET_PREFERENCE_WAIT", 2.0)
 # Times a step run may be queued again because its worker vanished (a poison step
 # that kills every worker must end).
 HATCHET_MAX_REQUEUES = int(os.environ.get("HATCHET_MAX_REQUEUES", 5))

@@ -8,9 +8,10 @@ class WorkersConfig(AppConfig):
     def ready(self) -> None:
         from workers import dispatch, registry
         from workflows import ticker
-        from workflows.signals import workers_serving
+        from workflows.signals import live_workers, workers_serving
 
         dispatch.subscribe_to_engine()
         workers_serving.connect(registry.serving_workers, dispatch_uid="workers.serving")
+        live_workers.connect(registry.live_worker_profiles, dispatch_uid="workers.live")
         # Dead workers are checked on every pass of the engine tick.
         ticker.add_tick_pass(registry.check_workers)

@@ -25,6 +25,7 @@ from workers import registry
 from workers.dispatch import NODE, deliver_on_commit, dispatcher
 from workers.messages import REPORT_TYPES, WORKER_MESSAGES
 from workflows.engine import results
+from workflows.engine.affinity import MAX_LABELS, check_worker_labels
 from workflows.engine.queue import Assignment, claim_queued_step_runs, lock_worker_slots
 from workflows.engine.results import Outcome
 
@@ -141,6 +142,8 @@ class WorkerConsumer(Socket):
                 await self.register(message)
             elif message.type == "heartbeat":
                 await self.heartbeat(message)
+            elif message.type == "labels":
+                await self.set_labels(message)
             else:
                 self.enqueue(message)
         except ProtocolError as error:
@@ -250,11 +253,7 @@ class WorkerConsumer(Socket):
             )
         if not 1 <= message["slots"] <= MAX_SLOTS:
             raise ProtocolError("invalid_field", f"'slots' must be from 1 to {MAX_SLOTS}.")
-        labels = message.get("labels") or {}
-        if not isinstance(labels, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
-        ):
-            raise ProtocolError("invalid_field", "'labels' must map strings to strings.")
+        labels = checked_labels(message.get("labels") or {})
         worker_id = message.get("worker_id")
         try:
             resume_id = UUID(worker_id) if worker_id else None
@@ -294,6 +293,14 @@ class WorkerConsumer(Socket):
             }
         )
         dispatcher.attach(self)
+
+    async def set_labels(self, message: Message) -> None:
+        """The worker's labels change while it runs: steps that want the new ones may
+        come to it now."""
+        labels = checked_labels(message["labels"])
+        await self.in_db_until_done(registry.set_labels, self.worker_id, labels)
+        await self.send_message({"type": "labels.set", "labels": labels})
+        self.request_fill()
 
     async def heartbeat(self, message: Message) -> None:
         draining = bool(message.get("draining", False))
@@ -361,6 +368,16 @@ class WorkerConsumer(Socket):
             # Slots still busy with steps that ended here but run on there are not free.
             slots=self.slots - self.lingering,
         )
+
+
+def checked_labels(labels: Any) -> dict[str, Any]:
+    checked = check_worker_labels(labels)
+    if checked is None:
+        raise ProtocolError(
+            "invalid_field",
+            f"'labels' must map at most {MAX_LABELS} names to text, numbers, true or false.",
+        )
+    return checked
 
 
 REPORT_KINDS = {

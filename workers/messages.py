@@ -9,6 +9,7 @@ STEP_FIELDS: dict[str, Any] = {"id": str, "step_run_id": UUID, "attempt": int}
 WORKER_MESSAGES: dict[str, dict[str, Any]] = {
     "register": {"name": str, "actions": list, "slots": int},
     "heartbeat": {},
+    "labels": {"labels": dict},
     "step.started": STEP_FIELDS,
     "step.completed": {**STEP_FIELDS, "output": ANY},
     "step.failed": {**STEP_FIELDS, "error": str},

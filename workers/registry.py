@@ -15,6 +15,7 @@ from django.utils import timezone
 from hatchet.models import APIToken, Tenant, hash_token
 from workers.dispatch import close_sockets_of
 from workers.models import WORKER_LIVE, ServerNode, Worker, WorkerStatus
+from workflows.engine.affinity import WorkerProfile
 from workflows.engine.maintenance import (
     Heard,
     requeue_step_runs_of_workers,
@@ -36,7 +37,7 @@ def register_worker(
     name: str,
     actions: list[str],
     slots: int,
-    labels: dict[str, str],
+    labels: dict[str, Any],
     sdk_version: str,
     connection_id: UUID,
     node: str,
@@ -83,6 +84,10 @@ def register_worker(
             setattr(worker, field, value)
         worker.save(update_fields=list(fields))
         return worker, resume_key
+
+
+def set_labels(worker_id: UUID, labels: dict[str, Any]) -> None:
+    Worker.objects.filter(pk=worker_id).update(labels=labels)
 
 
 def record_heartbeat(worker_id: UUID, connection_id: UUID, *, draining: bool) -> bool:
@@ -246,3 +251,14 @@ def serving_workers(tenant_id: Any, actions: set[str], **_: Any) -> dict[str, Ac
             known = served.get(action, ActionServers(0, 0))
             served[action] = ActionServers(known.workers + 1, known.free_slots + free)
     return served
+
+
+def live_worker_profiles(tenant_id: Any, **_: Any) -> list[WorkerProfile]:
+    """The tenant's active workers, as a step that chooses its worker weighs them."""
+    rows = Worker.objects.filter(tenant_id=tenant_id, status=WorkerStatus.ACTIVE).values_list(
+        "id", "name", "labels", "actions"
+    )
+    return [
+        WorkerProfile(worker_id, name, labels, frozenset(actions))
+        for worker_id, name, labels, actions in rows
+    ]

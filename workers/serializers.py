@@ -11,7 +11,9 @@ class WorkerSerializer(serializers.ModelSerializer):
 
     status = StatusField(WorkerStatus)
     actions = serializers.ListField(child=serializers.CharField())
-    labels = serializers.DictField(child=serializers.CharField())
+    labels = serializers.DictField(
+        child=serializers.JSONField(), help_text="Text, numbers, true or false, by name."
+    )
     used_slots = serializers.IntegerField(help_text="Step runs the worker holds now.")
     free_slots = serializers.SerializerMethodField()
 

@@ -76,6 +76,11 @@ class Step(models.Model):
     is_on_failure = models.BooleanField(default=False)
     # The units it takes of rate limits at each attempt (workflows/engine/rate_limits.py).
     rate_limits = models.JSONField(default=list)
+    # The labels it requires or prefers of a worker, and whether its run's steps stick
+    # to the worker that took the first ("soft", "hard" or blank), as
+    # workflows/engine/affinity.py reads them.
+    desired_worker_labels = models.JSONField(default=dict)
+    sticky = models.CharField(max_length=4, blank=True, default="")
     position = models.PositiveIntegerField()
 
     class Meta:
@@ -257,6 +262,9 @@ class StepRun(models.Model):
     available_at = models.DateTimeField(null=True, blank=True)
     # The run's priority, copied: queueing again (a retry) reads no run.
     priority = models.PositiveSmallIntegerField(default=DEFAULT_PRIORITY)
+    # Its step chooses its worker (labels, a sticky run): claimed apart from the others
+    # (workflows/engine/affinity.py), so that the common claim stays one statement.
+    constrained = models.BooleanField(default=False)
     # The order of the claim: when it became claimable, moved earlier by its priority
     # (HATCHET_PRIORITY_AGING per level), so that urgent steps go first and the others
     # still get their turn.
@@ -273,8 +281,13 @@ class StepRun(models.Model):
         indexes = [
             models.Index(
                 fields=["action", "ranked_at"],
-                condition=Q(status="QUEUED"),
+                condition=Q(status="QUEUED", constrained=False),
                 name="step_run_ranked",
+            ),
+            models.Index(
+                fields=["action", "ranked_at"],
+                condition=Q(status="QUEUED", constrained=True),
+                name="step_run_constrained",
             ),
             models.Index(
                 fields=["worker_id", "status"],

@@ -25,6 +25,9 @@ playground_recorded = Signal()
 # kwargs: tenant_id, actions (set[str]); a receiver answers {action: ActionServers} for
 # the actions some live worker of the tenant serves (asked for a queued step's reason).
 workers_serving = Signal()
+# kwargs: tenant_id; a receiver answers the tenant's active workers as
+# affinity.WorkerProfile objects (asked when a step chooses its worker).
+live_workers = Signal()
 # kwargs: tenant, workflow (the evaluator's, a str), declaration (EvaluatorDeclaration);
 # sent when a definition declaring a code evaluator is registered, before its version
 # is written, so that a receiver that refuses the declaration (InvalidDefinition)

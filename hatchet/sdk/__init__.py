@@ -16,7 +16,7 @@ from hatchet.sdk.errors import (
 from hatchet.sdk.evaluator import Evaluation
 from hatchet.sdk.version import SDK_VERSION
 from hatchet.sdk.worker import Worker
-from hatchet.sdk.workflow import Concurrency, RateLimit
+from hatchet.sdk.workflow import Concurrency, DesiredLabel, RateLimit
 
 __all__ = [
     "SDK_VERSION",
@@ -24,6 +24,7 @@ __all__ = [
     "CancellationFlag",
     "Concurrency",
     "Context",
+    "DesiredLabel",
     "Evaluation",
     "Hatchet",
     "HatchetConnectionError",

@@ -25,7 +25,7 @@ from hatchet.sdk.errors import (
 )
 from hatchet.sdk.evaluator import evaluator as _evaluator
 from hatchet.sdk.version import SDK_VERSION
-from hatchet.sdk.worker import Worker
+from hatchet.sdk.worker import LabelValue, Worker
 from hatchet.sdk.workflow import check_priority
 from hatchet.sdk.workflow import on_failure_step as _on_failure_step
 from hatchet.sdk.workflow import step as _step
@@ -90,11 +90,13 @@ class Hatchet:
         name: str,
         max_runs: int = 10,
         *,
-        labels: dict[str, str] | None = None,
+        labels: dict[str, LabelValue] | None = None,
         project_root: str | os.PathLike[str] | None = None,
         grace: float | None = None,
     ) -> Worker:
-        """A worker that runs up to `max_runs` steps at once (its slots)."""
+        """A worker that runs up to `max_runs` steps at once (its slots), with `labels`
+        that steps may require or prefer ({"gpu": True, "region": "eu"}; change them
+        while it runs with `worker.upsert_labels`)."""
         return Worker(
             self,
             name,

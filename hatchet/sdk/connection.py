@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -47,7 +47,7 @@ class WorkerConnection:
         client: "Hatchet",
         *,
         name: str,
-        labels: dict[str, str],
+        labels: dict[str, Any],
         steps: StepRunner,
     ) -> None:
         self.name = name
@@ -119,6 +119,13 @@ class WorkerConnection:
         it considers ended."""
         if self._ws is not None:
             asyncio.get_running_loop().create_task(self._send_heartbeat_quietly(self._ws))
+
+    async def send_labels(self) -> None:
+        """Tell the server the worker's labels now; if the connection is gone, the next
+        registration carries them."""
+        if self._ws is not None:
+            with contextlib.suppress(ConnectionClosed, OSError):
+                await self._ws.send(json.dumps({"type": "labels", "labels": self.labels}))
 
     async def announce_draining(self) -> None:
         """Tell the server now that no new work is taken; if the connection is gone, the

@@ -32,6 +32,24 @@ _OUTBOX_DRAIN_TIMEOUT = 5.0
 _POLL_INTERVAL = 0.02
 
 
+LabelValue = str | int | float | bool
+_MAX_LABELS = 20
+_MAX_LABEL_LENGTH = 100
+
+
+def checked_labels(labels: dict[str, LabelValue]) -> dict[str, LabelValue]:
+    """The server's rule for worker labels (workflows/engine/affinity.py)."""
+    if len(labels) > _MAX_LABELS:
+        raise ValueError(f"a worker has at most {_MAX_LABELS} labels")
+    for name, value in labels.items():
+        if not isinstance(name, str) or not 0 < len(name) <= _MAX_LABEL_LENGTH:
+            raise TypeError(f"label names are strings of 1 to {_MAX_LABEL_LENGTH} characters")
+        text_too_long = isinstance(value, str) and len(value) > _MAX_LABEL_LENGTH
+        if not isinstance(value, str | int | float | bool) or text_too_long:
+            raise TypeError(f"label {name!r}: a value is text, a number, true or false")
+    return dict(labels)
+
+
 class Worker:
     """Runs the steps of its registered workflows for the server; see `start()`."""
 
@@ -41,7 +59,7 @@ class Worker:
         name: str,
         *,
         max_runs: int = 10,
-        labels: dict[str, str] | None = None,
+        labels: dict[str, LabelValue] | None = None,
         project_root: str | os.PathLike[str] | None = None,
         grace: float | None = None,
     ) -> None:
@@ -49,10 +67,7 @@ class Worker:
             raise ValueError("a worker needs a non-empty name")
         if isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1:
             raise ValueError(f"max_runs must be an integer >= 1, not {max_runs!r}")
-        labels = dict(labels or {})
-        for key, value in labels.items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise TypeError("labels must map strings to strings")
+        labels = checked_labels(labels or {})
         if grace is None:
             grace = float(os.environ.get("HATCHET_WORKER_GRACE") or DEFAULT_GRACE_SECONDS)
         if grace < 0:
@@ -81,6 +96,15 @@ class Worker:
     def worker_id(self) -> str | None:
         """The id the server registered this worker under; None until it has."""
         return self._connection.worker_id
+
+    def upsert_labels(self, labels: dict[str, LabelValue]) -> None:
+        """Set these labels (others keep theirs) while the worker runs: steps that want
+        them may come to it from now on. Safe from any thread, a step's included."""
+        self.labels.update(checked_labels({**self.labels, **labels}))
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(
+                lambda: asyncio.ensure_future(self._connection.send_labels())
+            )
 
     def register_workflow(self, workflow: object) -> None:
         """Offer the steps of a `@workflow` instance (a class is instantiated with no arguments)."""

@@ -19,6 +19,8 @@ _STRATEGIES = ("GROUP_ROUND_ROBIN", "CANCEL_IN_PROGRESS", "CANCEL_NEWEST")
 # The server's priorities: 1 (the default) to 4, the most urgent.
 _PRIORITIES = range(1, 5)
 _PERIODS = ("second", "minute", "hour", "day")
+_COMPARATORS = ("=", "!=", "<", "<=", ">", ">=")
+_STICKY = ("soft", "hard")
 _MIN_BACKOFF_FACTOR = 1
 _MAX_BACKOFF_FACTOR = 10
 # The server's rule for workflow and step names (workflows/engine/definitions.py).
@@ -107,6 +109,39 @@ class RateLimit:
         }
 
 
+@dataclass(frozen=True)
+class DesiredLabel:
+    """What a step wants of a worker's label: its `value`, compared with the worker's
+    by `comparator` ("=", "!=", "<", "<=", ">", ">=": the worker's value on the left).
+    A `required` label keeps the step off workers without it; a preferred one sends
+    the step to the workers matching the most `weight`, others taking it only once it
+    has waited a little (the server's HATCHET_PREFERENCE_WAIT)."""
+
+    value: str | int | float | bool
+    required: bool = False
+    comparator: str = "="
+    weight: int = 100
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, str | int | float | bool):
+            raise TypeError("a label's value is text, a number, true or false")
+        if self.comparator not in _COMPARATORS:
+            raise ValueError(f"comparator must be one of {' '.join(_COMPARATORS)}")
+        ordered = self.comparator in ("<", "<=", ">", ">=")
+        if ordered and (isinstance(self.value, bool) or not isinstance(self.value, int | float)):
+            raise ValueError(f"{self.comparator} compares numbers only")
+        if isinstance(self.weight, bool) or not isinstance(self.weight, int) or self.weight < 1:
+            raise ValueError(f"weight must be a positive integer, not {self.weight!r}")
+
+    def to_definition(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "comparator": self.comparator,
+            "required": self.required,
+            "weight": self.weight,
+        }
+
+
 def _check_path(expression: str, what: str) -> None:
     root, _, rest = expression.partition(".")
     if root not in ("input", "metadata") or not rest:
@@ -124,6 +159,7 @@ class StepSpec:
     backoff: dict[str, Any] | None
     on_failure: bool = False
     rate_limits: tuple[RateLimit, ...] = ()
+    desired_worker_labels: tuple[tuple[str, DesiredLabel], ...] = ()
 
     def to_definition(self) -> dict[str, Any]:
         definition: dict[str, Any] = {
@@ -140,6 +176,10 @@ class StepSpec:
             definition["on_failure"] = True
         if self.rate_limits:
             definition["rate_limits"] = [limit.to_definition() for limit in self.rate_limits]
+        if self.desired_worker_labels:
+            definition["desired_worker_labels"] = {
+                label: want.to_definition() for label, want in self.desired_worker_labels
+            }
         return definition
 
 
@@ -157,6 +197,7 @@ class WorkflowSpec:
     steps: tuple[StepSpec, ...]
     priority: int | None = None
     concurrency: Concurrency | None = None
+    sticky: str | None = None
 
     def action(self, step_name: str) -> str:
         return f"{self.name}:{step_name}"
@@ -177,6 +218,8 @@ class WorkflowSpec:
             definition["priority"] = self.priority
         if self.concurrency is not None:
             definition["concurrency"] = self.concurrency.to_definition()
+        if self.sticky is not None:
+            definition["sticky"] = self.sticky
         definition["steps"] = [step.to_definition() for step in self.steps]
         return definition
 
@@ -197,11 +240,19 @@ def step(
     parents: Iterable[str] | None = None,
     backoff: dict[str, Any] | None = None,
     rate_limits: Iterable[RateLimit] = (),
+    desired_worker_labels: dict[str, DesiredLabel] | None = None,
 ) -> Callable[[F], F]:
     """Mark a method of a workflow class as a step named after the method; each of its
-    attempts takes the units of `rate_limits` (see RateLimit)."""
+    attempts takes the units of `rate_limits` (see RateLimit), on a worker whose labels
+    meet `desired_worker_labels` ({"gpu": DesiredLabel(True, required=True)})."""
     return _step_decorator(
-        timeout, retries, _parents(parents), backoff, on_failure=False, rate_limits=rate_limits
+        timeout,
+        retries,
+        _parents(parents),
+        backoff,
+        on_failure=False,
+        rate_limits=rate_limits,
+        desired_worker_labels=desired_worker_labels,
     )
 
 
@@ -224,6 +275,7 @@ def _step_decorator(
     *,
     on_failure: bool,
     rate_limits: Iterable[RateLimit] = (),
+    desired_worker_labels: dict[str, DesiredLabel] | None = None,
 ) -> Callable[[F], F]:
     if timeout is not None:
         positive_duration(timeout, "step timeout")
@@ -233,6 +285,9 @@ def _step_decorator(
     limits = tuple(rate_limits)
     if not all(isinstance(limit, RateLimit) for limit in limits):
         raise TypeError("rate_limits must be RateLimit(...) objects")
+    desired = tuple((desired_worker_labels or {}).items())
+    if not all(isinstance(label, str) and isinstance(w, DesiredLabel) for label, w in desired):
+        raise TypeError("desired_worker_labels must map label names to DesiredLabel(...)")
 
     def decorate(method: F) -> F:
         if not callable(method):
@@ -241,7 +296,9 @@ def _step_decorator(
         check_name(name, "step")
         if name in parent_names:
             raise ValueError(f"step {name!r} cannot be its own parent")
-        spec = StepSpec(name, parent_names, timeout, retries, checked_backoff, on_failure, limits)
+        spec = StepSpec(
+            name, parent_names, timeout, retries, checked_backoff, on_failure, limits, desired
+        )
         setattr(method, STEP_ATTRIBUTE, spec)
         return method
 
@@ -259,6 +316,7 @@ def workflow(
     version: str = "",
     priority: int | None = None,
     concurrency: Concurrency | None = None,
+    sticky: str | None = None,
 ) -> Callable[[C], C]:
     """Declare a class as a workflow whose `@step` methods form its DAG.
 
@@ -266,7 +324,11 @@ def workflow(
     `priority` (1-4, 4 the most urgent; the server's default is 1) is its runs' unless
     a trigger names another: workers take the more urgent steps first, across workflows.
     `concurrency` limits how many of its runs go at once per key (see Concurrency).
+    `sticky` keeps each run's steps on the worker that took its first step: "soft"
+    prefers it, "hard" allows only it (or, once it is gone, a worker of its name).
     """
+    if sticky is not None and sticky not in _STICKY:
+        raise ValueError(f"sticky must be 'soft' or 'hard', not {sticky!r}")
     if concurrency is not None and not isinstance(concurrency, Concurrency):
         raise TypeError("concurrency must be a Concurrency(key=..., max_runs=..., strategy=...)")
     if priority is not None:
@@ -302,6 +364,7 @@ def workflow(
             steps=steps,
             priority=priority,
             concurrency=concurrency,
+            sticky=sticky,
         )
         setattr(workflow_cls, WORKFLOW_ATTRIBUTE, spec)
         return workflow_cls

@@ -6,13 +6,24 @@ Steps that must be observed from outside write marker files named in their input
 
 import argparse
 import asyncio
+import json
 import os
 import time
 from pathlib import Path
 
-from hatchet.sdk import Concurrency, Context, Hatchet, NonRetryableError, RateLimit
+from hatchet.sdk import (
+    Concurrency,
+    Context,
+    DesiredLabel,
+    Hatchet,
+    NonRetryableError,
+    RateLimit,
+    Worker,
+)
 
 hatchet = Hatchet()
+# This process's worker, for the step that changes its labels.
+WORKER: Worker | None = None
 
 
 def mark(context: Context, event: str) -> None:
@@ -148,6 +159,46 @@ class PerUserLimited:
     @hatchet.step(rate_limits=[RateLimit(dynamic_key="input.user", limit=2, period="second")])
     def work(self, context: Context) -> dict:
         return timed_work(context)
+
+
+@hatchet.workflow()
+class GpuOnly:
+    """Quick, on a worker with a GPU and at least 16 GB."""
+
+    @hatchet.step(
+        desired_worker_labels={
+            "gpu": DesiredLabel(True, required=True),
+            "memory_gb": DesiredLabel(16, required=True, comparator=">="),
+        }
+    )
+    def work(self, context: Context) -> dict:
+        return timed_work(context)
+
+
+@hatchet.workflow()
+class Relabel:
+    """Sets the labels of the worker it runs on to its input's `labels`."""
+
+    @hatchet.step()
+    def work(self, context: Context) -> dict:
+        if WORKER is None:
+            raise RuntimeError("no worker")
+        WORKER.upsert_labels(context.workflow_input()["labels"])
+        return {"labels": WORKER.labels}
+
+
+@hatchet.workflow(sticky="hard")
+class StickyPair:
+    """Two steps that stay on the worker that took the first; the first marks its start
+    and sleeps `seconds`, so that a test can kill its worker meanwhile."""
+
+    @hatchet.step()
+    def first(self, context: Context) -> dict:
+        return sleep_between_marks(context)
+
+    @hatchet.step(parents=["first"])
+    def second(self, _context: Context) -> dict:
+        return {"pid": os.getpid()}
 
 
 def timed_work(context: Context) -> dict:
@@ -304,7 +355,9 @@ def main() -> None:
     parser.add_argument("--name", default="e2e-worker")
     parser.add_argument("--slots", type=int, default=5)
     args = parser.parse_args()
-    worker = hatchet.worker(args.name, max_runs=args.slots)
+    global WORKER
+    labels = json.loads(os.environ.get("E2E_WORKER_LABELS") or "{}")
+    worker = WORKER = hatchet.worker(args.name, max_runs=args.slots, labels=labels)
     for workflow in (
         FanOut(),
         AlwaysFails(),
@@ -318,6 +371,9 @@ def main() -> None:
         AccountRefund(),
         RateLimited(),
         PerUserLimited(),
+        GpuOnly(),
+        Relabel(),
+        StickyPair(),
         SlowOnce(),
         Overrun(),
         Streams(),

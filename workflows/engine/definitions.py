@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from hatchet.errors import InvalidDefinition, NotFound
 from hatchet.models import Tenant
 from hatchet.wire.durations import parse_duration
+from workflows.engine.affinity import parse_desired_labels, parse_sticky
 from workflows.engine.concurrency import parse_concurrency
 from workflows.engine.crons import cron_problem, sync_declared_crons
 from workflows.engine.dag import topological_order
@@ -40,6 +41,7 @@ WORKFLOW_FIELDS = {
     "evaluator",
     "priority",
     "concurrency",
+    "sticky",
 }
 # The longest text of each field of an evaluator's declaration.
 EVALUATOR_FIELDS = {"name": 200, "workflow": 200, "step": 200, "function": 500, "worker": 200}
@@ -52,6 +54,7 @@ STEP_FIELDS = {
     "backoff",
     "on_failure",
     "rate_limits",
+    "desired_worker_labels",
 }
 
 
@@ -68,6 +71,8 @@ class StepDefinition:
     on_failure: bool = False
     # workflows/engine/rate_limits.py
     rate_limits: list[dict[str, Any]] = field(default_factory=list)
+    # workflows/engine/affinity.py
+    desired_worker_labels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,17 +102,19 @@ class WorkflowDefinition:
     priority: int | None = None
     # workflows/engine/concurrency.py
     concurrency: dict[str, Any] | None = None
+    # "soft" or "hard": its runs' steps stick to the worker that took the first.
+    sticky: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         # Without an evaluator (or an on-failure step, or a priority) the key is left
         # out, so that the checksums of the definitions registered before they existed
         # stay the same.
         definition = asdict(self)
-        for key in ("evaluator", "priority", "concurrency"):
+        for key in ("evaluator", "priority", "concurrency", "sticky"):
             if definition[key] is None:
                 del definition[key]
         for step in definition["steps"]:
-            for key in ("on_failure", "rate_limits"):
+            for key in ("on_failure", "rate_limits", "desired_worker_labels"):
                 if not step[key]:
                     del step[key]
         return definition
@@ -203,6 +210,7 @@ def parse_step(raw: Any, index: int, workflow_schedule_timeout: float) -> StepDe
         ),
         on_failure=on_failure,
         rate_limits=parse_rate_limits(raw.get("rate_limits"), where),
+        desired_worker_labels=parse_desired_labels(raw.get("desired_worker_labels"), where),
     )
 
 
@@ -331,6 +339,7 @@ def parse_definition(raw: Any) -> WorkflowDefinition:
         evaluator=parse_evaluator(raw.get("evaluator")),
         priority=None if raw.get("priority") is None else checked_priority(raw["priority"]),
         concurrency=parse_concurrency(raw.get("concurrency")),
+        sticky=parse_sticky(raw.get("sticky")) or None,
     )
 
 
@@ -394,6 +403,8 @@ def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:
                 backoff_max_seconds=step.backoff_max_seconds,
                 is_on_failure=step.on_failure,
                 rate_limits=step.rate_limits,
+                desired_worker_labels=step.desired_worker_labels,
+                sticky=definition.sticky or "",
                 position=position,
             )
             for position, step in enumerate(definition.steps)

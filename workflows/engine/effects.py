@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from workflows.engine.affinity import note_constrained_queued
 from workflows.models import StepRun, WorkflowRun
 from workflows.signals import (
     RunUpdate,
@@ -25,6 +26,8 @@ class Effects:
     recorded_playground: list[Any] = field(default_factory=list)
 
     def queued(self, step_run: StepRun) -> None:
+        if step_run.constrained:
+            note_constrained_queued(step_run.tenant_id)
         self.queued_actions[step_run.tenant_id].add(step_run.action)
         self.queued_ids.add(step_run.id)
 

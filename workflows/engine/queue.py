@@ -12,9 +12,17 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from workflows.engine.affinity import (
+    Choice,
+    StickyTo,
+    WorkerProfile,
+    constrained_step_runs_queued,
+    may_take_at,
+)
 from workflows.engine.effects import Effects
 from workflows.engine.rate_limits import take_units
 from workflows.models import HELD_STEP_RUNS, StepRun, StepRunAttempt, StepRunStatus
+from workflows.signals import live_workers
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,9 @@ def claim_queued_step_runs(
         for _ in range(CLAIM_PASSES):
             now = timezone.now()
             passed = claim(tenant_id, worker_id, worker_name, list(actions), slots, now)
+            passed += claim_constrained(
+                tenant_id, worker_id, worker_name, list(actions), slots, now
+            )
             given_back = take_units(tenant_id, passed, now)
             claimed += [a for a in passed if a.step_run_id not in given_back]
             if not given_back:
@@ -149,12 +160,18 @@ def claim_with_orm(
         .filter(
             tenant_id=tenant_id,
             status=StepRunStatus.QUEUED,
+            constrained=False,
             action__in=actions,
             available_at__lte=now,
         )
         .order_by("ranked_at")
         .values_list("id", flat=True)[:free]
     )
+    return assign(ids, worker_id, worker_name, now)
+
+
+def assign(ids: list[UUID], worker_id: UUID, worker_name: str, now: datetime) -> list[Assignment]:
+    """Assign the picked (and locked) step runs to the worker, with their attempts."""
     if not ids:
         return []
     StepRun.objects.filter(pk__in=ids).update(
@@ -201,14 +218,91 @@ def claim_with_orm(
     ]
 
 
+# Constrained step runs a claim weighs at most, oldest first.
+CONSTRAINED_CANDIDATES = 100
+
+
+def claim_constrained(
+    tenant_id: UUID,
+    worker_id: UUID,
+    worker_name: str,
+    actions: list[str],
+    slots: int,
+    now: datetime,
+) -> list[Assignment]:
+    """Assign to the worker the queued step runs that choose their worker (affinity.py)
+    and may go to it now, oldest first, up to its free slots."""
+    free = slots - count_held_step_runs(worker_id)
+    if free <= 0 or not constrained_step_runs_queued(tenant_id):
+        return []
+    candidates = list(
+        StepRun.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            tenant_id=tenant_id,
+            status=StepRunStatus.QUEUED,
+            constrained=True,
+            action__in=actions,
+            available_at__lte=now,
+        )
+        .select_related("step")
+        .order_by("ranked_at")[:CONSTRAINED_CANDIDATES]
+    )
+    if not candidates:
+        return []
+    live = live_worker_profiles(tenant_id)
+    me = next((worker for worker in live if worker.id == worker_id), None)
+    if me is None:
+        return []
+    choices = choices_of(candidates, {worker.id for worker in live})
+    ids = []
+    for step_run in candidates:
+        at = may_take_at(choices[step_run.id], me, live, step_run.available_at or now)
+        if at is not None and at <= now:
+            ids.append(step_run.id)
+            if len(ids) == free:
+                break
+    return assign(ids, worker_id, worker_name, now)
+
+
+def choices_of(step_runs: list[StepRun], live_ids: set[UUID]) -> dict[UUID, Choice]:
+    """What each constrained step run wants of a worker, its run's sticky worker read
+    from the run's first attempt."""
+    sticky_runs = {s.workflow_run_id for s in step_runs if s.step.sticky}
+    stuck: dict[UUID, StickyTo] = {}
+    if sticky_runs:
+        firsts = (
+            StepRunAttempt.objects.filter(step_run__workflow_run_id__in=sticky_runs)
+            .exclude(worker_id=None)
+            .order_by("assigned_at", "id")
+            .values_list("step_run__workflow_run_id", "worker_id", "worker_name")
+        )
+        for run_id, worker_id, worker_name in firsts:
+            if worker_id is not None:
+                stuck.setdefault(run_id, StickyTo(worker_id, worker_name, worker_id in live_ids))
+    return {
+        s.id: Choice(
+            s.action, s.step.desired_worker_labels, s.step.sticky, stuck.get(s.workflow_run_id)
+        )
+        for s in step_runs
+    }
+
+
+def live_worker_profiles(tenant_id: UUID) -> list[WorkerProfile]:
+    profiles: list[WorkerProfile] = []
+    for _, answer in live_workers.send(sender=None, tenant_id=tenant_id):
+        if isinstance(answer, list):
+            profiles.extend(answer)
+    return profiles
+
+
 # PostgreSQL counts the free slots, picks, assigns, records the attempts and reads what
 # the messages need in one round trip: the same steps as claim_with_orm, as
 # data-modifying CTEs.
 CLAIM_SQL = """
 WITH picked AS (
     SELECT id FROM workflows_steprun
-    WHERE tenant_id = %(tenant)s AND status = 'QUEUED' AND action = ANY(%(actions)s)
-      AND available_at <= %(now)s
+    WHERE tenant_id = %(tenant)s AND status = 'QUEUED' AND NOT constrained
+      AND action = ANY(%(actions)s) AND available_at <= %(now)s
     ORDER BY ranked_at
     -- The worker's free slots, if its slot lock is free or already this transaction's
     -- (lock_worker_slots): a claim never waits for the lock. Held step runs are counted

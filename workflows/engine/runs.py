@@ -156,6 +156,7 @@ def new_run(
             step=step,
             action=step.action,
             priority=run.priority,
+            constrained=bool(step.desired_worker_labels or step.sticky),
             created_at=now,
         )
         recorded = reused.get(step.name)

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from workflows.engine.affinity import Choice, WorkerProfile, describe, score
+from workflows.engine.queue import choices_of, live_worker_profiles
 from workflows.engine.rate_limits import waiting_reason
 from workflows.models import (
     WAITING_FOR_RESUME,
@@ -48,7 +50,30 @@ def step_waiting_reasons(tenant_id: Any, step_runs: Iterable[StepRun]) -> dict[A
         if isinstance(answer, dict):
             servers.update(answer)
     now = timezone.now()
-    return {s.pk: step_reason(s, servers.get(s.action), now) for s in queued}
+    reasons = {s.pk: step_reason(s, servers.get(s.action), now) for s in queued}
+    constrained = [s for s in queued if s.constrained]
+    if constrained:
+        live = live_worker_profiles(tenant_id)
+        choices = choices_of(constrained, {worker.id for worker in live})
+        for step_run in constrained:
+            chosen = choice_reason(choices[step_run.pk], live)
+            if chosen:
+                reasons[step_run.pk] = chosen
+    return reasons
+
+
+def choice_reason(choice: Choice, live: list[WorkerProfile]) -> str:
+    """Why no live worker may take a step that chooses its worker; blank if one may."""
+    serving = [worker for worker in live if choice.action in worker.serves]
+    if not serving or any(score(choice, worker) is not None for worker in serving):
+        return ""
+    stuck = choice.sticky_to
+    if choice.sticky == "hard" and stuck is not None and not stuck.live:
+        return (
+            f"Its run sticks to worker {stuck.worker_name}, which is gone: it waits for a "
+            "worker of that name."
+        )
+    return f"No live worker serving {choice.action} has the labels it requires: {describe(choice)}."
 
 
 def step_reason(step_run: StepRun, served: ActionServers | None, now: datetime) -> str:

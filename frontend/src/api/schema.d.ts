@@ -3517,8 +3517,9 @@ export interface components {
             name: string;
             status: components["schemas"]["WorkerStatusEnum"];
             actions: string[];
+            /** @description Text, numbers, true or false, by name. */
             labels: {
-                [key: string]: string;
+                [key: string]: unknown;
             };
             /** Format: int64 */
             slots: number;
