@@ -131,7 +131,15 @@ class QuerySerializer(serializers.Serializer):
     """A list's query parameters: a name it does not know is refused (a misspelt filter
     would return everything), and so is a blank value (DRF reads `workflow=` from a
     query string as absent, where the schema says a name is at least one character).
-    `metadata[name]` parameters are taken when the serializer has a `metadata` field."""
+    `metadata[name]` parameters are taken when the serializer has a `metadata` field.
+    Text is taken as it is, untrimmed: a value of spaces, which the schema allows, is a
+    value (DRF would trim it to blank, and refuse it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, serializers.CharField):
+                field.trim_whitespace = False
 
     def to_internal_value(self, data: Any) -> Any:
         known = set(self.fields) | PAGE_PARAMETERS

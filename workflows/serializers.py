@@ -849,12 +849,12 @@ class RateLimitSerializer(serializers.ModelSerializer):
 
 
 class PutRateLimitSerializer(StrictSerializer):
-    # Untrimmed, here and in the filter: a key is the name a step declares, as it is.
+    # Untrimmed: a key is the name a step declares, as it is.
     key = serializers.CharField(max_length=MAX_RATE_LIMIT_KEY, trim_whitespace=False)
     limit = serializers.IntegerField(min_value=1, max_value=MAX_RATE_LIMIT)
     period = serializers.ChoiceField(choices=PERIOD_NAMES)
 
 
 class RateLimitFilterSerializer(QuerySerializer):
-    key = serializers.CharField(required=False, trim_whitespace=False, help_text="A limit's key.")
+    key = serializers.CharField(required=False, help_text="A limit's key.")
     dynamic = serializers.BooleanField(required=False)
