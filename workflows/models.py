@@ -81,6 +81,9 @@ class Step(models.Model):
     # workflows/engine/affinity.py reads them.
     desired_worker_labels = models.JSONField(default=dict)
     sticky = models.CharField(max_length=4, blank=True, default="")
+    # At most `max_runs` of its step runs per key held by workers at once
+    # (workflows/engine/concurrency.py, step_key); null when it has no limit of its own.
+    concurrency = models.JSONField(null=True, blank=True)
     position = models.PositiveIntegerField()
 
     class Meta:
@@ -265,6 +268,8 @@ class StepRun(models.Model):
     # Its step chooses its worker (labels, a sticky run): claimed apart from the others
     # (workflows/engine/affinity.py), so that the common claim stays one statement.
     constrained = models.BooleanField(default=False)
+    # The key its step's concurrency limit counts it under; blank without one.
+    concurrency_key = models.CharField(max_length=255, blank=True, default="")
     # The order of the claim: when it became claimable, moved earlier by its priority
     # (HATCHET_PRIORITY_AGING per level), so that urgent steps go first and the others
     # still get their turn.
@@ -293,6 +298,12 @@ class StepRun(models.Model):
                 fields=["worker_id", "status"],
                 condition=Q(deadline__isnull=False),
                 name="step_run_open_worker",
+            ),
+            # Partial: the held step runs of each step concurrency key.
+            models.Index(
+                fields=["concurrency_key", "status"],
+                condition=Q(deadline__isnull=False) & ~Q(concurrency_key=""),
+                name="step_run_open_key",
             ),
             models.Index(
                 fields=["status", "deadline"],

@@ -160,6 +160,7 @@ class StepSpec:
     on_failure: bool = False
     rate_limits: tuple[RateLimit, ...] = ()
     desired_worker_labels: tuple[tuple[str, DesiredLabel], ...] = ()
+    concurrency: Concurrency | None = None
 
     def to_definition(self) -> dict[str, Any]:
         definition: dict[str, Any] = {
@@ -176,6 +177,8 @@ class StepSpec:
             definition["on_failure"] = True
         if self.rate_limits:
             definition["rate_limits"] = [limit.to_definition() for limit in self.rate_limits]
+        if self.concurrency is not None:
+            definition["concurrency"] = self.concurrency.to_definition()
         if self.desired_worker_labels:
             definition["desired_worker_labels"] = {
                 label: want.to_definition() for label, want in self.desired_worker_labels
@@ -241,10 +244,13 @@ def step(
     backoff: dict[str, Any] | None = None,
     rate_limits: Iterable[RateLimit] = (),
     desired_worker_labels: dict[str, DesiredLabel] | None = None,
+    concurrency: Concurrency | None = None,
 ) -> Callable[[F], F]:
     """Mark a method of a workflow class as a step named after the method; each of its
     attempts takes the units of `rate_limits` (see RateLimit), on a worker whose labels
-    meet `desired_worker_labels` ({"gpu": DesiredLabel(True, required=True)})."""
+    meet `desired_worker_labels` ({"gpu": DesiredLabel(True, required=True)}), with
+    at most `concurrency.max_runs` of its step runs per key held by workers at once
+    (the others wait their turn in the queue)."""
     return _step_decorator(
         timeout,
         retries,
@@ -253,6 +259,7 @@ def step(
         on_failure=False,
         rate_limits=rate_limits,
         desired_worker_labels=desired_worker_labels,
+        concurrency=concurrency,
     )
 
 
@@ -276,6 +283,7 @@ def _step_decorator(
     on_failure: bool,
     rate_limits: Iterable[RateLimit] = (),
     desired_worker_labels: dict[str, DesiredLabel] | None = None,
+    concurrency: Concurrency | None = None,
 ) -> Callable[[F], F]:
     if timeout is not None:
         positive_duration(timeout, "step timeout")
@@ -288,6 +296,11 @@ def _step_decorator(
     desired = tuple((desired_worker_labels or {}).items())
     if not all(isinstance(label, str) and isinstance(w, DesiredLabel) for label, w in desired):
         raise TypeError("desired_worker_labels must map label names to DesiredLabel(...)")
+    if concurrency is not None:
+        if not isinstance(concurrency, Concurrency):
+            raise TypeError("concurrency must be a Concurrency(key=..., max_runs=...)")
+        if concurrency.strategy != "GROUP_ROUND_ROBIN":
+            raise ValueError("a step's concurrency waits its turn: set cancelling on the workflow")
 
     def decorate(method: F) -> F:
         if not callable(method):
@@ -297,7 +310,15 @@ def _step_decorator(
         if name in parent_names:
             raise ValueError(f"step {name!r} cannot be its own parent")
         spec = StepSpec(
-            name, parent_names, timeout, retries, checked_backoff, on_failure, limits, desired
+            name,
+            parent_names,
+            timeout,
+            retries,
+            checked_backoff,
+            on_failure,
+            limits,
+            desired,
+            concurrency,
         )
         setattr(method, STEP_ATTRIBUTE, spec)
         return method

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from hatchet.sdk import WorkflowRunFailed
-from tests.e2e.live import LiveServer, WorkerFactory, step_run, wait_for, wait_for_status
+from tests.e2e.live import (
+    LiveServer,
+    WorkerFactory,
+    run_detail,
+    step_run,
+    wait_for,
+    wait_for_status,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -189,6 +196,33 @@ def test_a_customer_flooding_a_concurrency_key_cannot_starve_another(
         for output in (r.result(timeout=30)["work"] for r in flood)
     ]
     assert max_overlap(running) <= 2
+
+
+def test_a_customer_flooding_a_steps_concurrency_key_cannot_starve_another(
+    hatchet_server: LiveServer, start_worker: WorkerFactory
+) -> None:
+    start_worker("step-fair-worker", slots=4)
+    client = hatchet_server.client()
+    flood = client.admin.run_workflows(
+        "PerCustomerStep", [{"input": {"customer": "flood", "seconds": 0.2}}] * 30
+    )
+    time.sleep(0.3)
+    other = client.admin.run_workflow("PerCustomerStep", {"customer": "other", "seconds": 0.2})
+
+    def span(run: Any) -> tuple[float, float]:
+        output = run.result(timeout=60)["work"]
+        return output["started"], output["finished"]
+
+    flood_spans = [span(run) for run in flood]
+    other_started = span(other)[0]
+    created = datetime.fromisoformat(
+        run_detail(hatchet_server, other.workflow_run_id)["created_at"]
+    )
+    # Two at a time, 0.2 s each: the flood takes ~3 s; the other customer's step started
+    # as it came, beside it, though 28 of the flood's were queued ahead of it.
+    assert max(start for start, _ in flood_spans) - min(s for s, _ in flood_spans) > 2.5
+    assert other_started - created.timestamp() < 1.5
+    assert max_overlap(flood_spans) <= 2
 
 
 def test_workflows_sharing_a_concurrency_scope_share_its_limit_per_key(

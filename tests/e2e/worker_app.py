@@ -125,6 +125,15 @@ class PerCustomer:
         return timed_work(context)
 
 
+@hatchet.workflow()
+class PerCustomerStep:
+    """Quick, with at most two of its steps per customer held by workers at once."""
+
+    @hatchet.step(concurrency=Concurrency(key="input.customer", max_runs=2))
+    def work(self, context: Context) -> dict:
+        return timed_work(context)
+
+
 @hatchet.workflow(concurrency=Concurrency(key="input.account", max_runs=1, scope="account"))
 class AccountCharge:
     """Quick; one run per account at once, counted with AccountRefund's."""
@@ -367,6 +376,7 @@ def main() -> None:
         Quick(),
         Urgent(),
         PerCustomer(),
+        PerCustomerStep(),
         AccountCharge(),
         AccountRefund(),
         RateLimited(),

@@ -420,3 +420,15 @@ def test_project_root_is_the_argument_else_the_environment_else_cwd(tmp_path, mo
     monkeypatch.setenv("HATCHET_PROJECT_ROOT", str(tmp_path / "env"))
     assert project_root_path(None) == (tmp_path / "env").resolve()
     assert project_root_path(tmp_path / "arg") == (tmp_path / "arg").resolve()
+
+
+def test_worker_labels_are_text_numbers_or_booleans():
+    worker = hatchet.worker("labelled", labels={"gpu": True, "memory_gb": 32, "region": "eu"})
+    worker.upsert_labels({"memory_gb": 64, "zone": 1.5})
+
+    assert worker.labels == {"gpu": True, "memory_gb": 64, "region": "eu", "zone": 1.5}
+    with pytest.raises(TypeError, match="label 'gpu': a value is text, a number"):
+        hatchet.worker("bad", labels={"gpu": [1]})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="at most 20 labels"):
+        worker.upsert_labels({f"l{i}": i for i in range(20)})
+    assert worker.labels["memory_gb"] == 64

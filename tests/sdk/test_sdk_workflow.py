@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from hatchet.sdk import Concurrency, Context, Hatchet, RateLimit
+from hatchet.sdk import Concurrency, Context, DesiredLabel, Hatchet, RateLimit
 from hatchet.sdk.workflow import step, workflow, workflow_spec_of
 
 hatchet = Hatchet("http://127.0.0.1:1", token="t")
@@ -315,3 +315,38 @@ def test_a_bad_rate_limit_is_refused_where_it_is_declared(arguments, message):
 def test_rate_limits_must_be_rate_limit_objects():
     with pytest.raises(TypeError, match="rate_limits must be RateLimit"):
         step(rate_limits=[{"key": "llm"}])  # type: ignore[list-item]
+
+
+def test_labels_sticky_and_a_steps_concurrency_go_into_the_definition():
+    @hatchet.workflow(sticky="hard")
+    class Picky:
+        @hatchet.step(
+            desired_worker_labels={"gpu": DesiredLabel(True, required=True)},
+            concurrency=Concurrency(key="input.customer", max_runs=2),
+        )
+        def work(self, context): ...
+
+    definition = workflow_spec_of(Picky).to_definition()
+    assert definition["sticky"] == "hard"
+    [work] = definition["steps"]
+    assert work["desired_worker_labels"] == {
+        "gpu": {"value": True, "comparator": "=", "required": True, "weight": 100}
+    }
+    assert work["concurrency"] == {
+        "key": "input.customer",
+        "max_runs": 2,
+        "strategy": "GROUP_ROUND_ROBIN",
+    }
+
+
+def test_bad_labels_sticky_or_step_concurrency_are_refused_where_declared():
+    with pytest.raises(ValueError, match="sticky must be 'soft' or 'hard'"):
+        hatchet.workflow(sticky="always")
+    with pytest.raises(ValueError, match="> compares numbers only"):
+        DesiredLabel("a", comparator=">")
+    with pytest.raises(ValueError, match="comparator must be one of"):
+        DesiredLabel(1, comparator="~")
+    with pytest.raises(TypeError, match="desired_worker_labels must map label names"):
+        step(desired_worker_labels={"gpu": True})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="a step's concurrency waits its turn"):
+        step(concurrency=Concurrency(key="input.c", strategy="CANCEL_NEWEST"))

@@ -160,3 +160,102 @@ def test_the_tick_settles_a_key_left_with_room(tenant: Tenant) -> None:
 def test_a_bad_concurrency_is_refused(tenant: Tenant, concurrency: Any, message: str) -> None:
     with pytest.raises(InvalidDefinition, match=message.replace("(", r"\(").replace(")", r"\)")):
         register_workflow(tenant, definition("Bad", [{"name": "w"}], concurrency=concurrency))
+
+
+def step_limited(tenant: Tenant, name: str = "StepLimited", **concurrency: Any) -> None:
+    config = {"key": "input.customer", "max_runs": 1, **concurrency}
+    step = {"name": "work", "concurrency": config}
+    register_workflow(tenant, definition(name, [step]))
+
+
+def test_a_steps_key_holds_its_max_with_workers_and_the_rest_wait_queued(
+    tenant: Tenant,
+) -> None:
+    step_limited(tenant)
+    first, second = (trigger_workflow_run(tenant, "StepLimited", {"customer": "ann"}) for _ in "12")
+    bob = trigger_workflow_run(tenant, "StepLimited", {"customer": "bob"})
+    worker = uuid.uuid4()
+
+    claimed = claim_queued_step_runs(
+        tenant_id=tenant.id,
+        worker_id=worker,
+        worker_name="w",
+        actions=["StepLimited:work"],
+        slots=9,
+    )
+
+    assert [a.workflow_run_id for a in claimed] == [first.pk, bob.pk]
+    assert states(second) == [GOING]
+    assert second.step_runs.get().concurrency_key == 'StepLimited.work:"ann"'
+    [ann] = [a for a in claimed if a.workflow_run_id == first.pk]
+    ref = (tenant.id, ann.step_run_id, ann.attempt, worker)
+    assert results.record_step_started(*ref)
+    assert results.record_step_completed(*ref, {})
+    again = claim_queued_step_runs(
+        tenant_id=tenant.id,
+        worker_id=worker,
+        worker_name="w",
+        actions=["StepLimited:work"],
+        slots=9,
+    )
+    assert [a.workflow_run_id for a in again] == [second.pk]
+
+
+def test_a_step_key_that_floods_the_queue_does_not_starve_another(tenant: Tenant) -> None:
+    step_limited(tenant, max_runs=2)
+    flood = trigger_workflow_runs(
+        tenant, "StepLimited", [RunRequest(input={"customer": "flood"})] * 150
+    )
+    other = trigger_workflow_run(tenant, "StepLimited", {"customer": "other"})
+
+    claimed = claim_queued_step_runs(
+        tenant_id=tenant.id,
+        worker_id=uuid.uuid4(),
+        worker_name="w",
+        actions=["StepLimited:work"],
+        slots=10,
+    )
+
+    assert [a.workflow_run_id for a in claimed] == [flood[0].pk, flood[1].pk, other.pk]
+
+
+def test_steps_of_two_workflows_naming_one_scope_share_its_key(tenant: Tenant) -> None:
+    step_limited(tenant, "Charge", scope="account")
+    step_limited(tenant, "Refund", scope="account")
+    charge = trigger_workflow_run(tenant, "Charge", {"customer": 7})
+    trigger_workflow_run(tenant, "Refund", {"customer": 7})
+
+    claimed = claim_queued_step_runs(
+        tenant_id=tenant.id,
+        worker_id=uuid.uuid4(),
+        worker_name="w",
+        actions=["Charge:work", "Refund:work"],
+        slots=10,
+    )
+
+    assert [a.workflow_run_id for a in claimed] == [charge.pk]
+
+
+def test_a_step_waiting_for_its_key_says_so(api: Any, tenant: Tenant) -> None:
+    step_limited(tenant)
+    trigger_workflow_run(tenant, "StepLimited", {"customer": "ann"})
+    waiting = trigger_workflow_run(tenant, "StepLimited", {"customer": "ann"})
+    claim_queued_step_runs(
+        tenant_id=tenant.id,
+        worker_id=uuid.uuid4(),
+        worker_name="w",
+        actions=["StepLimited:work"],
+        slots=10,
+    )
+
+    reasons = api.get(f"/api/v1/runs/{waiting.pk}").json()["step_waiting_reasons"]
+
+    assert list(reasons.values()) == [
+        'Its step\'s concurrency key StepLimited.work:"ann" is full: 1 held by workers, '
+        "0 waiting ahead of it."
+    ]
+
+
+def test_a_step_key_only_waits_its_turn(tenant: Tenant) -> None:
+    with pytest.raises(InvalidDefinition, match="a step's concurrency waits its turn"):
+        step_limited(tenant, strategy="CANCEL_NEWEST")

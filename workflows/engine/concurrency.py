@@ -80,6 +80,19 @@ def parse_concurrency(raw: Any) -> dict[str, Any] | None:
     return {"key": key, "max_runs": max_runs, "strategy": strategy, "scope": scope}
 
 
+def parse_step_concurrency(raw: Any, where: str) -> dict[str, Any] | None:
+    """A step's `concurrency`: how many of its step runs per key workers hold at once.
+    They wait their turn in the queue (GROUP_ROUND_ROBIN); cancelling applies to runs."""
+    config = parse_concurrency(raw)
+    if config is not None and config["strategy"] != GROUP_ROUND_ROBIN:
+        raise InvalidDefinition(
+            f"{where}: a step's concurrency waits its turn (GROUP_ROUND_ROBIN); set "
+            "CANCEL_IN_PROGRESS or CANCEL_NEWEST on the workflow.",
+            {"field": "concurrency.strategy", "value": config["strategy"]},
+        )
+    return config
+
+
 def run_key(config: Mapping[str, Any], workflow: str, input: Any, metadata: Any) -> str:
     """The key a run counts under: its scope (the workflow's name unless shared) and the
     value at the config's path (JSON; `null` when missing)."""

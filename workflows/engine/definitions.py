@@ -13,7 +13,7 @@ from hatchet.errors import InvalidDefinition, NotFound
 from hatchet.models import Tenant
 from hatchet.wire.durations import parse_duration
 from workflows.engine.affinity import parse_desired_labels, parse_sticky
-from workflows.engine.concurrency import parse_concurrency
+from workflows.engine.concurrency import parse_concurrency, parse_step_concurrency
 from workflows.engine.crons import cron_problem, sync_declared_crons
 from workflows.engine.dag import topological_order
 from workflows.engine.events import check_trigger_pattern, sync_event_triggers
@@ -55,6 +55,7 @@ STEP_FIELDS = {
     "on_failure",
     "rate_limits",
     "desired_worker_labels",
+    "concurrency",
 }
 
 
@@ -73,6 +74,8 @@ class StepDefinition:
     rate_limits: list[dict[str, Any]] = field(default_factory=list)
     # workflows/engine/affinity.py
     desired_worker_labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # workflows/engine/concurrency.py, held step runs per key
+    concurrency: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class WorkflowDefinition:
             if definition[key] is None:
                 del definition[key]
         for step in definition["steps"]:
-            for key in ("on_failure", "rate_limits", "desired_worker_labels"):
+            for key in ("on_failure", "rate_limits", "desired_worker_labels", "concurrency"):
                 if not step[key]:
                     del step[key]
         return definition
@@ -211,6 +214,7 @@ def parse_step(raw: Any, index: int, workflow_schedule_timeout: float) -> StepDe
         on_failure=on_failure,
         rate_limits=parse_rate_limits(raw.get("rate_limits"), where),
         desired_worker_labels=parse_desired_labels(raw.get("desired_worker_labels"), where),
+        concurrency=parse_step_concurrency(raw.get("concurrency"), where),
     )
 
 
@@ -405,6 +409,7 @@ def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:
                 rate_limits=step.rate_limits,
                 desired_worker_labels=step.desired_worker_labels,
                 sticky=definition.sticky or "",
+                concurrency=step.concurrency,
                 position=position,
             )
             for position, step in enumerate(definition.steps)

@@ -9,7 +9,8 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import CharField, Count, F, Value, Window
+from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber
 from django.utils import timezone
 
 from workflows.engine.affinity import (
@@ -19,6 +20,7 @@ from workflows.engine.affinity import (
     constrained_step_runs_queued,
     may_take_at,
 )
+from workflows.engine.concurrency import lock_key
 from workflows.engine.effects import Effects
 from workflows.engine.rate_limits import take_units
 from workflows.models import HELD_STEP_RUNS, StepRun, StepRunAttempt, StepRunStatus
@@ -218,8 +220,10 @@ def assign(ids: list[UUID], worker_id: UUID, worker_name: str, now: datetime) ->
     ]
 
 
-# Constrained step runs a claim weighs at most, oldest first.
+# Constrained step runs a claim weighs at most, oldest first, and of those at most
+# KEY_CANDIDATES per step concurrency key.
 CONSTRAINED_CANDIDATES = 100
+KEY_CANDIDATES = 10
 
 
 def claim_constrained(
@@ -235,33 +239,81 @@ def claim_constrained(
     free = slots - count_held_step_runs(worker_id)
     if free <= 0 or not constrained_step_runs_queued(tenant_id):
         return []
+    queued = StepRun.objects.filter(
+        tenant_id=tenant_id,
+        status=StepRunStatus.QUEUED,
+        constrained=True,
+        action__in=actions,
+        available_at__lte=now,
+    )
+    # At most KEY_CANDIDATES of each step concurrency key: a key that floods the queue
+    # does not crowd the others out of the candidates.
+    key_or_self = Coalesce(NullIf(F("concurrency_key"), Value("")), Cast("id", CharField()))
+    picked = (
+        queued.annotate(
+            place=Window(RowNumber(), partition_by=[key_or_self], order_by=F("ranked_at").asc())
+        )
+        .filter(place__lte=KEY_CANDIDATES)
+        .order_by("ranked_at")
+        .values_list("id", flat=True)[:CONSTRAINED_CANDIDATES]
+    )
     candidates = list(
         StepRun.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(
-            tenant_id=tenant_id,
-            status=StepRunStatus.QUEUED,
-            constrained=True,
-            action__in=actions,
-            available_at__lte=now,
-        )
+        .filter(pk__in=list(picked))
         .select_related("step")
-        .order_by("ranked_at")[:CONSTRAINED_CANDIDATES]
+        .order_by("ranked_at")
     )
     if not candidates:
         return []
     live = live_worker_profiles(tenant_id)
-    me = next((worker for worker in live if worker.id == worker_id), None)
-    if me is None:
-        return []
+    # A worker not seen active (its row is being written) has no labels yet.
+    me = next(
+        (worker for worker in live if worker.id == worker_id),
+        WorkerProfile(worker_id, worker_name, {}, frozenset(actions)),
+    )
     choices = choices_of(candidates, {worker.id for worker in live})
+    fitting = [
+        step_run
+        for step_run in candidates
+        if (at := may_take_at(choices[step_run.id], me, live, step_run.available_at or now))
+        is not None
+        and at <= now
+    ]
+    room = step_key_room(tenant_id, fitting)
     ids = []
-    for step_run in candidates:
-        at = may_take_at(choices[step_run.id], me, live, step_run.available_at or now)
-        if at is not None and at <= now:
-            ids.append(step_run.id)
-            if len(ids) == free:
-                break
+    for step_run in fitting:
+        key = step_run.concurrency_key
+        if key:
+            if room[key] <= 0:
+                continue
+            room[key] -= 1
+        ids.append(step_run.id)
+        if len(ids) == free:
+            break
     return assign(ids, worker_id, worker_name, now)
+
+
+def step_key_room(tenant_id: UUID, step_runs: list[StepRun]) -> dict[str, int]:
+    """How many more step runs each step concurrency key among `step_runs` may have
+    held by workers, counted under the keys' locks (taken in key order)."""
+    limits: dict[str, int] = {
+        s.concurrency_key: (s.step.concurrency or {})["max_runs"]
+        for s in step_runs
+        if s.concurrency_key
+    }
+    if not limits:
+        return {}
+    for key in sorted(limits):
+        lock_key(tenant_id, f"step/{key}")
+    held = dict(
+        StepRun.objects.filter(
+            HELD_STEP_RUNS, tenant_id=tenant_id, concurrency_key__in=list(limits)
+        )
+        .values("concurrency_key")
+        .annotate(count=Count("id"))
+        .values_list("concurrency_key", "count")
+    )
+    return {key: limit - held.get(key, 0) for key, limit in limits.items()}
 
 
 def choices_of(step_runs: list[StepRun], live_ids: set[UUID]) -> dict[UUID, Choice]:

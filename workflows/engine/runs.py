@@ -156,7 +156,14 @@ def new_run(
             step=step,
             action=step.action,
             priority=run.priority,
-            constrained=bool(step.desired_worker_labels or step.sticky),
+            constrained=bool(step.desired_worker_labels or step.sticky or step.concurrency),
+            concurrency_key=(
+                ""
+                if step.concurrency is None
+                else run_key(
+                    step.concurrency, f"{version.workflow.name}.{step.name}", input, metadata
+                )
+            ),
             created_at=now,
         )
         recorded = reused.get(step.name)

@@ -10,6 +10,7 @@ from workflows.engine.affinity import Choice, WorkerProfile, describe, score
 from workflows.engine.queue import choices_of, live_worker_profiles
 from workflows.engine.rate_limits import waiting_reason
 from workflows.models import (
+    HELD_STEP_RUNS,
     WAITING_FOR_RESUME,
     WAITING_FOR_SLOT,
     StepRun,
@@ -59,7 +60,25 @@ def step_waiting_reasons(tenant_id: Any, step_runs: Iterable[StepRun]) -> dict[A
             chosen = choice_reason(choices[step_run.pk], live)
             if chosen:
                 reasons[step_run.pk] = chosen
+    for step_run in queued:
+        if step_run.concurrency_key:
+            reasons[step_run.pk] = step_key_reason(step_run) or reasons[step_run.pk]
     return reasons
+
+
+def step_key_reason(step_run: StepRun) -> str:
+    """Why a step run waits for its step's concurrency key; blank if the key has room."""
+    same_key = StepRun.objects.filter(
+        tenant_id=step_run.tenant_id, concurrency_key=step_run.concurrency_key
+    )
+    held = same_key.filter(HELD_STEP_RUNS).count()
+    if held < (step_run.step.concurrency or {}).get("max_runs", 1):
+        return ""
+    ahead = same_key.filter(status=StepRunStatus.QUEUED, ranked_at__lt=step_run.ranked_at).count()
+    return (
+        f"Its step's concurrency key {step_run.concurrency_key} is full: {held} held by "
+        f"workers, {ahead} waiting ahead of it."
+    )
 
 
 def choice_reason(choice: Choice, live: list[WorkerProfile]) -> str:
