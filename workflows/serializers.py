@@ -75,6 +75,20 @@ class BackoffSerializer(serializers.Serializer):
 class StepSerializer(serializers.ModelSerializer):
     parents = serializers.ListField(child=serializers.CharField())
     backoff = BackoffSerializer(source="*")
+    rate_limits = serializers.ListField(
+        child=serializers.DictField(child=serializers.JSONField()),
+        help_text="The units of rate limits each attempt takes (docs/protocol.md).",
+    )
+    desired_worker_labels = serializers.DictField(
+        child=serializers.DictField(child=serializers.JSONField()),
+        help_text="What it requires or prefers of a worker's labels, by label.",
+    )
+    concurrency = serializers.DictField(
+        child=serializers.JSONField(),
+        allow_null=True,
+        help_text="Its own concurrency limit per key; null without one.",
+    )
+    sticky = serializers.CharField(help_text="'soft', 'hard', or blank.")
 
     class Meta:
         model = Step
@@ -87,6 +101,10 @@ class StepSerializer(serializers.ModelSerializer):
             "retries",
             "backoff",
             "is_on_failure",
+            "rate_limits",
+            "desired_worker_labels",
+            "concurrency",
+            "sticky",
         ]
 
 

@@ -180,6 +180,10 @@ def test_the_detail_shows_versions_steps_triggers_and_recent_runs(
             "retries": 3,
             "backoff": {"initial_seconds": 1.0, "factor": 2.0, "max_seconds": 60.0},
             "is_on_failure": False,
+            "rate_limits": [],
+            "desired_worker_labels": {},
+            "concurrency": None,
+            "sticky": "",
         },
         {
             "name": "send",
@@ -190,6 +194,10 @@ def test_the_detail_shows_versions_steps_triggers_and_recent_runs(
             "retries": 0,
             "backoff": {"initial_seconds": 1.0, "factor": 2.0, "max_seconds": 60.0},
             "is_on_failure": False,
+            "rate_limits": [],
+            "desired_worker_labels": {},
+            "concurrency": None,
+            "sticky": "",
         },
     ]
     assert body["triggers"] == {"on_events": ["ticket:created"], "on_crons": ["*/15 * * * *"]}

@@ -3195,6 +3195,22 @@ export interface components {
             retries?: number;
             backoff: components["schemas"]["Backoff"];
             is_on_failure?: boolean;
+            /** @description The units of rate limits each attempt takes (docs/protocol.md). */
+            rate_limits: {
+                [key: string]: unknown;
+            }[];
+            /** @description What it requires or prefers of a worker's labels, by label. */
+            desired_worker_labels: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /** @description Its own concurrency limit per key; null without one. */
+            concurrency: {
+                [key: string]: unknown;
+            } | null;
+            /** @description 'soft', 'hard', or blank. */
+            sticky: string;
         };
         StepDefinitionRequest: {
             name: string;

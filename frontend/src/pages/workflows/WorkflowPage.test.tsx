@@ -27,6 +27,13 @@ const detail: WorkflowDetail = {
       retries: 0,
       backoff: { factor: 2, max_seconds: 60 } as never,
       is_on_failure: false,
+      rate_limits: [{ key: "llm", units: 1 }],
+      desired_worker_labels: {
+        gpu: { value: true, comparator: "=", required: true, weight: 100 },
+        region: { value: "eu", comparator: "=", required: false, weight: 10 },
+      },
+      concurrency: { key: "input.customer", max_runs: 2, strategy: "GROUP_ROUND_ROBIN" },
+      sticky: "hard",
     },
     {
       name: "load",
@@ -37,6 +44,14 @@ const detail: WorkflowDetail = {
       retries: 2,
       backoff: { factor: 2, max_seconds: 60 } as never,
       is_on_failure: false,
+      rate_limits: [
+        { dynamic_key: "input.user", units: "input.tokens", limit: 5, period: "minute" },
+      ],
+      desired_worker_labels: {
+        memory_gb: { value: 16, comparator: ">=", required: true, weight: 100 },
+      },
+      concurrency: null,
+      sticky: "hard",
     },
     {
       name: "alert",
@@ -47,6 +62,10 @@ const detail: WorkflowDetail = {
       retries: 0,
       backoff: { factor: 2, max_seconds: 60 } as never,
       is_on_failure: true,
+      rate_limits: [],
+      desired_worker_labels: {},
+      concurrency: null,
+      sticky: "hard",
     },
   ],
   triggers: { on_events: ["import:requested"], on_crons: ["0 3 * * *"] },
@@ -178,9 +197,17 @@ describe("WorkflowPage", () => {
     const steps = await screen.findByRole("table", { name: "Step settings" });
     const rows = within(steps).getAllByRole("row").slice(1);
     expect(rows.map((row) => row.textContent)).toEqual([
-      "fetch—60 s0",
-      "loadfetch60 s2",
-      "alertruns when any other step fails for good30 s0",
+      "fetch—60 s0" +
+        "takes 1 of rate limit llm" +
+        "needs gpu = true" +
+        "prefers region = eu (weight 10)" +
+        "at most 2 at once per input.customer" +
+        "stays on its run's worker (hard)",
+      "loadfetch60 s2" +
+        "takes input.tokens of rate limit per input.user (5 a minute)" +
+        "needs memory_gb >= 16" +
+        "stays on its run's worker (hard)",
+      "alertruns when any other step fails for good30 s0stays on its run's worker (hard)",
     ]);
     expect(screen.getByText("alert (on failure)")).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "All runs of NightlyImport" })).toHaveAttribute(

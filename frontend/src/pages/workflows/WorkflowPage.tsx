@@ -64,7 +64,7 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
           )}
           <table className="data-table step-table">
             <caption className="visually-hidden">Step settings</caption>
-            <TableHead columns={["Step", "Parents", "Timeout", "Retries"]} />
+            <TableHead columns={["Step", "Parents", "Timeout", "Retries", "Flow control"]} />
             <tbody>
               {workflow.steps.map((step) => (
                 <tr key={step.name}>
@@ -82,6 +82,9 @@ function WorkflowView({ workflow }: { workflow: WorkflowDetail }) {
                   </td>
                   <td>{step.timeout_seconds} s</td>
                   <td>{step.retries ?? 0}</td>
+                  <td>
+                    <FlowControl step={step} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -226,4 +229,43 @@ function TriggersCard({ workflow }: { workflow: WorkflowDetail }) {
       </AsyncView>
     </section>
   );
+}
+
+type Step = WorkflowDetail["steps"][number];
+
+/** What holds a step back or sends it to some workers only, one line each. */
+function FlowControl({ step }: { step: Step }) {
+  const lines = flowControlOf(step);
+  if (lines.length === 0) return <span className="muted">—</span>;
+  return (
+    <ul className="flow-control">
+      {lines.map((line) => (
+        <li key={line}>{line}</li>
+      ))}
+    </ul>
+  );
+}
+
+function flowControlOf(step: Step): string[] {
+  const lines = step.rate_limits.map((limit) => {
+    const units = String(limit.units ?? 1);
+    if (limit.key !== undefined) return `takes ${units} of rate limit ${String(limit.key)}`;
+    return (
+      `takes ${units} of rate limit per ${String(limit.dynamic_key)} ` +
+      `(${String(limit.limit)} a ${String(limit.period)})`
+    );
+  });
+  for (const [label, want] of Object.entries(step.desired_worker_labels)) {
+    const wanted = `${label} ${String(want.comparator)} ${String(want.value)}`;
+    lines.push(
+      want.required ? `needs ${wanted}` : `prefers ${wanted} (weight ${String(want.weight)})`,
+    );
+  }
+  if (step.concurrency) {
+    lines.push(
+      `at most ${String(step.concurrency.max_runs)} at once per ${String(step.concurrency.key)}`,
+    );
+  }
+  if (step.sticky) lines.push(`stays on its run's worker (${step.sticky})`);
+  return lines;
 }
