@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.db.models import F
 from django.utils import timezone
 
@@ -167,3 +168,21 @@ def test_urgent_steps_go_first_across_workflows_until_the_others_waited_long_eno
         batch_for_two_minutes.pk,
     ]
     assert [r.priority for r in WorkflowRun.objects.order_by("created_at")] == [1, 4, 1, 4]
+
+
+def test_a_claim_without_constrained_or_rate_limited_steps_is_one_statement(
+    tenant: Tenant,
+) -> None:
+    """The hot path: labels, sticky runs, step keys and rate limits cost a claim nothing
+    while none of their step runs is queued (the constrained look is cached)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement of PostgreSQL's SQL")
+    register_workflow(tenant, definition("Plain", [{"name": "a"}]))
+    for _ in range(2):
+        trigger_workflow_run(tenant, "Plain", {})
+    claim(tenant, ["Plain:a"], slots=1)
+
+    with CaptureQueriesContext(connection) as statements:
+        assert len(claim(tenant, ["Plain:a"], slots=2)) == 1
+
+    assert len(statements) == 1, [s["sql"][:80] for s in statements]

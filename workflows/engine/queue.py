@@ -236,8 +236,11 @@ def claim_constrained(
 ) -> list[Assignment]:
     """Assign to the worker the queued step runs that choose their worker (affinity.py)
     and may go to it now, oldest first, up to its free slots."""
+    # The cached look first: the common claim, with none queued, costs no statement.
+    if not constrained_step_runs_queued(tenant_id):
+        return []
     free = slots - count_held_step_runs(worker_id)
-    if free <= 0 or not constrained_step_runs_queued(tenant_id):
+    if free <= 0:
         return []
     queued = StepRun.objects.filter(
         tenant_id=tenant_id,
