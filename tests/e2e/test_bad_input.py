@@ -60,6 +60,17 @@ def test_each_malformed_message_gets_its_error_and_the_socket_stays_open(
         ("[1, 2]", "not_an_object", "JSON object"),
         (json.dumps({"id": "x"}), "missing_field", "'type'"),
         (json.dumps({"type": "step.teleport", "id": "t"}), "unknown_type", "step.teleport"),
+        (json.dumps({"type": "labels"}), "missing_field", "'labels'"),
+        (
+            json.dumps({"type": "labels", "labels": {"gpu": [1]}}),
+            "invalid_field",
+            "at most 20 names to text, numbers, true or false",
+        ),
+        (
+            json.dumps({"type": "labels", "labels": {f"l{i}": i for i in range(21)}}),
+            "invalid_field",
+            "at most 20",
+        ),
         (json.dumps({"type": "step.started", "id": "m0"}), "missing_field", "'step_run_id'"),
         (
             json.dumps({"type": "step.started", "id": "m2", "step_run_id": "nope", "attempt": 1}),
