@@ -97,3 +97,29 @@ def test_the_runs_list_filters_by_status_in_the_address_and_a_viewer_cannot_act(
     expect(page.get_by_role("link", name=f"Run {run_id}", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Trigger run")).to_have_count(0)
     screenshot(page, "workflow-page", full_page=True)
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_developer_puts_a_rate_limit_and_sees_its_use_and_who_waits_for_it(
+    page: Page, hatchet_server: LiveServer
+) -> None:
+    sign_in(page, "dev")
+    page.get_by_role("link", name="Rate limits").first.click()
+    page.get_by_label("Key", exact=True).fill("llm-calls")
+    page.get_by_label("Limit", exact=True).fill("1")
+    page.get_by_role("combobox", name=re.compile("^Period")).select_option("hour")
+    page.get_by_role("button", name="Save limit").click()
+    expect(page.get_by_role("status")).to_contain_text("Created llm-calls")
+
+    client = hatchet_server.client()
+    first = client.admin.run_workflow("Summarize", {"text": "first"})
+    assert first.result(timeout=30)["call"]["summary"] == "first"
+    held = client.admin.run_workflow("Summarize", {"text": "second"})
+
+    row = page.get_by_role("row", name=re.compile("llm-calls"))
+    expect(row).to_contain_text("1 of 1", timeout=15_000)
+    screenshot(page, "rate-limits", full_page=True)
+    page.goto(f"{hatchet_server.url}/runs/{held.workflow_run_id}")
+    expect(page.get_by_role("list", name="Why it waits")).to_contain_text(
+        "Step call is queued: Rate limit 'llm-calls' is full: 1 of 1 units taken in the last hour"
+    )

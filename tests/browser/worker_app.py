@@ -1,11 +1,11 @@
 """The worker of the browser tests: the example support reply (its prompt is what the
-product manager edits) and an import whose second step fails on its first attempt
-(what the developer debugs and retries)."""
+product manager edits), an import whose second step fails on its first attempt (what
+the developer debugs and retries), and a summary that takes a unit of a rate limit."""
 
 import sys
 
 from examples.support_reply import SupportReply, hatchet
-from hatchet.sdk import Context
+from hatchet.sdk import Context, RateLimit
 
 
 @hatchet.workflow()
@@ -24,10 +24,18 @@ class NightlyImport:
         return {"loaded": len(rows)}
 
 
+@hatchet.workflow()
+class Summarize:
+    @hatchet.step(rate_limits=[RateLimit(key="llm-calls")])
+    def call(self, context: Context) -> dict:
+        return {"summary": str(context.workflow_input().get("text", ""))[:20]}
+
+
 def main() -> None:
     worker = hatchet.worker(sys.argv[1] if len(sys.argv) > 1 else "browser-worker", max_runs=10)
     worker.register_workflow(SupportReply())
     worker.register_workflow(NightlyImport())
+    worker.register_workflow(Summarize())
     worker.start()
 
 
