@@ -267,6 +267,9 @@ HATCHET_PRIORITY_AGING = env_float("HATCHET_PRIORITY_AGING", 60.0)
 # the best-matching worker before one that matches less well may take it; a worker
 # with none of what it prefers waits all of it (workflows/engine/affinity.py).
 HATCHET_PREFERENCE_WAIT = env_float("HATCHET_PREFERENCE_WAIT", 2.0)
+# How long an idempotency key of a run trigger or an event push answers with what its
+# first call made (seconds); after it, the key makes a new one.
+HATCHET_IDEMPOTENCY_WINDOW = env_float("HATCHET_IDEMPOTENCY_WINDOW", 86400.0)
 # Times a step run may be queued again because its worker vanished (a poison step
 # that kills every worker must end).
 HATCHET_MAX_REQUEUES = int(os.environ.get("HATCHET_MAX_REQUEUES", 5))

@@ -17,6 +17,7 @@ from workflows.engine.events import (
     NewEvent,
     push_events,
 )
+from workflows.engine.idempotency import MAX_KEY_LENGTH as MAX_IDEMPOTENCY_KEY
 from workflows.engine.runs import RunRequest, trigger_workflow_run, trigger_workflow_runs
 from workflows.serializers import (
     BulkTriggeredSerializer,
@@ -38,6 +39,7 @@ def trigger_run(tenant: Tenant, workflow: str, data: Any) -> dict[str, Any]:
         additional_metadata=body.get("additional_metadata"),
         overrides=body.get("overrides"),
         priority=body.get("priority"),
+        idempotency_key=body.get("idempotency_key"),
     )
     return dict(represent(RunDetailSerializer, run))
 
@@ -54,6 +56,7 @@ def trigger_runs(tenant: Tenant, workflow: str, data: Any) -> dict[str, Any]:
                 run.get("additional_metadata"),
                 run.get("overrides"),
                 run.get("priority"),
+                idempotency_key=run.get("idempotency_key"),
             )
             for run in body["runs"]
         ],
@@ -76,7 +79,7 @@ def push(tenant: Tenant, data: Any) -> dict[str, Any]:
 def check_event(raw: Any, where: str) -> NewEvent:
     if not isinstance(raw, dict):
         raise InvalidRequest(f"{where} must be a JSON object.")
-    unknown = sorted(set(raw) - {"key", "payload", "additional_metadata"})
+    unknown = sorted(set(raw) - {"key", "payload", "additional_metadata", "idempotency_key"})
     if unknown:
         raise InvalidRequest(f"{where} has unknown field(s): {', '.join(unknown)}.")
     key = raw.get("key")
@@ -103,7 +106,14 @@ def check_event(raw: Any, where: str) -> NewEvent:
             f"{settings.HATCHET_MAX_MESSAGE_BYTES}.",
             {"bytes": size, "limit": settings.HATCHET_MAX_MESSAGE_BYTES},
         )
-    return NewEvent(key, payload, metadata)
+    idempotency_key = raw.get("idempotency_key")
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY
+    ):
+        raise InvalidRequest(
+            f"{where}: idempotency_key must be a string of 1 to {MAX_IDEMPOTENCY_KEY} characters."
+        )
+    return NewEvent(key, payload, metadata, idempotency_key)
 
 
 def check_events(raw_events: Any) -> list[NewEvent]:

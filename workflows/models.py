@@ -452,6 +452,37 @@ class Event(models.Model):
         return f"event {self.key} {self.id}"
 
 
+class IdempotencyKey(models.Model):
+    """A key a run trigger or an event push named: another call naming it within
+    HATCHET_IDEMPOTENCY_WINDOW is answered with what the first made."""
+
+    class Scope(models.TextChoices):
+        RUN = "run"
+        EVENT = "event"
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    key = models.CharField(max_length=255)
+    # Set in the transaction that took the key, once what it made has an id.
+    run = models.ForeignKey(
+        WorkflowRun, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.ForeignKey(
+        "Event", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "scope", "key"], name="idempotency_key")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_age")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"
+
+
 class EventTrigger(models.Model):
     """One `on_events` pattern of a workflow's latest version, kept in step with it on
     registration so that matching an event is an indexed lookup, not a scan of

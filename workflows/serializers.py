@@ -18,6 +18,7 @@ from typing_extensions import override
 from hatchet.api import METADATA_PARAMETER, QuerySerializer
 from workflows.engine.concurrency import MAX_RUNS, STRATEGIES
 from workflows.engine.definitions import MAX_STEPS
+from workflows.engine.idempotency import MAX_KEY_LENGTH as MAX_IDEMPOTENCY_KEY
 from workflows.engine.rate_limits import MAX_KEY_LENGTH as MAX_RATE_LIMIT_KEY
 from workflows.engine.rate_limits import MAX_LIMIT as MAX_RATE_LIMIT
 from workflows.engine.rate_limits import current_use
@@ -306,6 +307,13 @@ class TriggerRunSerializer(StrictSerializer):
         max_value=MAX_PRIORITY,
         help_text=f"{DEFAULT_PRIORITY} to {MAX_PRIORITY} (the most urgent); the workflow's "
         "by default.",
+    )
+    idempotency_key = serializers.CharField(
+        required=False,
+        max_length=MAX_IDEMPOTENCY_KEY,
+        trim_whitespace=False,
+        help_text="A trigger naming a key used within HATCHET_IDEMPOTENCY_WINDOW (24 h) is "
+        "answered with the run that key started, instead of a new one.",
     )
 
 
@@ -693,6 +701,12 @@ class NewEventSerializer(serializers.Serializer):
         child=serializers.JSONField(), required=False, help_text="The runs' input."
     )
     additional_metadata = serializers.DictField(child=serializers.JSONField(), required=False)
+    idempotency_key = serializers.CharField(
+        required=False,
+        max_length=MAX_IDEMPOTENCY_KEY,
+        help_text="A push naming a key used within HATCHET_IDEMPOTENCY_WINDOW (24 h) is "
+        "answered with that event, and starts nothing.",
+    )
 
 
 class EventBatchSerializer(serializers.Serializer):

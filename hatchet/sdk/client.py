@@ -194,17 +194,21 @@ class EventClient:
         key: str,
         payload: Any = None,
         additional_metadata: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        event: dict[str, Any] = self._client.command(
-            {
-                "type": "event.push",
-                "key": key,
-                "payload": payload if payload is not None else {},
-                "additional_metadata": additional_metadata or {},
-            },
-            "POST",
-            "/api/v1/events",
-        )
+        """Push an event; with an `idempotency_key`, a retry of this call (the same key
+        within the server's window) gets the event the first one stored, and starts
+        no run again."""
+        request: dict[str, Any] = {
+            "type": "event.push",
+            "key": key,
+            "payload": payload if payload is not None else {},
+            "additional_metadata": additional_metadata or {},
+        }
+        if idempotency_key is not None:
+            request["idempotency_key"] = idempotency_key
+        event: dict[str, Any] = self._client.command(request, "POST", "/api/v1/events")
         return event
 
     def push_many(self, events: list[dict[str, Any]]) -> Any:
@@ -344,9 +348,12 @@ class AdminClient:
         overrides: dict[str, dict[str, Any]] | None = None,
         additional_metadata: dict[str, Any] | None = None,
         priority: int | None = None,
+        idempotency_key: str | None = None,
     ) -> "WorkflowRun":
         """Trigger a run; `overrides` maps step names to {playground name: value};
-        `priority` (1-4, 4 the most urgent) overrides the workflow's."""
+        `priority` (1-4, 4 the most urgent) overrides the workflow's. With an
+        `idempotency_key`, a retry of this call (the same key within the server's window,
+        24 h by default) gets the run the first one started, not a second run."""
         request: dict[str, Any] = {
             "type": "run.trigger",
             "workflow": workflow_name,
@@ -356,6 +363,8 @@ class AdminClient:
         }
         if priority is not None:
             request["priority"] = check_priority(priority)
+        if idempotency_key is not None:
+            request["idempotency_key"] = idempotency_key
         detail = self._client.command(
             request,
             "POST",
@@ -367,8 +376,8 @@ class AdminClient:
         self, workflow_name: str, runs: Iterable[dict[str, Any]]
     ) -> list["WorkflowRun"]:
         """Trigger many runs in one request, all or none (at most 1,000); each item may
-        have `input`, `additional_metadata`, `overrides` and `priority`, as run_workflow
-        takes."""
+        have `input`, `additional_metadata`, `overrides`, `priority` and
+        `idempotency_key`, as run_workflow takes."""
         body = self._client.command(
             {"type": "runs.trigger", "workflow": workflow_name, "runs": list(runs)},
             "POST",

@@ -466,3 +466,21 @@ def test_a_metadata_filter_the_schema_accepts_is_not_refused(api: APIClient) -> 
 
     assert response.status_code == 200, response.content
     assert response.json()["results"] == []
+
+
+def test_a_retried_trigger_with_its_idempotency_key_answers_the_first_run(
+    api: APIClient, tenant: Tenant
+) -> None:
+    register(tenant)
+    first = api.post("/api/v1/workflows/Chain/runs", {"idempotency_key": "k1"}, format="json")
+    again = api.post(
+        "/api/v1/workflows/Chain/runs", {"input": {"n": 2}, "idempotency_key": "k1"}, format="json"
+    )
+    too_long = api.post(
+        "/api/v1/workflows/Chain/runs", {"idempotency_key": "k" * 256}, format="json"
+    )
+
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["input"] == {}
+    assert too_long.status_code == 400
+    assert "idempotency_key" in too_long.json()["error"]["details"]

@@ -186,3 +186,13 @@ def test_schedule_workflow_sends_the_time_in_utc():
         "trigger_at": datetime(2030, 1, 2, 10, 0, tzinfo=UTC).isoformat(),
         "input": {"ticket": "t"},
     }
+
+
+def test_an_idempotency_key_travels_with_a_trigger_and_a_push():
+    hatchet, requests = client_answering((201, run_detail("PENDING")), (201, {"id": "ev-1"}))
+
+    hatchet.admin.run_workflow("SupportReply", {}, idempotency_key="order-7")
+    hatchet.event.push("ticket:created", {}, idempotency_key="ticket-7")
+
+    assert body(requests[0])["idempotency_key"] == "order-7"
+    assert body(requests[1])["idempotency_key"] == "ticket-7"

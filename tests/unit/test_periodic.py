@@ -99,6 +99,7 @@ def test_the_tick_and_its_loops_take_in_the_other_apps_parts() -> None:
         *run_deadlines(),
         "paused_runs_released",
         "rate_limit_uses_forgotten",
+        "idempotency_keys_forgotten",
         "concurrency_keys_settled",
         "unstarted_requeued",
         "dead_worker_step_runs_requeued",

@@ -19,14 +19,16 @@ from django.utils import timezone
 from hatchet.errors import InvalidDefinition
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
+from workflows.engine.idempotency import take_keys
 from workflows.engine.rowio import mark_prefetched
 from workflows.engine.runs import RunRequest, trigger_workflow_runs
-from workflows.models import Event, EventTrigger, WorkflowRun, WorkflowVersion
+from workflows.models import Event, EventTrigger, IdempotencyKey, WorkflowRun, WorkflowVersion
 
 MAX_KEY_LENGTH = 255
 SEGMENT = r"[A-Za-z0-9_\-./@]+"
 KEY_PATTERN = re.compile(rf"^{SEGMENT}(:{SEGMENT})*$")
 TRIGGER_PATTERN = re.compile(rf"^({SEGMENT}|\*)(:({SEGMENT}|\*))*$")
+EVENT_KEY = IdempotencyKey.Scope.EVENT
 KEY_RULES = "segments of letters, digits, '_', '-', '.', '/' or '@', separated by ':'"
 
 
@@ -35,6 +37,8 @@ class NewEvent:
     key: str
     payload: dict[str, Any] = field(default_factory=dict)
     additional_metadata: dict[str, Any] = field(default_factory=dict)
+    # An event pushed with this key within the window answers instead (idempotency.py).
+    idempotency_key: str | None = None
 
 
 def segments(key: str) -> list[str]:
@@ -120,22 +124,26 @@ def push_events(tenant: Tenant, new_events: list[NewEvent]) -> list[Event]:
     the runs they trigger, all or nothing; each event's `runs` hold the runs it
     started, with no query."""
     now = timezone.now()
-    events = [
-        Event(
-            tenant=tenant,
-            key=new.key,
-            payload=new.payload,
-            additional_metadata=new.additional_metadata,
-            created_at=now,
-        )
-        for new in new_events
-    ]
     with transaction.atomic():
+        batch = take_keys(tenant.pk, EVENT_KEY, [new.idempotency_key for new in new_events], now)
+        events = [
+            Event(
+                tenant=tenant,
+                key=new.key,
+                payload=new.payload,
+                additional_metadata=new.additional_metadata,
+                created_at=now,
+            )
+            for new in batch.fresh(new_events)
+        ]
         Event.objects.bulk_create(events)
         started = start_runs_for(tenant, events)
+        batch.record(tenant.pk, EVENT_KEY, [event.id for event in events])
+        earlier = Event.objects.filter(pk__in=batch.earlier.values()) if batch.earlier else None
+        found = {e.id: e for e in earlier.prefetch_related("runs")} if earlier is not None else {}
     for event in events:
         mark_prefetched(event, "runs", started[event.id])
-    return events
+    return batch.answer(events, found)
 
 
 def event_or_404(tenant: Tenant, event_id: Any) -> Event:

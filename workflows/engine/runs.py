@@ -1,6 +1,6 @@
 """Starting and cancelling workflow runs."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from workflows.engine.concurrency import run_key, settle_keys
 from workflows.engine.effects import Effects
+from workflows.engine.idempotency import take_keys
 from workflows.engine.locked import LockedRuns
 from workflows.engine.rowio import insert_rows, mark_prefetched, new_instance
 from workflows.engine.transitions import cancel_run, queue_step_run, retry_run
@@ -22,6 +23,7 @@ from workflows.models import (
     DEFAULT_PRIORITY,
     WAITING_FOR_RESUME,
     WAITING_FOR_SLOT,
+    IdempotencyKey,
     Step,
     StepRun,
     StepRunStatus,
@@ -59,6 +61,11 @@ class RunRequest:
     # What started the run, as WorkflowRun fields: event, cron or scheduled_run (with
     # the fire_time it was due at).
     links: dict[str, Any] | None = None
+    # A run triggered with this key within the window answers instead (idempotency.py).
+    idempotency_key: str | None = None
+
+
+RUN_KEY = IdempotencyKey.Scope.RUN
 
 
 def trigger_workflow_runs(
@@ -75,8 +82,34 @@ def trigger_workflow_runs(
     version = latest_version(tenant, workflow_name)
     steps = steps_of(version.pk)
     now = timezone.now()
-    effects = Effects()
-    built = [
+    checked = [
+        replace(request, overrides=check_overrides(version, steps, request.overrides))
+        for request in requests
+    ]
+    if not any(request.idempotency_key for request in checked):
+        effects = Effects()
+        built = build_runs(tenant, version, steps, now, effects, checked, trigger)
+        return insert_runs(built, effects, details=details)
+    with transaction.atomic():
+        batch = take_keys(tenant.pk, RUN_KEY, [r.idempotency_key for r in checked], now)
+        effects = Effects()
+        built = build_runs(tenant, version, steps, now, effects, batch.fresh(checked), trigger)
+        made = insert_runs(built, effects, details=details)
+        batch.record(tenant.pk, RUN_KEY, [run.pk for run in made])
+        earlier = runs_by_id(tenant, version.workflow.name, batch.earlier.values(), details=details)
+    return batch.answer(made, earlier)
+
+
+def build_runs(
+    tenant: Tenant,
+    version: WorkflowVersion,
+    steps: list[Step],
+    now: datetime,
+    effects: Effects,
+    requests: Sequence[RunRequest],
+    trigger: str,
+) -> list[tuple[WorkflowRun, list[StepRun]]]:
+    return [
         new_run(
             tenant,
             version,
@@ -85,12 +118,31 @@ def trigger_workflow_runs(
             # wherever they are ordered by creation (a concurrency key's turns, lists).
             now + timedelta(microseconds=index),
             effects,
-            replace(request, overrides=check_overrides(version, steps, request.overrides)),
+            request,
             trigger=trigger,
         )
         for index, request in enumerate(requests)
     ]
-    return insert_runs(built, effects, details=details)
+
+
+def runs_by_id(
+    tenant: Tenant, workflow_name: str, run_ids: Iterable[Any], *, details: bool
+) -> dict[Any, WorkflowRun]:
+    """The runs earlier calls made for their keys, which must be of this workflow."""
+    runs = WorkflowRun.objects.filter(tenant=tenant, pk__in=list(run_ids)).select_related(
+        "workflow"
+    )
+    if details:
+        runs = runs.prefetch_related("step_runs__attempts")
+    found = {run.pk: run for run in runs}
+    for run in found.values():
+        if run.workflow.name != workflow_name:
+            raise Conflict(
+                f"This idempotency key started a run of {run.workflow.name}, not of "
+                f"{workflow_name}.",
+                {"run": str(run.pk), "workflow": run.workflow.name},
+            )
+    return found
 
 
 def new_run(
@@ -221,9 +273,12 @@ def trigger_workflow_run(
     overrides: Any = None,
     priority: int | None = None,
     trigger: str = "api",
+    idempotency_key: str | None = None,
 ) -> WorkflowRun:
     """Create one run of the workflow's latest version with its root steps queued."""
-    request = RunRequest(input, additional_metadata, overrides, priority)
+    request = RunRequest(
+        input, additional_metadata, overrides, priority, idempotency_key=idempotency_key
+    )
     [run] = trigger_workflow_runs(tenant, workflow_name, [request], trigger=trigger)
     return run
 

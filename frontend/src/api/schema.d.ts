@@ -2197,6 +2197,8 @@ export interface components {
             additional_metadata?: {
                 [key: string]: unknown;
             };
+            /** @description A push naming a key used within HATCHET_IDEMPOTENCY_WINDOW (24 h) is answered with that event, and starts nothing. */
+            idempotency_key?: string;
         };
         NewInvitationRequest: {
             /** @description A username or an email address. */
@@ -3366,6 +3368,8 @@ export interface components {
             };
             /** @description 1 to 4 (the most urgent); the workflow's by default. */
             priority?: number;
+            /** @description A trigger naming a key used within HATCHET_IDEMPOTENCY_WINDOW (24 h) is answered with the run that key started, instead of a new one. */
+            idempotency_key?: string;
         };
         TriggeredRun: {
             /** Format: uuid */
