@@ -1,10 +1,11 @@
 """Claims racing from many threads at once (PostgreSQL: SKIP LOCKED and slot locks)."""
 
+import contextlib
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from hatchet.models import Tenant
 from tests.factories import definition
 from tests.unit.test_dispatch import LocalWorker
 from workers.dispatch import dispatcher
+from workers.models import Worker
 from workflows.engine.definitions import register_workflow
 from workflows.engine.queue import (
     Assignment,
@@ -97,12 +99,26 @@ def test_a_trigger_never_waits_for_a_slot_lock_another_transaction_holds(
     monkeypatch.setattr(dispatcher, "connections", {busy.worker_id: busy})
     delivered: list[Any] = []
     monkeypatch.setattr(dispatcher, "deliver", lambda *sent: delivered.extend(sent[1]))
+    with slots_locked_elsewhere(busy.worker_id):
+        started = time.monotonic()
+        run = trigger_workflow_run(tenant, "One", {})
+        took = time.monotonic() - started
+
+    assert took < 2
+    assert StepRun.objects.get(workflow_run=run).status == "QUEUED"
+    assert busy.claims == 1
+    assert delivered == []
+
+
+@contextlib.contextmanager
+def slots_locked_elsewhere(worker_id: uuid.UUID) -> Iterator[None]:
+    """The worker's slot lock, held by another transaction (a claim for it) meanwhile."""
     holding, release = threading.Event(), threading.Event()
 
     def hold_the_lock() -> None:
         try:
             with transaction.atomic():
-                lock_worker_slots(busy.worker_id)
+                lock_worker_slots(worker_id)
                 holding.set()
                 release.wait(10)
         finally:
@@ -112,17 +128,10 @@ def test_a_trigger_never_waits_for_a_slot_lock_another_transaction_holds(
     holder.start()
     try:
         assert holding.wait(10)
-        started = time.monotonic()
-        run = trigger_workflow_run(tenant, "One", {})
-        took = time.monotonic() - started
+        yield
     finally:
         release.set()
         holder.join()
-
-    assert took < 2
-    assert StepRun.objects.get(workflow_run=run).status == "QUEUED"
-    assert busy.claims == 1
-    assert delivered == []
 
 
 class CountingWorker(LocalWorker):
@@ -131,3 +140,27 @@ class CountingWorker(LocalWorker):
     def claim_for_me(self, actions: Iterable[str]) -> list[Assignment]:
         self.claims += 1
         return super().claim_for_me(actions)
+
+
+def test_no_step_run_that_chooses_its_worker_is_claimed_past_another_claims_slot_lock(
+    tenant: Tenant,
+) -> None:
+    """The worker's slot lock, held by a claim for it in another transaction, keeps its
+    held count from moving under this one's: without it, two claims could both fill the
+    same free slots with constrained step runs."""
+    step = {"name": "work", "desired_worker_labels": {"gpu": {"value": True}}}
+    register_workflow(tenant, definition("Picky", [step]))
+    trigger_workflow_run(tenant, "Picky", {})
+    worker = Worker.objects.create(
+        tenant=tenant, name="gpu", actions=["Picky:work"], slots=1, labels={"gpu": True}
+    )
+    with slots_locked_elsewhere(worker.id):
+        claimed = claim_queued_step_runs(
+            tenant_id=tenant.id,
+            worker_id=worker.id,
+            worker_name="gpu",
+            actions=["Picky:work"],
+            slots=1,
+        )
+
+    assert claimed == []

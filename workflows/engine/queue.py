@@ -86,6 +86,17 @@ def lock_worker_slots(worker_id: UUID) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [slot_lock_key(worker_id)])
 
 
+def try_worker_slots(worker_id: UUID) -> bool:
+    """Whether this transaction holds the worker's slot lock, taking it if it is free
+    (as CLAIM_SQL does): a claim for the worker in another transaction holds it."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [slot_lock_key(worker_id)])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 def count_held_step_runs(worker_id: UUID) -> int:
     return StepRun.objects.filter(HELD_STEP_RUNS, worker_id=worker_id).count()
 
@@ -99,10 +110,11 @@ def claim_queued_step_runs(
     slots: int,
 ) -> list[Assignment]:
     """Assign to the worker as many claimable step runs of its actions as it has free
-    slots, in rank order (StepRun.ranked_at: oldest first, moved up by priority); other
-    claimers skip the rows this one has locked. Claims nothing while another
-    transaction holds the worker's slot lock (it is claiming for the worker), unless
-    this one took it first with lock_worker_slots."""
+    slots, in rank order (StepRun.ranked_at: oldest first, moved up by priority), then
+    those that choose their worker and may go to this one (claim_constrained), taking
+    the units of their rate limits; other claimers skip the rows this one has locked.
+    Claims nothing while another transaction holds the worker's slot lock (it is
+    claiming for the worker), unless this one took it first with lock_worker_slots."""
     if not actions:
         return []
     effects = Effects()
@@ -237,7 +249,7 @@ def claim_constrained(
     """Assign to the worker the queued step runs that choose their worker (affinity.py)
     and may go to it now, oldest first, up to its free slots."""
     # The cached look first: the common claim, with none queued, costs no statement.
-    if not constrained_step_runs_queued(tenant_id):
+    if not constrained_step_runs_queued(tenant_id) or not try_worker_slots(worker_id):
         return []
     free = slots - count_held_step_runs(worker_id)
     if free <= 0:
