@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Value, Window
+from django.db.models import CharField, Count, F, QuerySet, Value, Window
 from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber
 from django.utils import timezone
 
@@ -170,18 +170,25 @@ def claim_with_orm(
     if free <= 0:
         return []
     ids = list(
-        StepRun.objects.select_for_update(skip_locked=True)
-        .filter(
-            tenant_id=tenant_id,
-            status=StepRunStatus.QUEUED,
-            constrained=False,
-            action__in=actions,
-            available_at__lte=now,
-        )
+        claimable(tenant_id, actions, now, constrained=False)
+        .select_for_update(skip_locked=True)
         .order_by("ranked_at")
         .values_list("id", flat=True)[:free]
     )
     return assign(ids, worker_id, worker_name, now)
+
+
+def claimable(
+    tenant_id: UUID, actions: list[str], now: datetime, *, constrained: bool
+) -> QuerySet[StepRun]:
+    """The queued step runs of these actions that may be claimed now, of one kind."""
+    return StepRun.objects.filter(
+        tenant_id=tenant_id,
+        status=StepRunStatus.QUEUED,
+        constrained=constrained,
+        action__in=actions,
+        available_at__lte=now,
+    )
 
 
 def assign(ids: list[UUID], worker_id: UUID, worker_name: str, now: datetime) -> list[Assignment]:
@@ -254,13 +261,7 @@ def claim_constrained(
     free = slots - count_held_step_runs(worker_id)
     if free <= 0:
         return []
-    queued = StepRun.objects.filter(
-        tenant_id=tenant_id,
-        status=StepRunStatus.QUEUED,
-        constrained=True,
-        action__in=actions,
-        available_at__lte=now,
-    )
+    queued = claimable(tenant_id, actions, now, constrained=True)
     # At most KEY_CANDIDATES of each step concurrency key: a key that floods the queue
     # does not crowd the others out of the candidates.
     key_or_self = Coalesce(NullIf(F("concurrency_key"), Value("")), Cast("id", CharField()))
