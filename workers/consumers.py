@@ -17,14 +17,15 @@ from typing_extensions import override
 from hatchet.auth import Caller, refusal_of
 from hatchet.concurrency import in_db_thread
 from hatchet.db import described, is_transient, pipelined
+from hatchet.errors import ServiceError
 from hatchet.messages import Message, ProtocolError, parse_message
 from hatchet.models import runs_workers
 from hatchet.sockets import FORBIDDEN, UNAUTHORIZED, Socket
 from hatchet.wire.durations import parse_duration
 from workers import registry
 from workers.dispatch import NODE, deliver_on_commit, dispatcher
-from workers.messages import REPORT_TYPES, WORKER_MESSAGES
-from workflows.engine import results
+from workers.messages import REPORT_TYPES, REQUEST_TYPES, WORKER_MESSAGES
+from workflows.engine import children, durable, results
 from workflows.engine.affinity import MAX_LABELS, check_worker_labels
 from workflows.engine.queue import Assignment, claim_queued_step_runs, lock_worker_slots
 from workflows.engine.results import Outcome
@@ -76,6 +77,8 @@ class WorkerConsumer(Socket):
         self.fill_wanted = False
         self.fill_task: asyncio.Task[None] | None = None
         self.last_heartbeat_write = 0.0
+        # Requests being answered; kept so that their tasks are not collected mid-way.
+        self.requests: set[asyncio.Task[None]] = set()
 
     def may_use(self, caller: Caller) -> bool:
         return runs_workers(caller.role)
@@ -144,6 +147,8 @@ class WorkerConsumer(Socket):
                 await self.heartbeat(message)
             elif message.type == "labels":
                 await self.set_labels(message)
+            elif message.type in REQUEST_TYPES:
+                self.requests.add(asyncio.create_task(self.answer(message)))
             else:
                 self.enqueue(message)
         except ProtocolError as error:
@@ -241,6 +246,54 @@ class WorkerConsumer(Socket):
                     "reason": "stale",
                 }
             )
+
+    async def answer(self, message: Message) -> None:
+        """Answer a running step's request (a spawn, a wait, its children's outcomes)
+        with an ack carrying the result; each is idempotent, so the worker re-sends it
+        until answered."""
+        try:
+            result = await self.in_db_until_done(self.serve_request, message)
+        except SocketClosed:
+            return
+        except ServiceError as refused:
+            await self.send_message(
+                ProtocolError(refused.code, refused.message, message.id).as_message()
+            )
+            return
+        except Exception:
+            logger.exception("worker %s: a %s request failed", self.worker_id, message.type)
+            failed = ProtocolError("server_error", "The server failed to answer.", message.id)
+            await self.send_message(failed.as_message())
+            return
+        finally:
+            task = asyncio.current_task()
+            if task is not None:
+                self.requests.discard(task)
+        await self.send_message(
+            {"type": "ack", "id": message.id, "applied": True, "result": result}
+        )
+        if result.get("state") == durable.WAITING:
+            self.request_fill()  # the step gave its slot back
+
+    def serve_request(self, message: Message) -> dict[str, Any]:
+        step_run_id, attempt = message["step_run_id"], message["attempt"]
+        if message.type == "step.spawn":
+            if self.caller is None:
+                raise RuntimeError("the socket has not been accepted")
+            runs = children.spawn_children(
+                self.caller.tenant, self.worker_id, step_run_id, attempt, message["children"]
+            )
+            if runs is None:
+                return {"state": durable.STALE}
+            return {"runs": [str(run.pk) for run in runs]}
+        if message.type == "step.children":
+            return {
+                "runs": children.children_outcomes(self.tenant_id, step_run_id, message["runs"])
+            }
+        request = durable.WaitRequest(
+            step_run_id, attempt, message["ordinal"], message["kind"], message["spec"]
+        )
+        return durable.make_wait(self.tenant_id, self.worker_id, request)
 
     async def register(self, message: Message) -> None:
         actions = message["actions"]

@@ -6,6 +6,9 @@ class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from workflows import live
+        from workflows import live, signals
+        from workflows.engine import durable
 
         live.subscribe_to_engine()
+        signals.events_pushed.connect(durable.on_events_pushed)
+        signals.children_finished.connect(durable.on_children_finished)

@@ -10,13 +10,7 @@ from django.conf import settings
 from hatchet.api import represent, validated
 from hatchet.errors import InvalidRequest, PayloadTooLarge
 from hatchet.models import Tenant
-from workflows.engine.events import (
-    KEY_PATTERN,
-    KEY_RULES,
-    MAX_KEY_LENGTH,
-    NewEvent,
-    push_events,
-)
+from workflows.engine.events import NewEvent, check_event_key, push_events
 from workflows.engine.idempotency import MAX_KEY_LENGTH as MAX_IDEMPOTENCY_KEY
 from workflows.engine.runs import RunRequest, trigger_workflow_run, trigger_workflow_runs
 from workflows.serializers import (
@@ -82,15 +76,7 @@ def check_event(raw: Any, where: str) -> NewEvent:
     unknown = sorted(set(raw) - {"key", "payload", "additional_metadata", "idempotency_key"})
     if unknown:
         raise InvalidRequest(f"{where} has unknown field(s): {', '.join(unknown)}.")
-    key = raw.get("key")
-    if not isinstance(key, str) or not key:
-        raise InvalidRequest(f"{where}: key must be a non-empty string.", {"key": key})
-    if len(key) > MAX_KEY_LENGTH:
-        raise InvalidRequest(
-            f"{where}: key is longer than {MAX_KEY_LENGTH} characters.", {"length": len(key)}
-        )
-    if not KEY_PATTERN.match(key):
-        raise InvalidRequest(f"{where}: key '{key}' is invalid: use {KEY_RULES}.", {"key": key})
+    key = check_event_key(raw.get("key"), where)
     payload = raw.get("payload")
     payload = {} if payload is None else payload
     metadata = raw.get("additional_metadata")

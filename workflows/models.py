@@ -84,6 +84,10 @@ class Step(models.Model):
     # At most `max_runs` of its step runs per key held by workers at once
     # (workflows/engine/concurrency.py, step_key); null when it has no limit of its own.
     concurrency = models.JSONField(null=True, blank=True)
+    # Its waits (sleeps, events, children) free the worker's slot and are checkpointed:
+    # a later attempt replays the function and gets what they returned from the record
+    # (workflows/engine/durable.py).
+    durable = models.BooleanField(default=False)
     position = models.PositiveIntegerField()
 
     class Meta:
@@ -171,8 +175,27 @@ class WorkflowRun(models.Model):
     # The cron tick or schedule time the run fired for: after downtime a missed tick
     # fires late, so created_at does not say which tick it was.
     fire_time = models.DateTimeField(null=True, blank=True)
+    # The step run that spawned this run as its child, and the key it spawned it under:
+    # a step that spawns again under a key (a retry, a durable replay) gets this run
+    # back (workflows/engine/children.py).
+    parent_step_run = models.ForeignKey(
+        "StepRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        db_index=False,
+    )
+    spawn_key = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent_step_run", "spawn_key"],
+                condition=Q(parent_step_run__isnull=False),
+                name="run_spawn_key",
+            )
+        ]
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="run_tenant_created"),
             models.Index(fields=["tenant", "status", "-created_at"], name="run_tenant_status"),
@@ -215,6 +238,9 @@ class StepRunStatus(models.TextChoices):
     QUEUED = "QUEUED"
     ASSIGNED = "ASSIGNED"
     RUNNING = "RUNNING"
+    # A durable step waits (a sleep, an event, children) and holds no worker's slot: it
+    # is queued again when the wait ends.
+    WAITING = "WAITING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
@@ -429,6 +455,56 @@ class StepRunLine(models.Model):
             "text": self.text,
             "created_at": self.created_at.isoformat(),
         }
+
+
+class DurableWait(models.Model):
+    """One wait of a durable step run, in the order its function made them: what it
+    waits for (`spec`, compared again on replay), until when, and once it is over what
+    it returned (`result`). The waits of a step run are its checkpoints."""
+
+    class Kind(models.TextChoices):
+        SLEEP = "sleep"
+        EVENT = "event"
+        CHILDREN = "children"
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Indexed by the unique (step_run, ordinal) constraint, which starts with it.
+    step_run = models.ForeignKey(
+        StepRun, on_delete=models.CASCADE, related_name="waits", db_index=False
+    )
+    ordinal = models.PositiveIntegerField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    spec = models.JSONField()
+    # The key of the event awaited; blank for the other kinds.
+    event_key = models.CharField(max_length=255, blank=True, default="")
+    # When the wait ends by itself: a sleep is over, any other wait times out.
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["step_run", "ordinal"], name="durable_wait_ordinal")
+        ]
+        # Partial, over open waits only: those an event push or the tick may end.
+        indexes = [
+            models.Index(
+                fields=["tenant", "event_key"],
+                condition=Q(resolved_at__isnull=True, kind="event"),
+                name="durable_wait_event",
+            ),
+            models.Index(
+                fields=["kind", "due_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="durable_wait_open",
+            ),
+        ]
+        ordering = ["ordinal"]
+
+    def __str__(self) -> str:
+        return f"wait {self.ordinal} ({self.kind}) of {self.step_run_id}"
 
 
 class Event(models.Model):

@@ -4,7 +4,7 @@ import json
 import re
 from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet, TextChoices
+from django.db.models import Count, Model, QuerySet, TextChoices
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -18,6 +18,7 @@ from typing_extensions import override
 from hatchet.api import METADATA_PARAMETER, QuerySerializer
 from workflows.engine.concurrency import MAX_RUNS, STRATEGIES
 from workflows.engine.definitions import MAX_STEPS
+from workflows.engine.durable import waits_of
 from workflows.engine.idempotency import MAX_KEY_LENGTH as MAX_IDEMPOTENCY_KEY
 from workflows.engine.rate_limits import MAX_KEY_LENGTH as MAX_RATE_LIMIT_KEY
 from workflows.engine.rate_limits import MAX_LIMIT as MAX_RATE_LIMIT
@@ -27,6 +28,7 @@ from workflows.models import (
     DEFAULT_PRIORITY,
     MAX_PRIORITY,
     CronTrigger,
+    DurableWait,
     Event,
     RateLimit,
     RateLimitPeriod,
@@ -402,7 +404,7 @@ RUN_STATUSES = "|".join(
 
 # The kinds of start a run records in `trigger`: the engine's, and "playground" for the
 # playground's own runs (set by that app, which this one does not import).
-RUN_TRIGGERS = ["api", "cron", "evaluator", "event", "playground", "replay", "schedule"]
+RUN_TRIGGERS = ["api", "cron", "evaluator", "event", "playground", "replay", "schedule", "spawn"]
 
 
 def trigger_field(help_text: str) -> serializers.ChoiceField:
@@ -435,6 +437,9 @@ class RunFilterSerializer(MetadataFilterSerializer):
     exclude_trigger = trigger_field(
         "Runs not started this way: `playground` leaves out the playground's own runs."
     )
+    parent_run = serializers.UUIDField(
+        required=False, help_text="The child runs that this run's steps spawned."
+    )
     with_input = serializers.BooleanField(
         required=False, default=False, help_text="Each run with its `input` too."
     )
@@ -457,6 +462,8 @@ class RunFilterSerializer(MetadataFilterSerializer):
             runs = runs.filter(trigger=filters["trigger"])
         if "exclude_trigger" in filters:
             runs = runs.exclude(trigger=filters["exclude_trigger"])
+        if "parent_run" in filters:
+            runs = runs.filter(parent_step_run__workflow_run_id=filters["parent_run"])
         return self.filter_metadata(runs, query)
 
 
@@ -618,6 +625,50 @@ class RunDetailSerializer(RunSerializer):
         ]
 
 
+CHILDREN_SHOWN = 50
+
+
+class ParentLinkSerializer(serializers.Serializer):
+    run = serializers.UUIDField()
+    workflow = serializers.CharField()
+    step_run = serializers.UUIDField()
+    step = serializers.CharField()
+    spawn_key = serializers.CharField()
+
+
+class ChildRunSerializer(serializers.ModelSerializer):
+    workflow = serializers.CharField(source="workflow.name")
+    status = StatusField(WorkflowRunStatus)
+    parent_step_run = serializers.UUIDField(source="parent_step_run_id")
+
+    class Meta:
+        model = WorkflowRun
+        fields = ["id", "workflow", "status", "spawn_key", "parent_step_run", "created_at"]
+
+
+class ChildrenSummarySerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_step_run = serializers.DictField(
+        child=serializers.IntegerField(), help_text="How many each step run spawned, by its id."
+    )
+    runs = ChildRunSerializer(many=True)
+
+
+class DurableWaitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DurableWait
+        fields = [
+            "ordinal",
+            "kind",
+            "spec",
+            "created_at",
+            "due_at",
+            "resolved_at",
+            "result",
+        ]
+
+
 class RunDetailWithWaitsSerializer(RunDetailSerializer):
     """A run's detail as `GET /runs/{id}` answers it: with why it waits. Not in a
     trigger's answer, whose run has just been queued: asking the workers there would
@@ -631,16 +682,82 @@ class RunDetailWithWaitsSerializer(RunDetailSerializer):
         help_text="Why each queued step run waits (no worker serves it, every one busy, a "
         "retry's backoff, a rate limit full or not defined), by step run id."
     )
+    spawned_by = serializers.SerializerMethodField(
+        help_text="The step run that spawned this run as its child, if one did."
+    )
+    children = serializers.SerializerMethodField(
+        help_text=f"The runs its steps spawned: how many, by status, and the first "
+        f"{CHILDREN_SHOWN} (list them all with `GET /runs?parent_run=`)."
+    )
+    step_waits = serializers.SerializerMethodField(
+        help_text="The waits of each durable step run (its checkpoints), by step run id."
+    )
 
     def get_waiting_reason(self, run: WorkflowRun) -> str:
         return run_waiting_reason(run)
+
+    @extend_schema_field(ParentLinkSerializer(allow_null=True))
+    def get_spawned_by(self, run: WorkflowRun) -> dict[str, Any] | None:
+        if run.parent_step_run_id is None:
+            return None
+        parent = (
+            StepRun.objects.filter(pk=run.parent_step_run_id)
+            .select_related("step", "workflow_run__workflow")
+            .first()
+        )
+        if parent is None:
+            return None
+        return ParentLinkSerializer(
+            {
+                "run": parent.workflow_run_id,
+                "workflow": parent.workflow_run.workflow.name,
+                "step_run": parent.pk,
+                "step": parent.step.name,
+                "spawn_key": run.spawn_key,
+            }
+        ).data
+
+    @extend_schema_field(ChildrenSummarySerializer())
+    def get_children(self, run: WorkflowRun) -> dict[str, Any]:
+        children = WorkflowRun.objects.filter(parent_step_run__workflow_run_id=run.pk)
+        counts = children.values_list("parent_step_run_id", "status").annotate(count=Count("id"))
+        by_status: dict[str, int] = {}
+        by_step_run: dict[str, int] = {}
+        for step_run_id, status, count in counts.order_by():
+            by_status[status] = by_status.get(status, 0) + count
+            by_step_run[str(step_run_id)] = by_step_run.get(str(step_run_id), 0) + count
+        first = children.select_related("workflow").order_by("created_at", "id")[:CHILDREN_SHOWN]
+        return ChildrenSummarySerializer(
+            {
+                "count": sum(by_status.values()),
+                "by_status": dict(sorted(by_status.items())),
+                "by_step_run": by_step_run,
+                "runs": list(first),
+            }
+        ).data
+
+    @extend_schema_field(serializers.DictField(child=DurableWaitSerializer(many=True)))
+    def get_step_waits(self, run: WorkflowRun) -> dict[str, Any]:
+        durable = [s.pk for s in run.step_runs.all() if s.step.durable]
+        waits = waits_of(durable) if durable else {}
+        return {
+            str(step_run_id): DurableWaitSerializer(its_waits, many=True).data
+            for step_run_id, its_waits in waits.items()
+        }
 
     def get_step_waiting_reasons(self, run: WorkflowRun) -> dict[str, str]:
         reasons = step_waiting_reasons(run.tenant_id, run.step_runs.all())
         return {str(step_run_id): reason for step_run_id, reason in reasons.items()}
 
     class Meta(RunDetailSerializer.Meta):
-        fields = [*RunDetailSerializer.Meta.fields, "waiting_reason", "step_waiting_reasons"]
+        fields = [
+            *RunDetailSerializer.Meta.fields,
+            "waiting_reason",
+            "step_waiting_reasons",
+            "spawned_by",
+            "children",
+            "step_waits",
+        ]
 
 
 class LineFilterSerializer(QuerySerializer):

@@ -25,6 +25,11 @@ playground_recorded = Signal()
 # kwargs: tenant_id, actions (set[str]); a receiver answers {action: ActionServers} for
 # the actions some live worker of the tenant serves (asked for a queued step's reason).
 workers_serving = Signal()
+# kwargs: tenant_id, events (list[Event]) just pushed; sent after commit.
+events_pushed = Signal()
+# kwargs: parent_step_run_ids (set[UUID]) of the step runs whose child runs finished;
+# sent after commit.
+children_finished = Signal()
 # kwargs: tenant_id; a receiver answers the tenant's active workers as
 # affinity.WorkerProfile objects (asked when a step chooses its worker).
 live_workers = Signal()
@@ -66,6 +71,22 @@ def announce_queued(actions_by_tenant: dict[Any, set[str]], step_run_ids: set[An
         return  # every one leaves with the commit: waking the dispatchers finds nothing
     actions = set().union(*actions_by_tenant.values())
     transaction.on_commit(lambda: step_runs_queued.send(sender=None, actions=actions))
+
+
+def announce_events_pushed(tenant_id: Any, events: list[Any]) -> None:
+    if events:
+        transaction.on_commit(
+            lambda: events_pushed.send_robust(sender=None, tenant_id=tenant_id, events=events)
+        )
+
+
+def announce_children_finished(parent_step_run_ids: set[Any]) -> None:
+    if parent_step_run_ids:
+        transaction.on_commit(
+            lambda: children_finished.send_robust(
+                sender=None, parent_step_run_ids=parent_step_run_ids
+            )
+        )
 
 
 def announce_stops(stops: list[StepStop]) -> None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from hatchet.periodic import PeriodicWork, run_periodically
 from workflows.engine.concurrency import settle_waiting_keys
 from workflows.engine.crons import fire_due_crons
+from workflows.engine.durable import run_waits
 from workflows.engine.idempotency import forget_spent_keys
 from workflows.engine.maintenance import run_deadlines
 from workflows.engine.pausing import release_waiting_runs
@@ -49,13 +50,14 @@ def fire_triggers() -> dict[str, int]:
 
 
 def tick(*, triggers: bool = True) -> dict[str, int]:
-    """Crons and schedules due, deadlines passed, runs a resume left waiting, rate limit
-    uses and idempotency keys out of their windows, and the other apps' part of the
-    tick (workers that went silent or never started what they were given); safe on
-    many nodes at once."""
+    """Crons and schedules due, deadlines passed, durable waits over, runs a resume left
+    waiting, rate limit uses and idempotency keys out of their windows, and the other
+    apps' part of the tick (workers that went silent or never started what they were
+    given); safe on many nodes at once."""
     counts = fire_triggers() if triggers else {}
     close_old_connections()
     counts.update(run_deadlines())
+    counts.update(run_waits())
     counts["paused_runs_released"] = release_waiting_runs()
     counts["concurrency_keys_settled"] = settle_waiting_keys()
     counts["rate_limit_uses_forgotten"] = forget_spent_uses(timezone.now())

@@ -11,6 +11,7 @@ from workflows.views import (
     RunViewSet,
     ScheduleViewSet,
     StepRunLogsView,
+    StepRunSkipWaitView,
     StepRunStreamView,
     WorkflowViewSet,
 )
@@ -27,4 +28,5 @@ urlpatterns = [
     *router.urls,
     path("step-runs/<uuid:pk>/logs", StepRunLogsView.as_view(), name="step-run-logs"),
     path("step-runs/<uuid:pk>/stream", StepRunStreamView.as_view(), name="step-run-stream"),
+    path("step-runs/<uuid:pk>/skip-wait", StepRunSkipWaitView.as_view(), name="step-run-skip-wait"),
 ]

@@ -19,6 +19,7 @@ from hatchet.views import JSONAPIView, TenantViewSet
 from workflows.engine.bulk import cancel_matching, replay_matching
 from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_cron
 from workflows.engine.definitions import register_workflow
+from workflows.engine.durable import skip_wait
 from workflows.engine.events import replay_event
 from workflows.engine.pausing import set_paused
 from workflows.engine.rate_limits import delete_rate_limit, put_rate_limit
@@ -49,6 +50,7 @@ from workflows.serializers import (
     CronDetailSerializer,
     CronFilterSerializer,
     CronSerializer,
+    DurableWaitSerializer,
     EventBatchSerializer,
     EventDetailSerializer,
     EventFilterSerializer,
@@ -256,6 +258,15 @@ class RunViewSet(TenantViewSet):
         tenant = tenant_of(request)
         run = replay_workflow_run(tenant, pk, **body.validated_data)
         return run_detail_response(tenant, run, status.HTTP_201_CREATED)
+
+
+class StepRunSkipWaitView(JSONAPIView):
+    @extend_schema(request=None, responses=DurableWaitSerializer)
+    def post(self, request: Request, pk: Any) -> Response:
+        """End a waiting durable step run's sleep now: the step goes on as if it had
+        slept (409 if it is not sleeping; an event wait ends when its event is pushed)."""
+        wait = skip_wait(tenant_of(request).pk, pk)
+        return Response(DurableWaitSerializer(wait).data)
 
 
 class StepRunLinesView(JSONAPIView, generics.GenericAPIView):

@@ -2,15 +2,19 @@
 
 from hatchet.sdk.client import Hatchet, WorkflowRun
 from hatchet.sdk.context import CancellationFlag, Context
+from hatchet.sdk.durable import ChildRun, Spawn
 from hatchet.sdk.errors import (
     AuthenticationError,
+    ChildWorkflowFailed,
     HatchetConnectionError,
     HatchetError,
     InvalidRequestError,
+    NonDeterministicError,
     NonRetryableError,
     NotFoundError,
     ServerError,
     StepOutputNotFound,
+    WaitTimedOut,
     WorkflowRunFailed,
 )
 from hatchet.sdk.evaluator import Evaluation
@@ -22,6 +26,8 @@ __all__ = [
     "SDK_VERSION",
     "AuthenticationError",
     "CancellationFlag",
+    "ChildRun",
+    "ChildWorkflowFailed",
     "Concurrency",
     "Context",
     "DesiredLabel",
@@ -30,11 +36,14 @@ __all__ = [
     "HatchetConnectionError",
     "HatchetError",
     "InvalidRequestError",
+    "NonDeterministicError",
     "NonRetryableError",
     "NotFoundError",
     "RateLimit",
     "ServerError",
+    "Spawn",
     "StepOutputNotFound",
+    "WaitTimedOut",
     "Worker",
     "WorkflowRun",
     "WorkflowRunFailed",

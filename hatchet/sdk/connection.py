@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
-from hatchet.sdk.errors import AuthenticationError
+from hatchet.sdk.errors import AuthenticationError, InvalidRequestError, NonDeterministicError
 from hatchet.sdk.outbox import Entry, Outbox
 from hatchet.sdk.runner import Message, StepRunner, output_too_large
 from hatchet.sdk.version import SDK_VERSION
@@ -62,6 +62,8 @@ class WorkerConnection:
         self._registrations = 0
         self._ws: ClientConnection | None = None
         self._send_queue: asyncio.Queue[str] | None = None
+        # The answers awaited for the requests in the outbox, by message id.
+        self._answers: dict[str, asyncio.Future[Message]] = {}
 
     async def run(self) -> None:
         """Keep a registered connection open, reconnecting with backoff, until closing;
@@ -114,6 +116,25 @@ class WorkerConnection:
         if self._send_queue is not None:
             self._send_queue.put_nowait(message_id)
 
+    def request(self, message: Message) -> "asyncio.Future[Message]":
+        """Send a step's request (kept in the outbox, re-sent until answered); the future
+        is the `result` of its ack, or the error the server answered with. Call on the
+        loop."""
+        answer: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        message_id = self.outbox.add(message)
+        self._answers[message_id] = answer
+
+        def forget(done: "asyncio.Future[Message]") -> None:
+            # A step let go (cancelled) no longer wants it: it is not sent again.
+            self._answers.pop(message_id, None)
+            if done.cancelled():
+                self.outbox.take(message_id)
+
+        answer.add_done_callback(forget)
+        if self._send_queue is not None:
+            self._send_queue.put_nowait(message_id)
+        return answer
+
     def beat_soon(self) -> None:
         """Tell the server now, not at the next beat, how many slots are taken by steps
         it considers ended."""
@@ -146,7 +167,12 @@ class WorkerConnection:
         elif message_type == "step.cancel":
             self.steps.on_cancel(message)
         elif message_type == "ack":
-            self.outbox.ack(str(message.get("id")))
+            message_id = str(message.get("id"))
+            self.outbox.ack(message_id)
+            answer = self._answers.pop(message_id, None)
+            if answer is not None and not answer.done():
+                result = message.get("result")
+                answer.set_result(result if isinstance(result, dict) else {})
         elif message_type == "error":
             self._on_error(message)
         else:
@@ -267,6 +293,11 @@ class WorkerConnection:
         refused = self.outbox.take(message_id)
         if refused is None:
             return
+        answer = self._answers.pop(message_id, None)
+        if answer is not None:
+            if not answer.done():
+                answer.set_exception(refusal(str(code), str(message.get("message"))))
+            return
         if code == "message_too_large":
             self._on_too_large(refused)
         else:
@@ -302,6 +333,13 @@ async def _wait_for_registered(ws: ClientConnection) -> Message:
             logger.warning(
                 "server refused register: %s: %s", message.get("code"), message.get("message")
             )
+
+
+def refusal(code: str, message: str) -> Exception:
+    """The exception a step's request raises when the server refuses it."""
+    if code == "nondeterministic":
+        return NonDeterministicError(message)
+    return InvalidRequestError(message, code=code)
 
 
 def retry_delay(failures: int) -> float:

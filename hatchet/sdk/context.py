@@ -1,21 +1,31 @@
 """`Context`: what a running step sees of its run, and how it talks back to the server."""
 
+import asyncio
 import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from hatchet.sdk.durable import (
+    EVENT,
+    SLEEP,
+    ChildRun,
+    Request,
+    Spawn,
+    StepSession,
+    child_results,
+    event_of,
+    run_blocking,
+)
+from hatchet.sdk.durable import seconds as durable_seconds
 from hatchet.sdk.errors import StepOutputNotFound
 from hatchet.wire.durations import parse_duration
 from hatchet.wire.json_types import json_type_name
-
-if TYPE_CHECKING:
-    from hatchet.sdk.client import Hatchet, WorkflowRun
 
 T = TypeVar("T")
 
@@ -53,8 +63,10 @@ class Context:
         *,
         send: Callable[[dict[str, Any]], object],
         project_root: str | os.PathLike[str] | None = None,
-        client: "Hatchet | None" = None,
         on_refresh_timeout: Callable[[float], None] | None = None,
+        request: Request | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        on_loop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.step_run_id = str(assignment["step_run_id"])
         self.workflow_run_id = str(assignment["workflow_run_id"])
@@ -70,7 +82,6 @@ class Context:
         self._errors: dict[str, str] = dict(assignment.get("errors") or {})
         self._send = send
         self._project_root = str(Path(project_root if project_root is not None else os.getcwd()))
-        self._client = client
         self._on_refresh_timeout = on_refresh_timeout
         self._finished = threading.Event()
         # Steps may log from threads of their own; seq numbers and records must not race.
@@ -78,6 +89,22 @@ class Context:
         self._next_seq = 0
         self._playground: dict[str, dict[str, Any]] = {}
         self._usage: dict[str, Any] | None = None
+        self._loop = loop
+        self._on_loop = on_loop
+        # Spawns and waits go to the server through `request`; none without a worker.
+        self._session = (
+            None
+            if request is None
+            else StepSession(
+                request,
+                durable=bool(assignment.get("durable")),
+                recorded={
+                    int(wait["ordinal"]): wait
+                    for wait in assignment.get("waits") or []
+                    if isinstance(wait, dict)
+                },
+            )
+        )
 
     def workflow_input(self) -> Any:
         return self._input
@@ -181,20 +208,121 @@ class Context:
         workflow_name: str,
         input: Any = None,
         *,
+        key: str | None = None,
         overrides: dict[str, dict[str, Any]] | None = None,
         additional_metadata: dict[str, Any] | None = None,
-    ) -> "WorkflowRun":
-        """Trigger a child workflow run linked to this step; returns its handle."""
-        if self._client is None:
-            raise RuntimeError("spawn_workflow needs a context created by a worker")
-        metadata = {
-            **(additional_metadata or {}),
-            "parent_workflow_run_id": self.workflow_run_id,
-            "parent_step_run_id": self.step_run_id,
-        }
-        return self._client.admin.run_workflow(
-            workflow_name, input, overrides=overrides, additional_metadata=metadata
+    ) -> ChildRun:
+        """Start a child run of `workflow_name`, linked to this step; returns its handle.
+        Under the same `key` (by default: this spawn's number within the step) a retry
+        or a durable replay gets the same run back instead of a second one."""
+        child = Spawn(workflow_name, input, key, overrides, additional_metadata)
+        [run] = self.spawn_workflows([child])
+        return run
+
+    def spawn_workflows(
+        self, children: Iterable[Spawn | tuple[str, Any] | dict[str, Any]]
+    ) -> list[ChildRun]:
+        """Start many child runs at once (Spawn objects, (workflow, input) pairs or dicts
+        of Spawn's fields); returns their handles in order."""
+        return self._blocking(self.aio_spawn_workflows(children), "spawn_workflows")
+
+    async def aio_spawn_workflow(
+        self,
+        workflow_name: str,
+        input: Any = None,
+        *,
+        key: str | None = None,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        additional_metadata: dict[str, Any] | None = None,
+    ) -> ChildRun:
+        child = Spawn(workflow_name, input, key, overrides, additional_metadata)
+        [run] = await self.aio_spawn_workflows([child])
+        return run
+
+    async def aio_spawn_workflows(
+        self, children: Iterable[Spawn | tuple[str, Any] | dict[str, Any]]
+    ) -> list[ChildRun]:
+        return await self._session_of("spawn_workflows").spawn(self, list(children))
+
+    def wait_for_children(
+        self, children: Iterable[ChildRun], *, return_exceptions: bool = False
+    ) -> list[Any]:
+        """The outputs ({step name: output}) of these child runs, in order, once all have
+        finished. A child that failed or was cancelled raises ChildWorkflowFailed (or,
+        with return_exceptions, stands in its place). A durable step waits without
+        holding its worker's slot."""
+        return self._blocking(
+            self.aio_wait_for_children(children, return_exceptions=return_exceptions),
+            "wait_for_children",
         )
+
+    async def aio_wait_for_children(
+        self, children: Iterable[ChildRun], *, return_exceptions: bool = False
+    ) -> list[Any]:
+        runs = list(children)
+        if not runs:
+            return []
+        session = self._session_of("wait_for_children")
+        outcomes = await session.outcomes(self.step_name, [run.workflow_run_id for run in runs])
+        return child_results(runs, outcomes, return_exceptions)
+
+    def sleep_for(self, duration: str | float) -> None:
+        """Durable steps: sleep `duration` ('30s', '2h', or seconds) without holding a
+        worker's slot; a step replayed after it does not sleep again."""
+        self._blocking(self.aio_sleep_for(duration), "sleep_for")
+
+    async def aio_sleep_for(self, duration: str | float) -> None:
+        spec = {"seconds": durable_seconds(duration, "sleep_for's duration", allow_zero=True)}
+        await self._session_of("sleep_for").wait(self.step_name, SLEEP, spec)
+
+    def wait_for_event(
+        self,
+        key: str,
+        filter: dict[str, Any] | None = None,
+        *,
+        lookback: str | float | None = None,
+        timeout: str | float | None = None,
+    ) -> dict[str, Any]:
+        """Durable steps: wait for an event `key` whose payload has the `filter`'s values
+        ({"ticket.id": 42}), pushed from now on or within `lookback` before; returns
+        the event (id, key, payload, additional_metadata, created_at). Raises
+        WaitTimedOut after `timeout`. Each event is taken by one wait of the step."""
+        return self._blocking(
+            self.aio_wait_for_event(key, filter, lookback=lookback, timeout=timeout),
+            "wait_for_event",
+        )
+
+    async def aio_wait_for_event(
+        self,
+        key: str,
+        filter: dict[str, Any] | None = None,
+        *,
+        lookback: str | float | None = None,
+        timeout: str | float | None = None,
+    ) -> dict[str, Any]:
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"an event key must be a non-empty string, not {key!r}")
+        if filter is not None and not isinstance(filter, dict):
+            raise TypeError("filter must map payload paths to the values they must have")
+        timeout_seconds = None if timeout is None else durable_seconds(timeout, "timeout")
+        spec = {
+            "key": key,
+            "filter": filter or {},
+            "lookback": 0.0
+            if lookback is None
+            else durable_seconds(lookback, "lookback", allow_zero=True),
+            "timeout": timeout_seconds,
+        }
+        result = await self._session_of("wait_for_event").wait(self.step_name, EVENT, spec)
+        return event_of(key, result, timeout_seconds)
+
+    def _session_of(self, name: str) -> StepSession:
+        if self._session is None:
+            raise RuntimeError(f"{name} needs a context created by a worker")
+        return self._session
+
+    def _blocking(self, coroutine: Coroutine[Any, Any, T], name: str) -> T:
+        return run_blocking(self._loop, self._on_loop, self.cancelled.is_set, coroutine, name)
 
     def _completion_fields(self) -> dict[str, Any]:
         """The extra fields of this step's `step.completed` message."""

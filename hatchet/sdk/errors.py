@@ -69,3 +69,25 @@ class StepOutputNotFound(KeyError):
 class NonRetryableError(Exception):
     """Raise it from a step to fail it at once: the step's remaining retries are skipped
     (a refused input, say, that no retry can fix)."""
+
+
+class NonDeterministicError(NonRetryableError):
+    """A durable step made a different wait or spawn than when it first ran: replaying
+    it cannot give it back what it waited for (see `@step(durable=True)`)."""
+
+
+class WaitTimedOut(TimeoutError):
+    """A durable step's wait (`wait_for_event(..., timeout=)`) ran out of time."""
+
+
+class ChildWorkflowFailed(HatchetError):
+    """A child run the step waited for ended FAILED or CANCELLED."""
+
+    def __init__(
+        self, message: str, *, workflow_run_id: str, workflow: str, run_status: str, error: str
+    ) -> None:
+        super().__init__(message)
+        self.workflow_run_id = workflow_run_id
+        self.workflow = workflow
+        self.run_status = run_status
+        self.error = error

@@ -15,14 +15,12 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hatchet.sdk.context import Context
+from hatchet.sdk.durable import Suspended
 from hatchet.sdk.errors import NonRetryableError
 from hatchet.sdk.outbox import Entry, MessageTooLarge
-
-if TYPE_CHECKING:
-    from hatchet.sdk.client import Hatchet
 
 logger = logging.getLogger("hatchet.sdk")
 
@@ -87,9 +85,9 @@ class StepRunner:
         worker_name: str,
         max_runs: int,
         actions: dict[str, StepFunction],
-        client: "Hatchet",
         *,
         report: Callable[[Message], None],
+        ask: Callable[[Message], "asyncio.Future[Message]"],
         beat_soon: Callable[[], None],
     ) -> None:
         self.worker_name = worker_name
@@ -99,8 +97,9 @@ class StepRunner:
         self.draining = False
         self.runs: dict[tuple[str, int], StepRun] = {}
         self.actions = actions
-        self._client = client
         self._report = report
+        # Sends a request of a running step; the future is its answer's result.
+        self._send_request = ask
         # Tells the server at once when the count of lingering slots changes.
         self._beat_soon = beat_soon
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -126,10 +125,12 @@ class StepRunner:
                 assignment,
                 send=lambda message: self._submit(run, message),
                 project_root=self.project_root,
-                client=self._client,
                 on_refresh_timeout=lambda seconds: self._call_in_loop(
                     self._extend_deadline, run, seconds
                 ),
+                request=lambda message: self._ask(run, message),
+                loop=loop,
+                on_loop=lambda: threading.get_ident() == self._loop_thread_id,
             )
             run = StepRun(str(assignment["action"]), context)
         except (KeyError, TypeError, ValueError) as exc:
@@ -205,6 +206,8 @@ class StepRunner:
         """Body of a sync step's thread; the result goes back to the loop."""
         try:
             output = function(run.context)
+        except Suspended:
+            self._call_in_loop(self._let_go, run)
         except Exception as exc:
             self._call_in_loop(self._finish, run, None, exc)
         else:
@@ -221,6 +224,8 @@ class StepRunner:
             if run.timed_out and not run.handed_back:
                 self._report(timed_out(run))
             raise
+        except Suspended:
+            self._let_go(run)
         except Exception as exc:
             self._finish(run, None, exc)
         else:
@@ -264,6 +269,19 @@ class StepRunner:
                     retryable=False,
                 )
             )
+
+    def _let_go(self, run: StepRun) -> None:
+        """The server took the step run back (it waits, or moved on): its slot is free
+        and nothing is reported."""
+        run.context._mark_finished()
+        self._release(run)
+
+    async def _ask(self, run: StepRun, message: Message) -> Message:
+        """Send a running step's request and wait for its answer's result."""
+        if run.stopped:
+            raise Suspended("stopped")
+        self._report_started(run)
+        return await self._send_request(run.context._message(message.pop("type"), **message))
 
     def _check_deadline(self, run: StepRun) -> None:
         if run.deadline is None:

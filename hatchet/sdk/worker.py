@@ -84,7 +84,12 @@ class Worker:
         # The runner shares the actions that register_workflow fills; its steps report
         # through the connection, which hands it the server's messages.
         self._steps = StepRunner(
-            name, max_runs, self._actions, client, report=self._report, beat_soon=self._beat_soon
+            name,
+            max_runs,
+            self._actions,
+            report=self._report,
+            ask=self._ask,
+            beat_soon=self._beat_soon,
         )
         self._connection = WorkerConnection(client, name=name, labels=labels, steps=self._steps)
         self._stop_requested = threading.Event()
@@ -258,6 +263,9 @@ class Worker:
 
     def _report(self, message: Message) -> None:
         self._connection.enqueue(message)
+
+    def _ask(self, message: Message) -> "asyncio.Future[Message]":
+        return self._connection.request(message)
 
     def _beat_soon(self) -> None:
         self._connection.beat_soon()

@@ -161,6 +161,7 @@ class StepSpec:
     rate_limits: tuple[RateLimit, ...] = ()
     desired_worker_labels: tuple[tuple[str, DesiredLabel], ...] = ()
     concurrency: Concurrency | None = None
+    durable: bool = False
 
     def to_definition(self) -> dict[str, Any]:
         definition: dict[str, Any] = {
@@ -179,6 +180,8 @@ class StepSpec:
             definition["rate_limits"] = [limit.to_definition() for limit in self.rate_limits]
         if self.concurrency is not None:
             definition["concurrency"] = self.concurrency.to_definition()
+        if self.durable:
+            definition["durable"] = True
         if self.desired_worker_labels:
             definition["desired_worker_labels"] = {
                 label: want.to_definition() for label, want in self.desired_worker_labels
@@ -245,12 +248,18 @@ def step(
     rate_limits: Iterable[RateLimit] = (),
     desired_worker_labels: dict[str, DesiredLabel] | None = None,
     concurrency: Concurrency | None = None,
+    durable: bool = False,
 ) -> Callable[[F], F]:
     """Mark a method of a workflow class as a step named after the method; each of its
     attempts takes the units of `rate_limits` (see RateLimit), on a worker whose labels
     meet `desired_worker_labels` ({"gpu": DesiredLabel(True, required=True)}), with
     at most `concurrency.max_runs` of its step runs per key held by workers at once
-    (the others wait their turn in the queue)."""
+    (the others wait their turn in the queue).
+
+    A `durable` step may wait (`context.sleep_for`, `context.wait_for_event`, a child's
+    result) without holding a worker's slot: when a wait ends, the step runs again from
+    its start on any worker, and each wait it already made returns what it returned the
+    first time, so its code must make the same waits in the same order every time."""
     return _step_decorator(
         timeout,
         retries,
@@ -260,6 +269,7 @@ def step(
         rate_limits=rate_limits,
         desired_worker_labels=desired_worker_labels,
         concurrency=concurrency,
+        durable=durable,
     )
 
 
@@ -284,7 +294,10 @@ def _step_decorator(
     rate_limits: Iterable[RateLimit] = (),
     desired_worker_labels: dict[str, DesiredLabel] | None = None,
     concurrency: Concurrency | None = None,
+    durable: bool = False,
 ) -> Callable[[F], F]:
+    if not isinstance(durable, bool):
+        raise TypeError(f"durable must be True or False, not {durable!r}")
     if timeout is not None:
         positive_duration(timeout, "step timeout")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
@@ -319,6 +332,7 @@ def _step_decorator(
             limits,
             desired,
             concurrency,
+            durable,
         )
         setattr(method, STEP_ATTRIBUTE, spec)
         return method

@@ -52,7 +52,7 @@ def test_the_trigger_filters_keep_or_leave_out_runs_started_one_way(
     assert ids("trigger=api&exclude_trigger=playground") == [str(by_api.id)]
 
 
-TRIGGERS = "Use one of api, cron, evaluator, event, playground, replay, schedule."
+TRIGGERS = "Use one of api, cron, evaluator, event, playground, replay, schedule, spawn."
 
 
 @pytest.mark.parametrize(

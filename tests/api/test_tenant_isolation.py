@@ -207,6 +207,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/schedules/{pk}/cancel"): A_OBJECT,
     ("GET", "/api/v1/step-runs/{pk}/logs"): A_OBJECT,
     ("GET", "/api/v1/step-runs/{pk}/stream"): A_OBJECT,
+    ("POST", "/api/v1/step-runs/{pk}/skip-wait"): A_OBJECT,
     ("GET", "/api/v1/tokens"): ADMINS_LIST,
     ("POST", "/api/v1/tokens"): Rule(201, {"name": "b's"}, needs=ADMIN),
     ("DELETE", "/api/v1/tokens/{pk}"): ADMINS_OBJECT,

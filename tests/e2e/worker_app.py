@@ -12,12 +12,15 @@ import time
 from pathlib import Path
 
 from hatchet.sdk import (
+    ChildWorkflowFailed,
     Concurrency,
     Context,
     DesiredLabel,
     Hatchet,
     NonRetryableError,
     RateLimit,
+    Spawn,
+    WaitTimedOut,
     Worker,
 )
 
@@ -352,6 +355,118 @@ class UserCreated:
 
 
 # Declared yearly, so that it never fires during the tests; they add a cron of their own.
+@hatchet.workflow()
+class Child:
+    @hatchet.step(retries=0)
+    def work(self, context: Context) -> dict:
+        given = context.workflow_input()
+        mark(context, "child")
+        if given.get("fail"):
+            raise NonRetryableError(f"child {given['n']} refused")
+        seconds = given.get("seconds", 0)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not context.cancelled.is_set():
+            time.sleep(0.05)
+        if context.cancelled.is_set():
+            mark(context, "child-stopped")
+        return {"square": given["n"] ** 2}
+
+
+@hatchet.workflow()
+class Parent:
+    """Spawns `n` children in one call and sums their squares; a sync step that holds its
+    slot while it waits. With `crash_once`, its first attempt fails after spawning."""
+
+    @hatchet.step(retries=1, backoff={"initial": "1s", "factor": 1, "max": "1s"}, timeout="120s")
+    def fan(self, context: Context) -> dict:
+        given = context.workflow_input()
+        children = context.spawn_workflows(
+            [
+                Spawn("Child", {"n": n, "markers": given.get("markers"), **given.get("child", {})})
+                for n in range(given["n"])
+            ]
+        )
+        if given.get("crash_once") and context.retry_count == 0:
+            raise RuntimeError("crashed after spawning")
+        outputs = context.wait_for_children(children)
+        return {"sum": sum(output["work"]["square"] for output in outputs)}
+
+
+@hatchet.workflow()
+class DurableParent:
+    """An async durable step: awaits one child, catches another's failure, and waits
+    for slow children without holding its slot."""
+
+    @hatchet.step(durable=True, timeout="60s")
+    async def fan(self, context: Context) -> dict:
+        given = context.workflow_input()
+        markers = given.get("markers")
+        good, bad = await context.aio_spawn_workflows(
+            [("Child", {"n": 3, "markers": markers}), ("Child", {"n": 4, "fail": True})]
+        )
+        first = await good.aio_result()
+        try:
+            await bad.aio_result()
+            caught = ""
+        except ChildWorkflowFailed as failure:
+            caught = failure.error
+        slow = await context.aio_spawn_workflows(
+            [
+                Spawn("Child", {"n": n, "seconds": given.get("seconds", 0), "markers": markers})
+                for n in range(given.get("slow", 0))
+            ]
+        )
+        outputs = await context.aio_wait_for_children(slow)
+        return {
+            "first": first["work"]["square"],
+            "caught": caught,
+            "slow": [output["work"]["square"] for output in outputs],
+        }
+
+
+@hatchet.workflow()
+class DurableSleeper:
+    @hatchet.step(durable=True, timeout="30s")
+    def nap(self, context: Context) -> dict:
+        given = context.workflow_input()
+        mark(context, "before-sleep")
+        context.sleep_for(given["seconds"])
+        mark(context, "after-sleep")
+        if given.get("work_seconds"):
+            time.sleep(given["work_seconds"])
+        return {"woke": True}
+
+
+@hatchet.workflow()
+class Approval:
+    @hatchet.step(durable=True)
+    def decide(self, context: Context) -> dict:
+        given = context.workflow_input()
+        try:
+            event = context.wait_for_event(
+                "e2e:approval",
+                {"ticket": given["ticket"]},
+                lookback=given.get("lookback"),
+                timeout=given.get("timeout"),
+            )
+        except WaitTimedOut:
+            return {"approved_by": None}
+        return {"approved_by": event["payload"]["by"]}
+
+
+@hatchet.workflow()
+class Fickle:
+    """Not deterministic: the second time it runs it sleeps for another length."""
+
+    @hatchet.step(durable=True)
+    def nap(self, context: Context) -> dict:
+        seen = Path(context.workflow_input()["markers"]) / "fickle-ran"
+        seconds = 2 if seen.exists() else 1
+        seen.write_text("")
+        context.sleep_for(seconds)
+        return {"slept": seconds}
+
+
 @hatchet.workflow(on_crons=["0 0 1 1 *"])
 class Ticked:
     @hatchet.step()
@@ -394,6 +509,12 @@ def main() -> None:
         AnyOrder(),
         UserCreated(),
         Ticked(),
+        Child(),
+        Parent(),
+        DurableParent(),
+        DurableSleeper(),
+        Approval(),
+        Fickle(),
     ):
         worker.register_workflow(workflow)
     for evaluator in (mentions_topic, matches_expected, crashes, overflows):

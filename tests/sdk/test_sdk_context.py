@@ -225,30 +225,3 @@ def test_cancelled_flag_and_done():
     finished._mark_finished()
     assert finished.done()
     assert not finished.cancelled
-
-
-def test_spawn_workflow_links_the_child_to_this_step():
-    calls = []
-
-    class Admin:
-        def run_workflow(self, name, input, *, overrides, additional_metadata):
-            calls.append((name, input, overrides, additional_metadata))
-            return "handle"
-
-    class Client:
-        admin = Admin()
-
-    context = Context(
-        {"step_run_id": "sr-1", "workflow_run_id": "wr-1", "attempt": 1},
-        send=lambda _message: None,
-        client=Client(),  # type: ignore[arg-type]
-    )
-    assert context.spawn_workflow("Child", {"x": 1}, additional_metadata={"k": "v"}) == "handle"
-    assert calls == [
-        (
-            "Child",
-            {"x": 1},
-            None,
-            {"k": "v", "parent_workflow_run_id": "wr-1", "parent_step_run_id": "sr-1"},
-        )
-    ]

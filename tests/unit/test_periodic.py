@@ -97,6 +97,8 @@ def test_the_tick_and_its_loops_take_in_the_other_apps_parts() -> None:
         "schedules_fired",
         "crons_fired",
         *run_deadlines(),
+        "durable_waits_due",
+        "durable_waits_swept",
         "paused_runs_released",
         "rate_limit_uses_forgotten",
         "idempotency_keys_forgotten",

@@ -56,6 +56,7 @@ STEP_FIELDS = {
     "rate_limits",
     "desired_worker_labels",
     "concurrency",
+    "durable",
 }
 
 
@@ -76,6 +77,8 @@ class StepDefinition:
     desired_worker_labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     # workflows/engine/concurrency.py, held step runs per key
     concurrency: dict[str, Any] | None = None
+    # workflows/engine/durable.py
+    durable: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,13 @@ class WorkflowDefinition:
             if definition[key] is None:
                 del definition[key]
         for step in definition["steps"]:
-            for key in ("on_failure", "rate_limits", "desired_worker_labels", "concurrency"):
+            for key in (
+                "on_failure",
+                "rate_limits",
+                "desired_worker_labels",
+                "concurrency",
+                "durable",
+            ):
                 if not step[key]:
                     del step[key]
         return definition
@@ -190,6 +199,8 @@ def parse_step(raw: Any, index: int, workflow_schedule_timeout: float) -> StepDe
     field = f"steps[{index}]"
     on_failure = raw.get("on_failure", False)
     require(isinstance(on_failure, bool), f"{where}: on_failure must be true or false.")
+    durable = raw.get("durable", False)
+    require(isinstance(durable, bool), f"{where}: durable must be true or false.")
     return StepDefinition(
         name=name,
         parents=string_list(raw.get("parents", []), f"{where}: parents"),
@@ -215,6 +226,7 @@ def parse_step(raw: Any, index: int, workflow_schedule_timeout: float) -> StepDe
         rate_limits=parse_rate_limits(raw.get("rate_limits"), where),
         desired_worker_labels=parse_desired_labels(raw.get("desired_worker_labels"), where),
         concurrency=parse_step_concurrency(raw.get("concurrency"), where),
+        durable=durable,
     )
 
 
@@ -410,6 +422,7 @@ def register_workflow(tenant: Tenant, raw: Any) -> tuple[WorkflowVersion, bool]:
                 desired_worker_labels=step.desired_worker_labels,
                 sticky=definition.sticky or "",
                 concurrency=step.concurrency,
+                durable=step.durable,
                 position=position,
             )
             for position, step in enumerate(definition.steps)

@@ -10,6 +10,7 @@ from workflows.models import StepRun, WorkflowRun
 from workflows.signals import (
     RunUpdate,
     StepStop,
+    announce_children_finished,
     announce_playground_recorded,
     announce_queued,
     announce_run_updates,
@@ -24,6 +25,8 @@ class Effects:
     stops: list[StepStop] = field(default_factory=list)
     updates: list[RunUpdate] = field(default_factory=list)
     recorded_playground: list[Any] = field(default_factory=list)
+    # Step runs whose child runs finished: their waits for children may be over.
+    parents_of_finished: set[Any] = field(default_factory=set)
 
     def queued(self, step_run: StepRun) -> None:
         if step_run.constrained:
@@ -58,6 +61,10 @@ class Effects:
         if step_run.playground:
             self.recorded_playground.append(step_run.id)
 
+    def run_finished(self, run: WorkflowRun) -> None:
+        if run.parent_step_run_id is not None:
+            self.parents_of_finished.add(run.parent_step_run_id)
+
     def run_changed(self, run: WorkflowRun) -> None:
         self.updates.append(
             RunUpdate(run.id, {"type": "run.status", "run_id": str(run.id), "status": run.status})
@@ -72,3 +79,4 @@ class Effects:
         announce_stops(self.stops)
         announce_run_updates(self.updates)
         announce_playground_recorded(self.recorded_playground)
+        announce_children_finished(self.parents_of_finished)

@@ -16,13 +16,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hatchet.errors import InvalidDefinition
+from hatchet.errors import InvalidDefinition, InvalidRequest
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from workflows.engine.idempotency import take_keys
 from workflows.engine.rowio import mark_prefetched
 from workflows.engine.runs import RunRequest, trigger_workflow_runs
 from workflows.models import Event, EventTrigger, IdempotencyKey, WorkflowRun, WorkflowVersion
+from workflows.signals import announce_events_pushed
 
 MAX_KEY_LENGTH = 255
 SEGMENT = r"[A-Za-z0-9_\-./@]+"
@@ -50,6 +51,19 @@ def pattern_matches(pattern: str, key: str) -> bool:
     return len(pattern_parts) == len(key_parts) and all(
         p == "*" or p == k for p, k in zip(pattern_parts, key_parts, strict=True)
     )
+
+
+def check_event_key(key: Any, where: str) -> str:
+    """The key, if it is an event key; else raise InvalidRequest, naming `where`."""
+    if not isinstance(key, str) or not key:
+        raise InvalidRequest(f"{where}: key must be a non-empty string.", {"key": key})
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidRequest(
+            f"{where}: key is longer than {MAX_KEY_LENGTH} characters.", {"length": len(key)}
+        )
+    if not KEY_PATTERN.match(key):
+        raise InvalidRequest(f"{where}: key '{key}' is invalid: use {KEY_RULES}.", {"key": key})
+    return key
 
 
 def check_trigger_pattern(pattern: str) -> None:
@@ -141,6 +155,7 @@ def push_events(tenant: Tenant, new_events: list[NewEvent]) -> list[Event]:
         batch.record(tenant.pk, EVENT_KEY, [event.id for event in events])
         earlier = Event.objects.filter(pk__in=batch.earlier.values()) if batch.earlier else None
         found = {e.id: e for e in earlier.prefetch_related("runs")} if earlier is not None else {}
+        announce_events_pushed(tenant.pk, events)
     for event in events:
         mark_prefetched(event, "runs", started[event.id])
     return batch.answer(events, found)

@@ -105,6 +105,9 @@ class LockedRuns:
         # (tenant id, concurrency key) of the going runs that finished: their keys have
         # room for a waiting run, settled as the changes are written.
         self.freed_keys: set[tuple[Any, str]] = set()
+        # Runs cancelled here: their child runs are cancelled with them, in this
+        # transaction (parents are locked before children, as everywhere).
+        self.cancelled_runs: set[UUID] = set()
 
     def run_of(self, step_run: StepRun) -> WorkflowRun:
         return self.runs[step_run.workflow_run_id]
@@ -116,8 +119,9 @@ class LockedRuns:
         self.dirty.update(objects)
 
     def flush(self) -> None:
-        """Write every changed row, queue the announcements for after commit, and settle
-        the concurrency keys that runs which finished here made room in."""
+        """Write every changed row, queue the announcements for after commit, cancel the
+        children of the runs cancelled here, and settle the concurrency keys that runs
+        which finished here made room in."""
         for model, fields in (
             (WorkflowRun, RUN_FIELDS),
             (StepRun, STEP_RUN_FIELDS),
@@ -128,8 +132,28 @@ class LockedRuns:
                 write_rows(model, fields, rows)
         self.dirty.clear()
         self.effects.announce()
+        if self.cancelled_runs:
+            cancelled, self.cancelled_runs = self.cancelled_runs, set()
+            cancel_children_of(cancelled)
         if self.freed_keys:
             from workflows.engine.concurrency import settle_keys  # it builds LockedRuns
 
             keys, self.freed_keys = self.freed_keys, set()
             settle_keys(keys)
+
+
+def cancel_children_of(run_ids: set[UUID]) -> None:
+    """Cancel the unfinished runs that step runs of these runs spawned (and theirs)."""
+    from workflows.engine.transitions import cancel_run  # it works on LockedRuns
+
+    children = list(
+        WorkflowRun.objects.filter(
+            parent_step_run__workflow_run_id__in=run_ids, finished_at__isnull=True
+        ).values_list("id", flat=True)
+    )
+    if not children:
+        return
+    locked = LockedRuns(children)
+    for run in locked.runs.values():
+        cancel_run(locked, run, error="Cancelled with its parent run.")
+    locked.flush()

@@ -23,7 +23,13 @@ from workflows.engine.affinity import (
 from workflows.engine.concurrency import lock_key
 from workflows.engine.effects import Effects
 from workflows.engine.rate_limits import take_units
-from workflows.models import HELD_STEP_RUNS, StepRun, StepRunAttempt, StepRunStatus
+from workflows.models import (
+    HELD_STEP_RUNS,
+    DurableWait,
+    StepRun,
+    StepRunAttempt,
+    StepRunStatus,
+)
 from workflows.signals import live_workers
 
 
@@ -47,6 +53,10 @@ class Assignment:
     # Not sent: what the claim needs to take the step's rate limits (or give it back).
     rate_limits: list[dict[str, Any]] = field(default_factory=list)
     schedule_timeout_seconds: float = 0
+    durable: bool = False
+    # A durable step's waits already over, in order: its function gets what they
+    # returned without asking again (workflows/engine/durable.py).
+    waits: list[dict[str, Any]] = field(default_factory=list)
 
     def as_message(self) -> dict[str, Any]:
         message = {
@@ -66,6 +76,9 @@ class Assignment:
         }
         if self.is_on_failure:
             message["errors"] = self.errors or {}
+        if self.durable:
+            message["durable"] = True
+            message["waits"] = self.waits
         return message
 
 
@@ -138,7 +151,7 @@ def claim_queued_step_runs(
                 break
         if not claimed:
             return []
-        assignments = with_failures(with_parent_outputs(claimed))
+        assignments = with_waits(with_failures(with_parent_outputs(claimed)))
         for row in claimed:
             effects.step_status(
                 row.workflow_run_id, row.step_run_id, StepRunStatus.ASSIGNED, row.attempt
@@ -234,6 +247,7 @@ def assign(ids: list[UUID], worker_id: UUID, worker_name: str, now: datetime) ->
             is_on_failure=step_run.step.is_on_failure,
             rate_limits=step_run.step.rate_limits,
             schedule_timeout_seconds=step_run.step.schedule_timeout_seconds,
+            durable=step_run.step.durable,
         )
         for step_run in step_runs
     ]
@@ -397,7 +411,7 @@ WITH picked AS (
 )
 SELECT a.id, a.workflow_run_id, a.attempt, a.retry_count, a.action, w.name, st.name,
     st.parents, st.timeout_seconds, r.input, r.overrides, r.additional_metadata,
-    st.is_on_failure, st.rate_limits, st.schedule_timeout_seconds
+    st.is_on_failure, st.rate_limits, st.schedule_timeout_seconds, st.durable
 FROM assigned AS a
 JOIN workflows_step AS st ON st.id = a.step_id
 JOIN workflows_workflowrun AS r ON r.id = a.workflow_run_id
@@ -449,6 +463,7 @@ def claim_in_one_statement(
             is_on_failure=row[12],
             rate_limits=from_json(row[13]),
             schedule_timeout_seconds=row[14],
+            durable=row[15],
         )
         for row in rows
     ]
@@ -467,6 +482,23 @@ def with_parent_outputs(assignments: list[Assignment]) -> list[Assignment]:
         replace(a, parents={name: outputs.get((a.workflow_run_id, name)) for name in a.parents})
         for a in assignments
     ]
+
+
+def with_waits(assignments: list[Assignment]) -> list[Assignment]:
+    """The durable assignments with the waits their step runs made that are over."""
+    wanted = [a.step_run_id for a in assignments if a.durable]
+    if not wanted:
+        return assignments
+    waits: dict[UUID, list[dict[str, Any]]] = {step_run_id: [] for step_run_id in wanted}
+    for step_run_id, ordinal, kind, spec, result in (
+        DurableWait.objects.filter(step_run_id__in=wanted, resolved_at__isnull=False)
+        .order_by("ordinal")
+        .values_list("step_run_id", "ordinal", "kind", "spec", "result")
+    ):
+        waits[step_run_id].append(
+            {"ordinal": ordinal, "kind": kind, "spec": spec, "result": result}
+        )
+    return [replace(a, waits=waits[a.step_run_id]) if a.durable else a for a in assignments]
 
 
 def with_failures(assignments: list[Assignment]) -> list[Assignment]:

@@ -75,6 +75,16 @@ def finish_step_run(locked: LockedRuns, step_run: StepRun, status: str, error: s
     locked.effects.step_changed(step_run)
 
 
+def suspend_step_run(locked: LockedRuns, step_run: StepRun) -> None:
+    """A durable step waits: its attempt ends WAITING and its worker's slot is free."""
+    close_attempt(locked, step_run, StepRunStatus.WAITING)
+    step_run.status = StepRunStatus.WAITING
+    step_run.worker_id = None
+    step_run.deadline = None
+    locked.changed(step_run)
+    locked.effects.step_changed(step_run)
+
+
 def start_step_run(locked: LockedRuns, step_run: StepRun, at: datetime | None = None) -> None:
     """The worker began the attempt, `at` by its clock (taken within the time the attempt
     was assigned and now, whatever the worker's clock says), else now."""
@@ -143,6 +153,9 @@ def stop_open_step_runs(
 def finish_run(locked: LockedRuns, run: WorkflowRun, status: str, error: str = "") -> None:
     if run.concurrency_key and not run.waiting_for:
         locked.freed_keys.add((run.tenant_id, run.concurrency_key))
+    if status == WorkflowRunStatus.CANCELLED:
+        locked.cancelled_runs.add(run.pk)
+    locked.effects.run_finished(run)
     run.status = status
     run.waiting_for = ""
     run.finished_at = locked.now
