@@ -1202,6 +1202,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/step-runs/{id}/skip-wait": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description End a waiting durable step run's sleep now: the step goes on as if it had
+         *     slept (409 if it is not sleeping; an event wait ends when its event is pushed).
+         */
+        post: operations["api_v1_step_runs_skip_wait_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/step-runs/{id}/stream": {
         parameters: {
             query?: never;
@@ -1572,6 +1592,28 @@ export interface components {
             /** @description The chunks of `stream`, to merge live chunks with by seq. */
             stream_chunks: components["schemas"]["StreamChunk"][];
         };
+        ChildRun: {
+            /** Format: uuid */
+            readonly id: string;
+            workflow: string;
+            status: components["schemas"]["WorkflowRunStatusEnum"];
+            spawn_key?: string;
+            /** Format: uuid */
+            parent_step_run: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        ChildrenSummary: {
+            count: number;
+            by_status: {
+                [key: string]: number;
+            };
+            /** @description How many each step run spawned, by its id. */
+            by_step_run: {
+                [key: string]: number;
+            };
+            runs: components["schemas"]["ChildRun"][];
+        };
         /**
          * @description * `left` - left
          *     * `right` - right
@@ -1835,6 +1877,19 @@ export interface components {
         };
         /** @enum {string} */
         DatasetVersionOriginEnum: "runs" | "filter" | "comparison" | "rows" | "upload" | "removal";
+        DurableWait: {
+            /** Format: int64 */
+            ordinal: number;
+            kind: components["schemas"]["KindEnum"];
+            spec: unknown;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            due_at?: string | null;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            result?: unknown;
+        };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         EditDatasetRequest: {
             name?: string;
@@ -2087,6 +2142,13 @@ export interface components {
             /** @description The secret; it is shown only this once. */
             readonly token: string;
         };
+        /**
+         * @description * `sleep` - Sleep
+         *     * `event` - Event
+         *     * `children` - Children
+         * @enum {string}
+         */
+        KindEnum: "sleep" | "event" | "children";
         Member: {
             readonly id: number;
             readonly user: components["schemas"]["User"];
@@ -2654,6 +2716,15 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Workflow"][];
         };
+        ParentLink: {
+            /** Format: uuid */
+            run: string;
+            workflow: string;
+            /** Format: uuid */
+            step_run: string;
+            step: string;
+            spawn_key: string;
+        };
         /**
          * @description * `second` - second
          *     * `minute` - minute
@@ -3074,6 +3145,14 @@ export interface components {
             readonly step_waiting_reasons: {
                 [key: string]: string;
             };
+            /** @description The step run that spawned this run as its child, if one did. */
+            readonly spawned_by: components["schemas"]["ParentLink"] | null;
+            /** @description The runs its steps spawned: how many, by status, and the first 50 (list them all with `GET /runs?parent_run=`). */
+            readonly children: components["schemas"]["ChildrenSummary"];
+            /** @description The waits of each durable step run (its checkpoints), by step run id. */
+            readonly step_waits: {
+                [key: string]: components["schemas"]["DurableWait"][];
+            };
         };
         /** @description A one-off schedule; expects `workflow` selected and `runs` prefetched. */
         Schedule: {
@@ -3282,7 +3361,7 @@ export interface components {
             created_at?: string;
         };
         /** @enum {string} */
-        StepRunStatusEnum: "PENDING" | "QUEUED" | "ASSIGNED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
+        StepRunStatusEnum: "PENDING" | "QUEUED" | "ASSIGNED" | "RUNNING" | "WAITING" | "SUCCEEDED" | "FAILED" | "CANCELLED" | "TIMED_OUT";
         /**
          * @description * `GROUP_ROUND_ROBIN` - GROUP_ROUND_ROBIN
          *     * `CANCEL_IN_PROGRESS` - CANCEL_IN_PROGRESS
@@ -8632,14 +8711,17 @@ export interface operations {
                  *     * `playground` - playground
                  *     * `replay` - replay
                  *     * `schedule` - schedule
+                 *     * `spawn` - spawn
                  */
-                exclude_trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                exclude_trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule" | "spawn";
                 /** @description Number of results to return per page. */
                 limit?: number;
                 /** @description 'name:value', repeatable (all must match); `metadata[name]=value` too. */
                 metadata?: string[];
                 /** @description The initial index from which to return the results. */
                 offset?: number;
+                /** @description The child runs that this run's steps spawned. */
+                parent_run?: string;
                 /** @description One status or several separated by commas. */
                 status?: string;
                 /**
@@ -8652,8 +8734,9 @@ export interface operations {
                  *     * `playground` - playground
                  *     * `replay` - replay
                  *     * `schedule` - schedule
+                 *     * `spawn` - spawn
                  */
-                trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule" | "spawn";
                 /** @description Each run with its `input` too. */
                 with_input?: boolean;
                 /** @description A workflow name. */
@@ -9043,10 +9126,13 @@ export interface operations {
                  *     * `playground` - playground
                  *     * `replay` - replay
                  *     * `schedule` - schedule
+                 *     * `spawn` - spawn
                  */
-                exclude_trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                exclude_trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule" | "spawn";
                 /** @description 'name:value', repeatable (all must match); `metadata[name]=value` too. */
                 metadata?: string[];
+                /** @description The child runs that this run's steps spawned. */
+                parent_run?: string;
                 /** @description One status or several separated by commas. */
                 status?: string;
                 /**
@@ -9059,8 +9145,9 @@ export interface operations {
                  *     * `playground` - playground
                  *     * `replay` - replay
                  *     * `schedule` - schedule
+                 *     * `spawn` - spawn
                  */
-                trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule" | "spawn";
                 /** @description Each run with its `input` too. */
                 with_input?: boolean;
                 /** @description A workflow name. */
@@ -9164,10 +9251,13 @@ export interface operations {
                  *     * `playground` - playground
                  *     * `replay` - replay
                  *     * `schedule` - schedule
+                 *     * `spawn` - spawn
                  */
-                exclude_trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                exclude_trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule" | "spawn";
                 /** @description 'name:value', repeatable (all must match); `metadata[name]=value` too. */
                 metadata?: string[];
+                /** @description The child runs that this run's steps spawned. */
+                parent_run?: string;
                 /** @description One status or several separated by commas. */
                 status?: string;
                 /**
@@ -9180,8 +9270,9 @@ export interface operations {
                  *     * `playground` - playground
                  *     * `replay` - replay
                  *     * `schedule` - schedule
+                 *     * `spawn` - spawn
                  */
-                trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule";
+                trigger?: "api" | "cron" | "evaluator" | "event" | "playground" | "replay" | "schedule" | "spawn";
                 /** @description Each run with its `input` too. */
                 with_input?: boolean;
                 /** @description A workflow name. */
@@ -10135,6 +10226,90 @@ export interface operations {
             };
             /** @description The tenant has no such object (in the path or the body). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_step_runs_skip_wait_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DurableWait"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -26,6 +26,7 @@ const toneByStatus: Record<string, StatusTone> = {
   SCHEDULED: "neutral",
   QUEUED: "waiting",
   ASSIGNED: "waiting",
+  WAITING: "waiting",
   queued: "waiting",
   DRAINING: "waiting",
   RUNNING: "active",

@@ -2,7 +2,7 @@
 // the chosen step's details, a timeline, and (for editors) cancel, retry and replay.
 // It follows the run live over its websocket.
 import { useEffect, useMemo, useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { Link, useNavigate, useParams } from "react-router-dom";
 import type { RunDetail, RunDetailWithWaits } from "../../api/types";
 import { Dag, type DagStep } from "../../components/Dag";
 import { JsonViewer } from "../../components/JsonViewer";
@@ -12,6 +12,7 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { elapsedMs, formatDuration, formatTime, isFinished } from "./format";
 import type { LineBook } from "../../api/lines";
 import { useLiveRun } from "./live";
+import { ChildRuns, childrenPath, SpawnedBy } from "./Children";
 import { RunActions } from "./RunActions";
 import { RunTrigger } from "./RunTrigger";
 import { StepPanel } from "./StepPanel";
@@ -54,29 +55,66 @@ function defaultStepId(run: RunDetail): string | null {
 
 const socketLabel = { open: "Live", connecting: "Connecting…", closed: "Reconnecting…" } as const;
 
+/** Child runs a step spawned are drawn one by one up to this many; beyond, as one node. */
+const childNodesShown = 4;
+const childPrefix = "child:";
+const childrenPrefix = "children:";
+
+/** The run's steps, and after each step that spawned runs, its children: each one, or
+ * one node standing for them all when there are many. */
+export function dagStepsOf(run: RunDetail & Partial<RunDetailWithWaits>): DagStep[] {
+  const idByName = new Map(run.step_runs.map((stepRun) => [stepRun.step, stepRun.id]));
+  const steps: DagStep[] = run.step_runs.map((stepRun) => ({
+    id: stepRun.id,
+    label: stepRun.step,
+    status: stepRun.status,
+    parents: stepRun.parents.flatMap((name) => idByName.get(name) ?? []),
+  }));
+  const children = run.children;
+  if (!children) return steps;
+  for (const [stepRunId, count] of Object.entries(children.by_step_run)) {
+    const shown = children.runs.filter((child) => child.parent_step_run === stepRunId);
+    if (count <= childNodesShown && shown.length === count) {
+      for (const child of shown) {
+        steps.push({
+          id: `${childPrefix}${child.id}`,
+          label: `↳ ${child.workflow}`,
+          status: child.status,
+          parents: [stepRunId],
+        });
+      }
+    } else {
+      steps.push({
+        id: `${childrenPrefix}${stepRunId}`,
+        label: `↳ ${count} child runs`,
+        parents: [stepRunId],
+      });
+    }
+  }
+  return steps;
+}
+
 function RunView({
   run,
   lines,
   socket,
 }: {
-  run: RunDetail;
+  run: RunDetail & Partial<RunDetailWithWaits>;
   lines: LineBook;
   socket: keyof typeof socketLabel;
 }) {
+  const navigate = useNavigate();
   const [selectedId, setSelectedId] = useState<string | null>(() => defaultStepId(run));
   const finished = isFinished(run.status);
   const now = useNow(!finished);
   const selected = run.step_runs.find((stepRun) => stepRun.id === selectedId) ?? null;
 
-  const dagSteps = useMemo<DagStep[]>(() => {
-    const idByName = new Map(run.step_runs.map((stepRun) => [stepRun.step, stepRun.id]));
-    return run.step_runs.map((stepRun) => ({
-      id: stepRun.id,
-      label: stepRun.step,
-      status: stepRun.status,
-      parents: stepRun.parents.flatMap((name) => idByName.get(name) ?? []),
-    }));
-  }, [run.step_runs]);
+  const dagSteps = useMemo<DagStep[]>(() => dagStepsOf(run), [run]);
+  const choose = (id: string) => {
+    if (id.startsWith(childPrefix)) navigate(`/runs/${id.slice(childPrefix.length)}`);
+    else if (id.startsWith(childrenPrefix)) navigate(childrenPath(run.id));
+    else setSelectedId(id);
+  };
 
   const hasMetadata = Object.keys(run.additional_metadata).length > 0;
   const hasOverrides = Object.keys(run.overrides).length > 0;
@@ -117,6 +155,14 @@ function RunView({
             <RunTrigger run={run} />
           </dd>
         </div>
+        {run.spawned_by && (
+          <div>
+            <dt>Spawned by</dt>
+            <dd>
+              <SpawnedBy parent={run.spawned_by} />
+            </dd>
+          </div>
+        )}
         {run.concurrency_key && (
           <div>
             <dt>Concurrency key</dt>
@@ -157,8 +203,9 @@ function RunView({
         <div className="split-column">
           <section className="card" aria-labelledby="steps-heading">
             <h2 id="steps-heading">Steps</h2>
-            <Dag steps={dagSteps} selectedId={selectedId} onSelect={setSelectedId} height={220} />
+            <Dag steps={dagSteps} selectedId={selectedId} onSelect={choose} height={220} />
           </section>
+          {run.children && <ChildRuns runId={run.id} children={run.children} />}
           <section className="card" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>
             <Timeline
@@ -193,7 +240,12 @@ function RunView({
         </div>
         <div className="split-column">
           {selected ? (
-            <StepPanel run={run} stepRun={selected} liveLines={lines} />
+            <StepPanel
+              run={run}
+              stepRun={selected}
+              liveLines={lines}
+              waits={run.step_waits?.[selected.id]}
+            />
           ) : (
             <p className="card muted">Choose a step in the graph to see its details.</p>
           )}

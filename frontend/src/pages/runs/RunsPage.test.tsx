@@ -48,13 +48,14 @@ describe("run filters", () => {
   it("round-trip through the address and become the API's query", () => {
     const filters = readFilters(
       new URLSearchParams(
-        "status=failed,RUNNING,bogus&workflow=Nightly&event=e-1&metadata=region:eu&metadata=plan:pro&from=2026-11-24T10:00&offset=25",
+        "status=failed,RUNNING,bogus&workflow=Nightly&event=e-1&parent_run=r-9&metadata=region:eu&metadata=plan:pro&from=2026-11-24T10:00&offset=25",
       ),
     );
     expect(filters).toEqual({
       statuses: ["FAILED", "RUNNING"],
       workflow: "Nightly",
       event: "e-1",
+      parentRun: "r-9",
       metadata: ["region:eu", "plan:pro"],
       from: "2026-11-24T10:00",
       to: "",
@@ -66,6 +67,7 @@ describe("run filters", () => {
     expect(query.get("status")).toBe("FAILED,RUNNING");
     expect(query.get("workflow")).toBe("Nightly");
     expect(query.get("event")).toBe("e-1");
+    expect(query.get("parent_run")).toBe("r-9");
     expect(query.getAll("metadata")).toEqual(["region:eu", "plan:pro"]);
     expect(query.get("created_after")).toBe(new Date("2026-11-24T10:00").toISOString());
     expect(query.has("created_before")).toBe(false);

@@ -86,6 +86,15 @@ export function RunsPage() {
           )}
         </RequireRole>
       )}
+      {filters.parentRun && (
+        <p className="muted">
+          The child runs of run{" "}
+          <Link to={`/runs/${filters.parentRun}`}>
+            <code>{filters.parentRun}</code>
+          </Link>
+          .
+        </p>
+      )}
       {added && (
         <p role="status" className="added-to-dataset">
           Added to <Link to={`/datasets/${added.id}`}>{added.name}</Link>: v{added.version}, with{" "}

@@ -1,11 +1,12 @@
 // Everything about one step run: status, what it received and returned, each
 // attempt (worker, timings, error and traceback), its logs and its streamed output.
 import { useMemo } from "react";
-import type { Attempt, RunDetail, StepRun, StepRunLine } from "../../api/types";
+import type { Attempt, DurableWait, RunDetail, StepRun, StepRunLine } from "../../api/types";
 import { JsonViewer } from "../../components/JsonViewer";
 import { OutputView } from "../../components/OutputView";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useStepRunLogs, useStepRunStream } from "./api";
+import { Waits } from "./Waits";
 import { elapsedMs, formatDuration, formatTime, isFinished } from "./format";
 import { shownLines, streamText, withStored, type LineBook, type LiveLine } from "../../api/lines";
 
@@ -14,13 +15,15 @@ export interface StepPanelProps {
   stepRun: StepRun;
   /** Lines that arrived over the run's socket. */
   liveLines: LineBook;
+  /** A durable step's waits, as the run's GET answers them. */
+  waits?: DurableWait[];
 }
 
 function asLive(stepRunId: string, kind: LiveLine["kind"], lines: StepRunLine[]): LiveLine[] {
   return lines.map((line) => ({ ...line, level: line.level ?? "", step_run_id: stepRunId, kind }));
 }
 
-export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
+export function StepPanel({ run, stepRun, liveLines, waits = [] }: StepPanelProps) {
   const logs = useStepRunLogs(stepRun.id);
   const stream = useStepRunStream(stepRun.id);
 
@@ -83,6 +86,8 @@ export function StepPanel({ run, stepRun, liveLines }: StepPanelProps) {
           />
         </details>
       )}
+
+      <Waits stepRun={stepRun} waits={waits} />
 
       <h3>Attempts</h3>
       {attempts.length === 0 ? (

@@ -3,6 +3,7 @@
 import type {
   BulkCancelled,
   BulkReplayed,
+  DurableWait,
   Paginated,
   ReplayRunBody,
   Run,
@@ -53,6 +54,20 @@ export function useReplayRun(runId: string, callbacks: MutationCallbacks<RunDeta
   return useApiMutation<ReplayRunBody, RunDetail>("POST", `${runPath(runId)}/replay`, {
     invalidates: ["/runs"],
     ...callbacks,
+  });
+}
+
+/** End a waiting durable step's sleep now. */
+export function useSkipWait(stepRunId: string) {
+  return useApiMutation<void, DurableWait>("POST", `/step-runs/${stepRunId}/skip-wait`, {
+    invalidates: ["/runs"],
+  });
+}
+
+/** Push an event, as the step a durable wait is for awaits it. */
+export function usePushEvent() {
+  return useApiMutation<{ key: string; payload: unknown }, unknown>("POST", "/events", {
+    invalidates: ["/runs", "/events"],
   });
 }
 

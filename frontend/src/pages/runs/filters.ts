@@ -9,6 +9,8 @@ export interface RunFilters {
   workflow: string;
   /** The id of the event that started the runs. */
   event: string;
+  /** The id of the run whose steps spawned them. */
+  parentRun: string;
   /** "name:value" pairs; all must match. */
   metadata: string[];
   /** `datetime-local` values (local time, no zone), as the inputs hold them. */
@@ -29,6 +31,7 @@ export function readFilters(params: URLSearchParams): RunFilters {
     statuses,
     workflow: params.get("workflow") ?? "",
     event: params.get("event") ?? "",
+    parentRun: params.get("parent_run") ?? "",
     metadata: params.getAll("metadata").filter(Boolean),
     from: params.get("from") ?? "",
     to: params.get("to") ?? "",
@@ -41,6 +44,7 @@ function setMatchParams(params: URLSearchParams, filters: RunFilters) {
   if (filters.statuses.length) params.set("status", filters.statuses.join(","));
   if (filters.workflow) params.set("workflow", filters.workflow);
   if (filters.event) params.set("event", filters.event);
+  if (filters.parentRun) params.set("parent_run", filters.parentRun);
   for (const pair of filters.metadata) params.append("metadata", pair);
 }
 
@@ -89,6 +93,7 @@ export function hasFilters(filters: RunFilters): boolean {
     filters.statuses.length ||
     filters.workflow ||
     filters.event ||
+    filters.parentRun ||
     filters.metadata.length ||
     filters.from ||
     filters.to,
