@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.latency import Samples
+from bench.workflows import CHECKPOINTS, SPAWN_WIDTH
 
 NA = "n/a"
 
@@ -97,6 +98,19 @@ def table_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     for name, label in (("chain_2_workers", "3-step chain"), ("fanout_2_workers", "1->20->1")):
         row(f"{label}: step runs/s", _dig(data, "throughput", name, "step_runs_per_s"))
         row(f"{label}: runs/s", _dig(data, "throughput", name, "runs_per_s"))
+    spawned = _dig(data, "throughput", "spawn_2_workers", "runs_per_s")
+    row(
+        f"parents spawning and joining {SPAWN_WIDTH} children: runs/s",
+        spawned,
+    )
+    row(
+        "children spawned and joined/s",
+        round(spawned * SPAWN_WIDTH, 1) if isinstance(spawned, int | float) else spawned,
+    )
+    row(
+        f"durable steps of {CHECKPOINTS} checkpoints: steps/s",
+        _dig(data, "throughput", "durable_2_workers", "step_runs_per_s"),
+    )
     for load in ("light_load", "saturated"):
         row(f"SQL statements/step run, {load}", _dig(data, "cost", load, "statements"))
         if _dig(data, "cost", load, "pg_transactions") is not None:

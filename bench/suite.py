@@ -16,6 +16,7 @@ from bench.stack import CeleryWorker, HatchetStack, server_process_count
 from bench.throughput import celery_throughput, hatchet_throughput
 from bench.workflows import (
     CHAIN,
+    DURABLE,
     FANOUT,
     FANOUT_WIDTH,
     KEYED,
@@ -23,6 +24,8 @@ from bench.workflows import (
     RATE_LIMIT_KEY,
     RATE_LIMIT_PER_SECOND,
     RATE_LIMITED,
+    SPAWN,
+    SPAWN_WIDTH,
 )
 
 logger = logging.getLogger("bench")
@@ -111,6 +114,8 @@ def run_hatchet(
         data["throughput"]["rate_limited_2_workers"] = throughput(RATE_LIMITED, 1)
         data["throughput"]["chain_2_workers"] = throughput(CHAIN, 3)
         data["throughput"]["fanout_2_workers"] = throughput(FANOUT, FANOUT_WIDTH + 2)
+        data["throughput"]["spawn_2_workers"] = throughput(SPAWN, SPAWN_WIDTH + 1)
+        data["throughput"]["durable_2_workers"] = throughput(DURABLE, 1)
         data["peak_rss_mb"] = stack.peak_memory_mb()
     finally:
         stack.stop()

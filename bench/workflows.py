@@ -31,6 +31,13 @@ FANOUT = "BenchFanOut"
 PROMPT = "BenchPrompt"
 EVENT_KEY = "bench:noop"
 FANOUT_WIDTH = 20
+SPAWN = "BenchSpawn"
+CHILD = "BenchChild"
+# The children each BenchSpawn run spawns in one call and joins.
+SPAWN_WIDTH = 10
+DURABLE = "BenchDurable"
+# The checkpoints each BenchDurable step makes (sleeps of nothing: over as they begin).
+CHECKPOINTS = 5
 
 hatchet = Hatchet()
 
@@ -124,6 +131,39 @@ BenchFanOut = hatchet.workflow(name=FANOUT)(
 )
 
 
+@hatchet.workflow(name=CHILD)
+class BenchChild:
+    @hatchet.step()
+    async def noop(self, _context: Context) -> dict[str, Any]:
+        return {}
+
+
+@hatchet.workflow(name=SPAWN)
+class BenchSpawn:
+    """Spawns SPAWN_WIDTH no-op children in one call and joins them, durably: the step
+    holds no slot while they run, so a full queue of parents cannot starve them."""
+
+    @hatchet.step(durable=True)
+    async def spawn(self, context: Context) -> dict[str, Any]:
+        started = time.time()
+        children = await context.aio_spawn_workflows([(CHILD, {})] * SPAWN_WIDTH)
+        await context.aio_wait_for_children(children)
+        return stamp(context, started)
+
+
+@hatchet.workflow(name=DURABLE)
+class BenchDurable:
+    """A durable step that makes CHECKPOINTS waits, each over as it begins: the figure
+    is the price of recording a checkpoint, with no suspension."""
+
+    @hatchet.step(durable=True)
+    async def checkpoints(self, context: Context) -> dict[str, Any]:
+        started = time.time()
+        for _ in range(CHECKPOINTS):
+            await context.aio_sleep_for(0)
+        return stamp(context, started)
+
+
 @hatchet.workflow(name=PROMPT)
 class BenchPrompt:
     """One step that exposes its prompt, for the comparison benchmark (bench/comparison.py):
@@ -150,6 +190,9 @@ def main() -> None:
         BenchEvent(),
         BenchChain(),
         BenchFanOut(),
+        BenchChild(),
+        BenchSpawn(),
+        BenchDurable(),
         BenchPrompt(),
     ):
         worker.register_workflow(workflow)

@@ -91,6 +91,21 @@ def test_a_childs_failure_reaches_its_durable_async_parent_as_an_error_it_catche
     # Replays spawned nothing again: three children ran, once each.
     assert len(list(markers.glob("child-*"))) == 3
 
+    # A replay of the run is a new run that spawns and waits afresh; the original keeps
+    # its children, the failed one too, and its waits.
+    replay = hatchet_server.client().request(
+        "POST", f"/api/v1/runs/{run.workflow_run_id}/replay", {}
+    )
+    replayed = wait_for_status(hatchet_server, replay["id"], "SUCCEEDED", timeout=60)
+    assert step_run(replayed, "fan")["output"] == fan["output"]
+    assert replayed["children"]["by_status"] == {"FAILED": 1, "SUCCEEDED": 3}
+    assert not {c["id"] for c in replayed["children"]["runs"]} & {
+        c["id"] for c in detail["children"]["runs"]
+    }
+    again = run_detail(hatchet_server, run.workflow_run_id)
+    assert again["children"] == detail["children"]
+    assert again["step_waits"] == detail["step_waits"]
+
 
 def test_cancelling_a_parent_cancels_its_children(
     hatchet_server: LiveServer, start_worker: WorkerFactory, markers: Path

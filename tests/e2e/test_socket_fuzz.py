@@ -143,9 +143,9 @@ def test_worker_and_client_sockets_answer_every_fuzzed_frame(hatchet_server: Liv
     ).strip()
     run_id, foreign_step_run = other_tenants_step_run(hatchet_server)
 
-    def step(kind: str, **fields: Any) -> dict[str, Any]:
+    def step(message_type: str, **fields: Any) -> dict[str, Any]:
         step_run = rng.choice([foreign_step_run, str(uuid.uuid4())])
-        return {"type": kind, "step_run_id": step_run, "attempt": 1, **fields}
+        return {"type": message_type, "step_run_id": step_run, "attempt": 1, **fields}
 
     worker_messages = [
         {"type": "register", "name": "fuzz", "actions": ["Fuzz:none"], "slots": 2},
@@ -156,6 +156,9 @@ def test_worker_and_client_sockets_answer_every_fuzzed_frame(hatchet_server: Liv
         step("step.log", seq=0, message="line", level="info", at="2026-01-01T00:00:00Z"),
         step("step.stream", seq=0, chunk="chunk"),
         step("step.refresh_timeout", increment="30s"),
+        step("step.spawn", children=[{"workflow": "FuzzTarget", "key": "k", "input": {}}]),
+        step("step.wait", ordinal=0, kind="sleep", spec={"seconds": 1}),
+        step("step.children", runs=[run_id]),
     ]
     client_messages: list[dict[str, Any]] = [
         {"type": "run.trigger", "workflow": "FuzzTarget", "input": {"a": 1}},
