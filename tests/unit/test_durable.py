@@ -224,3 +224,15 @@ def test_cancelling_a_run_cancels_its_children_and_theirs(tenant: Tenant) -> Non
     )
     assert statuses == {child.pk: "CANCELLED", grandchild.pk: "CANCELLED"}
     assert WorkflowRun.objects.get(pk=child.pk).error == "Cancelled with its parent run."
+
+
+def test_a_waiting_step_run_cancelled_closes_its_wait(tenant: Tenant) -> None:
+    worker, step_run = started(tenant)
+    ask(tenant, worker, step_run, "event", {"key": "approved"})
+
+    cancel_workflow_run(tenant, step_run.workflow_run_id)
+
+    step_run.refresh_from_db()
+    assert step_run.status == "CANCELLED"
+    wait = DurableWait.objects.get()
+    assert (wait.resolved_at is not None, wait.result) == (True, {"abandoned": True})

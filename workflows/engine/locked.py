@@ -18,7 +18,7 @@ from django.utils import timezone
 from workflows.engine.effects import Effects
 from workflows.engine.rowio import SelectedRows, db_value, in_list, write_rows
 from workflows.engine.versions import steps_of
-from workflows.models import StepRun, StepRunAttempt, WorkflowRun
+from workflows.models import DurableWait, StepRun, StepRunAttempt, WorkflowRun
 
 RUN_FIELDS = ["status", "waiting_for", "started_at", "finished_at", "error", "deadline"]
 STEP_RUN_FIELDS = [
@@ -108,6 +108,9 @@ class LockedRuns:
         # Runs cancelled here: their child runs are cancelled with them, in this
         # transaction (parents are locked before children, as everywhere).
         self.cancelled_runs: set[UUID] = set()
+        # Step runs that ended while they waited (cancelled, their run timed out): their
+        # open waits are closed, so that no push or tick weighs them again.
+        self.ended_waiting: set[UUID] = set()
 
     def run_of(self, step_run: StepRun) -> WorkflowRun:
         return self.runs[step_run.workflow_run_id]
@@ -131,6 +134,11 @@ class LockedRuns:
             if rows:
                 write_rows(model, fields, rows)
         self.dirty.clear()
+        if self.ended_waiting:
+            DurableWait.objects.filter(
+                step_run_id__in=list(self.ended_waiting), resolved_at__isnull=True
+            ).update(resolved_at=self.now, result={"abandoned": True})
+            self.ended_waiting.clear()
         self.effects.announce()
         if self.cancelled_runs:
             cancelled, self.cancelled_runs = self.cancelled_runs, set()

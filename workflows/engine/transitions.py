@@ -67,6 +67,8 @@ def close_attempt(
 
 
 def finish_step_run(locked: LockedRuns, step_run: StepRun, status: str, error: str = "") -> None:
+    if step_run.status == StepRunStatus.WAITING:
+        locked.ended_waiting.add(step_run.pk)
     step_run.status = status
     step_run.finished_at = locked.now
     step_run.deadline = None

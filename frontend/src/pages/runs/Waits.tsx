@@ -42,6 +42,7 @@ function outcome(wait: DurableWait): string {
   const result = (wait.result ?? {}) as Record<string, unknown>;
   if (result.timed_out) return `timed out ${formatTime(wait.resolved_at)}`;
   if (result.skipped) return `skipped ${formatTime(wait.resolved_at)}`;
+  if (result.abandoned) return `abandoned ${formatTime(wait.resolved_at)} (the step ended)`;
   return `over ${formatTime(wait.resolved_at)}`;
 }
 
