@@ -123,3 +123,38 @@ def test_a_developer_puts_a_rate_limit_and_sees_its_use_and_who_waits_for_it(
     expect(page.get_by_role("list", name="Why it waits")).to_contain_text(
         "Step call is queued: Rate limit 'llm-calls' is full: 1 of 1 units taken in the last hour"
     )
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_developer_follows_a_durable_run_sends_the_event_it_waits_for_and_skips_its_sleep(
+    page: Page, hatchet_server: LiveServer
+) -> None:
+    client = hatchet_server.client()
+    run = client.admin.run_workflow("Digest", {"id": 7, "texts": [f"text {n}" for n in range(6)]})
+    sign_in(page, "dev")
+    page.goto(f"{hatchet_server.url}/runs/{run.workflow_run_id}")
+
+    # Six children: one node in the graph, and a list that links to each.
+    expect(page.get_by_role("button", name=re.compile(r"6 child runs"))).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.get_by_role("heading", name="Child runs (6)")).to_be_visible()
+    waits = page.get_by_role("list", name="Waits of collect")
+    expect(waits).to_contain_text("event digest:approved where digest = 7", timeout=30_000)
+    expect(waits).to_contain_text("6 child runs")
+    expect(page.get_by_label("Payload of the digest:approved event")).to_have_value(
+        re.compile(r'"digest": 7')
+    )
+    page.get_by_label("Payload of the digest:approved event").fill('{"digest": 7, "by": "dev"}')
+    page.get_by_role("button", name="Send event digest:approved").click()
+
+    expect(waits).to_contain_text("sleep for 3600s", timeout=30_000)
+    screenshot(page, "durable-run", full_page=True)
+    page.get_by_role("button", name="Skip the sleep").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Succeeded", timeout=30_000)
+    expect(waits).to_contain_text("skipped")
+    expect(page.get_by_role("group", name="Output of collect")).to_contain_text("dev")
+
+    page.get_by_role("button", name=re.compile(r"6 child runs")).click()
+    expect(page).to_have_url(re.compile(r"/runs\?parent_run="))
+    expect(page.get_by_text("The child runs of run")).to_be_visible()

@@ -1,11 +1,12 @@
 """The worker of the browser tests: the example support reply (its prompt is what the
 product manager edits), an import whose second step fails on its first attempt (what
-the developer debugs and retries), and a summary that takes a unit of a rate limit."""
+the developer debugs and retries), a summary that takes a unit of a rate limit, and a
+durable digest that spawns a summary per text, waits for an approval and sleeps."""
 
 import sys
 
 from examples.support_reply import SupportReply, hatchet
-from hatchet.sdk import Context, RateLimit
+from hatchet.sdk import Context, RateLimit, Spawn
 
 
 @hatchet.workflow()
@@ -31,11 +32,26 @@ class Summarize:
         return {"summary": str(context.workflow_input().get("text", ""))[:20]}
 
 
+@hatchet.workflow()
+class Digest:
+    @hatchet.step(durable=True, timeout="60s")
+    def collect(self, context: Context) -> dict:
+        texts = context.workflow_input()["texts"]
+        children = context.spawn_workflows([Spawn("Summarize", {"text": text}) for text in texts])
+        summaries = [output["call"]["summary"] for output in context.wait_for_children(children)]
+        approval = context.wait_for_event(
+            "digest:approved", {"digest": context.workflow_input()["id"]}
+        )
+        context.sleep_for("1h")
+        return {"summaries": summaries, "approved_by": approval["payload"].get("by")}
+
+
 def main() -> None:
     worker = hatchet.worker(sys.argv[1] if len(sys.argv) > 1 else "browser-worker", max_runs=10)
     worker.register_workflow(SupportReply())
     worker.register_workflow(NightlyImport())
     worker.register_workflow(Summarize())
+    worker.register_workflow(Digest())
     worker.start()
 
 

@@ -24,7 +24,7 @@ from workflows.engine.durable import (
 from workflows.engine.events import NewEvent, push_events
 from workflows.engine.queue import claim_queued_step_runs
 from workflows.engine.results import record_step_completed, record_step_failed
-from workflows.engine.runs import cancel_workflow_run, trigger_workflow_run
+from workflows.engine.runs import cancel_workflow_run, retry_workflow_run, trigger_workflow_run
 from workflows.models import DurableWait, StepRun, StepRunStatus, WorkflowRun
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +236,14 @@ def test_a_waiting_step_run_cancelled_closes_its_wait(tenant: Tenant) -> None:
     assert step_run.status == "CANCELLED"
     wait = DurableWait.objects.get()
     assert (wait.resolved_at is not None, wait.result) == (True, {"abandoned": True})
+
+    # Retried, the run's step waits again, not on the wait it left.
+    retry_workflow_run(tenant, step_run.workflow_run_id)
+    [assignment] = claim_queued_step_runs(
+        tenant_id=tenant.pk, worker_id=worker.id, worker_name="w", actions=["Patient:wait"], slots=9
+    )
+    assert (assignment.step_run_id, assignment.durable, assignment.waits) == (step_run.pk, True, [])
+    request = WaitRequest(step_run.pk, assignment.attempt, 0, "event", {"key": "approved"})
+    assert make_wait(tenant.pk, worker.id, request) == {"state": "waiting"}
+    wait.refresh_from_db()
+    assert (wait.resolved_at, wait.result) == (None, None)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.wire.durations import parse_duration
 from workflows.engine.events import check_event_key
-from workflows.engine.locked import LockedRuns
+from workflows.engine.locked import ABANDONED_WAIT, LockedRuns
 from workflows.engine.transitions import (
     queue_locked_step_run,
     start_step_run,
@@ -118,8 +118,11 @@ def make_wait(tenant_id: UUID, worker_id: UUID, request: WaitRequest) -> dict[st
                 f"Step '{step_run.step.name}' is not durable: mark it @step(durable=True) "
                 "to sleep or wait for events without holding a worker's slot."
             )
-        if wait is None:
-            wait = new_wait(step_run, request.ordinal, request.kind, spec, locked.now)
+        if wait is None or wait.result == ABANDONED_WAIT:
+            # A wait its step run left when it ended (a retried run) begins again.
+            fresh = new_wait(step_run, request.ordinal, request.kind, spec, locked.now)
+            fresh.pk = None if wait is None else wait.pk
+            wait = fresh
             result = result_now(wait)
             if result is not None:
                 wait.resolved_at, wait.result = locked.now, result

@@ -20,6 +20,9 @@ from workflows.engine.rowio import SelectedRows, db_value, in_list, write_rows
 from workflows.engine.versions import steps_of
 from workflows.models import DurableWait, StepRun, StepRunAttempt, WorkflowRun
 
+# What the waits of a step run that ended while it waited return: nothing; a retry of
+# its run waits again (durable.py).
+ABANDONED_WAIT = {"abandoned": True}
 RUN_FIELDS = ["status", "waiting_for", "started_at", "finished_at", "error", "deadline"]
 STEP_RUN_FIELDS = [
     "status",
@@ -137,7 +140,7 @@ class LockedRuns:
         if self.ended_waiting:
             DurableWait.objects.filter(
                 step_run_id__in=list(self.ended_waiting), resolved_at__isnull=True
-            ).update(resolved_at=self.now, result={"abandoned": True})
+            ).update(resolved_at=self.now, result=ABANDONED_WAIT)
             self.ended_waiting.clear()
         self.effects.announce()
         if self.cancelled_runs:

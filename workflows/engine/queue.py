@@ -22,6 +22,7 @@ from workflows.engine.affinity import (
 )
 from workflows.engine.concurrency import lock_key
 from workflows.engine.effects import Effects
+from workflows.engine.locked import ABANDONED_WAIT
 from workflows.engine.rate_limits import take_units
 from workflows.models import (
     HELD_STEP_RUNS,
@@ -492,6 +493,7 @@ def with_waits(assignments: list[Assignment]) -> list[Assignment]:
     waits: dict[UUID, list[dict[str, Any]]] = {step_run_id: [] for step_run_id in wanted}
     for step_run_id, ordinal, kind, spec, result in (
         DurableWait.objects.filter(step_run_id__in=wanted, resolved_at__isnull=False)
+        .exclude(result=ABANDONED_WAIT)
         .order_by("ordinal")
         .values_list("step_run_id", "ordinal", "kind", "spec", "result")
     ):
