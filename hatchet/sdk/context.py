@@ -245,25 +245,38 @@ class Context:
         return await self._session_of("spawn_workflows").spawn(self, list(children))
 
     def wait_for_children(
-        self, children: Iterable[ChildRun], *, return_exceptions: bool = False
+        self,
+        children: Iterable[ChildRun],
+        *,
+        return_exceptions: bool = False,
+        timeout: str | float | None = None,
     ) -> list[Any]:
         """The outputs ({step name: output}) of these child runs, in order, once all have
         finished. A child that failed or was cancelled raises ChildWorkflowFailed (or,
-        with return_exceptions, stands in its place). A durable step waits without
-        holding its worker's slot."""
+        with return_exceptions, stands in its place); WaitTimedOut after `timeout`. A
+        durable step waits without holding its worker's slot."""
         return self._blocking(
-            self.aio_wait_for_children(children, return_exceptions=return_exceptions),
+            self.aio_wait_for_children(
+                children, return_exceptions=return_exceptions, timeout=timeout
+            ),
             "wait_for_children",
         )
 
     async def aio_wait_for_children(
-        self, children: Iterable[ChildRun], *, return_exceptions: bool = False
+        self,
+        children: Iterable[ChildRun],
+        *,
+        return_exceptions: bool = False,
+        timeout: str | float | None = None,
     ) -> list[Any]:
         runs = list(children)
         if not runs:
             return []
+        seconds = None if timeout is None else durable_seconds(timeout, "timeout")
         session = self._session_of("wait_for_children")
-        outcomes = await session.outcomes(self.step_name, [run.workflow_run_id for run in runs])
+        outcomes = await session.outcomes(
+            self.step_name, [run.workflow_run_id for run in runs], seconds
+        )
         return child_results(runs, outcomes, return_exceptions)
 
     def sleep_for(self, duration: str | float) -> None:

@@ -14,6 +14,7 @@ again, from its start, once the wait ends.
 import asyncio
 import concurrent.futures
 import json
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -160,14 +161,20 @@ class StepSession:
             item["additional_metadata"] = child.additional_metadata
         return item
 
-    async def outcomes(self, step: str, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    async def outcomes(
+        self, step: str, run_ids: list[str], timeout: float | None
+    ) -> dict[str, dict[str, Any]]:
         """How each run ended, once all have: a durable step waits without its slot; any
-        other step asks, now and then, holding it."""
+        other step asks, now and then, holding it. Raises WaitTimedOut after `timeout`."""
+        too_late = f"the child runs had not all finished after {timeout:g}s" if timeout else ""
         if self.durable:
-            result = await self.wait(step, CHILDREN, {"runs": run_ids, "timeout": None})
+            result = await self.wait(step, CHILDREN, {"runs": run_ids, "timeout": timeout})
+            if result.get("timed_out"):
+                raise WaitTimedOut(too_late)
             return dict(result.get("runs") or {})
         found: dict[str, dict[str, Any]] = {}
         delay = FIRST_POLL_DELAY
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             pending = [run_id for run_id in dict.fromkeys(run_ids) if run_id not in found]
             for start in range(0, len(pending), SPAWN_BATCH):
@@ -177,6 +184,8 @@ class StepSession:
                 found.update(answer.get("runs") or {})
             if all(run_id in found for run_id in run_ids):
                 return found
+            if deadline is not None and time.monotonic() >= deadline:
+                raise WaitTimedOut(too_late)
             await asyncio.sleep(delay)
             delay = min(2 * delay, MAX_POLL_DELAY)
 

@@ -158,3 +158,24 @@ def test_an_async_step_must_await_the_aio_forms(loop: Any) -> None:
         assert child.workflow_run_id == "r-1"
 
     asyncio.run_coroutine_threadsafe(in_the_loop(), loop).result(timeout=5)
+
+
+def test_a_wait_for_children_times_out(loop: Any) -> None:
+    server = Server({"runs": ["r-1"]}, *[{"runs": {}}] * 50)
+    context = context_on(loop, server)
+    [child] = context.spawn_workflows([("Child", {})])
+    with pytest.raises(WaitTimedOut, match=r"had not all finished after 0\.2s"):
+        context.wait_for_children([child], timeout=0.2)
+
+    recorded = [
+        {
+            "ordinal": 0,
+            "kind": "children",
+            "spec": {"runs": ["r-1"], "timeout": 60.0},
+            "result": {"timed_out": True},
+        },
+    ]
+    durable = context_on(loop, Server({"runs": ["r-1"]}), durable=True, waits=recorded)
+    [child] = durable.spawn_workflows([("Child", {})])
+    with pytest.raises(WaitTimedOut):
+        durable.wait_for_children([child], timeout="1m")
