@@ -1,7 +1,7 @@
 """The worker of the browser tests: the example support reply (its prompt is what the
 product manager edits), an import whose second step fails on its first attempt (what
 the developer debugs and retries), a summary that takes a unit of a rate limit, and a
-durable digest that spawns a summary per text, waits for an approval and sleeps."""
+durable digest that spawns an excerpt per text, waits for an approval and sleeps."""
 
 import sys
 
@@ -33,12 +33,19 @@ class Summarize:
 
 
 @hatchet.workflow()
+class Excerpt:
+    @hatchet.step()
+    def cut(self, context: Context) -> dict:
+        return {"excerpt": str(context.workflow_input().get("text", ""))[:20]}
+
+
+@hatchet.workflow()
 class Digest:
     @hatchet.step(durable=True, timeout="60s")
     def collect(self, context: Context) -> dict:
         texts = context.workflow_input()["texts"]
-        children = context.spawn_workflows([Spawn("Summarize", {"text": text}) for text in texts])
-        summaries = [output["call"]["summary"] for output in context.wait_for_children(children)]
+        children = context.spawn_workflows([Spawn("Excerpt", {"text": text}) for text in texts])
+        summaries = [output["cut"]["excerpt"] for output in context.wait_for_children(children)]
         approval = context.wait_for_event(
             "digest:approved", {"digest": context.workflow_input()["id"]}
         )
@@ -51,6 +58,7 @@ def main() -> None:
     worker.register_workflow(SupportReply())
     worker.register_workflow(NightlyImport())
     worker.register_workflow(Summarize())
+    worker.register_workflow(Excerpt())
     worker.register_workflow(Digest())
     worker.start()
 
