@@ -68,6 +68,8 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
         "rate_limited_2_workers",
         "chain_2_workers",
         "fanout_2_workers",
+        "spawn_2_workers",
+        "durable_2_workers",
     }
     for figures in data["throughput"].values():
         assert_numbers(figures, THROUGHPUT_KEYS)
