@@ -14,7 +14,7 @@ SERVICES := env DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL)
 NPM_STAMP := frontend/node_modules/.installed
 SCHEMA := build/openapi.json
 
-.PHONY: dev test setup frontend frontend-test chromium lint types test-embedded test-services \
+.PHONY: dev test setup frontend frontend-test chromium pgbouncer lint types test-embedded test-services \
 	test-browser bench chaos clean
 
 # Bytecode is compiled here, once: where PYTHONDONTWRITEBYTECODE is set, imports cache
@@ -53,6 +53,10 @@ frontend-test: setup $(NPM_STAMP)
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# Debian's PgBouncer, which tests/e2e/test_pgbouncer.py puts in front of PostgreSQL.
+pgbouncer:
+	command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer)
+
 dev: setup frontend
 	$(EMBEDDED) $(PY) manage.py dev
 
@@ -67,7 +71,7 @@ types: setup
 test-embedded: setup
 	$(EMBEDDED) $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=20
 
-test-services: setup
+test-services: setup pgbouncer
 	$(SERVICES) $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=20
 
 # Playwright for Python drives Chromium in its own pytest run (it clashes with asyncio).
