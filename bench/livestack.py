@@ -33,6 +33,7 @@ QUICK_FAULT_TIMINGS = {
 LIVE_STACK_KEYS = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "HATCHET_ENCRYPTION_KEY": secrets.token_urlsafe(32),
+    "HATCHET_METRICS_TOKEN": secrets.token_urlsafe(24),
 }
 
 

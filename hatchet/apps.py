@@ -13,5 +13,7 @@ class HatchetConfig(AppConfig):
             deployment,  # noqa: F401  (registers its checks)
         )
         from hatchet.caller_events import announce_deletions
+        from hatchet.metrics import TASK_OUTCOME_COLLECTOR, register_collector
 
         announce_deletions()
+        register_collector(TASK_OUTCOME_COLLECTOR)

@@ -37,6 +37,29 @@ def refuse_unsafe_settings(sender: Any = None, **kwargs: Any) -> None:
 logger = logging.getLogger(__name__)
 
 
+def count_outcome(sender: Any, outcome: str) -> None:
+    if getattr(sender, "app", None) is not app:
+        return  # a bare Celery app of the benchmarks, not ours
+    from hatchet.metrics import count_task_outcome
+
+    count_task_outcome(sender.name, outcome)
+
+
+@signals.task_success.connect
+def count_success(sender: Any = None, **kwargs: Any) -> None:
+    count_outcome(sender, "success")
+
+
+@signals.task_failure.connect
+def count_failure(sender: Any = None, **kwargs: Any) -> None:
+    count_outcome(sender, "failure")
+
+
+@signals.task_retry.connect
+def count_retry(sender: Any = None, **kwargs: Any) -> None:
+    count_outcome(sender, "retry")
+
+
 def enqueue(task: Task[Any, Any], *args: Any, countdown: float = 0.0) -> None:
     """Run the task in the background, `countdown` seconds from now: on Celery's
     workers in production; in the embedded mode, whose eager Celery would run it in

@@ -193,3 +193,20 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invitee} to {self.tenant} ({self.state})"
+
+
+class TaskOutcomeCount(models.Model):
+    """How many Celery tasks of a name ended with an outcome, on every worker since the
+    database was made (a counter, for /metrics)."""
+
+    task = models.CharField(max_length=200)
+    outcome = models.CharField(max_length=16)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "outcome"], name="task_outcome_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.outcome}: {self.count}"

@@ -15,6 +15,7 @@ from asgiref.sync import sync_to_async
 
 from hatchet.concurrency import with_fresh_connections
 from hatchet.db import drop_broken_connections
+from hatchet.metrics import TICK_PASS_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +44,11 @@ class PeriodicWork:
     def run_once(self) -> None:
         """One pass, after which the next is due in the interval, or in the backoff
         if it failed."""
+        began = time.monotonic()
         try:
             with_fresh_connections(self.run_pass)
         except Exception:
+            TICK_PASS_SECONDS.labels(self.name, "failed").observe(time.monotonic() - began)
             drop_broken_connections()
             self.failures += 1
             wait = self.backoff()
@@ -53,6 +56,7 @@ class PeriodicWork:
                 "%s failed (%d in a row); trying again in %.1f s", self.name, self.failures, wait
             )
         else:
+            TICK_PASS_SECONDS.labels(self.name, "ok").observe(time.monotonic() - began)
             if self.failures:
                 logger.warning("%s works again after %d failures", self.name, self.failures)
             self.failures = 0

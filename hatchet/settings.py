@@ -250,6 +250,8 @@ HATCHET_INVITATION_DAYS = env_float("HATCHET_INVITATION_DAYS", 7.0)
 # Largest request body or websocket message accepted, in bytes.
 HATCHET_MAX_MESSAGE_BYTES = int(os.environ.get("HATCHET_MAX_MESSAGE_BYTES", 4 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = HATCHET_MAX_MESSAGE_BYTES
+# The bearer token Prometheus scrapes /metrics with; unset, /metrics answers 503.
+HATCHET_METRICS_TOKEN = os.environ.get("HATCHET_METRICS_TOKEN", "")
 # Seconds between worker heartbeats, and of silence after which a worker is dead (keep
 # it above the SDK's longest reconnect backoff, 5 s, so a restart costs no worker).
 HATCHET_HEARTBEAT_INTERVAL = env_float("HATCHET_HEARTBEAT_INTERVAL", 4.0)

@@ -16,6 +16,7 @@ from hatchet.views import (
     SessionView,
     TokenViewSet,
     healthz,
+    metrics,
     readyz,
 )
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("assets/<path:path>", dashboard.asset, name="dashboard-asset"),
     # Every other path is a page of the dashboard, which routes it in the browser.

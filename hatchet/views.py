@@ -13,7 +13,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -52,6 +52,7 @@ from hatchet.invitations import (
     revoke_invitation,
 )
 from hatchet.members import change_role, create_member, members_of, remove_member
+from hatchet.metrics import metrics_response
 from hatchet.models import APIToken, Invitation, Membership, Role
 from hatchet.serializers import (
     InvitationSerializer,
@@ -317,6 +318,15 @@ class MyInvitationViewSet(ListViewSet):
 def healthz(request: Request) -> Response:
     """The process answers; touches neither the database nor the channel layer."""
     return Response({"status": "ok"})
+
+
+@extend_schema(exclude=True)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([])
+def metrics(request: Request) -> HttpResponse | Response:
+    """Prometheus's scrape (hatchet/metrics.py), with the metrics token."""
+    return metrics_response(request)
 
 
 def database_is_ready() -> bool:

@@ -25,6 +25,7 @@ from hatchet.wire.durations import parse_duration
 from workers import registry
 from workers.dispatch import NODE, deliver_on_commit, dispatcher
 from workers.messages import REPORT_TYPES, REQUEST_TYPES, WORKER_MESSAGES
+from workers.metrics import REPORT_BATCH_SIZE
 from workflows.engine import children, durable, results
 from workflows.engine.affinity import MAX_LABELS, check_worker_labels
 from workflows.engine.queue import Assignment, claim_queued_step_runs, lock_worker_slots
@@ -164,6 +165,7 @@ class WorkerConsumer(Socket):
     async def drain_inbox(self) -> None:
         while self.inbox and not self.closed:
             batch, self.inbox = self.inbox, []
+            REPORT_BATCH_SIZE.observe(len(batch))
             try:
                 outcomes = await self.apply_each([item for _, item in batch])
             except SocketClosed:

@@ -222,8 +222,12 @@ def check_workers(now: datetime | None = None) -> dict[str, int]:
 
 
 def workers_with_slots(tenant: Tenant | Any) -> QuerySet[Worker]:
-    """Workers of the tenant (or tenant id) annotated with `used_slots`: the step runs
-    they hold."""
+    """Workers of the tenant (or tenant id) annotated with `used_slots`."""
+    return with_used_slots(Worker.objects.filter(tenant=tenant))
+
+
+def with_used_slots(workers: QuerySet[Worker]) -> QuerySet[Worker]:
+    """The workers annotated with `used_slots`: the step runs they hold."""
     held = (
         StepRun.objects.filter(HELD_STEP_RUNS, worker_id=OuterRef("pk"))
         .order_by()
@@ -231,7 +235,7 @@ def workers_with_slots(tenant: Tenant | Any) -> QuerySet[Worker]:
         .annotate(n=Count("id"))
         .values("n")
     )
-    return Worker.objects.filter(tenant=tenant).annotate(
+    return workers.annotate(
         used_slots=Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
     )
 

@@ -64,6 +64,11 @@ class Rule:
     workers_too: bool = False
 
 
+@pytest.fixture(autouse=True)
+def metrics_token(settings: Any) -> None:
+    settings.HATCHET_METRICS_TOKEN = "the operator's, not a tenant's"
+
+
 LATER = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 LIST = Rule(200)
 A_OBJECT = Rule(404)
@@ -76,6 +81,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/schema/"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    # The metrics token alone reads /metrics (the autouse fixture below sets one).
+    ("GET", "/metrics"): Rule(401, needs=ANYONE),
     # The session is the dashboard's: a token has none.
     ("GET", "/api/v1/session"): Rule(200, needs=ANYONE),
     (

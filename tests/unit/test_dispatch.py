@@ -139,7 +139,8 @@ def test_a_fill_and_a_batchs_refill_leave_ahead_of_their_other_hooks(
     done = Report(COMPLETED, filled.step_run_id, filled.attempt, output={})
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert socket.apply_and_refill([done]) == [True]
-    assert len(callbacks) == 3  # the delivery, the batch's updates, the refill's
+    # The delivery, the batch's updates, its metrics, the refill's updates.
+    assert len(callbacks) == 4
     callbacks[0]()
     [_, (_, [refilled])] = delivered
     assert refilled.workflow_run_id == second.id

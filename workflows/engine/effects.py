@@ -5,7 +5,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from django.db import transaction
+
 from workflows.engine.affinity import note_constrained_queued
+from workflows.metrics import Measures
 from workflows.models import StepRun, WorkflowRun
 from workflows.signals import (
     RunUpdate,
@@ -27,6 +30,7 @@ class Effects:
     recorded_playground: list[Any] = field(default_factory=list)
     # Step runs whose child runs finished: their waits for children may be over.
     parents_of_finished: set[Any] = field(default_factory=set)
+    measures: Measures = field(default_factory=Measures)
 
     def queued(self, step_run: StepRun) -> None:
         if step_run.constrained:
@@ -61,9 +65,16 @@ class Effects:
         if step_run.playground:
             self.recorded_playground.append(step_run.id)
 
+    def run_started(self, run: WorkflowRun) -> None:
+        self.measures.run_started(run)
+
     def run_finished(self, run: WorkflowRun) -> None:
         if run.parent_step_run_id is not None:
             self.parents_of_finished.add(run.parent_step_run_id)
+        self.measures.run_finished(run)
+
+    def step_run_finished(self, step_run: StepRun) -> None:
+        self.measures.step_run_finished(step_run)
 
     def run_changed(self, run: WorkflowRun) -> None:
         self.updates.append(
@@ -80,3 +91,5 @@ class Effects:
         announce_run_updates(self.updates)
         announce_playground_recorded(self.recorded_playground)
         announce_children_finished(self.parents_of_finished)
+        if self.measures:
+            transaction.on_commit(self.measures.record)

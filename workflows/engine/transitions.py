@@ -75,6 +75,7 @@ def finish_step_run(locked: LockedRuns, step_run: StepRun, status: str, error: s
     step_run.error = error
     locked.changed(step_run)
     locked.effects.step_changed(step_run)
+    locked.effects.step_run_finished(step_run)
 
 
 def suspend_step_run(locked: LockedRuns, step_run: StepRun) -> None:
@@ -131,6 +132,7 @@ def start_run(locked: LockedRuns, run: WorkflowRun) -> None:
         run.started_at = locked.now
         locked.changed(run)
         locked.effects.run_changed(run)
+        locked.effects.run_started(run)
 
 
 def failure_handler(locked: LockedRuns, run: WorkflowRun) -> StepRun | None:
@@ -157,7 +159,6 @@ def finish_run(locked: LockedRuns, run: WorkflowRun, status: str, error: str = "
         locked.freed_keys.add((run.tenant_id, run.concurrency_key))
     if status == WorkflowRunStatus.CANCELLED:
         locked.cancelled_runs.add(run.pk)
-    locked.effects.run_finished(run)
     run.status = status
     run.waiting_for = ""
     run.finished_at = locked.now
@@ -165,6 +166,7 @@ def finish_run(locked: LockedRuns, run: WorkflowRun, status: str, error: str = "
     run.deadline = None
     locked.changed(run)
     locked.effects.run_changed(run)
+    locked.effects.run_finished(run)
 
 
 def fail_run(locked: LockedRuns, run: WorkflowRun, error: str, reason: str = "cancelled") -> None:

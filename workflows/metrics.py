@@ -1,0 +1,194 @@
+"""The engine's figures for /metrics (hatchet/metrics.py): what this process saw start
+and finish, and the cluster's open work read from the database at each scrape, through
+the partial indexes over open rows only (a scrape costs no walk through history)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Min
+from django.utils import timezone
+from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from hatchet.metrics import DURATION_BUCKETS, LATENCY_BUCKETS, REGISTRY
+from workflows.models import (
+    CronTrigger,
+    DurableWait,
+    ScheduledRun,
+    ScheduledRunStatus,
+    StepRun,
+    StepRunStatus,
+    WorkflowRun,
+    WorkflowRunStatus,
+)
+
+TRIGGER_TO_START = Histogram(
+    "hatchet_trigger_to_start_seconds",
+    "From a run's trigger to the start of its first step, for runs started in this process.",
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+STEP_RUN_DURATION = Histogram(
+    "hatchet_step_run_duration_seconds",
+    "From a step run's start to its end, by how it ended, for step runs ended in this process.",
+    ["status"],
+    buckets=DURATION_BUCKETS,
+    registry=REGISTRY,
+)
+STEP_RUNS_FINISHED = Counter(
+    "hatchet_step_runs_finished",
+    "Step runs ended in this process, by how they ended.",
+    ["status"],
+    registry=REGISTRY,
+)
+RUNS_FINISHED = Counter(
+    "hatchet_workflow_runs_finished",
+    "Workflow runs ended in this process, by how they ended.",
+    ["status"],
+    registry=REGISTRY,
+)
+
+
+@dataclass
+class Measures:
+    """What a transaction started and ended, recorded once it commits (a rolled back
+    transaction ended nothing)."""
+
+    trigger_to_start: list[float] = field(default_factory=list)
+    runs_finished: list[str] = field(default_factory=list)
+    step_runs_finished: list[tuple[str, float | None]] = field(default_factory=list)
+
+    def run_started(self, run: WorkflowRun) -> None:
+        if run.started_at is not None:
+            self.trigger_to_start.append((run.started_at - run.created_at).total_seconds())
+
+    def run_finished(self, run: WorkflowRun) -> None:
+        self.runs_finished.append(run.status)
+
+    def step_run_finished(self, step_run: StepRun) -> None:
+        began, ended = step_run.started_at, step_run.finished_at
+        seconds = (ended - began).total_seconds() if began and ended else None
+        self.step_runs_finished.append((step_run.status, seconds))
+
+    def __bool__(self) -> bool:
+        return bool(self.trigger_to_start or self.runs_finished or self.step_runs_finished)
+
+    def record(self) -> None:
+        for seconds in self.trigger_to_start:
+            TRIGGER_TO_START.observe(max(seconds, 0.0))
+        for status in self.runs_finished:
+            RUNS_FINISHED.labels(status).inc()
+        for status, duration in self.step_runs_finished:
+            STEP_RUNS_FINISHED.labels(status).inc()
+            if duration is not None:
+                STEP_RUN_DURATION.labels(status).observe(max(duration, 0.0))
+
+
+# The open statuses each count covers, and the partial index it reads.
+HELD_STATUSES = [StepRunStatus.ASSIGNED, StepRunStatus.RUNNING]
+OPEN_RUN_STATUSES = [WorkflowRunStatus.PENDING, WorkflowRunStatus.RUNNING]
+
+
+class EngineCollector(Collector):
+    """The cluster's open work, read at each scrape."""
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        now = timezone.now()
+        depth = GaugeMetricFamily(
+            "hatchet_queue_depth",
+            "Step runs queued for a worker, by tenant and action.",
+            labels=["tenant", "action"],
+        )
+        oldest = GaugeMetricFamily(
+            "hatchet_queue_oldest_seconds",
+            "How long the longest-queued step run of each action has been claimable.",
+            labels=["tenant", "action"],
+        )
+        queued = (
+            StepRun.objects.filter(status=StepRunStatus.QUEUED)
+            .values_list("tenant__slug", "action")
+            .annotate(n=Count("id"), first=Min("ranked_at"))
+            .order_by()
+        )
+        queued_by_tenant: dict[str, int] = {}
+        for tenant, action, n, first in queued:
+            depth.add_metric([tenant, action], n)
+            oldest.add_metric([tenant, action], max((now - first).total_seconds(), 0.0))
+            queued_by_tenant[tenant] = queued_by_tenant.get(tenant, 0) + n
+        yield depth
+        yield oldest
+
+        step_runs = GaugeMetricFamily(
+            "hatchet_step_runs",
+            "Open step runs by tenant and status (queued, held by a worker, durable waiting).",
+            labels=["tenant", "status"],
+        )
+        for tenant, n in queued_by_tenant.items():
+            step_runs.add_metric([tenant, StepRunStatus.QUEUED], n)
+        held = (
+            StepRun.objects.filter(deadline__isnull=False, status__in=HELD_STATUSES)
+            .values_list("tenant__slug", "status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for tenant, status, n in held:
+            step_runs.add_metric([tenant, status], n)
+        waiting = (
+            DurableWait.objects.filter(resolved_at__isnull=True)
+            .values_list("step_run__tenant__slug")
+            .annotate(n=Count("step_run_id", distinct=True))
+            .order_by()
+        )
+        for tenant, n in waiting:
+            step_runs.add_metric([tenant, StepRunStatus.WAITING], n)
+        yield step_runs
+
+        runs = GaugeMetricFamily(
+            "hatchet_workflow_runs",
+            "Open workflow runs by tenant and status.",
+            labels=["tenant", "status"],
+        )
+        open_runs = (
+            WorkflowRun.objects.filter(status__in=OPEN_RUN_STATUSES)
+            .values_list("tenant__slug", "status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for tenant, status, n in open_runs:
+            runs.add_metric([tenant, status], n)
+        yield runs
+
+        yield GaugeMetricFamily(
+            "hatchet_tick_lag_seconds",
+            "How long the oldest work due on the tick (a cron, a schedule, a deadline) has "
+            "waited for it; 0 when the tick is on time.",
+            value=tick_lag_seconds(now),
+        )
+
+
+def tick_lag_seconds(now: datetime) -> float:
+    """How far behind the tick is: the age of the oldest due work it has not done."""
+    firsts = [
+        CronTrigger.objects.filter(is_paused=False, next_fire_at__lte=now).aggregate(
+            first=Min("next_fire_at")
+        )["first"],
+        ScheduledRun.objects.filter(
+            status=ScheduledRunStatus.SCHEDULED, trigger_at__lte=now
+        ).aggregate(first=Min("trigger_at"))["first"],
+        StepRun.objects.filter(deadline__isnull=False, deadline__lte=now).aggregate(
+            first=Min("deadline")
+        )["first"],
+        WorkflowRun.objects.filter(deadline__isnull=False, deadline__lte=now).aggregate(
+            first=Min("deadline")
+        )["first"],
+        DurableWait.objects.filter(resolved_at__isnull=True, due_at__lte=now).aggregate(
+            first=Min("due_at")
+        )["first"],
+    ]
+    due = [first for first in firsts if first is not None]
+    return max((now - min(due)).total_seconds(), 0.0) if due else 0.0
+
+
+ENGINE_COLLECTOR = EngineCollector()
