@@ -380,11 +380,29 @@ def model_prices(text: str) -> dict[str, dict[str, float]]:
 
 HATCHET_MODEL_PRICES = model_prices(os.environ.get("HATCHET_MODEL_PRICES", ""))
 
+# "json": one JSON object per line with the ids of what each record is about
+# (hatchet/logs.py), for a log pipeline; "plain" for people.
+HATCHET_LOG_FORMAT = os.environ.get("HATCHET_LOG_FORMAT", "plain")
+if HATCHET_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"HATCHET_LOG_FORMAT must be 'plain' or 'json', not {HATCHET_LOG_FORMAT!r}."
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "hatchet.logs.JSONFormatter"},
+    },
+    "filters": {"context": {"()": "hatchet.logs.ContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": HATCHET_LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("HATCHET_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},

@@ -18,6 +18,7 @@ from hatchet.auth import Caller, refusal_of
 from hatchet.concurrency import in_db_thread
 from hatchet.db import described, is_transient, pipelined
 from hatchet.errors import ServiceError
+from hatchet.logs import log_context
 from hatchet.messages import Message, ProtocolError, parse_message
 from hatchet.models import runs_workers
 from hatchet.sockets import FORBIDDEN, UNAUTHORIZED, Socket
@@ -132,6 +133,11 @@ class WorkerConsumer(Socket):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:
             return  # refused or stopped: what arrives while the socket closes is not read
+        # The tasks a message starts (its batch, its request) log with these ids too.
+        with log_context(tenant_id=self.tenant_id, worker_id=getattr(self, "worker_id", None)):
+            await self.receive_text(text_data)
+
+    async def receive_text(self, text_data: str | None) -> None:
         try:
             if text_data is None:
                 raise ProtocolError("malformed_json", "Send JSON text frames, not binary ones.")

@@ -2,9 +2,11 @@
 and finish, and the cluster's open work read from the database at each scrape, through
 the partial indexes over open rows only (a scrape costs no walk through history)."""
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Min
 from django.utils import timezone
@@ -23,6 +25,9 @@ from workflows.models import (
     WorkflowRun,
     WorkflowRunStatus,
 )
+
+logger = logging.getLogger(__name__)
+SUCCEEDED = StepRunStatus.SUCCEEDED
 
 TRIGGER_TO_START = Histogram(
     "hatchet_trigger_to_start_seconds",
@@ -51,26 +56,44 @@ RUNS_FINISHED = Counter(
 )
 
 
+@dataclass(frozen=True)
+class Ending:
+    """A step run or run that ended: its figures and what its log line names."""
+
+    status: str
+    seconds: float | None
+    ids: dict[str, Any]
+    error: str
+
+
 @dataclass
 class Measures:
-    """What a transaction started and ended, recorded once it commits (a rolled back
-    transaction ended nothing)."""
+    """What a transaction started and ended, recorded and logged once it commits (a
+    rolled back transaction ended nothing)."""
 
     trigger_to_start: list[float] = field(default_factory=list)
-    runs_finished: list[str] = field(default_factory=list)
-    step_runs_finished: list[tuple[str, float | None]] = field(default_factory=list)
+    runs_finished: list[Ending] = field(default_factory=list)
+    step_runs_finished: list[Ending] = field(default_factory=list)
 
     def run_started(self, run: WorkflowRun) -> None:
         if run.started_at is not None:
             self.trigger_to_start.append((run.started_at - run.created_at).total_seconds())
 
     def run_finished(self, run: WorkflowRun) -> None:
-        self.runs_finished.append(run.status)
+        ids = {"tenant_id": run.tenant_id, "workflow_run_id": run.pk}
+        self.runs_finished.append(Ending(run.status, None, ids, run.error))
 
     def step_run_finished(self, step_run: StepRun) -> None:
         began, ended = step_run.started_at, step_run.finished_at
         seconds = (ended - began).total_seconds() if began and ended else None
-        self.step_runs_finished.append((step_run.status, seconds))
+        ids = {
+            "tenant_id": step_run.tenant_id,
+            "workflow_run_id": step_run.workflow_run_id,
+            "step_run_id": step_run.pk,
+            "attempt": step_run.attempt,
+            "action": step_run.action,
+        }
+        self.step_runs_finished.append(Ending(step_run.status, seconds, ids, step_run.error))
 
     def __bool__(self) -> bool:
         return bool(self.trigger_to_start or self.runs_finished or self.step_runs_finished)
@@ -78,12 +101,24 @@ class Measures:
     def record(self) -> None:
         for seconds in self.trigger_to_start:
             TRIGGER_TO_START.observe(max(seconds, 0.0))
-        for status in self.runs_finished:
-            RUNS_FINISHED.labels(status).inc()
-        for status, duration in self.step_runs_finished:
-            STEP_RUNS_FINISHED.labels(status).inc()
-            if duration is not None:
-                STEP_RUN_DURATION.labels(status).observe(max(duration, 0.0))
+        for ending in self.step_runs_finished:
+            STEP_RUNS_FINISHED.labels(ending.status).inc()
+            if ending.seconds is not None:
+                STEP_RUN_DURATION.labels(ending.status).observe(max(ending.seconds, 0.0))
+            log_ending("step run", ending)
+        for ending in self.runs_finished:
+            RUNS_FINISHED.labels(ending.status).inc()
+            log_ending("workflow run", ending)
+
+
+def log_ending(what: str, ending: Ending) -> None:
+    """One line per ending: at INFO when it did not succeed, else at DEBUG."""
+    level = logging.DEBUG if ending.status == SUCCEEDED else logging.INFO
+    if logger.isEnabledFor(level):
+        error = ending.error.partition("\n")[0][:500]
+        logger.log(
+            level, "%s %s%s", what, ending.status, f": {error}" if error else "", extra=ending.ids
+        )
 
 
 # The open statuses each count covers, and the partial index it reads.
