@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         "--settle", type=float, help="seconds the runs get to finish after the load"
     )
     parser.add_argument("--seed", type=int, help="seed of the load's mix")
+    parser.add_argument("--nodes", type=int, help="server nodes (services)")
+    parser.add_argument("--ticks", type=int, help="nodes that also run manage.py run_engine")
+    parser.add_argument(
+        "--celery-workers", type=int, help="nodes that also run a Celery worker (with beat)"
+    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES_URL,
@@ -53,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             ("fault_interval", args.fault_interval),
             ("settle_timeout", args.settle),
             ("seed", args.seed),
+            ("servers", args.nodes),
+            ("ticks", args.ticks),
+            ("celery_workers", args.celery_workers),
         ):
             if value is not None:
                 setattr(settings, name, value)

@@ -15,17 +15,21 @@ processes' logs.
   allowed only if its worker was killed (or died) before it could deliver the result,
   or it overran its timeout; anything else is unexplained;
 - triggers refused or never accepted, processes that died on their own, and faults
-  after which the system never served again.
+  after which the system never served again;
+- live updates missed: a run page's socket on one server stayed open while the run
+  finished and no update said so, with no fault during the watch.
 """
 
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from statistics import median
 from typing import Any
 
 from croniter import croniter
 
 from tests.chaos.faults import WORKER_KILL, Fault
+from tests.chaos.live import INTERRUPTED, MISSED, SEEN, TERMINAL, UNJUDGED, LiveWatch
 from tests.chaos.load import ACKNOWLEDGED, DROPPED, FOUND, TAG, Trigger
 from tests.chaos.logs import WORKER_SAW_5XX, Logs, final_exception, seconds_within
 from tests.chaos.records import CANCELLED, RAISED, RETURNED, Execution
@@ -36,6 +40,7 @@ from tests.chaos.verdict import (
     DIED,
     FAILED,
     INVARIANTS,
+    LIVE_MISSED,
     LOST,
     NOT_ACCEPTED,
     NOT_RECOVERED,
@@ -60,7 +65,8 @@ from tests.chaos.worker_app import (
     dag_sum,
 )
 
-TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
+# A Redis restart also forgets the groups of the sockets that were open across it.
+FAULT_AFTERMATH = 2.0
 # A worker connected this long after a step returned should have had its result acked;
 # killed sooner, the step running again is the worker's death, not a dropped report.
 REPORT_WINDOW = 2.0
@@ -82,8 +88,10 @@ class Audit:
         triggers: list[Trigger],
         faults: list[Fault],
         executions: list[Execution],
+        live_watches: list[LiveWatch],
     ) -> None:
         self.stack = stack
+        self.live_watches = live_watches
         self.api = stack.api
         self.logs = Logs(stack.logs)
         self.triggers = triggers
@@ -121,6 +129,7 @@ class Audit:
         self.check_cron()
         self.check_server_errors()
         self.check_deaths()
+        self.check_live_updates()
         recoveries = self.recoveries()
         for recovery in recoveries:
             if recovery.seconds is None:
@@ -146,6 +155,7 @@ class Audit:
                 ),
                 "settled": settled,
                 "cron_missed": self.cron_missed,
+                "live": self.live_summary(),
             },
             repeats=dict(self.repeats),
             recoveries=recoveries,
@@ -314,6 +324,37 @@ class Audit:
                     f"{clock(kill.at)}: {final_exception(tail)}\n"
                     + "\n".join(f"    {line[:200]}" for line in tail[-4:]),
                 )
+
+    def check_live_updates(self) -> None:
+        for watch in self.live_watches:
+            if watch.outcome == MISSED and not self.faults_during(watch):
+                self.fail(
+                    LIVE_MISSED,
+                    f"run {watch.run_id} started via server-{watch.via + 1}, watched on "
+                    f"server-{watch.watched_on + 1} from {clock(watch.started_at)} to "
+                    f"{clock(watch.ended_at)}: {watch.detail}",
+                )
+
+    def faults_during(self, watch: LiveWatch) -> list[Fault]:
+        """The faults that could have cost a watch its update: injected before it ended,
+        and repaired (a moment later) after it began."""
+        return [
+            fault
+            for fault in self.faults
+            if fault.injected_at <= watch.ended_at
+            and watch.started_at <= (fault.restored_at or float("inf")) + FAULT_AFTERMATH
+        ]
+
+    def live_summary(self) -> str:
+        outcomes = Counter(watch.outcome for watch in self.live_watches)
+        seen = [w.seconds for w in self.live_watches if w.seconds is not None]
+        during = sum(1 for w in self.live_watches if w.outcome == MISSED and self.faults_during(w))
+        return (
+            f"{len(self.live_watches)} watches on another server than the trigger's: "
+            f"{outcomes[SEEN]} saw the run end (after {fmt(median(seen) if seen else None)} s "
+            f"p50), {outcomes[INTERRUPTED]} lost their socket to a fault, {during} missed "
+            f"the end during a fault, {outcomes[UNJUDGED]} unjudged"
+        )
 
     def recoveries(self) -> list[Recovery]:
         """Per fault: the time until a probe sent through each server after the fault

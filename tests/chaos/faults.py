@@ -14,9 +14,11 @@ logger = logging.getLogger("chaos")
 
 WORKER_KILL = "worker SIGKILL"
 SERVER_KILL = "server SIGKILL"
+# A node's server with its tick and Celery processes, at once.
+NODE_KILL = "node SIGKILL"
 REDIS_RESTART = "Redis restart"
 DATABASE_TERMINATE = "DB connections terminated"
-KINDS = (WORKER_KILL, SERVER_KILL, REDIS_RESTART, DATABASE_TERMINATE)
+KINDS = (WORKER_KILL, SERVER_KILL, NODE_KILL, REDIS_RESTART, DATABASE_TERMINATE)
 # Before each fault, runs of a step of a few seconds are started, and the fault waits
 # (at most HOLD_WAIT s) until the workers hold at least half as many step runs: so it
 # finds steps in flight (the mix's steps take milliseconds and are rarely caught).
@@ -43,16 +45,18 @@ class PlannedFault:
 
 
 def fault_cycle(stack: ChaosStack) -> list[PlannedFault]:
-    """One of each kind the backend has, every server killed once per cycle."""
+    """One of each kind the backend has, every server (or node, where nodes run more than
+    a server) killed once per cycle."""
     if stack.backend == "embedded":
         return [PlannedFault(SERVER_KILL, 0), PlannedFault(WORKER_KILL, 0)]
+    kill = NODE_KILL if any(stack.node_children) else SERVER_KILL
     cycle = [
         PlannedFault(WORKER_KILL, 0),
-        PlannedFault(SERVER_KILL, 0),
+        PlannedFault(kill, 0),
         PlannedFault(REDIS_RESTART, 0),
         PlannedFault(DATABASE_TERMINATE, 0),
     ]
-    cycle += [PlannedFault(SERVER_KILL, index) for index in range(1, stack.server_count)]
+    cycle += [PlannedFault(kill, index) for index in range(1, stack.server_count)]
     return cycle
 
 
@@ -91,6 +95,7 @@ class FaultInjector:
         actions: dict[str, Callable[[int], str]] = {
             WORKER_KILL: self.stack.kill_worker,
             SERVER_KILL: self.stack.kill_server,
+            NODE_KILL: self.stack.kill_node,
             REDIS_RESTART: lambda _: self.stack.restart_redis(),
             DATABASE_TERMINATE: lambda _: self.stack.terminate_database_connections(),
         }
@@ -146,4 +151,6 @@ class FaultInjector:
             return self.stack.workers[planned.target].child.name
         if planned.kind == SERVER_KILL:
             return self.stack.servers[planned.target].name
+        if planned.kind == NODE_KILL:
+            return f"node-{planned.target + 1}"
         return "redis" if planned.kind == REDIS_RESTART else "database"

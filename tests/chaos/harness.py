@@ -10,6 +10,7 @@ from pathlib import Path
 from bench.processes import Processes
 from tests.chaos.audit import Audit, Verdict
 from tests.chaos.faults import FaultInjector, fault_plan
+from tests.chaos.live import LiveWatch, watch_live_updates
 from tests.chaos.load import Triggers, run_load, run_probes
 from tests.chaos.records import read_executions
 from tests.chaos.stack import ChaosStack
@@ -37,7 +38,12 @@ class ChaosSettings:
     fault_interval: float
     settle_timeout: float
     probe_interval: float = 1.0
+    # Seconds between two watches of a run's live updates from another server.
+    live_interval: float = 5.0
     servers: int = 2
+    # Nodes that also run `manage.py run_engine`, and that run a Celery worker.
+    ticks: int = 1
+    celery_workers: int = 0
     workers: int = 3
     slots: int = 10
     seed: int = 1
@@ -59,7 +65,8 @@ def short_form(backend: str, run_dir: Path, postgres_url: str) -> ChaosSettings:
 
 
 def full_form(backend: str, run_dir: Path, postgres_url: str) -> ChaosSettings:
-    """`make chaos`: >= 3,000 runs on services, >= 900 on embedded, every fault many times."""
+    """`make chaos`: >= 3,000 runs on services, >= 900 on embedded, every fault many times;
+    services on three nodes, the tick on two of them, Celery workers on two."""
     return ChaosSettings(
         backend=backend,
         run_dir=run_dir,
@@ -69,6 +76,9 @@ def full_form(backend: str, run_dir: Path, postgres_url: str) -> ChaosSettings:
         first_fault=10.0,
         fault_interval=20.0,
         settle_timeout=120.0,
+        servers=3,
+        ticks=2,
+        celery_workers=2,
     )
 
 
@@ -84,6 +94,8 @@ def run_chaos(settings: ChaosSettings) -> Verdict:
             settings.servers,
             settings.workers,
             settings.slots,
+            settings.ticks,
+            settings.celery_workers,
         )
         try:
             logger.info("starting %s", stack.describe())
@@ -100,6 +112,7 @@ def load_and_audit(stack: ChaosStack, settings: ChaosSettings, started: float) -
     )
     injector = FaultInjector(stack, triggers, plan)
     stop = threading.Event()
+    live_watches: list[LiveWatch] = []
     load_started = time.monotonic()
     logger.info(
         "load: %d triggers over %.0f s, %d faults, logs in %s",
@@ -116,6 +129,11 @@ def load_and_audit(stack: ChaosStack, settings: ChaosSettings, started: float) -
             name="chaos-probes",
         ),
         threading.Thread(target=watch, args=(stack, stop), name="chaos-watch"),
+        threading.Thread(
+            target=watch_live_updates,
+            args=(stack, triggers, settings.live_interval, stop, live_watches),
+            name="chaos-live",
+        ),
     ]
     for helper in helpers:
         helper.start()
@@ -131,7 +149,9 @@ def load_and_audit(stack: ChaosStack, settings: ChaosSettings, started: float) -
     settled = settle(stack, settings.settle_timeout)
     stack.replace_dead_processes()
     logger.info("auditing %d triggers and the runs", len(triggers.all))
-    audit = Audit(stack, triggers.all, injector.faults, read_executions(stack.records))
+    audit = Audit(
+        stack, triggers.all, injector.faults, read_executions(stack.records), live_watches
+    )
     verdict = audit.verdict(settled, time.monotonic() - started)
     verdict.write(settings.run_dir / "verdict.json")
     return verdict

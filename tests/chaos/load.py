@@ -115,6 +115,13 @@ class Triggers:
             self.all.append(trigger)
         self._pool.submit(self._deliver, trigger)
 
+    def send_now(self, trigger: Trigger) -> None:
+        """Send `trigger` in this thread (its run id is known on return), kept for the
+        audit like the others."""
+        with self._lock:
+            self.all.append(trigger)
+        self._deliver(trigger)
+
     def wait(self) -> None:
         self._pool.shutdown(wait=True)
         for client in self.clients:

@@ -1,10 +1,12 @@
 """The deployment under test, started as users start it, and the faults done to it.
 
 On `services`: a redis-server of our own on a free port (so that it can be restarted), a
-fresh PostgreSQL database, N `manage.py serve` processes, `manage.py run_engine` for the
-tick, and SDK worker processes (`python -m tests.chaos.worker_app`), worker i connected
-to server i mod N as behind a load balancer. On `embedded`: one server with its
-in-process ticker on SQLite, and the workers. Every process writes its own log under
+fresh PostgreSQL database, and N nodes: node i runs `manage.py serve`, on the first T
+nodes also `manage.py run_engine` for the tick, on the first C nodes a Celery worker
+(with Celery beat on the last node, so that Celery's workers run the tick's tasks
+too); SDK worker processes (`python -m tests.chaos.worker_app`), worker i connected to
+server i mod N as behind a load balancer. On `embedded`: one server with its in-process
+ticker on SQLite, and the workers. Every process writes its own log under
 `<run dir>/logs/`.
 """
 
@@ -88,6 +90,8 @@ class ChaosStack:
         server_count: int,
         worker_count: int,
         slots: int,
+        tick_count: int = 1,
+        celery_count: int = 0,
     ) -> None:
         self.backend = backend
         self.run_dir = run_dir
@@ -95,6 +99,9 @@ class ChaosStack:
         self.records = run_dir / "executions"
         self.processes = processes
         self.server_count = server_count if backend == "services" else 1
+        services = backend == "services"
+        self.tick_count = min(tick_count, self.server_count) if services else 0
+        self.celery_count = min(celery_count, self.server_count) if services else 0
         self.worker_count = worker_count
         self.slots = slots
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
@@ -138,7 +145,8 @@ class ChaosStack:
         self.token = ""
         self.servers: list[Child] = []
         self.server_urls: list[str] = []
-        self.tick: Child | None = None
+        # Node i's processes besides its server: its tick, its Celery worker, the beat.
+        self.node_children: list[list[Child]] = [[] for _ in range(self.server_count)]
         self.workers: list[WorkerSlot] = []
         self.workers_started = 0
         self.kills: list[Kill] = []
@@ -152,16 +160,20 @@ class ChaosStack:
 
     @property
     def children(self) -> list[Child]:
-        tick = [self.tick] if self.tick else []
         own_redis = [self.redis] if self.redis else []
-        return own_redis + self.servers + tick + [slot.child for slot in self.workers]
+        others = [child for node in self.node_children for child in node]
+        return own_redis + self.servers + others + [slot.child for slot in self.workers]
 
     def describe(self) -> str:
         if self.backend == "services":
+            celery = (
+                f", {self.celery_count} Celery workers and Celery beat" if self.celery_count else ""
+            )
             return (
-                f"services: {self.server_count} servers (manage.py serve), manage.py run_engine, "
-                f"{self.worker_count} workers x {self.slots} slots, PostgreSQL "
-                f"{self.database_url}, own redis-server ({self.env['REDIS_URL']})"
+                f"services: {self.server_count} nodes of manage.py serve, manage.py run_engine "
+                f"on {self.tick_count}{celery}; {self.worker_count} workers x {self.slots} "
+                f"slots, PostgreSQL {self.database_url}, own redis-server "
+                f"({self.env['REDIS_URL']})"
             )
         return (
             f"embedded: 1 server (manage.py serve, in-process ticker, SQLite), "
@@ -184,15 +196,10 @@ class ChaosStack:
             self.servers.append(
                 Child(name, [sys.executable, *serve], self.env, self.logs / f"{name}.log")
             )
-        if self.backend == "services":
-            self.tick = Child(
-                "tick",
-                [sys.executable, "manage.py", "run_engine"],
-                self.env,
-                self.logs / "tick.log",
-            )
-        for child in self.servers + ([self.tick] if self.tick else []):
-            self._launch(child)
+        self._plan_nodes()
+        for child in self.children:
+            if child is not self.redis:
+                self._launch(child)
         # While the servers start.
         token = manage(
             self.env, "create_api_token", "--tenant", "chaos", "--create-tenant", "--role", "admin"
@@ -207,6 +214,23 @@ class ChaosStack:
             )
         for slot in self.workers:
             self._wait_for_worker(slot.child)
+
+    def _plan_nodes(self) -> None:
+        for index in range(self.tick_count):
+            self._add_to_node(index, f"tick-{index + 1}", "manage.py", "run_engine")
+        celery = ["-m", "celery", "-A", "hatchet.celery"]
+        for index in range(self.celery_count):
+            name = f"celery-{index + 1}"
+            worker = ["worker", "--loglevel", "INFO", "--concurrency", "2", "-n", f"{name}@%h"]
+            self._add_to_node(index, name, *celery, *worker)
+        if self.celery_count:
+            schedule = str(self.run_dir / "beat-schedule")
+            beat = ["beat", "--loglevel", "INFO", "--schedule", schedule]
+            self._add_to_node(self.server_count - 1, "beat", *celery, *beat)
+
+    def _add_to_node(self, node: int, name: str, *args: str) -> None:
+        child = Child(name, [sys.executable, *args], self.env, self.logs / f"{name}.log")
+        self.node_children[node].append(child)
 
     def clients(self) -> list[Hatchet]:
         """An SDK client of each server, in the servers' order."""
@@ -250,6 +274,20 @@ class ChaosStack:
             self._launch(server)
             self._wait_for_server(index)
             return f"{server.name} (pid {pid}) SIGKILLed and restarted"
+
+    def kill_node(self, index: int) -> str:
+        """SIGKILL every process of node `index` at once (its server, tick, Celery worker
+        or beat), as when the machine dies, and start them again."""
+        with self.lock:
+            children = [self.servers[index], *self.node_children[index]]
+            pids = [self._kill(child) for child in children]
+            for child in children:
+                self._launch(child)
+            self._wait_for_server(index)
+            killed = ", ".join(
+                f"{c.name} (pid {pid})" for c, pid in zip(children, pids, strict=True)
+            )
+            return f"{killed} SIGKILLed and restarted"
 
     def restart_redis(self) -> str:
         with self.lock:

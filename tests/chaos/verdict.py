@@ -22,6 +22,7 @@ UNEXPLAINED = "steps executed twice, unexplained"
 NOT_ACCEPTED = "triggers refused or not accepted"
 DIED = "processes died on their own"
 NOT_RECOVERED = "faults never recovered from"
+LIVE_MISSED = "live updates missed"
 # Each must be 0.
 INVARIANTS = (
     LOST,
@@ -35,6 +36,7 @@ INVARIANTS = (
     NOT_ACCEPTED,
     DIED,
     NOT_RECOVERED,
+    LIVE_MISSED,
 )
 # How many examples of each broken invariant the table spells out (verdict.json has all).
 EXAMPLES = 5
@@ -90,6 +92,7 @@ class Verdict:
         explained = sum(self.repeats.values())
         lines.append(f"{'steps executed twice, explained':<{WIDTH}} {explained:>6}  ({why})")
         lines.append(f"{'cron ticks missed (allowed)':<{WIDTH}} {facts['cron_missed']:>6}")
+        lines.append(f"live updates: {facts['live']}")
         lines += ["", f"{'time to recover':<28} {'n':>3} {'p50 s':>7} {'max s':>7}  down p50/max s"]
         for kind in KINDS:
             of_kind = [r for r in self.recoveries if r.kind == kind]
