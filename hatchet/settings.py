@@ -171,6 +171,11 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Remote control (`celery inspect`, `celery control`), like gossip and mingle (off with
+# the worker's --without-gossip --without-mingle), subscribes to Redis pub/sub; a Redis
+# restart with a task in flight made kombu's reconnection fail there and the worker
+# exit (the fault suite saw it on every Celery worker). Without them it reconnects.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 # A worker that lost Redis tries again forever: Celery's default gives up after 100
 # tries (about 45 minutes of an outage) and the worker exits.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None

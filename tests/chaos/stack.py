@@ -221,7 +221,9 @@ class ChaosStack:
         celery = ["-m", "celery", "-A", "hatchet.celery"]
         for index in range(self.celery_count):
             name = f"celery-{index + 1}"
-            worker = ["worker", "--loglevel", "INFO", "--concurrency", "2", "-n", f"{name}@%h"]
+            # As README's production commands run it, with two processes.
+            worker = ["worker", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+            worker += ["--concurrency", "2", "-n", f"{name}@%h"]
             self._add_to_node(index, name, *celery, *worker)
         if self.celery_count:
             schedule = str(self.run_dir / "beat-schedule")
