@@ -14,6 +14,8 @@ class HatchetConfig(AppConfig):
         )
         from hatchet.caller_events import announce_deletions
         from hatchet.metrics import TASK_OUTCOME_COLLECTOR, register_collector
+        from hatchet.tracing import configure_tracing
 
         announce_deletions()
         register_collector(TASK_OUTCOME_COLLECTOR)
+        configure_tracing()

@@ -3,6 +3,7 @@ and finish, and the cluster's open work read from the database at each scrape, t
 the partial indexes over open rows only (a scrape costs no walk through history)."""
 
 import logging
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from hatchet.metrics import DURATION_BUCKETS, LATENCY_BUCKETS, REGISTRY
+from hatchet.tracing import is_tracing, record_span, span_id_of
 from workflows.models import (
     CronTrigger,
     DurableWait,
@@ -58,12 +60,22 @@ RUNS_FINISHED = Counter(
 
 @dataclass(frozen=True)
 class Ending:
-    """A step run or run that ended: its figures and what its log line names."""
+    """A step run or run that ended: its figures, what its log line names, and the times
+    its spans cover."""
 
     status: str
-    seconds: float | None
     ids: dict[str, Any]
     error: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime
+
+    @property
+    def seconds(self) -> float | None:
+        """From its start to its end, if it started."""
+        if self.started_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
 
 
 @dataclass
@@ -81,11 +93,12 @@ class Measures:
 
     def run_finished(self, run: WorkflowRun) -> None:
         ids = {"tenant_id": run.tenant_id, "workflow_run_id": run.pk}
-        self.runs_finished.append(Ending(run.status, None, ids, run.error))
+        ended = run.finished_at or timezone.now()
+        self.runs_finished.append(
+            Ending(run.status, ids, run.error, run.created_at, run.started_at, ended)
+        )
 
     def step_run_finished(self, step_run: StepRun) -> None:
-        began, ended = step_run.started_at, step_run.finished_at
-        seconds = (ended - began).total_seconds() if began and ended else None
         ids = {
             "tenant_id": step_run.tenant_id,
             "workflow_run_id": step_run.workflow_run_id,
@@ -93,7 +106,16 @@ class Measures:
             "attempt": step_run.attempt,
             "action": step_run.action,
         }
-        self.step_runs_finished.append(Ending(step_run.status, seconds, ids, step_run.error))
+        self.step_runs_finished.append(
+            Ending(
+                step_run.status,
+                ids,
+                step_run.error,
+                step_run.created_at,
+                step_run.started_at,
+                step_run.finished_at or timezone.now(),
+            )
+        )
 
     def __bool__(self) -> bool:
         return bool(self.trigger_to_start or self.runs_finished or self.step_runs_finished)
@@ -109,6 +131,64 @@ class Measures:
         for ending in self.runs_finished:
             RUNS_FINISHED.labels(ending.status).inc()
             log_ending("workflow run", ending)
+        if is_tracing():
+            for ending in self.step_runs_finished:
+                trace_step_run(ending)
+            for ending in self.runs_finished:
+                trace_run(ending)
+
+
+def trace_run(ending: Ending) -> None:
+    """The run's root span: from its trigger to its end."""
+    run_id = ending.ids["workflow_run_id"]
+    attributes = {"hatchet.workflow_run_id": str(run_id), "hatchet.status": ending.status}
+    if ending.error:
+        attributes["hatchet.error"] = ending.error[:1000]
+    record_span(
+        "workflow run",
+        run_id.int,
+        span_id_of(run_id),
+        None,
+        ending.created_at,
+        ending.finished_at,
+        attributes,
+    )
+
+
+def trace_step_run(ending: Ending) -> None:
+    """A step run's span under its run's, from its creation to its end, and within it
+    the wait until a worker started it: the worker's own span of the step sits beside
+    that wait, under the step run's (hatchet.tracing.traceparent)."""
+    run_id, step_run_id = ending.ids["workflow_run_id"], ending.ids["step_run_id"]
+    attributes = {
+        "hatchet.workflow_run_id": str(run_id),
+        "hatchet.step_run_id": str(step_run_id),
+        "hatchet.action": ending.ids["action"],
+        "hatchet.attempt": ending.ids["attempt"],
+        "hatchet.status": ending.status,
+    }
+    if ending.error:
+        attributes["hatchet.error"] = ending.error[:1000]
+    span_id = span_id_of(step_run_id)
+    record_span(
+        f"step run {ending.ids['action']}",
+        run_id.int,
+        span_id,
+        span_id_of(run_id),
+        ending.created_at,
+        ending.finished_at,
+        attributes,
+    )
+    waited_until = ending.started_at or ending.finished_at
+    record_span(
+        "queued",
+        run_id.int,
+        random.getrandbits(64) or 1,
+        span_id,
+        ending.created_at,
+        waited_until,
+        {"hatchet.step_run_id": str(step_run_id)},
+    )
 
 
 def log_ending(what: str, ending: Ending) -> None:

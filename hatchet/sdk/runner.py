@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from hatchet.sdk.context import Context
 from hatchet.sdk.durable import Suspended
 from hatchet.sdk.errors import NonRetryableError
 from hatchet.sdk.outbox import Entry, MessageTooLarge
+from hatchet.sdk.tracing import step_span
 
 logger = logging.getLogger("hatchet.sdk")
 
@@ -54,6 +56,8 @@ class StepRun:
     timer: asyncio.TimerHandle | None = None
     started_timer: asyncio.TimerHandle | None = None
     task: "asyncio.Task[None] | None" = None
+    # The server's span of the step run, that this attempt's span goes under.
+    traceparent: Any = None
 
     @property
     def step_run_id(self) -> str:
@@ -132,7 +136,9 @@ class StepRunner:
                 loop=loop,
                 on_loop=lambda: threading.get_ident() == self._loop_thread_id,
             )
-            run = StepRun(str(assignment["action"]), context)
+            run = StepRun(
+                str(assignment["action"]), context, traceparent=assignment.get("traceparent")
+            )
         except (KeyError, TypeError, ValueError) as exc:
             logger.warning("ignoring a malformed step.assign (%s: %s)", type(exc).__name__, exc)
             return
@@ -205,7 +211,8 @@ class StepRunner:
     def _run_sync(self, run: StepRun, function: StepFunction) -> None:
         """Body of a sync step's thread; the result goes back to the loop."""
         try:
-            output = function(run.context)
+            with traced(run):
+                output = function(run.context)
         except Suspended:
             self._call_in_loop(self._let_go, run)
         except Exception as exc:
@@ -215,7 +222,8 @@ class StepRunner:
 
     async def _run_async(self, run: StepRun, function: StepFunction) -> None:
         try:
-            output = await function(run.context)
+            with traced(run):
+                output = await function(run.context)
         except asyncio.CancelledError:
             # Cancelled for a timeout, step.cancel or hand-back: only a timeout is
             # reported, so the server need not wait for its own clock to notice.
@@ -344,6 +352,15 @@ class StepRunner:
         # RuntimeError: the worker has stopped; a late step's messages have nowhere to go.
         with contextlib.suppress(RuntimeError):
             self._running_loop().call_soon_threadsafe(callback, *args)
+
+
+def traced(run: StepRun) -> AbstractContextManager[None]:
+    attributes = {
+        "hatchet.step_run_id": run.step_run_id,
+        "hatchet.workflow_run_id": run.context.workflow_run_id,
+        "hatchet.attempt": run.attempt,
+    }
+    return step_span(run.action, run.traceparent, attributes)
 
 
 def failed(run: StepRun | Entry, error: str, trace: str, *, retryable: bool) -> Message:

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,20 +27,34 @@ from tests.e2e.live import (
 
 @pytest.fixture(scope="session")
 def hatchet_server() -> Iterator[LiveServer]:
+    with live_server(fresh_redis=True) as server:
+        yield server
+
+
+@contextmanager
+def live_server(
+    name: str = "hatchet_e2e", *, fresh_redis: bool = False, **settings: str
+) -> Iterator[LiveServer]:
+    """A server of its own, with `settings` laid over the e2e environment, on a fresh
+    database on the services backend (and an emptied Redis if `fresh_redis`: the first
+    server of the session only, as the others share it)."""
     data_dir = Path(tempfile.mkdtemp(prefix="hatchet-e2e-"))
-    env = server_env(data_dir)
+    env = {**server_env(data_dir), **settings}
     database_url = os.environ.get("DATABASE_URL")
     if database_url:
-        env["DATABASE_URL"] = fresh_postgres_url(database_url)
-        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+        env["DATABASE_URL"] = fresh_postgres_url(database_url, name)
+        if fresh_redis:
+            redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     else:
         env.pop("REDIS_URL", None)
     server = LiveServer(env, data_dir)
     server.start()
-    yield server
-    server.stop()
-    if database_url:
-        drop_database(env["DATABASE_URL"])
+    try:
+        yield server
+    finally:
+        server.stop()
+        if database_url:
+            drop_database(env["DATABASE_URL"])
 
 
 @pytest.fixture

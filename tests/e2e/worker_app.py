@@ -11,6 +11,8 @@ import os
 import time
 from pathlib import Path
 
+from opentelemetry import trace
+
 from hatchet.sdk import (
     ChildWorkflowFailed,
     Concurrency,
@@ -108,6 +110,31 @@ class Quick:
     @hatchet.step(timeout="30s")
     def work(self, context: Context) -> dict:
         return timed_work(context)
+
+
+@hatchet.workflow()
+class Traced:
+    """A step that opens a span of the user's own code (traced when the process sets up
+    OpenTelemetry: see trace_if_asked)."""
+
+    @hatchet.step()
+    def call(self, _context: Context) -> dict:
+        with trace.get_tracer("e2e.users.code").start_as_current_span("call the model"):
+            return {"ok": True}
+
+
+def trace_if_asked() -> None:
+    """OpenTelemetry set up as a user's worker does, when the environment names an OTLP
+    endpoint."""
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
 
 
 @hatchet.workflow(priority=3)
@@ -480,6 +507,7 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=5)
     args = parser.parse_args()
     global WORKER
+    trace_if_asked()
     labels = json.loads(os.environ.get("E2E_WORKER_LABELS") or "{}")
     worker = WORKER = hatchet.worker(args.name, max_runs=args.slots, labels=labels)
     for workflow in (
@@ -515,6 +543,7 @@ def main() -> None:
         DurableSleeper(),
         Approval(),
         Fickle(),
+        Traced(),
     ):
         worker.register_workflow(workflow)
     for evaluator in (mentions_topic, matches_expected, crashes, overflows):

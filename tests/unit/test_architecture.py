@@ -26,7 +26,8 @@ WIRING = {"hatchet.urls", "hatchet.routing", "hatchet.asgi", "hatchet.celery", "
 SDK_PACKAGES = ("hatchet.sdk", "hatchet.wire")
 # What the SDK may import besides the standard library and SDK_PACKAGES (its own
 # dependencies, none of them Django's).
-SDK_THIRD_PARTY = ("httpx", "websockets")
+# opentelemetry is optional: the SDK uses it only where it is installed.
+SDK_THIRD_PARTY = ("httpx", "websockets", "opentelemetry")
 ENGINE = "workflows.engine"
 # Status writes outside the engine that are of no run or step run, by module and the
 # name the write starts from: a worker's own state is the registry's.

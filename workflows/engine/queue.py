@@ -13,6 +13,7 @@ from django.db.models import CharField, Count, F, QuerySet, Value, Window
 from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber
 from django.utils import timezone
 
+from hatchet.tracing import traceparent
 from workflows.engine.affinity import (
     Choice,
     StickyTo,
@@ -74,6 +75,7 @@ class Assignment:
             "overrides": self.overrides,
             "timeout_seconds": self.timeout_seconds,
             "metadata": self.metadata,
+            "traceparent": traceparent(self.workflow_run_id, self.step_run_id),
         }
         if self.is_on_failure:
             message["errors"] = self.errors or {}
