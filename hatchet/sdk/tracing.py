@@ -18,7 +18,9 @@ except ImportError:  # pragma: no cover (the SDK works without it)
 @contextmanager
 def step_span(action: str, traceparent: Any, attributes: dict[str, Any]) -> Iterator[None]:
     """The span of one attempt of a step on this worker, current while the step runs."""
-    if trace is None or not isinstance(traceparent, str):
+    # Without a provider set up, spans would record nothing: spare each step the work.
+    unset = trace is None or isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    if unset or not isinstance(traceparent, str):
         yield
         return
     parent = TraceContextTextMapPropagator().extract({"traceparent": traceparent})
