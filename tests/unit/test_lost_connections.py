@@ -13,10 +13,13 @@ from django.db import OperationalError, connection, transaction
 from django.db.backends.postgresql import base as django_postgresql
 from rest_framework.test import APIClient
 
+from hatchet.auth import Caller
 from hatchet.db import once_more_if_nothing_written, pipelined
-from hatchet.models import Tenant
+from hatchet.messages import Message
+from hatchet.models import Role, Tenant
 from hatchet.postgresql.base import DatabaseWrapper
 from tests.factories import register
+from workflows.consumers import answer
 from workflows.engine.runs import trigger_workflow_run
 from workflows.models import WorkflowRun
 
@@ -165,3 +168,18 @@ def test_a_request_whose_commit_cannot_be_settled_is_not_served_again(
 
     assert len(lost) == 1
     assert WorkflowRun.objects.count() == 0
+
+
+def test_a_trigger_over_the_client_socket_lost_before_its_commit_makes_its_run_once(
+    tenant: Tenant,
+) -> None:
+    """The SDK's client socket serves a trigger as REST does (the fault suite's
+    pg_terminate_backend met one there, and it answered 500)."""
+    register(tenant)
+    message = Message("run.trigger", {"type": "run.trigger", "id": "1", "workflow": "Chain"})
+
+    with connection_lost_before(lambda sql, _: sql.startswith("INSERT") and RUNS_TABLE in sql):
+        reply = answer(Caller(tenant=tenant, role=Role.EDITOR), message)
+
+    assert reply["type"] == "result", reply
+    assert [str(run.id) for run in WorkflowRun.objects.all()] == [reply["body"]["id"]]
