@@ -39,6 +39,8 @@ from workflows.models import (
 from workflows.signals import runs_referenced
 
 M = TypeVar("M", bound=Model)
+# The longest period a tenant may set: a century.
+MAX_RETENTION_DAYS = 36500
 # Where a batch starts: after the candidate with this (created_at, id); None: the first.
 After = tuple[datetime, uuid.UUID] | None
 # (model, field name) pairs: rows whose field points at a workflow run to keep.
@@ -70,6 +72,14 @@ class Batch:
     looked_at: int
     last: After
     pruned: Pruned
+
+
+def set_retention_days(tenant: Tenant, days: int | None) -> Tenant:
+    """The tenant's own period in days; None follows HATCHET_RETENTION_DAYS, 0 keeps its
+    history forever."""
+    tenant.retention_days = days
+    tenant.save(update_fields=["retention_days"])
+    return tenant
 
 
 def tenants_keeping_history_for_a_period() -> QuerySet[Tenant]:
