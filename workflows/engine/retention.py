@@ -258,7 +258,8 @@ def prune_run_batch(
         run_ids = families([root.id for root in roots], references, lock=not dry_run)
         if run_ids and not dry_run:
             files = archive_if_asked(tenant, "runs", lambda: archived_runs(run_ids))
-            WorkflowRun.objects.filter(id__in=run_ids).delete()
+            # Only the ids: Django loads what it deletes to cascade, inputs and all.
+            WorkflowRun.objects.filter(id__in=run_ids).only("id").delete()
     return Batch(len(roots), last_of(roots, size), Pruned(runs=len(run_ids), files=files))
 
 
@@ -279,7 +280,7 @@ def prune_event_batch(
             files = archive_if_asked(
                 tenant, "events", lambda: ({"event": row_of(event)} for event in events)
             )
-            Event.objects.filter(id__in=[event.id for event in events]).delete()
+            Event.objects.filter(id__in=[event.id for event in events]).only("id").delete()
     return Batch(len(events), last_of(events, size), Pruned(events=len(events), files=files))
 
 
