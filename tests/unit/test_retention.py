@@ -359,3 +359,18 @@ def test_concurrent_passes_take_different_runs_and_never_wait_on_each_other(
     assert len(archived) == 2
     assert sorted(archived[0] + archived[1]) == sorted(str(id) for id in runs)
     assert not WorkflowRun.objects.exists()
+
+
+def test_the_periodic_pass_takes_at_most_the_settings_batches_per_tenant(
+    tenant: Tenant, settings: Any
+) -> None:
+    settings.HATCHET_RETENTION_BATCH_SIZE = 1
+    settings.HATCHET_RETENTION_MAX_BATCHES = 2
+    for _ in range(3):
+        finished_run(tenant, LONG_AGO)
+
+    assert retention.prune_history_pass() == {
+        "history_runs_deleted": 2,
+        "history_events_deleted": 0,
+    }
+    assert len(remaining(tenant)) == 1
