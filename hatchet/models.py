@@ -18,10 +18,19 @@ class Tenant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
+    # Days its finished runs and its events are kept (workflows/engine/retention.py):
+    # None follows HATCHET_RETENTION_DAYS, 0 keeps them forever.
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def effective_retention_days(self) -> int:
+        if self.retention_days is None:
+            return int(settings.HATCHET_RETENTION_DAYS)
+        return self.retention_days
 
 
 class Role(models.TextChoices):

@@ -277,6 +277,18 @@ HATCHET_PREFERENCE_WAIT = env_float("HATCHET_PREFERENCE_WAIT", 2.0)
 # How long an idempotency key of a run trigger or an event push answers with what its
 # first call made (seconds); after it, the key makes a new one.
 HATCHET_IDEMPOTENCY_WINDOW = env_float("HATCHET_IDEMPOTENCY_WINDOW", 86400.0)
+# History retention (workflows/engine/retention.py): finished workflow runs and events
+# older than this many days are deleted, unless the tenant sets its own period; 0 keeps
+# them forever (the default, so that an upgrade deletes nothing nobody asked for).
+HATCHET_RETENTION_DAYS = int(os.environ.get("HATCHET_RETENTION_DAYS", 0))
+# A directory that each batch is written to as JSONL (and fsync'd) before it is deleted;
+# empty: deleted without an archive.
+HATCHET_RETENTION_ARCHIVE_DIR = os.environ.get("HATCHET_RETENTION_ARCHIVE_DIR", "")
+# Seconds between passes; runs per batch (one short transaction each); batches per
+# tenant in a pass, so that one pass never runs long.
+HATCHET_RETENTION_INTERVAL = env_float("HATCHET_RETENTION_INTERVAL", 600.0)
+HATCHET_RETENTION_BATCH_SIZE = int(os.environ.get("HATCHET_RETENTION_BATCH_SIZE", 500))
+HATCHET_RETENTION_MAX_BATCHES = int(os.environ.get("HATCHET_RETENTION_MAX_BATCHES", 20))
 # Times a step run may be queued again because its worker vanished (a poison step
 # that kills every worker must end).
 HATCHET_MAX_REQUEUES = int(os.environ.get("HATCHET_MAX_REQUEUES", 5))
@@ -429,6 +441,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hatchet.engine_tick",
         "schedule": HATCHET_TICK_INTERVAL,
         "options": {"expires": max(5 * HATCHET_TICK_INTERVAL, 2.0)},
+    },
+    "prune-history": {
+        "task": "hatchet.prune_history",
+        "schedule": HATCHET_RETENTION_INTERVAL,
+        "options": {"expires": HATCHET_RETENTION_INTERVAL},
     },
     # The fallback to GitHub's webhook for the state of opened pull requests.
     "refresh-pull-requests": {

@@ -4,6 +4,7 @@ import json
 import re
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db.models import Count, Model, QuerySet, TextChoices
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
@@ -16,6 +17,7 @@ from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 from typing_extensions import override
 
 from hatchet.api import METADATA_PARAMETER, QuerySerializer
+from hatchet.models import Tenant
 from workflows.engine.concurrency import MAX_RUNS, STRATEGIES
 from workflows.engine.definitions import MAX_STEPS
 from workflows.engine.durable import waits_of
@@ -23,6 +25,7 @@ from workflows.engine.idempotency import MAX_KEY_LENGTH as MAX_IDEMPOTENCY_KEY
 from workflows.engine.rate_limits import MAX_KEY_LENGTH as MAX_RATE_LIMIT_KEY
 from workflows.engine.rate_limits import MAX_LIMIT as MAX_RATE_LIMIT
 from workflows.engine.rate_limits import current_use
+from workflows.engine.retention import MAX_RETENTION_DAYS
 from workflows.engine.waits import run_waiting_reason, step_waiting_reasons
 from workflows.models import (
     DEFAULT_PRIORITY,
@@ -1007,3 +1010,45 @@ class PutRateLimitSerializer(StrictSerializer):
 class RateLimitFilterSerializer(QuerySerializer):
     key = serializers.CharField(required=False, help_text="A limit's key.")
     dynamic = serializers.BooleanField(required=False)
+
+
+class RetentionSerializer(serializers.Serializer):
+    """How long the tenant's finished runs and events are kept."""
+
+    days = serializers.IntegerField(
+        source="retention_days",
+        read_only=True,
+        allow_null=True,
+        help_text="The tenant's own period in days; null follows the server's default, "
+        "0 keeps the history forever.",
+    )
+    default_days = serializers.SerializerMethodField(
+        help_text="The server's default (HATCHET_RETENTION_DAYS); 0 is forever."
+    )
+    effective_days = serializers.IntegerField(
+        source="effective_retention_days",
+        read_only=True,
+        help_text="The period that applies: finished runs and events older than this many "
+        "days are deleted; 0 is forever.",
+    )
+    is_archived = serializers.SerializerMethodField(
+        help_text="Whether the server writes what it deletes to JSONL first "
+        "(HATCHET_RETENTION_ARCHIVE_DIR)."
+    )
+
+    def get_default_days(self, _tenant: Tenant) -> int:
+        return int(settings.HATCHET_RETENTION_DAYS)
+
+    def get_is_archived(self, _tenant: Tenant) -> bool:
+        return bool(settings.HATCHET_RETENTION_ARCHIVE_DIR)
+
+
+class EditRetentionSerializer(StrictSerializer):
+    """The tenant's own period."""
+
+    days = serializers.IntegerField(
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_RETENTION_DAYS,
+        help_text="Days finished runs and events are kept; null: the server's default; 0: forever.",
+    )

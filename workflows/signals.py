@@ -38,6 +38,9 @@ live_workers = Signal()
 # is written, so that a receiver that refuses the declaration (InvalidDefinition)
 # refuses the registration.
 evaluator_registered = Signal()
+# No kwargs; a receiver answers [(model, field name)]: rows of its app whose field points
+# at a workflow run that history retention must keep (workflows/engine/retention.py).
+runs_referenced = Signal()
 
 
 @dataclass(frozen=True)

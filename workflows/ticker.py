@@ -22,6 +22,7 @@ from workflows.engine.idempotency import forget_spent_keys
 from workflows.engine.maintenance import run_deadlines
 from workflows.engine.pausing import release_waiting_runs
 from workflows.engine.rate_limits import forget_spent_uses
+from workflows.engine.retention import prune_history_pass
 from workflows.engine.schedules import fire_due_schedules
 
 logger = logging.getLogger(__name__)
@@ -76,9 +77,18 @@ def engine_work(*, tick_interval: float | None = None) -> list[PeriodicWork]:
         if any(counts.values()):
             logger.info("engine tick: %s", {k: v for k, v in counts.items() if v})
 
+    def prune_history() -> None:
+        counts = prune_history_pass()
+        if any(counts.values()):
+            logger.info("history retention: %s", counts)
+
     interval = tick_interval or settings.HATCHET_TICK_INTERVAL
+    retention_interval = settings.HATCHET_RETENTION_INTERVAL
     return [
         PeriodicWork("engine tick", engine_tick, interval),
+        PeriodicWork(
+            "history retention", prune_history, retention_interval, first_after=retention_interval
+        ),
         *(make_work() for make_work in _periodic_work_makers),
     ]
 

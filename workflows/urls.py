@@ -1,5 +1,5 @@
-"""Routes of the workflows, runs, step-runs, events, crons, schedules and rate-limits
-resources (under /api/v1/)."""
+"""Routes of the workflows, runs, step-runs, events, crons, schedules, rate-limits and
+retention resources (under /api/v1/)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
@@ -8,6 +8,7 @@ from workflows.views import (
     CronViewSet,
     EventViewSet,
     RateLimitViewSet,
+    RetentionView,
     RunViewSet,
     ScheduleViewSet,
     StepRunLogsView,
@@ -29,4 +30,5 @@ urlpatterns = [
     path("step-runs/<uuid:pk>/logs", StepRunLogsView.as_view(), name="step-run-logs"),
     path("step-runs/<uuid:pk>/stream", StepRunStreamView.as_view(), name="step-run-stream"),
     path("step-runs/<uuid:pk>/skip-wait", StepRunSkipWaitView.as_view(), name="step-run-skip-wait"),
+    path("retention", RetentionView.as_view(), name="retention"),
 ]

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from hatchet.auth import tenant_of
-from hatchet.models import Tenant
+from hatchet.models import Role, Tenant
 from hatchet.throttling import RateThrottle
 from hatchet.views import JSONAPIView, TenantViewSet
 from workflows.engine.bulk import cancel_matching, replay_matching
@@ -24,6 +24,7 @@ from workflows.engine.events import replay_event
 from workflows.engine.pausing import set_paused
 from workflows.engine.rate_limits import delete_rate_limit, put_rate_limit
 from workflows.engine.replays import replay_workflow_run
+from workflows.engine.retention import set_retention_days
 from workflows.engine.runs import (
     cancel_workflow_run,
     retry_workflow_run,
@@ -51,6 +52,7 @@ from workflows.serializers import (
     CronFilterSerializer,
     CronSerializer,
     DurableWaitSerializer,
+    EditRetentionSerializer,
     EventBatchSerializer,
     EventDetailSerializer,
     EventFilterSerializer,
@@ -66,6 +68,7 @@ from workflows.serializers import (
     RegisteredWorkflowSerializer,
     ReplayRunSerializer,
     RescheduleSerializer,
+    RetentionSerializer,
     RunDetailSerializer,
     RunDetailWithWaitsSerializer,
     RunFilterSerializer,
@@ -509,3 +512,21 @@ class ScheduleViewSet(TenantViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: Any) -> Response:
         return self.detail_of(cancel_scheduled_run(tenant_of(request), pk))
+
+
+class RetentionView(JSONAPIView):
+    """How long the tenant's finished runs and events are kept: every member reads it,
+    admins set it."""
+
+    write_role = Role.ADMIN
+
+    @extend_schema(responses=RetentionSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(RetentionSerializer(tenant_of(request)).data)
+
+    @extend_schema(request=EditRetentionSerializer, responses=RetentionSerializer)
+    def put(self, request: Request) -> Response:
+        body = EditRetentionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tenant = set_retention_days(tenant_of(request), body.validated_data["days"])
+        return Response(RetentionSerializer(tenant).data)

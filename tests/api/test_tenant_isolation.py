@@ -239,6 +239,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/rate-limits"): Rule(201, {"key": "llm", "limit": 1, "period": "second"}),
     ("GET", "/api/v1/rate-limits/{pk}"): A_OBJECT,
     ("DELETE", "/api/v1/rate-limits/{pk}"): A_OBJECT,
+    ("GET", "/api/v1/retention"): LIST,
+    # B's period is its own: A's stays.
+    ("PUT", "/api/v1/retention"): Rule(200, {"days": 7}, needs=ADMIN),
 }
 
 # The model whose row of A a path's {pk} or {name} names, by the path's resource.
@@ -332,13 +335,18 @@ def objects_of(tenant: Tenant) -> dict[str, str]:
 
 
 def tenant_rows(tenant: Tenant) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every model that belongs to `tenant`, as it is now."""
+    """The tenant's row and every row of every model that belongs to it, as they are now."""
     rows = {}
     for model in apps.get_models():
-        if any(f.name == "tenant" for f in model._meta.get_fields()):
-            rows[model._meta.label] = list(
-                model._default_manager.filter(tenant=tenant).order_by("pk").values()
-            )
+        if model is Tenant:
+            owned: dict[str, Any] = {"pk": tenant.pk}
+        elif any(f.name == "tenant" for f in model._meta.get_fields()):
+            owned = {"tenant": tenant}
+        else:
+            continue
+        rows[model._meta.label] = list(
+            model._default_manager.filter(**owned).order_by("pk").values()
+        )
     return rows
 
 

@@ -106,4 +106,8 @@ def test_the_tick_and_its_loops_take_in_the_other_apps_parts() -> None:
         "unstarted_requeued",
         "dead_worker_step_runs_requeued",
     }
-    assert [work.name for work in engine_work()] == ["engine tick", "pull request refresh"]
+    assert [work.name for work in engine_work()] == [
+        "engine tick",
+        "history retention",
+        "pull request refresh",
+    ]

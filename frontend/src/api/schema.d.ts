@@ -910,6 +910,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description How long the tenant's finished runs and events are kept: every member reads it,
+         *     admins set it.
+         */
+        get: operations["api_v1_retention_retrieve"];
+        /**
+         * @description How long the tenant's finished runs and events are kept: every member reads it,
+         *     admins set it.
+         */
+        put: operations["api_v1_retention_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs": {
         parameters: {
             query?: never;
@@ -1930,6 +1954,11 @@ export interface components {
             token?: string;
             /** @description The secret of the repository's webhook, which signs its deliveries. */
             webhook_secret?: string;
+        };
+        /** @description The tenant's own period. */
+        EditRetentionRequest: {
+            /** @description Days finished runs and events are kept; null: the server's default; 0: forever. */
+            days: number | null;
         };
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         EditVariantRequest: {
@@ -2974,6 +3003,17 @@ export interface components {
         /** @description Refuses fields it does not know, so a misspelt one is not silently dropped. */
         RestoreVariantRequest: {
             revision: number;
+        };
+        /** @description How long the tenant's finished runs and events are kept. */
+        Retention: {
+            /** @description The tenant's own period in days; null follows the server's default, 0 keeps the history forever. */
+            readonly days: number | null;
+            /** @description The server's default (HATCHET_RETENTION_DAYS); 0 is forever. */
+            readonly default_days: number;
+            /** @description The period that applies: finished runs and events older than this many days are deleted; 0 is forever. */
+            readonly effective_days: number;
+            /** @description Whether the server writes what it deletes to JSONL first (HATCHET_RETENTION_ARCHIVE_DIR). */
+            readonly is_archived: boolean;
         };
         Review: {
             /** Format: uuid */
@@ -8683,6 +8723,147 @@ export interface operations {
             };
             /** @description The object's state does not allow this now. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_retention_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Retention"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_retention_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditRetentionRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Retention"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The object's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the server takes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

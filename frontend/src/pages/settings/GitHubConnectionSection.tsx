@@ -4,8 +4,8 @@ import { useState, type FormEvent } from "react";
 import type { EditGitHubConnectionBody, GitHubConnection } from "../../api/types";
 import { RelativeTime } from "../../components/RelativeTime";
 import { AsyncView } from "../../components/StateViews";
-import { ApiErrorMessage } from "../../components/ApiErrorMessage";
 import { useGitHubConnection, useSaveGitHubConnection } from "./api";
+import { SaveBar } from "./SaveBar";
 
 export function GitHubConnectionSection() {
   const connection = useGitHubConnection();
@@ -146,17 +146,12 @@ function GitHubConnectionForm({ current }: { current: GitHubConnection }) {
           </>
         )}
       </p>
-      <div className="toolbar">
-        <button type="submit" className="button primary" disabled={save.isPending}>
-          Save connection
-        </button>
-        {isSaved && !save.isPending && (
-          <span role="status" className="muted">
-            Saved.
-          </span>
-        )}
-      </div>
-      <ApiErrorMessage error={save.error} />
+      <SaveBar
+        label="Save connection"
+        isPending={save.isPending}
+        isSaved={isSaved}
+        error={save.error}
+      />
     </form>
   );
 }

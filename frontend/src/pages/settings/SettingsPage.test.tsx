@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it } from "vitest";
 import { vi } from "vitest";
-import type { GitHubConnection, Invitation, Member, Token } from "../../api/types";
+import type { GitHubConnection, Invitation, Member, Retention, Token } from "../../api/types";
 import { apiErrorResponse, fakeApi, page, renderAs } from "../../test-utils";
 import { SettingsPage } from "./SettingsPage";
 
@@ -36,6 +36,13 @@ const ciToken: Token = {
   created_at: "2026-01-03T00:00:00Z",
   last_used_at: null,
   created_by: "ada",
+};
+
+const keptForever: Retention = {
+  days: null,
+  default_days: 0,
+  effective_days: 0,
+  is_archived: false,
 };
 
 afterEach(() => vi.unstubAllGlobals());
@@ -151,6 +158,7 @@ describe("API tokens", () => {
         }),
       "GET /playground/github-connection": connection,
       "GET /members": page([ada]),
+      "GET /retention": keptForever,
     });
     renderAs(<SettingsPage />);
     await user.click(await screen.findByRole("button", { name: "New token" }));
@@ -165,7 +173,10 @@ describe("API tokens", () => {
 
 describe("roles", () => {
   it("gives a viewer the member list read-only and no admin sections", async () => {
-    const calls = fakeApi("viewer", { "GET /members": page([ada, vic]) });
+    const calls = fakeApi("viewer", {
+      "GET /members": page([ada, vic]),
+      "GET /retention": keptForever,
+    });
     renderAs(<SettingsPage />);
 
     expect(await screen.findByRole("cell", { name: "vic" })).toBeInTheDocument();
@@ -177,11 +188,12 @@ describe("roles", () => {
       "Invite",
       "Remove",
       "Revoke",
+      "Save retention",
     ]) {
       expect(screen.queryByRole("button", { name })).not.toBeInTheDocument();
     }
     expect(screen.queryByRole("combobox")).not.toBeInTheDocument();
-    expect(calls.map((call) => call.path)).toEqual(["/members?limit=500"]);
+    expect(calls.map((call) => call.path)).toEqual(["/members?limit=500", "/retention"]);
   });
 });
 

@@ -1,10 +1,11 @@
-// Settings: API tokens and the GitHub connection (admins), the tenant's members, and
-// invitations (admins).
+// Settings: API tokens and the GitHub connection (admins), the tenant's members,
+// invitations (admins), and how long history is kept.
 import { RequireRole } from "../../components/RequireRole";
 import { useSession } from "../../session";
 import { GitHubConnectionSection } from "./GitHubConnectionSection";
 import { InvitationsSection } from "./InvitationsSection";
 import { MembersSection } from "./MembersSection";
+import { RetentionSection } from "./RetentionSection";
 import { TokensSection } from "./TokensSection";
 import "./settings.css";
 
@@ -37,6 +38,7 @@ export function SettingsPage() {
       <RequireRole role="admin">
         <InvitationsSection />
       </RequireRole>
+      <RetentionSection />
     </section>
   );
 }

@@ -1,7 +1,8 @@
 // The settings' reads and writes (tokens, members, invitations, the GitHub
-// connection), typed, over the shared client and hooks.
+// connection, history retention), typed, over the shared client and hooks.
 import type {
   EditGitHubConnectionBody,
+  EditRetentionBody,
   GitHubConnection,
   Invitation,
   IssuedToken,
@@ -11,6 +12,7 @@ import type {
   NewMemberBody,
   NewTokenBody,
   Paginated,
+  Retention,
   Token,
 } from "../../api/types";
 import { useApi, useApiMutation, type MutationCallbacks } from "../../api/useApi";
@@ -82,4 +84,15 @@ export function useSaveGitHubConnection(callbacks: MutationCallbacks<GitHubConne
     "/playground/github-connection",
     { invalidates: ["/playground/github-connection"], ...callbacks },
   );
+}
+
+export function useRetention() {
+  return useApi<Retention>("/retention");
+}
+
+export function useSaveRetention(callbacks: MutationCallbacks<Retention> = {}) {
+  return useApiMutation<EditRetentionBody, Retention>("PUT", "/retention", {
+    invalidates: ["/retention"],
+    ...callbacks,
+  });
 }
