@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hatchet', '0003_invitations'),
+        ('hatchet', '0004_tenant_retention_days'),
     ]
 
     operations = [
