@@ -350,7 +350,7 @@ class Audit:
         seen = [w.seconds for w in self.live_watches if w.seconds is not None]
         during = sum(1 for w in self.live_watches if w.outcome == MISSED and self.faults_during(w))
         return (
-            f"{len(self.live_watches)} watches on another server than the trigger's: "
+            f"{len(self.live_watches)} watches, each on the server after the trigger's: "
             f"{outcomes[SEEN]} saw the run end (after {fmt(median(seen) if seen else None)} s "
             f"p50), {outcomes[INTERRUPTED]} lost their socket to a fault, {during} missed "
             f"the end during a fault, {outcomes[UNJUDGED]} unjudged"
