@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "hatchet.models.Role",
         "TokenRoleEnum": "hatchet.models.TokenRole",
+        "OverviewWindowEnum": "workflows.engine.overview.WINDOWS",
     },
 }
 
