@@ -135,6 +135,9 @@ class QuerySerializer(serializers.Serializer):
     Text is taken as it is, untrimmed: a value of spaces, which the schema allows, is a
     value (DRF would trim it to blank, and refuse it)."""
 
+    # The page's parameters, taken beside the fields; none for an answer not paged.
+    page_parameters = PAGE_PARAMETERS
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
@@ -142,7 +145,7 @@ class QuerySerializer(serializers.Serializer):
                 field.trim_whitespace = False
 
     def to_internal_value(self, data: Any) -> Any:
-        known = set(self.fields) | PAGE_PARAMETERS
+        known = set(self.fields) | self.page_parameters
         unknown = sorted(
             name
             for name in data

@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "hatchet.models.Role",
         "TokenRoleEnum": "hatchet.models.TokenRole",
+        "OverviewWindowEnum": "workflows.engine.overview.WINDOWS",
     },
 }
 

@@ -23,6 +23,8 @@ from playground.github.connections import save_connection
 from playground.models import GitHubConnection, PlaygroundRun, Variable
 from playground.services import json_type_of
 from tests.github_server import LoopbackGitHub
+from workers.models import Worker
+from workers.registry import register_worker
 from workflows.engine.definitions import register_workflow
 from workflows.engine.queue import Assignment, claim_queued_step_runs
 from workflows.engine.results import record_step_completed, record_step_failed, record_step_started
@@ -88,6 +90,22 @@ def register(tenant: Tenant, name: str = "Chain", **fields: Any) -> WorkflowVers
 
 def start_run(tenant: Tenant, name: str = "Chain", **fields: Any) -> WorkflowRun:
     return trigger_workflow_run(tenant, name, {"ticket": 1}, **fields)
+
+
+def connect_worker(tenant: Tenant, name: str, actions: list[str], **fields: Any) -> Worker:
+    """A worker of `tenant` registered as its socket registers it, with one slot."""
+    worker, _ = register_worker(
+        tenant,
+        name=name,
+        actions=actions,
+        slots=1,
+        labels={},
+        sdk_version="",
+        connection_id=uuid.uuid4(),
+        node="test",
+        **fields,
+    )
+    return worker
 
 
 class ScriptedWorker:

@@ -654,3 +654,26 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id} at {self.trigger_at.isoformat()}"
+
+
+class QueueDepthSample(models.Model):
+    """How many of a tenant's step runs were queued for a worker in one minute, as the
+    tick counted them (workflows/engine/overview.py): the Overview's queue depth over
+    time, which the step runs' rows cannot tell afterwards."""
+
+    id = models.BigAutoField(primary_key=True)
+    # Indexed by the unique (tenant, minute) constraint, which starts with it.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    minute = models.DateTimeField()
+    depth = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # Several tick nodes sampling the same minute write one row.
+            models.UniqueConstraint(fields=["tenant", "minute"], name="queue_depth_sample_once")
+        ]
+        # Whether this minute is sampled yet, and the old samples to forget.
+        indexes = [models.Index(fields=["minute"], name="queue_depth_sample_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.depth} queued at {self.minute.isoformat()}"

@@ -22,6 +22,7 @@ from workflows.engine.concurrency import MAX_RUNS, STRATEGIES
 from workflows.engine.definitions import MAX_STEPS
 from workflows.engine.durable import waits_of
 from workflows.engine.idempotency import MAX_KEY_LENGTH as MAX_IDEMPOTENCY_KEY
+from workflows.engine.overview import DEFAULT_WINDOW, WINDOWS
 from workflows.engine.rate_limits import MAX_KEY_LENGTH as MAX_RATE_LIMIT_KEY
 from workflows.engine.rate_limits import MAX_LIMIT as MAX_RATE_LIMIT
 from workflows.engine.rate_limits import current_use
@@ -1052,3 +1053,41 @@ class EditRetentionSerializer(StrictSerializer):
         max_value=MAX_RETENTION_DAYS,
         help_text="Days finished runs and events are kept; null: the server's default; 0: forever.",
     )
+
+
+class OverviewFilterSerializer(QuerySerializer):
+    page_parameters: set[str] = set()
+
+    window = serializers.ChoiceField(
+        choices=list(WINDOWS),
+        default=DEFAULT_WINDOW,
+        help_text="How far back the buckets go; each window has 60 buckets.",
+    )
+
+
+class OverviewBucketSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    runs = serializers.IntegerField(help_text="Runs triggered in the bucket.")
+    runs_per_second = serializers.FloatField(
+        help_text="Runs triggered per second (of the bucket's time passed so far)."
+    )
+    failed = serializers.IntegerField(help_text="Of the bucket's runs, those that failed.")
+    cancelled = serializers.IntegerField(help_text="Of the bucket's runs, those cancelled.")
+    p50_ms = serializers.FloatField(
+        allow_null=True, help_text="Median trigger-to-start of the bucket's started runs."
+    )
+    p99_ms = serializers.FloatField(allow_null=True)
+    queue_depth = serializers.IntegerField(
+        allow_null=True,
+        help_text="The most step runs queued at once, as sampled each minute; null "
+        "where no sample was taken.",
+    )
+
+
+class OverviewSerializer(serializers.Serializer):
+    window = serializers.ChoiceField(choices=list(WINDOWS))
+    bucket_seconds = serializers.IntegerField()
+    buckets = OverviewBucketSerializer(many=True)
+    queued = serializers.IntegerField(help_text="Step runs queued for a worker now.")
+    running = serializers.IntegerField(help_text="Runs running now.")
+    workers = serializers.IntegerField(help_text="Workers connected now.")

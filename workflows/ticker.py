@@ -20,6 +20,7 @@ from workflows.engine.crons import fire_due_crons
 from workflows.engine.durable import run_waits
 from workflows.engine.idempotency import forget_spent_keys
 from workflows.engine.maintenance import run_deadlines
+from workflows.engine.overview import sample_queue_depths
 from workflows.engine.pausing import release_waiting_runs
 from workflows.engine.rate_limits import forget_spent_uses
 from workflows.engine.retention import prune_history_pass
@@ -52,9 +53,9 @@ def fire_triggers() -> dict[str, int]:
 
 def tick(*, triggers: bool = True) -> dict[str, int]:
     """Crons and schedules due, deadlines passed, durable waits over, runs a resume left
-    waiting, rate limit uses and idempotency keys out of their windows, and the other
-    apps' part of the tick (workers that went silent or never started what they were
-    given); safe on many nodes at once."""
+    waiting, rate limit uses and idempotency keys out of their windows, the minute's
+    queue depths (once a minute), and the other apps' part of the tick (workers that
+    went silent or never started what they were given); safe on many nodes at once."""
     counts = fire_triggers() if triggers else {}
     close_old_connections()
     counts.update(run_deadlines())
@@ -63,6 +64,7 @@ def tick(*, triggers: bool = True) -> dict[str, int]:
     counts["concurrency_keys_settled"] = settle_waiting_keys()
     counts["rate_limit_uses_forgotten"] = forget_spent_uses(timezone.now())
     counts["idempotency_keys_forgotten"] = forget_spent_keys(timezone.now())
+    counts.update(sample_queue_depths())
     for run_pass in _tick_passes:
         counts.update(run_pass())
     return counts

@@ -1,5 +1,5 @@
 """Routes of the workflows, runs, step-runs, events, crons, schedules, rate-limits and
-retention resources (under /api/v1/)."""
+retention resources, and the overview (under /api/v1/)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from workflows.views import (
     CronViewSet,
     EventViewSet,
+    OverviewView,
     RateLimitViewSet,
     RetentionView,
     RunViewSet,
@@ -27,6 +28,7 @@ router.register("rate-limits", RateLimitViewSet, basename="rate-limit")
 
 urlpatterns = [
     *router.urls,
+    path("overview", OverviewView.as_view(), name="overview"),
     path("step-runs/<uuid:pk>/logs", StepRunLogsView.as_view(), name="step-run-logs"),
     path("step-runs/<uuid:pk>/stream", StepRunStreamView.as_view(), name="step-run-stream"),
     path("step-runs/<uuid:pk>/skip-wait", StepRunSkipWaitView.as_view(), name="step-run-skip-wait"),

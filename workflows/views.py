@@ -21,6 +21,7 @@ from workflows.engine.crons import create_cron, delete_cron, pause_cron, resume_
 from workflows.engine.definitions import register_workflow
 from workflows.engine.durable import skip_wait
 from workflows.engine.events import replay_event
+from workflows.engine.overview import overview
 from workflows.engine.pausing import set_paused
 from workflows.engine.rate_limits import delete_rate_limit, put_rate_limit
 from workflows.engine.replays import replay_workflow_run
@@ -61,6 +62,8 @@ from workflows.serializers import (
     NewCronSerializer,
     NewEventSerializer,
     NewScheduleSerializer,
+    OverviewFilterSerializer,
+    OverviewSerializer,
     PushedEventsSerializer,
     PutRateLimitSerializer,
     RateLimitFilterSerializer,
@@ -270,6 +273,17 @@ class StepRunSkipWaitView(JSONAPIView):
         slept (409 if it is not sleeping; an event wait ends when its event is pushed)."""
         wait = skip_wait(tenant_of(request).pk, pk)
         return Response(DurableWaitSerializer(wait).data)
+
+
+class OverviewView(JSONAPIView):
+    @extend_schema(parameters=[OverviewFilterSerializer], responses=OverviewSerializer)
+    def get(self, request: Request) -> Response:
+        """The tenant's runs, failures, trigger-to-start latency and queue depth over a
+        window, in 60 buckets, and what is queued, running and connected now."""
+        query = OverviewFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        body = overview(tenant_of(request), query.validated_data["window"])
+        return Response(OverviewSerializer(body).data)
 
 
 class StepRunLinesView(JSONAPIView, generics.GenericAPIView):

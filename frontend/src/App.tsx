@@ -7,6 +7,7 @@ import { createQueryClient } from "./api/useApi";
 import { Layout } from "./Layout";
 import { SessionProvider, SignInPage, useSession } from "./session";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { OverviewPage } from "./pages/overview/OverviewPage";
 import { RunsPage } from "./pages/runs/RunsPage";
 import { RunPage } from "./pages/runs/RunPage";
 import { WorkflowsPage } from "./pages/workflows/WorkflowsPage";
@@ -31,6 +32,7 @@ export function AppRoutes() {
     <Routes>
       <Route element={<Layout />}>
         <Route index element={<Navigate to="/runs" replace />} />
+        <Route path="overview" element={<OverviewPage />} />
         <Route path="runs" element={<RunsPage />} />
         <Route path="runs/:runId" element={<RunPage />} />
         <Route path="workflows" element={<WorkflowsPage />} />

@@ -6,6 +6,7 @@ import { MyInvitations } from "./components/MyInvitations";
 import { Empty } from "./components/StateViews";
 
 const navItems = [
+  { to: "/overview", label: "Overview" },
   { to: "/runs", label: "Runs" },
   { to: "/workflows", label: "Workflows" },
   { to: "/events", label: "Events" },

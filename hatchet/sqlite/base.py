@@ -9,6 +9,7 @@ transaction refused at once for an old snapshot starts again on a fresh connecti
 """
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,27 @@ from django.db.backends.sqlite3 import base
 _writer = threading.Lock()
 
 
+class PercentileDisc:
+    """PostgreSQL's percentile_disc(fraction) WITHIN GROUP (ORDER BY value), which
+    SQLite lacks, as PERCENTILE_DISC(value, fraction): the first value, in order, at or
+    past the fraction of the values (NULLs left out); NULL when there are none."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.fraction = 0.0
+
+    def step(self, value: float | None, fraction: float) -> None:
+        self.fraction = fraction
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        if not self.values:
+            return None
+        self.values.sort()
+        return self.values[max(math.ceil(self.fraction * len(self.values)), 1) - 1]
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     holds_writer = False
 
@@ -31,6 +53,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # "database table is locked". Reading without read locks lets the writer go on.
         if self.is_in_memory_db():
             connection.execute("PRAGMA read_uncommitted = 1")
+        connection.create_aggregate("PERCENTILE_DISC", 2, PercentileDisc)
         return connection
 
     def busy_timeout(self) -> float:

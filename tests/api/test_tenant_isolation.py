@@ -31,8 +31,14 @@ from playground.models import (
     Variable,
     Variant,
 )
-from tests.factories import ENCRYPTION_KEY, client_for, filled, open_socket, playground_objects
-from workers import registry
+from tests.factories import (
+    ENCRYPTION_KEY,
+    client_for,
+    connect_worker,
+    filled,
+    open_socket,
+    playground_objects,
+)
 from workers.models import Worker
 from workflows.models import (
     CronTrigger,
@@ -199,6 +205,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/playground/variants/{pk}"): A_OBJECT,
     ("POST", "/api/v1/playground/variants/{pk}/restore"): Rule(404, {"revision": 1}),
     ("GET", "/api/v1/playground/variants/{pk}/revisions"): A_OBJECT,
+    # B's own runs and queue: nothing of A's is counted.
+    ("GET", "/api/v1/overview"): LIST,
     ("GET", "/api/v1/runs"): LIST,
     ("GET", "/api/v1/runs/{pk}"): A_OBJECT,
     ("POST", "/api/v1/runs/{pk}/cancel"): A_OBJECT,
@@ -300,16 +308,7 @@ def objects_of(tenant: Tenant) -> dict[str, str]:
     ]:
         method = programs.put if path.endswith("connection") else programs.post
         assert method(path, body, format="json").status_code in (200, 201), path
-    registry.register_worker(
-        tenant,
-        name="a-worker",
-        actions=["Support:draft"],
-        slots=1,
-        labels={},
-        sdk_version="",
-        connection_id=uuid.uuid4(),
-        node="test",
-    )
+    connect_worker(tenant, "a-worker", ["Support:draft"])
     dataset = programs.post(
         "/api/v1/playground/datasets", {"workflow": "Support", "name": "d"}, format="json"
     ).json()["id"]

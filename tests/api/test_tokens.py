@@ -1,16 +1,14 @@
 """GET/POST /api/v1/tokens and DELETE /api/v1/tokens/{id}; what each token role may
 do on the REST API."""
 
-import uuid
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
 from hatchet.models import APIToken, Tenant, TokenRole, hash_token
-from tests.factories import definition, member_client
+from tests.factories import connect_worker, definition, member_client
 from workers.models import Worker
-from workers.registry import register_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -134,18 +132,7 @@ def test_another_tenants_token_cannot_be_revoked(tenant: Tenant, other_api: APIC
 
 
 def registered_worker(tenant: Tenant, name: str, token: APIToken) -> Worker:
-    worker, _ = register_worker(
-        tenant,
-        name=name,
-        actions=[],
-        slots=1,
-        labels={},
-        sdk_version="",
-        connection_id=uuid.uuid4(),
-        node="n",
-        token=token,
-    )
-    return worker
+    return connect_worker(tenant, name, [], token=token)
 
 
 def token_client(tenant: Tenant, role: str) -> APIClient:

@@ -103,6 +103,8 @@ def test_the_tick_and_its_loops_take_in_the_other_apps_parts() -> None:
         "rate_limit_uses_forgotten",
         "idempotency_keys_forgotten",
         "concurrency_keys_settled",
+        "queue_depths_sampled",
+        "queue_depth_samples_forgotten",
         "unstarted_requeued",
         "dead_worker_step_runs_requeued",
     }

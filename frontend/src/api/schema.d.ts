@@ -200,6 +200,26 @@ export interface paths {
         patch: operations["api_v1_members_partial_update"];
         trace?: never;
     };
+    "/api/v1/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The tenant's runs, failures, trigger-to-start latency and queue depth over a
+         *     window, in 60 buckets, and what is queued, running and connected now.
+         */
+        get: operations["api_v1_overview_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/playground/compare": {
         parameters: {
             query?: never;
@@ -2430,6 +2450,50 @@ export interface components {
         };
         /** @enum {string} */
         OverrideChangeKindEnum: "added" | "removed" | "changed";
+        Overview: {
+            window: components["schemas"]["OverviewWindowEnum"];
+            bucket_seconds: number;
+            buckets: components["schemas"]["OverviewBucket"][];
+            /** @description Step runs queued for a worker now. */
+            queued: number;
+            /** @description Runs running now. */
+            running: number;
+            /** @description Workers connected now. */
+            workers: number;
+        };
+        OverviewBucket: {
+            /** Format: date-time */
+            start: string;
+            /** @description Runs triggered in the bucket. */
+            runs: number;
+            /**
+             * Format: double
+             * @description Runs triggered per second (of the bucket's time passed so far).
+             */
+            runs_per_second: number;
+            /** @description Of the bucket's runs, those that failed. */
+            failed: number;
+            /** @description Of the bucket's runs, those cancelled. */
+            cancelled: number;
+            /**
+             * Format: double
+             * @description Median trigger-to-start of the bucket's started runs.
+             */
+            p50_ms: number | null;
+            /** Format: double */
+            p99_ms: number | null;
+            /** @description The most step runs queued at once, as sampled each minute; null where no sample was taken. */
+            queue_depth: number | null;
+        };
+        /**
+         * @description * `15m` - 15m
+         *     * `1h` - 1h
+         *     * `6h` - 6h
+         *     * `24h` - 24h
+         *     * `7d` - 7d
+         * @enum {string}
+         */
+        OverviewWindowEnum: "15m" | "1h" | "6h" | "24h" | "7d";
         PaginatedComparisonSummaryList: {
             /** @example 123 */
             count: number;
@@ -4973,6 +5037,72 @@ export interface operations {
             };
             /** @description The body is not JSON. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_v1_overview_retrieve: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How far back the buckets go; each window has 60 buckets.
+                 *
+                 *     * `15m` - 15m
+                 *     * `1h` - 1h
+                 *     * `6h` - 6h
+                 *     * `24h` - 24h
+                 *     * `7d` - 7d
+                 */
+                window?: "15m" | "1h" | "6h" | "24h" | "7d";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description The request is malformed or invalid (see error.code). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has no such object (in the path or the body). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

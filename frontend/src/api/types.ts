@@ -35,6 +35,8 @@ export type Member = Schemas["Member"];
 export type Invitation = Schemas["Invitation"];
 export type ReceivedInvitation = Schemas["ReceivedInvitation"];
 export type OverrideChange = Schemas["OverrideChange"];
+export type Overview = Schemas["Overview"];
+export type OverviewBucket = Schemas["OverviewBucket"];
 export type PlaygroundRun = Schemas["PlaygroundRun"];
 export type PlaygroundRunDetail = Schemas["PlaygroundRunDetail"];
 export type PullRequest = Schemas["PullRequest"];
@@ -98,6 +100,7 @@ export type OverrideChangeKind = Schemas["OverrideChangeKindEnum"];
 export type PlaygroundRunKind = Schemas["PlaygroundRunKindEnum"];
 export type GateMetric = Schemas["GateMetricEnum"];
 export type RateLimitPeriod = Schemas["PeriodEnum"];
+export type OverviewWindow = Schemas["OverviewWindowEnum"];
 
 // Request bodies.
 export type BackoffDefinitionBody = Schemas["BackoffDefinitionRequest"];
