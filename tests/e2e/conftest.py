@@ -1,23 +1,19 @@
 """A live Daphne server and real SDK worker processes, on whichever backend the
 suite runs with: SQLite + in-memory without DATABASE_URL, PostgreSQL + Redis with it."""
 
-import os
 import signal
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
-from bench.livestack import drop_database, free_port
+from bench.livestack import free_port
 from tests.e2e.live import (
     LiveServer,
     WorkerFactory,
-    fresh_postgres_url,
-    server_env,
+    serving,
     stop_process,
     wait_for,
     worker_named,
@@ -26,20 +22,8 @@ from tests.e2e.live import (
 
 @pytest.fixture(scope="session")
 def hatchet_server() -> Iterator[LiveServer]:
-    data_dir = Path(tempfile.mkdtemp(prefix="hatchet-e2e-"))
-    env = server_env(data_dir)
-    database_url = os.environ.get("DATABASE_URL")
-    if database_url:
-        env["DATABASE_URL"] = fresh_postgres_url(database_url)
-        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-    else:
-        env.pop("REDIS_URL", None)
-    server = LiveServer(env, data_dir)
-    server.start()
-    yield server
-    server.stop()
-    if database_url:
-        drop_database(env["DATABASE_URL"])
+    with serving(flush_redis=True) as server:
+        yield server
 
 
 @pytest.fixture
