@@ -86,6 +86,8 @@ class NewAlertRuleSerializer(StrictSerializer):
 
 class AlertRuleSerializer(serializers.ModelSerializer):
     workflow = serializers.CharField(source="workflow.name", read_only=True, allow_null=True)
+    webhook_urls = serializers.ListField(child=serializers.CharField(), read_only=True)
+    emails = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = AlertRule

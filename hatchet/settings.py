@@ -224,6 +224,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "hatchet.models.Role",
         "TokenRoleEnum": "hatchet.models.TokenRole",
+        "AlertKindEnum": "alerts.models.AlertKind",
+        "AlertEventKindEnum": "alerts.models.AlertEventKind",
+        "AlertRuleStateEnum": "alerts.models.AlertState",
+        "AlertDeliveryStatusEnum": "alerts.models.DeliveryStatus",
     },
 }
 
