@@ -51,10 +51,10 @@ def as_given(rule: AlertRule) -> dict[str, Any]:
     }
 
 
-def saved(rule: AlertRule) -> AlertRule:
+def saved(rule: AlertRule, update_fields: list[str] | None = None) -> AlertRule:
     try:
         with transaction.atomic():
-            rule.save()
+            rule.save(update_fields=update_fields)
     except IntegrityError:
         raise Conflict(f"An alert rule named {rule.name!r} exists.", {"name": rule.name}) from None
     return rule
@@ -76,7 +76,8 @@ def edit_rule(tenant: Tenant, rule_id: UUID | str, fields: dict[str, Any]) -> Al
     for name, value in fields.items():
         setattr(rule, name, value)
     rule.workflow = workflow_named(tenant, fields["workflow"])
-    return saved(rule)
+    # Not the evaluation's fields, which a tick may be writing meanwhile.
+    return saved(rule, [*fields, "state", "fired_at"])
 
 
 def delete_rule(tenant: Tenant, rule_id: UUID | str) -> None:
