@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 setup: $(STAMP)
-	$(PY) -m compileall -q hatchet workflows workers playground examples > /dev/null
+	$(PY) -m compileall -q hatchet workflows workers playground alerts examples > /dev/null
 
 $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 	npm --prefix frontend ci --no-audit --no-fund --loglevel=error
@@ -66,7 +66,7 @@ lint: setup $(NPM_STAMP)
 	npm --prefix frontend run lint
 
 types: setup
-	$(VENV)/bin/mypy hatchet workflows workers playground examples tests bench
+	$(VENV)/bin/mypy hatchet workflows workers playground alerts examples tests bench
 
 test-embedded: setup
 	$(EMBEDDED) $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=20

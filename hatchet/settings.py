@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "workflows",
     "workers",
     "playground",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,10 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "hatchet.models.Role",
         "TokenRoleEnum": "hatchet.models.TokenRole",
         "OverviewWindowEnum": "workflows.engine.overview.WINDOWS",
+        "AlertKindEnum": "alerts.models.AlertKind",
+        "AlertEventKindEnum": "alerts.models.AlertEventKind",
+        "AlertRuleStateEnum": "alerts.models.AlertState",
+        "AlertDeliveryStatusEnum": "alerts.models.DeliveryStatus",
     },
 }
 
@@ -428,6 +433,21 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# Seconds between two evaluations of an alert rule (by one node of many); seconds a
+# webhook or the mail server has to take an alert; tries of each delivery.
+HATCHET_ALERT_EVALUATION_INTERVAL = env_float("HATCHET_ALERT_EVALUATION_INTERVAL", 10.0)
+HATCHET_ALERT_TIMEOUT = env_float("HATCHET_ALERT_TIMEOUT", 5.0)
+HATCHET_ALERT_DELIVERY_ATTEMPTS = int(os.environ.get("HATCHET_ALERT_DELIVERY_ATTEMPTS", 3))
+
+# Alerts by email go through Django's SMTP backend to this server.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hatchet@localhost")
 
 # Celery beat drives the periodic engine work in production: crons and schedules due,
 # deadlines passed and dead workers. A tick not taken up within a few intervals

@@ -32,6 +32,7 @@ api_v1 = [
     path("", include("workflows.urls")),
     path("", include("workers.urls")),
     path("playground/", include("playground.urls")),
+    path("alerts/", include("alerts.urls")),
 ]
 
 urlpatterns = [

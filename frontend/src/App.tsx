@@ -24,6 +24,7 @@ import { DatasetsPage } from "./pages/datasets/DatasetsPage";
 import { DatasetPage } from "./pages/datasets/DatasetPage";
 import { EvaluatorsPage } from "./pages/evaluators/EvaluatorsPage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
+import { AlertsPage } from "./pages/alerts/AlertsPage";
 
 export function AppRoutes() {
   const { user } = useSession();
@@ -42,6 +43,7 @@ export function AppRoutes() {
         <Route path="triggers" element={<TriggersPage />} />
         <Route path="rate-limits" element={<RateLimitsPage />} />
         <Route path="workers" element={<WorkersPage />} />
+        <Route path="alerts" element={<AlertsPage />} />
         <Route path="playground" element={<PlaygroundPage />} />
         <Route path="playground/compare/:comparisonId" element={<ComparisonPage />} />
         <Route path="playground/compare/:comparisonId/blind" element={<BlindReviewPage />} />

@@ -13,6 +13,7 @@ const navItems = [
   { to: "/triggers", label: "Crons & schedules" },
   { to: "/rate-limits", label: "Rate limits" },
   { to: "/workers", label: "Workers" },
+  { to: "/alerts", label: "Alerts" },
   { to: "/playground", label: "Playground" },
   { to: "/datasets", label: "Datasets" },
   { to: "/evaluators", label: "Evaluators" },

@@ -62,6 +62,12 @@ def post(api: APIClient, url: str, body: str) -> Any:
             NUL,
             "name",
         ),
+        (
+            "/api/v1/alerts/rules",
+            r'{"name": "n\u0000", "kind": "failed_runs", "emails": ["a@example.com"]}',
+            NUL,
+            "name",
+        ),
     ],
 )
 def test_unstorable_text_in_a_body_is_refused_with_its_place(

@@ -17,6 +17,7 @@ from django.apps import apps
 from drf_spectacular.generators import EndpointEnumerator
 from rest_framework.test import APIClient
 
+from alerts.models import AlertRule
 from hatchet.auth import WORKER_SCOPE_MESSAGE
 from hatchet.models import APIToken, Invitation, Membership, Tenant
 from hatchet.routing import websocket_urlpatterns
@@ -250,10 +251,22 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/retention"): LIST,
     # B's period is its own: A's stays.
     ("PUT", "/api/v1/retention"): Rule(200, {"days": 7}, needs=ADMIN),
+    ("GET", "/api/v1/alerts/rules"): LIST,
+    # B's own rule of the same name: A's stays as it is.
+    (
+        "POST",
+        "/api/v1/alerts/rules",
+    ): Rule(201, {"name": "a", "kind": "failed_runs", "emails": ["b@example.com"]}, needs=ADMIN),
+    ("GET", "/api/v1/alerts/rules/{pk}"): A_OBJECT,
+    ("PATCH", "/api/v1/alerts/rules/{pk}"): Rule(404, {"threshold": 2}, needs=ADMIN),
+    ("DELETE", "/api/v1/alerts/rules/{pk}"): ADMINS_OBJECT,
+    ("POST", "/api/v1/alerts/rules/{pk}/test"): ADMINS_OBJECT,
+    ("GET", "/api/v1/alerts/events"): LIST,
 }
 
 # The model whose row of A a path's {pk} or {name} names, by the path's resource.
 PATH_OBJECTS: dict[str, Any] = {
+    "/api/v1/alerts/rules/": AlertRule,
     "/api/v1/crons/": CronTrigger,
     "/api/v1/events/": Event,
     "/api/v1/invitations/": Invitation,
@@ -305,9 +318,13 @@ def objects_of(tenant: Tenant) -> dict[str, str]:
         ("/api/v1/playground/github-connection", {"repository": "a/repo", "token": "ghp_a"}),
         ("/api/v1/playground/evaluators", {"workflow": "Support", "name": "a", "kind": "is_json"}),
         ("/api/v1/playground/thresholds", {"workflow": "Support", "evaluator": "a", "at_least": 1}),
+        ("/api/v1/alerts/rules", {"name": "a", "kind": "failed_runs", "emails": ["a@example.com"]}),
     ]:
         method = programs.put if path.endswith("connection") else programs.post
         assert method(path, body, format="json").status_code in (200, 201), path
+    # A test delivery of A's rule, for the events list (mail goes to Django's outbox).
+    rule = AlertRule.objects.get(tenant=tenant)
+    assert programs.post(f"/api/v1/alerts/rules/{rule.pk}/test").status_code == 200
     connect_worker(tenant, "a-worker", ["Support:draft"])
     dataset = programs.post(
         "/api/v1/playground/datasets", {"workflow": "Support", "name": "d"}, format="json"

@@ -1,24 +1,19 @@
 """A live Daphne server and real SDK worker processes, on whichever backend the
 suite runs with: SQLite + in-memory without DATABASE_URL, PostgreSQL + Redis with it."""
 
-import os
 import signal
 import subprocess
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
-from bench.livestack import drop_database, free_port
+from bench.livestack import free_port
 from tests.e2e.live import (
     LiveServer,
     WorkerFactory,
-    fresh_postgres_url,
-    server_env,
+    serving,
     stop_process,
     wait_for,
     worker_named,
@@ -27,34 +22,8 @@ from tests.e2e.live import (
 
 @pytest.fixture(scope="session")
 def hatchet_server() -> Iterator[LiveServer]:
-    with live_server(fresh_redis=True) as server:
+    with serving(flush_redis=True) as server:
         yield server
-
-
-@contextmanager
-def live_server(
-    name: str = "hatchet_e2e", *, fresh_redis: bool = False, **settings: str
-) -> Iterator[LiveServer]:
-    """A server of its own, with `settings` laid over the e2e environment, on a fresh
-    database on the services backend (and an emptied Redis if `fresh_redis`: the first
-    server of the session only, as the others share it)."""
-    data_dir = Path(tempfile.mkdtemp(prefix="hatchet-e2e-"))
-    env = {**server_env(data_dir), **settings}
-    database_url = os.environ.get("DATABASE_URL")
-    if database_url:
-        env["DATABASE_URL"] = fresh_postgres_url(database_url, name)
-        if fresh_redis:
-            redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-    else:
-        env.pop("REDIS_URL", None)
-    server = LiveServer(env, data_dir)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        if database_url:
-            drop_database(env["DATABASE_URL"])
 
 
 @pytest.fixture

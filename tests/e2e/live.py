@@ -6,12 +6,15 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 from django.db import OperationalError
 
 from bench.livestack import (
@@ -19,6 +22,7 @@ from bench.livestack import (
     QUICK_FAULT_TIMINGS,
     ROOT,
     create_fresh_database,
+    drop_database,
     free_port,
     manage,
     sibling_database_url,
@@ -118,6 +122,32 @@ class LiveServer:
 
     def api(self) -> httpx.Client:
         return api_client(self.url, self.token)
+
+
+@contextmanager
+def serving(
+    database: str = "hatchet_e2e", *, flush_redis: bool = False, **env: str
+) -> Iterator[LiveServer]:
+    """A live server on a fresh database (PostgreSQL + Redis when DATABASE_URL is set,
+    else embedded), with `env` over the E2E settings; stopped and dropped at the end.
+    `flush_redis` empties Redis first, which only the first server of a run may do."""
+    data_dir = Path(tempfile.mkdtemp(prefix="hatchet-e2e-"))
+    server_settings = {**server_env(data_dir), **env}
+    database_url = os.environ.get("DATABASE_URL")
+    if database_url:
+        server_settings["DATABASE_URL"] = fresh_postgres_url(database_url, database)
+        if flush_redis:
+            redis.Redis.from_url(server_settings["REDIS_URL"]).flushdb()
+    else:
+        server_settings.pop("REDIS_URL", None)
+    server = LiveServer(server_settings, data_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if database_url:
+            drop_database(server_settings["DATABASE_URL"])
 
 
 def server_env(data_dir: Path) -> dict[str, str]:

@@ -8,8 +8,14 @@ from collections.abc import Iterator
 import pytest
 
 from hatchet.tracing import span_id_of
-from tests.e2e.conftest import live_server
-from tests.e2e.live import LiveServer, stop_process, wait_for, wait_for_status, worker_named
+from tests.e2e.live import (
+    LiveServer,
+    serving,
+    stop_process,
+    wait_for,
+    wait_for_status,
+    worker_named,
+)
 from tests.otlp_server import LoopbackCollector
 
 
@@ -22,7 +28,7 @@ def collector() -> Iterator[LoopbackCollector]:
 
 @pytest.fixture
 def traced_server(collector: LoopbackCollector) -> Iterator[LiveServer]:
-    with live_server(
+    with serving(
         "hatchet_traced",
         OTEL_EXPORTER_OTLP_ENDPOINT=collector.origin,
         OTEL_SERVICE_NAME="hatchet-server",

@@ -2,10 +2,11 @@
 against the dependency direction, or a write of a status outside the engine, fails here
 naming where it is.
 
-core (hatchet) <- workflows <- workers, and workflows <- playground; only the wiring
-imports every app. The SDK (and hatchet.wire, what it shares with the server) runs
-without Django or any server module; the server does not import the SDK. Only
-`workflows/engine` writes the status of runs and step runs.
+core (hatchet) <- workflows <- workers, and workflows <- playground; alerts reads
+workflows and workers, and no app imports it; only the wiring imports every app. The
+SDK (and hatchet.wire, what it shares with the server) runs without Django or any
+server module; the server does not import the SDK. Only `workflows/engine` writes the
+status of runs and step runs.
 """
 
 import ast
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("workflows", "workers", "playground")
+APPS = ("workflows", "workers", "playground", "alerts")
 SERVER_PACKAGES = ("hatchet", *APPS)
 # The project's wiring, the only core modules that import the apps.
 WIRING = {"hatchet.urls", "hatchet.routing", "hatchet.asgi", "hatchet.celery", "hatchet.settings"}
@@ -36,6 +37,9 @@ OTHER_STATUS_WRITES = {
     ("workers.registry", "Worker"),
     ("workers.registry", "worker"),
     ("playground.scoring", "Score"),
+    # An alert delivery's (pending, delivered, failed) and an alert rule's state.
+    ("alerts.delivery", "delivery"),
+    ("alerts.evaluation", "rule_as_read"),
 }
 STATUS_UPDATES = ("update", "update_or_create")
 # SQL that sets a status, in a string or an f-string's text.
@@ -111,6 +115,10 @@ def workers_and_playground_import_neither_other(module: Module, name: str) -> bo
     )
 
 
+def no_app_imports_alerts(module: Module, name: str) -> bool:
+    return not (module.is_in("workflows", "workers", "playground") and within(name, "alerts"))
+
+
 def sdk_imports_no_django_and_no_server_module(module: Module, name: str) -> bool:
     if not module.is_in(*SDK_PACKAGES):
         return True
@@ -126,6 +134,7 @@ IMPORT_RULES: list[Callable[[Module, str], bool]] = [
     core_imports_no_app,
     workflows_imports_neither_workers_nor_playground,
     workers_and_playground_import_neither_other,
+    no_app_imports_alerts,
     sdk_imports_no_django_and_no_server_module,
     server_imports_no_sdk,
 ]
@@ -216,6 +225,7 @@ def test_the_rules_see_what_they_are_written_to_catch() -> None:
         workers_and_playground_import_neither_other: parsed(
             "workers.dispatch", "import playground.catalog"
         ),
+        no_app_imports_alerts: parsed("workers.registry", "from alerts.models import AlertRule"),
         sdk_imports_no_django_and_no_server_module: parsed(
             "hatchet.sdk.worker", "from django.conf import settings"
         ),

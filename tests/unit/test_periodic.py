@@ -107,6 +107,9 @@ def test_the_tick_and_its_loops_take_in_the_other_apps_parts() -> None:
         "queue_depth_samples_forgotten",
         "unstarted_requeued",
         "dead_worker_step_runs_requeued",
+        "alerts_fired",
+        "alerts_reminded",
+        "alerts_resolved",
     }
     assert [work.name for work in engine_work()] == [
         "engine tick",

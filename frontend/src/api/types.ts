@@ -13,6 +13,9 @@ export interface Paginated<T> {
 }
 
 // Resources as the API returns them.
+export type AlertDelivery = Schemas["AlertDelivery"];
+export type AlertEvent = Schemas["AlertEvent"];
+export type AlertRule = Schemas["AlertRule"];
 export type Attempt = Schemas["Attempt"];
 export type Backoff = Schemas["Backoff"];
 export type BulkTriggered = Schemas["BulkTriggered"];
@@ -86,15 +89,16 @@ export type WorkflowDetail = Schemas["WorkflowDetail"];
 export type WorkflowVersion = Schemas["WorkflowVersion"];
 
 // Enumerations.
-export type TriggeredRunStatus = Schemas["StatusEnum"];
+export type TriggeredRunStatus = Schemas["TriggeredRunStatusEnum"];
 export type Role = Schemas["RoleEnum"];
+export type AlertKind = Schemas["AlertKindEnum"];
 export type TokenRole = Schemas["TokenRoleEnum"];
 export type RunStatus = Schemas["WorkflowRunStatusEnum"];
 export type StepRunStatus = Schemas["StepRunStatusEnum"];
 export type WorkerStatus = Schemas["WorkerStatusEnum"];
 export type ScheduleStatus = Schemas["ScheduledRunStatusEnum"];
 export type PullRequestState = Schemas["PrStateEnum"];
-export type PullRequestProgress = Schemas["StateEnum"];
+export type PullRequestProgress = Schemas["PullStateEnum"];
 export type CronSource = Schemas["SourceEnum"];
 export type OverrideChangeKind = Schemas["OverrideChangeKindEnum"];
 export type PlaygroundRunKind = Schemas["PlaygroundRunKindEnum"];
@@ -108,6 +112,7 @@ export type BulkTriggerBody = Schemas["BulkTriggerRequest"];
 export type ColumnRequestBody = Schemas["ColumnRequestRequest"];
 export type EditGitHubConnectionBody = Schemas["EditGitHubConnectionRequest"];
 export type EditRetentionBody = Schemas["EditRetentionRequest"];
+export type NewAlertRuleBody = Schemas["NewAlertRuleRequest"];
 export type NewComparisonBody = Schemas["NewComparisonRequest"];
 export type NewCronBody = Schemas["NewCronRequest"];
 export type NewEventBody = Schemas["NewEventRequest"];
