@@ -3,7 +3,6 @@ gone and queue waits, one notification per firing across nodes, the cooldown and
 resolution."""
 
 import threading
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +15,7 @@ from alerts.evaluation import evaluate_alert_rules, step_rule
 from alerts.models import AlertDelivery, AlertEvent, AlertRule
 from hatchet.models import Tenant
 from tests.alerts.factories import alert_rule, at, fail_runs, rule_state, workflow_of
-from tests.factories import start_run
-from workers import registry
+from tests.factories import connect_worker, start_run
 from workers.models import Worker, WorkerStatus
 from workflows.models import StepRun, WorkflowRun
 from workflows.ticker import tick
@@ -208,20 +206,6 @@ def test_a_disabled_rule_is_not_evaluated(tenant: Tenant) -> None:
     assert evaluate() == []
 
 
-def join(tenant: Tenant, name: str, actions: list[str]) -> Worker:
-    worker, _ = registry.register_worker(
-        tenant,
-        name=name,
-        actions=actions,
-        slots=1,
-        labels={},
-        sdk_version="",
-        connection_id=uuid.uuid4(),
-        node="test",
-    )
-    return worker
-
-
 def stop(worker: Worker) -> None:
     Worker.objects.filter(pk=worker.pk).update(status=WorkerStatus.STOPPED)
 
@@ -231,8 +215,8 @@ def test_workers_gone_fires_when_an_action_served_lately_has_no_live_worker(
     tenant: Tenant,
 ) -> None:
     rule = alert_rule(tenant, "workers_gone", window_seconds=3600, cooldown_seconds=600)
-    first = join(tenant, "billing-1", ["Refund:only", "Invoice:only"])
-    second = join(tenant, "billing-2", ["Invoice:only"])
+    first = connect_worker(tenant, "billing-1", ["Refund:only", "Invoice:only"])
+    second = connect_worker(tenant, "billing-2", ["Invoice:only"])
     assert evaluate() == []
 
     stop(first)
@@ -245,7 +229,7 @@ def test_workers_gone_fires_when_an_action_served_lately_has_no_live_worker(
     assert reminder.kind == "reminder"
     assert reminder.title.endswith("2 actions have no live worker")
 
-    join(tenant, "billing-3", ["Refund:only", "Invoice:only"])
+    connect_worker(tenant, "billing-3", ["Refund:only", "Invoice:only"])
     assert [e.kind for e in evaluate(at_offset=700)] == ["resolved"]
     assert at(rule).state == "ok"
 
@@ -253,7 +237,7 @@ def test_workers_gone_fires_when_an_action_served_lately_has_no_live_worker(
 @pytest.mark.django_db
 def test_workers_gone_forgets_workers_stopped_before_its_window(tenant: Tenant) -> None:
     rule = alert_rule(tenant, "workers_gone", window_seconds=600)
-    worker = join(tenant, "billing-1", ["Refund:only"])
+    worker = connect_worker(tenant, "billing-1", ["Refund:only"])
     stop(worker)
 
     assert evaluate(at_offset=601) == []
@@ -265,10 +249,10 @@ def test_workers_gone_of_a_workflow_looks_at_that_workflows_actions_only(
     tenant: Tenant,
 ) -> None:
     alert_rule(tenant, "workers_gone", workflow=workflow_of(tenant, "Refund"))
-    stop(join(tenant, "billing-1", ["Invoice:only"]))
+    stop(connect_worker(tenant, "billing-1", ["Invoice:only"]))
     assert evaluate() == []
 
-    stop(join(tenant, "billing-2", ["Refund:only"]))
+    stop(connect_worker(tenant, "billing-2", ["Refund:only"]))
     assert [e.message for e in evaluate()] == ["Refund:only: last served by billing-2"]
 
 
