@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/hatchet
+# The server's maintenance database, beside PG_URL's.
+PG_ADMIN_URL := $(dir $(PG_URL))postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL
 SERVICES := env DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL)
@@ -15,7 +17,7 @@ NPM_STAMP := frontend/node_modules/.installed
 SCHEMA := build/openapi.json
 
 .PHONY: dev test setup frontend frontend-test chromium pgbouncer lint types test-embedded test-services \
-	test-browser bench chaos clean
+	test-browser bench chaos clean pg-stat-statements
 
 # Bytecode is compiled here, once: where PYTHONDONTWRITEBYTECODE is set, imports cache
 # nothing, and compiling the dependencies at every start made a server take ~5 s of
@@ -57,6 +59,17 @@ chromium:
 pgbouncer:
 	command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer)
 
+# PostgreSQL's own count of the statements it runs (pg_stat_statements), which the
+# benchmark reports per step run (bench/README.md). Its library must be preloaded:
+# where it is not yet, this adds it and restarts the local cluster, once.
+pg-stat-statements:
+	@psql "$(PG_ADMIN_URL)" -Atc "show shared_preload_libraries" | grep -q pg_stat_statements || { \
+	  echo "preloading pg_stat_statements: restarting the local PostgreSQL cluster once"; \
+	  loaded=$$(psql "$(PG_ADMIN_URL)" -Atc "show shared_preload_libraries"); \
+	  psql "$(PG_ADMIN_URL)" -qc "ALTER SYSTEM SET shared_preload_libraries = '$${loaded:+$$loaded,}pg_stat_statements'" && \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main restart && \
+	  for _ in $$(seq 1 30); do pg_isready -d "$(PG_ADMIN_URL)" -q && break; sleep 1; done; }
+
 dev: setup frontend
 	$(EMBEDDED) $(PY) manage.py dev
 
@@ -71,7 +84,7 @@ types: setup
 test-embedded: setup
 	$(EMBEDDED) $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=20
 
-test-services: setup pgbouncer
+test-services: setup pgbouncer pg-stat-statements
 	$(SERVICES) $(PY) -m pytest -m "not browser" -p no:cacheprovider --durations=20
 
 # Playwright for Python drives Chromium in its own pytest run (it clashes with asyncio).
@@ -81,7 +94,7 @@ test-browser: setup frontend chromium
 test: lint types frontend-test test-embedded test-services test-browser
 
 # The benchmark (bench/README.md); e.g. `make bench BENCH_ARGS="--backend services --duration 60"`.
-bench: setup
+bench: setup pg-stat-statements
 	$(PY) -m bench $(BENCH_ARGS)
 
 # The fault suite's long form on both backends (docs/reliability.md; ~25 minutes); its

@@ -1,11 +1,16 @@
-"""`manage.py serve`, plus an exact count of the SQL statements the server sends.
+"""`manage.py serve`, plus a count of the server's cursor calls and the time they took.
 
 Usage: python -m bench.counting_server --port P --counts FILE
 
 The engine is not changed: a Django execute wrapper is added to every database connection
-the process opens, and a thread writes the running totals (by leading SQL keyword) to
-FILE every COUNT_FLUSH_INTERVAL seconds, so the harness can difference them around a phase.
-The wrapper costs one Python call per statement, a few hundred nanoseconds.
+the process opens, and a thread writes the running totals to FILE every
+COUNT_FLUSH_INTERVAL seconds, so the harness can difference them around a phase: the
+calls by leading SQL keyword (`calls`; an `executemany` is one call, however many rows
+PostgreSQL executes: PostgreSQL's own count is in bench/cost.py) and the wall-clock
+seconds the server's threads spent waiting in them (`seconds`: the database's share of a
+step as the server sees it, round trips included, commits not, as they are no cursor
+calls). The wrapper costs one Python call and two clock reads per call, about a
+microsecond.
 """
 
 import argparse
@@ -21,6 +26,7 @@ from typing import Any
 COUNT_FLUSH_INTERVAL = 0.2
 
 _counts: Counter[str] = Counter()
+_seconds = [0.0]
 _lock = threading.Lock()
 
 
@@ -28,9 +34,14 @@ def count_statement(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
     kind = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "OTHER"
-    with _lock:
-        _counts[kind] += 1
-    return execute(sql, params, many, context)
+    began = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        waited = time.perf_counter() - began
+        with _lock:
+            _counts[kind] += 1
+            _seconds[0] += waited
 
 
 def install_counter(connection: Any, **kwargs: Any) -> None:
@@ -43,7 +54,7 @@ def write_counts_forever(path: Path) -> None:
     while True:
         time.sleep(COUNT_FLUSH_INTERVAL)
         with _lock:
-            snapshot = dict(_counts)
+            snapshot = {"calls": dict(_counts), "seconds": _seconds[0]}
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(snapshot))
         os.replace(temporary, path)

@@ -14,9 +14,24 @@ from typing import Any
 
 import psycopg
 
+# PostgreSQL's own count of the statements it ran: needs the library preloaded, which
+# `make bench` and `make test-services` see to (the Makefile's pg-stat-statements).
+PG_STAT_STATEMENTS = "pg_stat_statements"
+
 STEP_RUNS = "workflows_steprun"
 WORKFLOW_RUNS = "workflows_workflowrun"
 WORKFLOWS = "workflows_workflow"
+
+
+def count_statements_in(url: str) -> bool:
+    """Create the pg_stat_statements view in the database `url` names, if the server
+    preloads its library; whether it does."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        preloaded = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
+        if preloaded is None or PG_STAT_STATEMENTS not in str(preloaded[0]):
+            return False
+        conn.execute(f"CREATE EXTENSION IF NOT EXISTS {PG_STAT_STATEMENTS}")
+    return True
 
 
 class Database:
@@ -126,3 +141,21 @@ class Database:
             f"SELECT {', '.join(columns)} FROM pg_stat_database WHERE datname = current_database()"
         )[0]
         return dict(zip(columns, (int(v) for v in values), strict=True))
+
+    def pg_statement_calls(self) -> dict[str, int] | None:
+        """Statements PostgreSQL executed in this database since it was made, by leading
+        keyword, from pg_stat_statements (each row of an `executemany` is one, as are
+        BEGIN and COMMIT); None where the view is not there."""
+        if not self.is_postgres:
+            return None
+        present = self.scalar(
+            "SELECT count(*) FROM pg_extension WHERE extname = %s", (PG_STAT_STATEMENTS,)
+        )
+        if not present:
+            return None
+        rows = self.rows(
+            "SELECT upper(split_part(ltrim(query), ' ', 1)), sum(calls)::bigint"
+            f" FROM {PG_STAT_STATEMENTS} WHERE dbid ="
+            " (SELECT oid FROM pg_database WHERE datname = current_database()) GROUP BY 1"
+        )
+        return {str(kind): int(calls) for kind, calls in rows}

@@ -5,12 +5,13 @@ file in a temporary directory on `embedded`), migrates it, creates a tenant and 
 and serves it with `bench.counting_server` processes (each is `manage.py serve` plus a
 statement count): several on `services`, as server nodes sharing PostgreSQL and Redis,
 one on `embedded`. `CeleryWorker` runs `celery worker` for bench/celery_app.py on the
-same Redis.
+same Redis, as many nodes (consumer processes) as Hatchet runs server processes.
 """
 
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,8 +27,9 @@ from typing import Any
 import httpx
 import redis
 
-from bench.celery_app import configure, noop
-from bench.database import Database
+from bench.celery_app import app, configure, noop
+from bench.cpu import Components, pids_named
+from bench.database import Database, count_statements_in
 from bench.livestack import (
     LIVE_STACK_KEYS,
     create_fresh_database,
@@ -93,6 +95,7 @@ class HatchetStack:
     def start(self) -> None:
         if self.database_url is not None:
             create_fresh_database(self.database_url)
+            count_statements_in(self.database_url)
         self._manage("migrate", "--verbosity", "0")
         self.token = self._manage(
             "create_api_token", "--tenant", "bench", "--create-tenant", "--role", "admin"
@@ -166,20 +169,34 @@ class HatchetStack:
 
         wait_until(is_active, WORKER_START_TIMEOUT, f"worker {name} registering")
 
-    def statement_counts(self) -> dict[str, int]:
-        """The servers' cumulative SQL statements by leading keyword, summed over the
-        server processes, freshly flushed."""
+    def cursor_calls(self) -> tuple[dict[str, int], float]:
+        """The servers' cumulative cursor calls by leading SQL keyword and the seconds
+        spent in them, summed over the server processes, freshly flushed."""
         from bench.counting_server import COUNT_FLUSH_INTERVAL
 
         time.sleep(3 * COUNT_FLUSH_INTERVAL)
-        total: Counter[str] = Counter()
+        calls: Counter[str] = Counter()
+        seconds = 0.0
         for server in self.servers:
             try:
                 counts = json.loads(server.counts_path.read_text())
             except (OSError, ValueError):
                 continue
-            total.update({kind: int(count) for kind, count in counts.items()})
-        return dict(total)
+            calls.update({kind: int(count) for kind, count in counts["calls"].items()})
+            seconds += float(counts["seconds"])
+        return dict(calls), seconds
+
+    def cpu_components(self) -> Components:
+        """The processes of each part of the deployment, for bench/cpu.py."""
+        components: Components = {
+            "server": lambda: [server.process.pid for server in self.servers],
+            "worker": lambda: [worker.pid for worker in self.workers],
+            "client": lambda: [os.getpid()],
+        }
+        if self.database_url is not None:
+            components["postgres"] = partial(pids_named, "postgres")
+            components["redis"] = partial(pids_named, "redis-server")
+        return components
 
     def peak_memory_mb(self) -> dict[str, float | None]:
         """`server` is the largest server process, `servers_total` their sum, beside
@@ -250,7 +267,8 @@ def known_peaks(pids: Iterable[int]) -> list[float]:
 
 
 class CeleryWorker:
-    """`celery worker` for bench/celery_app.py, with a queue of its own on the shared Redis."""
+    """`celery worker` nodes for bench/celery_app.py, with a queue of their own on the
+    shared Redis."""
 
     def __init__(self, processes: Processes, redis_url: str) -> None:
         self.processes = processes
@@ -259,58 +277,66 @@ class CeleryWorker:
         self.env = {**os.environ, "BENCH_CELERY_URL": redis_url, "BENCH_CELERY_QUEUE": self.queue}
         configure(redis_url, self.queue)
         self.redis = redis.Redis.from_url(redis_url)
-        self.process: subprocess.Popen[bytes] | None = None
-        self.concurrency = 0
+        self.nodes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, concurrency: int) -> None:
-        """Start a worker node with `concurrency` prefork pool processes; wait until it works."""
-        self.concurrency = concurrency
-        self.process = self.processes.start(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "bench.celery_app",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(concurrency),
-                "--queues",
-                self.queue,
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"{self.queue}@%h",
-            ],
-            self.env,
-        )
+    def start(self, nodes: int, concurrency: int) -> None:
+        """Start `nodes` worker nodes (each a consumer process of the queue) with
+        `concurrency` prefork pool processes each; wait until every node answers a ping
+        and a task has run."""
+        names = [f"{self.queue}-{index}@{socket.gethostname()}" for index in range(nodes)]
+        for name in names:
+            self.nodes.append(
+                self.processes.start(
+                    [
+                        *(sys.executable, "-m", "celery", "-A", "bench.celery_app", "worker"),
+                        *("--pool", "prefork", "--concurrency", str(concurrency)),
+                        *("--queues", self.queue, "--loglevel", "WARNING"),
+                        *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+                        *("--hostname", name),
+                    ],
+                    self.env,
+                )
+            )
+
+        def all_answer() -> bool:
+            for node in self.nodes:
+                self.processes.check_alive(node, "a Celery worker node")
+            replies = app.control.ping(destination=names, timeout=0.5) or []
+            return set(names) <= {name for reply in replies for name in reply}
+
+        wait_until(all_answer, WORKER_START_TIMEOUT, f"{nodes} Celery worker node(s) answering")
         probe = noop.apply_async(args=(time.time(), "probe"), queue=self.queue)
         try:
             probe.get(timeout=WORKER_START_TIMEOUT)
         except Exception as exc:
-            self.processes.check_alive(self.process, "the Celery worker")
             raise BenchError(
-                f"the Celery worker ran no task within {WORKER_START_TIMEOUT:g} s"
+                f"the Celery workers ran no task within {WORKER_START_TIMEOUT:g} s"
             ) from exc
         finally:
             probe.forget()
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.processes.stop(self.process)
-            self.process = None
+        for node in self.nodes:
+            self.processes.stop(node)
+        self.nodes = []
+
+    def cpu_components(self) -> Components:
+        """The nodes' main processes (the consumers), their pool processes, Redis and
+        the client, for bench/cpu.py."""
+        return {
+            "celery main": lambda: [node.pid for node in self.nodes],
+            "celery pool": lambda: [pid for node in self.nodes for pid in child_pids(node.pid)],
+            "redis": partial(pids_named, "redis-server"),
+            "client": lambda: [os.getpid()],
+        }
 
     def peak_memory_mb(self) -> dict[str, float | None]:
-        if self.process is None:
+        if not self.nodes:
             raise RuntimeError("start() first")
+        pool = [pid for node in self.nodes for pid in child_pids(node.pid)]
         return {
-            "main": peak_rss_mb(self.process.pid),
-            "pool_process": max(known_peaks(child_pids(self.process.pid)), default=None),
+            "main": max(known_peaks(node.pid for node in self.nodes), default=None),
+            "pool_process": max(known_peaks(pool), default=None),
         }
 
     def close(self) -> None:

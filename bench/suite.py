@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cost import per_step_run, snapshot
+from bench.cpu import cpu_ms_per_step, cpu_snapshot
 from bench.latency import Samples, celery_latency, hatchet_latency
 from bench.processes import ROOT, Processes
 from bench.stack import CeleryWorker, HatchetStack, server_process_count
@@ -79,11 +80,14 @@ def run_hatchet(
         client, clients, db = stack.client(), stack.clients(), stack.db
         stack.start_worker(settings.slots)
 
-        def throughput(workflow: str, steps_per_run: int) -> dict[str, Any]:
+        def throughput(workflow: str, steps_per_run: int, batched: bool = True) -> dict[str, Any]:
             high_water = max(2, settings.high_water // steps_per_run)
-            logger.info("throughput %s, %d worker(s)", workflow, len(stack.workers))
+            logger.info(
+                "throughput %s, %d worker(s)%s",
+                *(workflow, len(stack.workers), "" if batched else ", one run a request"),
+            )
             return hatchet_throughput(
-                clients, db, workflow, high_water, settings.warmup, settings.duration
+                clients, db, workflow, high_water, settings.warmup, settings.duration, batched
             )
 
         data["throughput"]["noop_1_worker"] = throughput(NOOP, 1)
@@ -109,6 +113,9 @@ def run_hatchet(
         before = snapshot(stack)
         data["throughput"]["noop_2_workers"] = throughput(NOOP, 1)
         data["cost"]["saturated"] = per_step_run(db, NOOP, before, snapshot(stack))
+        before = snapshot(stack)
+        data["throughput"]["noop_2_workers_single"] = throughput(NOOP, 1, batched=False)
+        data["cost"]["saturated_single"] = per_step_run(db, NOOP, before, snapshot(stack))
         data["throughput"]["keyed_2_workers"] = throughput(KEYED, 1)
         client.rate_limits.put(RATE_LIMIT_KEY, RATE_LIMIT_PER_SECOND, "second")
         data["throughput"]["rate_limited_2_workers"] = throughput(RATE_LIMITED, 1)
@@ -123,28 +130,47 @@ def run_hatchet(
 
 
 def run_celery(settings: Settings, processes: Processes) -> tuple[dict[str, Any], Samples]:
-    """The same no-op latency and throughput with Celery, 1 then 2 pool processes."""
+    """The same no-op latency and throughput with Celery: 1 pool process, then 2 under
+    as many worker nodes (consumer processes) as Hatchet runs server processes, sent
+    singly and in groups, then 2 under one node (Celery's usual shape)."""
     celery = CeleryWorker(processes, settings.redis_url)
     data: dict[str, Any] = {"latency_ms": {}, "throughput": {}}
     samples: Samples = []
+    nodes = min(2, settings.server_processes)
+
+    def throughput(name: str, batched: bool = False) -> None:
+        logger.info("Celery throughput %s", name)
+        before = cpu_snapshot(celery.cpu_components())
+        result = celery_throughput(
+            celery.queue,
+            celery.redis,
+            settings.high_water,
+            settings.warmup,
+            settings.duration,
+            batched,
+        )
+        after = cpu_snapshot(celery.cpu_components())
+        result["cpu_ms"] = cpu_ms_per_step(before, after, result["triggered"])
+        data["throughput"][name] = result
+
     try:
-        for concurrency, name in ((1, "noop_1_process"), (2, "noop_2_processes")):
-            celery.start(concurrency)
-            if concurrency == 2:
-                logger.info("Celery latency")
-                data["latency_ms"]["noop"], samples = celery_latency(
-                    celery.queue, settings.rate, settings.latency_runs, settings.latency_warmup
-                )
-            logger.info("Celery throughput, %d process(es)", concurrency)
-            data["throughput"][name] = celery_throughput(
-                celery.queue,
-                celery.redis,
-                settings.high_water,
-                settings.warmup,
-                settings.duration,
-            )
-            data["peak_rss_mb"] = celery.peak_memory_mb()
-            celery.stop()
+        celery.start(nodes=1, concurrency=1)
+        throughput("noop_1_process")
+        celery.stop()
+
+        celery.start(nodes=nodes, concurrency=2 // nodes)
+        data["nodes"] = nodes
+        logger.info("Celery latency")
+        data["latency_ms"]["noop"], samples = celery_latency(
+            celery.queue, settings.rate, settings.latency_runs, settings.latency_warmup
+        )
+        throughput("noop_2_processes")
+        throughput("noop_2_processes_batched", batched=True)
+        data["peak_rss_mb"] = celery.peak_memory_mb()
+        celery.stop()
+
+        celery.start(nodes=1, concurrency=2)
+        throughput("noop_2_processes_1_node")
     finally:
         celery.close()
     return data, samples

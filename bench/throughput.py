@@ -6,6 +6,9 @@ reported to show it); Hatchet's threads share out the server processes as a load
 balancer would. Completions are counted by the system that recorded them: step
 runs and workflow runs SUCCEEDED with `finished_at` inside the window (Hatchet's
 database), tasks whose result has `date_done` inside the window (Celery's backend).
+Both sides trigger either in batches of up to BULK_TRIGGER (Hatchet's bulk trigger,
+Celery's `group`) or one run per call; the window is also cut into SUB_WINDOWS equal
+parts, whose rates give a median and a spread.
 """
 
 import json
@@ -18,6 +21,8 @@ from functools import partial
 from typing import Any
 
 import redis
+from celery import group
+from celery.result import GroupResult
 
 from bench.celery_app import noop
 from bench.database import Database
@@ -30,6 +35,10 @@ BULK_TRIGGER = 100
 DEPTH_INTERVAL = 0.1
 DRAIN_TIMEOUT = 120.0
 JOIN_TIMEOUT = 35.0
+SUB_WINDOWS = 5
+# kombu's Redis transport keeps the messages a worker has reserved, not yet acknowledged,
+# in this hash of the broker's database (one for every queue of that database).
+CELERY_UNACKED = "unacked"
 
 
 @dataclass
@@ -110,10 +119,30 @@ def sustain(
     return window
 
 
-def summary(window: Window, step_runs: int, runs: int) -> dict[str, Any]:
+def batch_size(high_water: int, batched: bool) -> int:
+    """Runs a trigger call sends: enough for the threads to share the high-water mark."""
+    return max(1, min(BULK_TRIGGER, high_water // TRIGGER_THREADS)) if batched else 1
+
+
+def sub_windows(window: Window) -> list[tuple[float, float]]:
+    length = window.seconds / SUB_WINDOWS
+    return [
+        (window.start + index * length, window.start + (index + 1) * length)
+        for index in range(SUB_WINDOWS)
+    ]
+
+
+def summary(
+    window: Window, step_runs: int, runs: int, step_runs_by_sub_window: list[int]
+) -> dict[str, Any]:
+    length = window.seconds / SUB_WINDOWS
+    rates = sorted(count / length for count in step_runs_by_sub_window)
     return {
         "step_runs_per_s": round(step_runs / window.seconds, 1),
         "runs_per_s": round(runs / window.seconds, 1),
+        "sub_windows_per_s": [round(rate, 1) for rate in rates],
+        "median_per_s": round(rates[len(rates) // 2], 1),
+        "spread_per_s": round(rates[-1] - rates[0], 1),
         "window_s": round(window.seconds, 2),
         "step_runs": step_runs,
         "runs": runs,
@@ -130,17 +159,21 @@ def hatchet_throughput(
     high_water: int,
     warmup: float,
     duration: float,
+    batched: bool = True,
 ) -> dict[str, Any]:
     """Step runs and workflow runs of `workflow` completed per second under a full queue.
 
-    Runs are triggered in bulk, as a producer with much work would, so that the figure
-    measures the engine rather than one HTTP request per run. Trigger thread t uses
+    Runs are triggered in bulk (up to BULK_TRIGGER a request) as a producer with much
+    work would, or one a request (`batched=False`). Trigger thread t uses
     `clients[t % len(clients)]`: one client per server process shares out the trigger
     work as a load balancer would."""
+    batch = batch_size(high_water, batched)
 
     def trigger(client: Hatchet) -> list[Any]:
-        batch = max(1, min(BULK_TRIGGER, high_water // TRIGGER_THREADS))
         sent = time.time()
+        if batch == 1:
+            run = {"sent": sent, "phase": "throughput", "key": 0}
+            return [client.admin.run_workflow(workflow, run)]
         # BenchKeyed's runs spread over its keys; the others ignore the key.
         runs = [
             {"input": {"sent": sent, "phase": "throughput", "key": index % KEYS}}
@@ -157,6 +190,7 @@ def hatchet_throughput(
         window,
         db.succeeded_step_runs(workflow, window.start, window.end),
         db.succeeded_runs(workflow, window.start, window.end),
+        [db.succeeded_step_runs(workflow, *part) for part in sub_windows(window)],
     )
     wait_until(lambda: db.open_runs(workflow) == 0, DRAIN_TIMEOUT, f"{workflow} draining", 0.25)
     return result
@@ -168,19 +202,31 @@ def celery_throughput(
     high_water: int,
     warmup: float,
     duration: float,
+    batched: bool = False,
 ) -> dict[str, Any]:
-    """No-op tasks completed per second under a full queue, from the result backend."""
+    """No-op tasks completed per second under a full queue, from the result backend.
+
+    One `apply_async` a task, or (`batched`) a `group` of up to BULK_TRIGGER sent in one
+    call: Celery has no bulk publish, a group sends its messages one by one over one
+    producer connection. The depth is the queue's messages plus those reserved by the
+    workers (prefetched or running), as Hatchet's is its unfinished runs."""
+    batch = batch_size(high_water, batched)
 
     def trigger() -> list[str]:
-        return [str(noop.apply_async(args=(time.time(), "throughput"), queue=queue).id)]
+        if batch == 1:
+            return [str(noop.apply_async(args=(time.time(), "throughput"), queue=queue).id)]
+        sent = time.time()
+        tasks = group(noop.s(sent, "throughput") for _ in range(batch)).apply_async(queue=queue)
+        if not isinstance(tasks, GroupResult):
+            raise TypeError(f"a group answered {type(tasks).__name__}, not a GroupResult")
+        return [str(result.id) for result in tasks.results or []]
 
-    window = sustain(
-        [trigger] * TRIGGER_THREADS,
-        lambda: int(broker.llen(queue)),
-        high_water,
-        warmup,
-        duration,
-    )
+    def depth() -> int:
+        with broker.pipeline(transaction=False) as pipe:
+            queued, reserved = pipe.llen(queue).hlen(CELERY_UNACKED).execute()
+        return int(queued) + int(reserved)
+
+    window = sustain([trigger] * TRIGGER_THREADS, depth, high_water, warmup, duration)
     keys = [f"celery-task-meta-{task_id}" for task_id in window.results]
 
     def finished() -> list[float]:
@@ -201,7 +247,8 @@ def celery_throughput(
     completed = sum(1 for moment in done if window.start <= moment < window.end)
     for offset in range(0, len(keys), 1000):
         broker.delete(*keys[offset : offset + 1000])
-    return summary(window, completed, completed)
+    by_sub_window = [sum(1 for moment in done if a <= moment < b) for a, b in sub_windows(window)]
+    return summary(window, completed, completed, by_sub_window)
 
 
 def date_done(meta: bytes) -> float:

@@ -18,7 +18,16 @@ from bench.processes import ROOT
 pytestmark = pytest.mark.e2e
 
 LATENCY_KEYS = {"p50", "p95", "p99", "mean", "min", "max", "n", "lost"}
-THROUGHPUT_KEYS = {"step_runs_per_s", "runs_per_s", "window_s", "step_runs", "triggered"}
+THROUGHPUT_KEYS = {
+    "step_runs_per_s",
+    "runs_per_s",
+    "median_per_s",
+    "spread_per_s",
+    "window_s",
+    "step_runs",
+    "triggered",
+}
+CPU_PARTS = {"server", "worker", "client", "total"}
 
 
 def run_quick_bench(output_dir: Path) -> tuple[dict[str, Any], str]:
@@ -56,6 +65,9 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
     assert backend == ("services" if os.environ.get("DATABASE_URL") else "embedded")
     assert_numbers(data["latency_ms"]["noop"], LATENCY_KEYS)
     assert data["latency_ms"]["noop"]["n"] > 0
+    assert_numbers(data["latency_ms"]["noop"]["answered"], {"p50", "p95", "p99"})
+    for percentile in ("p50", "p95", "p99"):
+        assert_numbers(data["latency_ms"]["noop"]["windows"][percentile], {"median", "spread"})
     event = data["latency_ms"]["event"]
     if isinstance(event, str):
         assert event == "n/a (no events API)"
@@ -64,6 +76,7 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
     assert set(data["throughput"]) == {
         "noop_1_worker",
         "noop_2_workers",
+        "noop_2_workers_single",
         "keyed_2_workers",
         "rate_limited_2_workers",
         "chain_2_workers",
@@ -74,8 +87,12 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
     for figures in data["throughput"].values():
         assert_numbers(figures, THROUGHPUT_KEYS)
         assert figures["step_runs"] > 0
-    for load in ("light_load", "saturated"):
-        assert_numbers(data["cost"][load], {"step_runs", "statements"})
+        assert len(figures["sub_windows_per_s"]) == 5
+    for load in ("light_load", "saturated", "saturated_single"):
+        assert_numbers(
+            data["cost"][load], {"step_runs", "statements", "cursor_calls", "db_wait_ms"}
+        )
+        assert_numbers(data["cost"][load]["cpu_ms"], CPU_PARTS)
     servers = results["meta"]["server_processes"][backend]
     assert servers == (2 if backend == "services" else 1)
     assert_numbers(data["peak_rss_mb"], {"server", "servers_total", "server_processes", "worker"})
@@ -85,13 +102,27 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
 
     if backend == "services":
         assert_numbers(data["cost"]["light_load"], {"pg_transactions", "pg_rows_inserted"})
+        # PostgreSQL's own count (make test-services preloads pg_stat_statements), which
+        # sees each row of an executemany: more statements than cursor calls.
+        saturated = data["cost"]["saturated"]
+        assert saturated["statements_source"] == "pg_stat_statements"
+        assert saturated["statements"] > saturated["cursor_calls"]
+        assert_numbers(saturated["cpu_ms"], {"postgres", "redis"})
         celery = data["celery"]
+        assert celery["nodes"] == 2
         assert_numbers(celery["latency_ms"]["noop"], LATENCY_KEYS)
-        for name in ("noop_1_process", "noop_2_processes"):
+        for name in (
+            "noop_1_process",
+            "noop_2_processes",
+            "noop_2_processes_batched",
+            "noop_2_processes_1_node",
+        ):
             assert_numbers(celery["throughput"][name], THROUGHPUT_KEYS)
+            assert_numbers(celery["throughput"][name]["cpu_ms"], {"celery main", "celery pool"})
         for side in ("hatchet", "celery"):
             assert_numbers(results["latency_ms"][side], {"p50", "p99"})
             assert isinstance(results["throughput_per_s"][side], int | float)
+            assert isinstance(results["throughput_per_s"]["single"][side], int | float)
 
 
 def test_the_comparison_benchmark_writes_every_figure(tmp_path: Path) -> None:
@@ -127,3 +158,26 @@ def test_the_comparison_benchmark_writes_every_figure(tmp_path: Path) -> None:
     }
     assert all(isinstance(value, int | float) and value >= 0 for value in medians.values())
     assert medians["judge_tokens_per_cell"] > 0
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="server processes share PostgreSQL")
+def test_the_scaling_benchmark_measures_each_server_count(tmp_path: Path) -> None:
+    output = tmp_path / "scaling.json"
+    command = [
+        *(sys.executable, "-m", "bench.scaling", "--servers", "1,2", "--duration", "1"),
+        *("--high-water", "50", "--output", str(output), "--redis-url", os.environ["REDIS_URL"]),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
+
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "no-op steps/s, batched" in result.stdout
+    servers = json.loads(output.read_text())["servers"]
+    assert set(servers) == {"1", "2"}
+    for phases in servers.values():
+        assert set(phases) == {"batched", "single"}
+        for figures in phases.values():
+            assert_numbers(figures["throughput"], THROUGHPUT_KEYS)
+            assert figures["throughput"]["step_runs"] > 0
+            assert_numbers(figures["cost"]["cpu_ms"], CPU_PARTS | {"postgres", "redis"})
