@@ -22,6 +22,7 @@ from hatchet.errors import Conflict, InvalidRequest, NotFound
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from playground.models import (
+    PLAYGROUND_TRIGGER,
     Comparison,
     Dataset,
     DatasetMembership,
@@ -29,7 +30,7 @@ from playground.models import (
     DatasetVersion,
 )
 from playground.outcomes import output_step
-from playground.services import PLAYGROUND_TRIGGER, Author, workflow_or_404
+from playground.services import Author, workflow_or_404
 from workflows.models import StepRun, WorkflowRun, WorkflowVersion
 from workflows.serializers import RunFilterSerializer
 

@@ -179,6 +179,11 @@ class Comparison(Made):
         return f"comparison {self.id}"
 
 
+# The trigger of every run the playground starts (cells, replays, dataset runs): its
+# PlaygroundRun records point at runs of this trigger only.
+PLAYGROUND_TRIGGER = "playground"
+
+
 class PlaygroundRunKind(models.TextChoices):
     RUN = "run"
     REPLAY = "replay"

@@ -22,9 +22,16 @@ from hatchet.concurrency import submit
 from hatchet.db import close_broken_connections, described, is_transient
 from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
-from playground.code_evaluators import start_evaluations, verdicts_of_runs
+from playground.code_evaluators import EVALUATOR_TRIGGER, start_evaluations, verdicts_of_runs
 from playground.evaluation import Subject, Verdict, evaluate
-from playground.models import Comparison, Evaluator, PlaygroundRun, Score, ScoreStatus
+from playground.models import (
+    PLAYGROUND_TRIGGER,
+    Comparison,
+    Evaluator,
+    PlaygroundRun,
+    Score,
+    ScoreStatus,
+)
 from playground.outcomes import comparison_cells
 from playground.signals import cells_scored
 from workflows.models import WORKFLOW_RUN_TERMINAL, WorkflowRunStatus
@@ -288,19 +295,24 @@ def announce(comparison_id: Any, kind: str, run_ids: list[UUID]) -> None:
     transaction.on_commit(lambda: cells_scored.send(sender=Comparison, comparison_id=comparison_id))
 
 
+# Only runs of these triggers can be comparison cells (PlaygroundRun) or evaluators'
+# runs (Score.evaluator_run): the others finish without a look-up.
+SCORED_TRIGGERS = {PLAYGROUND_TRIGGER, EVALUATOR_TRIGGER}
+
+
 def finished_runs(updates: list[RunUpdate]) -> list[UUID]:
     return [
         update.workflow_run_id
         for update in updates
         if update.message.get("type") == "run.status"
         and update.message.get("status") in WORKFLOW_RUN_TERMINAL
+        and update.trigger in SCORED_TRIGGERS
     ]
 
 
 def score_finished_runs(run_ids: list[UUID]) -> None:
-    """Score the comparison cells among these finished runs. Runs outside the
-    playground cost one look-up by primary key, and only in a transaction that
-    finished a run."""
+    """Score the comparison cells among these finished runs (the playground's and
+    evaluators' runs: finished_runs passes the others by)."""
     by_comparison: dict[UUID, list[UUID]] = defaultdict(list)
     for run_id, comparison_id in PlaygroundRun.objects.filter(
         run_id__in=run_ids, comparison__isnull=False

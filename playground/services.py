@@ -19,6 +19,7 @@ from hatchet.lookups import get_or_404
 from hatchet.models import Tenant
 from hatchet.wire.json_types import json_type_name
 from playground.models import (
+    PLAYGROUND_TRIGGER,
     Comparison,
     DatasetRow,
     DatasetVersion,
@@ -39,8 +40,6 @@ from workflows.engine.runs import (
 )
 from workflows.engine.versions import latest_version, steps_of
 from workflows.models import Workflow, WorkflowRun, WorkflowRunStatus
-
-PLAYGROUND_TRIGGER = "playground"
 
 Overrides = dict[str, dict[str, Any]]
 

@@ -63,6 +63,9 @@ class StepStop:
 class RunUpdate:
     workflow_run_id: UUID
     message: dict[str, Any]
+    # The run's trigger, on a run's status: listeners that care for the runs of some
+    # triggers only (the playground's scoring) pass the others by without a query.
+    trigger: str | None = None
 
 
 def announce_queued(actions_by_tenant: dict[Any, set[str]], step_run_ids: set[Any]) -> None:

@@ -78,7 +78,11 @@ class Effects:
 
     def run_changed(self, run: WorkflowRun) -> None:
         self.updates.append(
-            RunUpdate(run.id, {"type": "run.status", "run_id": str(run.id), "status": run.status})
+            RunUpdate(
+                run.id,
+                {"type": "run.status", "run_id": str(run.id), "status": run.status},
+                trigger=run.trigger,
+            )
         )
 
     def line(self, workflow_run_id: UUID, message: dict[str, Any]) -> None:
