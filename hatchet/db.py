@@ -65,7 +65,7 @@ def drop_broken_connections() -> None:
 
 def check_pools() -> None:
     """Test the idle connections of each PostgreSQL pool, discarding the dead: the
-    pool hands them out unchecked."""
+    pool hands out unchecked those whose socket has nothing to read (hatchet/pgpool.py)."""
     for each in connections.all(initialized_only=True):
         pool = getattr(each, "pool", None)
         if pool is not None:

@@ -108,10 +108,10 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # Django's backend, settling a commit that a broken connection leaves in doubt.
         DATABASES["default"]["ENGINE"] = "hatchet.postgresql"
-        # A pooled connection is checked as it is handed out: after a database restart
-        # or pg_terminate_backend the pool holds dead connections, and a request given
-        # one would fail.
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # A pooled connection is checked as it is handed out (hatchet/postgresql's pool,
+        # with check_pooled_connection instead of CONN_HEALTH_CHECKS' round trip each
+        # time): after a database restart or pg_terminate_backend the pool holds dead
+        # connections, and a request given one would fail.
         # ASGI runs each request in a fresh thread, and Django's connections are per
         # thread: without a pool every request would open a new connection.
         options = DATABASES["default"].setdefault("OPTIONS", {})

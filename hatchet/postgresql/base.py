@@ -1,5 +1,5 @@
 """Django's PostgreSQL backend, with commits whose outcome is found out when the
-connection is lost during them.
+connection is lost during them, and pooled connections checked cheaply.
 
 A connection that breaks while COMMIT is on its way (a database restart,
 pg_terminate_backend, a dropped network) leaves the client not knowing whether the
@@ -13,12 +13,14 @@ before, its outcome unknown.
 
 import logging
 import time
+from typing import Any
 
 import psycopg
 from django.db import DatabaseError
 from django.db.backends.postgresql import base
 
 from hatchet.db import note_failed_statement
+from hatchet.pgpool import check_pooled_connection
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,16 @@ SETTLE_SECONDS = 5.0
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    @property
+    def pool(self) -> Any:
+        """Django's pool, checking the connections it hands out with
+        check_pooled_connection. Django builds the pool itself and passes psycopg_pool
+        no check of ours (only its own round trip, with CONN_HEALTH_CHECKS)."""
+        pool = super().pool  # type: ignore[misc]  # not in django-stubs
+        if pool is not None and pool._check is not check_pooled_connection:
+            pool._check = check_pooled_connection
+        return pool
+
     # Not in django-stubs: the method Django's commit() sends COMMIT with.
     def _commit(self) -> None:
         if self.connection is None:

@@ -183,3 +183,42 @@ def test_a_trigger_over_the_client_socket_lost_before_its_commit_makes_its_run_o
 
     assert reply["type"] == "result", reply
     assert [str(run.id) for run in WorkflowRun.objects.all()] == [reply["body"]["id"]]
+
+
+def test_a_healthy_pooled_connection_is_handed_out_without_a_round_trip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each piece of the server's database work takes a pooled connection: a check that
+    asked the server first cost a round trip every time (hatchet/pgpool.py)."""
+    pool = connection.pool  # type: ignore[attr-defined]  # not in django-stubs
+    sent: list[Any] = []
+    original = psycopg.Connection.execute
+
+    def counted(self: psycopg.Connection[Any], *args: Any, **kwargs: Any) -> Any:
+        sent.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", counted)
+    for _ in range(3):
+        pool.putconn(pool.getconn())
+
+    assert sent == []
+
+
+def test_pooled_connections_the_server_ended_are_replaced_as_they_are_handed_out() -> None:
+    pool = connection.pool  # type: ignore[attr-defined]  # not in django-stubs
+    idle = [pool.getconn() for _ in range(pool.min_size)]
+    ended = {each.info.backend_pid for each in idle}
+    for each in idle:
+        pool.putconn(each)
+    for pid in ended:
+        terminate_backend(pid)
+
+    handed_out = [pool.getconn() for _ in range(pool.min_size)]
+    try:
+        for each in handed_out:
+            assert each.info.backend_pid not in ended
+            assert each.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        for each in handed_out:
+            pool.putconn(each)
