@@ -325,7 +325,7 @@ class CeleryWorker:
         the client, for bench/cpu.py."""
         return {
             "celery main": lambda: [node.pid for node in self.nodes],
-            "celery pool": lambda: [pid for node in self.nodes for pid in child_pids(node.pid)],
+            "celery pool": self.pool_pids,
             "redis": partial(pids_named, "redis-server"),
             "client": lambda: [os.getpid()],
         }
@@ -333,11 +333,14 @@ class CeleryWorker:
     def peak_memory_mb(self) -> dict[str, float | None]:
         if not self.nodes:
             raise RuntimeError("start() first")
-        pool = [pid for node in self.nodes for pid in child_pids(node.pid)]
         return {
             "main": max(known_peaks(node.pid for node in self.nodes), default=None),
-            "pool_process": max(known_peaks(pool), default=None),
+            "pool_process": max(known_peaks(self.pool_pids()), default=None),
         }
+
+    def pool_pids(self) -> list[int]:
+        """The prefork pool processes of every node."""
+        return [pid for node in self.nodes for pid in child_pids(node.pid)]
 
     def close(self) -> None:
         self.stop()
