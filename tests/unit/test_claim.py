@@ -186,3 +186,42 @@ def test_a_claim_without_constrained_or_rate_limited_steps_is_one_statement(
         assert len(claim(tenant, ["Plain:a"], slots=2)) == 1
 
     assert len(statements) == 1, [s["sql"][:80] for s in statements]
+
+
+def test_a_claim_reads_each_actions_queue_only_as_far_as_the_free_slots(tenant: Tenant) -> None:
+    """A deep queue costs a claim nothing: each action's step runs are read in rank order
+    from the index and the read stops at the free slots, instead of every queued step run
+    being read and sorted at each claim."""
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement of PostgreSQL's SQL")
+    register_workflow(tenant, definition("Deep", [{"name": "a"}]))
+    register_workflow(tenant, definition("Other", [{"name": "b"}]))
+    for _ in range(40):
+        trigger_workflow_run(tenant, "Deep", {})
+        trigger_workflow_run(tenant, "Other", {})
+    now = timezone.now()
+    params = {
+        "tenant": tenant.id,
+        "actions": ["Deep:a", "Other:b"],
+        "now": now,
+        "slots": 3,
+        "worker": WORKER,
+        "slot_lock": queue.slot_lock_key(WORKER),
+        "worker_name": "w",
+        "deadline": now + timedelta(seconds=30),
+    }
+
+    with connection.cursor() as cursor:
+        # As with a big table: the planner would read a small one whole, either way.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {queue.CLAIM_SQL}", params)
+        [[[plan]]] = cursor.fetchall()
+
+    def ranked_index_reads(node: dict[str, Any]) -> int:
+        own = node["Actual Rows"] * node["Actual Loops"]
+        return (own if node.get("Index Name") == "step_run_ranked" else 0) + sum(
+            ranked_index_reads(child) for child in node.get("Plans", [])
+        )
+
+    assert ranked_index_reads(plan["Plan"]) <= 2 * 3
+    assert StepRun.objects.filter(status="ASSIGNED").count() == 3

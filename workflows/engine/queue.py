@@ -384,21 +384,33 @@ def live_worker_profiles(tenant_id: UUID) -> list[WorkerProfile]:
 # the messages need in one round trip: the same steps as claim_with_orm, as
 # data-modifying CTEs.
 CLAIM_SQL = """
-WITH picked AS (
-    SELECT id FROM workflows_steprun
-    WHERE tenant_id = %(tenant)s AND status = 'QUEUED' AND NOT constrained
-      AND action = ANY(%(actions)s) AND available_at <= %(now)s
-    ORDER BY ranked_at
+WITH free AS (
     -- The worker's free slots, if its slot lock is free or already this transaction's
     -- (lock_worker_slots): a claim never waits for the lock. Held step runs are counted
     -- as HELD_STEP_RUNS says, so that the partial index of open step runs serves the
     -- count.
-    LIMIT CASE WHEN pg_try_advisory_xact_lock(%(slot_lock)s) THEN GREATEST(%(slots)s - (
+    SELECT CASE WHEN pg_try_advisory_xact_lock(%(slot_lock)s) THEN GREATEST(%(slots)s - (
         SELECT count(*) FROM workflows_steprun
         WHERE worker_id = %(worker)s AND status IN ('ASSIGNED', 'RUNNING')
           AND deadline IS NOT NULL
-    ), 0) ELSE 0 END
-    FOR UPDATE SKIP LOCKED
+    ), 0) ELSE 0 END AS slots
+), picked AS (
+    -- Each action's queue is read in rank order from its own part of the index and
+    -- stops at the free slots: a match on several actions at once (= ANY) would read
+    -- and sort every queued step run of them at each claim (1.7 ms a claim with 400
+    -- queued). A worker of several actions may lock a few more than it takes; the
+    -- others skip them until it commits, and they stay queued.
+    SELECT oldest.id FROM unnest(%(actions)s::text[]) AS wanted(action)
+    CROSS JOIN LATERAL (
+        SELECT id, ranked_at FROM workflows_steprun
+        WHERE tenant_id = %(tenant)s AND status = 'QUEUED' AND NOT constrained
+          AND action = wanted.action AND available_at <= %(now)s
+        ORDER BY ranked_at
+        LIMIT (SELECT slots FROM free)
+        FOR UPDATE SKIP LOCKED
+    ) AS oldest
+    ORDER BY oldest.ranked_at
+    LIMIT (SELECT slots FROM free)
 ), assigned AS (
     UPDATE workflows_steprun AS s
     SET status = 'ASSIGNED', worker_id = %(worker)s, attempt = s.attempt + 1,
@@ -438,7 +450,7 @@ def claim_in_one_statement(
 ) -> list[Assignment]:
     params: dict[str, Any] = {
         "tenant": tenant_id,
-        "actions": actions,
+        "actions": sorted(set(actions)),
         "now": now,
         "slots": slots,
         "worker": worker_id,
