@@ -158,7 +158,7 @@ class ComparisonConsumer(SendingConsumer):
         )
         self.watched = watched
         self.pending_cells = set()
-        self.watches = [RunWatch(watched.cells)]
+        self.watches = [RunWatch(watched.cells, self.send_open_cells)]
         await self.watches[0].start()
         snapshot = await database_sync_to_async(matrix_message)(watched.comparison)
         cells = snapshot["comparison"]["cells"]
@@ -178,6 +178,12 @@ class ComparisonConsumer(SendingConsumer):
             await self.channel_layer.group_discard(
                 comparison_group(self.watched.comparison.pk), self.channel_name
             )
+
+    async def send_open_cells(self) -> None:
+        """The cells not finished yet, as they are now: an update committed before a
+        process saw this socket's marks went unsent."""
+        if self.watched is not None:
+            self.send_later(run_id for run_id in self.watched.cells if run_id not in self.finished)
 
     async def run_updates(self, event: dict[str, Any]) -> None:
         for update in event["updates"]:
@@ -301,7 +307,7 @@ class ComparisonConsumer(SendingConsumer):
         new = [run_id for run_id in event["run_ids"] if run_id in added.cells]
         for run_id in new:
             await self.channel_layer.group_add(run_group(run_id), self.channel_name)
-        watch = RunWatch(new)
+        watch = RunWatch(new, self.send_open_cells)
         self.watches.append(watch)
         await watch.start()
         self.watched = added

@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import exceptions
@@ -49,12 +50,14 @@ def run_snapshot(tenant_id: Any, run_id: str) -> dict[str, Any] | None:
 class RunConsumer(WatchConsumer):
     watch: RunWatch | None = None
     sent_lines: SentLines
+    # The run's status and its step runs' (status, attempt) as this socket last said.
+    shown: dict[str, Any]
 
     def group_name(self, kwargs: dict[str, Any]) -> str:
         return run_group(kwargs["run_id"])
 
     async def start_watching(self, kwargs: dict[str, Any]) -> None:
-        self.watch = RunWatch([kwargs["run_id"]])
+        self.watch = RunWatch([kwargs["run_id"]], self.read_again_in_turn)
         await self.watch.start()
 
     async def stop_watching(self) -> None:
@@ -62,14 +65,44 @@ class RunConsumer(WatchConsumer):
             await self.watch.stop()
 
     def snapshot(self, tenant_id: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
-        snapshot = run_snapshot(tenant_id, kwargs["run_id"])
+        self.tenant_id, self.run_id = tenant_id, kwargs["run_id"]
+        snapshot = run_snapshot(tenant_id, self.run_id)
         self.sent_lines = SentLines(snapshot["lines"] if snapshot else ())
+        self.shown = shown_by(snapshot) if snapshot else {}
         return snapshot
+
+    async def read_again_in_turn(self) -> None:
+        # Through the socket's own channel: read after the updates already queued, so
+        # that what it sends is never older than an update it sent before.
+        await self.channel_layer.send(self.channel_name, {"type": "run.read_again"})
+
+    async def run_read_again(self, _event: dict[str, Any]) -> None:
+        """The run as it is now, sent when it differs from what the socket said: an
+        update committed before a process saw this socket's mark went unsent."""
+        snapshot = await database_sync_to_async(run_snapshot)(self.tenant_id, self.run_id)
+        if snapshot is None:
+            return
+        unsent = [line for line in snapshot["lines"] if self.sent_lines.is_new(line)]
+        if unsent or shown_by(snapshot) != self.shown:
+            self.shown = shown_by(snapshot)
+            await self.send_json(snapshot)
 
     async def run_updates(self, event: dict[str, Any]) -> None:
         for update in event["updates"]:
-            if update["type"] != "step_run.line" or self.sent_lines.is_new(update):
-                await self.send_json(update)
+            if update["type"] == "run.status":
+                self.shown["status"] = update["status"]
+            elif update["type"] == "step_run.status":
+                self.shown[update["step_run_id"]] = (update["status"], update["attempt"])
+            elif not self.sent_lines.is_new(update):
+                continue
+            await self.send_json(update)
+
+
+def shown_by(snapshot: dict[str, Any]) -> dict[str, Any]:
+    shown: dict[str, Any] = {"status": snapshot["status"]}
+    for step_run in snapshot["step_runs"]:
+        shown[step_run["step_run_id"]] = (step_run["status"], step_run["attempt"])
+    return shown
 
 
 logger = logging.getLogger(__name__)

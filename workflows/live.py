@@ -4,14 +4,21 @@ Under load nearly no run has a watcher, so sockets mark the runs they watch and 
 the updates of marked runs are sent. With Redis, the marks live there (a sorted set
 scored by expiry, renewed while the socket stays open) so that every server process
 sees every other process's watchers; without it, the one process counts its own.
+
+A process decides from its own sockets and a copy of the marks in Redis read at most
+MARKS_COPY_SECONDS ago (asking Redis at every committing transaction was 8% of a
+server's time under load): an update committed elsewhere just after a socket marked
+its run may go unsent, so the socket reads its run again once every copy holds its
+mark (SETTLED_SECONDS) and sends what changed.
 """
 
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -26,6 +33,11 @@ logger = logging.getLogger(__name__)
 WATCHED_RUNS_KEY = "hatchet:watched-runs"
 # A mark outlives a server that died without removing it by at most this long.
 MARK_SECONDS = 60.0
+# How old a process's copy of the marks may be when it sends updates, and when a new
+# watcher's run has surely been read again since (a copy's age counts from before
+# its read; the margin covers the read and the handing of updates to the layer).
+MARKS_COPY_SECONDS = 0.2
+SETTLED_SECONDS = MARKS_COPY_SECONDS + 0.3
 
 _local_watchers: Counter[str] = Counter()
 _redis: Any = None
@@ -53,39 +65,63 @@ def mark_watched(run_ids: list[str]) -> None:
         pipeline.execute()
 
 
+class MarksCopy:
+    """This process's copy of the runs marked in Redis, read again when it is older
+    than MARKS_COPY_SECONDS (by one thread; the others wait for its read)."""
+
+    def __init__(self) -> None:
+        self.runs: frozenset[str] = frozenset()
+        self.read_at = -float("inf")
+        self.lock = threading.Lock()
+
+    def current(self) -> frozenset[str]:
+        if time.monotonic() - self.read_at < MARKS_COPY_SECONDS:
+            return self.runs
+        with self.lock:
+            started = time.monotonic()
+            if started - self.read_at >= MARKS_COPY_SECONDS:
+                marked = redis_client().zrangebyscore(WATCHED_RUNS_KEY, time.time(), "+inf")
+                self.runs = frozenset(run_id.decode() for run_id in marked)
+                self.read_at = started
+            return self.runs
+
+
+_marks = MarksCopy()
+
+
 def watched_among(run_ids: list[str]) -> list[str]:
     """The runs among these that some socket watches (all of them if that cannot be
     told: a lost update costs a watcher more than a needless one costs the server)."""
     if not settings.REDIS_URL:
         return [run_id for run_id in run_ids if _local_watchers[run_id] > 0]
     try:
-        expiries = redis_client().zmscore(WATCHED_RUNS_KEY, run_ids)
+        marked = _marks.current()
     except Exception:
         logger.warning("could not read which runs are watched", exc_info=True)
         return run_ids
-    now = time.time()
-    return [
-        run_id
-        for run_id, expires in zip(run_ids, expiries, strict=True)
-        if expires is not None and expires > now
-    ]
+    return [run_id for run_id in run_ids if run_id in marked or _local_watchers[run_id] > 0]
 
 
 class RunWatch:
     """The runs one socket watches, marked from start() (call it before reading the
-    snapshot, so that no update falls between the two) until stop()."""
+    snapshot, so that no update falls between the two) until stop(). With Redis,
+    `on_settled` is awaited once every process's copy of the marks holds them: the
+    socket reads its runs again then, for what an update may not have said."""
 
-    def __init__(self, run_ids: Iterable[Any]) -> None:
+    def __init__(self, run_ids: Iterable[Any], on_settled: Callable[[], Awaitable[None]]) -> None:
         self.run_ids = [str(run_id) for run_id in run_ids]
+        self.on_settled = on_settled
         self.renewal: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         _local_watchers.update(self.run_ids)
         await sync_to_async(mark_watched, thread_sensitive=False)(self.run_ids)
         if settings.REDIS_URL:
-            self.renewal = asyncio.create_task(self.renew_forever())
+            self.renewal = asyncio.create_task(self.keep_marked())
 
-    async def renew_forever(self) -> None:
+    async def keep_marked(self) -> None:
+        await asyncio.sleep(SETTLED_SECONDS)
+        await self.on_settled()
         while True:
             await asyncio.sleep(MARK_SECONDS / 3)
             try:

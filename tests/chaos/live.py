@@ -80,7 +80,9 @@ def watch_run(stack: ChaosStack, run_id: str, via: int, watched_on: int) -> Live
             deadline = subscribed + PATIENCE
             while (left := deadline - time.monotonic()) > 0:
                 message = json.loads(socket.recv(timeout=left))
-                if message.get("type") == "run.status" and message.get("status") in TERMINAL:
+                # The run read again (workflows/live.py) says it as well as an update.
+                said_by = message.get("type") in ("run.status", "run.snapshot")
+                if said_by and message.get("status") in TERMINAL:
                     return ended(SEEN, time.monotonic() - subscribed)
     except TimeoutError:
         pass

@@ -200,7 +200,7 @@ def test_a_claim_reads_each_actions_queue_only_as_far_as_the_free_slots(tenant: 
         trigger_workflow_run(tenant, "Deep", {})
         trigger_workflow_run(tenant, "Other", {})
     now = timezone.now()
-    params = {
+    params: dict[str, Any] = {
         "tenant": tenant.id,
         "actions": ["Deep:a", "Other:b"],
         "now": now,

@@ -6,12 +6,14 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from hatchet.models import Tenant
 from tests.factories import open_socket, register, start_run
 from workflows import consumers
 from workflows.engine.results import append_step_run_line
-from workflows.models import StepRun
+from workflows.live import SETTLED_SECONDS
+from workflows.models import StepRun, WorkflowRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,3 +71,32 @@ def test_a_viewer_joining_mid_stream_gets_each_line_once(
     assert "".join(line["text"] for line in lines if line["kind"] == "stream") == (
         "Thanks for writing in."
     )
+
+
+def test_a_viewer_gets_its_run_again_once_every_process_sees_its_mark(tenant: Tenant) -> None:
+    """With Redis, a process sends the updates of the runs marked in its copy of the
+    marks, which a new watcher's mark reaches within a moment: what changed unsent in
+    that moment (here, a change no update announced) arrives as the run read again; a
+    run that did not change is not sent again."""
+    if not settings.REDIS_URL:
+        pytest.skip("one process, which knows its own sockets at once")
+    register(tenant)
+    changed, unchanged = start_run(tenant), start_run(tenant)
+
+    async def watch(run: WorkflowRun, change: bool) -> list[dict[str, Any]]:
+        socket = await open_socket(tenant, f"/ws/runs/{run.pk}")
+        received = [await socket.receive_json_from(timeout=5)]
+        if change:
+            await database_sync_to_async(WorkflowRun.objects.filter(pk=run.pk).update)(
+                status="CANCELLED"
+            )
+            received.append(await socket.receive_json_from(timeout=SETTLED_SECONDS + 2))
+        assert await socket.receive_nothing(timeout=SETTLED_SECONDS + 0.5)
+        await socket.disconnect()
+        return received
+
+    first, again = async_to_sync(watch)(changed, True)
+    assert (first["type"], first["status"]) == ("run.snapshot", "PENDING")
+    assert (again["type"], again["status"]) == ("run.snapshot", "CANCELLED")
+    [only] = async_to_sync(watch)(unchanged, False)
+    assert (only["type"], only["status"]) == ("run.snapshot", "PENDING")
