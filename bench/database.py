@@ -95,6 +95,17 @@ class Database:
             )
         )
 
+    def open_step_runs(self, action: str) -> int:
+        """Step runs of `action` queued or held by a worker, through the partial index
+        of open step runs (a step run has a deadline exactly while it is open)."""
+        return int(
+            self.scalar(
+                f"SELECT count(*) FROM {STEP_RUNS} WHERE action = %s"
+                " AND status IN ('QUEUED', 'ASSIGNED', 'RUNNING') AND deadline IS NOT NULL",
+                (action,),
+            )
+        )
+
     def succeeded_step_runs(self, workflow: str, start: float, end: float) -> int:
         return int(
             self.scalar(
