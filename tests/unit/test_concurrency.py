@@ -139,6 +139,15 @@ def test_a_resume_lets_each_key_decide(tenant: Tenant) -> None:
     assert states(*held) == [GOING, WAITING, GOING]
 
 
+def test_the_tick_settles_each_key_with_waiting_runs_once(tenant: Tenant) -> None:
+    limited(tenant, max_runs=1)
+    going, *waiting = [customer(tenant, "ann") for _ in range(3)]
+    assert states(going, *waiting) == [GOING, WAITING, WAITING]
+
+    assert settle_waiting_keys() == 1
+    assert states(going, *waiting) == [GOING, WAITING, WAITING]
+
+
 def test_the_tick_settles_a_key_left_with_room(tenant: Tenant) -> None:
     limited(tenant, max_runs=1)
     run = customer(tenant, "ann")

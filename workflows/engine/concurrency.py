@@ -181,6 +181,9 @@ def settle_waiting_keys() -> int:
     settling failed, or one released by a resume elsewhere), settled; how many."""
     keys = list(
         WorkflowRun.objects.filter(waiting_for=WAITING_FOR_SLOT)
+        # Without the runs' default order, which DISTINCT would count in: a key per
+        # waiting run, a sort of them all, and TICK_KEYS runs for TICK_KEYS keys.
+        .order_by()
         .values_list("tenant_id", "concurrency_key")
         .distinct()[:TICK_KEYS]
     )
