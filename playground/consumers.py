@@ -37,7 +37,7 @@ from playground.serializers import (
     PullRequestSerializer,
 )
 from workflows.live import RunWatch, SentLines, run_group
-from workflows.models import WORKFLOW_RUN_TERMINAL, StepRun, StepRunStatus
+from workflows.models import WORKFLOW_RUN_TERMINAL, StepRun, StepRunStatus, WorkflowRun
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +137,8 @@ class ComparisonConsumer(SendingConsumer):
     # a few seconds, and a read per change (with a summary of every cell per scoring)
     # kept its viewers ~10 s behind the runs (bench/comparison.py --browser).
     pending_cells: set[str]
+    # Each cell's run status as the socket last said it (in a cell or a cell.status).
+    said_status: dict[str, str]
     summary_due: bool = False
     is_finish_sent: bool = False
     sender: "asyncio.Task[None] | None" = None
@@ -158,11 +160,12 @@ class ComparisonConsumer(SendingConsumer):
         )
         self.watched = watched
         self.pending_cells = set()
-        self.watches = [RunWatch(watched.cells, self.send_open_cells)]
+        self.watches = [RunWatch(watched.cells, self.send_changed_cells)]
         await self.watches[0].start()
         snapshot = await database_sync_to_async(matrix_message)(watched.comparison)
         cells = snapshot["comparison"]["cells"]
         self.finished = {cell["run_id"] for cell in cells if cell["is_finished"]}
+        self.said_status = {cell["run_id"]: cell["status"] for cell in cells}
         self.sent_lines = SentLines(stream_lines(cells))
         await self.send_json(snapshot)
 
@@ -179,11 +182,17 @@ class ComparisonConsumer(SendingConsumer):
                 comparison_group(self.watched.comparison.pk), self.channel_name
             )
 
-    async def send_open_cells(self) -> None:
-        """The cells not finished yet, as they are now: an update committed before a
-        process saw this socket's marks went unsent."""
-        if self.watched is not None:
-            self.send_later(run_id for run_id in self.watched.cells if run_id not in self.finished)
+    async def send_changed_cells(self) -> None:
+        """The unfinished cells whose run's status is not what the socket said, as they
+        are now: an update committed before a process saw this socket's marks went
+        unsent. (A step's status missed then shows when its run's next one goes out.)"""
+        if self.watched is None:
+            return
+        unfinished = [run_id for run_id in self.watched.cells if run_id not in self.finished]
+        statuses = await database_sync_to_async(run_statuses)(unfinished)
+        self.send_later(
+            run_id for run_id in unfinished if statuses.get(run_id) != self.said_status.get(run_id)
+        )
 
     async def run_updates(self, event: dict[str, Any]) -> None:
         for update in event["updates"]:
@@ -196,6 +205,7 @@ class ComparisonConsumer(SendingConsumer):
             cell = self.watched.cells.get(update["run_id"])
             if cell is None:
                 return
+            self.said_status[cell.run_id] = update["status"]
             await self.send_json(
                 {"type": "cell.status", **cell_place(cell), "status": update["status"]}
             )
@@ -307,7 +317,7 @@ class ComparisonConsumer(SendingConsumer):
         new = [run_id for run_id in event["run_ids"] if run_id in added.cells]
         for run_id in new:
             await self.channel_layer.group_add(run_group(run_id), self.channel_name)
-        watch = RunWatch(new, self.send_open_cells)
+        watch = RunWatch(new, self.send_changed_cells)
         self.watches.append(watch)
         await watch.start()
         self.watched = added
@@ -325,9 +335,15 @@ class ComparisonConsumer(SendingConsumer):
         for message in messages:
             cell = message["cell"]
             self.sent_lines.add(stream_lines([cell]))
+            self.said_status[cell["run_id"]] = cell["status"]
             await self.send_json(message)
             if cell["is_finished"]:
                 self.finished.add(cell["run_id"])
+
+
+def run_statuses(run_ids: list[str]) -> dict[str, str]:
+    runs = WorkflowRun.objects.filter(pk__in=run_ids).values_list("id", "status")
+    return {str(run_id): status for run_id, status in runs}
 
 
 def cell_place(cell: Cell) -> dict[str, Any]:

@@ -83,8 +83,9 @@ class RunConsumer(WatchConsumer):
         if snapshot is None:
             return
         unsent = [line for line in snapshot["lines"] if self.sent_lines.is_new(line)]
-        if unsent or shown_by(snapshot) != self.shown:
-            self.shown = shown_by(snapshot)
+        shown = shown_by(snapshot)
+        if unsent or shown != self.shown:
+            self.shown = shown
             await self.send_json(snapshot)
 
     async def run_updates(self, event: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from hatchet.models import APIToken, Tenant, TokenRole
@@ -18,6 +19,7 @@ from tests.factories import (
     socket_close_code,
 )
 from workflows.engine.results import append_step_run_line
+from workflows.live import SETTLED_SECONDS
 from workflows.models import StepRun, WorkflowRun
 
 pytestmark = pytest.mark.django_db
@@ -318,3 +320,38 @@ def test_the_comparison_finishes_on_the_socket_only_after_every_cell_went_out_fi
         m["cell"]["run_id"] for m in received if m["type"] == "cell" and m["cell"]["is_finished"]
     }
     assert finished_cells == {c["run_id"] for c in matrix["cells"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_viewer_gets_a_cell_again_once_every_process_sees_its_marks(
+    api: APIClient, tenant: Tenant
+) -> None:
+    """With Redis, a process sends the updates of the runs marked in its copy of the
+    marks, which a new watcher's marks reach within a moment: a cell whose run changed
+    unsent in that moment (here, unannounced) goes out again as it is; the unchanged
+    cells do not."""
+    if not settings.REDIS_URL:
+        pytest.skip("one process, which knows its own sockets at once")
+    register_support(tenant)
+    rows = [{"input": {"ticket": "Hi"}}, {"input": {"ticket": "Hello"}}]
+    matrix = compare(api, columns=[{"baseline": True}], rows=rows).json()
+    changed, unchanged = (cell["run_id"] for cell in matrix["cells"])
+
+    async def watch() -> list[dict[str, Any]]:
+        socket = await open_socket(tenant, f"/ws/playground/compare/{matrix['id']}")
+        received = [await socket.receive_json_from(timeout=5)]
+        await database_sync_to_async(WorkflowRun.objects.filter(pk=changed).update)(
+            status="CANCELLED"
+        )
+        received.append(await socket.receive_json_from(timeout=SETTLED_SECONDS + 2))
+        while not await socket.receive_nothing(timeout=SETTLED_SECONDS + 0.5):
+            received.append(await socket.receive_json_from(timeout=1))
+        await socket.disconnect()
+        return received
+
+    first, *after = async_to_sync(watch)()
+
+    assert [c["status"] for c in first["comparison"]["cells"]] == ["PENDING", "PENDING"]
+    cells = [m["cell"] for m in after if m["type"] == "cell"]
+    assert [(c["run_id"], c["status"]) for c in cells] == [(changed, "CANCELLED")]
+    assert unchanged not in {m.get("run_id") for m in after}
