@@ -12,6 +12,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db.models import F
 from django.utils import timezone
 
+from alerts import egress
 from alerts.models import AlertDelivery, AlertEvent, DeliveryChannel, DeliveryStatus
 
 # Slack's limits: a header block's text, a section block's text.
@@ -38,10 +39,10 @@ def slack_payload(event: AlertEvent) -> dict[str, object]:
 
 def post_webhook(url: str, event: AlertEvent) -> None:
     try:
-        response = httpx.post(
-            url, json=slack_payload(event), timeout=settings.HATCHET_ALERT_TIMEOUT
-        )
-    except httpx.HTTPError as error:
+        response = egress.post_json(url, slack_payload(event), settings.HATCHET_ALERT_TIMEOUT)
+    except egress.Refused as refused:
+        raise DeliveryFailed(f"Refused: {refused}") from None
+    except (httpx.HTTPError, OSError) as error:
         raise DeliveryFailed(f"{type(error).__name__}: {error}") from None
     if not response.is_success:
         raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")

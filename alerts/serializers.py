@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
+from alerts.egress import refusal_without_lookup
 from alerts.models import (
     AlertDelivery,
     AlertEvent,
@@ -75,6 +76,14 @@ class NewAlertRuleSerializer(StrictSerializer):
         child=serializers.EmailField(max_length=254), max_length=MAX_DESTINATIONS, default=list
     )
     is_enabled = serializers.BooleanField(default=True)
+
+    def validate_webhook_urls(self, urls: list[str]) -> list[str]:
+        refusals = {
+            str(n): [why] for n, url in enumerate(urls) if (why := refusal_without_lookup(url))
+        }
+        if refusals:
+            raise serializers.ValidationError(refusals)
+        return urls
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs["webhook_urls"] and not attrs["emails"]:

@@ -4,6 +4,7 @@ No DATABASE_URL/REDIS_URL: SQLite, the in-memory channel layer, eager Celery and
 the in-process ticker. With them: PostgreSQL, Redis channels and Celery workers.
 """
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -20,6 +21,17 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP networks; a value that is not one stops the start."""
+    networks = [network.strip() for network in os.environ.get(name, "").split(",")]
+    for network in filter(None, networks):
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"{name}: {error}") from None
+    return [network for network in networks if network]
 
 
 def env_float(name: str, default: float) -> float:
@@ -439,6 +451,9 @@ LOGGING = {
 HATCHET_ALERT_EVALUATION_INTERVAL = env_float("HATCHET_ALERT_EVALUATION_INTERVAL", 10.0)
 HATCHET_ALERT_TIMEOUT = env_float("HATCHET_ALERT_TIMEOUT", 5.0)
 HATCHET_ALERT_DELIVERY_ATTEMPTS = int(os.environ.get("HATCHET_ALERT_DELIVERY_ATTEMPTS", 3))
+# Webhooks go to public addresses only, and to these networks (comma-separated, e.g.
+# "10.0.0.0/8,127.0.0.1/32"): a tenant's admin must not reach what only the server can.
+HATCHET_ALERT_ALLOWED_NETWORKS = env_networks("HATCHET_ALERT_ALLOWED_NETWORKS")
 
 # Alerts by email go through Django's SMTP backend to this server.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

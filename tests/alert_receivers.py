@@ -17,6 +17,8 @@ from tests.loopback import LoopbackServer, QuietHandler
 class LoopbackSlack(LoopbackServer):
     def __init__(self) -> None:
         self.posts: list[tuple[str, Any]] = []
+        # The Host header of each post.
+        self.hosts: list[str | None] = []
         self.failures: list[int] = []
         super().__init__(slack_handler_for(self))
 
@@ -39,6 +41,7 @@ def slack_handler_for(slack: LoopbackSlack) -> type[QuietHandler]:
             body = self.read_json()
             with slack.lock:
                 slack.posts.append((self.path, body))
+                slack.hosts.append(self.headers.get("Host"))
                 failure = slack.failures.pop(0) if slack.failures else None
             if failure is not None:
                 self.send_bytes(failure, b"channel_is_archived", "text/plain")

@@ -1,5 +1,5 @@
-"""Fixtures of the alerts' tests: the loopback receivers, and Django's real SMTP
-backend pointed at the loopback one."""
+"""Fixtures of the alerts' tests: the loopback receivers (their network allowed), and
+Django's real SMTP backend pointed at the loopback one."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -7,6 +7,14 @@ from typing import Any
 import pytest
 
 from tests.alert_receivers import LoopbackSlack, LoopbackSMTP
+
+# The loopback receivers' network, which a deployment would not allow.
+LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128"]
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings: Any) -> None:
+    settings.HATCHET_ALERT_ALLOWED_NETWORKS = LOOPBACK_NETWORKS
 
 
 @pytest.fixture

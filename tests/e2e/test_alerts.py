@@ -36,6 +36,7 @@ def alerting_server(receivers: tuple[LoopbackSlack, LoopbackSMTP]) -> Iterator[L
         EMAIL_PORT=str(smtp.port),
         DEFAULT_FROM_EMAIL="alerts@hatchet.test",
         HATCHET_ALERT_EVALUATION_INTERVAL="0.5",
+        HATCHET_ALERT_ALLOWED_NETWORKS="127.0.0.0/8",
     ) as server:
         processes = []
         if server.backend == "services":
