@@ -5,11 +5,14 @@ the alert is sent after resolving the name, the request going to the address che
 
 import ipaddress
 import os
+import ssl
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from rest_framework.test import APIClient
 
 from alerts.delivery import deliver
@@ -90,6 +93,30 @@ def test_the_post_goes_to_the_address_checked_and_names_the_host(
 
     assert outcome(delivery) == ("delivered", 1, "")
     assert slack.hosts == [f"localhost:{slack.server.server_address[1]}"]
+
+
+def test_over_https_the_certificate_is_checked_against_the_name_not_the_address(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    authority = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("localhost").configure_cert(context)
+    slack = LoopbackSlack()
+    slack.server.socket = context.wrap_socket(slack.server.socket, server_side=True)
+    slack.start()
+    bundle = tmp_path / "authority.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    port = slack.server.server_address[1]
+    url = f"https://localhost:{port}/services/T0/B0/secret"
+    delivery = only_delivery(firing_event(tenant, webhook_urls=[url], emails=[]))
+    try:
+        assert deliver(delivery.pk, 1) is None
+    finally:
+        slack.stop()
+
+    assert outcome(delivery) == ("delivered", 1, "")
+    assert slack.hosts == [f"localhost:{port}"]
 
 
 @pytest.mark.parametrize(
