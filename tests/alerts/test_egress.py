@@ -5,6 +5,7 @@ the alert is sent after resolving the name, the request going to the address che
 
 import ipaddress
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -81,18 +82,33 @@ def test_a_webhook_to_a_private_address_is_refused_and_gets_nothing(
     assert slack.posts == []
 
 
-def test_the_post_goes_to_the_address_checked_and_names_the_host(
-    tenant: Tenant, slack: LoopbackSlack
+def test_the_post_goes_to_the_addresses_checked_not_to_a_second_lookup(
+    tenant: Tenant, slack: LoopbackSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # localhost may resolve to ::1 first, where the receiver does not listen: the next
-    # checked address is tried, as clients do.
-    url = slack.url().replace("127.0.0.1", "localhost")
+    """A name looked up again may answer another address (DNS rebinding): the post uses
+    the addresses the check saw, the next one when one refuses the connection."""
+    port = slack.server.server_address[1]
+    real_lookup = socket.getaddrinfo
+    # Nothing listens on 127.0.0.9 or 127.0.0.10; the receiver is on 127.0.0.1.
+    answers = iter([["127.0.0.9", "127.0.0.1"]])
+    lookups = []
+
+    def lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebound.test":
+            return real_lookup(host, *args, **kwargs)
+        lookups.append(host)
+        addresses = next(answers, ["127.0.0.10"])
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    url = f"http://rebound.test:{port}/services/T0/B0/secret"
     delivery = only_delivery(firing_event(tenant, webhook_urls=[url], emails=[]))
 
     assert deliver(delivery.pk, 1) is None
 
     assert outcome(delivery) == ("delivered", 1, "")
-    assert slack.hosts == [f"localhost:{slack.server.server_address[1]}"]
+    assert slack.hosts == [f"rebound.test:{port}"]
+    assert lookups == ["rebound.test"]
 
 
 def test_over_https_the_certificate_is_checked_against_the_name_not_the_address(
