@@ -16,8 +16,6 @@ from django.conf import settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-# Names that resolve to this host without asking DNS.
-LOCAL_NAMES = ("localhost", ".localhost")
 
 
 class Refused(Exception):
@@ -50,7 +48,8 @@ def refusal_without_lookup(url: str) -> str | None:
     """Why the URL's host is refused, when that shows without resolving it (an address
     given as such, or a name of this host); else None."""
     host = (urlsplit(url).hostname or "").lower()
-    if host == LOCAL_NAMES[0] or host.endswith(LOCAL_NAMES[1]):
+    # Names of this host, which resolve without asking DNS.
+    if host == "localhost" or host.endswith(".localhost"):
         address: Address = ipaddress.IPv4Address("127.0.0.1")
         name: str | None = host
     else:
