@@ -16,6 +16,10 @@ from django.db import (
 
 R = TypeVar("R")
 
+TRANSACTION_ID_SQL = "SELECT pg_current_xact_id_if_assigned()"
+# The open transaction's id as the last pipeline of this thread read it (pipelined).
+_read_at_sync = threading.local()
+
 
 @contextlib.contextmanager
 def pipelined() -> Iterator[None]:
@@ -33,9 +37,31 @@ def pipelined() -> Iterator[None]:
     try:
         with connection.wrap_database_errors, connection.connection.pipeline():
             yield
+            # The commit must know the transaction's id before it sends COMMIT
+            # (hatchet/postgresql/base.py); read with the sync, it costs no round trip
+            # of its own there. An id once given stays the transaction's.
+            asked = (
+                connection.connection.execute(TRANSACTION_ID_SQL)
+                if connection.in_atomic_block
+                else None
+            )
+        if asked is not None:
+            row = asked.fetchone()
+            _read_at_sync.xid = None if row is None else row[0]
     except DatabaseError:
         note_failed_statement()
         raise
+
+
+def transaction_id_read_at_sync() -> Any:
+    """The open transaction's id, if a pipeline of this thread read it since the
+    transaction began; None if not (or if it had none yet)."""
+    return getattr(_read_at_sync, "xid", None)
+
+
+def forget_transaction_id() -> None:
+    """A transaction begins or ends on this thread: an id read before is not its."""
+    _read_at_sync.xid = None
 
 
 def is_transient(error: BaseException) -> bool:

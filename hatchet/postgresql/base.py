@@ -19,7 +19,12 @@ import psycopg
 from django.db import DatabaseError
 from django.db.backends.postgresql import base
 
-from hatchet.db import note_failed_statement
+from hatchet.db import (
+    TRANSACTION_ID_SQL,
+    forget_transaction_id,
+    note_failed_statement,
+    transaction_id_read_at_sync,
+)
 from hatchet.pgpool import check_pooled_connection
 
 logger = logging.getLogger(__name__)
@@ -40,26 +45,34 @@ class DatabaseWrapper(base.DatabaseWrapper):
             pool._check = check_pooled_connection
         return pool
 
+    # Not in django-stubs: what Django calls as a transaction begins and ends.
+    def _set_autocommit(self, autocommit: bool) -> None:
+        forget_transaction_id()
+        super()._set_autocommit(autocommit)  # type: ignore[misc]
+
     # Not in django-stubs: the method Django's commit() sends COMMIT with.
     def _commit(self) -> None:
         if self.connection is None:
             return
-        try:
-            with self.wrap_database_errors:
-                xid = self.connection.execute("SELECT pg_current_xact_id_if_assigned()").fetchone()
-        except DatabaseError:
-            # Broken before COMMIT was sent: the transaction cannot have committed.
-            note_failed_statement()
-            raise
+        xid = transaction_id_read_at_sync()
+        if xid is None:
+            try:
+                with self.wrap_database_errors:
+                    row = self.connection.execute(TRANSACTION_ID_SQL).fetchone()
+            except DatabaseError:
+                # Broken before COMMIT was sent: the transaction cannot have committed.
+                note_failed_statement()
+                raise
+            xid = None if row is None else row[0]
         try:
             super()._commit()  # type: ignore[misc]
         except DatabaseError:
-            status = None if xid is None or xid[0] is None else self.transaction_status(xid[0])
+            status = None if xid is None else self.transaction_status(xid)
             if status == "committed":
                 logger.warning(
                     "database: the connection broke during a commit that went through "
                     "(transaction %s); going on with a new connection",
-                    xid[0],
+                    xid,
                 )
                 # Back to the pool, which discards it; the next statement connects anew.
                 self._close()  # type: ignore[attr-defined]

@@ -11,10 +11,11 @@ import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
 from django.db.backends.postgresql import base as django_postgresql
+from psycopg.pq import PipelineStatus
 from rest_framework.test import APIClient
 
 from hatchet.auth import Caller
-from hatchet.db import once_more_if_nothing_written, pipelined
+from hatchet.db import TRANSACTION_ID_SQL, once_more_if_nothing_written, pipelined
 from hatchet.messages import Message
 from hatchet.models import Role, Tenant
 from hatchet.postgresql.base import DatabaseWrapper
@@ -222,3 +223,27 @@ def test_pooled_connections_the_server_ended_are_replaced_as_they_are_handed_out
     finally:
         for each in handed_out:
             pool.putconn(each)
+
+
+def test_a_pipelined_transaction_learns_its_id_with_the_sync_not_at_its_commit(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit must know its transaction's id before sending COMMIT (above); the
+    trigger's pipeline reads it with its sync, so the commit costs no round trip more.
+    A transaction without a pipeline still asks as it commits."""
+    register(tenant)
+    asked_in_pipeline: list[bool] = []
+    original = psycopg.Connection.execute
+
+    def noted(self: psycopg.Connection[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        if query == TRANSACTION_ID_SQL:
+            asked_in_pipeline.append(self.pgconn.pipeline_status != PipelineStatus.OFF)
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", noted)
+    trigger_workflow_run(tenant, "Chain", {})
+    assert asked_in_pipeline == [True]
+
+    with transaction.atomic():
+        WorkflowRun.objects.update(priority=2)
+    assert asked_in_pipeline == [True, False]
