@@ -271,10 +271,8 @@ def test_a_thousand_runs_matching_a_filter_are_cancelled_at_once(
 
     assert counted.json()["count"] == 1000
     assert response.json() == {"matched": 1000, "cancelled": 1000}
-    # The two that were running are told to stop, on the worker, well before their
-    # 60 s would end them (10 s was too short once, with the three test runs of
-    # `make test` sharing a slow machine's two cores).
-    wait_for(lambda: len(list(markers.glob("stopped-*"))) == 2, timeout=30)
+    # The two that were running are told to stop, on the worker.
+    wait_for(lambda: len(list(markers.glob("stopped-*"))) == 2, timeout=10)
     for run in (runs[0], runs[500], runs[-1]):
         assert (
             wait_for_status(hatchet_server, run.workflow_run_id, "CANCELLED")["error"]
