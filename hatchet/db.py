@@ -39,10 +39,11 @@ def pipelined() -> Iterator[None]:
             yield
             # The commit must know the transaction's id before it sends COMMIT
             # (hatchet/postgresql/base.py); read with the sync, it costs no round trip
-            # of its own there. An id once given stays the transaction's.
+            # of its own there. An id once given stays the transaction's, so a later
+            # pipeline of the same transaction need not ask again.
             asked = (
                 connection.connection.execute(TRANSACTION_ID_SQL)
-                if connection.in_atomic_block
+                if connection.in_atomic_block and transaction_id_read_at_sync() is None
                 else None
             )
         if asked is not None:
