@@ -24,7 +24,7 @@ from hatchet.models import runs_workers
 from hatchet.sockets import FORBIDDEN, UNAUTHORIZED, Socket
 from hatchet.wire.durations import parse_duration
 from workers import registry
-from workers.dispatch import NODE, deliver_on_commit, dispatcher
+from workers.dispatch import NODE, deliver_on_commit, dispatcher, stop_message
 from workers.messages import REPORT_TYPES, REQUEST_TYPES, WORKER_MESSAGES
 from workers.metrics import REPORT_BATCH_SIZE
 from workflows.engine import children, durable, results
@@ -365,6 +365,7 @@ class WorkerConsumer(Socket):
 
     async def heartbeat(self, message: Message) -> None:
         draining = bool(message.get("draining", False))
+        held = self.held_step_runs(message.get("running", []))
         lingering = message.get("lingering", 0)
         if isinstance(lingering, int) and not isinstance(lingering, bool):
             freed = 0 <= lingering < self.lingering
@@ -389,7 +390,37 @@ class WorkerConsumer(Socket):
                 await self.close_stopped()
                 return
             self.last_heartbeat_write = now
+            await self.stop_what_is_no_longer_held(held)
         self.draining = draining
+
+    async def stop_what_is_no_longer_held(self, held: list[tuple[UUID, int]]) -> None:
+        """Stop orders go out once, when the step run ends or is taken back; the beats
+        that list it still running make up for one that was lost."""
+        try:
+            stops = await in_db_thread(
+                registry.stops_for_held, self.tenant_id, self.worker_id, held
+            )
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            return  # the next beat asks again
+        for stop in stops:
+            await self.send_message(stop_message(stop))
+
+    def held_step_runs(self, running: Any) -> list[tuple[UUID, int]]:
+        try:
+            if not isinstance(running, list) or len(running) > self.slots:
+                raise ValueError
+            held = [(UUID(item["step_run_id"]), item["attempt"]) for item in running]
+            if not all(type(attempt) is int and attempt >= 1 for _, attempt in held):
+                raise ValueError
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise ProtocolError(
+                "invalid_field",
+                f"'running' must be a list of at most {self.slots} (the worker's slots) "
+                "objects with a 'step_run_id' (a UUID string) and an 'attempt' (from 1).",
+            ) from None
+        return held
 
     def request_fill(self) -> None:
         """Ask for this worker's free slots to be filled; requests that come while a

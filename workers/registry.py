@@ -21,8 +21,8 @@ from workflows.engine.maintenance import (
     requeue_step_runs_of_workers,
     requeue_unstarted_assignments,
 )
-from workflows.models import HELD_STEP_RUNS, StepRun
-from workflows.signals import ActionServers
+from workflows.models import HELD_STEP_RUNS, STEP_RUN_HELD, STEP_RUN_TERMINAL, StepRun
+from workflows.signals import ActionServers, StepStop
 
 # A node is up while it was seen within this share of the worker timeout (it beats
 # every heartbeat interval).
@@ -102,6 +102,34 @@ def record_heartbeat(worker_id: UUID, connection_id: UUID, *, draining: bool) ->
         ).update(**changes)
         == 1
     )
+
+
+def stops_for_held(
+    tenant_id: UUID, worker_id: UUID, held: list[tuple[UUID, int]]
+) -> list[StepStop]:
+    """The stop orders for the step runs a worker says it runs that it no longer holds:
+    they ended, or went back to the queue, while their stop order was lost (sent while
+    the worker's socket was down, or by a server whose message did not reach this one)."""
+    if not held:
+        return []
+    rows = {
+        row.pk: row
+        for row in StepRun.objects.filter(
+            pk__in={step_run_id for step_run_id, _ in held}, tenant_id=tenant_id
+        ).only("status", "worker_id", "attempt")
+    }
+    stops = []
+    for step_run_id, attempt in held:
+        row = rows.get(step_run_id)
+        if row is None:
+            stops.append(StepStop(worker_id, step_run_id, attempt, "taken back"))
+        elif row.status in STEP_RUN_TERMINAL:
+            stops.append(StepStop(worker_id, step_run_id, attempt, row.status.lower()))
+        elif not (
+            row.status in STEP_RUN_HELD and row.worker_id == worker_id and row.attempt == attempt
+        ):
+            stops.append(StepStop(worker_id, step_run_id, attempt, "taken back"))
+    return stops
 
 
 def disconnect_worker(worker_id: UUID, connection_id: UUID) -> datetime | None:

@@ -189,6 +189,7 @@ class WorkerConnection:
             "type": "heartbeat",
             "draining": self.steps.draining,
             "lingering": self.steps.lingering(),
+            "running": self.steps.running(),
         }
         await ws.send(json.dumps(beat))
 

@@ -121,6 +121,15 @@ class StepRunner:
         """Slots held by steps the server considers ended, whose code still runs."""
         return sum(1 for run in self.runs.values() if run.holds_slot and run.stopped)
 
+    def running(self) -> list[Message]:
+        """The attempts running here that the server has not stopped, for the heartbeat:
+        the server stops again any it no longer holds, in case a stop order was lost."""
+        return [
+            {"step_run_id": run.step_run_id, "attempt": run.attempt}
+            for run in self.runs.values()
+            if not run.stopped
+        ]
+
     def on_assign(self, assignment: Message) -> None:
         loop = self._running_loop()
         run: StepRun

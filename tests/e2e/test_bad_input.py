@@ -71,6 +71,22 @@ def test_each_malformed_message_gets_its_error_and_the_socket_stays_open(
             "invalid_field",
             "at most 20",
         ),
+        (json.dumps({"type": "heartbeat", "running": "all"}), "invalid_field", "'running'"),
+        (
+            json.dumps({"type": "heartbeat", "running": [{"step_run_id": "x", "attempt": 1}]}),
+            "invalid_field",
+            "a 'step_run_id' (a UUID string)",
+        ),
+        (
+            json.dumps({"type": "heartbeat", "running": [{"step_run_id": step["step_run_id"]}]}),
+            "invalid_field",
+            "an 'attempt' (from 1)",
+        ),
+        (
+            json.dumps({"type": "heartbeat", "running": [step, step]}),
+            "invalid_field",
+            "at most 1 (the worker's slots)",
+        ),
         (json.dumps({"type": "step.started", "id": "m0"}), "missing_field", "'step_run_id'"),
         (
             json.dumps({"type": "step.started", "id": "m2", "step_run_id": "nope", "attempt": 1}),

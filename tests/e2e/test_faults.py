@@ -72,15 +72,25 @@ async def worker_socket(server: LiveServer, actions: list[str], slots: int = 1) 
     """A raw worker socket serving `actions` of the workflows in worker_app.py, which it
     registers first: a test that uses it does not rely on an SDK worker started before."""
     await register_definitions(server, actions)
-    socket = await websockets.connect(
-        server.url.replace("http", "ws") + "/ws/worker",
-        additional_headers={"Authorization": f"Bearer {server.token}"},
-    )
+    url, headers = worker_endpoint(server)
+    socket = await websockets.connect(url, additional_headers=headers)
     await socket.send(
         json.dumps({"type": "register", "name": "raw-worker", "actions": actions, "slots": slots})
     )
     assert json.loads(await socket.recv())["type"] == "registered"
     return socket
+
+
+def worker_endpoint(server: LiveServer) -> tuple[str, dict[str, str]]:
+    """The worker socket's address and the headers that authenticate a worker there."""
+    return (
+        server.url.replace("http", "ws") + "/ws/worker",
+        {"Authorization": f"Bearer {server.token}"},
+    )
+
+
+def quick_worker_registration(name: str) -> dict[str, Any]:
+    return {"type": "register", "name": name, "actions": ["Quick:work"], "slots": 1}
 
 
 async def register_definitions(server: LiveServer, actions: list[str]) -> None:
@@ -218,14 +228,8 @@ def test_a_killed_workers_step_is_queued_again_at_once(
 
 
 def test_a_worker_that_reconnects_at_once_keeps_its_step(hatchet_server: LiveServer) -> None:
-    url = hatchet_server.url.replace("http", "ws") + "/ws/worker"
-    headers = {"Authorization": f"Bearer {hatchet_server.token}"}
-    register: dict[str, Any] = {
-        "type": "register",
-        "name": "reconnecting",
-        "actions": ["Quick:work"],
-        "slots": 1,
-    }
+    url, headers = worker_endpoint(hatchet_server)
+    register = quick_worker_registration("reconnecting")
 
     async def scenario() -> dict[str, Any]:
         await register_definitions(hatchet_server, register["actions"])
@@ -249,6 +253,41 @@ def test_a_worker_that_reconnects_at_once_keeps_its_step(hatchet_server: LiveSer
         return ack
 
     assert asyncio.run(scenario()) == {"type": "ack", "id": "c1", "applied": True}
+
+
+def test_a_step_cancelled_while_its_workers_socket_was_down_is_stopped_after_it_reconnects(
+    hatchet_server: LiveServer,
+) -> None:
+    """The stop order went out while no socket of the worker was open, and was lost: the
+    worker's next beat lists the step as running, and the server stops it again."""
+    url, headers = worker_endpoint(hatchet_server)
+    register = quick_worker_registration("cut-off")
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        await register_definitions(hatchet_server, register["actions"])
+        first = await websockets.connect(url, additional_headers=headers)
+        await first.send(json.dumps(register))
+        registered = await receive(first, "registered")
+        resume = {"worker_id": registered["worker_id"], "resume_key": registered["resume_key"]}
+        run = await asyncio.to_thread(hatchet_server.client().admin.run_workflow, "Quick", {})
+        assign = await receive(first, "step.assign")
+        step = {"step_run_id": assign["step_run_id"], "attempt": assign["attempt"]}
+        await first.send(json.dumps({"type": "step.started", "id": "s1", **step}))
+        await receive(first, "ack")
+        await first.close()
+        with hatchet_server.api() as api:
+            api.post(f"/runs/{run.workflow_run_id}/cancel").raise_for_status()
+        again = await websockets.connect(url, additional_headers=headers)
+        await again.send(json.dumps({**register, **resume}))
+        await receive(again, "registered")
+        await again.send(json.dumps({"type": "heartbeat", "running": [step]}))
+        stop = await receive(again, "step.cancel")
+        await again.close()
+        return step, stop
+
+    step, stop = asyncio.run(scenario())
+
+    assert stop == {"type": "step.cancel", **step, "reason": "cancelled"}
 
 
 def test_a_hung_worker_declared_dead_loses_its_socket_and_gets_no_more_work(

@@ -251,7 +251,9 @@ def test_a_cancelled_sync_step_keeps_its_slot_until_its_thread_returns():
     assert (completed["type"], completed["output"]) == ("step.completed", "late")
 
 
-def test_a_heartbeat_says_how_many_slots_ended_steps_still_hold():
+def test_a_heartbeat_lists_the_running_steps_and_how_many_slots_ended_ones_still_hold():
+    """The server stops again a listed step it no longer holds (its first stop order may
+    have been lost); one already stopped is not listed, but its slot is counted."""
     release.clear()
     beats: list[dict] = []
 
@@ -272,6 +274,7 @@ def test_a_heartbeat_says_how_many_slots_ended_steps_still_hold():
 
     run_worker(body)
     assert [beat["lingering"] for beat in beats] == [0, 1, 0]
+    assert [beat["running"] for beat in beats] == [[{"step_run_id": "sr-1", "attempt": 1}], [], []]
 
 
 def test_steps_taken_back_by_the_server_send_nothing_more():
