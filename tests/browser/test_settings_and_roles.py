@@ -202,6 +202,8 @@ def test_a_person_of_another_tenant_joins_only_by_accepting_an_invitation(
     with hatchet_server.api() as api:
         assert "bea" not in [m["user"]["username"] for m in api.get("/members").json()["results"]]
     page.get_by_role("button", name="Sign out").click()
+    # Signed out once the form shows: a navigation before that could cancel the request.
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
     sign_in(page, "bea")
     invitations = page.get_by_role("region", name="Invitations for you")
