@@ -271,13 +271,28 @@ def test_a_thousand_runs_matching_a_filter_are_cancelled_at_once(
 
     assert counted.json()["count"] == 1000
     assert response.json() == {"matched": 1000, "cancelled": 1000}
-    # The two that were running are told to stop, on the worker.
-    wait_for(lambda: len(list(markers.glob("stopped-*"))) == 2, timeout=10)
+    # Every attempt that started (the two running, and any taken back and run again
+    # before the cancel) is told to stop, on the worker.
+    try:
+        wait_for(
+            lambda: not attempts_marked(markers, "started") - attempts_marked(markers, "stopped"),
+            timeout=10,
+        )
+    except AssertionError:
+        raise AssertionError(
+            f"started {sorted(attempts_marked(markers, 'started'))}, "
+            f"stopped {sorted(attempts_marked(markers, 'stopped'))}:\n{hatchet_server.tail_log()}"
+        ) from None
     for run in (runs[0], runs[500], runs[-1]):
         assert (
             wait_for_status(hatchet_server, run.workflow_run_id, "CANCELLED")["error"]
             == "Cancelled."
         )
+
+
+def attempts_marked(markers: Path, event: str) -> set[str]:
+    """The `step run id-attempt-pid` of the attempts that wrote an `event` marker."""
+    return {path.name.removeprefix(f"{event}-") for path in markers.glob(f"{event}-*")}
 
 
 def test_two_hundred_runs_on_five_slots_never_run_more_than_five_at_once(
