@@ -282,6 +282,10 @@ HATCHET_WORKER_TIMEOUT = env_float("HATCHET_WORKER_TIMEOUT", 15.0)
 # Seconds a worker whose socket closed without a drain has to reconnect before what it
 # held goes back to the queue (the SDK's first reconnect comes within 0.1 s).
 HATCHET_RECONNECT_GRACE = env_float("HATCHET_RECONNECT_GRACE", 0.75)
+# Seconds between an open socket's own reads of its caller (token, membership, role): a
+# revocation is announced to the sockets at once through the channel layer, and this
+# catches one whose announcement was lost (Redis was down).
+HATCHET_CALLER_RECHECK_INTERVAL = env_float("HATCHET_CALLER_RECHECK_INTERVAL", 30.0)
 # Seconds an assignment may wait for its step.started before it is queued again.
 HATCHET_ASSIGN_START_TIMEOUT = env_float("HATCHET_ASSIGN_START_TIMEOUT", 15.0)
 # What one level of priority is worth in waiting: a queued step of priority p goes ahead

@@ -4,20 +4,27 @@ or the member removed, or when a new role may not use it); the dashboard's read-
 sockets, which send JSON and refuse what they are sent; a watch socket joins one group,
 sends a snapshot, then what the group gets."""
 
+import asyncio
+import contextlib
 import json
+import logging
 from typing import Any
 from uuid import UUID
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from typing_extensions import override
 
 from hatchet.auth import SUBPROTOCOL, Caller
 from hatchet.caller_events import caller_group, current_caller
 from hatchet.concurrency import in_db_thread
+from hatchet.db import is_transient
 from hatchet.models import Role, role_allows
+
+logger = logging.getLogger(__name__)
 
 # Close codes (docs/protocol.md): no valid token or session, or it was revoked; the
 # caller's role may not use this socket; the tenant has no such thing.
@@ -45,6 +52,7 @@ class Socket(AsyncWebsocketConsumer):
 
     caller: Caller | None = None
     followed_group: str | None = None
+    recheck_task: "asyncio.Task[None] | None" = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
@@ -71,9 +79,31 @@ class Socket(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.followed_group, self.channel_name)
         # A change between the handshake's read of the caller and joining the group was
         # announced to nobody: read it again now that no later one can be missed.
-        return await self.recheck_caller()
+        if not await self.recheck_caller():
+            return False
+        self.recheck_task = asyncio.create_task(self.recheck_caller_now_and_then())
+        return True
+
+    async def recheck_caller_now_and_then(self) -> None:
+        """A change's announcement travels through the channel layer, and one sent while
+        Redis was down is lost: without these reads a revoked token's open sockets would
+        go on until they closed."""
+        while True:
+            await asyncio.sleep(settings.HATCHET_CALLER_RECHECK_INTERVAL)
+            try:
+                if not await self.recheck_caller():
+                    return
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                logger.warning("could not read a socket's caller again: %s", error)
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.recheck_task is not None and self.recheck_task is not asyncio.current_task():
+            self.recheck_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.recheck_task
+            self.recheck_task = None
         if self.followed_group is not None:
             await self.channel_layer.group_discard(self.followed_group, self.channel_name)
             self.followed_group = None
