@@ -396,6 +396,8 @@ class WorkerConsumer(Socket):
     async def stop_what_is_no_longer_held(self, held: list[tuple[UUID, int]]) -> None:
         """Stop orders go out once, when the step run ends or is taken back; the beats
         that list it still running make up for one that was lost."""
+        if not held:
+            return  # no round trip to the database for a worker running nothing
         try:
             stops = await in_db_thread(
                 registry.stops_for_held, self.tenant_id, self.worker_id, held

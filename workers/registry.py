@@ -110,8 +110,6 @@ def stops_for_held(
     """The stop orders for the step runs a worker says it runs that it no longer holds:
     they ended, or went back to the queue, while their stop order was lost (sent while
     the worker's socket was down, or by a server whose message did not reach this one)."""
-    if not held:
-        return []
     rows = {
         row.pk: row
         for row in StepRun.objects.filter(
