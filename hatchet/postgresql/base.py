@@ -26,6 +26,7 @@ from hatchet.db import (
     transaction_id_read_at_sync,
 )
 from hatchet.pgpool import check_pooled_connection
+from hatchet.postgresql import arrays  # noqa: F401  (registers its dumper before a connection exists)
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from django.db.models import CharField, Count, F, QuerySet, Value, Window
 from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber
 from django.utils import timezone
 
+from hatchet.postgresql.arrays import text_array
 from hatchet.tracing import traceparent
 from workflows.engine.affinity import (
     Choice,
@@ -450,7 +451,7 @@ def claim_in_one_statement(
 ) -> list[Assignment]:
     params: dict[str, Any] = {
         "tenant": tenant_id,
-        "actions": sorted(set(actions)),
+        "actions": text_array(actions),
         "now": now,
         "slots": slots,
         "worker": worker_id,
