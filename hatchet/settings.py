@@ -286,6 +286,9 @@ HATCHET_RECONNECT_GRACE = env_float("HATCHET_RECONNECT_GRACE", 0.75)
 # revocation is announced to the sockets at once through the channel layer, and this
 # catches one whose announcement was lost (Redis was down).
 HATCHET_CALLER_RECHECK_INTERVAL = env_float("HATCHET_CALLER_RECHECK_INTERVAL", 30.0)
+# Seconds between the re-reads of the runs a live page watches (with Redis): an update
+# published while Redis was down is lost, and a page gets what it missed at the next.
+HATCHET_LIVE_REREAD_INTERVAL = env_float("HATCHET_LIVE_REREAD_INTERVAL", 15.0)
 # Seconds an assignment may wait for its step.started before it is queued again.
 HATCHET_ASSIGN_START_TIMEOUT = env_float("HATCHET_ASSIGN_START_TIMEOUT", 15.0)
 # What one level of priority is worth in waiting: a queued step of priority p goes ahead

@@ -123,11 +123,17 @@ class RunWatch:
         await asyncio.sleep(SETTLED_SECONDS)
         await self.on_settled()
         while True:
-            await asyncio.sleep(MARK_SECONDS / 3)
+            await asyncio.sleep(min(settings.HATCHET_LIVE_REREAD_INTERVAL, MARK_SECONDS / 3))
             try:
                 await sync_to_async(mark_watched, thread_sensitive=False)(self.run_ids)
             except Exception:
                 logger.warning("could not renew the marks of watched runs", exc_info=True)
+            # An update published while Redis was down is lost, and nothing tells the
+            # socket: reading its runs again now and then sends what it missed.
+            try:
+                await self.on_settled()
+            except Exception:
+                logger.warning("could not read the watched runs again", exc_info=True)
 
     async def stop(self) -> None:
         if self.renewal is not None:

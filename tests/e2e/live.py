@@ -39,6 +39,33 @@ E2E_SETTINGS = {
 }
 
 
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that it may stop (an outage
+    the other tests do not share) and start again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(self.answers_ping, timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+
+    def answers_ping(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port).ping())
+        except redis.RedisError:
+            return False
+
+
 def fresh_postgres_url(base_url: str, name: str = "hatchet_e2e") -> str:
     """A new empty database beside the one DATABASE_URL names."""
     url = sibling_database_url(base_url, f"{name}_{os.getpid()}")
@@ -148,6 +175,20 @@ def serving(
         server.stop()
         if database_url:
             drop_database(server_settings["DATABASE_URL"])
+
+
+@contextmanager
+def serving_on_private_redis(
+    database: str, **env: str
+) -> Iterator[tuple[LiveServer, PrivateRedis]]:
+    """A live server (PostgreSQL) whose Redis is a private one the test may stop."""
+    outage = PrivateRedis()
+    outage.start()
+    try:
+        with serving(database, flush_redis=False, REDIS_URL=outage.url, **env) as server:
+            yield server, outage
+    finally:
+        outage.stop()
 
 
 def server_env(data_dir: Path) -> dict[str, str]:

@@ -3,13 +3,14 @@ they happen; the stream is also stored for pages opened later."""
 
 import asyncio
 import json
+import os
 from typing import Any
 
 import pytest
 import websockets
 
 from hatchet.sdk.workflow import workflow_spec_of
-from tests.e2e.live import LiveServer, WorkerFactory
+from tests.e2e.live import LiveServer, WorkerFactory, serving_on_private_redis
 from tests.e2e.worker_app import Streams
 
 pytestmark = pytest.mark.e2e
@@ -73,3 +74,39 @@ def test_run_socket_refuses_bad_tokens_and_unknown_runs(hatchet_server: LiveServ
 
     assert asyncio.run(close_code(unknown, "hct_wrong")) == 4401
     assert asyncio.run(close_code(unknown, hatchet_server.token)) == 4404
+
+
+def test_a_run_page_gets_the_update_published_while_redis_was_down() -> None:
+    """The cancel's update goes through Redis, which is down and loses it; once Redis is
+    back, the socket's own re-read of the run sends it, without a reconnect."""
+    if not os.environ.get("DATABASE_URL"):
+        pytest.skip("one process serves the embedded backend: its updates stay in it")
+    with serving_on_private_redis("hatchet_e2e_live_outage", HATCHET_LIVE_REREAD_INTERVAL="1") as (
+        server,
+        outage,
+    ):
+        client = server.client()
+        client.admin.register_workflow(workflow_spec_of(Streams).to_definition())
+        run = client.admin.run_workflow("Streams", {"words": ["never"]})
+
+        async def watch() -> list[dict[str, Any]]:
+            async with websockets.connect(
+                run_socket_url(server, run.workflow_run_id),
+                additional_headers={"Authorization": f"Bearer {server.token}"},
+            ) as socket:
+                received = [json.loads(await asyncio.wait_for(socket.recv(), 20))]
+                outage.stop()
+                with server.api() as api:
+                    cancelled = await asyncio.to_thread(
+                        api.post, f"/runs/{run.workflow_run_id}/cancel"
+                    )
+                assert cancelled.status_code == 200, cancelled.text
+                outage.start()
+                while received[-1].get("status") != "CANCELLED":
+                    received.append(json.loads(await asyncio.wait_for(socket.recv(), 15)))
+                return received
+
+        messages = asyncio.run(watch())
+
+    assert (messages[0]["type"], messages[0]["status"]) == ("run.snapshot", "PENDING")
+    assert messages[-1]["status"] == "CANCELLED"

@@ -5,24 +5,19 @@ too, with Redis) and refuses the reconnect; no token reaches the access log."""
 import asyncio
 import json
 import os
-import subprocess
 import time
 from typing import Any
 
 import pytest
-import redis
 import websockets
 from websockets.typing import Subprotocol
 
-from bench.livestack import free_port
 from tests.e2e.live import (
     LiveServer,
     WorkerFactory,
     api_client,
     receive_until_closed,
-    serving,
-    stop_process,
-    wait_for,
+    serving_on_private_redis,
 )
 
 pytestmark = pytest.mark.e2e
@@ -138,43 +133,26 @@ def test_revoking_closes_the_tokens_socket_on_another_server_process(
     assert seconds < 1, seconds
 
 
-def answers_ping(port: int) -> bool:
-    try:
-        return bool(redis.Redis(port=port).ping())
-    except redis.RedisError:
-        return False
-
-
 def test_a_revocation_while_redis_is_down_still_closes_the_tokens_socket() -> None:
     """The revocation's announcement goes through Redis, which is down and loses it; the
     socket's own reads of its caller close it all the same."""
     if not os.environ.get("DATABASE_URL"):
         pytest.skip("one process serves the embedded backend: its announcements stay in it")
-    port = free_port()
-    redis_server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: answers_ping(port), timeout=10)
-        with serving(
-            "hatchet_e2e_outage",
-            REDIS_URL=f"redis://127.0.0.1:{port}/0",
-            HATCHET_CALLER_RECHECK_INTERVAL="1",
-        ) as server:
-            token = issue(server, "through-an-outage", "worker")
+    with serving_on_private_redis("hatchet_e2e_outage", HATCHET_CALLER_RECHECK_INTERVAL="1") as (
+        server,
+        outage,
+    ):
+        token = issue(server, "through-an-outage", "worker")
 
-            async def scenario() -> int:
-                socket = await registered_socket(server.url, token["token"])
-                stop_process(redis_server)
-                await asyncio.to_thread(revoke, server, token["id"])
-                with pytest.raises(websockets.ConnectionClosed):
-                    await receive_until_closed(socket, 10)
-                return int(socket.close_code or 0)
+        async def scenario() -> int:
+            socket = await registered_socket(server.url, token["token"])
+            outage.stop()
+            await asyncio.to_thread(revoke, server, token["id"])
+            with pytest.raises(websockets.ConnectionClosed):
+                await receive_until_closed(socket, 10)
+            return int(socket.close_code or 0)
 
-            assert asyncio.run(scenario()) == 4401
-    finally:
-        stop_process(redis_server)
+        assert asyncio.run(scenario()) == 4401
 
 
 def test_no_token_reaches_the_access_log(
