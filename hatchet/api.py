@@ -12,6 +12,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler
 
 from hatchet.edge import RefusedJSON
@@ -216,3 +217,57 @@ class Pagination(pagination.LimitOffsetPagination):
             if maximum is not None:
                 parameter["schema"]["maximum"] = maximum
         return parameters
+
+
+class CappedCountPagination(Pagination):
+    """Pages of a table that keeps growing (runs, events), whose count stops at
+    COUNT_LIMIT: an exact count reads an index entry for every row of the tenant (0.76 s
+    of the runs list's 0.81 s with ten million runs, bench/README), and no one pages
+    through ten thousand rows. Beyond it `count` is COUNT_LIMIT and `count_capped` true;
+    `next` comes from reading one row past the page either way."""
+
+    COUNT_LIMIT = 10_000
+
+    def paginate_queryset(
+        self,
+        queryset: Any,
+        request: Any,
+        view: Any = None,  # noqa: ARG002  (DRF passes it by name)
+    ) -> list[Any]:
+        self.request = request
+        self.limit = limit = self.get_limit(request)
+        self.offset = offset = self.get_offset(request)
+        counted = queryset[: self.COUNT_LIMIT + 1].count()
+        self.count_capped = counted > self.COUNT_LIMIT
+        self.count = min(counted, self.COUNT_LIMIT)
+        rows = list(queryset[offset : offset + limit + 1])
+        self.next_offset = offset + limit if len(rows) > limit else None
+        return rows[:limit]
+
+    def get_next_link(self) -> str | None:
+        if self.next_offset is None or self.request is None:
+            return None
+        url = replace_query_param(
+            self.request.build_absolute_uri(), self.limit_query_param, self.limit
+        )
+        return str(replace_query_param(url, self.offset_query_param, self.next_offset))
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "count": self.count,
+                "count_capped": self.count_capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated: dict[str, Any] = super().get_paginated_response_schema(schema)
+        paginated["required"] = [*paginated["required"], "count_capped"]
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"Whether there are more than `count` ({self.COUNT_LIMIT:,}) rows.",
+        }
+        return paginated

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
+from hatchet.api import CappedCountPagination
 from hatchet.auth import tenant_of
 from hatchet.models import Role, Tenant
 from hatchet.throttling import RateThrottle
@@ -192,6 +193,7 @@ class WorkflowViewSet(TenantViewSet):
 )
 class RunViewSet(TenantViewSet):
     queryset = WorkflowRun.objects.all()
+    pagination_class = CappedCountPagination
     filter_class = RunFilterSerializer
     list_serializer_class = RunSerializer
 
@@ -342,6 +344,7 @@ class EventViewSet(TenantViewSet):
     """The tenant's event log: push, list, detail with the runs started, replay."""
 
     queryset = Event.objects.all()
+    pagination_class = CappedCountPagination
     filter_class = EventFilterSerializer
     list_serializer_class = EventSerializer
 

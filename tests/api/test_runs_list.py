@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from hatchet.api import CappedCountPagination
 from hatchet.models import Tenant
 from tests.factories import register
 from workflows.engine.runs import trigger_workflow_run
@@ -114,3 +115,26 @@ def test_an_input_summary_is_its_first_string_field_else_compact_json_cut_to_80(
 ) -> None:
     assert input_summary(value) == summary
     assert len(input_summary(value)) <= 80
+
+
+def test_the_count_stops_at_its_limit_and_next_pages_on_past_it(
+    api: APIClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CappedCountPagination, "COUNT_LIMIT", 3)
+    register(tenant)
+    for n in range(5):
+        trigger_workflow_run(tenant, "Chain", {"n": n})
+
+    first = api.get("/api/v1/runs?limit=2").json()
+    last = api.get("/api/v1/runs?limit=2&offset=4").json()
+    failed = api.get("/api/v1/runs?status=FAILED").json()
+
+    assert (first["count"], first["count_capped"], len(first["results"])) == (3, True, 2)
+    assert "offset=2" in first["next"]
+    assert (last["count"], last["count_capped"], len(last["results"]), last["next"]) == (
+        3,
+        True,
+        1,
+        None,
+    )
+    assert (failed["count"], failed["count_capped"], failed["next"]) == (0, False, None)

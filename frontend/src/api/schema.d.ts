@@ -2789,6 +2789,8 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Event"][];
+            /** @description Whether there are more than `count` (10,000) rows. */
+            count_capped: boolean;
         };
         PaginatedInvitationList: {
             /** @example 123 */
@@ -2894,6 +2896,8 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Run"][];
+            /** @description Whether there are more than `count` (10,000) rows. */
+            count_capped: boolean;
         };
         PaginatedScheduleList: {
             /** @example 123 */

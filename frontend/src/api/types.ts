@@ -12,6 +12,12 @@ export interface Paginated<T> {
   results: T[];
 }
 
+/** The page of a list that keeps growing (runs, events): its count stops at a limit. */
+export interface CappedPage<T> extends Paginated<T> {
+  /** There are more than `count` items. */
+  count_capped: boolean;
+}
+
 // Resources as the API returns them.
 export type AlertDelivery = Schemas["AlertDelivery"];
 export type AlertEvent = Schemas["AlertEvent"];

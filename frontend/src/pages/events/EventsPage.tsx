@@ -51,6 +51,8 @@ export function EventsPage() {
             <EventsTable events={page.results} />
             <Pagination
               count={page.count}
+              countCapped={page.count_capped}
+              hasNext={page.next != null}
               limit={pageSize}
               offset={filters.offset}
               onChange={(offset) => apply({ ...filters, offset })}

@@ -1,10 +1,10 @@
 // The events' reads and writes, typed, over the shared client and hooks.
-import type { Event, EventDetail, Paginated, StartedRun } from "../../api/types";
+import type { CappedPage, Event, EventDetail, StartedRun } from "../../api/types";
 import { useApi, useApiMutation } from "../../api/useApi";
 import { eventsPath, type EventFilters } from "./eventFilters";
 
 export function useEvents(filters: EventFilters) {
-  return useApi<Paginated<Event>>(eventsPath(filters));
+  return useApi<CappedPage<Event>>(eventsPath(filters));
 }
 
 /** An event with the runs it started. */

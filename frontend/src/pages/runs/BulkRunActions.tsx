@@ -11,12 +11,22 @@ const verbs: Record<Action, { ask: string; confirm: string }> = {
   replay: { ask: "Replay", confirm: "Replay them" },
 };
 
-export function BulkRunActions({ filters, count }: { filters: RunFilters; count: number }) {
+export function BulkRunActions({
+  filters,
+  count,
+  countCapped = false,
+}: {
+  filters: RunFilters;
+  count: number;
+  countCapped?: boolean;
+}) {
   const [asking, setAsking] = useState<Action | null>(null);
   const cancel = useBulkRuns("cancel", filters);
   const replay = useBulkRuns("replay", filters);
   const [done, setDone] = useState<string | null>(null);
-  const runs = `${count.toLocaleString()} matching run${count === 1 ? "" : "s"}`;
+  const runs = countCapped
+    ? `${count.toLocaleString()}+ matching runs`
+    : `${count.toLocaleString()} matching run${count === 1 ? "" : "s"}`;
   const act = (action: Action) =>
     (action === "cancel" ? cancel : replay).mutate(undefined, {
       onSuccess: (result) => {

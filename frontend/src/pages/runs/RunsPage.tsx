@@ -133,7 +133,11 @@ export function RunsPage() {
           <>
             {hasFilters(filters) && (
               <RequireRole role="editor">
-                <BulkRunActions filters={filters} count={page.count} />
+                <BulkRunActions
+                  filters={filters}
+                  count={page.count}
+                  countCapped={page.count_capped}
+                />
               </RequireRole>
             )}
             <RunsTable
@@ -143,6 +147,8 @@ export function RunsPage() {
             />
             <Pagination
               count={page.count}
+              countCapped={page.count_capped}
+              hasNext={page.next != null}
               limit={pageSize}
               offset={filters.offset}
               onChange={(offset) => show({ ...filters, offset })}

@@ -3,6 +3,7 @@
 import type {
   BulkCancelled,
   BulkReplayed,
+  CappedPage,
   DurableWait,
   Paginated,
   ReplayRunBody,
@@ -22,7 +23,7 @@ import {
 import { matchQuery, runsPath, type RunFilters } from "./filters";
 
 export function useRuns(filters: RunFilters, options: UseApiOptions = {}) {
-  return useApi<Paginated<Run>>(runsPath(filters), options);
+  return useApi<CappedPage<Run>>(runsPath(filters), options);
 }
 
 export function runPath(runId: string): string {
