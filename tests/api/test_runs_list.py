@@ -125,7 +125,9 @@ def test_the_count_stops_at_its_limit_and_next_pages_on_past_it(
     for n in range(5):
         trigger_workflow_run(tenant, "Chain", {"n": n})
 
-    first = api.get("/api/v1/runs?limit=2").json()
+    with CaptureQueriesContext(connection) as queries:
+        first = api.get("/api/v1/runs?limit=2").json()
+    [count_sql] = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     last = api.get("/api/v1/runs?limit=2&offset=4").json()
     failed = api.get("/api/v1/runs?status=FAILED").json()
 
@@ -138,3 +140,5 @@ def test_the_count_stops_at_its_limit_and_next_pages_on_past_it(
         None,
     )
     assert (failed["count"], failed["count_capped"], failed["next"]) == (0, False, None)
+    # The count reads at most one row past its limit.
+    assert "LIMIT 4" in count_sql.upper()
