@@ -17,9 +17,9 @@ pytestmark = [
 
 ROWS = [
     "runs list, first page (limit 50)",
-    "runs list, first page (limit 50): its count",
+    "runs list, first page (limit 50): its count (capped at 10,000)",
     "runs list, FAILED only",
-    "runs list, FAILED only: its count",
+    "runs list, FAILED only: its count (capped at 10,000)",
     "claim 10 queued step runs",
     "retention: one batch of 500 runs",
     "retention: one batch of 500 runs, archived",
